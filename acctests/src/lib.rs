@@ -1,0 +1,353 @@
+//! Harness for acceptance tests that drive the real Terraform CLI.
+//!
+//! Each test gets a [`WorkDir`]: a temporary directory with its own CLI configuration whose
+//! `dev_overrides` point at the freshly built provider binaries in `target/debug`, so Terraform
+//! runs the code under test without `terraform init` or a registry. Terraform itself comes from
+//! `scripts/install-terraform.sh` (a project-local virtualenv); `TF_ACC_TERRAFORM_VERSION` picks
+//! the version. The helpers mirror terraform-plugin-testing's steps: apply, plan-must-be-empty
+//! (with and without refresh), import and import-verify, destroy, expect-error, and state/plan
+//! inspection through `terraform show -json`.
+//!
+//! Helpers panic with Terraform's full output on failure: they run only inside tests, where a
+//! panic is the failure report.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+pub mod sim;
+
+/// Registry namespace of every provider this project builds.
+pub const NAMESPACE: &str = "powervs";
+
+/// The workspace root (the directory holding the top-level Cargo.toml).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("acctests lives inside the workspace")
+        .to_path_buf()
+}
+
+/// Directory holding the debug build of the workspace binaries.
+pub fn bin_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target.join("debug")
+}
+
+/// A binary of the workspace, which must have been built (`cargo build --workspace --bins`).
+pub fn binary(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` before the acceptance tests",
+        path.display()
+    );
+    path
+}
+
+/// The Terraform version under test (`TF_ACC_TERRAFORM_VERSION`, default 1.15.5).
+pub fn terraform_version() -> String {
+    std::env::var("TF_ACC_TERRAFORM_VERSION").unwrap_or_else(|_| "1.15.5".to_string())
+}
+
+/// True when the Terraform under test is at least `major.minor`.
+pub fn terraform_at_least(major: u32, minor: u32) -> bool {
+    let v = terraform_version();
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (ma, mi) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (ma, mi) >= (major, minor)
+}
+
+/// Path of the Terraform executable, installed on first use.
+pub fn terraform_path() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let out = Command::new(workspace_root().join("scripts/install-terraform.sh"))
+            .arg(terraform_version())
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/install-terraform.sh");
+        assert!(out.status.success(), "installing Terraform failed");
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+    .clone()
+}
+
+/// What one Terraform command produced.
+#[derive(Debug)]
+pub struct TfOutput {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl TfOutput {
+    /// stdout and stderr together, for matching and failure reports.
+    pub fn combined(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A Terraform working directory with its own CLI configuration.
+pub struct WorkDir {
+    dir: tempfile::TempDir,
+    cli_config: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Default for WorkDir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WorkDir {
+    /// A fresh directory whose CLI config overrides every project provider
+    /// (`powervs/dr`, `powervs/drtest`) with the debug build.
+    pub fn new() -> WorkDir {
+        let dir = tempfile::Builder::new().prefix("acc-").tempdir().unwrap();
+        let cli_config = dir.path().join(".terraformrc");
+        let bins = bin_dir();
+        let overrides: String = ["dr", "drtest"]
+            .iter()
+            .map(|t| {
+                format!(
+                    "    \"{NAMESPACE}/{t}\" = {:?}\n",
+                    bins.display().to_string()
+                )
+            })
+            .collect();
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n{overrides}  }}\n  direct {{}}\n}}\n"
+            ),
+        )
+        .unwrap();
+        WorkDir {
+            dir,
+            cli_config,
+            env: Vec::new(),
+        }
+    }
+
+    /// Adds an environment variable for every Terraform command run here.
+    pub fn env(mut self, key: &str, value: &str) -> WorkDir {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Replaces the configuration with `hcl` (written to `main.tf`).
+    pub fn config(&self, hcl: &str) {
+        self.write("main.tf", hcl);
+    }
+
+    pub fn write(&self, name: &str, content: &str) {
+        std::fs::write(self.dir.path().join(name), content).unwrap();
+    }
+
+    /// Runs Terraform with `args` and returns what it printed, whatever the exit code.
+    pub fn run(&self, args: &[&str]) -> TfOutput {
+        let mut cmd = Command::new(terraform_path());
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PATH")
+            .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run terraform");
+        TfOutput {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs Terraform and panics with its output unless it exits 0.
+    pub fn run_ok(&self, args: &[&str]) -> TfOutput {
+        let out = self.run(args);
+        assert_eq!(
+            out.code,
+            0,
+            "terraform {} failed:\n{}",
+            args.join(" "),
+            out.combined()
+        );
+        out
+    }
+
+    pub fn apply(&self) -> TfOutput {
+        self.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    pub fn apply_args(&self, extra: &[&str]) -> TfOutput {
+        let mut args = vec!["apply", "-auto-approve", "-input=false", "-no-color"];
+        args.extend_from_slice(extra);
+        self.run_ok(&args)
+    }
+
+    pub fn destroy(&self) -> TfOutput {
+        self.run_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// The plan must be empty both without and with a refresh, as terraform-plugin-testing checks
+    /// after every apply step.
+    pub fn assert_plan_empty(&self) {
+        for refresh in ["-refresh=false", "-refresh=true"] {
+            let out = self.run(&[
+                "plan",
+                "-detailed-exitcode",
+                "-input=false",
+                "-no-color",
+                refresh,
+            ]);
+            assert_eq!(
+                out.code,
+                0,
+                "expected an empty plan ({refresh}), got exit {}:\n{}",
+                out.code,
+                out.combined()
+            );
+        }
+    }
+
+    /// A plan must propose changes (exit code 2 of `-detailed-exitcode`); returns its text.
+    pub fn assert_plan_not_empty(&self) -> String {
+        let out = self.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        assert_eq!(
+            out.code,
+            2,
+            "expected a non-empty plan:\n{}",
+            out.combined()
+        );
+        out.stdout
+    }
+
+    /// Runs a command that must fail, and checks its output against a regular expression.
+    pub fn expect_error(&self, args: &[&str], pattern: &str) -> TfOutput {
+        let out = self.run(args);
+        assert_ne!(
+            out.code,
+            0,
+            "terraform {} should have failed:\n{}",
+            args.join(" "),
+            out.combined()
+        );
+        let re = regex::Regex::new(pattern).expect("valid pattern");
+        let text = out.combined();
+        // Terraform wraps long diagnostics; match against the text with the box-drawing unwrapped.
+        let flat = unwrap_diagnostics(&text);
+        assert!(
+            re.is_match(&text) || re.is_match(&flat),
+            "output of terraform {} does not match /{pattern}/:\n{text}",
+            args.join(" ")
+        );
+        out
+    }
+
+    pub fn plan_expect_error(&self, pattern: &str) -> TfOutput {
+        self.expect_error(&["plan", "-input=false", "-no-color"], pattern)
+    }
+
+    pub fn apply_expect_error(&self, pattern: &str) -> TfOutput {
+        self.expect_error(
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            pattern,
+        )
+    }
+
+    /// `terraform show -json` of the current state.
+    pub fn state_json(&self) -> Value {
+        let out = self.run_ok(&["show", "-json", "-no-color"]);
+        serde_json::from_str(&out.stdout).unwrap()
+    }
+
+    /// The state's `values` of the resource at `address`, or None when it is not in state.
+    pub fn resource_values(&self, address: &str) -> Option<Value> {
+        let state = self.state_json();
+        find_resource(state.pointer("/values/root_module")?, address)
+    }
+
+    /// A saved plan rendered by `terraform show -json`.
+    pub fn plan_json(&self) -> Value {
+        self.run_ok(&["plan", "-input=false", "-no-color", "-out=acc.tfplan"]);
+        let out = self.run_ok(&["show", "-json", "-no-color", "acc.tfplan"]);
+        serde_json::from_str(&out.stdout).unwrap()
+    }
+
+    /// The raw state file.
+    pub fn raw_state(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("terraform.tfstate")).unwrap_or_default()
+    }
+
+    pub fn import(&self, address: &str, id: &str) -> TfOutput {
+        self.run_ok(&["import", "-input=false", "-no-color", address, id])
+    }
+
+    /// Imports `address` by `id` into a fresh directory with the same configuration and checks
+    /// that every attribute equals the state here, except those in `ignore`.
+    pub fn import_verify(&self, address: &str, id: &str, ignore: &[&str]) {
+        let mut other = WorkDir::new();
+        other.env = self.env.clone();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".tf") || name.ends_with(".tfvars") {
+                std::fs::copy(entry.path(), other.path().join(&name)).unwrap();
+            }
+        }
+        other.import(address, id);
+        let want = self.resource_values(address).expect("resource in state");
+        let got = other
+            .resource_values(address)
+            .expect("imported resource in state");
+        let (want, got) = (want.as_object().unwrap(), got.as_object().unwrap());
+        for (k, v) in want {
+            if ignore.contains(&k.as_str()) {
+                continue;
+            }
+            assert_eq!(
+                got.get(k),
+                Some(v),
+                "ImportStateVerify: attribute {k} differs after import of {address} ({id})"
+            );
+        }
+    }
+}
+
+fn find_resource(module: &Value, address: &str) -> Option<Value> {
+    if let Some(resources) = module.get("resources").and_then(Value::as_array) {
+        for r in resources {
+            if r.get("address").and_then(Value::as_str) == Some(address) {
+                return r.get("values").cloned();
+            }
+        }
+    }
+    module
+        .get("child_modules")
+        .and_then(Value::as_array)
+        .and_then(|children| children.iter().find_map(|c| find_resource(c, address)))
+}
+
+/// Joins Terraform's boxed diagnostic lines (`│ text`) into one line so patterns can span wraps.
+pub fn unwrap_diagnostics(text: &str) -> String {
+    text.lines()
+        .map(|l| l.trim_start_matches(['│', '╷', '╵', ' ']).trim_end())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

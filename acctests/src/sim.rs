@@ -1,0 +1,233 @@
+//! A `dr-cloudsim` process for one acceptance test, and its `/_sim/` control API.
+//!
+//! Tests run the real binary (not the library in-process) so a test can also kill and
+//! restart it; the provider reaches it through the IBM endpoint environment variables, so test
+//! configurations carry no provider block, as in terraform-provider-aws's conventions.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::{WorkDir, binary};
+
+/// The default API key of the emulator's scenario.
+pub const API_KEY: &str = "sim-api-key";
+
+/// A running emulator; killed on drop.
+pub struct Sim {
+    child: Child,
+    url: String,
+    state_file: Option<PathBuf>,
+    extra_args: Vec<String>,
+    http: reqwest::blocking::Client,
+}
+
+impl Sim {
+    /// Starts the emulator on a free port with the default scenario. `time_scale` speeds up every
+    /// asynchronous transition (deployments take minutes at 1.0).
+    pub fn start(time_scale: f64) -> Sim {
+        Sim::start_with(&["--time-scale", &time_scale.to_string()], None)
+    }
+
+    /// Starts the emulator persisting to `state_file`, so a test can kill and restart it.
+    pub fn start_persistent(time_scale: f64, state_file: &Path) -> Sim {
+        Sim::start_with(
+            &["--time-scale", &time_scale.to_string()],
+            Some(state_file.to_path_buf()),
+        )
+    }
+
+    fn start_with(args: &[&str], state_file: Option<PathBuf>) -> Sim {
+        let extra_args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (child, url) = spawn(&extra_args, state_file.as_deref(), "127.0.0.1:0");
+        Sim {
+            child,
+            url,
+            state_file,
+            extra_args,
+            http: reqwest::blocking::Client::new(),
+        }
+    }
+
+    /// `kill -9`, then a restart on the same port from the state file.
+    pub fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let listen = self.url.trim_start_matches("http://").to_string();
+        let (child, url) = spawn(&self.extra_args, self.state_file.as_deref(), &listen);
+        self.child = child;
+        self.url = url;
+    }
+
+    /// `kill -9` without restarting.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The environment that points the provider at this emulator.
+    pub fn provider_env(&self) -> Vec<(String, String)> {
+        let u = &self.url;
+        vec![
+            ("IC_API_KEY".into(), API_KEY.into()),
+            ("IC_REGION".into(), "us-south".into()),
+            ("IBMCLOUD_IAM_API_ENDPOINT".into(), format!("{u}/iam")),
+            (
+                "IBMCLOUD_RESOURCE_CONTROLLER_API_ENDPOINT".into(),
+                format!("{u}/rc"),
+            ),
+            (
+                "IBMCLOUD_RESOURCE_CATALOG_API_ENDPOINT".into(),
+                format!("{u}/gc"),
+            ),
+            (
+                "IBMCLOUD_RESOURCE_MANAGEMENT_API_ENDPOINT".into(),
+                format!("{u}/rm"),
+            ),
+            ("IBMCLOUD_PI_API_ENDPOINT".into(), format!("{u}/power")),
+            ("IBMCLOUD_IS_NG_API_ENDPOINT".into(), format!("{u}/vpc")),
+            ("IBMCLOUD_TG_API_ENDPOINT".into(), format!("{u}/tg")),
+            ("IBMCLOUD_DRA_API_ENDPOINT".into(), format!("{u}/dra")),
+        ]
+    }
+
+    /// A working directory whose Terraform runs talk to this emulator.
+    pub fn workdir(&self) -> WorkDir {
+        self.provider_env()
+            .into_iter()
+            .fold(WorkDir::new(), |wd, (k, v)| wd.env(&k, &v))
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req
+            .send()
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status();
+        let text = resp.text().unwrap_or_default();
+        assert!(status.is_success(), "{method} {path} -> {status}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Every object, as `/_sim/state` shows it.
+    pub fn state(&self) -> Value {
+        self.call(reqwest::Method::GET, "/_sim/state", None)
+    }
+
+    /// The objects of one collection, e.g. `("power", "pvm_instances")`.
+    pub fn objects(&self, service: &str, collection: &str) -> Vec<Value> {
+        let state = self.state();
+        match state.get(service).and_then(|s| s.get(collection)) {
+            Some(Value::Array(items)) => items.clone(),
+            Some(Value::Object(map)) => map.values().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn requests(&self) -> Value {
+        self.call(reqwest::Method::GET, "/_sim/requests", None)
+    }
+
+    pub fn reset_requests(&self) {
+        self.call(reqwest::Method::DELETE, "/_sim/requests", None);
+    }
+
+    /// Requests counted since the last reset with a method other than GET (writes).
+    pub fn mutating_requests(&self) -> u64 {
+        self.count_requests(|method, _| method != "GET")
+    }
+
+    /// Sums the counters whose method and route template satisfy `filter`.
+    pub fn count_requests(&self, filter: impl Fn(&str, &str) -> bool) -> u64 {
+        let r = self.requests();
+        r.get("by_route")
+            .and_then(Value::as_array)
+            .map(|routes| {
+                routes
+                    .iter()
+                    .filter(|e| {
+                        filter(
+                            e.get("method").and_then(Value::as_str).unwrap_or(""),
+                            e.get("route").and_then(Value::as_str).unwrap_or(""),
+                        )
+                    })
+                    .filter_map(|e| e.get("count").and_then(Value::as_u64))
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Replaces the fault rules (see DESIGN §3).
+    pub fn set_faults(&self, faults: Value) {
+        self.call(reqwest::Method::POST, "/_sim/faults", Some(faults));
+    }
+
+    pub fn clear_faults(&self) {
+        self.call(reqwest::Method::DELETE, "/_sim/faults", None);
+    }
+
+    /// Out-of-band deletion of one object.
+    pub fn delete_object(&self, service: &str, collection: &str, id: &str) {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/_sim/objects/{service}/{collection}/{id}"),
+            None,
+        );
+    }
+
+    /// Out-of-band change of one object with a JSON merge patch.
+    pub fn patch_object(&self, service: &str, collection: &str, id: &str, patch: Value) {
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/_sim/objects/{service}/{collection}/{id}"),
+            Some(patch),
+        );
+    }
+
+    pub fn reset(&self) {
+        self.call(reqwest::Method::POST, "/_sim/reset", Some(json!({})));
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(args: &[String], state_file: Option<&Path>, listen: &str) -> (Child, String) {
+    let mut cmd = Command::new(binary("dr-cloudsim"));
+    cmd.arg("serve").arg("--listen").arg(listen).args(args);
+    if let Some(f) = state_file {
+        cmd.arg("--state").arg(f);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start dr-cloudsim");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the listening line");
+    let url = line
+        .trim()
+        .strip_prefix("dr-cloudsim listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line from dr-cloudsim: {line:?}"))
+        .to_string();
+    (child, url)
+}

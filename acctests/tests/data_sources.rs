@@ -1,0 +1,235 @@
+//! Acceptance tests of the data sources with real Terraform against dr-cloudsim:
+//! `dr_workspaces` and `dr_workspace_subnets` (filters included), and, around a real
+//! `dr_orchestrator` with managed VMs, `dr_machine_types`, `dr_summary`, `dr_managed_vms`
+//! (filters) and `dr_events`.
+//!
+//! Needs `cargo build --workspace --bins` first.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use acctests::sim::Sim;
+use serde_json::{Value, json};
+
+const HEADER: &str = r#"terraform {
+  required_providers {
+    dr = { source = "powervs/dr" }
+  }
+}
+"#;
+
+fn output(state: &Value, name: &str) -> Value {
+    state
+        .pointer(&format!("/values/outputs/{name}/value"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no output {name}: {state:#}"))
+}
+
+fn vm_id(sim: &Sim, name: &str) -> String {
+    sim.objects("power", "pvm_instances")
+        .iter()
+        .find(|v| v["serverName"] == name)
+        .and_then(|v| v["pvmInstanceID"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn workspace_data_sources() {
+    let sim = Sim::start(100.0);
+    let wd = sim.workdir();
+    wd.config(&format!(
+        r#"{HEADER}
+data "dr_workspaces" "all" {{}}
+
+data "dr_workspaces" "dal12" {{
+  zone = "dal12"
+}}
+
+data "dr_workspaces" "primary" {{
+  name = "slz-dal10-power-workspace"
+}}
+
+data "dr_workspace_subnets" "primary" {{
+  workspace_id = data.dr_workspaces.primary.ids[0]
+}}
+
+data "dr_workspace_subnets" "mgmt_only" {{
+  workspace_id = data.dr_workspace_subnets.primary.workspace_id
+  name         = "mgmt_net"
+}}
+
+output "names" {{ value = data.dr_workspaces.all.workspaces[*].name }}
+output "dal12" {{ value = data.dr_workspaces.dal12.workspaces }}
+output "cidr_by_name" {{ value = data.dr_workspace_subnets.primary.cidr_by_name }}
+output "cidrs" {{ value = data.dr_workspace_subnets.primary.cidrs }}
+output "mgmt" {{ value = data.dr_workspace_subnets.mgmt_only.subnets }}
+output "overlaps" {{
+  value = provider::dr::cidr_overlaps(concat(data.dr_workspace_subnets.primary.cidrs, ["10.51.0.0/16"]))
+}}
+"#
+    ));
+    wd.apply();
+    let state = wd.state_json();
+    assert_eq!(
+        output(&state, "names"),
+        json!([
+            "overlap-dal13-power-workspace",
+            "slz-dal10-power-workspace",
+            "slz-dal12-power-workspace"
+        ])
+    );
+    let dal12 = output(&state, "dal12");
+    assert_eq!(dal12.as_array().unwrap().len(), 1);
+    assert_eq!(dal12[0]["name"], "slz-dal12-power-workspace");
+    assert_eq!(dal12[0]["zone"], "dal12");
+    assert!(
+        dal12[0]["crn"]
+            .as_str()
+            .unwrap()
+            .starts_with("crn:v1:bluemix:public:power-iaas:dal12:")
+    );
+    assert_eq!(
+        output(&state, "cidr_by_name"),
+        json!({"bkp_net": "10.52.0.0/24", "mgmt_net": "10.51.0.0/24"})
+    );
+    assert_eq!(
+        output(&state, "cidrs"),
+        json!(["10.52.0.0/24", "10.51.0.0/24"])
+    );
+    let mgmt = output(&state, "mgmt");
+    assert_eq!(mgmt.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (&mgmt[0]["cidr"], &mgmt[0]["type"]),
+        (&json!("10.51.0.0/24"), &json!("vlan"))
+    );
+    assert_eq!(
+        output(&state, "overlaps"),
+        json!([{"a": "10.51.0.0/24", "b": "10.51.0.0/16"}])
+    );
+    wd.assert_plan_empty();
+
+    wd.config(&format!(
+        "{HEADER}\ndata \"dr_workspace_subnets\" \"x\" {{\n  workspace_id = \"no-such-workspace\"\n}}\n"
+    ));
+    wd.plan_expect_error(r#"PowerVS workspace not found.*"no-such-workspace""#);
+}
+
+#[test]
+fn deployment_data_sources() {
+    let sim = Sim::start(200.0);
+    let wd = sim.workdir();
+    let primary = sim
+        .objects("power", "workspaces")
+        .iter()
+        .find(|w| w["name"] == "slz-dal10-power-workspace")
+        .and_then(|w| w["id"].as_str())
+        .unwrap()
+        .to_string();
+    let (aix, ibmi) = (vm_id(&sim, "aix-app-01"), vm_id(&sim, "ibmi-db-01"));
+    wd.config(&format!(
+        r#"{HEADER}
+resource "dr_orchestrator" "main" {{
+  name                  = "dr-ds"
+  orchestrator_user     = "dradmin"
+  workspace_id          = "{primary}"
+  machine_type          = "s922"
+  orchestrator_password = "Passw0rd-Secret!"
+}}
+
+resource "dr_managed_vm" "aix" {{
+  orchestrator_id = dr_orchestrator.main.id
+  pvm_instance_id = "{aix}"
+  priority        = "high"
+  workgroup_name  = "apps"
+}}
+
+resource "dr_managed_vm" "ibmi" {{
+  orchestrator_id = dr_orchestrator.main.id
+  pvm_instance_id = "{ibmi}"
+}}
+
+data "dr_machine_types" "mt" {{
+  orchestrator_id        = dr_orchestrator.main.id
+  primary_workspace_name = "slz-dal10-power-workspace"
+  standby_workspace_name = "slz-dal12-power-workspace"
+}}
+
+data "dr_summary" "s" {{
+  orchestrator_id = dr_orchestrator.main.id
+  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
+}}
+
+data "dr_managed_vms" "all" {{
+  orchestrator_id = dr_orchestrator.main.id
+  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
+}}
+
+data "dr_managed_vms" "high" {{
+  orchestrator_id = dr_orchestrator.main.id
+  priority        = "high"
+  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
+}}
+
+data "dr_events" "created" {{
+  orchestrator_id = dr_orchestrator.main.id
+  action          = "create"
+  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
+}}
+
+output "standby_types" {{ value = data.dr_machine_types.mt.standby_machine_types }}
+output "primary_types" {{ value = data.dr_machine_types.mt.machine_types }}
+output "summary" {{ value = data.dr_summary.s }}
+output "all" {{ value = data.dr_managed_vms.all.managed_vms }}
+output "high" {{ value = data.dr_managed_vms.high.ids }}
+output "events" {{ value = data.dr_events.created.events }}
+"#
+    ));
+    wd.apply();
+    let state = wd.state_json();
+    assert_eq!(output(&state, "standby_types"), json!(["s922", "s1022"]));
+    assert!(
+        !output(&state, "primary_types")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let summary = output(&state, "summary");
+    assert_eq!(summary["deployment_name"], "dr-ds");
+    assert_eq!(summary["managed_vm_count"], 2);
+    assert_eq!(
+        summary["orchestrator_workspace_name"],
+        "slz-dal10-power-workspace"
+    );
+    assert_eq!(summary["status"], "Active");
+    let all = output(&state, "all");
+    let names: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["vm_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["aix-app-01", "ibmi-db-01"]);
+    assert_eq!(all[0]["priority"], "high");
+    assert_eq!(all[0]["workgroup_name"], "apps");
+    assert_eq!(all[1]["os_type"], "ibmi");
+    assert_eq!(output(&state, "high"), json!([aix]));
+    let events = output(&state, "events");
+    let messages: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("aix-app-01")),
+        "{messages:?}"
+    );
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"] == "create")
+    );
+    wd.destroy();
+}

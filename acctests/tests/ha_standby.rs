@@ -1,0 +1,282 @@
+//! Acceptance tests of `dr_ha_standby` with real Terraform against dr-cloudsim: the standby
+//! workspace is attached to the Transit Gateway and the standby deployed; import reads it
+//! back; destroy detaches only an attachment the resource made; and the plan refuses a
+//! standby whose subnets overlap the gateway's networks (the default scenario's
+//! `overlap-dal13-power-workspace`), a standby in the primary workspace, and the other
+//! invalid arguments, each without a single write to the cloud.
+//!
+//! Needs `cargo build --workspace --bins` first.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use acctests::sim::Sim;
+use acctests::{terraform_at_least, unwrap_diagnostics};
+use serde_json::Value;
+
+const HEADER: &str = r#"terraform {
+  required_providers {
+    dr = { source = "powervs/dr" }
+  }
+}
+"#;
+const PRIMARY: &str = "slz-dal10-power-workspace";
+const STANDBY: &str = "slz-dal12-power-workspace";
+const OVERLAPPING: &str = "overlap-dal13-power-workspace";
+const PASSWORD: &str = "Orch-Passw0rd!";
+
+fn workspace(sim: &Sim, name: &str) -> Value {
+    sim.objects("power", "workspaces")
+        .into_iter()
+        .find(|w| w["name"] == name)
+        .unwrap_or_else(|| panic!("workspace {name}"))
+}
+
+fn workspace_id(sim: &Sim, name: &str) -> String {
+    workspace(sim, name)["id"].as_str().unwrap().to_string()
+}
+
+fn gateway_id(sim: &Sim) -> String {
+    sim.objects("tg", "gateways")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn network_id(sim: &Sim, workspace: &str, name: &str) -> String {
+    let guid = workspace_id(sim, workspace);
+    sim.objects("power", "networks")
+        .iter()
+        .find(|n| {
+            n["name"] == name
+                && n["crn"]
+                    .as_str()
+                    .is_some_and(|c| c.contains(&format!(":{guid}:")))
+        })
+        .and_then(|n| n["networkID"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+/// Transit Gateway connections of `workspace` (by its CRN).
+fn attachments(sim: &Sim, workspace_name: &str) -> Vec<Value> {
+    let crn = workspace(sim, workspace_name)["details"]["crn"].clone();
+    sim.objects("tg", "connections")
+        .into_iter()
+        .filter(|c| c["network_id"] == crn)
+        .collect()
+}
+
+fn vms_named(sim: &Sim, name: &str) -> usize {
+    sim.objects("power", "pvm_instances")
+        .iter()
+        .filter(|vm| vm["serverName"] == name)
+        .count()
+}
+
+fn password() -> String {
+    if terraform_at_least(1, 11) {
+        format!(
+            "  orchestrator_password_wo         = \"{PASSWORD}\"\n  orchestrator_password_wo_version = 1\n"
+        )
+    } else {
+        format!("  orchestrator_password = \"{PASSWORD}\"\n")
+    }
+}
+
+fn orchestrator(sim: &Sim, name: &str) -> String {
+    format!(
+        r#"{HEADER}
+resource "dr_orchestrator" "o" {{
+  name              = "{name}"
+  orchestrator_user = "admin"
+  workspace_id      = "{ws}"
+  machine_type      = "s922"
+  ssh_key_name      = "slz-ssh-key"
+{password}}}
+"#,
+        ws = workspace_id(sim, PRIMARY),
+        password = password()
+    )
+}
+
+fn standby(workspace: &str, gateway: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "dr_ha_standby" "s" {{
+  orchestrator_id    = dr_orchestrator.o.id
+  workspace_id       = "{workspace}"
+  transit_gateway_id = "{gateway}"
+{password}{extra}}}
+"#,
+        password = password()
+    )
+}
+
+fn cloud_writes(sim: &Sim) -> u64 {
+    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
+}
+
+fn assert_mentions(output: &str, patterns: &[&str]) {
+    let flat = unwrap_diagnostics(output);
+    for p in patterns {
+        let re = regex::Regex::new(p).unwrap();
+        assert!(
+            re.is_match(output) || re.is_match(&flat),
+            "output does not match /{p}/:\n{output}"
+        );
+    }
+}
+
+#[test]
+fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
+    let sim = Sim::start(200.0);
+    let wd = sim.workdir();
+    let ws = workspace_id(&sim, STANDBY);
+    let tg = gateway_id(&sim);
+    let config = orchestrator(&sim, "drha") + &standby(&ws, &tg, "");
+    assert!(attachments(&sim, STANDBY).is_empty());
+
+    // Orchestrator and standby in one apply: attach, then deploy the standby.
+    wd.config(&config);
+    wd.apply();
+    wd.assert_plan_empty();
+    let v = wd.resource_values("dr_ha_standby.s").unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        id,
+        wd.resource_values("dr_orchestrator.o").unwrap()["id"]
+            .as_str()
+            .unwrap()
+    );
+    assert_eq!(v["status"], "Active");
+    assert_eq!(v["manages_transit_gateway_connection"], true);
+    assert_eq!(v["orchestrator_user"], "admin", "defaults to the primary's");
+    assert_eq!(v["machine_type"], "s922", "defaults to the primary's");
+    let attached = attachments(&sim, STANDBY);
+    assert_eq!(attached.len(), 1);
+    assert_eq!(attached[0]["status"], "attached");
+    assert_eq!(attached[0]["network_type"], "power_virtual_server");
+    assert_eq!(attached[0]["id"], v["transit_gateway_connection_id"]);
+    assert_eq!(vms_named(&sim, "drha-standby"), 1);
+    let deployment = &sim.objects("dra", "deployments")[0];
+    assert_eq!(deployment["orchestrator_ha"], true);
+    assert_eq!(deployment["standby_orchestrator_workspace_id"], ws.as_str());
+
+    // Import by the orchestrator id.
+    wd.import_verify(
+        "dr_ha_standby.s",
+        &id,
+        &[
+            "orchestrator_password",
+            "orchestrator_password_wo",
+            "orchestrator_password_wo_version",
+            "manages_transit_gateway_connection",
+            "timeouts",
+        ],
+    );
+
+    // Destroying the standby removes it and the attachment it made.
+    wd.run_ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-target=dr_ha_standby.s",
+    ]);
+    assert!(attachments(&sim, STANDBY).is_empty());
+    assert_eq!(vms_named(&sim, "drha-standby"), 0);
+    assert_eq!(
+        sim.objects("dra", "deployments")[0]["orchestrator_ha"],
+        false
+    );
+    assert_eq!(vms_named(&sim, "drha-orchestrator"), 1, "the primary stays");
+
+    // An attachment (and standby) this resource did not create is adopted and left alone.
+    wd.apply();
+    wd.run_ok(&["state", "rm", "dr_ha_standby.s"]);
+    wd.apply();
+    wd.assert_plan_empty();
+    let v = wd.resource_values("dr_ha_standby.s").unwrap();
+    assert_eq!(v["manages_transit_gateway_connection"], false);
+    assert_eq!(
+        attachments(&sim, STANDBY).len(),
+        1,
+        "adopted, not duplicated"
+    );
+    assert_eq!(vms_named(&sim, "drha-standby"), 1);
+    wd.destroy();
+    let kept = attachments(&sim, STANDBY);
+    assert_eq!(kept.len(), 1, "an adopted attachment survives destroy");
+    assert_eq!(kept[0]["status"], "attached");
+    assert_eq!(vms_named(&sim, "drha-standby"), 0);
+    assert_eq!(vms_named(&sim, "drha-orchestrator"), 0);
+}
+
+#[test]
+fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
+    let sim = Sim::start(200.0);
+    let wd = sim.workdir();
+    let tg = gateway_id(&sim);
+    wd.config(&orchestrator(&sim, "drref"));
+    wd.apply();
+
+    // The default scenario's third workspace reuses the primary's 10.51.0.0/24.
+    let overlapping = workspace_id(&sim, OVERLAPPING);
+    wd.config(&(orchestrator(&sim, "drref") + &standby(&overlapping, &tg, "")));
+    sim.reset_requests();
+    let out = wd.plan_expect_error("Standby subnet overlaps a network on the Transit Gateway");
+    assert_mentions(
+        &out.combined(),
+        &[&format!(
+            r#"workspace_id "{overlapping}": Subnet mgmt_net \(10\.51\.0\.0/24\) of standby workspace {OVERLAPPING} overlaps subnet mgmt_net \(10\.51\.0\.0/24\) of PowerVS workspace {PRIMARY}; both would be reachable through transit gateway slz-transit-gateway \({tg}\)"#
+        )],
+    );
+    assert_eq!(cloud_writes(&sim), 0);
+    assert!(attachments(&sim, OVERLAPPING).is_empty());
+
+    // The primary workspace cannot host the standby.
+    let primary = workspace_id(&sim, PRIMARY);
+    wd.config(&(orchestrator(&sim, "drref") + &standby(&primary, &tg, "")));
+    sim.reset_requests();
+    wd.plan_expect_error(&format!(
+        r#"workspace_id: "{primary}" \({PRIMARY}\) is the workspace of the primary orchestrator; the standby must run in a different workspace"#
+    ));
+    assert_eq!(cloud_writes(&sim), 0);
+
+    // Machine type, networks and gateway, checked against the cloud.
+    let ws = workspace_id(&sim, STANDBY);
+    let foreign = network_id(&sim, PRIMARY, "mgmt_net");
+    wd.config(
+        &(orchestrator(&sim, "drref")
+            + &standby(
+                &ws,
+                "00000000-0000-4000-8000-00000000dead",
+                &format!("  machine_type = \"e980\"\n  network_ids = [\"{foreign}\"]\n"),
+            )),
+    );
+    sim.reset_requests();
+    let out = wd.plan_expect_error("Machine type not offered");
+    assert_mentions(
+        &out.combined(),
+        &[
+            &format!(
+                r#"machine_type: Machine type "e980" is not available in workspace {STANDBY}; it offers: s922, s1022"#
+            ),
+            &format!(r#"network_ids\[0\]: "{foreign}" is not a network of workspace {STANDBY}"#),
+            &format!(
+                r#"transit_gateway_id: no Transit Gateway has the id "00000000-0000-4000-8000-00000000dead"\. Gateways in this account: {tg} \(slz-transit-gateway\)"#
+            ),
+        ],
+    );
+    assert_eq!(cloud_writes(&sim), 0);
+
+    // Offline: tiers DR does not replicate.
+    wd.config(&(orchestrator(&sim, "drref") + &standby(&ws, &tg, "  tier = \"tier5k\"\n")));
+    sim.reset_requests();
+    wd.plan_expect_error(
+        r#"tier: "tier5k" is not a storage tier DR Automation supports\. PowerVS offers it, but DR Automation does not replicate it\. Use tier1 \(10 IOPS/GB\) or tier3 \(3 IOPS/GB\)"#,
+    );
+    assert_eq!(sim.requests()["total"], 0);
+    wd.config(&orchestrator(&sim, "drref"));
+    wd.destroy();
+}

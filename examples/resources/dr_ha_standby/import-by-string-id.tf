@@ -1,0 +1,4 @@
+import {
+  to = dr_ha_standby.example
+  id = "0c5e9f54-7d3a-4f0b-9a8e-3c1b2d4e5f60"
+}

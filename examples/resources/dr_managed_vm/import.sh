@@ -1,0 +1,2 @@
+# A dr_managed_vm is imported by <orchestrator_id>/<pvm_instance_id>.
+terraform import 'dr_managed_vm.example["aix-app-01"]' 0c5e9f54-7d3a-4f0b-9a8e-3c1b2d4e5f60/10e2c468-65e9-4746-8fb8-1a18c8a50516

@@ -1,0 +1,315 @@
+//! The `Resource` trait: what a managed resource implements, over its own serde `State` type.
+//!
+//! The framework does the protocol work around these methods: it decodes values with the
+//! schema's type, runs schema validators, applies the planning rules ([`crate::plan`]),
+//! converts between `Value` and `State`, nulls write-only attributes and checks every result
+//! against the plan before Terraform sees it. A resource only makes domain decisions and calls
+//! its cloud API.
+//!
+//! State fields that the user may omit, or that are computed, should be `Option<T>`: during
+//! `create` and `update` the framework hands over the planned state with every "known after
+//! apply" value as `None`, and expects the returned state to fill them in.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::context::Context;
+use crate::diag::Diagnostics;
+use crate::plan::nullify_unknowns;
+use crate::schema::Schema;
+use crate::timeouts::TimeoutDefaults;
+use crate::typed::{ConfigView, PlanView, decode, encode};
+use crate::value::{Type, Value};
+
+/// Input of [`Resource::create`].
+#[derive(Debug, Clone)]
+pub struct CreateRequest<S> {
+    /// The plan, with values known only after apply set to `None`/null.
+    pub planned: S,
+    /// The configuration: the only place write-only values appear.
+    pub config: S,
+}
+
+/// Input of [`Resource::update`].
+#[derive(Debug, Clone)]
+pub struct UpdateRequest<S> {
+    pub prior: S,
+    /// The plan, with values known only after apply set to `None`/null.
+    pub planned: S,
+    /// The configuration: the only place write-only values appear.
+    pub config: S,
+}
+
+/// Input of [`Resource::move_state`]: a `moved` block from another resource type.
+#[derive(Debug, Clone)]
+pub struct MoveStateRequest {
+    pub source_provider_address: String,
+    pub source_type_name: String,
+    pub source_schema_version: i64,
+    /// The source state as stored JSON.
+    pub source_state: serde_json::Value,
+}
+
+fn unsupported(type_name: &str, what: &str) -> Diagnostics {
+    Diagnostics::from_error(
+        format!("{what} not supported"),
+        format!("The resource type {type_name} does not support {what}."),
+    )
+}
+
+/// A managed resource.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// The resource's state, as serde sees it; field names match schema attribute names.
+    type State: Serialize + DeserializeOwned + Send + Sync + 'static;
+
+    /// The full type name, e.g. `dr_orchestrator`.
+    fn type_name(&self) -> &str;
+
+    fn schema(&self) -> Schema;
+
+    /// Defaults for the `timeouts` block (see [`crate::timeouts`]).
+    fn timeout_defaults(&self) -> TimeoutDefaults {
+        TimeoutDefaults::default()
+    }
+
+    /// Offline checks beyond the schema's validators. The configuration may hold unknowns;
+    /// the provider is not configured.
+    async fn validate(&self, _ctx: &Context, _config: &ConfigView<'_>) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Runs after the framework's planning rules, on create, update and destroy. Checks that
+    /// need the cloud belong here (the provider is configured, values may still be unknown).
+    async fn modify_plan(&self, _ctx: &Context, _plan: &mut PlanView) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        req: CreateRequest<Self::State>,
+    ) -> Result<Self::State, Diagnostics>;
+
+    /// Refreshes the state; `Ok(None)` when the object no longer exists.
+    async fn read(
+        &self,
+        ctx: &Context,
+        state: Self::State,
+    ) -> Result<Option<Self::State>, Diagnostics>;
+
+    async fn update(
+        &self,
+        _ctx: &Context,
+        _req: UpdateRequest<Self::State>,
+    ) -> Result<Self::State, Diagnostics> {
+        Err(unsupported(self.type_name(), "in-place update"))
+    }
+
+    async fn delete(&self, ctx: &Context, state: Self::State) -> Result<(), Diagnostics>;
+
+    /// `terraform import` / `import` blocks: the state for `id`. Terraform calls `read` on it
+    /// next, so returning the object as the cloud has it is simplest.
+    async fn import(&self, _ctx: &Context, _id: &str) -> Result<Self::State, Diagnostics> {
+        Err(unsupported(self.type_name(), "import"))
+    }
+
+    /// Brings stored JSON at `from_version` (older than the schema's version) up to the next
+    /// version or straight to the current one; return the JSON at the current version.
+    async fn upgrade_state(
+        &self,
+        _ctx: &Context,
+        from_version: i64,
+        _state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Err(Diagnostics::from_error(
+            "Unable to upgrade resource state",
+            format!(
+                "{} has no state upgrader from schema version {from_version}.",
+                self.type_name()
+            ),
+        ))
+    }
+
+    /// Whether [`Resource::move_state`] is implemented (announced to Terraform).
+    fn supports_move_state(&self) -> bool {
+        false
+    }
+
+    async fn move_state(
+        &self,
+        _ctx: &Context,
+        _req: MoveStateRequest,
+    ) -> Result<Self::State, Diagnostics> {
+        Err(unsupported(
+            self.type_name(),
+            "moved blocks from other resource types",
+        ))
+    }
+}
+
+/// A resource with its `State` type erased, as the server stores it. Implemented for every
+/// [`Resource`]; providers list theirs as `Vec<Arc<dyn DynResource>>`.
+#[async_trait]
+pub trait DynResource: Send + Sync {
+    fn erased_type_name(&self) -> String;
+    fn erased_schema(&self) -> Schema;
+    fn erased_timeout_defaults(&self) -> TimeoutDefaults;
+    fn erased_supports_move_state(&self) -> bool;
+    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics;
+    async fn erased_modify_plan(
+        &self,
+        ctx: &Context,
+        plan: &mut PlanView,
+    ) -> Result<(), Diagnostics>;
+    async fn erased_create(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        planned: &Value,
+        config: &Value,
+    ) -> Result<Value, Diagnostics>;
+    async fn erased_read(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        state: &Value,
+    ) -> Result<Option<Value>, Diagnostics>;
+    async fn erased_update(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> Result<Value, Diagnostics>;
+    async fn erased_delete(&self, ctx: &Context, state: &Value) -> Result<(), Diagnostics>;
+    async fn erased_import(&self, ctx: &Context, ty: &Type, id: &str)
+    -> Result<Value, Diagnostics>;
+    async fn erased_upgrade_state(
+        &self,
+        ctx: &Context,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics>;
+    async fn erased_move_state(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        req: MoveStateRequest,
+    ) -> Result<Value, Diagnostics>;
+}
+
+fn without_unknowns(value: &Value) -> Value {
+    let mut v = value.clone();
+    nullify_unknowns(&mut v);
+    v
+}
+
+#[async_trait]
+impl<R: Resource> DynResource for R {
+    fn erased_type_name(&self) -> String {
+        Resource::type_name(self).to_string()
+    }
+    fn erased_schema(&self) -> Schema {
+        Resource::schema(self)
+    }
+    fn erased_timeout_defaults(&self) -> TimeoutDefaults {
+        Resource::timeout_defaults(self)
+    }
+    fn erased_supports_move_state(&self) -> bool {
+        Resource::supports_move_state(self)
+    }
+
+    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
+        Resource::validate(self, ctx, &ConfigView::new(config)).await
+    }
+
+    async fn erased_modify_plan(
+        &self,
+        ctx: &Context,
+        plan: &mut PlanView,
+    ) -> Result<(), Diagnostics> {
+        Resource::modify_plan(self, ctx, plan).await
+    }
+
+    async fn erased_create(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        planned: &Value,
+        config: &Value,
+    ) -> Result<Value, Diagnostics> {
+        let req = CreateRequest {
+            planned: decode(&without_unknowns(planned), "planned state")?,
+            config: decode(&without_unknowns(config), "configuration")?,
+        };
+        let state = Resource::create(self, ctx, req).await?;
+        encode(&state, ty, "new state")
+    }
+
+    async fn erased_read(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        state: &Value,
+    ) -> Result<Option<Value>, Diagnostics> {
+        let current = decode(state, "current state")?;
+        match Resource::read(self, ctx, current).await? {
+            Some(s) => encode(&s, ty, "refreshed state").map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn erased_update(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> Result<Value, Diagnostics> {
+        let req = UpdateRequest {
+            prior: decode(prior, "prior state")?,
+            planned: decode(&without_unknowns(planned), "planned state")?,
+            config: decode(&without_unknowns(config), "configuration")?,
+        };
+        let state = Resource::update(self, ctx, req).await?;
+        encode(&state, ty, "new state")
+    }
+
+    async fn erased_delete(&self, ctx: &Context, state: &Value) -> Result<(), Diagnostics> {
+        let prior = decode(state, "prior state")?;
+        Resource::delete(self, ctx, prior).await
+    }
+
+    async fn erased_import(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        id: &str,
+    ) -> Result<Value, Diagnostics> {
+        let state = Resource::import(self, ctx, id).await?;
+        encode(&state, ty, "imported state")
+    }
+
+    async fn erased_upgrade_state(
+        &self,
+        ctx: &Context,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Resource::upgrade_state(self, ctx, from_version, state).await
+    }
+
+    async fn erased_move_state(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        req: MoveStateRequest,
+    ) -> Result<Value, Diagnostics> {
+        let state = Resource::move_state(self, ctx, req).await?;
+        encode(&state, ty, "moved state")
+    }
+}

@@ -1,0 +1,359 @@
+//! The tfplugin6 service: one struct that answers every RPC Terraform and OpenTofu send, by
+//! dispatching to the provider's registered resources, data sources and functions.
+//!
+//! Every reply is an OK status with diagnostics: a gRPC error status reads as "Plugin did not
+//! respond" or "Plugin error" to users. Handlers run under a panic guard ([`guard`]), so even
+//! a provider bug becomes a readable diagnostic. RPCs the framework does not implement
+//! (state stores, list resources, ephemeral resources, config generation) answer with a "not
+//! supported" error diagnostic. Actions (Terraform 1.14+) live in [`actions`].
+
+mod actions;
+mod convert;
+pub mod guard;
+mod rpc;
+
+#[cfg(test)]
+mod action_tests;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::action::DynAction;
+use crate::context::{ClientCapabilities, Context, PrivateState, ProviderData};
+use crate::data_source::DynDataSource;
+use crate::diag::{AttributePath, Diagnostics};
+use crate::function::{Function, Signature};
+use crate::plan;
+use crate::provider::{ConfigureRequest, Provider};
+use crate::resource::DynResource;
+use crate::schema::Schema;
+use crate::timeouts::{self, Operation, TimeoutDefaults};
+use crate::typed::{ConfigView, decode};
+use crate::value::{Type, Value};
+
+pub use guard::in_guarded_handler;
+
+/// The provider with its `Config` type erased.
+#[async_trait]
+trait DynProvider: Send + Sync {
+    fn erased_type_name(&self) -> String;
+    fn erased_schema(&self) -> Schema;
+    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics;
+    async fn erased_configure(
+        &self,
+        ctx: &Context,
+        config: &Value,
+        unknown_paths: Vec<AttributePath>,
+    ) -> Result<ProviderData, Diagnostics>;
+    fn erased_resources(&self) -> Vec<Arc<dyn DynResource>>;
+    fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>>;
+    fn erased_functions(&self) -> Vec<Arc<dyn Function>>;
+    fn erased_actions(&self) -> Vec<Arc<dyn DynAction>>;
+}
+
+#[async_trait]
+impl<P: Provider> DynProvider for P {
+    fn erased_type_name(&self) -> String {
+        Provider::type_name(self).to_string()
+    }
+    fn erased_schema(&self) -> Schema {
+        Provider::schema(self)
+    }
+    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
+        Provider::validate(self, ctx, &ConfigView::new(config)).await
+    }
+    async fn erased_configure(
+        &self,
+        ctx: &Context,
+        config: &Value,
+        unknown_paths: Vec<AttributePath>,
+    ) -> Result<ProviderData, Diagnostics> {
+        let mut known = config.clone();
+        plan::nullify_unknowns(&mut known);
+        let config = decode(&known, "provider configuration")?;
+        Provider::configure(
+            self,
+            ctx,
+            ConfigureRequest {
+                config,
+                unknown_paths,
+            },
+        )
+        .await
+    }
+    fn erased_resources(&self) -> Vec<Arc<dyn DynResource>> {
+        Provider::resources(self)
+    }
+    fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
+        Provider::data_sources(self)
+    }
+    fn erased_functions(&self) -> Vec<Arc<dyn Function>> {
+        Provider::functions(self)
+    }
+    fn erased_actions(&self) -> Vec<Arc<dyn DynAction>> {
+        Provider::actions(self)
+    }
+}
+
+struct ResourceEntry {
+    handler: Arc<dyn DynResource>,
+    schema: Schema,
+    ty: Type,
+    timeouts: TimeoutDefaults,
+}
+
+struct DataSourceEntry {
+    handler: Arc<dyn DynDataSource>,
+    schema: Schema,
+    ty: Type,
+}
+
+struct ActionEntry {
+    handler: Arc<dyn DynAction>,
+    schema: Schema,
+    ty: Type,
+}
+
+struct FunctionEntry {
+    handler: Arc<dyn Function>,
+    signature: Signature,
+}
+
+/// What ConfigureProvider established for later calls.
+#[derive(Default)]
+struct Configured {
+    data: Option<ProviderData>,
+    terraform_version: String,
+    capabilities: ClientCapabilities,
+}
+
+struct Inner {
+    provider: Box<dyn DynProvider>,
+    provider_schema: Schema,
+    provider_ty: Type,
+    resources: BTreeMap<String, ResourceEntry>,
+    data_sources: BTreeMap<String, DataSourceEntry>,
+    functions: BTreeMap<String, FunctionEntry>,
+    actions: BTreeMap<String, ActionEntry>,
+    /// Problems found in the schemas at start-up (provider bugs), reported by GetProviderSchema.
+    schema_problems: Diagnostics,
+    configured: RwLock<Configured>,
+    stop: Mutex<CancellationToken>,
+}
+
+/// The tfplugin6 `Provider` service for a [`Provider`]. Pass it to `tf_framework::serve`.
+#[derive(Clone)]
+pub struct ProviderServer {
+    inner: Arc<Inner>,
+}
+
+impl ProviderServer {
+    pub fn new(provider: impl Provider) -> Self {
+        let provider: Box<dyn DynProvider> = Box::new(provider);
+        let provider_schema = provider.erased_schema();
+        let mut schema_problems = Diagnostics::new();
+        let mut note = |what: &str, schema: &Schema| {
+            if let Err(problems) = schema.check() {
+                schema_problems.error(
+                    "Provider bug: invalid schema",
+                    format!("The schema of {what} is invalid: {}", problems.join("; ")),
+                );
+            }
+        };
+        note("the provider", &provider_schema);
+        let mut resources = BTreeMap::new();
+        for handler in provider.erased_resources() {
+            let schema = handler.erased_schema();
+            let name = handler.erased_type_name();
+            note(&name, &schema);
+            let entry = ResourceEntry {
+                ty: schema.object_type(),
+                timeouts: handler.erased_timeout_defaults(),
+                schema,
+                handler,
+            };
+            resources.insert(name, entry);
+        }
+        let mut data_sources = BTreeMap::new();
+        for handler in provider.erased_data_sources() {
+            let schema = handler.erased_schema();
+            let name = handler.erased_type_name();
+            note(&name, &schema);
+            data_sources.insert(
+                name,
+                DataSourceEntry {
+                    ty: schema.object_type(),
+                    schema,
+                    handler,
+                },
+            );
+        }
+        let mut actions = BTreeMap::new();
+        for handler in provider.erased_actions() {
+            let schema = handler.erased_schema();
+            let name = handler.erased_type_name();
+            note(&name, &schema);
+            actions.insert(
+                name,
+                ActionEntry {
+                    ty: schema.object_type(),
+                    schema,
+                    handler,
+                },
+            );
+        }
+        let functions = provider
+            .erased_functions()
+            .into_iter()
+            .map(|handler| {
+                let signature = handler.signature();
+                (
+                    handler.name().to_string(),
+                    FunctionEntry { handler, signature },
+                )
+            })
+            .collect();
+        Self {
+            inner: Arc::new(Inner {
+                provider_ty: provider_schema.object_type(),
+                provider_schema,
+                provider,
+                resources,
+                data_sources,
+                functions,
+                actions,
+                schema_problems,
+                configured: RwLock::new(Configured::default()),
+                stop: Mutex::new(CancellationToken::new()),
+            }),
+        }
+    }
+
+    /// The provider type name (`dr`).
+    pub fn provider_type_name(&self) -> String {
+        self.inner.provider.erased_type_name()
+    }
+
+    fn cancel_token(&self) -> CancellationToken {
+        self.inner
+            .stop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Cancels in-flight work and arms a fresh token for later calls.
+    fn stop(&self) {
+        let mut token = self
+            .inner
+            .stop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        token.cancel();
+        *token = CancellationToken::new();
+    }
+
+    /// A context for one call; `configured` decides whether provider data is attached.
+    fn context(&self, capabilities: Option<ClientCapabilities>) -> Context {
+        let configured = self
+            .inner
+            .configured
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        Context::new(
+            configured.data.clone(),
+            self.cancel_token(),
+            configured.terraform_version.clone(),
+            capabilities.unwrap_or(configured.capabilities),
+        )
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Diagnostics> {
+        self.inner.resources.get(type_name).ok_or_else(|| {
+            Diagnostics::from_error(
+                "Unknown resource type",
+                format!(
+                    "The provider {} has no resource type {type_name:?}.",
+                    self.inner.provider.erased_type_name()
+                ),
+            )
+        })
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry, Diagnostics> {
+        self.inner.data_sources.get(type_name).ok_or_else(|| {
+            Diagnostics::from_error(
+                "Unknown data source type",
+                format!(
+                    "The provider {} has no data source {type_name:?}.",
+                    self.inner.provider.erased_type_name()
+                ),
+            )
+        })
+    }
+}
+
+/// The configured timeout for `op` read from `object`, else the resource's default.
+fn timeout_for(entry: &ResourceEntry, object: &Value, op: Operation) -> std::time::Duration {
+    timeouts::configured(object, op)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| entry.timeouts.get(op))
+}
+
+/// Private bytes from Terraform; unreadable ones are logged and dropped, never fatal.
+fn private_state(bytes: &[u8]) -> PrivateState {
+    let (private, warning) = PrivateState::from_bytes(bytes);
+    if let Some(w) = warning {
+        tracing::warn!("{w}");
+    }
+    private
+}
+
+/// Replaces every known planned value in `result` by the planned one, so that a state
+/// returned alongside a consistency error never trips core's own check.
+fn conform_to_plan(planned: &Value, result: &Value) -> Value {
+    match (planned, result) {
+        (Value::Unknown(_), r) => {
+            let mut r = r.clone();
+            plan::nullify_unknowns(&mut r);
+            r
+        }
+        (Value::Object(p), Value::Object(r)) => Value::Object(
+            p.iter()
+                .map(|(k, pv)| {
+                    (
+                        k.clone(),
+                        conform_to_plan(pv, r.get(k).unwrap_or(&Value::Null)),
+                    )
+                })
+                .collect(),
+        ),
+        (Value::List(p), Value::List(r)) if p.len() == r.len() => Value::List(
+            p.iter()
+                .zip(r)
+                .map(|(a, b)| conform_to_plan(a, b))
+                .collect(),
+        ),
+        (Value::Map(p), Value::Map(r)) if p.keys().eq(r.keys()) => Value::Map(
+            p.iter()
+                .map(|(k, pv)| {
+                    (
+                        k.clone(),
+                        conform_to_plan(pv, r.get(k).unwrap_or(&Value::Null)),
+                    )
+                })
+                .collect(),
+        ),
+        (p, _) => {
+            let mut p = p.clone();
+            plan::nullify_unknowns(&mut p);
+            p
+        }
+    }
+}

@@ -1,0 +1,611 @@
+//! End-to-end tests of the go-plugin transport: each test starts the real
+//! `tf-framework-echo-provider` binary the way Terraform does (environment, stdout handshake,
+//! unix socket, AutoMTLS) and talks gRPC to it over the announced socket.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tf_framework::proto::plugin::Empty;
+use tf_framework::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use tf_framework::proto::tfplugin6 as pb;
+use tf_framework::proto::tfplugin6::provider_client::ProviderClient;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::net::UnixStream;
+use tokio::process::{Child, Command};
+use tonic::transport::{Channel, Endpoint, Uri};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tf-framework-echo-provider");
+const COOKIE: (&str, &str) = (
+    "TF_PLUGIN_MAGIC_COOKIE",
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+);
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A throw-away client certificate shaped like go-plugin's (P-521, self-signed CA).
+struct ClientIdentity {
+    cert_der: CertificateDer<'static>,
+    key_der: Vec<u8>,
+    pem: String,
+}
+
+fn client_identity() -> ClientIdentity {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    let cert = params.self_signed(&key).expect("cert");
+    ClientIdentity {
+        cert_der: cert.der().clone(),
+        key_der: key.serialize_der(),
+        pem: cert.pem(),
+    }
+}
+
+/// A started provider process and what its handshake announced.
+struct Plugin {
+    child: Child,
+    fields: Vec<String>,
+    stderr: Arc<Mutex<String>>,
+    stdout_after_handshake: Arc<Mutex<String>>,
+    tmpdir: tempfile::TempDir,
+}
+
+impl Plugin {
+    fn socket(&self) -> PathBuf {
+        PathBuf::from(&self.fields[3])
+    }
+
+    fn server_cert(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let field = &self.fields[5];
+        (!field.is_empty()).then(|| {
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(field)
+                .expect("cert field is unpadded standard base64")
+        })
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().expect("lock").clone()
+    }
+
+    async fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .expect("provider did not exit in time")
+            .expect("wait")
+    }
+
+    fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("running").to_string();
+        let status = std::process::Command::new("kill")
+            .args([format!("-{name}"), pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+}
+
+fn base_command(tmpdir: &Path, extra_env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("TMPDIR", tmpdir)
+        .envs(extra_env.iter().copied())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Starts the provider and reads the handshake line.
+async fn start(extra_env: &[(&str, &str)]) -> Plugin {
+    let tmpdir = tempfile::tempdir().expect("tmpdir");
+    let mut env = vec![COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", "5,6")];
+    env.extend_from_slice(extra_env);
+    let mut child = base_command(tmpdir.path(), &env, &[])
+        .spawn()
+        .expect("spawn provider");
+    let stderr = collect_stderr(&mut child);
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(STARTUP_TIMEOUT, lines.next_line())
+        .await
+        .expect("handshake within timeout")
+        .expect("read stdout")
+        .unwrap_or_else(|| panic!("no handshake; stderr: {}", stderr.lock().expect("lock")));
+    let fields: Vec<String> = line.split('|').map(str::to_owned).collect();
+    // Keep draining stdout like go-plugin does, remembering anything written after the handshake.
+    let stdout_after_handshake = Arc::new(Mutex::new(String::new()));
+    let sink = stdout_after_handshake.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(extra)) = lines.next_line().await {
+            sink.lock().expect("lock").push_str(&extra);
+        }
+    });
+    Plugin {
+        child,
+        fields,
+        stderr,
+        stdout_after_handshake,
+        tmpdir,
+    }
+}
+
+fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
+    let buf = Arc::new(Mutex::new(String::new()));
+    let mut stderr = child.stderr.take().expect("stderr");
+    let sink = buf.clone();
+    tokio::spawn(async move {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut chunk).await {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .expect("lock")
+                .push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    buf
+}
+
+/// Pins the server certificate announced in the handshake (webpki would refuse it as a
+/// CA used as end entity, exactly like go-plugin's own certificates).
+#[derive(Debug)]
+struct PinnedServer {
+    expected: Vec<u8>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for PinnedServer {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.expected.as_slice() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General("unexpected server cert".into()))
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+fn tls_client_config(server_cert: &[u8], client: Option<&ClientIdentity>) -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinnedServer {
+            expected: server_cert.to_vec(),
+            provider,
+        }));
+    let mut config = match client {
+        Some(id) => builder
+            .with_client_auth_cert(
+                vec![id.cert_der.clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())),
+            )
+            .expect("client auth"),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    config
+}
+
+/// A gRPC channel over the plugin's unix socket, TLS if a client config is given.
+async fn connect(
+    socket: PathBuf,
+    tls: Option<rustls::ClientConfig>,
+) -> Result<Channel, tonic::transport::Error> {
+    let tls = tls.map(|cfg| tokio_rustls::TlsConnector::from(Arc::new(cfg)));
+    Endpoint::from_static("http://localhost")
+        .connect_timeout(Duration::from_secs(5))
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let socket = socket.clone();
+            let tls = tls.clone();
+            async move {
+                let stream = UnixStream::connect(&socket).await?;
+                match tls {
+                    None => Ok::<_, io::Error>(TokioIo::new(Box::new(stream) as Box<dyn IoStream>)),
+                    Some(tls) => {
+                        let name = ServerName::try_from("localhost").expect("name");
+                        let stream = tls.connect(name, stream).await?;
+                        Ok(TokioIo::new(Box::new(stream) as Box<dyn IoStream>))
+                    }
+                }
+            }
+        }))
+        .await
+}
+
+trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> IoStream for T {}
+
+async fn health(channel: Channel) -> Result<i32, tonic::Status> {
+    let resp = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: "plugin".to_owned(),
+        })
+        .await?;
+    Ok(resp.into_inner().status)
+}
+
+/// Starts a provider with AutoMTLS and returns it with a connected, authenticated channel.
+async fn start_mtls() -> (Plugin, Channel) {
+    let client = client_identity();
+    let plugin = start(&[("PLUGIN_CLIENT_CERT", client.pem.as_str())]).await;
+    let cert = plugin.server_cert().expect("TLS handshake carries a cert");
+    let channel = connect(
+        plugin.socket(),
+        Some(tls_client_config(&cert, Some(&client))),
+    )
+    .await
+    .expect("mTLS connect");
+    (plugin, channel)
+}
+
+#[tokio::test]
+async fn handshake_line_announces_unix_grpc_and_a_p521_cert() {
+    let client = client_identity();
+    let plugin = start(&[("PLUGIN_CLIENT_CERT", client.pem.as_str())]).await;
+    assert_eq!(plugin.fields.len(), 6, "fields: {:?}", plugin.fields);
+    assert_eq!(plugin.fields[0], "1");
+    assert_eq!(plugin.fields[1], "6");
+    assert_eq!(plugin.fields[2], "unix");
+    assert!(plugin.socket().is_absolute());
+    assert_eq!(plugin.fields[4], "grpc");
+    assert!(
+        !plugin.fields[5].ends_with('='),
+        "cert must be unpadded base64"
+    );
+    let der = plugin.server_cert().expect("cert");
+    // A DER certificate is one SEQUENCE whose long-form length covers the whole buffer.
+    assert_eq!(der[0], 0x30);
+    let len_bytes = usize::from(der[1] & 0x7f);
+    let body_len = der[2..2 + len_bytes]
+        .iter()
+        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+    assert_eq!(2 + len_bytes + body_len, der.len());
+    let secp521r1 = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
+    assert!(
+        der.windows(secp521r1.len()).any(|w| w == secp521r1),
+        "not a P-521 key"
+    );
+    assert!(der.windows(9).any(|w| w == b"localhost"));
+}
+
+#[tokio::test]
+async fn socket_directory_is_private_and_removed_on_shutdown() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (mut plugin, channel) = start_mtls().await;
+    let socket = plugin.socket();
+    let dir = socket.parent().expect("dir").to_path_buf();
+    let mode = std::fs::metadata(&dir).expect("dir").permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "socket dir mode {mode:o}");
+    let sock_mode = std::fs::metadata(&socket)
+        .expect("socket")
+        .permissions()
+        .mode();
+    assert_eq!(sock_mode & 0o077, 0, "socket mode {sock_mode:o}");
+    assert!(
+        dir.starts_with(plugin.tmpdir.path()),
+        "socket dir honours TMPDIR"
+    );
+
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .expect("shutdown rpc");
+    let status = plugin.wait_exit(Duration::from_secs(5)).await;
+    assert_eq!(status.code(), Some(0), "stderr: {}", plugin.stderr());
+    assert!(!dir.exists(), "socket directory left behind");
+    assert_eq!(*plugin.stdout_after_handshake.lock().expect("lock"), "");
+}
+
+#[tokio::test]
+async fn mtls_client_with_announced_cert_gets_health_and_schema() {
+    let (_plugin, channel) = start_mtls().await;
+    assert_eq!(
+        health(channel.clone()).await.expect("health"),
+        ServingStatus::Serving as i32
+    );
+    let schema = ProviderClient::new(channel)
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("schema")
+        .into_inner();
+    assert!(schema.resource_schemas.contains_key("echo_thing"));
+    assert!(schema.server_capabilities.expect("caps").plan_destroy);
+}
+
+#[tokio::test]
+async fn clients_without_the_announced_cert_are_refused() {
+    let (plugin, good) = start_mtls().await;
+    let cert = plugin.server_cert().expect("cert");
+
+    let stranger = client_identity();
+    for (what, cfg) in [
+        ("no client cert", tls_client_config(&cert, None)),
+        (
+            "another P-521 cert",
+            tls_client_config(&cert, Some(&stranger)),
+        ),
+    ] {
+        let refused = match connect(plugin.socket(), Some(cfg)).await {
+            Err(_) => true,
+            Ok(channel) => health(channel).await.is_err(),
+        };
+        assert!(refused, "{what} was let in");
+    }
+    let plaintext = match connect(plugin.socket(), None).await {
+        Err(_) => true,
+        Ok(channel) => health(channel).await.is_err(),
+    };
+    assert!(plaintext, "plaintext client was let in");
+
+    // Refusals must not break the accept loop.
+    assert_eq!(
+        health(good).await.expect("health"),
+        ServingStatus::Serving as i32
+    );
+}
+
+#[tokio::test]
+async fn without_client_cert_serves_plaintext_with_empty_cert_field() {
+    let plugin = start(&[]).await;
+    assert_eq!(plugin.fields.len(), 6);
+    assert_eq!(plugin.fields[5], "");
+    let channel = connect(plugin.socket(), None)
+        .await
+        .expect("plaintext connect");
+    assert_eq!(
+        health(channel).await.expect("health"),
+        ServingStatus::Serving as i32
+    );
+}
+
+#[tokio::test]
+async fn messages_above_tonic_default_limit_are_accepted() {
+    let (_plugin, channel) = start_mtls().await;
+    let big = pb::DynamicValue {
+        msgpack: vec![0xc0; 8 << 20],
+        json: Vec::new(),
+    };
+    ProviderClient::new(channel)
+        .max_encoding_message_size(64 << 20)
+        .validate_provider_config(pb::validate_provider_config::Request { config: Some(big) })
+        .await
+        .expect("8 MiB request accepted");
+}
+
+#[tokio::test]
+async fn running_without_cookie_prints_refusal_and_exits_1() {
+    let tmpdir = tempfile::tempdir().expect("tmpdir");
+    let out = base_command(tmpdir.path(), &[], &[])
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let flat = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(
+            "This binary is a plugin. These are not meant to be executed directly. Please \
+             execute the program that consumes these plugins, which will load any plugins \
+             automatically"
+        ),
+        "stderr: {stderr}"
+    );
+}
+
+#[tokio::test]
+async fn host_without_protocol_6_is_refused() {
+    let tmpdir = tempfile::tempdir().expect("tmpdir");
+    let out = base_command(
+        tmpdir.path(),
+        &[COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", "4,5")],
+        &[],
+    )
+    .output()
+    .await
+    .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("protocol 6") && stderr.contains("4,5"),
+        "stderr: {stderr}"
+    );
+}
+
+#[tokio::test]
+async fn sigint_is_ignored_and_sigterm_stops_cleanly() {
+    let (mut plugin, channel) = start_mtls().await;
+    let dir = plugin.socket().parent().expect("dir").to_path_buf();
+    plugin.signal("INT");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        health(channel).await.expect("still serving"),
+        ServingStatus::Serving as i32
+    );
+    plugin.signal("TERM");
+    let status = plugin.wait_exit(Duration::from_secs(5)).await;
+    assert_eq!(status.code(), Some(0), "stderr: {}", plugin.stderr());
+    assert!(!dir.exists());
+}
+
+#[tokio::test]
+async fn panic_in_a_handler_is_reported_like_go_and_exits_2() {
+    let (mut plugin, channel) = start_mtls().await;
+    let dir = plugin.socket().parent().expect("dir").to_path_buf();
+    let _ = ProviderClient::new(channel)
+        .call_function(pb::call_function::Request {
+            name: "panic".to_owned(),
+            arguments: Vec::new(),
+        })
+        .await;
+    let status = plugin.wait_exit(Duration::from_secs(5)).await;
+    assert_eq!(status.code(), Some(2));
+    // Give the stderr reader a moment to drain the pipe.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let stderr = plugin.stderr();
+    let first = stderr
+        .lines()
+        .find(|l| l.starts_with("panic: "))
+        .unwrap_or_else(|| panic!("no panic line in: {stderr}"));
+    assert_eq!(first, "panic: echo provider asked to panic");
+    assert!(!dir.exists(), "socket directory left behind after a crash");
+    assert!(
+        stderr.contains("tf-framework-echo-provider.rs:"),
+        "location missing: {stderr}"
+    );
+}
+
+#[tokio::test]
+async fn logs_are_hclog_json_on_stderr_when_enabled() {
+    let client = client_identity();
+    let mut plugin = start(&[
+        ("PLUGIN_CLIENT_CERT", client.pem.as_str()),
+        ("TF_LOG_PROVIDER_ECHO", "DEBUG"),
+    ])
+    .await;
+    plugin.signal("TERM");
+    plugin.wait_exit(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let stderr = plugin.stderr();
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let listening = lines
+        .iter()
+        .find(|l| l["@message"] == "plugin server listening")
+        .unwrap_or_else(|| panic!("no listening line in {stderr}"));
+    assert_eq!(listening["@level"], "debug");
+    assert_eq!(listening["@module"], "provider.tf-framework-echo-provider");
+    assert_eq!(listening["network"], "unix");
+    let ts = listening["@timestamp"].as_str().expect("timestamp");
+    // 2006-01-02T15:04:05.000000Z07:00 with UTC => 27 chars ending in Z.
+    assert_eq!(ts.len(), 27, "{ts}");
+    assert!(
+        ts.ends_with('Z') && &ts[10..11] == "T" && &ts[19..20] == ".",
+        "{ts}"
+    );
+}
+
+#[tokio::test]
+async fn logging_is_silent_without_a_level() {
+    let mut plugin = start(&[]).await;
+    plugin.signal("TERM");
+    plugin.wait_exit(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(plugin.stderr(), "");
+}
+
+#[tokio::test]
+async fn debug_mode_prints_reattach_config_and_serves_plaintext() {
+    let tmpdir = tempfile::tempdir().expect("tmpdir");
+    // No cookie, but a client cert: debug mode must ignore both.
+    let client = client_identity();
+    let mut child = base_command(
+        tmpdir.path(),
+        &[("PLUGIN_CLIENT_CERT", client.pem.as_str())],
+        &["--debug"],
+    )
+    .spawn()
+    .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let reattach = tokio::time::timeout(STARTUP_TIMEOUT, async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            if let Some(rest) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS='") {
+                return rest.trim_end_matches('\'').to_owned();
+            }
+        }
+        panic!("no TF_REATTACH_PROVIDERS line");
+    })
+    .await
+    .expect("reattach line in time");
+    let json: serde_json::Value = serde_json::from_str(&reattach).expect("json");
+    let entry = &json["registry.terraform.io/tf-framework/echo"];
+    assert_eq!(entry["Protocol"], "grpc");
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(entry["Test"], true);
+    assert_eq!(entry["Pid"], u64::from(child.id().expect("pid")));
+    assert_eq!(entry["Addr"]["Network"], "unix");
+    let socket = PathBuf::from(entry["Addr"]["String"].as_str().expect("addr"));
+    let channel = connect(socket, None).await.expect("plaintext connect");
+    assert_eq!(
+        health(channel).await.expect("health"),
+        ServingStatus::Serving as i32
+    );
+
+    let pid = child.id().expect("pid").to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", pid.as_str()])
+        .status()
+        .expect("kill");
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("exit on Ctrl-C in debug mode")
+        .expect("wait");
+    assert_eq!(status.code(), Some(0));
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting and lints, unit and protocol tests, dr-cloudsim's
+# tests (including IBM's official Python SDKs against it), and the acceptance tests with real
+# Terraform. Everything it needs is installed by the project's own scripts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing Terraform ${TF_ACC_TERRAFORM_VERSION:-1.15.5} and the Python SDKs (project-local virtualenvs)"
+scripts/install-terraform.sh >/dev/null
+scripts/install-terraform.sh 1.6.6 >/dev/null
+if [ -x scripts/setup-python.sh ]; then scripts/setup-python.sh; fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "building the provider, the test provider and dr-cloudsim"
+cargo build --workspace --bins --quiet
+
+step "docs/ matches the provider schema and examples/"
+scripts/docs.sh --check
+
+step "tests"
+cargo test --workspace --no-fail-fast --quiet 2>&1 | tee target/test-output.txt
+
+step "acceptance smoke on Terraform 1.6.6"
+TF_ACC_TERRAFORM_VERSION=1.6.6 cargo test -p acctests --quiet --test framework_thing --test compat 2>&1 | tail -n 8

@@ -1,0 +1,264 @@
+//! Everything that is not an IBM API: `/_sim/*` test control, `/healthz`, `/endpoints.json`,
+//! `/metrics` (served by `services::dra::metrics`),
+//! and the middleware that counts requests, injects faults and persists writes.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{MatchedPath, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::services;
+use crate::sim::{FaultSet, Sim};
+use crate::store::merge_patch;
+
+/// Routes under `/_sim`, plus `/healthz` and `/endpoints.json`.
+pub fn router() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/endpoints.json", get(endpoints))
+        .route("/metrics", get(services::dra::metrics::handler))
+        .route("/_sim/state", get(state))
+        .route("/_sim/requests", get(requests).delete(clear_requests))
+        .route(
+            "/_sim/faults",
+            get(get_faults).post(set_faults).delete(clear_faults),
+        )
+        .route("/_sim/reset", post(reset))
+        .route(
+            "/_sim/objects/{service}/{collection}/{id}",
+            get(get_object).patch(patch_object).delete(delete_object),
+        )
+}
+
+/// Unknown paths answer 404 in the body of the service whose prefix they carry.
+pub async fn unknown_route(uri: axum::http::Uri) -> Response {
+    services::error_response_for_path(
+        uri.path(),
+        StatusCode::NOT_FOUND,
+        &format!("no route for {}", uri.path()),
+    )
+}
+
+/// True for paths that faults and counters leave alone.
+fn is_control_path(path: &str) -> bool {
+    path.starts_with("/_sim")
+        || path == "/healthz"
+        || path == "/endpoints.json"
+        || path == "/metrics"
+}
+
+fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": message.into()}))).into_response()
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The environment variable of each service and the path below the emulator's URL that a
+/// client uses as its base (what the IBM SDKs call the service URL).
+pub const ENDPOINT_VARIABLES: &[(&str, &str)] = &[
+    ("IBMCLOUD_IAM_API_ENDPOINT", "/iam"),
+    ("IBMCLOUD_RESOURCE_CONTROLLER_API_ENDPOINT", "/rc"),
+    ("IBMCLOUD_RESOURCE_CATALOG_API_ENDPOINT", "/gc"),
+    ("IBMCLOUD_RESOURCE_MANAGEMENT_API_ENDPOINT", "/rm"),
+    ("IBMCLOUD_PI_API_ENDPOINT", "/power"),
+    ("IBMCLOUD_IS_NG_API_ENDPOINT", "/vpc/v1"),
+    ("IBMCLOUD_TG_API_ENDPOINT", "/tg/v1"),
+    ("IBMCLOUD_DRA_API_ENDPOINT", "/dra"),
+];
+
+/// Regions listed in `/endpoints.json`, so that any region a user configures resolves here.
+const REGIONS: &[&str] = &[
+    "us-south", "us-east", "ca-tor", "ca-mon", "br-sao", "eu-de", "eu-gb", "eu-es", "jp-tok",
+    "jp-osa", "au-syd", "in-che",
+];
+
+/// The emulator's own base URL as the client reached it.
+pub(crate) fn base_url(sim: &Sim, headers: &HeaderMap) -> String {
+    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}"),
+        None => format!("http://{}", sim.config().listen),
+    }
+}
+
+async fn endpoints(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Json<Value> {
+    let base = base_url(&sim, &headers);
+    let mut doc = serde_json::Map::new();
+    let mut regions: Vec<&str> = REGIONS.to_vec();
+    if !regions.contains(&sim.scenario().region.as_str()) {
+        regions.push(sim.scenario().region.as_str());
+    }
+    for (variable, suffix) in ENDPOINT_VARIABLES {
+        let url = format!("{base}{suffix}");
+        let per_region: serde_json::Map<String, Value> = regions
+            .iter()
+            .map(|r| ((*r).to_owned(), Value::String(url.clone())))
+            .collect();
+        doc.insert(
+            (*variable).to_owned(),
+            json!({"public": per_region.clone(), "private": per_region}),
+        );
+    }
+    Json(Value::Object(doc))
+}
+
+async fn state(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(sim.world().await.public_state())
+}
+
+async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(sim.request_counts())
+}
+
+async fn clear_requests(State(sim): State<Arc<Sim>>) -> StatusCode {
+    sim.clear_request_counts();
+    StatusCode::NO_CONTENT
+}
+
+async fn get_faults(State(sim): State<Arc<Sim>>) -> Json<FaultSet> {
+    Json(sim.faults())
+}
+
+async fn set_faults(State(sim): State<Arc<Sim>>, body: axum::body::Bytes) -> Response {
+    let set: FaultSet = match serde_json::from_slice(&body) {
+        Ok(set) => set,
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, format!("invalid fault set: {e}")),
+    };
+    if let Err(message) = set.validate() {
+        return control_error(StatusCode::BAD_REQUEST, message);
+    }
+    sim.set_faults(set.clone());
+    Json(set).into_response()
+}
+
+async fn clear_faults(State(sim): State<Arc<Sim>>) -> StatusCode {
+    sim.set_faults(FaultSet::default());
+    StatusCode::NO_CONTENT
+}
+
+async fn reset(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    sim.reset().await;
+    Json(sim.world().await.public_state())
+}
+
+fn not_found(service: &str, collection: &str, id: &str) -> Response {
+    control_error(
+        StatusCode::NOT_FOUND,
+        format!("no object {service}/{collection}/{id}"),
+    )
+}
+
+async fn get_object(
+    State(sim): State<Arc<Sim>>,
+    Path((service, collection, id)): Path<(String, String, String)>,
+) -> Response {
+    let world = sim.world().await;
+    match world.get(&service, &collection, &id) {
+        // Unlike the APIs, the control plane shows internal keys: tests inspect deadlines.
+        Some(object) => Json(object.clone()).into_response(),
+        None => not_found(&service, &collection, &id),
+    }
+}
+
+async fn patch_object(
+    State(sim): State<Arc<Sim>>,
+    Path((service, collection, id)): Path<(String, String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let patch: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")),
+    };
+    let mut world = sim.world().await;
+    match world.get_mut(&service, &collection, &id) {
+        Some(object) => {
+            merge_patch(object, &patch);
+            Json(object.clone()).into_response()
+        }
+        None => not_found(&service, &collection, &id),
+    }
+}
+
+async fn delete_object(
+    State(sim): State<Arc<Sim>>,
+    Path((service, collection, id)): Path<(String, String, String)>,
+) -> Response {
+    let mut world = sim.world().await;
+    match world.remove(&service, &collection, &id) {
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => not_found(&service, &collection, &id),
+    }
+}
+
+/// Outermost layer: counts every API request by method, route template and final status.
+pub async fn count_requests(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_owned();
+    let skip = is_control_path(request.uri().path());
+    // Unmatched paths share one bucket so that scanning clients cannot grow the table.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let response = next.run(request).await;
+    if !skip {
+        sim.count_request(&method, &route, response.status().as_u16());
+    }
+    response
+}
+
+/// Adds latency and fails requests as `/_sim/faults` says, in the failing service's own
+/// error body, with `Retry-After` when the rule gives one.
+pub async fn inject_faults(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if is_control_path(&path) {
+        return next.run(request).await;
+    }
+    let decision = sim.decide_fault(request.method().as_str(), &path);
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    let Some((status, retry_after)) = decision.failure else {
+        return next.run(request).await;
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let message = if status == StatusCode::TOO_MANY_REQUESTS {
+        "Rate limit exceeded, please try again later (fault injected by dr-cloudsim)"
+    } else {
+        "The service failed to process the request (fault injected by dr-cloudsim)"
+    };
+    let mut response = services::error_response_for_path(&path, status, message);
+    if let Some(seconds) = retry_after
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// Innermost layer: after a request that may have written, waits until the state file holds
+/// the change, so an acknowledged write survives `kill -9`.
+pub async fn persist_writes(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Response {
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if writes && let Err(e) = sim.persist_after_mutation().await {
+        tracing::error!(error = %e, "state file write failed");
+        return services::error_response_for_path(
+            &path,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the emulator could not save its state",
+        );
+    }
+    response
+}

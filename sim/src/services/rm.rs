@@ -1,0 +1,85 @@
+//! Resource Manager: `GET /rm/v2/resource_groups[/{id}]`, enough to find the account's
+//! default resource group (`?default=true`) or one by name, in the real `ResourceGroup`
+//! shape. The groups themselves are seeded by [`super::rc::seed`] into `rc/resource_groups`
+//! because Resource Controller validates them on every create.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::scenario::Scenario;
+use crate::sim::Sim;
+use crate::store::{World, public_view};
+
+use super::rc::{RESOURCE_GROUPS, SERVICE as RC};
+
+pub fn router() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/v2/resource_groups", get(list))
+        .route("/v2/resource_groups/{id}", get(show))
+}
+
+pub fn seed(_world: &mut World, _scenario: &Scenario, _now_ms: u64) {}
+
+pub fn advance(_world: &mut World, _now_ms: u64) {}
+
+pub fn error_response(status: StatusCode, message: &str) -> Response {
+    super::rc::platform_error(status, "RM-Error", message)
+}
+
+async fn list(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(e) = sim.authenticate(&headers) {
+        return super::rc::platform_error(
+            StatusCode::UNAUTHORIZED,
+            "RM-Unauthorized",
+            &e.to_string(),
+        );
+    }
+    let world = sim.world().await;
+    let groups: Vec<Value> = world
+        .list(RC, RESOURCE_GROUPS)
+        .filter(|g| {
+            query
+                .get("account_id")
+                .is_none_or(|a| g["account_id"] == a.as_str())
+        })
+        .filter(|g| query.get("name").is_none_or(|n| g["name"] == n.as_str()))
+        .filter(|g| match query.get("default").map(String::as_str) {
+            Some("true") => g["default"] == true,
+            Some("false") => g["default"] == false,
+            _ => true,
+        })
+        .map(public_view)
+        .collect();
+    Json(json!({"resources": groups})).into_response()
+}
+
+async fn show(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Err(e) = sim.authenticate(&headers) {
+        return super::rc::platform_error(
+            StatusCode::UNAUTHORIZED,
+            "RM-Unauthorized",
+            &e.to_string(),
+        );
+    }
+    let world = sim.world().await;
+    match world.get(RC, RESOURCE_GROUPS, &id) {
+        Some(group) => Json(public_view(group)).into_response(),
+        None => super::rc::platform_error(
+            StatusCode::NOT_FOUND,
+            "RM-ResourceGroupNotFound",
+            &format!("Resource group {id} not found"),
+        ),
+    }
+}

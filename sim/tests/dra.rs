@@ -1,0 +1,859 @@
+//! DR Automation behaviour of dr-cloudsim: manage_dr validation, the deployment steps in
+//! last_operation, the orchestrator VMs in PowerVS, the project's own managed-VM API,
+//! failure injection, and consistency with Resource Controller and PowerVS deletes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use dr_cloudsim::services::gc::POWER_DR_AUTOMATION;
+use dr_cloudsim::{RunningSim, SimConfig};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "Orch-Passw0rd-Secret";
+
+struct Dr {
+    sim: RunningSim,
+    token: String,
+}
+
+impl Dr {
+    async fn new(time_scale: f64) -> Self {
+        let sim = common::start_with(SimConfig {
+            time_scale,
+            ..SimConfig::default()
+        })
+        .await;
+        let token = common::token(&sim).await;
+        Dr { sim, token }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = common::client()
+            .request(method, format!("{}{path}", self.sim.url()))
+            .bearer_auth(&self.token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, path, None, &[]).await
+    }
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, Some(body), &[])
+            .await
+    }
+    async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body), &[])
+            .await
+    }
+    async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::DELETE, path, None, &[]).await
+    }
+
+    /// Provisions a DR Automation instance through Resource Controller; returns its GUID.
+    async fn instance(&self, name: &str, wait_active: bool) -> String {
+        let groups = common::state_collection(&self.sim, "rc", "resource_groups").await;
+        let group = groups.iter().find(|g| g["default"] == true).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, body) = self
+            .post(
+                "/rc/v2/resource_instances",
+                json!({"name": name, "target": "global", "resource_group": group, "resource_plan_id": POWER_DR_AUTOMATION.plan_id}),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let guid = body["guid"].as_str().unwrap().to_owned();
+        if wait_active {
+            self.until(&format!("/rc/v2/resource_instances/{guid}"), |i| {
+                i["state"] == "active"
+            })
+            .await;
+        }
+        guid
+    }
+
+    /// Polls a GET until `done` holds (bounded), returning the last body.
+    async fn until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..300 {
+            let (_, body) = self.get(path).await;
+            if done(&body) {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{path} never reached the expected state");
+    }
+
+    async fn workspace(&self, name: &str) -> Value {
+        common::state_collection(&self.sim, "power", "workspaces")
+            .await
+            .into_iter()
+            .find(|w| w["name"] == name)
+            .unwrap()
+    }
+
+    async fn vm(&self, name: &str) -> Option<Value> {
+        common::state_collection(&self.sim, "power", "pvm_instances")
+            .await
+            .into_iter()
+            .find(|v| v["serverName"] == name)
+    }
+
+    async fn networks(&self, workspace_id: &str) -> Vec<String> {
+        let ws = self.workspace_by_id(workspace_id).await;
+        let crn = ws["details"]["crn"].as_str().unwrap().to_owned();
+        let (status, body) = self
+            .send(
+                reqwest::Method::GET,
+                &format!("/power/pcloud/v1/cloud-instances/{workspace_id}/networks"),
+                None,
+                &[("CRN", crn.as_str())],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["networks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["networkID"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    async fn workspace_by_id(&self, id: &str) -> Value {
+        common::state_collection(&self.sim, "power", "workspaces")
+            .await
+            .into_iter()
+            .find(|w| w["id"] == id)
+            .unwrap()
+    }
+
+    async fn manage_dr_body(&self, ha: bool) -> Value {
+        let primary = self.workspace("slz-dal10-power-workspace").await;
+        let pid = primary["id"].as_str().unwrap().to_owned();
+        let mut body = json!({
+            "location_id": "dal10",
+            "machine_type": "s922",
+            "orchestrator_location_type": "off-premises",
+            "orchestrator_name": "dradmin",
+            "orchestrator_password": PASSWORD,
+            "orchestrator_workspace_id": pid,
+            "orchestrator_network_ids": [self.networks(&pid).await[0]],
+            "ssh_key_name": "slz-ssh-key",
+            "tier": "tier1",
+            "api_key": "sim-api-key",
+            "proxy_ip": "10.30.40.4:3128",
+        });
+        if ha {
+            let standby = self.workspace("slz-dal12-power-workspace").await;
+            let sid = standby["id"].as_str().unwrap().to_owned();
+            body["orchestrator_ha"] = json!(true);
+            body["standby_orchestrator_workspace_id"] = json!(sid);
+            body["standby_machine_type"] = json!("s1022");
+            body["standby_tier"] = json!("tier3");
+            body["standby_orchestrator_network_ids"] = json!([self.networks(&sid).await[0]]);
+        }
+        body
+    }
+
+    async fn deploy(&self, guid: &str, ha: bool) -> Value {
+        let body = self.manage_dr_body(ha).await;
+        let (status, resp) = self
+            .post(&format!("/dra/drautomation/v1/manage_dr/{guid}"), body)
+            .await;
+        assert_eq!(status, 200, "{resp}");
+        self.until(
+            &format!("/dra/drautomation/v1/last_operation/{guid}"),
+            |b| b["status"] == "Active",
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn manage_dr_validates_like_the_service() {
+    let d = Dr::new(1000.0).await;
+    let (status, body) = d
+        .get("/dra/drautomation/v1/last_operation/00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not found")
+    );
+    let resp = common::client()
+        .get(format!(
+            "{}/dra/drautomation/v1/dr_locations/x",
+            d.sim.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let guid = d.instance("dr-validate", false).await;
+    // Hold the instance in provisioning whatever the machine's speed, then release it.
+    let (status, _) = d
+        .patch(
+            &format!("/_sim/objects/rc/resource_instances/{guid}"),
+            json!({"state": "provisioning", "_active_at": u64::MAX / 2}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let good = d.manage_dr_body(false).await;
+    let (status, body) = d
+        .post(
+            &format!("/dra/drautomation/v1/manage_dr/{guid}"),
+            good.clone(),
+        )
+        .await;
+    assert_eq!(status, 409, "the instance is still provisioning: {body}");
+    d.patch(
+        &format!("/_sim/objects/rc/resource_instances/{guid}"),
+        json!({"_active_at": 1}),
+    )
+    .await;
+    d.until(&format!("/rc/v2/resource_instances/{guid}"), |i| {
+        i["state"] == "active"
+    })
+    .await;
+
+    let path = format!("/dra/drautomation/v1/manage_dr/{guid}");
+    let secondary = d.workspace("slz-dal12-power-workspace").await;
+    let foreign_net = d.networks(secondary["id"].as_str().unwrap()).await[0].clone();
+    let bad: Vec<(Value, &str)> = vec![
+        (
+            json!({"orchestrator_password": null}),
+            "orchestrator_password is required",
+        ),
+        (json!({"machine_type": null}), "machine_type is required"),
+        (json!({"tier": "tier2"}), "tier1"),
+        (json!({"machine_type": "z99"}), "not supported"),
+        (
+            json!({"machine_type": "e1080"}),
+            "not available in workspace",
+        ),
+        (
+            json!({"location_id": "dal12"}),
+            "does not match the zone dal10",
+        ),
+        (
+            json!({"orchestrator_workspace_id": "no-such-workspace"}),
+            "not found",
+        ),
+        (
+            json!({"orchestrator_network_ids": [foreign_net]}),
+            "is not a network of workspace",
+        ),
+        (
+            json!({"ssh_key_name": "missing-key"}),
+            "SSH key missing-key",
+        ),
+        (
+            json!({"orchestrator_location_type": "moon"}),
+            "off-premises",
+        ),
+        (json!({"proxy_ip": "10.30.40.4"}), "proxy_ip"),
+        (json!({"api_key": "wrong"}), "api_key"),
+        (
+            json!({"orchestrator_ha": true}),
+            "standby_orchestrator_workspace_id is required",
+        ),
+    ];
+    for (change, needle) in bad {
+        let mut body = good.clone();
+        for (k, v) in change.as_object().unwrap() {
+            if v.is_null() {
+                body.as_object_mut().unwrap().remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        let (status, resp) = d.post(&path, body).await;
+        assert_eq!(status, 400, "{change} -> {resp}");
+        let message = resp["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{change}: {message}");
+    }
+    let (status, _) = d
+        .post(&format!("{path}?stand_by_redeploy=maybe"), good.clone())
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = d
+        .post(&format!("{path}?accepts_incomplete=false"), good.clone())
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        d.vm("dr-validate-orchestrator").await.is_none(),
+        "no VM from a rejected request"
+    );
+}
+
+#[tokio::test]
+async fn deployment_walks_the_steps_and_creates_the_orchestrator_vm() {
+    let d = Dr::new(1000.0).await;
+    let guid = d.instance("dr-prod", true).await;
+    let (_, before) = d
+        .get(&format!("/dra/drautomation/v1/last_operation/{guid}"))
+        .await;
+    assert_eq!(before["status"], "Provisioned");
+    assert_eq!(
+        d.get(&format!("/dra/drautomation/v1/dr_summary/{guid}"))
+            .await
+            .0,
+        404
+    );
+
+    let body = d.manage_dr_body(false).await;
+    let (status, resp) = d
+        .post(
+            &format!("/dra/drautomation/v1/manage_dr/{guid}"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, 200, "{resp}");
+    assert!(
+        resp["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("crn:v1:bluemix:public:power-dr-automation:global:")
+    );
+    assert!(resp["dashboard_url"].as_str().unwrap().contains(&guid));
+    let (_, running) = d
+        .get(&format!("/dra/drautomation/v1/last_operation/{guid}"))
+        .await;
+    assert!(
+        running["status"] == "Running" || running["status"] == "Active",
+        "{running}"
+    );
+    let (status, _) = d
+        .post(&format!("/dra/drautomation/v1/manage_dr/{guid}"), body)
+        .await;
+    assert_eq!(status, 409, "a second deployment is refused");
+
+    let done = d
+        .until(
+            &format!("/dra/drautomation/v1/last_operation/{guid}"),
+            |b| b["status"] == "Active",
+        )
+        .await;
+    let desc = done["primary_description"].as_str().unwrap();
+    assert!(
+        desc.starts_with(
+            "5/5: Primary orchestrator dr-prod-orchestrator is successfully deployed in "
+        ),
+        "{desc}"
+    );
+    assert_eq!(done["primary_orchestrator_status"], "active");
+    assert_eq!(done["orchestrator_ha"], false);
+    assert_eq!(done["plan_name"], "DR Automation Private Plan");
+    assert!(
+        done["primary_ip_address"]
+            .as_str()
+            .unwrap()
+            .starts_with("10.51.0."),
+        "{done}"
+    );
+
+    // Every step was reported, in order, in the event log.
+    let (_, events) = d
+        .get(&format!(
+            "/dra/drautomation/v1/service_instances/{guid}/events"
+        ))
+        .await;
+    let messages: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    let steps: Vec<&str> = messages
+        .iter()
+        .filter(|m| m.get(1..4) == Some("/5:"))
+        .map(|m| &m[..4])
+        .collect();
+    assert_eq!(steps, ["2/5:", "3/5:", "4/5:", "5/5:"], "{messages:?}");
+    assert!(messages[0].contains("has been created successfully"));
+    let first = &events["events"][0];
+    let (status, one) = d
+        .get(&format!(
+            "/dra/drautomation/v1/service_instances/{guid}/events/{}",
+            first["event_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!((status, &one), (200, first));
+    let (_, none) = d
+        .get(&format!(
+            "/dra/drautomation/v1/service_instances/{guid}/events?from_time=2999-01-01T00:00:00Z"
+        ))
+        .await;
+    assert_eq!(none["events"], json!([]));
+
+    // The orchestrator VM as PowerVS shows it.
+    let ws = d.workspace("slz-dal10-power-workspace").await;
+    let (wid, crn) = (
+        ws["id"].as_str().unwrap(),
+        ws["details"]["crn"].as_str().unwrap(),
+    );
+    let (_, vms) = d
+        .send(
+            reqwest::Method::GET,
+            &format!("/power/pcloud/v1/cloud-instances/{wid}/pvm-instances"),
+            None,
+            &[("CRN", crn)],
+        )
+        .await;
+    let vm = vms["pvmInstances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["serverName"] == "dr-prod-orchestrator")
+        .expect("orchestrator VM listed")
+        .clone();
+    assert_eq!(vm["processors"], 0.5);
+    assert_eq!(vm["memory"], 4.0);
+    assert_eq!(vm["osType"], "aix");
+    assert_eq!(vm["sysType"], "s922");
+
+    // The password never comes back.
+    let (status, manage) = d
+        .get(&format!("/dra/drautomation/v1/manage_dr/{guid}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(manage["orchestrator_name"], "dradmin");
+    assert_eq!(manage["machine_type"], "s922");
+    assert!(manage.get("orchestrator_password").is_none() && manage.get("api_key").is_none());
+    let state = common::client()
+        .get(format!("{}/_sim/state", d.sim.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !state.contains(PASSWORD),
+        "the password is nowhere in the state"
+    );
+
+    let (_, summary) = d
+        .get(&format!("/dra/drautomation/v1/dr_summary/{guid}"))
+        .await;
+    assert_eq!(
+        summary["orchestrator_details"]["orchestrator_status"],
+        "Active"
+    );
+    assert_eq!(
+        summary["orchestrator_details"]["transit_gateway_name"],
+        "slz-transit-gateway"
+    );
+    assert_eq!(summary["orchestrator_details"]["vpc_name"], "slz-edge-vpc");
+    assert_eq!(summary["service_details"]["deployment_name"], "dr-prod");
+    assert_eq!(summary["service_details"]["recovery_location"], "dal12");
+}
+
+#[tokio::test]
+async fn managed_vms_register_with_real_validation() {
+    let d = Dr::new(1000.0).await;
+    let guid = d.instance("dr-app", true).await;
+    let own = format!("/dra/orchestrator/v1/{guid}/managed_vms");
+    let aix = d.vm("aix-app-01").await.unwrap();
+    let aix_id = aix["pvmInstanceID"].as_str().unwrap().to_owned();
+    let (status, body) = d.post(&own, json!({"pvm_instance_id": aix_id})).await;
+    assert_eq!(status, 409, "no orchestrator yet: {body}");
+
+    d.deploy(&guid, false).await;
+    let (status, reg) = d
+        .post(
+            &own,
+            json!({"pvm_instance_id": aix_id, "priority": "high", "workgroup_name": "payments"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{reg}");
+    assert_eq!(reg["vm_name"], "aix-app-01");
+    assert_eq!(reg["priority"], "high");
+    assert_eq!(reg["os_type"], "aix");
+
+    let sles = d.vm("sles-util-01").await.unwrap();
+    let (status, body) = d
+        .post(&own, json!({"pvm_instance_id": sles["pvmInstanceID"]}))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sles"),
+        "{body}"
+    );
+    let orch = d.vm("dr-app-orchestrator").await.unwrap();
+    let (status, body) = d
+        .post(&own, json!({"pvm_instance_id": orch["pvmInstanceID"]}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = d
+        .post(
+            &own,
+            json!({"pvm_instance_id": "7b1f0c2e-0000-4000-8000-000000000000"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = d.post(&own, json!({"pvm_instance_id": aix_id})).await;
+    assert_eq!(status, 409, "already managed");
+    let (status, _) = d
+        .post(
+            &own,
+            json!({"pvm_instance_id": aix_id, "priority": "urgent"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = d
+        .post(
+            "/dra/orchestrator/v1/00000000-0000-4000-8000-000000000000/managed_vms",
+            json!({"pvm_instance_id": aix_id}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let rhel = d.vm("rhel-web-01").await.unwrap();
+    let rhel_id = rhel["pvmInstanceID"].as_str().unwrap().to_owned();
+    assert_eq!(
+        d.post(&own, json!({"pvm_instance_id": rhel_id})).await.0,
+        201
+    );
+
+    // Published view: strings exactly as IBM's ManagedVmDetails.
+    let (_, list) = d
+        .get(&format!("/dra/drautomation/v1/dr_managed_vms/{guid}"))
+        .await;
+    let details = &list["managed_vm_list"][&aix_id];
+    assert_eq!(details["core"], "1.00");
+    assert_eq!(details["memory"], "16");
+    assert_eq!(details["region"], "dal10");
+    assert_eq!(details["dr_region"], "dal12");
+    assert_eq!(details["vm_name"], "aix-app-01");
+    assert_eq!(details["workgroup_name"], "payments");
+    assert_eq!(details["workspace_name"], "slz-dal10-power-workspace");
+    assert!(
+        details["dr_average_time"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok()
+    );
+    let (_, pairs) = d
+        .get(&format!(
+            "/dra/drautomation/v1/dr_grs_location_pairs/{guid}"
+        ))
+        .await;
+    assert_eq!(pairs["location_pairs"]["dal10"], "dal12");
+
+    let (status, patched) = d
+        .patch(&format!("{own}/{aix_id}"), json!({"priority": "low"}))
+        .await;
+    assert_eq!((status, patched["priority"].as_str()), (200, Some("low")));
+    let (status, _) = d
+        .patch(&format!("{own}/{aix_id}"), json!({"pvm_instance_id": "x"}))
+        .await;
+    assert_eq!(status, 400);
+
+    // Another DR instance cannot take a VM this one manages.
+    let other = d.instance("dr-other", true).await;
+    d.deploy(&other, false).await;
+    let (status, body) = d
+        .post(
+            &format!("/dra/orchestrator/v1/{other}/managed_vms"),
+            json!({"pvm_instance_id": aix_id}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&guid)
+    );
+
+    // The PowerVS VM disappears: it leaves dr_managed_vms.
+    let resp = common::client()
+        .delete(format!(
+            "{}/_sim/objects/power/pvm_instances/{rhel_id}",
+            d.sim.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let (_, list) = d
+        .get(&format!("/dra/drautomation/v1/dr_managed_vms/{guid}"))
+        .await;
+    assert!(list["managed_vm_list"].get(&rhel_id).is_none(), "{list}");
+    assert_eq!(list["managed_vm_list"].as_object().unwrap().len(), 1);
+
+    assert_eq!(d.delete(&format!("{own}/{aix_id}")).await.0, 204);
+    assert_eq!(d.get(&format!("{own}/{aix_id}")).await.0, 404);
+    let (_, list) = d.get(&own).await;
+    assert_eq!(list["managed_vms"], json!([]));
+}
+
+#[tokio::test]
+async fn ha_deployment_adds_a_standby_that_can_be_removed() {
+    let d = Dr::new(1000.0).await;
+    let guid = d.instance("dr-ha", true).await;
+    let done = d.deploy(&guid, true).await;
+    assert_eq!(done["orchestrator_ha"], true);
+    assert_eq!(done["standby_status"], "Active");
+    assert!(
+        done["standby_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("4/4: Standby orchestrator dr-ha-standby is successfully deployed in ")
+    );
+    let standby = d.vm("dr-ha-standby").await.expect("standby VM");
+    assert_eq!(standby["sysType"], "s1022");
+    assert!(
+        done["standby_ip_address"]
+            .as_str()
+            .unwrap()
+            .starts_with("10.61.0.")
+    );
+    let (_, events) = d
+        .get(&format!(
+            "/dra/drautomation/v1/service_instances/{guid}/events"
+        ))
+        .await;
+    let standby_steps = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["message"].as_str().unwrap().contains("/4: "))
+        .count();
+    assert_eq!(standby_steps, 4);
+
+    assert_eq!(
+        d.delete(&format!("/dra/orchestrator/v1/{guid}/standby"))
+            .await
+            .0,
+        204
+    );
+    assert!(d.vm("dr-ha-standby").await.is_none());
+    let (_, after) = d
+        .get(&format!("/dra/drautomation/v1/last_operation/{guid}"))
+        .await;
+    assert_eq!(
+        (after["orchestrator_ha"].as_bool(), after["status"].as_str()),
+        (Some(false), Some("Active"))
+    );
+    assert_eq!(
+        d.delete(&format!("/dra/orchestrator/v1/{guid}/standby"))
+            .await
+            .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn injected_failure_stops_the_deployment() {
+    // Slow enough that the test can inject the failure before step 2 starts.
+    let d = Dr::new(20.0).await;
+    let guid = d.instance("dr-fail", true).await;
+    let body = d.manage_dr_body(false).await;
+    let (status, _) = d
+        .post(
+            &format!("/dra/drautomation/v1/manage_dr/{guid}"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let resp = common::client()
+        .patch(format!(
+            "{}/_sim/objects/dra/deployments/{guid}",
+            d.sim.url()
+        ))
+        .json(&json!({"_fail_at_step": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let failed = d
+        .until(
+            &format!("/dra/drautomation/v1/last_operation/{guid}"),
+            |b| b["status"] != "Running",
+        )
+        .await;
+    assert_eq!(failed["status"], "Failed");
+    assert_eq!(failed["primary_orchestrator_status"], "failed");
+    assert!(
+        failed["primary_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("2/5: ")
+    );
+    assert!(
+        failed["primary_error_description"]
+            .as_str()
+            .unwrap()
+            .contains("dr-fail-orchestrator")
+    );
+    assert!(
+        d.vm("dr-fail-orchestrator").await.is_none(),
+        "a VM that failed to create is gone"
+    );
+
+    // A failed deployment can be retried.
+    let (status, resp) = d
+        .post(&format!("/dra/drautomation/v1/manage_dr/{guid}"), body)
+        .await;
+    assert_eq!(status, 200, "{resp}");
+    let (_, again) = d
+        .get(&format!("/dra/drautomation/v1/last_operation/{guid}"))
+        .await;
+    assert_eq!(again["status"], "Running");
+}
+
+#[tokio::test]
+async fn deleting_the_instance_removes_its_orchestrator() {
+    let d = Dr::new(1000.0).await;
+    let guid = d.instance("dr-gone", true).await;
+    d.deploy(&guid, false).await;
+    let aix = d.vm("aix-app-01").await.unwrap();
+    assert_eq!(
+        d.post(
+            &format!("/dra/orchestrator/v1/{guid}/managed_vms"),
+            json!({"pvm_instance_id": aix["pvmInstanceID"]})
+        )
+        .await
+        .0,
+        201
+    );
+    assert!(d.vm("dr-gone-orchestrator").await.is_some());
+    assert_eq!(
+        d.delete(&format!("/rc/v2/resource_instances/{guid}"))
+            .await
+            .0,
+        202
+    );
+    assert!(d.vm("dr-gone-orchestrator").await.is_none());
+    assert!(
+        d.vm("aix-app-01").await.is_some(),
+        "managed VMs themselves stay"
+    );
+    assert_eq!(
+        d.get(&format!("/dra/drautomation/v1/dr_managed_vms/{guid}"))
+            .await
+            .0,
+        404
+    );
+    assert!(
+        common::state_collection(&d.sim, "dra", "managed_vms")
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn information_endpoints() {
+    let d = Dr::new(1000.0).await;
+    let guid = d.instance("dr-info", true).await;
+    let (status, mt) = d.get(&format!("/dra/drautomation/v1/machinetypes/{guid}?primary_workspace_name=slz-dal10-power-workspace&standby_workspace_name=slz-dal12-power-workspace")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        mt["workspaces"]["slz-dal10-power-workspace"],
+        json!(["s922", "e980", "s1022"])
+    );
+    assert_eq!(
+        mt["workspaces"]["slz-dal12-power-workspace"],
+        json!(["s922", "s1022"])
+    );
+    assert_eq!(
+        d.get(&format!("/dra/drautomation/v1/machinetypes/{guid}"))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        d.get(&format!(
+            "/dra/drautomation/v1/machinetypes/{guid}?primary_workspace_name=nope"
+        ))
+        .await
+        .0,
+        404
+    );
+
+    let (_, ws) = d
+        .get(&format!(
+            "/dra/drautomation/v1/powervs_workspaces/{guid}?location_id=dal10"
+        ))
+        .await;
+    assert_eq!(ws["dr_workspaces"][0]["name"], "slz-dal10-power-workspace");
+    assert_eq!(ws["dr_workspaces"][0]["default"], true);
+    assert_eq!(ws["dr_workspaces"][0]["location"]["type"], "data-center");
+    let standby_names: Vec<&str> = ws["dr_standby_workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        standby_names,
+        ["slz-dal12-power-workspace", "overlap-dal13-power-workspace"]
+    );
+    assert_eq!(
+        d.get(&format!("/dra/drautomation/v1/powervs_workspaces/{guid}"))
+            .await
+            .0,
+        400
+    );
+
+    let (_, locations) = d
+        .get(&format!("/dra/drautomation/v1/dr_locations/{guid}"))
+        .await;
+    assert_eq!(
+        locations["dr_locations"],
+        json!([{"id": "dal10", "name": "dal10"}, {"id": "dal12", "name": "dal12"}, {"id": "dal13", "name": "dal13"}])
+    );
+
+    assert_eq!(
+        d.get(&format!("/dra/drautomation/v1/apikey/{guid}"))
+            .await
+            .0,
+        404
+    );
+    let (status, _) = d
+        .send(
+            reqwest::Method::PUT,
+            &format!("/dra/drautomation/v1/apikey/{guid}"),
+            Some(json!({"api_key": "bad"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, key) = d
+        .send(
+            reqwest::Method::PUT,
+            &format!("/dra/drautomation/v1/apikey/{guid}"),
+            Some(json!({"api_key": "sim-api-key"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(key["description"], "Key is valid.");
+    assert_eq!(key["status"], "Active");
+    let (status, again) = d.get(&format!("/dra/drautomation/v1/apikey/{guid}")).await;
+    assert_eq!((status, again), (200, key));
+}

@@ -1,0 +1,211 @@
+//! IBM Cloud clients: one typed client per service over one shared HTTP core.
+//!
+//! This layer knows nothing about Terraform. Resources get a [`Clients`] bundle from the
+//! provider's configure step and call typed methods; they never build URLs, handle retries or
+//! parse error bodies. Every base URL comes from [`Endpoints`], so the same clients talk to
+//! real IBM Cloud or to dr-cloudsim.
+//!
+//! Layout: `http` (retries, backoff, timeouts, redaction, error parsing), `iam` (tokens),
+//! `error` (the one error enum), `poll` (waiting for target states), `redact`, and the
+//! service clients `resource_controller` (+ Global Catalog, Resource Manager), `power`,
+//! `vpc`, `transit_gateway`, `dr_automation` and `orchestrator` (the project's own API).
+
+pub mod dr_automation;
+pub mod error;
+pub mod ext_orchestrator;
+pub mod http;
+pub mod iam;
+pub mod operations;
+pub mod orchestrator;
+pub mod poll;
+pub mod power;
+pub mod redact;
+pub mod resource_controller;
+pub mod transit_gateway;
+pub mod vpc;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+pub use error::{ApiError, CloudError};
+pub use http::RetryPolicy;
+pub use iam::{Credentials, TokenManager};
+pub use poll::{PollOptions, PollStatus};
+
+use dr_automation::DrAutomationClient;
+use http::{HttpCore, HttpSettings, ServiceApi};
+use orchestrator::OrchestratorClient;
+use power::PowerClient;
+use redact::Redactor;
+use resource_controller::ResourceControllerClient;
+use transit_gateway::TransitGatewayClient;
+use vpc::VpcClient;
+
+/// Public or private IBM Cloud endpoints (provider argument `visibility`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Public,
+    Private,
+}
+
+/// One base URL per service. Paths are appended by the clients, so a base is a host (or an
+/// emulator prefix such as `http://127.0.0.1:8080/vpc`); a trailing `/v1` (VPC, Transit
+/// Gateway) or `/api/v1` (Global Catalog), as IBM's endpoint variables often carry, is fine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub iam: String,
+    pub resource_controller: String,
+    pub global_catalog: String,
+    pub resource_manager: String,
+    pub power: String,
+    pub vpc: String,
+    pub transit_gateway: String,
+    pub dr_automation: String,
+}
+
+impl Endpoints {
+    /// IBM Cloud's own endpoints for a region (`us-south`).
+    pub fn ibm_cloud(region: &str, visibility: Visibility) -> Self {
+        let private = visibility == Visibility::Private;
+        let p = if private { "private." } else { "" };
+        Self {
+            iam: format!("https://{p}iam.cloud.ibm.com"),
+            resource_controller: format!("https://{p}resource-controller.cloud.ibm.com"),
+            global_catalog: format!("https://{p}globalcatalog.cloud.ibm.com"),
+            resource_manager: format!("https://{p}resource-controller.cloud.ibm.com"),
+            power: format!("https://{p}{region}.power-iaas.cloud.ibm.com"),
+            vpc: if private {
+                format!("https://{region}.private.iaas.cloud.ibm.com")
+            } else {
+                format!("https://{region}.iaas.cloud.ibm.com")
+            },
+            transit_gateway: format!("https://{p}transit.cloud.ibm.com"),
+            dr_automation: "https://power-dra.cloud.ibm.com".to_string(),
+        }
+    }
+
+    /// Every service under one emulator, at dr-cloudsim's prefixes.
+    pub fn emulator(base_url: &str) -> Self {
+        let base = base_url.trim_end_matches('/');
+        Self {
+            iam: format!("{base}/iam"),
+            resource_controller: format!("{base}/rc"),
+            global_catalog: format!("{base}/gc"),
+            resource_manager: format!("{base}/rm"),
+            power: format!("{base}/power"),
+            vpc: format!("{base}/vpc"),
+            transit_gateway: format!("{base}/tg"),
+            dr_automation: format!("{base}/dra"),
+        }
+    }
+}
+
+/// Everything the clients need from the provider configuration.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub endpoints: Endpoints,
+    pub credentials: Credentials,
+    pub retry: RetryPolicy,
+    /// Per-request timeout (provider argument `request_timeout`, default 60 s).
+    pub request_timeout: Duration,
+    /// From ConfigureProvider; goes into the User-Agent.
+    pub terraform_version: Option<String>,
+}
+
+impl ClientConfig {
+    pub fn new(endpoints: Endpoints, credentials: Credentials) -> Self {
+        Self {
+            endpoints,
+            credentials,
+            retry: RetryPolicy::default(),
+            request_timeout: Duration::from_secs(60),
+            terraform_version: None,
+        }
+    }
+
+    /// `terraform-provider-dr/<version> terraform/<version>`.
+    pub fn user_agent(&self) -> String {
+        format!(
+            "terraform-provider-dr/{} terraform/{}",
+            env!("CARGO_PKG_VERSION"),
+            self.terraform_version.as_deref().unwrap_or("unknown")
+        )
+    }
+}
+
+/// The configured clients, cheap to clone, shared by every resource.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub tokens: Arc<TokenManager>,
+    pub resource_controller: ResourceControllerClient,
+    pub power: PowerClient,
+    pub vpc: VpcClient,
+    pub transit_gateway: TransitGatewayClient,
+    pub dr_automation: DrAutomationClient,
+    pub orchestrator: OrchestratorClient,
+    cancel: CancellationToken,
+    redactor: Arc<Redactor>,
+}
+
+impl Clients {
+    /// Builds every client. `cancel` is the provider's stop signal (StopProvider): cancelling
+    /// it ends every request, retry wait and poll at once.
+    pub fn new(config: &ClientConfig, cancel: CancellationToken) -> Result<Self, CloudError> {
+        let redactor = Arc::new(Redactor::new());
+        let core = Arc::new(HttpCore::new(
+            HttpSettings {
+                retry: config.retry.clone(),
+                request_timeout: config.request_timeout,
+                user_agent: config.user_agent(),
+            },
+            redactor.clone(),
+            cancel.clone(),
+        )?);
+        let tokens = Arc::new(TokenManager::new(
+            core.clone(),
+            &config.endpoints.iam,
+            config.credentials.clone(),
+        )?);
+        let endpoints = &config.endpoints;
+        let api = |service: &'static str, base: &str, strip: Option<&str>| {
+            ServiceApi::new(core.clone(), tokens.clone(), service, base, strip)
+        };
+        let dra = api("dra", &endpoints.dr_automation, None)?;
+        Ok(Self {
+            resource_controller: ResourceControllerClient::new(
+                api("rc", &endpoints.resource_controller, None)?,
+                api("gc", &endpoints.global_catalog, Some("/api/v1"))?,
+                api("rm", &endpoints.resource_manager, None)?,
+            ),
+            power: PowerClient::new(api("power", &endpoints.power, None)?),
+            vpc: VpcClient::new(api("vpc", &endpoints.vpc, Some("/v1"))?),
+            transit_gateway: TransitGatewayClient::new(api(
+                "tg",
+                &endpoints.transit_gateway,
+                Some("/v1"),
+            )?),
+            dr_automation: DrAutomationClient::new(dra.clone()),
+            orchestrator: OrchestratorClient::new(dra),
+            tokens,
+            cancel,
+            redactor,
+        })
+    }
+
+    /// The stop signal; pollers take a child of it.
+    pub fn cancel_token(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    /// Options for a wait that ends at `timeout` or when the provider stops.
+    pub fn poll_options(&self, what: impl Into<String>, timeout: Duration) -> PollOptions {
+        PollOptions::new(what, timeout, self.cancel.child_token())
+    }
+
+    /// Removes every secret the clients know of from `text` (for diagnostics built elsewhere).
+    pub fn scrub(&self, text: &str) -> String {
+        self.redactor.scrub(text)
+    }
+}

@@ -1,0 +1,130 @@
+//! `dr_machine_types`: the machine types DR Automation can place an orchestrator on, per
+//! workspace (`GET /drautomation/v1/machinetypes/{instance_id}`).
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_framework::context::Context;
+use tf_framework::data_source::DataSource;
+use tf_framework::diag::Diagnostics;
+use tf_framework::schema::{Attribute, Schema};
+use tf_framework::value::Type;
+
+use super::read_error;
+use crate::resources::clients;
+
+const TYPE_NAME: &str = "dr_machine_types";
+
+pub struct MachineTypes;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkspaceMachineTypes {
+    pub name: Option<String>,
+    pub machine_types: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MachineTypesState {
+    pub orchestrator_id: String,
+    pub primary_workspace_name: String,
+    pub standby_workspace_name: Option<String>,
+    pub machine_types: Option<Vec<String>>,
+    pub standby_machine_types: Option<Vec<String>>,
+    pub workspaces: Option<Vec<WorkspaceMachineTypes>>,
+}
+
+#[async_trait]
+impl DataSource for MachineTypes {
+    type State = MachineTypesState;
+
+    fn type_name(&self) -> &str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new()
+            .description(
+                "The machine types DR Automation offers in the primary (and standby) workspace.",
+            )
+            .attribute(
+                Attribute::string("orchestrator_id").required().description(
+                    "The DR Automation service instance GUID (a `dr_orchestrator` id).",
+                ),
+            )
+            .attribute(
+                Attribute::string("primary_workspace_name")
+                    .required()
+                    .description("Name of the primary PowerVS workspace."),
+            )
+            .attribute(
+                Attribute::string("standby_workspace_name")
+                    .optional()
+                    .description("Name of the standby PowerVS workspace."),
+            )
+            .attribute(
+                Attribute::list("machine_types", Type::String)
+                    .computed()
+                    .description("Machine types of the primary workspace, such as `s922`."),
+            )
+            .attribute(
+                Attribute::list("standby_machine_types", Type::String)
+                    .computed()
+                    .description("Machine types of the standby workspace (empty without one)."),
+            )
+            .attribute(
+                Attribute::list_nested(
+                    "workspaces",
+                    vec![
+                        Attribute::string("name")
+                            .computed()
+                            .description("Workspace name."),
+                        Attribute::list("machine_types", Type::String)
+                            .computed()
+                            .description("Its machine types."),
+                    ],
+                )
+                .computed()
+                .description("Every workspace asked about, with its machine types."),
+            )
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        mut config: MachineTypesState,
+    ) -> Result<MachineTypesState, Diagnostics> {
+        let clients = clients(ctx)?;
+        let found = clients
+            .dr_automation
+            .get_machine_types(
+                &config.orchestrator_id,
+                &config.primary_workspace_name,
+                config.standby_workspace_name.as_deref(),
+            )
+            .await
+            .map_err(|e| {
+                read_error(
+                    TYPE_NAME,
+                    &format!("machine types of orchestrator {}", config.orchestrator_id),
+                    &e,
+                )
+            })?;
+        let of = |name: Option<&String>| {
+            name.and_then(|n| found.workspaces.get(n))
+                .cloned()
+                .unwrap_or_default()
+        };
+        config.machine_types = Some(of(Some(&config.primary_workspace_name)));
+        config.standby_machine_types = Some(of(config.standby_workspace_name.as_ref()));
+        config.workspaces = Some(
+            found
+                .workspaces
+                .iter()
+                .map(|(name, types)| WorkspaceMachineTypes {
+                    name: Some(name.clone()),
+                    machine_types: Some(types.clone()),
+                })
+                .collect(),
+        );
+        Ok(config)
+    }
+}

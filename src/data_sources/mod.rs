@@ -1,0 +1,84 @@
+//! Data sources: read-only views of the DR deployment and the networks around it.
+//!
+//! Layout: [`workspaces`] (`dr_workspaces`), [`workspace_subnets`] (`dr_workspace_subnets`,
+//! shaped for `for_each` of security group rules), [`machine_types`] (`dr_machine_types`),
+//! [`summary`] (`dr_summary`), [`managed_vms`] (`dr_managed_vms`, sharing the coalesced list
+//! that `dr_managed_vm` reads) and [`events`] (`dr_events`). [`all`] is the list the provider
+//! registers. Cloud errors become diagnostics through [`crate::resources::diagnose`], the
+//! same edge resources use.
+
+pub mod events;
+pub mod machine_types;
+pub mod managed_vms;
+pub mod summary;
+pub mod workspace_subnets;
+pub mod workspaces;
+
+use std::sync::Arc;
+
+use tf_framework::data_source::DynDataSource;
+use tf_framework::diag::Diagnostics;
+
+use crate::cloud::CloudError;
+use crate::resources::{Action, diagnose};
+
+/// Every data source the provider offers.
+pub fn all() -> Vec<Arc<dyn DynDataSource>> {
+    vec![
+        Arc::new(workspaces::Workspaces),
+        Arc::new(workspace_subnets::WorkspaceSubnets),
+        Arc::new(machine_types::MachineTypes),
+        Arc::new(summary::Summary),
+        Arc::new(managed_vms::ManagedVms),
+        Arc::new(events::Events),
+    ]
+}
+
+/// The diagnostic for a failed read of a data source.
+pub(crate) fn read_error(type_name: &str, object: &str, err: &CloudError) -> Diagnostics {
+    diagnose(Action::Read, type_name, object, err)
+}
+
+/// Keeps the items whose `field` equals the filter, when a filter is set.
+pub(crate) fn matches(filter: &Option<String>, value: Option<&str>) -> bool {
+    filter.as_deref().is_none_or(|f| value == Some(f))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
+mod tests {
+    use super::*;
+    use tf_framework::schema::assert_schema_valid;
+
+    #[test]
+    fn every_schema_is_valid_and_names_are_unique() {
+        let mut names = Vec::new();
+        for ds in all() {
+            assert_schema_valid(&ds.erased_schema());
+            names.push(ds.erased_type_name());
+        }
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count);
+        assert_eq!(
+            names,
+            [
+                "dr_events",
+                "dr_machine_types",
+                "dr_managed_vms",
+                "dr_summary",
+                "dr_workspace_subnets",
+                "dr_workspaces"
+            ]
+        );
+    }
+
+    #[test]
+    fn unset_filters_match_everything() {
+        assert!(matches(&None, None));
+        assert!(matches(&Some("a".into()), Some("a")));
+        assert!(!matches(&Some("a".into()), Some("b")));
+        assert!(!matches(&Some("a".into()), None));
+    }
+}

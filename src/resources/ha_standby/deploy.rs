@@ -1,0 +1,494 @@
+//! The cloud side of `dr_ha_standby`: attach the standby workspace to the Transit Gateway,
+//! deploy the standby orchestrator through `manage_dr`, read both back, and take them down.
+//!
+//! The attachment may already exist (the landing zone or another tool made it). It is then
+//! adopted, recorded as not ours (`manages_transit_gateway_connection = false`) and left in
+//! place on destroy: this resource never deletes what it did not create.
+
+use tf_framework::context::Context;
+use tf_framework::diag::Diagnostics;
+use tf_framework::path;
+use tokio::time::Instant;
+
+use super::TYPE;
+use super::model::StandbyState;
+use super::overlap::is_workspace_crn;
+use crate::cloud::dr_automation::{CreateManageDr, ManageDrOptions, ServiceInstanceManageDr};
+use crate::cloud::power::{PvmInstance, Workspace};
+use crate::cloud::transit_gateway::{TransitConnection, TransitConnectionCreate};
+use crate::cloud::{Clients, CloudError};
+use crate::resources::orchestrator::common::{
+    LOCATION_TYPE, find_workspace, is_removed_state, poll_until, wait_deployment_logged,
+};
+use crate::resources::orchestrator::model::standby_vm_name;
+use crate::resources::{Action, diagnose};
+
+fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|v| !v.trim().is_empty())
+}
+
+fn is_pvs_connection_of(c: &TransitConnection, workspace: &Workspace) -> bool {
+    c.network_type.as_deref() == Some("power_virtual_server")
+        && c.network_id
+            .as_deref()
+            .is_some_and(|n| is_workspace_crn(n, workspace))
+        && !matches!(
+            c.status.as_deref(),
+            Some("deleting" | "detaching" | "detached")
+        )
+}
+
+/// The gateway and connection that attach `workspace`, searching every gateway (import knows
+/// only the orchestrator id).
+async fn find_attachment(
+    clients: &Clients,
+    workspace: &Workspace,
+) -> Result<Option<(String, TransitConnection)>, CloudError> {
+    for gateway in clients.transit_gateway.list_gateways().await? {
+        let connections = clients
+            .transit_gateway
+            .list_connections(&gateway.id)
+            .await?;
+        if let Some(c) = connections
+            .into_iter()
+            .find(|c| is_pvs_connection_of(c, workspace))
+        {
+            return Ok(Some((gateway.id, c)));
+        }
+    }
+    Ok(None)
+}
+
+async fn find_standby_vm(
+    clients: &Clients,
+    workspace: &Workspace,
+    id: Option<&str>,
+    name: &str,
+) -> Result<Option<PvmInstance>, CloudError> {
+    let wc = clients
+        .power
+        .workspace(&workspace.id, workspace.zone().unwrap_or_default());
+    if let Some(id) = id {
+        return absent_if_not_found(wc.get_instance(id).await);
+    }
+    Ok(wc
+        .list_instances()
+        .await?
+        .into_iter()
+        .find(|vm| vm.server_name == name))
+}
+
+/// The standby of deployment `id` as the cloud has it, or `None` when the standby, its VM,
+/// its workspace or its gateway attachment is gone.
+pub async fn fetch(
+    clients: &Clients,
+    id: &str,
+    prior: Option<&StandbyState>,
+) -> Result<Option<StandbyState>, CloudError> {
+    let Some(deployment) = absent_if_not_found(clients.dr_automation.get_manage_dr(id).await)?
+    else {
+        return Ok(None);
+    };
+    if deployment.orchestrator_ha != Some(true) {
+        return Ok(None);
+    }
+    let Some(standby_ws) = non_empty(deployment.standby_orchestrator_workspace_id.clone()) else {
+        return Ok(None);
+    };
+    let Some(instance) = absent_if_not_found(clients.resource_controller.get_instance(id).await)?
+    else {
+        return Ok(None);
+    };
+    if is_removed_state(instance.state.as_deref()) {
+        return Ok(None);
+    }
+    let Some(workspace) = find_workspace(clients, &standby_ws).await? else {
+        return Ok(None);
+    };
+    let vm_name = standby_vm_name(instance.name.as_deref().unwrap_or_default());
+    let known_vm = prior.and_then(|p| p.standby_vm_id.as_deref());
+    let Some(vm) = find_standby_vm(clients, &workspace, known_vm, &vm_name).await? else {
+        return Ok(None);
+    };
+    let (gateway_id, connection) = match prior.and_then(|p| {
+        p.transit_gateway_connection_id
+            .clone()
+            .map(|c| (p.transit_gateway_id.clone(), c))
+    }) {
+        Some((gateway, connection_id)) => {
+            match absent_if_not_found(
+                clients
+                    .transit_gateway
+                    .get_connection(&gateway, &connection_id)
+                    .await,
+            )? {
+                Some(c) if is_pvs_connection_of(&c, &workspace) => (gateway, c),
+                _ => return Ok(None),
+            }
+        }
+        None => match find_attachment(clients, &workspace).await? {
+            Some(found) => found,
+            None => return Ok(None),
+        },
+    };
+    let status = clients.dr_automation.get_last_operation(id).await?;
+    let networks: Vec<String> = vm
+        .networks
+        .clone()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| n.network_id.clone())
+        .collect();
+    let mut state = StandbyState {
+        id: Some(id.to_string()),
+        orchestrator_id: id.to_string(),
+        workspace_id: workspace.id.clone(),
+        transit_gateway_id: gateway_id,
+        orchestrator_user: non_empty(deployment.standby_orchestrator_name.clone())
+            .or_else(|| non_empty(deployment.orchestrator_name.clone())),
+        machine_type: non_empty(deployment.standby_machine_type.clone())
+            .or_else(|| prior.and_then(|p| p.machine_type.clone())),
+        tier: non_empty(deployment.standby_tier.clone())
+            .or_else(|| prior.and_then(|p| p.tier.clone())),
+        network_ids: if networks.is_empty() {
+            prior.and_then(|p| p.network_ids.clone())
+        } else {
+            Some(networks)
+        },
+        ssh_key_name: non_empty(deployment.standby_ssh_key_name.clone()),
+        status: non_empty(status.standby_status.clone()),
+        standby_ip_address: non_empty(status.standby_ip_address.clone()).or_else(|| {
+            vm.networks
+                .iter()
+                .flatten()
+                .find_map(|n| non_empty(n.ip_address.clone()))
+        }),
+        standby_vm_id: Some(vm.pvm_instance_id.clone()),
+        transit_gateway_connection_id: Some(connection.id.clone()),
+        manages_transit_gateway_connection: Some(
+            prior
+                .and_then(|p| p.manages_transit_gateway_connection)
+                .unwrap_or(false),
+        ),
+        ..StandbyState::default()
+    };
+    if let Some(prior) = prior {
+        state.keep_configuration_of(prior);
+    }
+    Ok(Some(state))
+}
+
+fn standby_body(
+    deployment: &ServiceInstanceManageDr,
+    planned: &StandbyState,
+    workspace: &Workspace,
+    password: String,
+) -> CreateManageDr {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    CreateManageDr {
+        location_id: text(&deployment.location_id),
+        machine_type: text(&deployment.machine_type),
+        orchestrator_location_type: non_empty(deployment.orchestrator_location_type.clone())
+            .unwrap_or_else(|| LOCATION_TYPE.to_string()),
+        orchestrator_name: text(&deployment.orchestrator_name),
+        orchestrator_password: password,
+        orchestrator_workspace_id: text(&deployment.orchestrator_workspace_id),
+        orchestrator_ha: Some(true),
+        ssh_key_name: non_empty(deployment.ssh_key_name.clone()),
+        tier: non_empty(deployment.tier.clone()),
+        proxy_ip: non_empty(deployment.proxy_ip.clone()),
+        standby_orchestrator_workspace_id: Some(workspace.id.clone()),
+        standby_machine_type: planned.machine_type.clone(),
+        standby_orchestrator_name: planned
+            .orchestrator_user
+            .clone()
+            .or_else(|| non_empty(deployment.orchestrator_name.clone())),
+        standby_orchestrator_network_ids: planned.network_ids.clone(),
+        standby_ssh_key_name: planned.ssh_key_name.clone(),
+        standby_tier: planned.tier.clone(),
+        ..CreateManageDr::default()
+    }
+}
+
+fn error(detail: String) -> Diagnostics {
+    Diagnostics::from_error(format!("Error creating {TYPE}"), detail)
+}
+
+/// Attaches the standby workspace (or adopts its attachment), deploys the standby
+/// orchestrator and waits for both.
+pub async fn create(
+    ctx: &Context,
+    clients: &Clients,
+    planned: &StandbyState,
+    password: String,
+) -> Result<StandbyState, Diagnostics> {
+    let deadline = Instant::now() + ctx.timeout();
+    let id = planned.orchestrator_id.as_str();
+    let object = format!("standby of DR instance {id}");
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE, &object, &e);
+    let dra = &clients.dr_automation;
+    let tg = &clients.transit_gateway;
+
+    let deployment = absent_if_not_found(dra.get_manage_dr(id).await)
+        .map_err(fail)?
+        .ok_or_else(|| {
+            Diagnostics::from_error_at(
+                path!("orchestrator_id"),
+                format!("Error creating {TYPE}"),
+                format!("orchestrator_id: DR instance {id:?} has no orchestrator deployment."),
+            )
+        })?;
+    let workspace = find_workspace(clients, &planned.workspace_id)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| {
+            error(format!(
+                "{object}: no PowerVS workspace has the GUID {:?}.",
+                planned.workspace_id
+            ))
+        })?;
+    if deployment.orchestrator_workspace_id.as_deref() == Some(workspace.id.as_str()) {
+        return Err(Diagnostics::from_error_at(
+            path!("workspace_id"),
+            format!("Error creating {TYPE}"),
+            format!(
+                "workspace_id: {} is the primary orchestrator's workspace; the standby must run in another one.",
+                workspace.id
+            ),
+        ));
+    }
+    let crn = workspace.crn().map(str::to_string).ok_or_else(|| {
+        error(format!(
+            "{object}: workspace {} has no CRN.",
+            workspace.name
+        ))
+    })?;
+    // The primary must be deployed before its standby.
+    wait_deployment_logged(
+        clients,
+        id,
+        false,
+        &poll_until(
+            clients,
+            format!("the primary deployment of DR instance {id}"),
+            deadline,
+        ),
+    )
+    .await
+    .map_err(fail)?;
+
+    let gateway = tg
+        .get_gateway(&planned.transit_gateway_id)
+        .await
+        .map_err(fail)?;
+    let existing = tg
+        .list_connections(&gateway.id)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .find(|c| is_pvs_connection_of(c, &workspace));
+    let (connection, created) = match existing {
+        Some(c) => {
+            tracing::info!(
+                connection = %c.id,
+                "Workspace {} is already attached to transit gateway {}; using that connection and leaving it in place on destroy",
+                workspace.name,
+                gateway.name
+            );
+            (c, false)
+        }
+        None => {
+            tracing::info!(
+                "Attaching workspace {} to transit gateway {}",
+                workspace.name,
+                gateway.name
+            );
+            let c = tg
+                .create_connection(
+                    &gateway.id,
+                    &TransitConnectionCreate {
+                        network_type: "power_virtual_server".into(),
+                        name: Some(format!("{}-dr-standby", workspace.name)),
+                        network_id: Some(crn.clone()),
+                        ..TransitConnectionCreate::default()
+                    },
+                )
+                .await
+                .map_err(fail)?;
+            (c, true)
+        }
+    };
+    let mut state = planned.clone();
+    state.orchestrator_password_wo = None;
+    state.id = Some(id.to_string());
+    state.workspace_id = workspace.id.clone();
+    state.transit_gateway_connection_id = Some(connection.id.clone());
+    state.manages_transit_gateway_connection = Some(created);
+    // A failure from here on keeps the attachment in state, so destroy detaches it.
+    ctx.save_partial_state(&state);
+    tg.wait_connection_attached(
+        &gateway.id,
+        &connection.id,
+        &poll_until(
+            clients,
+            format!("connection {} to be attached", connection.id),
+            deadline,
+        ),
+    )
+    .await
+    .map_err(fail)?;
+
+    let same_standby = deployment.orchestrator_ha == Some(true)
+        && deployment
+            .standby_orchestrator_workspace_id
+            .as_deref()
+            .is_some_and(|w| w == workspace.id || w == crn);
+    if deployment.orchestrator_ha == Some(true) && !same_standby {
+        return Err(error(format!(
+            "{object}: the deployment already has a standby orchestrator in workspace {}; a deployment has one \
+             standby. Remove that one first.",
+            deployment
+                .standby_orchestrator_workspace_id
+                .as_deref()
+                .unwrap_or("(unknown)")
+        )));
+    }
+    let deploy = if same_standby {
+        let status = dra.get_last_operation(id).await.map_err(fail)?;
+        let failed = status
+            .standby_status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("failed"));
+        if !failed {
+            tracing::info!(
+                dr_instance = id,
+                "The standby orchestrator is already deployed or under way; waiting for it"
+            );
+        }
+        failed
+    } else {
+        true
+    };
+    if deploy {
+        tracing::info!(
+            dr_instance = id,
+            "Deploying the standby orchestrator in workspace {}",
+            workspace.name
+        );
+        dra.create_manage_dr(
+            id,
+            &standby_body(&deployment, planned, &workspace, password),
+            ManageDrOptions {
+                stand_by_redeploy: Some(true),
+                accepts_incomplete: Some(true),
+            },
+        )
+        .await
+        .map_err(fail)?;
+    }
+    wait_deployment_logged(
+        clients,
+        id,
+        true,
+        &poll_until(
+            clients,
+            format!("the standby deployment of DR instance {id}"),
+            deadline,
+        ),
+    )
+    .await
+    .map_err(fail)?;
+
+    let mut done = fetch(clients, id, Some(&state))
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| {
+            error(format!(
+                "{object}: DR Automation reports the standby active, but its VM or attachment is missing."
+            ))
+        })?;
+    done.keep_configuration_of(planned);
+    done.manages_transit_gateway_connection = Some(created);
+    Ok(done)
+}
+
+/// Removes the standby orchestrator, waits for its VM to go, and detaches the workspace only
+/// when this resource attached it.
+pub async fn delete(
+    ctx: &Context,
+    clients: &Clients,
+    state: &StandbyState,
+) -> Result<(), Diagnostics> {
+    let deadline = Instant::now() + ctx.timeout();
+    let id = state.orchestrator_id.as_str();
+    let object = format!("standby of DR instance {id}");
+    let fail = |e: CloudError| diagnose(Action::Delete, TYPE, &object, &e);
+    tracing::info!(dr_instance = id, "Removing the standby orchestrator");
+    match clients.orchestrator.delete_standby(id).await {
+        Err(e) if e.is_not_found() => {}
+        other => other.map_err(fail)?,
+    }
+    if let Some(vm) = state.standby_vm_id.as_deref()
+        && let Some(workspace) = find_workspace(clients, &state.workspace_id)
+            .await
+            .map_err(fail)?
+    {
+        let wc = clients
+            .power
+            .workspace(&workspace.id, workspace.zone().unwrap_or_default());
+        match wc
+            .wait_instance_deleted(
+                vm,
+                &poll_until(clients, format!("standby VM {vm} to be deleted"), deadline),
+            )
+            .await
+        {
+            Err(e) if e.is_not_found() => {}
+            other => other.map_err(fail)?,
+        }
+    }
+    let Some(connection) = state.transit_gateway_connection_id.as_deref() else {
+        return Ok(());
+    };
+    if state.manages_transit_gateway_connection != Some(true) {
+        tracing::info!(
+            connection,
+            "Leaving the transit gateway connection in place: this resource did not create it"
+        );
+        return Ok(());
+    }
+    let gateway = state.transit_gateway_id.as_str();
+    tracing::info!(
+        connection,
+        "Detaching the standby workspace from transit gateway {gateway}"
+    );
+    match clients
+        .transit_gateway
+        .delete_connection(gateway, connection)
+        .await
+    {
+        Err(e) if e.is_not_found() => return Ok(()),
+        other => other.map_err(fail)?,
+    }
+    clients
+        .transit_gateway
+        .wait_connection_deleted(
+            gateway,
+            connection,
+            &poll_until(
+                clients,
+                format!("connection {connection} to be detached"),
+                deadline,
+            ),
+        )
+        .await
+        .map_err(fail)
+}

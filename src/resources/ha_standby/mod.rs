@@ -1,0 +1,472 @@
+//! `dr_ha_standby`: the standby orchestrator of a DR deployment, in a second PowerVS
+//! workspace attached to the Transit Gateway that reaches the VPC.
+//!
+//! The plan refuses what would only fail (or silently misroute) later: a standby workspace
+//! equal to the primary one, networks that are not the workspace's private ones, a machine
+//! type the workspace does not offer, and any subnet of the standby workspace that overlaps a
+//! network already reachable through the gateway ([`overlap`]).
+//!
+//! Layout: [`model`] (state), [`deploy`] (cloud calls), [`overlap`] (the overlap check), this
+//! file (schema and the Resource glue). Validators shared with `dr_orchestrator` live in
+//! `orchestrator::common`.
+
+pub mod deploy;
+pub mod model;
+pub mod overlap;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tf_framework::context::Context;
+use tf_framework::diag::{AttributePath, Diagnostics};
+use tf_framework::path;
+use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
+use tf_framework::schema::{Attribute, ReplaceCheck, Schema};
+use tf_framework::timeouts::{self, Operation, TimeoutDefaults};
+use tf_framework::typed::{ConfigView, PlanView};
+use tf_framework::value::Type;
+
+use crate::cloud::Clients;
+use crate::resources::orchestrator::common::{
+    check_network_ids, check_password_choice, dr_instance_for_queries, find_workspace,
+    machine_type_validator, network_ids_validator, offered_machine_types, password_validator,
+    tier_validator, workspace_guid_validator, workspace_networks, workspace_not_found,
+};
+use crate::resources::{Action, clients, diagnose};
+use crate::validate::machine_type::check_offered;
+use model::StandbyState;
+use overlap::{overlap_messages, reachable_networks, workspace_subnets};
+
+pub const TYPE: &str = "dr_ha_standby";
+
+#[derive(Debug, Default)]
+pub struct HaStandby;
+
+fn replace_if_prior_set(check: &ReplaceCheck<'_>) -> bool {
+    !check.prior.is_null()
+}
+
+pub fn schema() -> Schema {
+    let computed = |name: &str, description: &str| {
+        Attribute::string(name)
+            .computed()
+            .use_state_for_unknown()
+            .description(description)
+    };
+    Schema::new()
+        .description(
+            "The standby (HA) orchestrator of a `dr_orchestrator`, in a second PowerVS workspace. Creating it \
+             attaches that workspace to the Transit Gateway (or adopts an existing attachment) and deploys \
+             the standby through DR Automation; destroying it removes the standby and detaches only an \
+             attachment it created. The plan refuses subnets that overlap any network on the gateway. Every \
+             argument replaces the standby.",
+        )
+        .attribute(computed("id", "The orchestrator's id (one standby per deployment)."))
+        .attribute(
+            Attribute::string("orchestrator_id")
+                .required()
+                .requires_replace()
+                .description("`id` of the `dr_orchestrator` this standby belongs to."),
+        )
+        .attribute(
+            Attribute::string("workspace_id")
+                .required()
+                .requires_replace()
+                .validator(workspace_guid_validator())
+                .description("GUID of the standby PowerVS workspace; it must differ from the primary's."),
+        )
+        .attribute(
+            Attribute::string("transit_gateway_id")
+                .required()
+                .requires_replace()
+                .description(
+                    "Transit Gateway that connects the primary workspace and the VPC (the landing zone's \
+                     `transit_gateway_id`).",
+                ),
+        )
+        .attribute(
+            Attribute::string("orchestrator_user")
+                .optional_computed()
+                .requires_replace()
+                .use_state_for_unknown()
+                .description("Login of the standby orchestrator UI. Default: the primary's `orchestrator_user`."),
+        )
+        .attribute(
+            Attribute::string("machine_type")
+                .optional_computed()
+                .requires_replace()
+                .use_state_for_unknown()
+                .validator(machine_type_validator())
+                .description(
+                    "Power machine type of the standby VM; it must be offered by the standby workspace. \
+                     Default: the primary's.",
+                ),
+        )
+        .attribute(
+            Attribute::string("tier")
+                .optional()
+                .default_string("tier1")
+                .requires_replace()
+                .validator(tier_validator())
+                .description("Storage tier: `tier1` (10 IOPS/GB, the default) or `tier3` (3 IOPS/GB)."),
+        )
+        .attribute(
+            Attribute::list("network_ids", Type::String)
+                .optional_computed()
+                .requires_replace()
+                .use_state_for_unknown()
+                .validator(network_ids_validator())
+                .description(
+                    "Private (`vlan`) networks of the standby workspace. Default: its first private network.",
+                ),
+        )
+        .attribute(
+            Attribute::string("ssh_key_name")
+                .optional()
+                .requires_replace()
+                .description("SSH key of the standby workspace for the standby VM."),
+        )
+        .attribute(
+            Attribute::string("orchestrator_password")
+                .optional()
+                .sensitive()
+                .requires_replace_if("the password was known before", replace_if_prior_set)
+                .validator(password_validator())
+                .description(
+                    "The orchestrator password again (DR Automation asks for it to deploy the standby), \
+                     stored in state (sensitive). For Terraform older than 1.11. Exactly one of this and \
+                     `orchestrator_password_wo` must be set.",
+                ),
+        )
+        .attribute(
+            Attribute::string("orchestrator_password_wo")
+                .optional()
+                .sensitive()
+                .write_only()
+                .validator(password_validator())
+                .description("The orchestrator password, write-only (Terraform 1.11 and later)."),
+        )
+        .attribute(
+            Attribute::number("orchestrator_password_wo_version")
+                .optional()
+                .requires_replace_if("the version was known before", replace_if_prior_set)
+                .description("Any number; changing it redeploys the standby with the current `orchestrator_password_wo`."),
+        )
+        .attribute(
+            Attribute::string("status")
+                .computed()
+                .description("Standby deployment status as DR Automation reports it, e.g. `Active`."),
+        )
+        .attribute(computed("standby_ip_address", "IP address of the standby orchestrator VM."))
+        .attribute(computed("standby_vm_id", "PowerVS instance id of the standby orchestrator VM."))
+        .attribute(computed(
+            "transit_gateway_connection_id",
+            "Id of the Transit Gateway connection of the standby workspace.",
+        ))
+        .attribute(
+            Attribute::bool("manages_transit_gateway_connection")
+                .computed()
+                .use_state_for_unknown()
+                .description(
+                    "True when this resource attached the standby workspace to the gateway and will detach it \
+                     on destroy; false when the attachment existed before and is left in place.",
+                ),
+        )
+        .block(timeouts::block(&[
+            Operation::Create,
+            Operation::Update,
+            Operation::Delete,
+        ]))
+}
+
+impl HaStandby {
+    /// Plan-time checks that need the cloud; only GET requests.
+    async fn check_against_cloud(
+        &self,
+        clients: &Clients,
+        plan: &mut PlanView,
+    ) -> Result<(), Diagnostics> {
+        let Some(ws_id) = plan.planned::<String>(&path!("workspace_id"))?.into_known() else {
+            return Ok(());
+        };
+        let object = format!("standby workspace {ws_id}");
+        let fail = |e| diagnose(Action::Plan, TYPE, &object, &e);
+        let Some(workspace) = find_workspace(clients, &ws_id).await.map_err(fail)? else {
+            return Err(workspace_not_found(clients, path!("workspace_id"), &ws_id).await);
+        };
+        let mut diags = Diagnostics::new();
+
+        // The primary side, when the orchestrator already exists.
+        let orchestrator = plan
+            .planned::<String>(&path!("orchestrator_id"))?
+            .into_known();
+        let mut primary_name = None;
+        if let Some(id) = orchestrator.as_deref() {
+            match clients.dr_automation.get_manage_dr(id).await {
+                Err(e) if e.is_not_found() => diags.error_at(
+                    path!("orchestrator_id"),
+                    "Orchestrator not found",
+                    format!("orchestrator_id: no DR deployment has the id {id:?}; use the id of a dr_orchestrator."),
+                ),
+                Err(e) => return Err(fail(e)),
+                Ok(deployment) => {
+                    let primary = deployment.orchestrator_workspace_id.clone().unwrap_or_default();
+                    if primary == workspace.id {
+                        diags.error_at(
+                            path!("workspace_id"),
+                            "Standby workspace is the primary workspace",
+                            format!(
+                                "workspace_id: {ws_id:?} ({}) is the workspace of the primary orchestrator; the \
+                                 standby must run in a different workspace, ideally in the paired zone.",
+                                workspace.name
+                            ),
+                        );
+                    }
+                    if plan.is_create() {
+                        if plan.config::<String>(&path!("orchestrator_user"))?.is_null()
+                            && let Some(user) = deployment.orchestrator_name.clone()
+                        {
+                            plan.set(&path!("orchestrator_user"), &user)?;
+                        }
+                        if plan.config::<String>(&path!("machine_type"))?.is_null()
+                            && let Some(machine) = deployment.machine_type.clone()
+                        {
+                            plan.set(&path!("machine_type"), &machine)?;
+                        }
+                    }
+                    if let Some(ws) = find_workspace(clients, &primary).await.map_err(fail)? {
+                        primary_name = Some(ws.name);
+                    }
+                }
+            }
+        }
+
+        if let Some(ids) = plan
+            .planned::<Vec<String>>(&path!("network_ids"))?
+            .into_known()
+        {
+            let networks = workspace_networks(clients, &workspace)
+                .await
+                .map_err(fail)?;
+            check_network_ids(
+                &workspace,
+                &networks,
+                &ids,
+                &path!("network_ids"),
+                &mut diags,
+            );
+        }
+
+        if let Some(machine) = plan.planned::<String>(&path!("machine_type"))?.into_known()
+            && let Some(instance) = dr_instance_for_queries(clients, orchestrator.as_deref())
+                .await
+                .map_err(fail)?
+        {
+            let primary = primary_name
+                .clone()
+                .unwrap_or_else(|| workspace.name.clone());
+            let standby = (primary != workspace.name).then_some(workspace.name.as_str());
+            if let Some(offered) =
+                offered_machine_types(clients, &instance, &primary, standby, &workspace.name)
+                    .await
+                    .map_err(fail)?
+                && let Err(e) = check_offered(&machine, &workspace.name, &offered)
+            {
+                let defaulted = if plan.config::<String>(&path!("machine_type"))?.is_null() {
+                    " (machine_type defaults to the primary's; set it to one the standby workspace offers)"
+                } else {
+                    ""
+                };
+                diags.error_at(
+                    path!("machine_type"),
+                    "Machine type not offered",
+                    format!("machine_type: {e}{defaulted}"),
+                );
+            }
+        }
+
+        if let Some(gateway_id) = plan
+            .planned::<String>(&path!("transit_gateway_id"))?
+            .into_known()
+        {
+            match clients.transit_gateway.get_gateway(&gateway_id).await {
+                Err(e) if e.is_not_found() => {
+                    let known = match clients.transit_gateway.list_gateways().await {
+                        Ok(list) => list
+                            .iter()
+                            .map(|g| format!("{} ({})", g.id, g.name))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        Err(_) => String::new(),
+                    };
+                    diags.error_at(
+                        path!("transit_gateway_id"),
+                        "Transit Gateway not found",
+                        format!(
+                            "transit_gateway_id: no Transit Gateway has the id {gateway_id:?}. Gateways in this \
+                             account: {known}."
+                        ),
+                    );
+                }
+                Err(e) => return Err(fail(e)),
+                Ok(gateway) => {
+                    let standby = workspace_subnets(clients, &workspace, "standby workspace")
+                        .await
+                        .map_err(fail)?;
+                    let reachable = reachable_networks(clients, &gateway, &workspace)
+                        .await
+                        .map_err(fail)?;
+                    for message in overlap_messages(&standby, &reachable, &gateway) {
+                        diags.error_at(
+                            path!("workspace_id"),
+                            "Standby subnet overlaps a network on the Transit Gateway",
+                            format!(
+                                "workspace_id {ws_id:?}: {message} Use a standby workspace whose subnets do not \
+                                 overlap any network on the gateway, or renumber the subnet."
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        diags.into_result()
+    }
+}
+
+fn password_of(config: &StandbyState, planned: &StandbyState) -> Result<String, Diagnostics> {
+    config
+        .orchestrator_password_wo
+        .clone()
+        .or_else(|| planned.orchestrator_password.clone())
+        .ok_or_else(|| {
+            Diagnostics::from_error_at(
+                path!("orchestrator_password_wo"),
+                "Missing orchestrator password",
+                "Set orchestrator_password_wo (Terraform 1.11 and later) or orchestrator_password.",
+            )
+        })
+}
+
+#[async_trait]
+impl Resource for HaStandby {
+    type State = StandbyState;
+
+    fn type_name(&self) -> &str {
+        TYPE
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn timeout_defaults(&self) -> TimeoutDefaults {
+        TimeoutDefaults::default()
+            .create(Duration::from_secs(90 * 60))
+            .update(Duration::from_secs(30 * 60))
+            .delete(Duration::from_secs(60 * 60))
+    }
+
+    async fn validate(&self, _ctx: &Context, config: &ConfigView<'_>) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        check_password_choice(config, &mut diags);
+        diags
+    }
+
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanView) -> Result<(), Diagnostics> {
+        if plan.is_destroy() {
+            return Ok(());
+        }
+        let relevant = [
+            "orchestrator_id",
+            "workspace_id",
+            "transit_gateway_id",
+            "network_ids",
+            "machine_type",
+        ];
+        if !plan.is_create()
+            && !relevant
+                .iter()
+                .any(|a| plan.changed(&AttributePath::root(*a)))
+        {
+            return Ok(());
+        }
+        let Ok(clients) = clients(ctx) else {
+            return Ok(());
+        };
+        self.check_against_cloud(&clients, plan).await
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        req: CreateRequest<StandbyState>,
+    ) -> Result<StandbyState, Diagnostics> {
+        let clients = clients(ctx)?;
+        let password = password_of(&req.config, &req.planned)?;
+        deploy::create(ctx, &clients, &req.planned, password).await
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        state: StandbyState,
+    ) -> Result<Option<StandbyState>, Diagnostics> {
+        let clients = clients(ctx)?;
+        let id = state.orchestrator_id.clone();
+        deploy::fetch(&clients, &id, Some(&state))
+            .await
+            .map_err(|e| {
+                diagnose(
+                    Action::Read,
+                    TYPE,
+                    &format!("standby of DR instance {id}"),
+                    &e,
+                )
+            })
+    }
+
+    /// Only what needs no API call changes in place (timeouts; secrets after an import).
+    async fn update(
+        &self,
+        ctx: &Context,
+        req: UpdateRequest<StandbyState>,
+    ) -> Result<StandbyState, Diagnostics> {
+        let clients = clients(ctx)?;
+        let id = req.prior.orchestrator_id.clone();
+        let object = format!("standby of DR instance {id}");
+        let mut state = deploy::fetch(&clients, &id, Some(&req.prior))
+            .await
+            .map_err(|e| diagnose(Action::Update, TYPE, &object, &e))?
+            .ok_or_else(|| {
+                Diagnostics::from_error(
+                    format!("Error updating {TYPE}"),
+                    format!("{object}: the standby no longer exists."),
+                )
+            })?;
+        state.keep_configuration_of(&req.planned);
+        Ok(state)
+    }
+
+    async fn delete(&self, ctx: &Context, state: StandbyState) -> Result<(), Diagnostics> {
+        let clients = clients(ctx)?;
+        deploy::delete(ctx, &clients, &state).await
+    }
+
+    async fn import(&self, ctx: &Context, id: &str) -> Result<StandbyState, Diagnostics> {
+        let clients = clients(ctx)?;
+        deploy::fetch(&clients, id, None)
+            .await
+            .map_err(|e| diagnose(Action::Import, TYPE, &format!("standby of DR instance {id}"), &e))?
+            .ok_or_else(|| {
+                Diagnostics::from_error(
+                    "Cannot import non-existent remote object",
+                    format!(
+                        "DR instance {id:?} has no standby orchestrator attached to a Transit Gateway. Import \
+                         takes the orchestrator's id."
+                    ),
+                )
+            })
+    }
+}

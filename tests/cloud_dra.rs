@@ -1,0 +1,243 @@
+//! DR Automation end to end against dr-cloudsim, under the example fault (50% of
+//! `/dra` GETs answered 429 with Retry-After: 1): provision the service instance through
+//! Resource Controller (plan id from the Global Catalog, the default resource group), deploy
+//! the orchestrator with `manage_dr` and wait for it, register a VM through the project's
+//! orchestrator API, read every published endpoint, then deprovision.
+
+// Tests may panic on a broken precondition; that is their failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use serde_json::json;
+use terraform_provider_dr::cloud::dr_automation::{CreateManageDr, EventFilter, ManageDrOptions};
+use terraform_provider_dr::cloud::orchestrator::{ManagedVmCreate, ManagedVmPatch};
+use terraform_provider_dr::cloud::resource_controller::ResourceInstanceCreate;
+use terraform_provider_dr::cloud::{
+    ClientConfig, Clients, CloudError, Credentials, Endpoints, RetryPolicy,
+};
+use tokio_util::sync::CancellationToken;
+
+#[tokio::test]
+async fn deploy_register_read_and_deprovision_under_429s() {
+    let sim = dr_cloudsim::start(dr_cloudsim::SimConfig {
+        time_scale: 100.0,
+        ..dr_cloudsim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let url = sim.url();
+    let mut config = ClientConfig::new(
+        Endpoints::emulator(&url),
+        Credentials::ApiKey(dr_cloudsim::DEFAULT_API_KEY.into()),
+    );
+    config.retry = RetryPolicy {
+        max_retries: 20,
+        min_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(500),
+        max_retry_after: Duration::from_secs(5),
+    };
+    let clients = Clients::new(&config, CancellationToken::new()).unwrap();
+    let http = reqwest::Client::new();
+    let faults = http
+        .post(format!("{url}/_sim/faults"))
+        .json(
+            &json!({"rules": [{"path_prefix": "/dra", "methods": ["GET"], "rate": 0.5,
+                                 "status": 429, "retry_after_seconds": 1, "latency_ms": 0}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(faults.status().is_success());
+
+    let rc = &clients.resource_controller;
+    let plan = rc
+        .find_plan_id("power-dr-automation", "power-virtual-server-dr-automation")
+        .await
+        .unwrap();
+    let group = rc.default_resource_group(None).await.unwrap();
+    let instance = rc
+        .create_instance(&ResourceInstanceCreate {
+            name: "dr-e2e".into(),
+            target: "global".into(),
+            resource_group: group.id.clone().unwrap(),
+            resource_plan_id: plan,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let id = instance.guid.clone().unwrap();
+    let fast = |what: &str, secs: u64| {
+        clients
+            .poll_options(what, Duration::from_secs(secs))
+            .intervals(Duration::from_millis(100), Duration::from_millis(500))
+    };
+    rc.wait_instance_active(&id, &fast("DR instance", 30))
+        .await
+        .unwrap();
+
+    let workspaces = clients.power.list_workspaces().await.unwrap();
+    let primary = workspaces
+        .iter()
+        .find(|w| w.zone() == Some("dal10"))
+        .unwrap();
+    let workspace = clients.power.workspace(&primary.id, "dal10");
+    let networks = workspace.list_networks().await.unwrap();
+    let private: Vec<String> = networks
+        .iter()
+        .filter(|n| n.type_ == "vlan")
+        .map(|n| n.network_id.clone())
+        .collect();
+    let dra = &clients.dr_automation;
+    let machine_types = dra
+        .get_machine_types(&id, &primary.name, None)
+        .await
+        .unwrap();
+    let machine_type = machine_types
+        .workspaces
+        .values()
+        .flatten()
+        .next()
+        .cloned()
+        .unwrap();
+
+    let started = dra
+        .create_manage_dr(
+            &id,
+            &CreateManageDr {
+                location_id: "dal10".into(),
+                machine_type,
+                orchestrator_location_type: "off-premises".into(),
+                orchestrator_name: "dradmin".into(),
+                orchestrator_password: "Orch-Passw0rd!".into(),
+                orchestrator_workspace_id: primary.id.clone(),
+                orchestrator_network_ids: Some(private),
+                ssh_key_name: Some("slz-ssh-key".into()),
+                tier: Some("tier1".into()),
+                orchestrator_ha: Some(false),
+                ..Default::default()
+            },
+            ManageDrOptions {
+                accepts_incomplete: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(started.dashboard_url.is_some() || started.id.is_some());
+    let status = dra
+        .wait_deployment(&id, false, &fast("orchestrator deployment", 60))
+        .await
+        .unwrap();
+    assert_eq!(
+        status
+            .status
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("active")
+    );
+    assert!(status.primary_ip_address.is_some());
+
+    let vms = workspace.list_instances().await.unwrap();
+    let aix = vms
+        .iter()
+        .find(|v| v.os_type.as_deref() == Some("aix") && !v.server_name.ends_with("-orchestrator"))
+        .unwrap();
+    let orchestrator = &clients.orchestrator;
+    let registered = orchestrator
+        .register_vm(
+            &id,
+            &ManagedVmCreate {
+                pvm_instance_id: aix.pvm_instance_id.clone(),
+                workspace_id: primary.id.clone(),
+                priority: "high".into(),
+                workgroup_name: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(registered.priority.as_deref(), Some("high"));
+    let updated = orchestrator
+        .update_vm(
+            &id,
+            &aix.pvm_instance_id,
+            &ManagedVmPatch {
+                priority: Some("low".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.priority.as_deref(), Some("low"));
+    assert_eq!(orchestrator.list_managed_vms(&id).await.unwrap().len(), 1);
+    let managed = dra.get_managed_vms(&id).await.unwrap();
+    assert!(managed.managed_vm_list.contains_key(&aix.pvm_instance_id));
+    let summary = dra.get_summary(&id).await.unwrap();
+    assert_eq!(
+        summary.orchestrator_details.orchestrator_name.as_deref(),
+        Some("dradmin")
+    );
+    assert!(
+        !dra.list_events(&id, &EventFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    dra.get_dr_locations(&id).await.unwrap();
+    dra.get_grs_location_pairs(&id).await.unwrap();
+    let dr_data = dra.get_powervs_workspaces(&id, "dal10").await.unwrap();
+    assert!(!dr_data.dr_workspaces.is_empty());
+    let existing = dra.get_manage_dr(&id).await.unwrap();
+    assert_eq!(existing.orchestrator_name.as_deref(), Some("dradmin"));
+
+    orchestrator
+        .unregister_vm(&id, &aix.pvm_instance_id)
+        .await
+        .unwrap();
+    let gone = orchestrator
+        .get_managed_vm(&id, &aix.pvm_instance_id)
+        .await
+        .unwrap_err();
+    assert!(gone.is_not_found(), "{gone}");
+
+    // The sim really injected 429s on /dra GETs, and every call above still succeeded.
+    let requests: serde_json::Value = http
+        .get(format!("{url}/_sim/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let limited: u64 = requests["by_route"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == 429 && r["route"].as_str().unwrap_or("").starts_with("/dra"))
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert!(limited > 0, "{requests}");
+    // One service instance was provisioned, one deployment started.
+    let state: serde_json::Value = http
+        .get(format!("{url}/_sim/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let named = state["rc"]["resource_instances"]
+        .as_array()
+        .map(|items| items.iter().filter(|i| i["name"] == "dr-e2e").count())
+        .unwrap_or(0);
+    assert_eq!(named, 1, "the DR instance was created more than once");
+
+    rc.delete_instance(&id, true).await.unwrap();
+    rc.wait_instance_removed(&id, &fast("DR instance removal", 30))
+        .await
+        .unwrap();
+    let after = dra.get_last_operation(&id).await;
+    assert!(matches!(after, Err(CloudError::NotFound(_))), "{after:?}");
+    sim.shutdown().await;
+}
