@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the value-codec fuzz targets (framework/fuzz) and runs each for N seconds.
+# Builds the fuzz targets of framework/fuzz (value codecs, schema-driven decoding) and runs each
+# for N seconds.
 #
 #   scripts/fuzz.sh [seconds]      default 30 seconds per target
 #
@@ -20,7 +21,7 @@ fi
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build
 
-for target in msgpack_decode json_decode; do
+for target in $(cargo fuzz list); do
     mkdir -p "fuzz/corpus/$target"
     echo "== fuzzing $target for ${seconds}s"
     cargo fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \

@@ -29,3 +29,4 @@ cargo test --workspace --no-fail-fast --quiet 2>&1 | tee target/test-output.txt
 
 step "acceptance smoke on Terraform 1.6.6"
 TF_ACC_TERRAFORM_VERSION=1.6.6 cargo test -p acctests --quiet --test framework_thing --test compat 2>&1 | tail -n 8
+step "fuzzing every framework/fuzz target for 20 s"; scripts/fuzz.sh 20 >target/fuzz-output.txt 2>&1 || { tail -n 80 target/fuzz-output.txt; exit 1; }

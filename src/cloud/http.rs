@@ -121,9 +121,8 @@ fn string_or_number(value: Option<&Value>) -> Option<String> {
 /// `errorCode`. Trace: `trace` → `transaction_id` → `incidentID`.
 pub fn parse_error_body(body: &[u8]) -> ParsedError {
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
-        let text = String::from_utf8_lossy(body).trim().to_string();
         return ParsedError {
-            message: (!text.is_empty()).then_some(text),
+            message: plain_text_message(&String::from_utf8_lossy(body)),
             ..ParsedError::default()
         };
     };
@@ -153,6 +152,34 @@ pub fn parse_error_body(body: &[u8]) -> ParsedError {
         code,
         message,
         trace,
+    }
+}
+
+/// Longest non-JSON error body quoted in a message; proxies send whole web pages.
+const MAX_PLAIN_ERROR_CHARS: usize = 300;
+
+/// The message of a non-JSON error body: an HTML page (from a proxy or load balancer) is
+/// reduced to its title, other text is quoted up to a length a diagnostic can carry.
+fn plain_text_message(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.starts_with('<') {
+        let lower = text.to_ascii_lowercase();
+        let title = lower
+            .find("<title>")
+            .map(|start| start + "<title>".len())
+            .and_then(|start| Some((start, start + lower[start..].find("</title>")?)))
+            .and_then(|(start, end)| text.get(start..end))
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|t| !t.is_empty());
+        return Some(match title {
+            Some(title) => format!("an HTML page instead of an API answer: {title:?}"),
+            None => "an HTML page instead of an API answer".to_string(),
+        });
+    }
+    match text.char_indices().nth(MAX_PLAIN_ERROR_CHARS) {
+        _ if text.is_empty() => None,
+        Some((cut, _)) => Some(format!("{}…", &text[..cut])),
+        None => Some(text.to_string()),
     }
 }
 

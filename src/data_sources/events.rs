@@ -9,7 +9,7 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::validators::one_of;
 
-use super::{matches, read_error};
+use super::{matches, orchestrator_read_error};
 use crate::cloud::dr_automation::EventFilter;
 use crate::resources::clients;
 
@@ -102,8 +102,9 @@ impl DataSource for Events {
             .list_events(&config.orchestrator_id, &filter)
             .await
             .map_err(|e| {
-                read_error(
+                orchestrator_read_error(
                     TYPE_NAME,
+                    &config.orchestrator_id,
                     &format!("events of orchestrator {}", config.orchestrator_id),
                     &e,
                 )

@@ -9,7 +9,7 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::value::Type;
 
-use super::read_error;
+use super::{orchestrator_read_error, read_error};
 use crate::resources::clients;
 
 const TYPE_NAME: &str = "dr_machine_types";
@@ -100,14 +100,25 @@ impl DataSource for MachineTypes {
                 &config.primary_workspace_name,
                 config.standby_workspace_name.as_deref(),
             )
-            .await
-            .map_err(|e| {
-                read_error(
-                    TYPE_NAME,
-                    &format!("machine types of orchestrator {}", config.orchestrator_id),
-                    &e,
-                )
-            })?;
+            .await;
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => {
+                let object = format!("machine types of orchestrator {}", config.orchestrator_id);
+                // A 404 may be about a workspace name; only a missing instance is the id's fault.
+                let instance_missing = e.is_not_found()
+                    && clients
+                        .dr_automation
+                        .get_last_operation(&config.orchestrator_id)
+                        .await
+                        .is_err_and(|lookup| lookup.is_not_found());
+                return Err(if instance_missing {
+                    orchestrator_read_error(TYPE_NAME, &config.orchestrator_id, &object, &e)
+                } else {
+                    read_error(TYPE_NAME, &object, &e)
+                });
+            }
+        };
         let of = |name: Option<&String>| {
             name.and_then(|n| found.workspaces.get(n))
                 .cloned()

@@ -39,6 +39,26 @@ pub(crate) fn read_error(type_name: &str, object: &str, err: &CloudError) -> Dia
     diagnose(Action::Read, type_name, object, err)
 }
 
+/// The diagnostic for a failed read about one orchestrator: a 404 for the instance means the
+/// `orchestrator_id` is wrong, so the error points there like the resources' plan checks do.
+pub(crate) fn orchestrator_read_error(
+    type_name: &str,
+    orchestrator_id: &str,
+    object: &str,
+    err: &CloudError,
+) -> Diagnostics {
+    if err.is_not_found() {
+        return Diagnostics::from_error_at(
+            tf_framework::path!("orchestrator_id"),
+            "Orchestrator not found",
+            format!(
+                "No DR orchestrator has the id {orchestrator_id:?}; use the id of a dr_orchestrator."
+            ),
+        );
+    }
+    read_error(type_name, object, err)
+}
+
 /// Keeps the items whose `field` equals the filter, when a filter is set.
 pub(crate) fn matches(filter: &Option<String>, value: Option<&str>) -> bool {
     filter.as_deref().is_none_or(|f| value == Some(f))

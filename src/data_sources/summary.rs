@@ -7,7 +7,7 @@ use tf_framework::data_source::DataSource;
 use tf_framework::diag::Diagnostics;
 use tf_framework::schema::{Attribute, Schema};
 
-use super::read_error;
+use super::orchestrator_read_error;
 use crate::resources::clients;
 
 const TYPE_NAME: &str = "dr_summary";
@@ -77,11 +77,9 @@ impl DataSource for Summary {
     async fn read(&self, ctx: &Context, config: SummaryState) -> Result<SummaryState, Diagnostics> {
         let clients = clients(ctx)?;
         let id = config.orchestrator_id.clone();
-        let summary = clients
-            .dr_automation
-            .get_summary(&id)
-            .await
-            .map_err(|e| read_error(TYPE_NAME, &format!("summary of orchestrator {id}"), &e))?;
+        let summary = clients.dr_automation.get_summary(&id).await.map_err(|e| {
+            orchestrator_read_error(TYPE_NAME, &id, &format!("summary of orchestrator {id}"), &e)
+        })?;
         let (o, s) = (summary.orchestrator_details, summary.service_details);
         let managed_vm_count = match &summary.managed_vm_list {
             serde_json::Value::Object(map) => map.len(),

@@ -1,0 +1,8 @@
+# orchestrator_id names an existing deployment
+# stage: plan
+# path: orchestrator_id
+# expect: (No|no) DR (orchestrator|deployment) has the id "@ORCHESTRATOR_ID@"
+
+data "dr_summary" "d" {
+  orchestrator_id = "@ORCHESTRATOR_ID@"
+}

@@ -1,0 +1,451 @@
+//! Nothing leaked, no one let in, checked on the real thing: Terraform at `TF_LOG=TRACE`
+//! driving the provider against dr-cloudsim.
+//!
+//! - The API key, every IAM access and refresh token and the orchestrator password never
+//!   appear in Terraform's log file (which also carries the provider's stderr), in Terraform's
+//!   output, in the plan JSON, or in the state when the password is write-only. Tokens rotate
+//!   (a short token lifetime), so they are found by shape (JWTs) as well as by value.
+//! - The provider process Terraform starts serves on a unix socket in a private directory and
+//!   listens on no TCP port at all, checked in `/proc` while it serves.
+//!
+//! The protocol-level half (who may call the plugin) is in framework/tests/security.rs.
+//! Needs `cargo build --workspace --bins` first.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use acctests::sim::{API_KEY, Sim};
+use acctests::{WorkDir, terraform_at_least, terraform_path};
+use serde_json::json;
+
+const PASSWORD: &str = "Wo-Secret-Passw0rd-7";
+const MANAGED_KEY: &str = "managed-api-key-0f3c9a";
+const HEADER: &str = r#"terraform {
+  required_providers {
+    dr = { source = "powervs/dr" }
+  }
+}
+"#;
+
+fn workspace_id(sim: &Sim, name: &str) -> String {
+    sim.objects("power", "workspaces")
+        .iter()
+        .find(|w| w["name"] == name)
+        .and_then(|w| w["id"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+fn security_group(sim: &Sim, name: &str) -> String {
+    sim.objects("vpc", "security_groups")
+        .iter()
+        .find(|g| g["name"] == name)
+        .and_then(|g| g["id"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+/// The password comes from an ephemeral variable, as examples/complete does: a literal in the
+/// configuration would be printed by Terraform itself in the plan JSON's `configuration`.
+fn config(sim: &Sim) -> String {
+    format!(
+        r#"{HEADER}
+variable "orchestrator_password" {{
+  type      = string
+  sensitive = true
+  ephemeral = true
+}}
+
+resource "dr_orchestrator" "o" {{
+  name                             = "drsecret"
+  orchestrator_user                = "admin"
+  workspace_id                     = "{ws}"
+  machine_type                     = "s922"
+  orchestrator_password_wo         = var.orchestrator_password
+  orchestrator_password_wo_version = 1
+  managed_api_key                  = "{MANAGED_KEY}"
+}}
+
+resource "dr_security_group_rule" "r" {{
+  security_group_id = "{sg}"
+  direction         = "inbound"
+  remote_cidr       = "10.51.0.0/24"
+  protocol          = "tcp"
+  port_min          = 2222
+  port_max          = 2222
+}}
+
+data "dr_workspaces" "all" {{}}
+"#,
+        ws = workspace_id(sim, "slz-dal10-power-workspace"),
+        sg = security_group(sim, "management-sg"),
+    )
+}
+
+/// A token pair issued by the emulator's IAM for the scenario's API key.
+fn issue_tokens(sim: &Sim) -> (String, String) {
+    let resp: serde_json::Value = reqwest::blocking::Client::new()
+        .post(format!("{}/iam/identity/token", sim.url()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={API_KEY}&response_type=cloud_iam"
+        ))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    (
+        resp["access_token"].as_str().unwrap().to_string(),
+        resp["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Where one of `secrets` (or anything shaped like an IAM token) shows up in `text`.
+fn leaks(what: &str, text: &str, secrets: &[&str]) -> Vec<String> {
+    let mut found: Vec<String> = secrets
+        .iter()
+        .filter(|s| text.contains(*s))
+        .map(|s| format!("{what} contains the secret {s:?}"))
+        .collect();
+    // IAM tokens are JWTs (base64url JSON: `eyJ...`); refresh tokens are opaque base64url JSON.
+    let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{20,}").unwrap();
+    found.extend(
+        jwt.find_iter(text)
+            .take(3)
+            .map(|m| format!("{what} contains a token-shaped string {:?}", m.as_str())),
+    );
+    found
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Runs `args` with TRACE logging into `log` and returns everything Terraform printed.
+fn traced(wd: &WorkDir, log: &Path, args: &[&str]) -> String {
+    let _ = std::fs::remove_file(log);
+    let out = wd.run_ok(args);
+    out.combined()
+}
+
+fn assert_provider_logged(log: &str) {
+    // The check is only meaningful if the provider really logged at TRACE into this file.
+    assert!(
+        log.contains("provider.terraform-provider-dr"),
+        "no provider lines in the TRACE log"
+    );
+    assert!(
+        log.contains("/rc/v2/resource_instances") || log.contains("resource_instances"),
+        "the provider's HTTP calls are not in the TRACE log"
+    );
+}
+
+#[test]
+fn api_key_tokens_and_passwords_stay_out_of_logs_plan_and_state() {
+    if !terraform_at_least(1, 11) {
+        return; // the write-only password needs Terraform 1.11
+    }
+    let sim = Sim::start(200.0);
+    // Tokens expire quickly, so several are issued and refreshed during the runs.
+    sim.set_faults(json!({"rules": [], "token_lifetime_seconds": 2}));
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("terraform.log");
+    let wd = sim
+        .workdir()
+        .env("TF_VAR_orchestrator_password", PASSWORD)
+        .env("TF_LOG", "TRACE")
+        .env("TF_LOG_PATH", log.to_str().unwrap());
+    wd.config(&config(&sim));
+    let secrets = [API_KEY, PASSWORD];
+
+    let mut problems = Vec::new();
+    let mut all_logs = String::new();
+    let output = traced(
+        &wd,
+        &log,
+        &["plan", "-input=false", "-no-color", "-out=tfplan"],
+    );
+    problems.extend(leaks(
+        "plan output",
+        &output,
+        &[API_KEY, PASSWORD, MANAGED_KEY],
+    ));
+    all_logs.push_str(&read(&log));
+    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
+    assert!(plan_json.contains("dr_orchestrator"), "{plan_json}");
+    problems.extend(leaks("plan JSON", &plan_json, &secrets));
+
+    let output = traced(
+        &wd,
+        &log,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    );
+    problems.extend(leaks(
+        "apply output",
+        &output,
+        &[API_KEY, PASSWORD, MANAGED_KEY],
+    ));
+    all_logs.push_str(&read(&log));
+    let output = traced(
+        &wd,
+        &log,
+        &["plan", "-input=false", "-no-color", "-refresh=true"],
+    );
+    problems.extend(leaks(
+        "refresh output",
+        &output,
+        &[API_KEY, PASSWORD, MANAGED_KEY],
+    ));
+    all_logs.push_str(&read(&log));
+
+    assert_provider_logged(&all_logs);
+    problems.extend(leaks(
+        "Terraform's TRACE log",
+        &all_logs,
+        &[API_KEY, PASSWORD, MANAGED_KEY],
+    ));
+    // The write-only password is in no state; the API key and tokens never are.
+    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
+    let tokens_issued = sim.count_requests(|m, r| m == "POST" && r.starts_with("/iam/"));
+    assert!(tokens_issued > 1, "tokens did not rotate ({tokens_issued})");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn iam_token_from_the_environment_stays_out_of_logs_plan_and_state() {
+    let sim = Sim::start(200.0);
+    let (access, refresh) = issue_tokens(&sim);
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("terraform.log");
+    // Schematics-style credentials: a token and its refresh token, no API key.
+    let wd = sim
+        .workdir()
+        .env("IC_API_KEY", "")
+        .env("IC_IAM_TOKEN", &access)
+        .env("IC_IAM_REFRESH_TOKEN", &refresh)
+        .env("TF_LOG", "TRACE")
+        .env("TF_LOG_PATH", log.to_str().unwrap());
+    wd.config(&format!(
+        r#"{HEADER}
+resource "dr_security_group_rule" "r" {{
+  security_group_id = "{sg}"
+  direction         = "inbound"
+  remote_cidr       = "10.61.0.0/24"
+}}
+
+data "dr_workspace_subnets" "primary" {{
+  workspace_id = "{ws}"
+}}
+"#,
+        sg = security_group(&sim, "management-sg"),
+        ws = workspace_id(&sim, "slz-dal10-power-workspace"),
+    ));
+    let secrets = [access.as_str(), refresh.as_str(), API_KEY];
+    let mut problems = Vec::new();
+    let mut all_logs = String::new();
+    let output = traced(
+        &wd,
+        &log,
+        &["plan", "-input=false", "-no-color", "-out=tfplan"],
+    );
+    problems.extend(leaks("plan output", &output, &secrets));
+    all_logs.push_str(&read(&log));
+    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
+    problems.extend(leaks("plan JSON", &plan_json, &secrets));
+    let output = traced(
+        &wd,
+        &log,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    );
+    problems.extend(leaks("apply output", &output, &secrets));
+    all_logs.push_str(&read(&log));
+
+    assert!(
+        all_logs.contains("provider.terraform-provider-dr"),
+        "no provider lines in the TRACE log"
+    );
+    problems.extend(leaks("Terraform's TRACE log", &all_logs, &secrets));
+    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
+    // The token was used, not replaced by an API key login.
+    assert_eq!(
+        sim.count_requests(|m, r| m == "POST" && r.starts_with("/iam/")),
+        1,
+        "only the test itself asked IAM for a token"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider process, as Terraform runs it
+
+/// Child processes of `parent` whose command name starts with `prefix`.
+fn children(parent: u32, prefix: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = read(&entry.path().join("stat"));
+        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+        let Some((head, tail)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map(|(_, c)| c).unwrap_or_default();
+        let ppid = tail
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) && comm.starts_with(prefix) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Inodes of the sockets process `pid` holds open.
+fn socket_inodes(pid: u32) -> BTreeSet<u64> {
+    let mut inodes = BTreeSet::new();
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if let Ok(target) = std::fs::read_link(fd.path()) {
+            let target = target.to_string_lossy().into_owned();
+            if let Some(inode) = target
+                .strip_prefix("socket:[")
+                .and_then(|t| t.strip_suffix(']'))
+                .and_then(|t| t.parse().ok())
+            {
+                inodes.insert(inode);
+            }
+        }
+    }
+    inodes
+}
+
+/// Listening TCP sockets among `inodes`, as (local address in /proc hex form, inode).
+fn tcp_listeners(pid: u32, inodes: &BTreeSet<u64>) -> Vec<(String, u64)> {
+    let mut listeners = Vec::new();
+    for table in ["tcp", "tcp6"] {
+        for line in read(Path::new(&format!("/proc/{pid}/net/{table}")))
+            .lines()
+            .skip(1)
+        {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state), Some(inode)) =
+                (fields.get(1), fields.get(3), fields.get(9))
+            else {
+                continue;
+            };
+            let inode: u64 = inode.parse().unwrap_or(0);
+            if *state == "0A" && inodes.contains(&inode) {
+                listeners.push((local.to_string(), inode));
+            }
+        }
+    }
+    listeners
+}
+
+/// Paths of the unix sockets among `inodes` that are bound to a path (the listener and the
+/// connections it accepted show the same path).
+fn unix_socket_paths(pid: u32, inodes: &BTreeSet<u64>) -> Vec<PathBuf> {
+    read(Path::new(&format!("/proc/{pid}/net/unix")))
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let inode: u64 = fields.get(6)?.parse().ok()?;
+            let path = fields.get(7)?;
+            (inodes.contains(&inode) && path.starts_with('/')).then(|| PathBuf::from(path))
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn spawn_apply(sim: &Sim, wd: &WorkDir) -> Child {
+    let mut cmd = Command::new(terraform_path());
+    cmd.args(["apply", "-auto-approve", "-input=false", "-no-color"])
+        .current_dir(wd.path())
+        .env("TF_CLI_CONFIG_FILE", wd.path().join(".terraformrc"))
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_VAR_orchestrator_password", PASSWORD)
+        .env_remove("TF_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in sim.provider_env() {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("start terraform apply")
+}
+
+#[test]
+fn provider_started_by_terraform_serves_only_on_a_private_unix_socket() {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !terraform_at_least(1, 11) {
+        return;
+    }
+    // Slow enough that the provider is still waiting for the deployment when we look.
+    let sim = Sim::start(20.0);
+    let wd = sim.workdir();
+    wd.config(&config(&sim));
+    let apply = spawn_apply(&sim, &wd);
+    let started = Instant::now();
+    let provider = loop {
+        let deploying = sim
+            .objects("power", "pvm_instances")
+            .iter()
+            .any(|vm| vm["serverName"] == "drsecret-orchestrator");
+        let pids = children(apply.id(), "terraform-provi");
+        if deploying && let Some(pid) = pids.first() {
+            break *pid;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no provider process found"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    let environ = read(Path::new(&format!("/proc/{provider}/environ")));
+    assert!(
+        environ
+            .split('\0')
+            .any(|v| v.starts_with("PLUGIN_CLIENT_CERT=-----BEGIN")),
+        "Terraform started the provider without AutoMTLS"
+    );
+    let inodes = socket_inodes(provider);
+    let listeners = tcp_listeners(provider, &inodes);
+    assert!(
+        listeners.is_empty(),
+        "the provider listens on TCP: {listeners:?}"
+    );
+    let sockets = unix_socket_paths(provider, &inodes);
+    assert_eq!(sockets.len(), 1, "unix sockets: {sockets:?}");
+    let socket = &sockets[0];
+    let dir = socket.parent().unwrap();
+    let dir_mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+    let socket_mode = std::fs::metadata(socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(dir_mode, 0o700, "{} is {dir_mode:o}", dir.display());
+    assert_eq!(
+        socket_mode & 0o077,
+        0,
+        "{} is {socket_mode:o}",
+        socket.display()
+    );
+
+    let out = apply.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.exists(), "the socket directory outlived the provider");
+}
