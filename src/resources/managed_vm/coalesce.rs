@@ -10,12 +10,13 @@
 //!
 //! Callers that need to observe their own write (a create waiting until the list shows the new
 //! VM) ask with [`Freshness::After`]: only a flight whose request is sent after that instant
-//! will do. A flight that has not sent its request yet qualifies for every writer, so writers
-//! join the *next* flight instead of each starting one. That next flight waits a short
-//! gathering delay and, when a request for the key is still in progress, for that request to
-//! finish: at most one request per key is in progress, and a writer waits at most for the end
-//! of the current request plus one more, however many writers finish meanwhile. (A fixed
-//! gathering window of a quarter second made every create of a large apply wait that long.)
+//! will do. A flight that has not sent its request yet qualifies for every writer, and a new
+//! writer flight waits a short gathering delay before sending, so the creates that finish
+//! together share one request. The delay is short on purpose: every create waits for it plus
+//! one list request, and with Terraform's `-parallelism` lanes finishing their writes in
+//! groups, a few milliseconds gather a whole group (a quarter-second window made a
+//! 200-VM apply several times slower than its requests). Readers ([`Freshness::Recent`]) take
+//! the newest settled result while it is fresh and never wait for a writer's flight.
 //! Errors are shared by the callers of the failed flight (no stampede of retries) but never
 //! cached beyond it.
 
@@ -26,7 +27,6 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use crate::cloud::CloudError;
 
@@ -48,11 +48,6 @@ struct Flight<T> {
     sent_at: Arc<Mutex<Option<Instant>>>,
     /// Not before this instant (the gathering delay of writers).
     not_before: Instant,
-    /// Completion of the flight this one queues behind, so that one request per key at a
-    /// time is in progress.
-    behind: Option<CancellationToken>,
-    /// Cancelled when this flight's request has finished (or was abandoned).
-    done: CancellationToken,
     /// The coalescer's invalidation count when the flight was created.
     generation: u64,
     cell: Arc<OnceCell<Shared<T>>>,
@@ -63,8 +58,6 @@ impl<T> Clone for Flight<T> {
         Self {
             sent_at: self.sent_at.clone(),
             not_before: self.not_before,
-            behind: self.behind.clone(),
-            done: self.done.clone(),
             generation: self.generation,
             cell: self.cell.clone(),
         }
@@ -163,8 +156,7 @@ impl<T: Send + Sync + 'static> Coalescer<T> {
         {
             return Joined::Ready(settled.value.clone());
         }
-        let current = entries.flights.get(key);
-        if let Some(current) = current
+        if let Some(current) = entries.flights.get(key)
             && self.usable(current, freshness, now)
         {
             return Joined::Await(current.clone());
@@ -173,14 +165,9 @@ impl<T: Send + Sync + 'static> Coalescer<T> {
             Freshness::Recent => now,
             Freshness::After(_) => now + self.gather,
         };
-        let behind = current
-            .filter(|f| f.cell.get().is_none())
-            .map(|f| f.done.clone());
         let flight = Flight {
             sent_at: Arc::new(Mutex::new(None)),
             not_before,
-            behind,
-            done: CancellationToken::new(),
             generation: entries.generation,
             cell: Arc::new(OnceCell::new()),
         };
@@ -202,14 +189,12 @@ impl<T: Send + Sync + 'static> Coalescer<T> {
         let result = flight
             .cell
             .get_or_init(|| async {
-                // Followers may go once this request ends, however it ends.
-                let _done = flight.done.clone().drop_guard();
                 tokio::time::sleep_until(flight.not_before).await;
-                if let Some(previous) = &flight.behind {
-                    previous.cancelled().await;
-                }
                 let sent_at = Instant::now();
-                *flight.sent_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(sent_at);
+                *flight
+                    .sent_at
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(sent_at);
                 let result = fetch().await.map(Arc::new).map_err(Arc::new);
                 if let Ok(value) = &result {
                     self.settle(key, &flight, sent_at, value);
@@ -354,81 +339,47 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn writers_during_a_request_share_the_next_one_which_waits_for_it() {
-        let cache = Arc::new(Coalescer::<u32>::new(
+    async fn every_writer_sees_a_request_sent_after_its_write_and_groups_share_one() {
+        let cache = Arc::new(Coalescer::<Instant>::new(
             Duration::from_secs(10),
-            Duration::ZERO,
+            Duration::from_millis(10),
         ));
         let calls = Arc::new(AtomicU32::new(0));
-        let in_progress = Arc::new(AtomicU32::new(0));
-        let most_in_progress = Arc::new(AtomicU32::new(0));
-        let started = Instant::now();
         let mut tasks = Vec::new();
-        // One writer at 0 ms, nine more while its 100 ms request is in progress.
-        for i in 0..10u64 {
-            let cache = cache.clone();
-            let (calls, in_progress, most) =
-                (calls.clone(), in_progress.clone(), most_in_progress.clone());
+        // Three groups of writers, as Terraform's lanes finish their writes: 0-4 ms,
+        // 40-44 ms (while the first group's 100 ms request is in progress) and 200-204 ms.
+        for at in [
+            0u64, 1, 2, 3, 4, 40, 41, 42, 43, 44, 200, 201, 202, 203, 204,
+        ] {
+            let (cache, calls) = (cache.clone(), calls.clone());
             tasks.push(tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(10 * i)).await;
+                tokio::time::sleep(Duration::from_millis(at)).await;
                 let written = Instant::now();
-                let value = cache
+                let sent = cache
                     .get("k", Freshness::After(written), || async move {
-                        let now = in_progress.fetch_add(1, Ordering::SeqCst) + 1;
-                        most.fetch_max(now, Ordering::SeqCst);
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        let sent = Instant::now();
                         tokio::time::sleep(Duration::from_millis(100)).await;
-                        in_progress.fetch_sub(1, Ordering::SeqCst);
-                        Ok(calls.fetch_add(1, Ordering::SeqCst) + 1)
+                        Ok(sent)
                     })
                     .await
                     .unwrap();
-                (i, *value, written.elapsed())
+                (at, *sent, written)
             }));
         }
         for t in tasks {
-            let (i, value, waited) = t.await.unwrap();
-            assert_eq!(value, if i == 0 { 1 } else { 2 }, "writer {i}");
-            assert!(waited <= Duration::from_millis(200), "writer {i} waited {waited:?}");
+            let (at, sent, written) = t.await.unwrap();
+            assert!(
+                sent >= written,
+                "writer at {at} ms got a request sent before its write"
+            );
+            assert!(
+                written.elapsed() <= Duration::from_millis(110),
+                "writer at {at} ms waited {:?}",
+                written.elapsed()
+            );
         }
-        assert_eq!(calls.load(Ordering::SeqCst), 2, "one request per batch of writers");
-        assert_eq!(most_in_progress.load(Ordering::SeqCst), 1, "requests never overlap");
-        assert_eq!(started.elapsed(), Duration::from_millis(200));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_abandoned_request_releases_the_writers_queued_behind_it() {
-        let cache = Arc::new(Coalescer::<u32>::new(
-            Duration::from_secs(10),
-            Duration::ZERO,
-        ));
-        let first = {
-            let cache = cache.clone();
-            tokio::spawn(async move {
-                cache
-                    .get("k", Freshness::After(Instant::now()), || async {
-                        tokio::time::sleep(Duration::from_secs(3600)).await;
-                        Ok(1)
-                    })
-                    .await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        let second = {
-            let cache = cache.clone();
-            tokio::spawn(async move {
-                cache
-                    .get("k", Freshness::After(Instant::now()), || async { Ok(2) })
-                    .await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        first.abort();
-        let value = tokio::time::timeout(Duration::from_secs(1), second)
-            .await
-            .expect("not stuck behind the abandoned request")
-            .unwrap()
-            .unwrap();
-        assert_eq!(*value, 2);
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "one request per group");
     }
 
     #[tokio::test(start_paused = true)]
@@ -447,7 +398,9 @@ mod tests {
             let (cache, calls) = (cache.clone(), calls.clone());
             tokio::spawn(async move {
                 cache
-                    .get("k", Freshness::After(Instant::now()), || counting_fetch(&calls))
+                    .get("k", Freshness::After(Instant::now()), || {
+                        counting_fetch(&calls)
+                    })
                     .await
             })
         };

@@ -10,11 +10,16 @@
 //!
 //! The caches are per process, which is what Terraform's process model needs: a walk (plan,
 //! apply, import) gets a fresh provider process, and every write here invalidates or bypasses
-//! what it changed.
+//! what it changed. A registration is remembered by time instead: readers after it wait for a
+//! list fetched later, while the plan-time check of the next VM (which only asks "is this VM
+//! already managed?") keeps using the list it has, so the creates of a large apply do not each
+//! wait for a new list.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::cloud::dr_automation::ManagedVmDetails;
 use crate::cloud::orchestrator::ManagedVm;
@@ -27,10 +32,9 @@ use super::coalesce::{Coalescer, Freshness, Shared};
 /// How long one list answers reads. Long enough for a whole refresh walk of a large
 /// deployment, short enough that nothing the user changes by hand is missed by the next run.
 const TTL: Duration = Duration::from_secs(10);
-/// How long a fetch for a writer waits for other writers to join it. Short: writers that
-/// finish while a fetch is in progress queue for the next one anyway (see [`Coalescer`]), so
-/// this only gathers writers that finish at the same moment.
-const GATHER: Duration = Duration::from_millis(20);
+/// How long a fetch for a writer waits for other writers to join it: long enough to gather
+/// the creates that Terraform's lanes finish together, short because every create waits it.
+const GATHER: Duration = Duration::from_millis(10);
 
 /// The CRN service name of DR Automation instances.
 const DR_SERVICE: &str = ":power-dr-automation:";
@@ -132,6 +136,31 @@ impl OrchestratorVms {
     }
 }
 
+impl ManagedVmView {
+    /// The view a registration answer gives on its own, when it already carries what DR
+    /// Automation computes for the VM. The orchestrator API fills `dr_region` and
+    /// `dr_average_time_minutes` from DR Automation's own record, so they are present only
+    /// once DR Automation lists the VM; `None` means "not listed yet".
+    pub fn from_listed_registration(registration: &ManagedVm) -> Option<ManagedVmView> {
+        let dr_region = json_string(registration, "dr_region")?;
+        let dr_average_time_minutes = json_number(registration, "dr_average_time_minutes")?;
+        Some(ManagedVmView {
+            pvm_instance_id: registration.pvm_instance_id.clone(),
+            workspace_id: registration.workspace_id.clone(),
+            priority: registration.priority.clone(),
+            workgroup_name: registration.workgroup_name.clone(),
+            vm_name: registration.vm_name.clone(),
+            os_type: json_string(registration, "os_type"),
+            cores: json_number(registration, "cores"),
+            memory_gb: json_number(registration, "memory_gb"),
+            region: json_string(registration, "region"),
+            dr_region: Some(dr_region),
+            workspace_name: json_string(registration, "workspace_name"),
+            dr_average_time_minutes: Some(dr_average_time_minutes.round() as i64),
+        })
+    }
+}
+
 /// The facts about an orchestrator the plan-time checks need.
 #[derive(Debug, Clone, Default)]
 pub struct OrchestratorInfo {
@@ -159,6 +188,9 @@ pub struct WorkspaceInventory {
 
 struct Caches {
     managed: Coalescer<OrchestratorVms>,
+    /// When this process last registered a VM with each orchestrator: readers of the list
+    /// after that need a list fetched after it.
+    registered_at: Mutex<HashMap<String, Instant>>,
     orchestrators: Coalescer<OrchestratorInfo>,
     workspaces: Coalescer<WorkspaceInventory>,
     managed_elsewhere: Coalescer<BTreeMap<String, String>>,
@@ -168,14 +200,54 @@ fn caches() -> &'static Caches {
     static CACHES: OnceLock<Caches> = OnceLock::new();
     CACHES.get_or_init(|| Caches {
         managed: Coalescer::new(TTL, GATHER),
+        registered_at: Mutex::new(HashMap::new()),
         orchestrators: Coalescer::new(TTL, GATHER),
         workspaces: Coalescer::new(TTL, GATHER),
         managed_elsewhere: Coalescer::new(TTL, GATHER),
     })
 }
 
-/// Every VM `orchestrator_id` manages, shared by every caller in the window.
+/// Every VM `orchestrator_id` manages, shared by every caller in the window. A
+/// [`Freshness::Recent`] read made after this process registered a VM with the orchestrator
+/// waits for a list that shows it.
 pub async fn managed_vms(
+    clients: &Clients,
+    orchestrator_id: &str,
+    freshness: Freshness,
+) -> Shared<OrchestratorVms> {
+    let registered_at = caches()
+        .registered_at
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(orchestrator_id)
+        .copied();
+    let freshness = match (freshness, registered_at) {
+        (Freshness::Recent, Some(at)) => Freshness::After(at),
+        _ => freshness,
+    };
+    managed_vms_as_is(clients, orchestrator_id, freshness).await
+}
+
+/// [`managed_vms`] without regard to this process's own registrations: for the plan-time
+/// check, which has already passed for every VM this process registers (and the orchestrator
+/// API refuses a second registration anyway), so it need not wait for a new list.
+pub async fn managed_vms_for_check(
+    clients: &Clients,
+    orchestrator_id: &str,
+) -> Shared<OrchestratorVms> {
+    managed_vms_as_is(clients, orchestrator_id, Freshness::Recent).await
+}
+
+/// Records that this process registered a VM with `orchestrator_id` just now.
+pub fn note_registration(orchestrator_id: &str) {
+    caches()
+        .registered_at
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(orchestrator_id.to_string(), Instant::now());
+}
+
+async fn managed_vms_as_is(
     clients: &Clients,
     orchestrator_id: &str,
     freshness: Freshness,
@@ -335,6 +407,42 @@ mod tests {
         assert_eq!(view.dr_average_time_minutes, Some(7));
         vms.published.clear();
         assert!(vms.get("vm-1").is_none(), "the VM is gone");
+    }
+
+    #[test]
+    fn a_registration_answer_is_a_view_only_once_dr_automation_lists_the_vm() {
+        let answer = |extra: serde_json::Value| ManagedVm {
+            pvm_instance_id: "vm-1".into(),
+            workspace_id: Some("ws".into()),
+            priority: Some("low".into()),
+            workgroup_name: Some("Default_Workgroup".into()),
+            vm_name: Some("aix-app-01".into()),
+            other: serde_json::from_value(extra).unwrap(),
+            ..ManagedVm::default()
+        };
+        let listed = answer(serde_json::json!({
+            "os_type": "aix", "cores": 0.5, "memory_gb": 16, "region": "dal10",
+            "dr_region": "dal12", "workspace_name": "primary", "dr_average_time_minutes": 7,
+        }));
+        let view = ManagedVmView::from_listed_registration(&listed).expect("listed");
+        // The same view as the published list gives for the same VM.
+        let registration = ManagedVm {
+            other: serde_json::from_value(serde_json::json!({"os_type": "aix"})).unwrap(),
+            ..listed.clone()
+        };
+        let vms = OrchestratorVms {
+            exists: true,
+            published: BTreeMap::from([("vm-1".to_string(), details("0.50", "16"))]),
+            registrations: BTreeMap::from([("vm-1".to_string(), registration)]),
+        };
+        let mut from_list = vms.get("vm-1").expect("managed");
+        from_list.workgroup_name = Some("Default_Workgroup".into());
+        assert_eq!(view, from_list);
+        let not_listed = answer(serde_json::json!({
+            "os_type": "aix", "cores": 0.5, "memory_gb": 16, "region": null,
+            "dr_region": null, "workspace_name": null, "dr_average_time_minutes": null,
+        }));
+        assert!(ManagedVmView::from_listed_registration(&not_listed).is_none());
     }
 
     #[test]

@@ -141,19 +141,25 @@ async fn check_registration(
         pvm_instance_id,
         workspace_id,
     } = *planned;
-    let inventory = directory::workspace_inventory(clients, workspace_id)
-        .await
-        .map_err(|e| {
-            if e.is_not_found() {
-                Diagnostics::from_error_at(
-                    path!("workspace_id"),
-                    "PowerVS workspace not found",
-                    format!("No PowerVS workspace has the GUID {workspace_id:?}."),
-                )
-            } else {
-                shared_error(Action::Plan, &format!("workspace {workspace_id}"), &e)
-            }
-        })?;
+    // The three reads are independent: issue them together so a plan waits for the slowest
+    // of them, not their sum (the workspace inventory alone is two round trips). Their
+    // results are still judged in this order.
+    let (inventory, own, owners) = tokio::join!(
+        directory::workspace_inventory(clients, workspace_id),
+        directory::managed_vms_for_check(clients, orchestrator_id),
+        directory::managed_anywhere(clients),
+    );
+    let inventory = inventory.map_err(|e| {
+        if e.is_not_found() {
+            Diagnostics::from_error_at(
+                path!("workspace_id"),
+                "PowerVS workspace not found",
+                format!("No PowerVS workspace has the GUID {workspace_id:?}."),
+            )
+        } else {
+            shared_error(Action::Plan, &format!("workspace {workspace_id}"), &e)
+        }
+    })?;
     let Some(vm) = inventory.instances.get(pvm_instance_id) else {
         let mut known: Vec<String> = inventory
             .instances
@@ -215,8 +221,7 @@ async fn check_registration(
             ),
         ));
     }
-    let own = directory::managed_vms(clients, orchestrator_id, Freshness::Recent)
-        .await
+    let own = own
         .map_err(|e| shared_error(Action::Plan, &format!("orchestrator {orchestrator_id}"), &e))?;
     if own.get(pvm_instance_id).is_some() {
         return Err(Diagnostics::from_error_at(
@@ -230,9 +235,8 @@ async fn check_registration(
             ),
         ));
     }
-    let owners = directory::managed_anywhere(clients)
-        .await
-        .map_err(|e| shared_error(Action::Plan, "the DR instances of the account", &e))?;
+    let owners =
+        owners.map_err(|e| shared_error(Action::Plan, "the DR instances of the account", &e))?;
     if let Some(owner) = owners
         .get(pvm_instance_id)
         .filter(|o| *o != orchestrator_id)
@@ -464,6 +468,13 @@ impl Resource for ManagedVm {
             .or(Some(body.workspace_id.clone()));
         // Registered: from here on a failure leaves the VM managed, so Terraform must keep it.
         ctx.save_partial_state(&state);
+        directory::note_registration(&orchestrator_id);
+        // The answer already carries DR Automation's view once it lists the VM: then there is
+        // nothing to wait for, and a large apply saves a list round trip per VM.
+        if let Some(view) = ManagedVmView::from_listed_registration(&registered) {
+            apply_view(&mut state, &view);
+            return Ok(state);
+        }
         let view = ctx
             .run(
                 &format!("waiting for dr_managed_vms to list {object}"),
