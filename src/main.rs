@@ -11,7 +11,9 @@ async fn main() {
     let options = ServeOptions::new(ADDRESS)
         .with_debug(debug)
         .with_log_env_suffix("DR");
-    if let Err(e) = serve(ProviderServer::new(DrProvider), options).await {
+    let server = ProviderServer::new(DrProvider);
+    server.warm_up();
+    if let Err(e) = serve(server, options).await {
         eprintln!("{e}");
         std::process::exit(e.exit_code());
     }

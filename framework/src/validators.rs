@@ -83,15 +83,20 @@ impl Validator for StringLength {
 }
 
 /// The string must match `pattern`; `what` explains it to the user ("a CIDR like 10.0.0.0/24").
+///
+/// The pattern is compiled when a value is first checked, not when the schema is built:
+/// schemas are built before the handshake, where every microsecond delays Terraform.
 pub fn regex_match(pattern: &str, what: impl Into<String>) -> RegexMatch {
     RegexMatch {
-        regex: regex::Regex::new(pattern).map_err(|e| e.to_string()),
+        pattern: pattern.to_owned(),
+        regex: std::sync::OnceLock::new(),
         what: what.into(),
     }
 }
 
 pub struct RegexMatch {
-    regex: Result<regex::Regex, String>,
+    pattern: String,
+    regex: std::sync::OnceLock<Result<regex::Regex, String>>,
     what: String,
 }
 
@@ -101,7 +106,10 @@ impl Validator for RegexMatch {
     }
     fn validate(&self, path: &AttributePath, value: &Value, diags: &mut Diagnostics) {
         let Some(s) = value.as_str() else { return };
-        match &self.regex {
+        let compiled = self
+            .regex
+            .get_or_init(|| regex::Regex::new(&self.pattern).map_err(|e| e.to_string()));
+        match compiled {
             Ok(re) if re.is_match(s) => {}
             Ok(_) => invalid(diags, path, &format!("{s:?}"), &self.what),
             Err(e) => diags.error_at(

@@ -967,3 +967,19 @@ async fn invalid_schemas_are_reported_not_served_silently() {
     let text = errors(&reply.diagnostics);
     assert!(text.contains("Bad Name: name must match"), "{text}");
 }
+
+#[tokio::test]
+async fn warmed_up_and_lazy_servers_answer_the_same_schema() {
+    let lazy = server();
+    let warmed = server();
+    warmed.warm_up();
+    let ask = |s: ProviderServer| async move {
+        s.get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .expect("OK")
+            .into_inner()
+    };
+    let (a, b) = (ask(lazy).await, ask(warmed).await);
+    assert_eq!(a, b);
+    assert!(a.resource_schemas.contains_key("test_widget"));
+}
