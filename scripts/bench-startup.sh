@@ -8,11 +8,12 @@
 # PLUGIN_PROTOCOL_VERSIONS, and a P-521 PLUGIN_CLIENT_CERT (AutoMTLS on).
 #
 # Note: aws-lc seeds its DRBG from CPU-jitter entropy by default, which costs ~20 ms on the
-# first random draw (our P-521 key generation). Building with AWS_LC_SYS_NO_JITTER_ENTROPY=1
-# (seed from the OS, like Go's crypto/rand) brings our startup to ~2 ms.
+# first random draw (our server key generation). Building with AWS_LC_SYS_NO_JITTER_ENTROPY=1
+# (seed from the OS, like Go's crypto/rand) brings our startup to 1.5-2 ms.
 #
 # Usage: scripts/bench-startup.sh [RUNS]        (default 20)
 #   OURS=/path/to/terraform-provider-x  use that binary instead of building
+#   DR=/path/to/terraform-provider-dr    also measure this build (default: target/release's)
 #   AWS=/path/to/terraform-provider-aws skip the download
 #   SKIP_AWS=1                           measure only ours
 set -euo pipefail
@@ -26,7 +27,7 @@ if [[ -z "${OURS:-}" ]]; then
   echo "building release tf-framework-echo-provider ..." >&2
   (cd "$ROOT" && cargo build --quiet --release -p tf-framework --bin tf-framework-echo-provider)
   OURS="$ROOT/target/release/tf-framework-echo-provider"
-  if [[ -x "$ROOT/target/release/terraform-provider-dr" ]]; then
+  if [[ -z "${DR:-}" && -x "$ROOT/target/release/terraform-provider-dr" ]]; then
     DR="$ROOT/target/release/terraform-provider-dr"
   fi
 fi

@@ -5,7 +5,7 @@
 #   scripts/bench.sh --only refresh,apply
 #   scripts/bench.sh --growth 100,1000     skip the 5,000-VM point
 #
-# It builds what it measures (release terraform-provider-dr and dr-cloudsim), installs
+# It builds what it measures (the packaged static terraform-provider-dr and dr-cloudsim), installs
 # Terraform 1.15.5 (scripts/install-terraform.sh), fetches terraform-provider-aws 3.39.0 for
 # the startup and size comparison (scripts/bench-startup.sh), then runs bench/bench.py, which
 # prints one table. Every scenario runs against a fresh dr-cloudsim and Terraform's own floor
@@ -18,14 +18,29 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-echo "building release terraform-provider-dr and dr-cloudsim ..." >&2
-cargo build --quiet --release -p terraform-provider-dr --bin terraform-provider-dr -p dr-cloudsim --bin dr-cloudsim
+# The provider measured is the one users get: scripts/package.sh's static release build
+# (its zip goes to a scratch directory; the binary stays in target/package).
+echo "building the packaged terraform-provider-dr and release dr-cloudsim ..." >&2
+package_target="${PACKAGE_TARGET_DIR:-$root/target/package}"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+PACKAGE_TARGET_DIR="$package_target" DIST_DIR="$scratch" scripts/package.sh >/dev/null
+# tf-framework's do-nothing provider, linked the same way: the validate reference of what any
+# provider costs Terraform.
+RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR="$package_target" \
+  cargo build --release --locked --quiet --target x86_64-unknown-linux-gnu \
+  -p tf-framework --bin tf-framework-echo-provider
+mkdir -p "$scratch/echo"
+cp "$package_target/x86_64-unknown-linux-gnu/release/tf-framework-echo-provider" \
+  "$scratch/echo/terraform-provider-echo"
+cargo build --quiet --release -p dr-cloudsim --bin dr-cloudsim
 
 terraform="$(scripts/install-terraform.sh "${TF_BENCH_TERRAFORM_VERSION:-1.15.5}")"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
-exec python3 bench/bench.py \
+python3 bench/bench.py \
   --terraform "$terraform" \
-  --plugin-dir "$target/release" \
+  --plugin-dir "$package_target/x86_64-unknown-linux-gnu/release" \
   --sim "$target/release/dr-cloudsim" \
+  --echo-plugin-dir "$scratch/echo" \
   "$@"

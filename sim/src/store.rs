@@ -21,7 +21,7 @@ pub type Collection = IndexMap<String, Value>;
 
 /// Upper bound on objects in one collection: keeps memory bounded when a client loops on
 /// create. Creators check [`World::has_room`] and answer with their quota error.
-pub const MAX_OBJECTS_PER_COLLECTION: usize = 5_000;
+pub const MAX_OBJECTS_PER_COLLECTION: usize = 10_000;
 
 /// All cloud state: `services[service][collection][id] = object`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
