@@ -779,6 +779,50 @@ impl ServiceApi {
         })
     }
 
+    /// Every item of a collection paginated the way IBM's VPC and Transit Gateway APIs do it
+    /// (`{<key>: [...], next: {href}}`, `limit` and `start` parameters); `filters` go on every
+    /// page. Stops after `max_pages` pages so a server that always answers `next` cannot loop us.
+    pub async fn list_pages<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        key: &str,
+        filters: &[(&str, &str)],
+        page_limit: &str,
+        max_pages: usize,
+    ) -> Result<Vec<T>, CloudError> {
+        let mut items = Vec::new();
+        let mut start: Option<String> = None;
+        for _ in 0..max_pages {
+            let mut request = self
+                .request(Method::GET, segments)
+                .query("limit", page_limit)
+                .query_opt("start", start.as_deref());
+            for (k, v) in filters {
+                request = request.query(k, v);
+            }
+            let operation = request.operation();
+            let mut page: serde_json::Map<String, Value> = self.send_json(request).await?;
+            if let Some(batch) = page.remove(key) {
+                let batch: Vec<T> =
+                    serde_json::from_value(batch).map_err(|e| CloudError::Decode {
+                        service: self.service,
+                        operation: operation.clone(),
+                        message: e.to_string(),
+                    })?;
+                items.extend(batch);
+            }
+            start = page
+                .get("next")
+                .and_then(|n| n.get("href"))
+                .and_then(Value::as_str)
+                .and_then(start_token);
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(items)
+    }
+
     /// Creates something with a POST without ever creating it twice.
     ///
     /// When the POST's outcome is unknown, `find_existing` is asked whether the object exists;

@@ -12,7 +12,6 @@
 
 pub mod dr_automation;
 pub mod error;
-pub mod ext_orchestrator;
 pub mod http;
 pub mod iam;
 pub mod operations;

@@ -194,6 +194,20 @@ struct PvmInstances {
     pvm_instances: Vec<PvmInstance>,
 }
 
+/// Body of `PUT .../pvm-instances/{id}` (`PVMInstanceUpdate`); absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PvmInstanceUpdate {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processors: Option<f64>,
+    /// GiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<f64>,
+    /// `dedicated | shared | capped`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proc_type: Option<String>,
+}
+
 /// Body of `POST .../pvm-instances` (`PVMInstanceCreate`); optional fields are omitted.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -406,6 +420,20 @@ impl WorkspaceClient {
             .await
     }
 
+    /// Resizes (or otherwise updates) a VM; PowerVS answers 202 and the VM passes through
+    /// `RESIZE` back to `ACTIVE` (wait with [`WorkspaceClient::wait_instance_ready`]).
+    pub async fn update_instance(
+        &self,
+        pvm_instance_id: &str,
+        body: &PvmInstanceUpdate,
+    ) -> Result<Value, CloudError> {
+        let request = self
+            .request(Method::PUT, &["pvm-instances", pvm_instance_id])
+            .await?
+            .json(body)?;
+        self.api.send_json(request).await
+    }
+
     pub async fn delete_instance(&self, pvm_instance_id: &str) -> Result<(), CloudError> {
         self.api
             .send_empty(
@@ -508,6 +536,17 @@ impl WorkspaceClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn update_body_uses_powervs_names_and_omits_unset_fields() {
+        let body = PvmInstanceUpdate {
+            processors: Some(1.25),
+            memory: Some(8.0),
+            proc_type: None,
+        };
+        let json = serde_json::to_value(&body).unwrap_or_default();
+        assert_eq!(json, serde_json::json!({"processors": 1.25, "memory": 8.0}));
+    }
 
     #[test]
     fn crn_header_matches_the_documented_form() {

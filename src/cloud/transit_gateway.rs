@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::CloudError;
-use super::http::{ServiceApi, start_token};
+use super::http::ServiceApi;
 use super::poll::{PollOptions, PollStatus, wait_for};
 
 /// The API version date sent with every call.
@@ -191,35 +191,9 @@ impl TransitGatewayClient {
         segments: &[&str],
         key: &str,
     ) -> Result<Vec<T>, CloudError> {
-        let mut items = Vec::new();
-        let mut start: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let request = self
-                .api
-                .request(Method::GET, segments)
-                .query("limit", PAGE_LIMIT)
-                .query_opt("start", start.as_deref());
-            let operation = request.operation();
-            let mut page: serde_json::Map<String, Value> = self.api.send_json(request).await?;
-            if let Some(batch) = page.remove(key) {
-                let batch: Vec<T> =
-                    serde_json::from_value(batch).map_err(|e| CloudError::Decode {
-                        service: "tg",
-                        operation: operation.clone(),
-                        message: e.to_string(),
-                    })?;
-                items.extend(batch);
-            }
-            start = page
-                .get("next")
-                .and_then(|n| n.get("href"))
-                .and_then(Value::as_str)
-                .and_then(start_token);
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(items)
+        self.api
+            .list_pages(segments, key, &[], PAGE_LIMIT, MAX_PAGES)
+            .await
     }
 
     pub async fn list_gateways(&self) -> Result<Vec<TransitGateway>, CloudError> {

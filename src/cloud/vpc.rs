@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::CloudError;
-use super::http::{ServiceApi, start_token};
+use super::http::ServiceApi;
 
 /// The API version date sent with every call (IBM's VPC SDK default at the time of writing).
 pub const VPC_API_VERSION: &str = "2026-03-24";
@@ -355,38 +355,9 @@ impl VpcClient {
         key: &str,
         filters: &[(&str, &str)],
     ) -> Result<Vec<T>, CloudError> {
-        let mut items = Vec::new();
-        let mut start: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut request = self
-                .api
-                .request(Method::GET, segments)
-                .query("limit", PAGE_LIMIT)
-                .query_opt("start", start.as_deref());
-            for (k, v) in filters {
-                request = request.query(k, v);
-            }
-            let operation = request.operation();
-            let mut page: serde_json::Map<String, Value> = self.api.send_json(request).await?;
-            let batch: Vec<T> = match page.remove(key) {
-                Some(v) => serde_json::from_value(v).map_err(|e| CloudError::Decode {
-                    service: "vpc",
-                    operation: operation.clone(),
-                    message: e.to_string(),
-                })?,
-                None => Vec::new(),
-            };
-            items.extend(batch);
-            start = page
-                .get("next")
-                .and_then(|n| n.get("href"))
-                .and_then(Value::as_str)
-                .and_then(start_token);
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(items)
+        self.api
+            .list_pages(segments, key, filters, PAGE_LIMIT, MAX_PAGES)
+            .await
     }
 
     pub async fn list_vpcs(&self) -> Result<Vec<Vpc>, CloudError> {

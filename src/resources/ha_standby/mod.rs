@@ -16,8 +16,6 @@ pub mod overlap;
 #[cfg(test)]
 mod tests;
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use tf_framework::context::Context;
 use tf_framework::diag::{AttributePath, Diagnostics};
@@ -30,9 +28,10 @@ use tf_framework::value::Type;
 
 use crate::cloud::Clients;
 use crate::resources::orchestrator::common::{
-    check_network_ids, check_password_choice, dr_instance_for_queries, find_workspace,
-    machine_type_validator, network_ids_validator, offered_machine_types, password_validator,
-    tier_validator, workspace_guid_validator, workspace_networks, workspace_not_found,
+    check_network_ids, check_password_choice, chosen_password, deployment_timeouts,
+    dr_instance_for_queries, find_workspace, machine_type_validator, network_ids_validator,
+    offered_machine_types, password_validator, tier_validator, workspace_guid_validator,
+    workspace_networks, workspace_not_found,
 };
 use crate::resources::{Action, clients, diagnose};
 use crate::validate::machine_type::check_offered;
@@ -335,20 +334,6 @@ impl HaStandby {
     }
 }
 
-fn password_of(config: &StandbyState, planned: &StandbyState) -> Result<String, Diagnostics> {
-    config
-        .orchestrator_password_wo
-        .clone()
-        .or_else(|| planned.orchestrator_password.clone())
-        .ok_or_else(|| {
-            Diagnostics::from_error_at(
-                path!("orchestrator_password_wo"),
-                "Missing orchestrator password",
-                "Set orchestrator_password_wo (Terraform 1.11 and later) or orchestrator_password.",
-            )
-        })
-}
-
 #[async_trait]
 impl Resource for HaStandby {
     type State = StandbyState;
@@ -362,10 +347,7 @@ impl Resource for HaStandby {
     }
 
     fn timeout_defaults(&self) -> TimeoutDefaults {
-        TimeoutDefaults::default()
-            .create(Duration::from_secs(90 * 60))
-            .update(Duration::from_secs(30 * 60))
-            .delete(Duration::from_secs(60 * 60))
+        deployment_timeouts()
     }
 
     async fn validate(&self, _ctx: &Context, config: &ConfigView<'_>) -> Diagnostics {
@@ -404,7 +386,10 @@ impl Resource for HaStandby {
         req: CreateRequest<StandbyState>,
     ) -> Result<StandbyState, Diagnostics> {
         let clients = clients(ctx)?;
-        let password = password_of(&req.config, &req.planned)?;
+        let password = chosen_password(
+            req.config.orchestrator_password_wo.as_ref(),
+            req.planned.orchestrator_password.as_ref(),
+        )?;
         deploy::create(ctx, &clients, &req.planned, password).await
     }
 

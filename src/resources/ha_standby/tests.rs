@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 
+use std::time::Duration;
+
 use tf_framework::schema::assert_schema_valid;
 
 use super::*;

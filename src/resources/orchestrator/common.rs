@@ -8,6 +8,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use tf_framework::diag::{AttributePath, Diagnostics, PathStep};
+use tf_framework::path;
+use tf_framework::timeouts::TimeoutDefaults;
 use tf_framework::typed::ConfigView;
 use tf_framework::validators::{Custom, custom};
 use tf_framework::value::Value;
@@ -183,6 +185,30 @@ pub fn password_validator() -> Custom {
             }
         },
     )
+}
+
+/// The password a deployment sends: the write-only one from the configuration (Terraform
+/// never plans or stores it), else the stored one from the plan.
+pub fn chosen_password(
+    write_only: Option<&String>,
+    stored: Option<&String>,
+) -> Result<String, Diagnostics> {
+    write_only.or(stored).cloned().ok_or_else(|| {
+        Diagnostics::from_error_at(
+            path!("orchestrator_password_wo"),
+            "Missing orchestrator password",
+            "Set orchestrator_password_wo (Terraform 1.11 and later) or orchestrator_password.",
+        )
+    })
+}
+
+/// Create, update and delete timeouts of an orchestrator deployment: DR Automation takes up to
+/// an hour to deploy one and its deletion waits for the VMs to go.
+pub fn deployment_timeouts() -> TimeoutDefaults {
+    TimeoutDefaults::default()
+        .create(Duration::from_secs(90 * 60))
+        .update(Duration::from_secs(30 * 60))
+        .delete(Duration::from_secs(60 * 60))
 }
 
 /// Exactly one of `orchestrator_password` (sensitive, stored in state) and

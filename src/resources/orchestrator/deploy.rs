@@ -18,9 +18,8 @@ use super::common::{
 };
 use super::model::{OrchestratorState, primary_vm_name};
 use crate::cloud::dr_automation::{CreateManageDr, ManageDrOptions};
-use crate::cloud::ext_orchestrator::{PowerUpdates, PvmInstanceUpdate};
 use crate::cloud::poll::{PollStatus, wait_for};
-use crate::cloud::power::{PvmInstance, WorkspaceClient};
+use crate::cloud::power::{PvmInstance, PvmInstanceUpdate, WorkspaceClient};
 use crate::cloud::resource_controller::{ListInstances, ResourceInstance, ResourceInstanceCreate};
 use crate::cloud::{Clients, CloudError};
 use crate::resources::{Action, diagnose};
@@ -205,7 +204,6 @@ fn deployment_failed(status: Option<&str>) -> bool {
 pub async fn create(
     ctx: &Context,
     clients: &Clients,
-    updates: impl FnOnce() -> Result<PowerUpdates, Diagnostics>,
     planned: &OrchestratorState,
     password: String,
 ) -> Result<OrchestratorState, Diagnostics> {
@@ -364,18 +362,9 @@ pub async fn create(
     if let (Some(cores), Some(memory)) = (planned.cores, planned.memory_gb)
         && (vm.processors != Some(cores) || vm.memory != Some(memory))
     {
-        let updates = updates()?;
-        resize(
-            clients,
-            &updates,
-            &wc,
-            &vm.pvm_instance_id,
-            cores,
-            memory,
-            deadline,
-        )
-        .await
-        .map_err(fail)?;
+        resize(clients, &wc, &vm.pvm_instance_id, cores, memory, deadline)
+            .await
+            .map_err(fail)?;
     }
 
     let mut created = fetch(clients, &guid, Some(&state))
@@ -394,7 +383,6 @@ pub async fn create(
 /// Resizes the orchestrator VM in place and waits until PowerVS reports the new size, ACTIVE.
 pub async fn resize(
     clients: &Clients,
-    updates: &PowerUpdates,
     workspace: &WorkspaceClient,
     vm_id: &str,
     cores: f64,
@@ -405,10 +393,8 @@ pub async fn resize(
         vm = vm_id,
         "Resizing the orchestrator VM to {cores} cores and {memory_gb} GB"
     );
-    updates
+    workspace
         .update_instance(
-            workspace.guid(),
-            workspace.zone(),
             vm_id,
             &PvmInstanceUpdate {
                 processors: Some(cores),

@@ -15,8 +15,6 @@ pub mod model;
 #[cfg(test)]
 mod tests;
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use tf_framework::context::Context;
 use tf_framework::diag::{AttributePath, Diagnostics};
@@ -29,15 +27,13 @@ use tf_framework::validators::custom;
 use tf_framework::value::{Attr, Number, Type};
 use tokio::time::Instant;
 
-use crate::cloud::RetryPolicy;
-use crate::cloud::ext_orchestrator::PowerUpdates;
-use crate::provider::DrProviderData;
 use crate::resources::{Action, clients, diagnose};
 use crate::validate::machine_type::check_offered;
 use common::{
-    check_network_ids, check_password_choice, dr_instance_for_queries, find_workspace,
-    machine_type_validator, network_ids_validator, offered_machine_types, password_validator,
-    tier_validator, workspace_guid_validator, workspace_networks, workspace_not_found,
+    check_network_ids, check_password_choice, chosen_password, deployment_timeouts,
+    dr_instance_for_queries, find_workspace, machine_type_validator, network_ids_validator,
+    offered_machine_types, password_validator, tier_validator, workspace_guid_validator,
+    workspace_networks, workspace_not_found,
 };
 use model::OrchestratorState;
 
@@ -326,43 +322,6 @@ pub fn schema() -> Schema {
         ]))
 }
 
-/// The password to send: the write-only value (only ever in configuration) or the stored one.
-fn password_of(
-    config: &OrchestratorState,
-    planned: &OrchestratorState,
-) -> Result<String, Diagnostics> {
-    config
-        .orchestrator_password_wo
-        .clone()
-        .or_else(|| planned.orchestrator_password.clone())
-        .ok_or_else(|| {
-            Diagnostics::from_error_at(
-                path!("orchestrator_password_wo"),
-                "Missing orchestrator password",
-                "Set orchestrator_password_wo (Terraform 1.11 and later) or orchestrator_password.",
-            )
-        })
-}
-
-/// The extra PowerVS handle for resizing, built from the provider's settings.
-fn power_updates(ctx: &Context) -> Result<PowerUpdates, Diagnostics> {
-    let data = ctx.provider_data::<DrProviderData>()?;
-    let clients = data.clients()?;
-    let Some(settings) = data.settings.as_ref() else {
-        return Err(Diagnostics::from_error(
-            "Provider not configured",
-            "The provider settings are missing.",
-        ));
-    };
-    let retry = RetryPolicy {
-        max_retries: settings.max_retries,
-        ..RetryPolicy::default()
-    };
-    clients
-        .power_updates(&settings.endpoints.power, retry, settings.request_timeout)
-        .map_err(|e| diagnose(Action::Update, TYPE, "PowerVS client", &e))
-}
-
 /// The warning for an orchestrator that manages more VMs than its default size handles.
 pub fn managed_vm_warning(
     count: Option<i64>,
@@ -486,10 +445,7 @@ impl Resource for Orchestrator {
     }
 
     fn timeout_defaults(&self) -> TimeoutDefaults {
-        TimeoutDefaults::default()
-            .create(Duration::from_secs(90 * 60))
-            .update(Duration::from_secs(30 * 60))
-            .delete(Duration::from_secs(60 * 60))
+        deployment_timeouts()
     }
 
     async fn validate(&self, _ctx: &Context, config: &ConfigView<'_>) -> Diagnostics {
@@ -525,8 +481,11 @@ impl Resource for Orchestrator {
         req: CreateRequest<OrchestratorState>,
     ) -> Result<OrchestratorState, Diagnostics> {
         let clients = clients(ctx)?;
-        let password = password_of(&req.config, &req.planned)?;
-        deploy::create(ctx, &clients, || power_updates(ctx), &req.planned, password).await
+        let password = chosen_password(
+            req.config.orchestrator_password_wo.as_ref(),
+            req.planned.orchestrator_password.as_ref(),
+        )?;
+        deploy::create(ctx, &clients, &req.planned, password).await
     }
 
     async fn read(
@@ -567,9 +526,8 @@ impl Resource for Orchestrator {
                     ),
                 ));
             };
-            let updates = power_updates(ctx)?;
             let wc = clients.power.workspace(&prior.workspace_id, zone);
-            deploy::resize(&clients, &updates, &wc, vm, cores, memory, deadline)
+            deploy::resize(&clients, &wc, vm, cores, memory, deadline)
                 .await
                 .map_err(fail)?;
         }
