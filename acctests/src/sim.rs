@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::{WorkDir, binary};
+use crate::{WorkDir, binary, terraform_path};
 
 /// The default API key of the emulator's scenario.
 pub const API_KEY: &str = "sim-api-key";
@@ -198,6 +198,60 @@ impl Sim {
     pub fn reset(&self) {
         self.call(reqwest::Method::POST, "/_sim/reset", Some(json!({})));
     }
+
+    /// The `id_field` of the `service/collection` object whose `name` is `name`. Panics
+    /// naming the missing object: the scenario is broken, not the provider.
+    pub fn id_by_name(
+        &self,
+        service: &str,
+        collection: &str,
+        name: &str,
+        id_field: &str,
+    ) -> String {
+        self.objects(service, collection)
+            .iter()
+            .find(|o| o["name"] == name)
+            .and_then(|o| o[id_field].as_str())
+            .unwrap_or_else(|| panic!("no {service}/{collection} named {name} in the scenario"))
+            .to_string()
+    }
+
+    /// The GUID of the scenario's PowerVS workspace `name`.
+    pub fn workspace_id(&self, name: &str) -> String {
+        self.id_by_name("power", "workspaces", name, "id")
+    }
+
+    /// `terraform apply` in `wd` in the background, as a user runs it in a terminal, against
+    /// this emulator, with `env` added (TF_LOG off, so the output is what the user sees).
+    pub fn spawn_apply(&self, wd: &WorkDir, env: &[(&str, &str)]) -> Child {
+        let mut cmd = Command::new(terraform_path());
+        cmd.args(["apply", "-auto-approve", "-input=false", "-no-color"])
+            .current_dir(wd.path())
+            .env("TF_CLI_CONFIG_FILE", wd.path().join(".terraformrc"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PATH")
+            .envs(self.provider_env())
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().expect("start terraform apply")
+    }
+}
+
+/// Waits for a Terraform started in the background; its exit code and its stdout + stderr.
+pub fn wait_output(child: Child) -> (i32, String) {
+    let out = child.wait_with_output().expect("terraform output");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 impl Drop for Sim {

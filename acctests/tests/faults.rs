@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use acctests::sim::Sim;
+use acctests::sim::{Sim, wait_output};
 use acctests::{WorkDir, terraform_at_least, terraform_path, workspace_root};
 use serde_json::{Value, json};
 
@@ -55,38 +55,6 @@ fn complete_workdir(sim: &Sim) -> WorkDir {
         &String::from_utf8(out.stdout).unwrap(),
     );
     wd
-}
-
-/// `terraform apply` in the background, as a user runs it in a terminal.
-fn spawn_apply(sim: &Sim, wd: &WorkDir) -> Child {
-    let mut cmd = Command::new(terraform_path());
-    cmd.args(["apply", "-auto-approve", "-input=false", "-no-color"])
-        .current_dir(wd.path())
-        .env("TF_CLI_CONFIG_FILE", wd.path().join(".terraformrc"))
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_VAR_orchestrator_password", PASSWORD)
-        .env_remove("TF_LOG")
-        .env_remove("TF_LOG_PATH")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in sim.provider_env() {
-        cmd.env(k, v);
-    }
-    cmd.spawn().expect("start terraform apply")
-}
-
-fn wait_output(child: Child) -> (i32, String) {
-    let out = child.wait_with_output().expect("terraform output");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 /// Waits (polling `/_sim/state`) until a PowerVS instance named `name` exists.
@@ -358,7 +326,7 @@ fn emulator_killed_mid_apply_and_restarted_from_its_state_file() {
     let mut sim = Sim::start_persistent(40.0, &dir.path().join("sim-state.json"));
     let wd = complete_workdir(&sim);
     let before = sim.state();
-    let apply = spawn_apply(&sim, &wd);
+    let apply = sim.spawn_apply(&wd, &[("TF_VAR_orchestrator_password", PASSWORD)]);
     // The standby deployment is under way: the orchestrator, the rules and the first waits are
     // behind, the standby and the VM registrations ahead.
     wait_for_vm(&sim, &format!("{PREFIX}-standby"), Duration::from_secs(120));
@@ -384,7 +352,7 @@ fn ctrl_c_while_the_provider_waits_then_the_next_apply_converges() {
     let sim = Sim::start(40.0);
     let wd = complete_workdir(&sim);
     let before = sim.state();
-    let apply = spawn_apply(&sim, &wd);
+    let apply = sim.spawn_apply(&wd, &[("TF_VAR_orchestrator_password", PASSWORD)]);
     // The orchestrator VM exists: the provider is waiting for the deployment to finish.
     wait_for_vm(
         &sim,

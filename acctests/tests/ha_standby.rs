@@ -31,10 +31,6 @@ fn workspace(sim: &Sim, name: &str) -> Value {
         .unwrap_or_else(|| panic!("workspace {name}"))
 }
 
-fn workspace_id(sim: &Sim, name: &str) -> String {
-    workspace(sim, name)["id"].as_str().unwrap().to_string()
-}
-
 fn gateway_id(sim: &Sim) -> String {
     sim.objects("tg", "gateways")[0]["id"]
         .as_str()
@@ -43,7 +39,7 @@ fn gateway_id(sim: &Sim) -> String {
 }
 
 fn network_id(sim: &Sim, workspace: &str, name: &str) -> String {
-    let guid = workspace_id(sim, workspace);
+    let guid = sim.workspace_id(workspace);
     sim.objects("power", "networks")
         .iter()
         .find(|n| {
@@ -94,7 +90,7 @@ resource "dr_orchestrator" "o" {{
   ssh_key_name      = "slz-ssh-key"
 {password}}}
 "#,
-        ws = workspace_id(sim, PRIMARY),
+        ws = sim.workspace_id(PRIMARY),
         password = password()
     )
 }
@@ -131,7 +127,7 @@ fn assert_mentions(output: &str, patterns: &[&str]) {
 fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
-    let ws = workspace_id(&sim, STANDBY);
+    let ws = sim.workspace_id(STANDBY);
     let tg = gateway_id(&sim);
     let config = orchestrator(&sim, "drha") + &standby(&ws, &tg, "");
     assert!(attachments(&sim, STANDBY).is_empty());
@@ -221,7 +217,7 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
     wd.apply();
 
     // The default scenario's third workspace reuses the primary's 10.51.0.0/24.
-    let overlapping = workspace_id(&sim, OVERLAPPING);
+    let overlapping = sim.workspace_id(OVERLAPPING);
     wd.config(&(orchestrator(&sim, "drref") + &standby(&overlapping, &tg, "")));
     sim.reset_requests();
     let out = wd.plan_expect_error("Standby subnet overlaps a network on the Transit Gateway");
@@ -235,7 +231,7 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
     assert!(attachments(&sim, OVERLAPPING).is_empty());
 
     // The primary workspace cannot host the standby.
-    let primary = workspace_id(&sim, PRIMARY);
+    let primary = sim.workspace_id(PRIMARY);
     wd.config(&(orchestrator(&sim, "drref") + &standby(&primary, &tg, "")));
     sim.reset_requests();
     wd.plan_expect_error(&format!(
@@ -244,7 +240,7 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
     assert_eq!(cloud_writes(&sim), 0);
 
     // Machine type, networks and gateway, checked against the cloud.
-    let ws = workspace_id(&sim, STANDBY);
+    let ws = sim.workspace_id(STANDBY);
     let foreign = network_id(&sim, PRIMARY, "mgmt_net");
     wd.config(
         &(orchestrator(&sim, "drref")

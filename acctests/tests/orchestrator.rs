@@ -12,7 +12,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use acctests::sim::Sim;
+use acctests::sim::{Sim, wait_output};
 use acctests::{terraform_at_least, terraform_path, unwrap_diagnostics};
 use serde_json::{Value, json};
 
@@ -35,18 +35,9 @@ const NOT_IMPORTED: &[&str] = &[
     "timeouts",
 ];
 
-fn workspace_id(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "workspaces")
-        .iter()
-        .find(|w| w["name"] == name)
-        .and_then(|w| w["id"].as_str())
-        .unwrap_or_else(|| panic!("workspace {name} in the scenario"))
-        .to_string()
-}
-
 /// A network of a workspace by name (its CRN carries the workspace GUID).
 fn network_id(sim: &Sim, workspace: &str, name: &str) -> String {
-    let guid = workspace_id(sim, workspace);
+    let guid = sim.workspace_id(workspace);
     sim.objects("power", "networks")
         .iter()
         .find(|n| {
@@ -138,7 +129,7 @@ fn assert_mentions(output: &str, patterns: &[&str]) {
 fn orchestrator_lifecycle() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
-    let ws = workspace_id(&sim, PRIMARY);
+    let ws = sim.workspace_id(PRIMARY);
 
     // Create.
     wd.config(&orchestrator("drlife", &ws, ""));
@@ -231,7 +222,7 @@ fn orchestrator_lifecycle() {
 fn orchestrator_deleted_out_of_band_is_planned_as_a_re_create() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
-    wd.config(&orchestrator("drdrift", &workspace_id(&sim, PRIMARY), ""));
+    wd.config(&orchestrator("drdrift", &sim.workspace_id(PRIMARY), ""));
     wd.apply();
     let id = wd.resource_values(ADDRESS).unwrap()["id"]
         .as_str()
@@ -261,7 +252,7 @@ fn orchestrator_deleted_out_of_band_is_planned_as_a_re_create() {
 fn orchestrator_validation_errors_change_nothing() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
-    let ws = workspace_id(&sim, PRIMARY);
+    let ws = sim.workspace_id(PRIMARY);
 
     // Offline checks: they run in `terraform validate`, without the cloud.
     let offline = orchestrator(
@@ -354,7 +345,7 @@ fn orchestrator_validation_errors_change_nothing() {
     first.config(&orchestrator("drfirst", &ws, ""));
     first.apply();
     wd.config(
-        &orchestrator("drbad", &workspace_id(&sim, SECONDARY), "").replace("\"s922\"", "\"e980\""),
+        &orchestrator("drbad", &sim.workspace_id(SECONDARY), "").replace("\"s922\"", "\"e980\""),
     );
     sim.reset_requests();
     wd.plan_expect_error(
@@ -362,24 +353,6 @@ fn orchestrator_validation_errors_change_nothing() {
     );
     assert_eq!(cloud_writes(&sim), 0);
     first.destroy();
-}
-
-/// Runs `terraform apply` in the background, as a user would in a terminal.
-fn spawn_apply(sim: &Sim, wd: &acctests::WorkDir) -> std::process::Child {
-    let mut cmd = Command::new(terraform_path());
-    cmd.args(["apply", "-auto-approve", "-input=false", "-no-color"])
-        .current_dir(wd.path())
-        .env("TF_CLI_CONFIG_FILE", wd.path().join(".terraformrc"))
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env_remove("TF_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in sim.provider_env() {
-        cmd.env(k, v);
-    }
-    cmd.spawn().expect("start terraform apply")
 }
 
 /// Waits until DR Automation has a running deployment for `name`; returns the instance GUID.
@@ -406,29 +379,17 @@ fn wait_for_deployment(sim: &Sim, name: &str) -> String {
     }
 }
 
-fn wait_exit(child: std::process::Child) -> (i32, String) {
-    let out = child.wait_with_output().expect("terraform output");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 #[test]
 fn failed_deployment_is_reported_fast_with_the_api_message() {
     // Slower time, so the failure can be injected while the deployment runs (~10 s).
     let sim = Sim::start(20.0);
     let wd = sim.workdir();
-    wd.config(&orchestrator("drfail", &workspace_id(&sim, PRIMARY), ""));
-    let apply = spawn_apply(&sim, &wd);
+    wd.config(&orchestrator("drfail", &sim.workspace_id(PRIMARY), ""));
+    let apply = sim.spawn_apply(&wd, &[]);
     let guid = wait_for_deployment(&sim, "drfail");
     sim.patch_object("dra", "deployments", &guid, json!({"_fail_at_step": 3}));
     let injected = Instant::now();
-    let (code, output) = wait_exit(apply);
+    let (code, output) = wait_output(apply);
     let took = injected.elapsed();
     assert_ne!(code, 0, "{output}");
     assert_mentions(
@@ -453,8 +414,8 @@ fn failed_deployment_is_reported_fast_with_the_api_message() {
 fn interrupted_apply_is_completed_by_the_next_one() {
     let sim = Sim::start(40.0);
     let wd = sim.workdir();
-    wd.config(&orchestrator("drstop", &workspace_id(&sim, PRIMARY), ""));
-    let apply = spawn_apply(&sim, &wd);
+    wd.config(&orchestrator("drstop", &sim.workspace_id(PRIMARY), ""));
+    let apply = sim.spawn_apply(&wd, &[]);
     let first = wait_for_deployment(&sim, "drstop");
     // Ctrl-C: Terraform stops the provider, which records what exists (tainted).
     let status = Command::new("kill")
@@ -462,7 +423,7 @@ fn interrupted_apply_is_completed_by_the_next_one() {
         .status()
         .unwrap();
     assert!(status.success());
-    let (code, output) = wait_exit(apply);
+    let (code, output) = wait_output(apply);
     assert_ne!(code, 0, "{output}");
     assert!(wd.raw_state().contains(&first), "{output}");
 
@@ -482,8 +443,8 @@ fn interrupted_apply_is_completed_by_the_next_one() {
 fn killed_apply_is_adopted_by_the_next_one() {
     let sim = Sim::start(40.0);
     let wd = sim.workdir();
-    wd.config(&orchestrator("drkill", &workspace_id(&sim, PRIMARY), ""));
-    let mut apply = spawn_apply(&sim, &wd);
+    wd.config(&orchestrator("drkill", &sim.workspace_id(PRIMARY), ""));
+    let mut apply = sim.spawn_apply(&wd, &[]);
     let first = wait_for_deployment(&sim, "drkill");
     // kill -9: no state is written at all.
     apply.kill().unwrap();

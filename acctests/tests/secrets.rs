@@ -31,24 +31,6 @@ const HEADER: &str = r#"terraform {
 }
 "#;
 
-fn workspace_id(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "workspaces")
-        .iter()
-        .find(|w| w["name"] == name)
-        .and_then(|w| w["id"].as_str())
-        .unwrap()
-        .to_string()
-}
-
-fn security_group(sim: &Sim, name: &str) -> String {
-    sim.objects("vpc", "security_groups")
-        .iter()
-        .find(|g| g["name"] == name)
-        .and_then(|g| g["id"].as_str())
-        .unwrap()
-        .to_string()
-}
-
 /// The password comes from an ephemeral variable, as examples/complete does: a literal in the
 /// configuration would be printed by Terraform itself in the plan JSON's `configuration`.
 fn config(sim: &Sim) -> String {
@@ -81,8 +63,8 @@ resource "dr_security_group_rule" "r" {{
 
 data "dr_workspaces" "all" {{}}
 "#,
-        ws = workspace_id(sim, "slz-dal10-power-workspace"),
-        sg = security_group(sim, "management-sg"),
+        ws = sim.workspace_id("slz-dal10-power-workspace"),
+        sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
     )
 }
 
@@ -241,8 +223,8 @@ data "dr_workspace_subnets" "primary" {{
   workspace_id = "{ws}"
 }}
 "#,
-        sg = security_group(&sim, "management-sg"),
-        ws = workspace_id(&sim, "slz-dal10-power-workspace"),
+        sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
+        ws = sim.workspace_id("slz-dal10-power-workspace"),
     ));
     let secrets = [access.as_str(), refresh.as_str(), API_KEY];
     let mut problems = Vec::new();
@@ -368,24 +350,6 @@ fn unix_socket_paths(pid: u32, inodes: &BTreeSet<u64>) -> Vec<PathBuf> {
         .collect()
 }
 
-fn spawn_apply(sim: &Sim, wd: &WorkDir) -> Child {
-    let mut cmd = Command::new(terraform_path());
-    cmd.args(["apply", "-auto-approve", "-input=false", "-no-color"])
-        .current_dir(wd.path())
-        .env("TF_CLI_CONFIG_FILE", wd.path().join(".terraformrc"))
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_VAR_orchestrator_password", PASSWORD)
-        .env_remove("TF_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in sim.provider_env() {
-        cmd.env(k, v);
-    }
-    cmd.spawn().expect("start terraform apply")
-}
-
 #[test]
 fn provider_started_by_terraform_serves_only_on_a_private_unix_socket() {
     use std::os::unix::fs::PermissionsExt as _;
@@ -396,7 +360,7 @@ fn provider_started_by_terraform_serves_only_on_a_private_unix_socket() {
     let sim = Sim::start(20.0);
     let wd = sim.workdir();
     wd.config(&config(&sim));
-    let apply = spawn_apply(&sim, &wd);
+    let apply = sim.spawn_apply(&wd, &[("TF_VAR_orchestrator_password", PASSWORD)]);
     let started = Instant::now();
     let provider = loop {
         let deploying = sim
