@@ -537,3 +537,60 @@ async fn debug_mode_prints_reattach_config_and_serves_plaintext() {
         .expect("wait");
     assert_eq!(status.code(), Some(0));
 }
+
+/// Whether process `pid` has ended (gone, or a zombie nobody has reaped yet).
+fn has_ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state follows the command name, which is in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+#[tokio::test]
+async fn provider_stops_when_terraform_is_killed() {
+    let tmpdir = tempfile::tempdir().expect("tmpdir");
+    // A shell stands in for Terraform: it starts the provider in the background, prints its
+    // pid, and is then killed with SIGKILL, as an interrupted CI job kills Terraform.
+    let mut parent = Command::new("sh")
+        .args(["-c", "\"$0\" & echo \"pid $!\"; wait", BIN])
+        .env_clear()
+        .env("TMPDIR", tmpdir.path())
+        .envs([COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", "6")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn sh");
+    let mut lines = BufReader::new(parent.stdout.take().expect("stdout")).lines();
+    let (mut pid, mut handshake) = (None, false);
+    while pid.is_none() || !handshake {
+        let line = tokio::time::timeout(STARTUP_TIMEOUT, lines.next_line())
+            .await
+            .expect("pid and handshake within timeout")
+            .expect("read")
+            .expect("a line");
+        match line.strip_prefix("pid ") {
+            Some(p) => pid = Some(p.parse::<u32>().expect("pid")),
+            None => handshake = line.starts_with("1|6|"),
+        }
+    }
+    let pid = pid.expect("pid");
+    assert!(!has_ended(pid), "the provider should be serving");
+
+    parent
+        .start_kill()
+        .expect("SIGKILL the stand-in for Terraform");
+    parent.wait().await.expect("reap sh");
+    let started = std::time::Instant::now();
+    while !has_ended(pid) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "provider {pid} still runs 10 s after its parent was killed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

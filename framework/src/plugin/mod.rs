@@ -197,6 +197,9 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions) -> Result<(), P
 
     let shutdown = ShutdownSignal::new();
     watch_signals(&shutdown, opts.debug)?;
+    if !opts.debug {
+        watch_parent(&shutdown);
+    }
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
@@ -341,6 +344,34 @@ fn watch_signals(shutdown: &ShutdownSignal, debug: bool) -> Result<(), PluginErr
         }
     });
     Ok(())
+}
+
+/// How often a managed provider checks that Terraform is still there.
+const PARENT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Stops the server when Terraform dies without shutting us down (SIGKILL, a crash): we are
+/// then re-parented, and nobody will ever call us again. Go providers keep running in that
+/// case until killed; on CI machines that run interrupted-apply tests, those linger.
+/// (`PR_SET_PDEATHSIG` is not used: it fires when the parent's *thread* ends, and Go may end
+/// the thread that started us while Terraform lives on.)
+fn watch_parent(shutdown: &ShutdownSignal) {
+    let parent = std::os::unix::process::parent_id();
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(PARENT_CHECK_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {
+                    if std::os::unix::process::parent_id() != parent {
+                        tracing::warn!(parent, "Terraform (the parent process) is gone; stopping");
+                        shutdown.trigger(StopReason::ParentGone);
+                        return;
+                    }
+                }
+                _ = shutdown.fired() => return,
+            }
+        }
+    });
 }
 
 #[cfg(test)]

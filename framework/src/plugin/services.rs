@@ -23,6 +23,9 @@ pub enum StopReason {
     ShutdownRpc,
     /// SIGTERM (or SIGINT in debug mode).
     Signal,
+    /// The process that started us (Terraform) is gone without shutting us down: it was
+    /// killed with SIGKILL or crashed.
+    ParentGone,
 }
 
 /// A one-shot, cloneable "stop now" signal shared by the services and the server loop.
