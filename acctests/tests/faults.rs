@@ -318,6 +318,32 @@ fn complete_example_converges_under_rate_limits_errors_latency_and_short_tokens(
 }
 
 #[test]
+fn creates_whose_answer_is_lost_are_adopted_not_repeated() {
+    if !terraform_at_least(1, 11) {
+        return;
+    }
+    let sim = Sim::start(200.0);
+    let wd = complete_workdir(&sim);
+    let before = sim.state();
+    // Half of the writes to every cloud service are carried out, then answered with a gateway
+    // timeout: the provider cannot know they happened and must look before writing again.
+    let lost = |prefix: &str| {
+        json!({"path_prefix": prefix, "methods": ["POST"], "rate": 0.5, "status": 504,
+               "after_handler": true})
+    };
+    let rules = ["/rc", "/power", "/vpc", "/tg", "/dra"].map(lost);
+    sim.set_faults(json!({ "rules": rules }));
+    sim.reset_requests();
+    let out = wd.apply();
+    assert!(out.stdout.contains("Apply complete!"), "{}", out.stdout);
+    let lost_answers = count_status(&sim, 504);
+    println!("faults: {lost_answers} writes lost their answer during the apply");
+    assert!(lost_answers > 0, "the faults were not exercised");
+    sim.clear_faults();
+    assert_converged(&sim, &wd, &before);
+}
+
+#[test]
 fn emulator_killed_mid_apply_and_restarted_from_its_state_file() {
     if !terraform_at_least(1, 11) {
         return;

@@ -228,6 +228,14 @@ pub async fn inject_faults(State(sim): State<Arc<Sim>>, request: Request, next: 
     let Some((status, retry_after)) = decision.failure else {
         return next.run(request).await;
     };
+    if decision.after_handler {
+        let lost = next.run(request).await;
+        tracing::debug!(
+            path,
+            status = lost.status().as_u16(),
+            "answer replaced by an injected failure"
+        );
+    }
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let message = if status == StatusCode::TOO_MANY_REQUESTS {
         "Rate limit exceeded, please try again later (fault injected by dr-cloudsim)"

@@ -45,6 +45,10 @@ pub struct FaultRule {
     /// Delay added to every matching request, failing or not.
     #[serde(default)]
     pub latency_ms: u64,
+    /// Handle the request (keeping whatever it wrote) before the failure replaces its answer:
+    /// a write whose response is lost on the way back, as behind a gateway that times out.
+    #[serde(default)]
+    pub after_handler: bool,
 }
 
 fn one() -> f64 {
@@ -112,6 +116,9 @@ pub struct FaultDecision {
     pub latency: Duration,
     /// Status and Retry-After of an injected failure.
     pub failure: Option<(u16, Option<u64>)>,
+    /// The failure replaces the answer of a request that was handled (see
+    /// [`FaultRule::after_handler`]).
+    pub after_handler: bool,
 }
 
 struct Faults {
@@ -305,6 +312,7 @@ impl Sim {
                     && rng.random::<f64>() < rule.rate
                 {
                     decision.failure = Some((status, rule.retry_after_seconds));
+                    decision.after_handler = rule.after_handler;
                 }
             }
             decision

@@ -482,3 +482,36 @@ async fn groups_subnets_and_prefixes_follow_vpc_rules() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_write_whose_answer_is_lost_is_kept() {
+    let v = Vpc::new().await;
+    let sg = v.group_named("network-services-sg").await;
+    let rules = format!("/security_groups/{}/rules", sg["id"].as_str().unwrap());
+    let (_, before) = v.get(&rules).await;
+    let before = before["rules"].as_array().unwrap().len();
+    let r = common::client()
+        .post(format!("{}/_sim/faults", v.sim.url()))
+        .json(
+            &json!({"rules": [{"path_prefix": "/vpc/v1/security_groups", "methods": ["POST"],
+                                 "status": 504, "after_handler": true}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let prototype = json!({"direction": "inbound", "protocol": "tcp", "port_min": 2049,
+                           "port_max": 2049, "remote": {"cidr_block": "10.62.0.0/24"}});
+    let (status, body) = v.post(&rules, prototype).await;
+    assert_eq!(status, 504, "the client sees the failure: {body}");
+    assert_vpc_error(
+        &body,
+        504,
+        body["errors"][0]["code"].as_str().unwrap_or_default(),
+    );
+    let (_, after) = v.get(&rules).await;
+    let after = after["rules"].as_array().unwrap();
+    assert_eq!(after.len(), before + 1, "but the rule was written");
+    assert!(after.iter().any(|r| r["port_min"] == 2049));
+}
