@@ -359,6 +359,14 @@ ECHO_CONFIG = (
 ECHO_FLOOR_CONFIG = 'resource "terraform_data" "a" {\n  input = "hi"\n}\n'
 
 
+def test_variables(test_file):
+    """The top-level `variables { ... }` block of a Terraform test file."""
+    lines = test_file.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("variables {"))
+    end = next(i for i in range(start, len(lines)) if lines[i].rstrip("\n") == "}")
+    return "".join(lines[start:end + 1]) + "\n"
+
+
 def bench_validate(args):
     """Median validate seconds: examples/complete and its floor, then (with --echo-plugin-dir)
     the do-nothing provider and its floor."""
@@ -367,6 +375,8 @@ def bench_validate(args):
     ours = WorkDir(args.terraform, args.plugin_dir, source=complete)
     floor = WorkDir(args.terraform, args.plugin_dir, source=floor_src)
     shutil.copy(complete / "variables.tf", floor.path / "variables.tf")
+    floor_test = floor.path / "tests/complete.tftest.hcl"
+    floor_test.write_text(test_variables(complete / "tests/complete.tftest.hcl") + floor_test.read_text())
     dirs = [ours, floor]
     if args.echo_plugin_dir:
         echo = WorkDir(args.terraform, args.plugin_dir)

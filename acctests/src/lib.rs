@@ -156,8 +156,9 @@ impl WorkDir {
         std::fs::write(self.dir.path().join(name), content).unwrap();
     }
 
-    /// Runs Terraform with `args` and returns what it printed, whatever the exit code.
-    pub fn run(&self, args: &[&str]) -> TfOutput {
+    /// Terraform with `args` in this directory, with its CLI configuration (the
+    /// dev_overrides) and environment, TF_LOG off and no stdin; the caller picks the output.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(terraform_path());
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -166,11 +167,14 @@ impl WorkDir {
             .env("CHECKPOINT_DISABLE", "1")
             .env_remove("TF_LOG")
             .env_remove("TF_LOG_PATH")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().expect("run terraform");
+        cmd
+    }
+
+    /// Runs Terraform with `args` and returns what it printed, whatever the exit code.
+    pub fn run(&self, args: &[&str]) -> TfOutput {
+        let out = self.command(args).output().expect("run terraform");
         TfOutput {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::{WorkDir, binary, terraform_path};
+use crate::{WorkDir, binary};
 
 /// The default API key of the emulator's scenario.
 pub const API_KEY: &str = "sim-api-key";
@@ -224,20 +224,13 @@ impl Sim {
     /// `terraform apply` in `wd` in the background, as a user runs it in a terminal, against
     /// this emulator, with `env` added (TF_LOG off, so the output is what the user sees).
     pub fn spawn_apply(&self, wd: &WorkDir, env: &[(&str, &str)]) -> Child {
-        let mut cmd = Command::new(terraform_path());
-        cmd.args(["apply", "-auto-approve", "-input=false", "-no-color"])
-            .current_dir(wd.path())
-            .env("TF_CLI_CONFIG_FILE", wd.path().join(".terraformrc"))
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env_remove("TF_LOG")
-            .env_remove("TF_LOG_PATH")
+        wd.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
             .envs(self.provider_env())
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd.spawn().expect("start terraform apply")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start terraform apply")
     }
 }
 

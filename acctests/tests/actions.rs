@@ -15,11 +15,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use acctests::sim::Sim;
-use acctests::{WorkDir, terraform_at_least, terraform_path, unwrap_diagnostics};
+use acctests::{WorkDir, terraform_at_least, unwrap_diagnostics};
 use serde_json::Value;
 
 fn actions_supported() -> bool {
@@ -45,21 +45,10 @@ impl Background {
             .as_nanos();
         let output = wd.path().join(format!("background-{stamp}.log"));
         let file = std::fs::File::create(&output).unwrap();
-        let mut cmd = Command::new(terraform_path());
-        cmd.args(args)
-            .current_dir(wd.path())
-            // WorkDir keeps its CLI configuration (the dev_overrides) here.
-            .env("TF_CLI_CONFIG_FILE", wd.path().join(".terraformrc"))
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env_remove("TF_LOG")
-            .env_remove("TF_LOG_PATH")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+        let mut cmd = wd.command(args);
+        cmd.stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .envs(env.iter().map(|(k, v)| (k, v)));
         Background {
             child: cmd.spawn().expect("start terraform"),
             output,

@@ -18,11 +18,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use acctests::sim::{Sim, wait_output};
-use acctests::{WorkDir, terraform_at_least, terraform_path, workspace_root};
+use acctests::{WorkDir, terraform_at_least, workspace_root};
 use serde_json::{Value, json};
 
 /// `var.prefix` of examples/complete: the deployment and its VMs are named after it.

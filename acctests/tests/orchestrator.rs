@@ -9,11 +9,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use acctests::sim::{Sim, wait_output};
-use acctests::{terraform_at_least, terraform_path, unwrap_diagnostics};
+use acctests::{terraform_at_least, unwrap_diagnostics};
 use serde_json::{Value, json};
 
 const ADDRESS: &str = "dr_orchestrator.o";

@@ -15,11 +15,10 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use acctests::sim::{API_KEY, Sim};
-use acctests::{WorkDir, terraform_at_least, terraform_path};
+use acctests::{WorkDir, terraform_at_least};
 use serde_json::json;
 
 const PASSWORD: &str = "Wo-Secret-Passw0rd-7";

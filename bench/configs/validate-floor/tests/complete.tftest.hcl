@@ -1,41 +1,9 @@
 # The floor's copy of examples/complete/tests/complete.tftest.hcl: `terraform validate` also
 # validates test files, so the floor carries the same variables, overrides, run blocks and
-# assertions, written against its terraform_data stand-ins. It is there to be validated, not
+# assertions, written against its terraform_data stand-ins; bench/bench.py puts the example's
+# own `variables` block in front of it at run time. It is there to be validated, not
 # run: the floor's for_each over apply-time values cannot be planned from nothing (the example
 # reads those values from data sources instead).
-
-variables {
-  powervs_workspace_guid = "71bb54d8-d101-45b9-8fee-1792f2a41d60"
-  powervs_workspace_id   = "crn:v1:bluemix:public:power-iaas:dal10:a/6f1d1a9c2b7e4c0e9a3b5d7f8e2c4a61:71bb54d8-d101-45b9-8fee-1792f2a41d60::"
-  powervs_zone           = "dal10"
-  powervs_management_subnet = {
-    name = "mgmt_net"
-    id   = "dd90e10f-6f7c-4c8a-95b8-2af6a9b8b0d2"
-    cidr = "10.51.0.0/24"
-  }
-  powervs_ssh_public_key = { name = "slz-ssh-key" }
-  transit_gateway_id     = "f55540b2-bff0-4252-beee-7f3700d5af86"
-  vpc_data = [{
-    vpc_id   = "r006-5d493066-45a3-45d0-8f7c-b1e38c5471f5"
-    vpc_name = "slz-edge-vpc"
-    security_group = [
-      { group_id = "r006-64c70b0b-0c5b-4a8f-b9fb-35e36a9d7130", group_name = "management-sg" },
-      { group_id = "r006-397c1e3b-5d1f-44c5-9375-b94f66cbb9a7", group_name = "network-services-sg" },
-    ]
-  }]
-  standby_workspace_guid = "d31dadbd-a438-4b33-b903-56349ba3e995"
-  standby_management_subnet = {
-    name = "mgmt_net"
-    id   = "497305c5-d1aa-499f-8d81-8a20971b59b5"
-    cidr = "10.61.0.0/24"
-  }
-  orchestrator_password = "Passw0rd-for-tests"
-  protected_vms = {
-    "ibmi-db-01"  = { pvm_instance_id = "ac2cc667-9ba3-463f-b4ce-4b8c7553369d", priority = "high" }
-    "aix-app-01"  = { pvm_instance_id = "10e2c468-65e9-4746-8fb8-1a18c8a50516" }
-    "rhel-web-01" = { pvm_instance_id = "7ef1fd0e-d154-4fcd-8cee-9f276708ddd3", priority = "low" }
-  }
-}
 
 override_resource {
   target = terraform_data.subnets_primary
