@@ -221,6 +221,23 @@ impl Sim {
         self.id_by_name("power", "workspaces", name, "id")
     }
 
+    /// The id of network `name` of workspace `workspace` (by name): its CRN carries the
+    /// workspace GUID, as PowerVS network CRNs do.
+    pub fn network_id(&self, workspace: &str, name: &str) -> String {
+        let guid = self.workspace_id(workspace);
+        self.objects("power", "networks")
+            .iter()
+            .find(|n| {
+                n["name"] == name
+                    && n["crn"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(&format!(":{guid}:")))
+            })
+            .and_then(|n| n["networkID"].as_str())
+            .unwrap_or_else(|| panic!("no network {name} of workspace {workspace} in the scenario"))
+            .to_string()
+    }
+
     /// `terraform apply` in `wd` in the background, as a user runs it in a terminal, against
     /// this emulator, with `env` added (TF_LOG off, so the output is what the user sees).
     pub fn spawn_apply(&self, wd: &WorkDir, env: &[(&str, &str)]) -> Child {

@@ -218,31 +218,8 @@ fn run_case(wd: &WorkDir, case: &Case) -> Option<String> {
 
 /// Ids of the scenario the catalogue's placeholders name.
 fn placeholders(sim: &Sim) -> BTreeMap<&'static str, String> {
-    let workspaces = sim.objects("power", "workspaces");
-    let ws = |name: &str| -> String {
-        workspaces
-            .iter()
-            .find(|w| w["name"] == name)
-            .and_then(|w| w["id"].as_str())
-            .unwrap_or_else(|| panic!("workspace {name}"))
-            .to_string()
-    };
-    let primary = ws("slz-dal10-power-workspace");
-    let secondary = ws("slz-dal12-power-workspace");
-    let networks = sim.objects("power", "networks");
-    let net = |guid: &str, name: &str| -> String {
-        networks
-            .iter()
-            .find(|n| {
-                n["name"] == name
-                    && n["crn"]
-                        .as_str()
-                        .is_some_and(|c| c.contains(&format!(":{guid}:")))
-            })
-            .and_then(|n| n["networkID"].as_str())
-            .unwrap_or_else(|| panic!("network {name} of {guid}"))
-            .to_string()
-    };
+    let primary = sim.workspace_id("slz-dal10-power-workspace");
+    let secondary = sim.workspace_id("slz-dal12-power-workspace");
     let find = |service: &str, collection: &str, key: &str, value: &str, id: &str| -> String {
         sim.objects(service, collection)
             .iter()
@@ -252,8 +229,14 @@ fn placeholders(sim: &Sim) -> BTreeMap<&'static str, String> {
             .to_string()
     };
     BTreeMap::from([
-        ("PRIMARY_MGMT_NET", net(&primary, "mgmt_net")),
-        ("SECONDARY_MGMT_NET", net(&secondary, "mgmt_net")),
+        (
+            "PRIMARY_MGMT_NET",
+            sim.network_id("slz-dal10-power-workspace", "mgmt_net"),
+        ),
+        (
+            "SECONDARY_MGMT_NET",
+            sim.network_id("slz-dal12-power-workspace", "mgmt_net"),
+        ),
         ("PRIMARY_WS", primary),
         ("SECONDARY_WS", secondary),
         (

@@ -38,21 +38,6 @@ fn gateway_id(sim: &Sim) -> String {
         .to_string()
 }
 
-fn network_id(sim: &Sim, workspace: &str, name: &str) -> String {
-    let guid = sim.workspace_id(workspace);
-    sim.objects("power", "networks")
-        .iter()
-        .find(|n| {
-            n["name"] == name
-                && n["crn"]
-                    .as_str()
-                    .is_some_and(|c| c.contains(&format!(":{guid}:")))
-        })
-        .and_then(|n| n["networkID"].as_str())
-        .unwrap()
-        .to_string()
-}
-
 /// Transit Gateway connections of `workspace` (by its CRN).
 fn attachments(sim: &Sim, workspace_name: &str) -> Vec<Value> {
     let crn = workspace(sim, workspace_name)["details"]["crn"].clone();
@@ -241,7 +226,7 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
 
     // Machine type, networks and gateway, checked against the cloud.
     let ws = sim.workspace_id(STANDBY);
-    let foreign = network_id(&sim, PRIMARY, "mgmt_net");
+    let foreign = sim.network_id(PRIMARY, "mgmt_net");
     wd.config(
         &(orchestrator(&sim, "drref")
             + &standby(

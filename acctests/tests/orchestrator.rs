@@ -35,22 +35,6 @@ const NOT_IMPORTED: &[&str] = &[
     "timeouts",
 ];
 
-/// A network of a workspace by name (its CRN carries the workspace GUID).
-fn network_id(sim: &Sim, workspace: &str, name: &str) -> String {
-    let guid = sim.workspace_id(workspace);
-    sim.objects("power", "networks")
-        .iter()
-        .find(|n| {
-            n["name"] == name
-                && n["crn"]
-                    .as_str()
-                    .is_some_and(|c| c.contains(&format!(":{guid}:")))
-        })
-        .and_then(|n| n["networkID"].as_str())
-        .unwrap_or_else(|| panic!("network {name} of {workspace}"))
-        .to_string()
-}
-
 /// The password argument the Terraform under test supports.
 fn password() -> String {
     if terraform_at_least(1, 11) {
@@ -149,7 +133,7 @@ fn orchestrator_lifecycle() {
     assert_eq!(v["managed_vm_count"], 0);
     assert_eq!(
         v["network_ids"],
-        json!([network_id(&sim, PRIMARY, "mgmt_net")])
+        json!([sim.network_id(PRIMARY, "mgmt_net")])
     );
     assert!(v["crn"].as_str().unwrap().contains(&id));
     assert!(!wd.raw_state().contains(PASSWORD) || !terraform_at_least(1, 11));
@@ -315,8 +299,8 @@ fn orchestrator_validation_errors_change_nothing() {
     );
     assert_eq!(cloud_writes(&sim), 0);
 
-    let foreign = network_id(&sim, SECONDARY, "mgmt_net");
-    let public = network_id(&sim, PRIMARY, "bkp_net");
+    let foreign = sim.network_id(SECONDARY, "mgmt_net");
+    let public = sim.network_id(PRIMARY, "bkp_net");
     sim.patch_object("power", "networks", &public, json!({"type": "pub-vlan"}));
     wd.config(&orchestrator(
         "drbad",
@@ -325,7 +309,7 @@ fn orchestrator_validation_errors_change_nothing() {
     ));
     sim.reset_requests();
     let out = wd.plan_expect_error("Network not in workspace");
-    let mgmt = network_id(&sim, PRIMARY, "mgmt_net");
+    let mgmt = sim.network_id(PRIMARY, "mgmt_net");
     assert_mentions(
         &out.combined(),
         &[

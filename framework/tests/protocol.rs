@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use tf_framework::proto::plugin::Empty;
 use tf_framework::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use tf_framework::proto::tfplugin6 as pb;
@@ -26,35 +26,14 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+use support::{ClientIdentity, client_identity};
+
 const BIN: &str = env!("CARGO_BIN_EXE_tf-framework-echo-provider");
 const COOKIE: (&str, &str) = (
     "TF_PLUGIN_MAGIC_COOKIE",
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
 );
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A throw-away client certificate shaped like go-plugin's (P-521, self-signed CA).
-struct ClientIdentity {
-    cert_der: CertificateDer<'static>,
-    key_der: Vec<u8>,
-    pem: String,
-}
-
-fn client_identity() -> ClientIdentity {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key).expect("cert");
-    ClientIdentity {
-        cert_der: cert.der().clone(),
-        key_der: key.serialize_der(),
-        pem: cert.pem(),
-    }
-}
 
 /// A started provider process and what its handshake announced.
 struct Plugin {
@@ -167,10 +146,7 @@ fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
 }
 
 fn tls_client_config(server_cert: &[u8], client: Option<&ClientIdentity>) -> rustls::ClientConfig {
-    support::pinned_client_config(
-        server_cert,
-        client.map(|id| (&id.cert_der, id.key_der.as_slice())),
-    )
+    support::pinned_client_config(server_cert, client.map(|id| (&id.cert, id.key.as_slice())))
 }
 
 /// A gRPC channel over the plugin's unix socket, TLS if a client config is given.

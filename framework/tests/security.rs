@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::process::{Child, Command};
@@ -33,34 +33,13 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+use support::{ClientIdentity, client_identity};
+
 const BIN: &str = env!("CARGO_BIN_EXE_tf-framework-echo-provider");
 const COOKIE: (&str, &str) = (
     "TF_PLUGIN_MAGIC_COOKIE",
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
 );
-
-/// A client certificate shaped like go-plugin's throw-away one (P-521, self-signed CA).
-struct Identity {
-    cert: CertificateDer<'static>,
-    key: Vec<u8>,
-    pem: String,
-}
-
-fn identity() -> Identity {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key).expect("cert");
-    Identity {
-        cert: cert.der().clone(),
-        key: key.serialize_der(),
-        pem: cert.pem(),
-    }
-}
 
 /// Where the plugin said it listens.
 #[derive(Debug, Clone)]
@@ -121,7 +100,7 @@ async fn start(extra_env: &[(&str, &str)]) -> Plugin {
     }
 }
 
-fn tls(server_cert: &[u8], client: Option<&Identity>) -> rustls::ClientConfig {
+fn tls(server_cert: &[u8], client: Option<&ClientIdentity>) -> rustls::ClientConfig {
     support::pinned_client_config(server_cert, client.map(|id| (&id.cert, id.key.as_slice())))
 }
 
@@ -247,7 +226,7 @@ fn proc_addresses_decode() {
 
 #[tokio::test]
 async fn serving_on_the_unix_socket_listens_on_no_tcp_port() {
-    let client = identity();
+    let client = client_identity();
     let plugin = start(&[("PLUGIN_CLIENT_CERT", client.pem.as_str())]).await;
     assert!(matches!(plugin.addr, Addr::Unix(_)), "{:?}", plugin.addr);
     // Serving for real: an authenticated call succeeds, then look at the sockets.
@@ -258,7 +237,7 @@ async fn serving_on_the_unix_socket_listens_on_no_tcp_port() {
 
 #[tokio::test]
 async fn tcp_fallback_listens_on_loopback_only_and_still_requires_the_client_cert() {
-    let client = identity();
+    let client = client_identity();
     let plugin = start(&[
         ("PLUGIN_CLIENT_CERT", client.pem.as_str()),
         // No unix socket can be made here, so the plugin falls back to TCP.
@@ -285,7 +264,7 @@ async fn tcp_fallback_listens_on_loopback_only_and_still_requires_the_client_cer
         "exactly the announced loopback port"
     );
 
-    let stranger = identity();
+    let stranger = client_identity();
     for (what, config) in [
         (
             "no client certificate",
@@ -310,7 +289,7 @@ async fn tcp_fallback_listens_on_loopback_only_and_still_requires_the_client_cer
 
 #[tokio::test]
 async fn stalled_and_garbage_clients_neither_block_nor_crash_the_plugin() {
-    let client = identity();
+    let client = client_identity();
     let mut plugin = start(&[("PLUGIN_CLIENT_CERT", client.pem.as_str())]).await;
     // Connections that never finish a TLS handshake...
     let mut stalled = Vec::new();
@@ -349,7 +328,7 @@ async fn stalled_and_garbage_clients_neither_block_nor_crash_the_plugin() {
 
 #[tokio::test]
 async fn each_start_has_a_fresh_certificate_and_socket_directory() {
-    let client = identity();
+    let client = client_identity();
     let first = start(&[("PLUGIN_CLIENT_CERT", client.pem.as_str())]).await;
     let second = start(&[("PLUGIN_CLIENT_CERT", client.pem.as_str())]).await;
     assert_ne!(first.server_cert, second.server_cert);

@@ -89,3 +89,27 @@ pub fn pinned_client_config(
     config.alpn_protocols = vec![b"h2".to_vec()];
     config
 }
+
+/// A client certificate shaped like go-plugin's throw-away one (P-521, self-signed CA, valid
+/// for client and server auth), with its key and the PEM Terraform puts in PLUGIN_CLIENT_CERT.
+pub struct ClientIdentity {
+    pub cert: CertificateDer<'static>,
+    pub key: Vec<u8>,
+    pub pem: String,
+}
+
+pub fn client_identity() -> ClientIdentity {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    let cert = params.self_signed(&key).expect("cert");
+    ClientIdentity {
+        cert: cert.der().clone(),
+        key: key.serialize_der(),
+        pem: cert.pem(),
+    }
+}
