@@ -84,8 +84,8 @@ impl Validator for StringLength {
 
 /// The string must match `pattern`; `what` explains it to the user ("a CIDR like 10.0.0.0/24").
 ///
-/// The pattern is compiled when a value is first checked, not when the schema is built:
-/// schemas are built before the handshake, where every microsecond delays Terraform.
+/// The pattern is compiled when a value is first checked, not when the schema is built: the
+/// schema is built at every provider start, and most starts never check this value.
 pub fn regex_match(pattern: &str, what: impl Into<String>) -> RegexMatch {
     RegexMatch {
         pattern: pattern.to_owned(),
