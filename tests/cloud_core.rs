@@ -18,7 +18,6 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Value, json};
-use terraform_provider_dr::cloud::orchestrator::ManagedVmCreate;
 use terraform_provider_dr::cloud::vpc::{RuleProtocol, RuleRemote, SecurityGroupRulePrototype};
 use terraform_provider_dr::cloud::{
     ClientConfig, Clients, CloudError, Credentials, Endpoints, RetryPolicy,
@@ -405,34 +404,18 @@ async fn a_post_with_unknown_outcome_is_checked_not_blindly_repeated() {
 
     // A 429 on a POST means it was not processed: repeated without a check.
     let stub = Stub::start().await;
-    let path = "/dra/orchestrator/v1/inst-1/managed_vms";
     let mut limited = reply(429, json!({"errors": [{"message": "busy"}]}));
     limited.headers.push(("retry-after", "0".into()));
-    stub.script(&format!("POST {path}"), vec![limited]);
+    stub.script(&format!("POST {RULES_PATH}"), vec![limited]);
     stub.fallback(
-        &format!("POST {path}"),
-        reply(201, json!({"pvm_instance_id": "vm-1", "priority": "high"})),
+        &format!("POST {RULES_PATH}"),
+        reply(201, rule_json("after-429")),
     );
     let clients = api_key_clients(&stub, 5);
-    let vm = clients
-        .orchestrator
-        .register_vm(
-            "inst-1",
-            &ManagedVmCreate {
-                pvm_instance_id: "vm-1".into(),
-                workspace_id: "ws".into(),
-                priority: "high".into(),
-                workgroup_name: None,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(vm.priority.as_deref(), Some("high"));
-    assert_eq!(stub.count("POST", path), 2);
-    assert_eq!(
-        stub.count("GET", "/dra/orchestrator/v1/inst-1/managed_vms/vm-1"),
-        0
-    );
+    let rule = clients.vpc.create_rule("sg-1", &tcp22()).await.unwrap();
+    assert_eq!(rule.id, "after-429");
+    assert_eq!(stub.count("POST", RULES_PATH), 2);
+    assert_eq!(stub.count("GET", RULES_PATH), 0);
 }
 
 #[tokio::test]

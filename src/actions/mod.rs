@@ -1,19 +1,17 @@
 //! Actions (Terraform 1.14+): operating DR, not only setting it up.
 //!
-//! - `dr_failover` moves the protected VMs to the DR site, high priority first, each
-//!   workgroup together;
+//! - `dr_failover` moves the protected workgroups to their backup site, highest priority first;
 //! - `dr_failback` brings them back;
-//! - `dr_test` is a non-disruptive drill: copies are recovered into an isolated network,
-//!   checked to boot, cleaned up, and the recovery time of each VM is reported.
+//! - `dr_test` is a non-disruptive rehearsal: clones boot at the backup site and are cleaned up.
 //!
-//! All three are one [`operation::DrOperation`] over the project's operations API
-//! ([`crate::cloud::operations`]): the plan checks what would make the operation fail at once
-//! (orchestrator not active, standby missing, another operation running, the VMs not where
-//! the operation expects them), the invocation starts it and streams each VM's steps, and
-//! Ctrl-C cancels it and waits until the orchestrator has put everything back.
+//! All three are one [`operation::DrOperation`] over KSYS's `ksysmgr move` and `cleanup`
+//! ([`crate::cloud::ksys`]): the plan checks what would make KSYS refuse (orchestrator not
+//! active or not reachable, workgroups not discovered or on the wrong side), the invocation runs
+//! the commands and streams every line they print, and Ctrl-C stops waiting without ever
+//! interrupting a command (KSYS has no cancel).
 //!
-//! Layout: [`operation`] (the action), [`selection`] (`vm_ids` / `workgroups` to VMs),
-//! [`report`] (progress lines).
+//! Layout: [`operation`] (the action), [`selection`] (`vm_ids` / `workgroups` to KSYS
+//! workgroups), [`report`] (where the workgroups stand).
 
 pub mod operation;
 pub mod report;
@@ -23,8 +21,7 @@ use std::sync::Arc;
 
 use tf_framework::action::DynAction;
 
-use crate::cloud::operations::OperationKind;
-use operation::DrOperation;
+use operation::{DrOperation, OperationKind};
 
 /// Every action of the provider.
 pub fn all() -> Vec<Arc<dyn DynAction>> {

@@ -1,17 +1,24 @@
-//! `dr_failover`, `dr_failback` and `dr_test`: one action, three kinds of DR operation.
+//! `dr_failover`, `dr_failback` and `dr_test`: KSYS site moves as Terraform actions.
 //!
-//! Plan: everything that would make the API refuse the operation is checked first, with the
-//! reason and what to do: the orchestrator must exist and be active, failover and failback
-//! need the standby orchestrator, no other operation may be running, the workloads must be on
-//! the side the operation starts from, and every named VM or workgroup must be managed.
+//! KSYS moves workgroups between their home site and the site of their backup workspace:
+//! `move site from=<a> to=<b>` moves every workgroup active at `a`, `move workgroup <wg>
+//! to=<site>` one of them; `dr_type=planned|unplanned` picks how the source is shut down, and
+//! `dr_test=yes` makes the move a rehearsal (clones at the backup site while production keeps
+//! running), ended by `cleanup ... dr_test=yes`. Failback is the same move back home.
 //!
-//! Invoke: the same checks again (the plan may be old, or the orchestrator was created in the
-//! same run), then the operation is started and polled; each VM step becomes a progress
-//! line. A failure ends with the API's own message. On Ctrl-C the operation is cancelled
-//! through the API and the action waits until the orchestrator reports it settled, so the
-//! VMs are never left half-way; its HTTP handle has its own stop signal for that reason.
+//! Plan: everything that would make KSYS refuse is checked first, with the reason and what to
+//! do: the orchestrator must be active and reachable, the named VMs and workgroups must exist,
+//! every workgroup must be discovered (`READY_TO_MOVE`) and on the side the move starts from.
+//! A failover needs a backup site (a discovered workgroup has one), not the HA standby.
+//!
+//! Invoke: the same checks again, then one `ksysmgr` command per step, each of its output lines
+//! becoming a progress line. KSYS documents no cancel, so Ctrl-C (or the action's `timeout`)
+//! never interrupts a command: the action stops waiting, sends no further command, and reports
+//! which command is still running at the orchestrator and the last line it printed. The SSH
+//! channel is left open until the command ends, since closing it could hang up a move half-way.
 
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -22,21 +29,34 @@ use tf_framework::path;
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::timeouts::parse_duration;
 use tf_framework::typed::ConfigView;
-use tf_framework::validators::{custom, each, size_between, string_length_between};
+use tf_framework::validators::{custom, each, one_of, size_between, string_length_between};
 use tf_framework::value::{Attr, Type, Value};
-use tokio_util::sync::CancellationToken;
+use tokio::time::Instant;
 
 use super::report;
 use super::selection::{self, Selection};
-use crate::cloud::operations::{Operation, OperationKind, OperationStart, OperationsClient};
-use crate::cloud::{Clients, CloudError, RetryPolicy};
-use crate::provider::DrProviderData;
+use crate::cloud::ksys::command::{Class, KsysCommand, Verb};
+use crate::cloud::ksys::parse::{Site, Workgroup};
+use crate::cloud::ksys::{KsysClient, Orchestrator};
+use crate::cloud::{Clients, CloudError};
+use crate::resources::managed_vm::coalesce::Freshness;
+use crate::resources::orchestrator_access::{
+    self, Inventory, ksys, ksys_for_plan, shared_to_owned,
+};
 
 /// How long an invocation waits for the operation by default (`timeout` argument).
 const DEFAULT_TIMEOUT: &str = "2h";
-/// How long a cancelled operation may take to put the VMs back before the action gives up
-/// waiting (the orchestrator goes on regardless).
-const SETTLE_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+/// What an operation does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationKind {
+    /// Move the workgroups to their backup site.
+    Failover,
+    /// Bring them back to their home site.
+    Failback,
+    /// Rehearse a failover on clones at the backup site, then clean up.
+    Test,
+}
 
 /// One of the three DR operations as a Terraform action.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +74,31 @@ pub struct OperationConfig {
     pub workgroups: Option<Vec<String>>,
     #[serde(default)]
     pub timeout: Option<String>,
+    /// Failover/failback: `planned` (default) or `unplanned`.
+    #[serde(default)]
+    pub dr_type: Option<String>,
+    /// Failover/failback: KSYS's `force=true` (the source site cannot be reached).
+    #[serde(default)]
+    pub force: Option<bool>,
+    /// DR test: clean the rehearsal up at the end (default true).
+    #[serde(default)]
+    pub cleanup: Option<bool>,
+}
+
+/// One `ksysmgr` command of an invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub command: KsysCommand,
+    /// Marks the end of the rehearsal moves of a DR test: the rehearsal VMs are reported here.
+    pub after_rehearsal: bool,
+}
+
+/// Where a workgroup moves from and to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Route {
+    workgroup: String,
+    from: String,
+    to: String,
 }
 
 impl DrOperation {
@@ -69,7 +114,6 @@ impl DrOperation {
         }
     }
 
-    /// "failover", "failback", "DR test": how messages name the operation.
     fn noun(&self) -> &'static str {
         match self.kind {
             OperationKind::Failover => "failover",
@@ -78,29 +122,19 @@ impl DrOperation {
         }
     }
 
-    /// Failover and failback move workloads between the sites, which needs the standby
-    /// orchestrator; a DR test recovers copies and does not.
-    fn needs_standby(&self) -> bool {
-        matches!(self.kind, OperationKind::Failover | OperationKind::Failback)
+    fn error(&self, verb: &str, err: &CloudError) -> Diagnostics {
+        Diagnostics::from_error(format!("Error {verb} {}", self.name()), err.to_string())
     }
 
-    fn cloud_error(&self, verb: &str, object: &str, err: &CloudError) -> Diagnostics {
-        Diagnostics::from_error(
-            format!("Error {verb} {}", self.name()),
-            format!("{object}: {err}"),
-        )
-    }
-
-    /// The checks shared by plan and invoke; errors point at `orchestrator_id`.
+    /// The checks shared by plan and invoke, and what they found.
     async fn preflight(
         &self,
         clients: &Clients,
-        ops: &OperationsClient,
         id: &str,
+        config: &Wanted<'_>,
         verb: &str,
-    ) -> Result<(), Diagnostics> {
+    ) -> Result<(Inventory, Vec<Site>, Selection, Vec<Route>), Diagnostics> {
         let at = || path!("orchestrator_id");
-        let object = format!("orchestrator {id}");
         let status = match clients.dr_automation.get_last_operation(id).await {
             Ok(s) => s,
             Err(e) if e.is_not_found() => {
@@ -108,15 +142,19 @@ impl DrOperation {
                     at(),
                     "DR orchestrator not found",
                     format!(
-                        "There is no DR orchestrator with id {id:?}. Use the id of a dr_orchestrator \
-                         (the DR Automation service instance GUID)."
+                        "There is no DR orchestrator with id {id:?}. Use the id of a dr_orchestrator (the DR \
+                         Automation service instance GUID)."
                     ),
                 ));
             }
-            Err(e) => return Err(self.cloud_error(verb, &object, &e)),
+            Err(e) => return Err(self.error(verb, &e)),
         };
-        let lower = |s: &Option<String>| s.as_deref().unwrap_or("").trim().to_ascii_lowercase();
-        let overall = lower(&status.status);
+        let overall = status
+            .status
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if overall != "active" {
             return Err(Diagnostics::from_error_at(
                 at(),
@@ -129,271 +167,297 @@ impl DrOperation {
                 ),
             ));
         }
-        if self.needs_standby() {
-            let standby = lower(&status.standby_status);
-            let added = status
-                .standby_node_addition_status()
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            let attached = status.orchestrator_ha != Some(false)
-                && (standby == "active" || added == "completed");
-            if !attached {
-                return Err(Diagnostics::from_error_at(
-                    at(),
-                    "Standby orchestrator not attached",
-                    format!(
-                        "A {} needs the standby orchestrator in the DR workspace, and orchestrator {id} has \
-                         none attached (standby status {:?}). Add a dr_ha_standby for this orchestrator and \
-                         apply it first.",
-                        self.noun(),
-                        status.standby_status.as_deref().unwrap_or("none")
-                    ),
-                ));
-            }
-        }
-        let operations = ops
-            .list(id)
+        let ksys = ksys(clients).map_err(|e| self.error(verb, &e))?;
+        let o = orchestrator_access::locate(clients, id)
             .await
-            .map_err(|e| self.cloud_error(verb, &object, &e))?;
-        if let Some(running) = operations.iter().find(|op| op.is_running()) {
-            return Err(Diagnostics::from_error_at(
-                at(),
-                "Another DR operation is in progress",
-                format!(
-                    "Orchestrator {id} is running {} {} (started {}). Only one operation can run at a time: \
-                     wait for it to finish before starting a {}.",
-                    running.kind,
-                    running.id,
-                    running
-                        .started_at
-                        .as_deref()
-                        .unwrap_or("at an unknown time"),
-                    self.noun()
-                ),
-            ));
-        }
-        let site = match self.kind {
-            OperationKind::Failover => Some((
-                "primary",
-                "The workloads already run at the DR site; run dr_failback to bring them back before failing over again.",
-            )),
-            OperationKind::Failback => Some((
-                "dr",
-                "The workloads run at the primary site; there is nothing to fail back. Fail over first.",
-            )),
-            OperationKind::Test => None,
-        };
-        if let Some((wanted, advice)) = site {
-            let active = ops
-                .site(id)
-                .await
-                .map_err(|e| self.cloud_error(verb, &object, &e))?
-                .active_site;
-            if !active.eq_ignore_ascii_case(wanted) {
-                return Err(Diagnostics::from_error_at(
-                    at(),
-                    format!("Cannot run {} now", self.name()),
-                    format!("Orchestrator {id}: the active site is {active:?}. {advice}"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// The VMs the operation covers; problems point at the element that named nothing.
-    async fn selection(
-        &self,
-        clients: &Clients,
-        id: &str,
-        vm_ids: Option<&[String]>,
-        workgroups: Option<&[String]>,
-        verb: &str,
-    ) -> Result<Selection, Diagnostics> {
-        let managed = clients
-            .orchestrator
-            .list_managed_vms(id)
-            .await
-            .map_err(|e| {
-                self.cloud_error(verb, &format!("managed VMs of orchestrator {id}"), &e)
-            })?;
-        selection::select(&managed, vm_ids, workgroups).map_err(|problems| {
-            let mut diags = Diagnostics::new();
-            for p in problems {
-                let at = if p.attribute == "orchestrator_id" {
-                    path!("orchestrator_id")
-                } else {
-                    AttributePath::root(p.attribute).index(i64::try_from(p.index).unwrap_or(0))
-                };
-                diags.error_at(at, "VM selection names nothing to recover", p.message);
-            }
-            diags
-        })
-    }
-
-    /// Cancels the operation and waits until it has settled; the diagnostics say where the
-    /// VMs ended up.
-    async fn cancel_and_settle(
-        &self,
-        ops: &OperationsClient,
-        id: &str,
-        op: &Operation,
-    ) -> Diagnostics {
-        let object = format!("{} {} on orchestrator {id}", self.noun(), op.id);
-        if let Err(e) = ops.cancel(id, &op.id).await
-            && !e.is_conflict()
-            && !e.is_not_found()
-        {
-            return Diagnostics::from_error(
-                format!("{} interrupted, but not cancelled", self.name()),
-                format!(
-                    "Terraform was interrupted; cancelling {object} failed: {e}. The operation may still be \
-                     running: check the orchestrator before running another one."
-                ),
-            );
-        }
-        let started = Instant::now();
-        let mut last = op.clone();
-        while last.is_running() && started.elapsed() < SETTLE_LIMIT {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            match ops.get(id, &op.id).await {
-                Ok(now) => last = now,
-                Err(e) => {
-                    tracing::warn!(operation = %op.id, error = %e, "polling a cancelled operation")
+            .map_err(|e| self.error(verb, &shared_to_owned(&e)))?;
+        let (inventory, sites) = tokio::try_join!(
+            orchestrator_access::inventory(clients, id, Freshness::After(Instant::now())),
+            async {
+                ksys.sites(&o)
+                    .await
+                    .map_err(|e| Arc::new(CloudError::from(e)))
+            },
+        )
+        .map_err(|e| self.error(verb, &shared_to_owned(&e)))?;
+        let selection = selection::select(&inventory, config.vm_ids, config.workgroups).map_err(
+            |problems| {
+                let mut diags = Diagnostics::new();
+                for p in problems {
+                    let at = if p.attribute == "orchestrator_id" {
+                        path!("orchestrator_id")
+                    } else {
+                        AttributePath::root(p.attribute).index(i64::try_from(p.index).unwrap_or(0))
+                    };
+                    diags.error_at(at, "Selection names nothing to move", p.message);
                 }
-            }
-        }
-        match last.status.to_ascii_lowercase().as_str() {
-            "cancelled" => Diagnostics::from_error(
-                format!("{} cancelled", self.name()),
-                format!(
-                    "Terraform was interrupted, so {object} was cancelled. The orchestrator put every VM back \
-                     where it was: {} run where they ran before{}.",
-                    report::vm_names(&last),
-                    last.error
-                        .as_deref()
-                        .filter(|e| !e.is_empty())
-                        .map(|e| format!(" (the orchestrator says: {e})"))
-                        .unwrap_or_default()
-                ),
-            ),
-            "succeeded" => {
-                let mut d = Diagnostics::new();
-                d.warning(
-                    format!("{} finished before it could be cancelled", self.name()),
+                diags
+            },
+        )?;
+        let routes = self.routes(&inventory, &sites, &selection, config.cleanup)?;
+        Ok((inventory.as_ref().clone(), sites, selection, routes))
+    }
+
+    /// Where each selected workgroup goes, refusing what KSYS would refuse.
+    fn routes(
+        &self,
+        inventory: &Inventory,
+        sites: &[Site],
+        selection: &Selection,
+        cleanup: bool,
+    ) -> Result<Vec<Route>, Diagnostics> {
+        let site_of = |workspace: &Option<String>| {
+            workspace.as_deref().and_then(|ws| {
+                sites
+                    .iter()
+                    .find(|s| s.workspaces.iter().any(|w| w == ws))
+                    .map(|s| s.name.clone())
+            })
+        };
+        let mut diags = Diagnostics::new();
+        let mut routes = Vec::new();
+        for name in &selection.workgroups {
+            let Some(wg) = inventory.workgroup(name) else {
+                continue;
+            };
+            let home = wg.home_site.clone().or_else(|| site_of(&wg.home_workspace));
+            let backup = site_of(&wg.backup_workspace);
+            let (Some(home), Some(backup)) = (home, backup) else {
+                diags.error_at(
+                    path!("orchestrator_id"),
+                    format!("Workgroup {name} has no backup site"),
                     format!(
-                        "Terraform was interrupted, but {object} had already succeeded: {}.",
-                        report::final_states(&last)
+                        "KSYS shows no site for workgroup {name}'s home workspace {:?} or backup workspace \
+                         {:?}. A {} moves workgroups between their home site and the site of their backup \
+                         workspace; run discovery first (dr_managed_vm does) and check `ksysmgr query site`.",
+                        wg.home_workspace.as_deref().unwrap_or("unknown"),
+                        wg.backup_workspace.as_deref().unwrap_or("unknown"),
+                        self.noun()
                     ),
                 );
-                d
+                continue;
+            };
+            if let Some(problem) = self.refusal(wg, cleanup) {
+                diags.error_at(
+                    path!("orchestrator_id"),
+                    format!("Cannot run {} now", self.name()),
+                    problem,
+                );
+                continue;
             }
-            "running" => Diagnostics::from_error(
-                format!("{} still settling", self.name()),
+            let (from, to) = match self.kind {
+                OperationKind::Failback => (backup, home),
+                _ => (home, backup),
+            };
+            routes.push(Route {
+                workgroup: name.clone(),
+                from,
+                to,
+            });
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(routes)
+        }
+    }
+
+    /// Why KSYS would refuse to move `wg` now, with what to do.
+    fn refusal(&self, wg: &Workgroup, cleanup: bool) -> Option<String> {
+        let name = &wg.name;
+        let state = wg.state.as_deref().unwrap_or("unknown");
+        if self.kind == OperationKind::Test && wg.in_dr_test() {
+            return (!cleanup).then(|| {
                 format!(
-                    "Terraform was interrupted and {object} was asked to cancel, but it was still running after \
-                     {} minutes. The orchestrator finishes the cancellation on its own; check it before running \
-                     another operation.",
-                    SETTLE_LIMIT.as_secs() / 60
-                ),
-            ),
-            _ => self.failure(&last, "while being cancelled"),
+                    "Workgroup {name} is already in a DR test (DR test state {}). Run dr_test with cleanup = \
+                     true to clean it up.",
+                    wg.dr_test_state.as_deref().unwrap_or("unknown")
+                )
+            });
+        }
+        if !wg.is_ready() {
+            return Some(format!(
+                "Workgroup {name} is in state {state}, and KSYS moves only READY_TO_MOVE workgroups (discovered, \
+                 no other operation running). Wait for the running operation, or run discovery."
+            ));
+        }
+        match self.kind {
+            OperationKind::Failover | OperationKind::Test if !wg.is_home() => Some(format!(
+                "Workgroup {name} already runs at its backup site ({}). Run dr_failback to bring it home first.",
+                wg.active_site.as_deref().unwrap_or("unknown")
+            )),
+            OperationKind::Failback if wg.is_home() => Some(format!(
+                "Workgroup {name} runs at its home site ({}); there is nothing to fail back. Fail over first.",
+                wg.active_site.as_deref().unwrap_or("unknown")
+            )),
+            _ => None,
         }
     }
 
-    fn failure(&self, op: &Operation, when: &str) -> Diagnostics {
-        let mut detail = format!(
-            "{} {} failed {when}: {}",
-            self.noun(),
-            op.id,
-            op.error
-                .as_deref()
-                .filter(|e| !e.is_empty())
-                .unwrap_or("the orchestrator reported a failure without a message")
-        );
-        let failed = report::failed_vms(op);
-        if !failed.is_empty() {
-            detail.push_str("\n\nFailed VMs:");
-            for line in failed {
-                detail.push_str(&format!("\n  - {line}"));
+    /// The commands of an invocation, in order.
+    fn steps(
+        &self,
+        inventory: &Inventory,
+        selection: &Selection,
+        routes: &[Route],
+        config: &Wanted<'_>,
+    ) -> Vec<Step> {
+        let step = |command| Step {
+            command,
+            after_rehearsal: false,
+        };
+        let with_type = |command: KsysCommand| {
+            let mut command = command.attr("dr_type", config.dr_type);
+            if config.force {
+                command = command.attr("force", "true");
             }
-        }
-        Diagnostics::from_error(format!("{} failed", self.name()), detail)
-    }
-
-    /// Reports the outcome of a finished operation.
-    fn finish(&self, op: &Operation, id: &str, progress: &Progress) -> Result<(), Diagnostics> {
-        match op.status.to_ascii_lowercase().as_str() {
-            "succeeded" => {
-                let count = op.vms.len();
-                match self.kind {
-                    OperationKind::Failover => progress.report(format!(
-                        "failover {} succeeded: {count} VM(s) now run at the DR site of orchestrator {id}",
-                        op.id
-                    )),
-                    OperationKind::Failback => progress.report(format!(
-                        "failback {} succeeded: {count} VM(s) are back at the primary site of orchestrator {id}",
-                        op.id
-                    )),
-                    OperationKind::Test => {
-                        for line in report::recovery_times(op) {
-                            progress.report(line);
-                        }
-                        progress.report(format!(
-                            "DR test {} succeeded: {count} VM(s) recovered in the isolated network, booted and \
-                             cleaned up; production was not touched",
-                            op.id
-                        ));
+            command
+        };
+        let one_site_pair = routes.first().filter(|first| {
+            routes
+                .iter()
+                .all(|r| r.from == first.from && r.to == first.to)
+        });
+        let whole_site = selection.everything && one_site_pair.is_some();
+        match self.kind {
+            OperationKind::Failover | OperationKind::Failback => {
+                match (whole_site, one_site_pair) {
+                    (true, Some(r)) => vec![step(with_type(
+                        KsysCommand::new(Verb::Move, Class::Site)
+                            .attr("from", r.from.clone())
+                            .attr("to", r.to.clone()),
+                    ))],
+                    _ => routes
+                        .iter()
+                        .map(|r| {
+                            step(with_type(
+                                KsysCommand::new(Verb::Move, Class::Workgroup)
+                                    .name(r.workgroup.clone())
+                                    .attr("to", r.to.clone()),
+                            ))
+                        })
+                        .collect(),
+                }
+            }
+            OperationKind::Test => {
+                let in_test = |r: &&Route| {
+                    inventory
+                        .workgroup(&r.workgroup)
+                        .is_some_and(Workgroup::in_dr_test)
+                };
+                let to_move: Vec<&Route> = routes.iter().filter(|r| !in_test(r)).collect();
+                let mut steps: Vec<Step> =
+                    match (whole_site && to_move.len() == routes.len(), one_site_pair) {
+                        (true, Some(r)) => vec![step(
+                            KsysCommand::new(Verb::Move, Class::Site)
+                                .attr("from", r.from.clone())
+                                .attr("to", r.to.clone())
+                                .attr("dr_test", "yes"),
+                        )],
+                        _ => to_move
+                            .iter()
+                            .map(|r| {
+                                step(
+                                    KsysCommand::new(Verb::Move, Class::Workgroup)
+                                        .name(r.workgroup.clone())
+                                        .attr("to", r.to.clone())
+                                        .attr("dr_test", "yes"),
+                                )
+                            })
+                            .collect(),
+                    };
+                if let Some(last) = steps.last_mut() {
+                    last.after_rehearsal = true;
+                }
+                if config.cleanup {
+                    match (whole_site, one_site_pair) {
+                        (true, Some(r)) => steps.push(step(
+                            KsysCommand::new(Verb::Cleanup, Class::Site)
+                                .name(r.to.clone())
+                                .attr("dr_test", "yes"),
+                        )),
+                        _ => steps.extend(routes.iter().map(|r| {
+                            step(
+                                KsysCommand::new(Verb::Cleanup, Class::Workgroup)
+                                    .name(r.workgroup.clone())
+                                    .attr("dr_test", "yes"),
+                            )
+                        })),
                     }
                 }
-                Ok(())
+                steps
             }
-            "failed" => Err(self.failure(op, "at the orchestrator")),
-            "cancelled" => Err(Diagnostics::from_error(
-                format!("{} cancelled", self.name()),
+        }
+    }
+
+    /// Runs one command, streaming its lines; stops waiting (without interrupting it) on
+    /// Ctrl-C or when the action's time is up.
+    async fn run_step(
+        &self,
+        ctx: &Context,
+        ksys: &KsysClient,
+        o: &Orchestrator,
+        step: &Step,
+        deadline: Instant,
+        progress: &Progress,
+    ) -> Result<(), Diagnostics> {
+        let last_line = Arc::new(Mutex::new(String::new()));
+        let seen = last_line.clone();
+        let reporter = progress.clone();
+        let on_line = move |line: &str| {
+            let line = line.trim();
+            if !line.is_empty() {
+                reporter.report(line.to_string());
+                *seen.lock().unwrap_or_else(PoisonError::into_inner) = line.to_string();
+            }
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        progress.report(format!("running {}", step.command));
+        let still_running = |why: &str| {
+            let last = last_line
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            Diagnostics::from_error(
+                format!("{} {why}", self.name()),
                 format!(
-                    "{} {} was cancelled outside Terraform: {}.",
-                    self.noun(),
-                    op.id,
-                    report::final_states(op)
+                    "`{}` is still running at orchestrator {} (KSYS has no cancel, so the provider does not \
+                     interrupt it and sends no further command). Its last line was: {}. Check where the \
+                     workgroups stand with `ksysmgr query workgroup` before running another operation.",
+                    step.command,
+                    o.instance_id,
+                    if last.is_empty() {
+                        "(none yet)".to_string()
+                    } else {
+                        format!("{last:?}")
+                    }
                 ),
-            )),
-            other => Err(Diagnostics::from_error(
-                format!("{} ended in an unexpected state", self.name()),
-                format!("{} {} reports status {other:?}.", self.noun(), op.id),
-            )),
+            )
+        };
+        tokio::select! {
+            biased;
+            () = ctx.cancelled() => Err(still_running("stopped waiting (Terraform was interrupted)")),
+            result = ksys.run(o, &step.command, Some(remaining + Duration::from_secs(60)), Some(&on_line)) => {
+                result.map(drop).map_err(|e| {
+                    if e.outcome_unknown() {
+                        still_running("lost track of the command")
+                    } else {
+                        self.error("running", &e.into())
+                    }
+                })
+            }
+            () = tokio::time::sleep(remaining) => Err(still_running("timed out")),
         }
     }
 }
 
-/// The provider's clients and an operations client whose requests stop with `stop` (default:
-/// the provider's stop signal).
-pub(crate) fn operations_client(
-    ctx: &Context,
-    stop: Option<CancellationToken>,
-) -> Result<(Clients, OperationsClient), Diagnostics> {
-    let data = ctx.provider_data::<DrProviderData>()?;
-    let clients = data.clients()?.clone();
-    let Some(settings) = data.settings.as_ref() else {
-        return Err(Diagnostics::from_error(
-            "Provider not configured",
-            "The DR operations need the provider's endpoints, but the provider has no settings.",
-        ));
-    };
-    let stop = stop.unwrap_or_else(|| clients.cancel_token().clone());
-    let ops = clients
-        .operations(
-            &settings.endpoints.dr_automation,
-            RetryPolicy {
-                max_retries: settings.max_retries,
-                ..RetryPolicy::default()
-            },
-            settings.request_timeout,
-            stop,
-        )
-        .map_err(|e| {
-            Diagnostics::from_error("Unable to create the DR operations client", e.to_string())
-        })?;
-    Ok((clients, ops))
+/// The configuration as the checks need it.
+struct Wanted<'a> {
+    vm_ids: Option<&'a [String]>,
+    workgroups: Option<&'a [String]>,
+    dr_type: &'a str,
+    force: bool,
+    cleanup: bool,
 }
 
 fn known<T: serde::de::DeserializeOwned>(
@@ -438,21 +502,23 @@ impl Action for DrOperation {
     fn schema(&self) -> Schema {
         let description = match self.kind {
             OperationKind::Failover => {
-                "Fails the protected VMs over to the DR site: the orchestrator recovers them in the DR workspace, \
-                 high priority first and each workgroup together, and the CLI shows each VM's steps. Needs the \
-                 standby orchestrator (`dr_ha_standby`). Ctrl-C cancels the failover and waits until every VM is \
-                 back where it was. Uses the project's own orchestrator API (IBM publishes none for this)."
+                "Fails the protected workgroups over to their backup site with KSYS (`ksysmgr move site`, or \
+                 `move workgroup` for a subset): the active VMs are shut down and their backup VMs booted, \
+                 highest priority first; the CLI shows every line KSYS prints. Needs the provider's \
+                 `orchestrator_ssh` and discovered workgroups. KSYS has no cancel: Ctrl-C stops waiting and \
+                 reports where the move stands, never interrupting a command."
             }
             OperationKind::Failback => {
-                "Fails the VMs back to the primary site after a failover, in priority order, each workgroup \
-                 together. Needs the standby orchestrator. Ctrl-C cancels and waits until the VMs are back where \
-                 they were. Uses the project's own orchestrator API."
+                "Brings failed-over workgroups back to their home site (`ksysmgr move` to the home site), \
+                 highest priority first. Needs the provider's `orchestrator_ssh`. Ctrl-C stops waiting and \
+                 reports where the move stands."
             }
             OperationKind::Test => {
-                "Runs a non-disruptive DR test: copies of the protected VMs are recovered into an isolated network \
-                 at the DR site, checked to boot, and cleaned up; the CLI shows each VM's steps and its measured \
-                 recovery time. Production keeps running. Ctrl-C cancels the test and waits for the clean-up. Uses \
-                 the project's own orchestrator API."
+                "Runs a non-disruptive DR test with KSYS: a rehearsal move (`ksysmgr move ... dr_test=yes`) \
+                 boots clones of the protected VMs at the backup site while production keeps running; the CLI \
+                 shows each step and the rehearsal VMs, then `ksysmgr cleanup ... dr_test=yes` removes them \
+                 (unless `cleanup = false`). Needs the provider's `orchestrator_ssh`. Ctrl-C stops waiting and \
+                 reports where the test stands."
             }
         };
         let list = |name: &str, what: &str| {
@@ -462,32 +528,52 @@ impl Action for DrOperation {
                 .validator(each(string_length_between(1, 256)))
                 .description(what)
         };
-        let schema = Schema::new()
+        let mut schema = Schema::new()
             .description(description)
             .attribute(
                 Attribute::string("orchestrator_id")
                     .required()
                     .validator(string_length_between(1, 256))
-                    .description("`id` of the `dr_orchestrator` that runs the operation."),
+                    .description("`id` of the `dr_orchestrator` whose KSYS runs the operation."),
             )
             .attribute(list(
                 "vm_ids",
-                "PowerVS instance ids of the managed VMs to include. Default: every managed VM. A VM's whole \
-                 workgroup is always included with it.",
+                "PowerVS instance ids of managed VMs whose workgroups to move. Default: every workgroup. KSYS \
+                 moves whole workgroups, so a VM's workgroup always comes with it.",
             ))
             .attribute(list(
                 "workgroups",
-                "Workgroups whose VMs to include (combined with `vm_ids`).",
-            ));
-        schema.attribute(
-            Attribute::string("timeout")
-                .optional()
-                .validator(duration_validator())
-                .description(format!(
-                    "How long to wait for the operation, e.g. `90m`. Default `{DEFAULT_TIMEOUT}`. When it runs out \
-                     the operation goes on at the orchestrator and the action reports it."
+                "KSYS workgroups to move (combined with `vm_ids`).",
+            ))
+            .attribute(
+                Attribute::string("timeout")
+                    .optional()
+                    .validator(duration_validator())
+                    .description(format!(
+                        "How long to wait, e.g. `90m`. Default `{DEFAULT_TIMEOUT}`. When it runs out the command \
+                         goes on at the orchestrator and the action reports where it stands."
+                    )),
+            );
+        schema = match self.kind {
+            OperationKind::Failover | OperationKind::Failback => schema
+                .attribute(
+                    Attribute::string("dr_type")
+                        .optional()
+                        .validator(one_of(["planned", "unplanned"]))
+                        .description(
+                            "`planned` (default): the active VMs are shut down cleanly first; `unplanned`: for a \
+                             damaged site, KSYS tries to shut them down and recovers on the other site anyway.",
+                        ),
+                )
+                .attribute(Attribute::bool("force").optional().description(
+                    "KSYS's `force=true`: move even when the source site cannot be reached. Default false.",
                 )),
-        )
+            OperationKind::Test => schema.attribute(Attribute::bool("cleanup").optional().description(
+                "Clean the rehearsal up at the end (`ksysmgr cleanup ... dr_test=yes`). Default true; with \
+                 false the rehearsal VMs keep running, and a later dr_test cleans them up.",
+            )),
+        };
+        schema
     }
 
     async fn validate(&self, _ctx: &Context, config: &ConfigView<'_>) -> Diagnostics {
@@ -497,11 +583,21 @@ impl Action for DrOperation {
                 config.get::<Vec<String>>(&AttributePath::root(attribute))
             {
                 for (i, item) in items.iter().enumerate() {
+                    let at = AttributePath::root(attribute).index(i64::try_from(i).unwrap_or(0));
                     if items[..i].contains(item) {
                         diags.error_at(
-                            AttributePath::root(attribute).index(i64::try_from(i).unwrap_or(0)),
+                            at,
                             "Duplicate entry",
                             format!("{item:?} is listed more than once in {attribute}."),
+                        );
+                    } else if crate::cloud::ksys::command::check_word(item).is_err() {
+                        diags.error_at(
+                            at,
+                            "Invalid name",
+                            format!(
+                                "{item:?} cannot be a KSYS name: only letters, digits and _ - . are allowed (no \
+                                 spaces)."
+                            ),
                         );
                     }
                 }
@@ -517,38 +613,44 @@ impl Action for DrOperation {
             Ok(_) => return Diagnostics::new(),
             Err(d) => return d,
         };
-        let (clients, ops) = match operations_client(ctx, None) {
+        let clients = match orchestrator_access_clients(ctx) {
             Ok(c) => c,
             Err(d) => return d,
         };
-        if let Err(d) = self.preflight(&clients, &ops, &id, "planning").await {
-            return d;
+        match ksys_for_plan(&clients, &format!("The {} action", self.name())) {
+            Ok(Some(_)) => {}
+            Ok(None) => return Diagnostics::new(),
+            Err(d) => return d,
         }
-        let (vm_ids, workgroups) = match (
+        let lists = (
             known::<Vec<String>>(config, &path!("vm_ids")),
             known::<Vec<String>>(config, &path!("workgroups")),
-        ) {
-            (Ok(Some(v)), Ok(Some(w))) => (v, w),
-            (Err(d), _) | (_, Err(d)) => return d,
+            if self.kind == OperationKind::Test {
+                known::<bool>(config, &path!("cleanup"))
+            } else {
+                Ok(Some(None))
+            },
+        );
+        let (vm_ids, workgroups, cleanup) = match lists {
+            (Ok(Some(v)), Ok(Some(w)), Ok(c)) => (v, w, c.flatten().unwrap_or(true)),
+            (Err(d), _, _) | (_, Err(d), _) | (_, _, Err(d)) => return d,
             _ => return Diagnostics::new(),
         };
-        match self
-            .selection(
-                &clients,
-                &id,
-                vm_ids.as_deref(),
-                workgroups.as_deref(),
-                "planning",
-            )
-            .await
-        {
-            Ok(selection) => {
+        let wanted = Wanted {
+            vm_ids: vm_ids.as_deref(),
+            workgroups: workgroups.as_deref(),
+            dr_type: "planned",
+            force: false,
+            cleanup,
+        };
+        match self.preflight(&clients, &id, &wanted, "planning").await {
+            Ok((_, _, selection, _)) => {
                 let mut diags = Diagnostics::new();
                 for (vm, group) in selection.added_for_workgroups {
                     diags.warning_at(
                         path!("vm_ids"),
                         "Whole workgroup included",
-                        format!("{vm} is included too: workgroup {group:?} is always recovered together."),
+                        format!("{vm} moves too: KSYS moves workgroup {group:?} as a whole."),
                     );
                 }
                 diags
@@ -565,97 +667,102 @@ impl Action for DrOperation {
     ) -> Result<(), Diagnostics> {
         let timeout = parse_duration(config.timeout.as_deref().unwrap_or(DEFAULT_TIMEOUT))
             .map_err(|e| Diagnostics::from_error_at(path!("timeout"), "Invalid timeout", e))?;
-        // Independent of the provider's stop signal: after Ctrl-C the operation must still be
-        // cancelled and watched until it settles.
-        let (clients, ops) = operations_client(ctx, Some(CancellationToken::new()))?;
+        let deadline = Instant::now() + timeout;
+        let clients = orchestrator_access_clients(ctx)?;
         let id = config.orchestrator_id.as_str();
-        self.preflight(&clients, &ops, id, "running").await?;
-        let selection = self
-            .selection(
-                &clients,
-                id,
-                config.vm_ids.as_deref(),
-                config.workgroups.as_deref(),
-                "running",
-            )
-            .await?;
-        if ctx.is_cancelled() {
-            return Err(Diagnostics::from_error(
-                format!("{} not started", self.name()),
-                "Terraform was interrupted before the operation started; nothing was changed.",
-            ));
-        }
-        let scope = match &selection.vm_ids {
-            None => format!("all {} managed VM(s)", selection.count),
-            Some(_) => format!("{} selected VM(s)", selection.count),
+        let wanted = Wanted {
+            vm_ids: config.vm_ids.as_deref(),
+            workgroups: config.workgroups.as_deref(),
+            dr_type: config.dr_type.as_deref().unwrap_or("planned"),
+            force: config.force.unwrap_or(false),
+            cleanup: config.cleanup.unwrap_or(true),
         };
+        let (inventory, _sites, selection, routes) =
+            self.preflight(&clients, id, &wanted, "running").await?;
+        let ksys = ksys(&clients).map_err(|e| self.error("running", &e))?;
+        let o = orchestrator_access::locate(&clients, id)
+            .await
+            .map_err(|e| self.error("running", &shared_to_owned(&e)))?;
+        let steps = self.steps(&inventory, &selection, &routes, &wanted);
         progress.report(format!(
-            "starting {} of {scope} on orchestrator {id}",
-            self.noun()
+            "{} of {} workgroup(s) ({} VM(s)) on orchestrator {id}: {}",
+            self.noun(),
+            selection.workgroups.len(),
+            selection.vm_count,
+            routes
+                .iter()
+                .map(|r| format!("{} {} -> {}", r.workgroup, r.from, r.to))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
         for (vm, group) in &selection.added_for_workgroups {
             progress.report(format!(
-                "including {vm}: workgroup {group} is recovered together"
+                "including {vm}: KSYS moves workgroup {group} as a whole"
             ));
         }
-        let start = OperationStart {
-            kind: self.kind.as_str().to_string(),
-            vm_ids: selection.vm_ids.clone(),
-        };
-        let started = ops
-            .start(id, &start)
-            .await
-            .map_err(|e| self.cloud_error("running", &format!("orchestrator {id}"), &e))?;
-        progress.report(format!("{} {} started", self.noun(), started.id));
-        for line in report::changes(None, &started) {
-            progress.report(line);
-        }
-        let deadline = Instant::now() + timeout;
-        let mut last = started;
-        let mut polls: u32 = 0;
-        while last.is_running() {
-            let pause = if polls < 120 {
-                Duration::from_secs(1)
-            } else {
-                Duration::from_secs(5)
-            };
-            tokio::select! {
-                biased;
-                () = ctx.cancelled() => return Err(self.cancel_and_settle(&ops, id, &last).await),
-                () = tokio::time::sleep(pause) => {}
-            }
-            if Instant::now() > deadline {
+        for step in &steps {
+            if ctx.is_cancelled() {
                 return Err(Diagnostics::from_error(
-                    format!("{} timed out", self.name()),
+                    format!("{} stopped", self.name()),
                     format!(
-                        "{} {} was still running after {timeout:?}; it goes on at the orchestrator {id}. Raise \
-                         `timeout` if it is merely slow, and check the orchestrator before running another \
-                         operation.",
-                        self.noun(),
-                        last.id
+                        "Terraform was interrupted before `{}`; it was not sent. Earlier commands completed.",
+                        step.command
                     ),
                 ));
             }
-            let now = tokio::select! {
-                biased;
-                () = ctx.cancelled() => return Err(self.cancel_and_settle(&ops, id, &last).await),
-                polled = ops.get(id, &last.id) => polled.map_err(|e| {
-                    self.cloud_error("running", &format!("{} {} on orchestrator {id}", self.noun(), last.id), &e)
-                })?,
-            };
-            for line in report::changes(Some(&last), &now) {
-                progress.report(line);
+            self.run_step(ctx, ksys, &o, step, deadline, progress)
+                .await?;
+            if step.after_rehearsal {
+                let now =
+                    orchestrator_access::inventory(&clients, id, Freshness::After(Instant::now()))
+                        .await
+                        .map_err(|e| self.error("reading", &shared_to_owned(&e)))?;
+                for line in report::rehearsals(&now, &selection.workgroups) {
+                    progress.report(line);
+                }
             }
-            last = now;
-            polls = polls.saturating_add(1);
         }
-        self.finish(&last, id, progress)
+        let after = orchestrator_access::inventory(&clients, id, Freshness::After(Instant::now()))
+            .await
+            .map_err(|e| self.error("reading", &shared_to_owned(&e)))?;
+        for line in report::where_they_stand(&after, &selection.workgroups) {
+            progress.report(line);
+        }
+        let wrong: Vec<String> = routes
+            .iter()
+            .filter(|r| {
+                let wg = after.workgroup(&r.workgroup);
+                match self.kind {
+                    OperationKind::Test => false,
+                    _ => wg.is_none_or(|wg| wg.active_site.as_deref() != Some(r.to.as_str())),
+                }
+            })
+            .map(|r| r.workgroup.clone())
+            .collect();
+        if !wrong.is_empty() {
+            return Err(Diagnostics::from_error(
+                format!("{} incomplete", self.name()),
+                format!(
+                    "KSYS reported success, but workgroup(s) {} are not active at their target site: {}",
+                    wrong.join(", "),
+                    report::where_they_stand(&after, &wrong).join("; ")
+                ),
+            ));
+        }
+        progress.report(format!("{} done", self.noun()));
+        Ok(())
     }
 }
 
+fn orchestrator_access_clients(ctx: &Context) -> Result<Clients, Diagnostics> {
+    crate::resources::clients(ctx)
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
+    use crate::cloud::ksys::parse;
     use tf_framework::schema::assert_schema_valid;
 
     #[test]
@@ -675,33 +782,128 @@ mod tests {
         );
     }
 
+    fn fleet(active: &str) -> (Inventory, Vec<Site>) {
+        let wg = |name: &str, vm: &str, priority: &str| {
+            format!(
+                "Name:                {name}\nVMs:                 {vm}\nState:               READY_TO_MOVE\nDr Test State:       INIT\nPriority:            {priority}\nHomeWorkSpace:       ws-dal10\nBackupWorkSpace:     ws-wdc07\nActiveWorkspace:     ws-dal10\nHome Site:           us-south\nActive Site:         {active}\n\n"
+            )
+        };
+        let vm = |name: &str, uuid: &str| {
+            format!(
+                "Name:                {name}\nUUID:                {uuid}\nState:               READY_TO_MOVE\n\n"
+            )
+        };
+        let inventory = Inventory {
+            vms: parse::vms(&[vm("app", "a"), vm("db", "b")].concat()),
+            workgroups: parse::workgroups(
+                &[wg("app_WG", "app", "Low"), wg("db_WG", "db", "High")].concat(),
+            ),
+        };
+        let sites = parse::sites(
+            "Name:                us-south\nRegion:              us-south\nWorkspaces:          ws-dal10\n\nName:                us-east\nRegion:              us-east\nWorkspaces:          ws-wdc07\n",
+        );
+        (inventory, sites)
+    }
+
+    fn wanted(cleanup: bool) -> Wanted<'static> {
+        Wanted {
+            vm_ids: None,
+            workgroups: None,
+            dr_type: "planned",
+            force: false,
+            cleanup,
+        }
+    }
+
+    fn lines(steps: &[Step]) -> Vec<String> {
+        steps.iter().map(|s| s.command.to_string()).collect()
+    }
+
+    #[test]
+    fn everything_moves_as_one_site() {
+        let (inventory, sites) = fleet("us-south");
+        let op = DrOperation::new(OperationKind::Failover);
+        let selection = selection::select(&inventory, None, None).unwrap();
+        let routes = op.routes(&inventory, &sites, &selection, true).unwrap();
+        assert_eq!(
+            lines(&op.steps(&inventory, &selection, &routes, &wanted(true))),
+            vec!["ksysmgr -f move site from=us-south to=us-east dr_type=planned"]
+        );
+        let test = DrOperation::new(OperationKind::Test);
+        assert_eq!(
+            lines(&test.steps(&inventory, &selection, &routes, &wanted(true))),
+            vec![
+                "ksysmgr -f move site from=us-south to=us-east dr_test=yes",
+                "ksysmgr -f cleanup site us-east dr_test=yes",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_subset_moves_workgroup_by_workgroup_in_priority_order() {
+        let (inventory, sites) = fleet("us-south");
+        let op = DrOperation::new(OperationKind::Failover);
+        let wgs = vec!["app_WG".to_string(), "db_WG".to_string()];
+        let selection = selection::select(&inventory, None, Some(&wgs)).unwrap();
+        let routes = op.routes(&inventory, &sites, &selection, true).unwrap();
+        let mut w = wanted(true);
+        w.dr_type = "unplanned";
+        w.force = true;
+        assert_eq!(
+            lines(&op.steps(&inventory, &selection, &routes, &w)),
+            vec![
+                "ksysmgr -f move workgroup db_WG to=us-east dr_type=unplanned force=true",
+                "ksysmgr -f move workgroup app_WG to=us-east dr_type=unplanned force=true",
+            ]
+        );
+    }
+
+    #[test]
+    fn moves_in_the_wrong_direction_are_refused_with_advice() {
+        let (inventory, sites) = fleet("us-east");
+        let selection = selection::select(&inventory, None, None).unwrap();
+        let err = DrOperation::new(OperationKind::Failover)
+            .routes(&inventory, &sites, &selection, true)
+            .unwrap_err();
+        assert!(err.to_string().contains("Run dr_failback"), "{err}");
+        let back = DrOperation::new(OperationKind::Failback);
+        let routes = back.routes(&inventory, &sites, &selection, true).unwrap();
+        assert_eq!(
+            lines(&back.steps(&inventory, &selection, &routes, &wanted(true))),
+            vec!["ksysmgr -f move site from=us-east to=us-south dr_type=planned"]
+        );
+    }
+
     #[tokio::test]
-    async fn offline_validation_refuses_duplicates() {
+    async fn offline_validation_refuses_duplicates_and_spaces() {
         let config = Value::Object(
             [
                 ("orchestrator_id".to_string(), Value::String("o".into())),
+                ("vm_ids".to_string(), Value::Null),
                 (
-                    "vm_ids".to_string(),
-                    Value::List(vec![Value::String("a".into()), Value::String("a".into())]),
+                    "workgroups".to_string(),
+                    Value::List(vec![
+                        Value::String("a".into()),
+                        Value::String("a".into()),
+                        Value::String("b c".into()),
+                    ]),
                 ),
-                ("workgroups".to_string(), Value::Null),
                 ("timeout".to_string(), Value::Null),
+                ("cleanup".to_string(), Value::Null),
             ]
             .into_iter()
             .collect(),
         );
-        let action = DrOperation::new(OperationKind::Failover);
+        let action = DrOperation::new(OperationKind::Test);
         let diags = Action::validate(
             &action,
             &Context::for_tests(None),
             &ConfigView::new(&config),
         )
         .await;
-        assert!(diags.has_errors());
-        assert!(
-            diags.to_string().contains("listed more than once"),
-            "{diags}"
-        );
+        let text = diags.to_string();
+        assert!(text.contains("listed more than once"), "{text}");
+        assert!(text.contains("no spaces"), "{text}");
     }
 
     #[test]

@@ -1,51 +1,35 @@
-//! Which managed VMs an operation covers, from the action's `vm_ids` and `workgroups`.
+//! Which KSYS workgroups an operation moves, from the action's `vm_ids` and `workgroups`.
 //!
-//! A workgroup is recovered together (its VMs depend on each other), so a selection never
-//! splits one: naming one VM of a workgroup brings in the rest, and the caller says so. The
-//! orchestrator's `Default_Workgroup` (where VMs without a workgroup land) is no such bond:
-//! naming one ungrouped VM does not bring in every other ungrouped VM. Every
-//! name must match something the orchestrator manages, otherwise the plan stops with the list
-//! of what does exist, before anything moves.
+//! KSYS moves whole workgroups (`move workgroup`, or every workgroup of a site with `move
+//! site`), so a selection is a set of workgroups: naming one VM brings in its workgroup, and
+//! with it the workgroup's other VMs, which the caller reports. Every name must match something
+//! the orchestrator manages, otherwise the plan stops with the list of what does exist.
 
 use std::collections::BTreeSet;
 
-use crate::cloud::orchestrator::ManagedVm;
-
-/// Where the orchestrator puts VMs registered without a workgroup.
-const DEFAULT_WORKGROUP: &str = "Default_Workgroup";
-
-/// The workgroup that binds `vm` to others, if any.
-fn bond(vm: &ManagedVm) -> Option<&str> {
-    vm.workgroup_name
-        .as_deref()
-        .filter(|w| !w.is_empty() && !w.eq_ignore_ascii_case(DEFAULT_WORKGROUP))
-}
+use crate::cloud::ksys::parse::Workgroup;
+use crate::resources::orchestrator_access::Inventory;
 
 /// A name in the configuration that matches nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectionProblem {
-    /// `vm_ids` or `workgroups`.
+    /// `orchestrator_id`, `vm_ids` or `workgroups`.
     pub attribute: &'static str,
     pub index: usize,
     pub message: String,
 }
 
-/// The VMs an operation covers.
+/// The workgroups an operation covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selection {
-    /// `None`: every managed VM (the API's default when no subset is sent).
-    pub vm_ids: Option<Vec<String>>,
-    /// VMs added because a selected VM shares their workgroup: (added VM, workgroup).
+    /// True when nothing was named: every workgroup (a whole-site move can do it in one).
+    pub everything: bool,
+    /// Workgroup names, highest priority first.
+    pub workgroups: Vec<String>,
+    /// VMs added because a named VM shares their workgroup: (added VM, workgroup).
     pub added_for_workgroups: Vec<(String, String)>,
-    /// How many VMs the operation covers.
-    pub count: usize,
-}
-
-fn label(vm: &ManagedVm) -> String {
-    match vm.vm_name.as_deref() {
-        Some(name) if !name.is_empty() => format!("{name} ({})", vm.pvm_instance_id),
-        _ => vm.pvm_instance_id.clone(),
-    }
+    /// How many managed VMs the operation covers.
+    pub vm_count: usize,
 }
 
 fn list_or_none(items: impl IntoIterator<Item = String>) -> String {
@@ -57,124 +41,153 @@ fn list_or_none(items: impl IntoIterator<Item = String>) -> String {
     }
 }
 
-/// Resolves the selection against the orchestrator's managed VMs.
+/// Highest priority first (High, Medium, Low, unknown), then by name.
+pub fn in_priority_order<'a>(
+    workgroups: impl IntoIterator<Item = &'a Workgroup>,
+) -> Vec<&'a Workgroup> {
+    let mut out: Vec<&Workgroup> = workgroups.into_iter().collect();
+    out.sort_by(|a, b| {
+        (a.priority.is_none(), a.priority, &a.name).cmp(&(
+            b.priority.is_none(),
+            b.priority,
+            &b.name,
+        ))
+    });
+    out
+}
+
+/// Resolves the selection against what the orchestrator manages.
 pub fn select(
-    managed: &[ManagedVm],
+    inventory: &Inventory,
     vm_ids: Option<&[String]>,
     workgroups: Option<&[String]>,
 ) -> Result<Selection, Vec<SelectionProblem>> {
-    let mut problems = Vec::new();
-    if managed.is_empty() {
-        problems.push(SelectionProblem {
+    let managed: Vec<_> = inventory.source_vms().collect();
+    if managed.is_empty() || inventory.workgroups.is_empty() {
+        return Err(vec![SelectionProblem {
             attribute: "orchestrator_id",
             index: 0,
             message:
-                "The orchestrator manages no VMs, so there is nothing to recover. Register VMs \
-                      with dr_managed_vm first."
+                "The orchestrator manages no VMs, so there is nothing to move. Manage VMs with \
+                      dr_managed_vm first."
                     .to_string(),
-        });
-        return Err(problems);
+        }]);
     }
-    if vm_ids.is_none() && workgroups.is_none() {
-        return Ok(Selection {
-            vm_ids: None,
-            added_for_workgroups: Vec::new(),
-            count: managed.len(),
-        });
-    }
+    let label = |name: &str| {
+        managed
+            .iter()
+            .find(|vm| vm.name == name)
+            .and_then(|vm| vm.uuid.as_deref())
+            .map(|uuid| format!("{name} ({uuid})"))
+            .unwrap_or_else(|| name.to_string())
+    };
+    let everything = vm_ids.is_none() && workgroups.is_none();
+    let mut problems = Vec::new();
     let mut chosen: BTreeSet<&str> = BTreeSet::new();
+    let mut named_vms: BTreeSet<&str> = BTreeSet::new();
+    if everything {
+        chosen.extend(inventory.workgroups.iter().map(|wg| wg.name.as_str()));
+    }
     for (index, id) in vm_ids.unwrap_or_default().iter().enumerate() {
-        if managed.iter().any(|vm| &vm.pvm_instance_id == id) {
-            chosen.insert(id);
-        } else {
-            problems.push(SelectionProblem {
+        let vm = managed
+            .iter()
+            .find(|vm| vm.uuid.as_deref() == Some(id.as_str()));
+        match vm.and_then(|vm| inventory.workgroup_of(&vm.name).map(|wg| (vm, wg))) {
+            Some((vm, wg)) => {
+                chosen.insert(&wg.name);
+                named_vms.insert(&vm.name);
+            }
+            None => problems.push(SelectionProblem {
                 attribute: "vm_ids",
                 index,
                 message: format!(
                     "{id:?} is not managed by this orchestrator. Managed VMs: {}.",
-                    list_or_none(managed.iter().map(label))
+                    list_or_none(managed.iter().map(|vm| label(&vm.name)))
                 ),
-            });
+            }),
         }
     }
-    let known_groups: BTreeSet<&str> = managed
-        .iter()
-        .filter_map(|vm| vm.workgroup_name.as_deref())
-        .filter(|w| !w.is_empty())
-        .collect();
     for (index, group) in workgroups.unwrap_or_default().iter().enumerate() {
-        let members: Vec<&ManagedVm> = managed
-            .iter()
-            .filter(|vm| vm.workgroup_name.as_deref() == Some(group.as_str()))
-            .collect();
-        if members.is_empty() {
-            problems.push(SelectionProblem {
+        match inventory.workgroup(group) {
+            Some(wg) => {
+                chosen.insert(&wg.name);
+                named_vms.extend(wg.vms.iter().map(String::as_str));
+            }
+            None => problems.push(SelectionProblem {
                 attribute: "workgroups",
                 index,
                 message: format!(
-                    "No managed VM is in workgroup {group:?}. Workgroups: {}.",
-                    list_or_none(known_groups.iter().map(|g| g.to_string()))
+                    "The orchestrator has no workgroup {group:?}. Workgroups: {}.",
+                    list_or_none(inventory.workgroups.iter().map(|wg| wg.name.clone()))
                 ),
-            });
+            }),
         }
-        chosen.extend(members.iter().map(|vm| vm.pvm_instance_id.as_str()));
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    // Complete every workgroup a chosen VM belongs to.
-    let groups_of_chosen: BTreeSet<&str> = managed
-        .iter()
-        .filter(|vm| chosen.contains(vm.pvm_instance_id.as_str()))
-        .filter_map(bond)
-        .collect();
+    let ordered = in_priority_order(
+        inventory
+            .workgroups
+            .iter()
+            .filter(|wg| chosen.contains(wg.name.as_str())),
+    );
     let mut added = Vec::new();
-    for vm in managed {
-        let Some(group) = bond(vm) else {
-            continue;
-        };
-        if groups_of_chosen.contains(group) && !chosen.contains(vm.pvm_instance_id.as_str()) {
-            added.push((label(vm), group.to_string()));
+    let mut vm_count = 0;
+    for wg in &ordered {
+        vm_count += wg.vms.len();
+        if !everything {
+            for vm in &wg.vms {
+                if !named_vms.contains(vm.as_str()) {
+                    added.push((label(vm), wg.name.clone()));
+                }
+            }
         }
     }
-    let ids: Vec<String> = managed
-        .iter()
-        .filter(|vm| {
-            chosen.contains(vm.pvm_instance_id.as_str())
-                || bond(vm).is_some_and(|g| groups_of_chosen.contains(g))
-        })
-        .map(|vm| vm.pvm_instance_id.clone())
-        .collect();
     Ok(Selection {
-        count: ids.len(),
-        vm_ids: Some(ids),
+        everything,
+        workgroups: ordered.iter().map(|wg| wg.name.clone()).collect(),
         added_for_workgroups: added,
+        vm_count,
     })
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
+    use crate::cloud::ksys::parse;
 
-    fn vm(id: &str, name: &str, group: Option<&str>) -> ManagedVm {
-        ManagedVm {
-            pvm_instance_id: id.into(),
-            vm_name: Some(name.into()),
-            workgroup_name: group.map(Into::into),
-            priority: Some("high".into()),
-            ..ManagedVm::default()
+    fn fleet() -> Inventory {
+        let vm = |name: &str, uuid: &str| {
+            format!(
+                "Name:                {name}\nUUID:                {uuid}\nState:               READY_TO_MOVE\n\n"
+            )
+        };
+        let wg = |name: &str, vms: &str, priority: &str| {
+            format!(
+                "Name:                {name}\nVMs:                 {vms}\nPriority:            {priority}\n\n"
+            )
+        };
+        Inventory {
+            vms: parse::vms(
+                &[
+                    vm("aix-1", "a"),
+                    vm("aix-2", "b"),
+                    vm("ibmi-1", "c"),
+                    vm("rhel-1", "d"),
+                ]
+                .concat(),
+            ),
+            workgroups: parse::workgroups(
+                &[
+                    wg("erp", "aix-1, aix-2", "Medium"),
+                    wg("ibmi-1_WG", "ibmi-1", "High"),
+                    wg("web", "rhel-1", "Low"),
+                ]
+                .concat(),
+            ),
         }
-    }
-
-    fn fleet() -> Vec<ManagedVm> {
-        vec![
-            vm("a", "aix-1", Some("erp")),
-            vm("b", "aix-2", Some("erp")),
-            vm("c", "ibmi-1", None),
-            vm("d", "rhel-1", Some("web")),
-            vm("e", "rhel-2", Some("Default_Workgroup")),
-            vm("f", "rhel-3", Some("Default_Workgroup")),
-        ]
     }
 
     fn strings(items: &[&str]) -> Vec<String> {
@@ -182,38 +195,23 @@ mod tests {
     }
 
     #[test]
-    fn nothing_named_means_every_vm() {
-        let s = select(&fleet(), None, None).unwrap_or_else(|p| panic!("{p:?}"));
-        assert_eq!(s.vm_ids, None);
-        assert_eq!(s.count, 6);
+    fn nothing_named_means_every_workgroup_in_priority_order() {
+        let s = select(&fleet(), None, None).unwrap();
+        assert!(s.everything);
+        assert_eq!(s.workgroups, strings(&["ibmi-1_WG", "erp", "web"]));
+        assert_eq!(s.vm_count, 4);
+        assert!(s.added_for_workgroups.is_empty());
     }
 
     #[test]
     fn a_vm_brings_its_whole_workgroup() {
-        let s =
-            select(&fleet(), Some(&strings(&["b", "c"])), None).unwrap_or_else(|p| panic!("{p:?}"));
-        assert_eq!(s.vm_ids, Some(strings(&["a", "b", "c"])));
+        let s = select(&fleet(), Some(&strings(&["b", "c"])), None).unwrap();
+        assert!(!s.everything);
+        assert_eq!(s.workgroups, strings(&["ibmi-1_WG", "erp"]));
         assert_eq!(
             s.added_for_workgroups,
             vec![("aix-1 (a)".to_string(), "erp".to_string())]
         );
-    }
-
-    #[test]
-    fn the_default_workgroup_binds_nothing() {
-        let s = select(&fleet(), Some(&strings(&["e"])), None).unwrap_or_else(|p| panic!("{p:?}"));
-        assert_eq!(s.vm_ids, Some(strings(&["e"])));
-        let s = select(&fleet(), None, Some(&strings(&["Default_Workgroup"])))
-            .unwrap_or_else(|p| panic!("{p:?}"));
-        assert_eq!(s.vm_ids, Some(strings(&["e", "f"])));
-    }
-
-    #[test]
-    fn workgroups_and_vms_combine() {
-        let s = select(&fleet(), Some(&strings(&["c"])), Some(&strings(&["web"])))
-            .unwrap_or_else(|p| panic!("{p:?}"));
-        assert_eq!(s.vm_ids, Some(strings(&["c", "d"])));
-        assert!(s.added_for_workgroups.is_empty());
     }
 
     #[test]
@@ -236,13 +234,15 @@ mod tests {
         assert!(
             problems[1]
                 .message
-                .contains("Workgroups: Default_Workgroup, erp, web.")
+                .contains("Workgroups: erp, ibmi-1_WG, web.")
         );
     }
 
     #[test]
-    fn an_empty_orchestrator_has_nothing_to_recover() {
-        let problems = select(&[], None, None).err().unwrap_or_default();
+    fn an_empty_orchestrator_has_nothing_to_move() {
+        let problems = select(&Inventory::default(), None, None)
+            .err()
+            .unwrap_or_default();
         assert!(problems[0].message.contains("manages no VMs"));
     }
 }

@@ -105,11 +105,22 @@ pub enum CloudError {
     /// Bad configuration or arguments detected before any call (endpoint URLs, ids).
     #[error("invalid client configuration: {0}")]
     Config(String),
+    /// A command on the orchestrator LPAR (KSYS over SSH) failed.
+    #[error("{0}")]
+    Orchestrator(#[from] super::ksys::KsysError),
 }
 
 impl CloudError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, CloudError::NotFound(_))
+    }
+
+    /// The orchestrator-side error, when a KSYS command failed.
+    pub fn ksys(&self) -> Option<&super::ksys::KsysError> {
+        match self {
+            CloudError::Orchestrator(e) => Some(e),
+            _ => None,
+        }
     }
 
     pub fn is_conflict(&self) -> bool {

@@ -6,16 +6,16 @@
 //! real IBM Cloud or to dr-cloudsim.
 //!
 //! Layout: `http` (retries, backoff, timeouts, redaction, error parsing), `iam` (tokens),
-//! `error` (the one error enum), `poll` (waiting for target states), `redact`, and the
-//! service clients `resource_controller` (+ Global Catalog, Resource Manager), `power`,
-//! `vpc`, `transit_gateway`, `dr_automation` and `orchestrator` (the project's own API).
+//! `error` (the one error enum), `poll` (waiting for target states), `redact`, the service
+//! clients `resource_controller` (+ Global Catalog, Resource Manager), `power`, `vpc`,
+//! `transit_gateway` and `dr_automation`, and `ksys`: the orchestrator LPAR's own `ksysmgr`
+//! interface, reached over SSH.
 
 pub mod dr_automation;
 pub mod error;
 pub mod http;
 pub mod iam;
-pub mod operations;
-pub mod orchestrator;
+pub mod ksys;
 pub mod poll;
 pub mod power;
 pub mod redact;
@@ -35,7 +35,7 @@ pub use poll::{PollOptions, PollStatus};
 
 use dr_automation::DrAutomationClient;
 use http::{HttpCore, HttpSettings, ServiceApi};
-use orchestrator::OrchestratorClient;
+use ksys::KsysClient;
 use power::PowerClient;
 use redact::Redactor;
 use resource_controller::ResourceControllerClient;
@@ -143,7 +143,8 @@ pub struct Clients {
     pub vpc: VpcClient,
     pub transit_gateway: TransitGatewayClient,
     pub dr_automation: DrAutomationClient,
-    pub orchestrator: OrchestratorClient,
+    /// The orchestrator's `ksysmgr` over SSH; `None` without `orchestrator_ssh`.
+    pub ksys: Option<KsysClient>,
     cancel: CancellationToken,
     redactor: Arc<Redactor>,
 }
@@ -185,8 +186,8 @@ impl Clients {
                 &endpoints.transit_gateway,
                 Some("/v1"),
             )?),
-            dr_automation: DrAutomationClient::new(dra.clone()),
-            orchestrator: OrchestratorClient::new(dra),
+            dr_automation: DrAutomationClient::new(dra),
+            ksys: None,
             tokens,
             cancel,
             redactor,

@@ -1,6 +1,10 @@
-//! `dr_managed_vms`: the VMs an orchestrator protects, optionally filtered. It reads the same
-//! coalesced list as `dr_managed_vm` ([`crate::resources::managed_vm::directory`]), so a
-//! configuration using both still costs one list call per orchestrator.
+//! `dr_managed_vms`: the VMs an orchestrator protects, optionally filtered.
+//!
+//! The list is IBM's published `dr_managed_vms`, so the data source works with REST access
+//! alone. When the provider can reach the orchestrator (`orchestrator_ssh`), each VM is
+//! enriched from KSYS (`query vm`, `query workgroup`): its workgroup's priority, its protection
+//! state and its backup VM. Both reads are the coalesced ones `dr_managed_vm` uses, so a
+//! configuration using both costs no extra call.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -14,7 +18,8 @@ use tf_framework::value::Type;
 
 use super::matches;
 use crate::resources::managed_vm::coalesce::Freshness;
-use crate::resources::managed_vm::directory;
+use crate::resources::managed_vm::directory::{self, PublishedVms};
+use crate::resources::orchestrator_access;
 use crate::resources::{Action, clients, diagnose};
 
 const TYPE_NAME: &str = "dr_managed_vms";
@@ -35,6 +40,8 @@ pub struct ManagedVmItem {
     pub region: Option<String>,
     pub dr_region: Option<String>,
     pub dr_average_time_minutes: Option<i64>,
+    pub protection_state: Option<String>,
+    pub backup_vm_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,7 +70,11 @@ impl DataSource for ManagedVms {
             Attribute::number(name).computed().description(description)
         };
         Schema::new()
-            .description("The VMs a DR orchestrator manages, as DR Automation lists them, optionally filtered.")
+            .description(
+                "The VMs a DR orchestrator manages, as DR Automation lists them, optionally filtered. With the \
+                 provider's `orchestrator_ssh`, each is enriched from KSYS (priority, protection state, backup \
+                 VM); without it `priority` is null and the priority filter cannot be used.",
+            )
             .attribute(Attribute::string("orchestrator_id").required().description("The DR Automation service instance GUID (a `dr_orchestrator` id)."))
             .attribute(
                 Attribute::string("priority")
@@ -89,6 +100,8 @@ impl DataSource for ManagedVms {
                         s("region", "Zone the VM runs in."),
                         s("dr_region", "Zone the VM is recovered to."),
                         n("dr_average_time_minutes", "Estimated recovery time in minutes."),
+                        s("protection_state", "KSYS state (`READY_TO_MOVE` once protected); null without orchestrator_ssh."),
+                        s("backup_vm_name", "The backup VM KSYS created; null without orchestrator_ssh."),
                     ],
                 )
                 .computed()
@@ -104,37 +117,101 @@ impl DataSource for ManagedVms {
     ) -> Result<ManagedVmsState, Diagnostics> {
         let clients = clients(ctx)?;
         let id = config.orchestrator_id.clone();
-        let vms = directory::managed_vms(&clients, &id, Freshness::Recent)
+        let fail = |e: &crate::cloud::CloudError| {
+            diagnose(Action::Read, TYPE_NAME, &format!("orchestrator {id}"), e)
+        };
+        let published = directory::published_vms(&clients, &id, Freshness::Recent)
             .await
-            .map_err(|e| diagnose(Action::Read, TYPE_NAME, &format!("orchestrator {id}"), &e))?;
-        if !vms.exists {
+            .map_err(|e| fail(&e))?;
+        if !published.exists {
             return Err(Diagnostics::from_error_at(
                 path!("orchestrator_id"),
                 "Orchestrator not found",
                 format!("No DR orchestrator has the id {id:?}."),
             ));
         }
-        let mut items: Vec<ManagedVmItem> = vms
-            .all()
-            .into_iter()
+        if config.priority.is_some() && clients.ksys.is_none() {
+            return Err(Diagnostics::from_error_at(
+                path!("priority"),
+                "Priority needs orchestrator access",
+                "KSYS keeps the recovery priority per workgroup, and only the orchestrator shows it: configure \
+                 the provider's orchestrator_ssh, or filter by workgroup_name instead.",
+            ));
+        }
+        let inventory = match clients.ksys {
+            Some(_) => Some(
+                orchestrator_access::inventory(&clients, &id, Freshness::Recent)
+                    .await
+                    .map_err(|e| fail(&e))?,
+            ),
+            None => None,
+        };
+        let mut items: Vec<ManagedVmItem> = published
+            .vms
+            .iter()
+            .map(|(vm_id, d)| {
+                let number =
+                    |t: &Option<String>| t.as_deref().and_then(|t| t.trim().parse::<f64>().ok());
+                let ksys_vm = inventory.as_ref().and_then(|inv| inv.source_vm(vm_id));
+                let workgroup = ksys_vm.and_then(|vm| inventory.as_ref()?.workgroup_of(&vm.name));
+                ManagedVmItem {
+                    pvm_instance_id: Some(vm_id.clone()),
+                    vm_name: d.vm_name.clone(),
+                    priority: workgroup
+                        .and_then(|wg| wg.priority)
+                        .map(|p| p.terraform().to_string()),
+                    workgroup_name: workgroup
+                        .map(|wg| wg.name.clone())
+                        .or_else(|| d.workgroup_name.clone()),
+                    workspace_id: None,
+                    workspace_name: d.workspace_name.clone(),
+                    os_type: None,
+                    cores: number(&d.core),
+                    memory_gb: number(&d.memory),
+                    region: d.region.clone(),
+                    dr_region: d.dr_region.clone(),
+                    dr_average_time_minutes: PublishedVms::average_minutes(d),
+                    protection_state: ksys_vm.and_then(|vm| vm.state.clone()),
+                    backup_vm_name: ksys_vm
+                        .and_then(|vm| inventory.as_ref()?.backup_of(vm).map(|b| b.name.clone())),
+                }
+            })
             .filter(|v| matches(&config.priority, v.priority.as_deref()))
             .filter(|v| matches(&config.workgroup_name, v.workgroup_name.as_deref()))
             .filter(|v| matches(&config.workspace_name, v.workspace_name.as_deref()))
-            .map(|v| ManagedVmItem {
-                pvm_instance_id: Some(v.pvm_instance_id),
-                vm_name: v.vm_name,
-                priority: v.priority,
-                workgroup_name: v.workgroup_name,
-                workspace_id: v.workspace_id,
-                workspace_name: v.workspace_name,
-                os_type: v.os_type,
-                cores: v.cores,
-                memory_gb: v.memory_gb,
-                region: v.region,
-                dr_region: v.dr_region,
-                dr_average_time_minutes: v.dr_average_time_minutes,
-            })
             .collect();
+        // Workspace GUIDs and operating systems come from PowerVS, one inventory per workspace.
+        let names: std::collections::BTreeSet<String> = items
+            .iter()
+            .filter_map(|v| v.workspace_name.clone())
+            .collect();
+        if !names.is_empty() {
+            let workspaces = clients
+                .power
+                .list_workspaces()
+                .await
+                .map_err(|e| fail(&e))?;
+            for name in names {
+                let Some(ws) = workspaces.iter().find(|w| w.name == name) else {
+                    continue;
+                };
+                let inventory = directory::workspace_inventory(&clients, &ws.id)
+                    .await
+                    .map_err(|e| fail(&e))?;
+                for item in items
+                    .iter_mut()
+                    .filter(|v| v.workspace_name.as_deref() == Some(name.as_str()))
+                {
+                    item.workspace_id = Some(ws.id.clone());
+                    item.os_type = item
+                        .pvm_instance_id
+                        .as_deref()
+                        .and_then(|id| inventory.instances.get(id))
+                        .and_then(|vm| vm.os_type.clone())
+                        .map(|os| os.to_ascii_lowercase());
+                }
+            }
+        }
         items.sort_by(|a, b| {
             a.vm_name
                 .cmp(&b.vm_name)

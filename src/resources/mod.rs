@@ -7,12 +7,14 @@
 pub mod ha_standby;
 pub mod managed_vm;
 pub mod orchestrator;
+pub mod orchestrator_access;
 pub mod security_group_rule;
 pub mod test_schedule;
 
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
 
+use crate::cloud::ksys::KsysError;
 use crate::cloud::{Clients, CloudError};
 use crate::provider::DrProviderData;
 
@@ -58,6 +60,27 @@ pub fn diagnose(action: Action, type_name: &str, object: &str, err: &CloudError)
         CloudError::OutcomeUnknown { .. } => {
             "\n\nRun terraform apply again: the provider looks for the object before creating another."
         }
+        CloudError::Orchestrator(k) => match k {
+            KsysError::OutcomeUnknown { .. } | KsysError::Timeout { .. } => {
+                "\n\nRun terraform apply again: the provider reads KSYS's state before repeating a command."
+            }
+            KsysError::HostKey { .. } => {
+                "\n\nNothing was run. If the orchestrator was redeployed, update orchestrator_ssh.host_keys (or \
+                 the known_hosts file) with its new key after checking it."
+            }
+            KsysError::Auth { .. } => {
+                "\n\nCheck orchestrator_ssh: the orchestrator's root password is the orchestrator_password \
+                 given at deployment, or use the private key of the deployment's ssh_key_name."
+            }
+            KsysError::Unreachable { .. } => {
+                "\n\nThe orchestrator's private network must be reachable from where Terraform runs: configure \
+                 orchestrator_ssh.jump_host (the landing zone's jump server) or a VPN."
+            }
+            KsysError::NotConfigured => {
+                "\n\nAdd an orchestrator_ssh block to the provider configuration."
+            }
+            _ => "",
+        },
         _ => "",
     };
     let what = if object.is_empty() {

@@ -14,6 +14,8 @@ use super::TYPE;
 use super::model::StandbyState;
 use super::overlap::is_workspace_crn;
 use crate::cloud::dr_automation::{CreateManageDr, ManageDrOptions, ServiceInstanceManageDr};
+use crate::cloud::ksys::Orchestrator;
+use crate::cloud::ksys::command::{Class, KsysCommand, Verb};
 use crate::cloud::power::{PvmInstance, Workspace};
 use crate::cloud::transit_gateway::{TransitConnection, TransitConnectionCreate};
 use crate::cloud::{Clients, CloudError};
@@ -21,6 +23,7 @@ use crate::resources::orchestrator::common::{
     LOCATION_TYPE, find_workspace, is_removed_state, poll_until, wait_deployment_logged,
 };
 use crate::resources::orchestrator::model::standby_vm_name;
+use crate::resources::orchestrator_access;
 use crate::resources::{Action, diagnose};
 
 fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
@@ -420,8 +423,41 @@ pub async fn create(
     Ok(done)
 }
 
-/// Removes the standby orchestrator, waits for its VM to go, and detaches the workspace only
-/// when this resource attached it.
+/// `modify ksyscluster <c> remove ksysnodes=<node>` on the primary, unless `node` has left already.
+async fn remove_cluster_node(clients: &Clients, id: &str, node: &str) -> Result<(), CloudError> {
+    let ksys = orchestrator_access::ksys(clients)?;
+    let located = match orchestrator_access::locate(clients, id).await {
+        Ok(o) => o,
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) => return Err(orchestrator_access::shared_to_owned(&e)),
+    };
+    // Only the primary: the standby is the node being removed.
+    let primary = Orchestrator {
+        instance_id: located.instance_id.clone(),
+        hosts: located.hosts.iter().take(1).cloned().collect(),
+    };
+    let cluster = ksys.cluster(&primary).await?;
+    if !cluster.nodes.iter().any(|n| n.host == node) {
+        tracing::info!(node, "The standby node is not in the KSYS cluster any more");
+        return Ok(());
+    }
+    ksys.run(
+        &primary,
+        &KsysCommand::new(Verb::Modify, Class::KsysCluster)
+            .name(cluster.name.clone())
+            .word("remove")
+            .attr("ksysnodes", node),
+        None,
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes the standby: its node leaves the KSYS cluster (`ksysmgr modify ksyscluster <c>
+/// remove ksysnodes=<standby>`, run on the primary), then its VM is deleted through PowerVS,
+/// and the workspace is detached from the gateway only when this resource attached it. DR
+/// Automation has no call to remove a standby; this is the documented KSYS path.
 pub async fn delete(
     ctx: &Context,
     clients: &Clients,
@@ -431,23 +467,40 @@ pub async fn delete(
     let id = state.orchestrator_id.as_str();
     let object = format!("standby of DR instance {id}");
     let fail = |e: CloudError| diagnose(Action::Delete, TYPE, &object, &e);
-    tracing::info!(dr_instance = id, "Removing the standby orchestrator");
-    match clients.orchestrator.delete_standby(id).await {
-        Err(e) if e.is_not_found() => {}
-        other => other.map_err(fail)?,
-    }
-    if let Some(vm) = state.standby_vm_id.as_deref()
-        && let Some(workspace) = find_workspace(clients, &state.workspace_id)
+    let workspace = find_workspace(clients, &state.workspace_id)
+        .await
+        .map_err(fail)?;
+    let standby_vm = match (&workspace, state.standby_vm_id.as_deref()) {
+        (Some(ws), Some(vm)) => {
+            let wc = clients
+                .power
+                .workspace(&ws.id, ws.zone().unwrap_or_default());
+            absent_if_not_found(wc.get_instance(vm).await)
+                .map_err(fail)?
+                .map(|i| (wc, i))
+        }
+        _ => None,
+    };
+    if let Some((_, vm)) = &standby_vm {
+        tracing::info!(dr_instance = id, node = %vm.server_name, "Removing the standby node from the KSYS cluster");
+        remove_cluster_node(clients, id, &vm.server_name)
             .await
-            .map_err(fail)?
-    {
-        let wc = clients
-            .power
-            .workspace(&workspace.id, workspace.zone().unwrap_or_default());
+            .map_err(fail)?;
+    }
+    orchestrator_access::forget_location(id);
+    if let Some((wc, vm)) = &standby_vm {
+        match wc.delete_instance(&vm.pvm_instance_id).await {
+            Err(e) if e.is_not_found() => {}
+            other => other.map_err(fail)?,
+        }
         match wc
             .wait_instance_deleted(
-                vm,
-                &poll_until(clients, format!("standby VM {vm} to be deleted"), deadline),
+                &vm.pvm_instance_id,
+                &poll_until(
+                    clients,
+                    format!("standby VM {} to be deleted", vm.server_name),
+                    deadline,
+                ),
             )
             .await
         {

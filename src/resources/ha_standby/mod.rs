@@ -33,6 +33,7 @@ use crate::resources::orchestrator::common::{
     offered_machine_types, password_validator, tier_validator, workspace_guid_validator,
     workspace_networks, workspace_not_found,
 };
+use crate::resources::orchestrator_access::ksys_for_plan;
 use crate::resources::{Action, clients, diagnose};
 use crate::validate::machine_type::check_offered;
 use model::StandbyState;
@@ -358,6 +359,13 @@ impl Resource for HaStandby {
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanView) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
+            // Removing the standby node from the KSYS cluster runs ksysmgr on the primary.
+            if let Ok(clients) = clients(ctx) {
+                ksys_for_plan(
+                    &clients,
+                    "Removing a dr_ha_standby (its node leaves the KSYS cluster)",
+                )?;
+            }
             return Ok(());
         }
         let relevant = [

@@ -1,71 +1,56 @@
 //! `dr_managed_vm`: puts one PowerVS VM under the protection of a DR orchestrator.
 //!
-//! IBM publishes no API to register a VM with the orchestrator (its UI does it), so create,
-//! update and delete go through the project's own orchestrator API (`cloud::orchestrator`, see
-//! docs/); what DR Automation then reports (`dr_managed_vms`) is the truth the resource reads.
+//! IBM publishes no REST call to manage a VM; the orchestrator's KSYS does it with `ksysmgr`
+//! (reached over SSH, see [`crate::cloud::ksys`]), and DR Automation's published
+//! `dr_managed_vms` then lists the VM. So create, update and delete are `ksysmgr` commands
+//! ([`protect`]), and a read takes KSYS's view (protection state, workgroup, priority, backup)
+//! plus what DR Automation computes (zones, recovery estimate) ([`model`]).
 //!
-//! Two things shape this module:
-//! - **Plan-time checks.** Registering a VM that DR cannot protect must fail in `terraform
-//!   plan`, not halfway through an apply: the VM must exist in the workspace, run AIX, IBM i or
-//!   RHEL, not be the orchestrator itself and not be managed by another orchestrator. The
-//!   checks only read, and they share their reads across every instance being planned.
-//! - **Coalesced reads.** Deployments protect hundreds of VMs; every read of every VM of one
-//!   orchestrator is served by the same list call (see [`directory`]).
+//! Three things shape this module:
+//! - **Plan-time checks** ([`checks`]): a VM DR cannot protect fails `terraform plan`, not
+//!   halfway through an apply; VMs of one workgroup must share a priority, because KSYS keeps
+//!   the priority per workgroup.
+//! - **Coalesced reads**: deployments protect hundreds of VMs; every read of every VM of one
+//!   orchestrator is served by the same two remote commands and one list request
+//!   ([`directory`], [`crate::resources::orchestrator_access`]).
+//! - **No orchestrator access, no writes**: without `orchestrator_ssh` a plan that would change
+//!   a managed VM fails with one diagnostic, while refresh still works from DR Automation's list.
 
+pub mod checks;
 pub mod coalesce;
 pub mod directory;
+pub mod model;
+pub mod protect;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use tf_framework::context::Context;
 use tf_framework::diag::{AttributePath, Diagnostics};
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::{Attribute, Schema};
-use tf_framework::timeouts::{self, Operation, TimeoutDefaults, Timeouts};
+use tf_framework::timeouts::{self, Operation, TimeoutDefaults};
 use tf_framework::typed::PlanView;
 use tf_framework::validators::{one_of, regex_match};
 use tf_framework::value::Attr;
 use tokio::time::Instant;
 
-use crate::cloud::orchestrator::{ManagedVmCreate, ManagedVmPatch};
+use crate::cloud::ksys::parse::Priority;
 use crate::cloud::{Clients, CloudError};
+use crate::resources::orchestrator_access::{self, ksys, ksys_for_plan, shared_to_owned};
 use crate::resources::{Action, clients, diagnose};
 use coalesce::Freshness;
-use directory::{ManagedVmView, OrchestratorInfo};
+pub use model::ManagedVmState;
+use model::{SCHEMA_VERSION, composite_id, upgrade_v0};
 
-const TYPE_NAME: &str = "dr_managed_vm";
+pub(crate) const TYPE_NAME: &str = "dr_managed_vm";
 
-/// Operating systems DR Automation protects, as PowerVS reports them (`osType`).
-const SUPPORTED_OS: &[(&str, &str)] = &[("aix", "AIX"), ("ibmi", "IBM i"), ("rhel", "RHEL")];
-
-/// How often a create checks whether DR Automation lists the new VM yet.
-const LISTED_POLL: Duration = Duration::from_secs(1);
+/// A PowerVS instance id: a UUID.
+const UUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
 pub struct ManagedVm;
-
-/// The state of a `dr_managed_vm`; field names are the schema's attribute names.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ManagedVmState {
-    pub id: Option<String>,
-    pub orchestrator_id: String,
-    pub pvm_instance_id: String,
-    pub workspace_id: Option<String>,
-    pub priority: Option<String>,
-    pub workgroup_name: Option<String>,
-    pub vm_name: Option<String>,
-    pub os_type: Option<String>,
-    pub cores: Option<f64>,
-    pub memory_gb: Option<f64>,
-    pub region: Option<String>,
-    pub dr_region: Option<String>,
-    pub workspace_name: Option<String>,
-    pub dr_average_time_minutes: Option<i64>,
-    #[serde(default)]
-    pub timeouts: Option<Timeouts>,
-}
 
 /// Splits a two-part import id `<first>/<second>`, naming the expected form on error.
 pub(crate) fn split_import_id(
@@ -88,177 +73,55 @@ pub(crate) fn split_import_id(
     }
 }
 
-fn composite_id(orchestrator_id: &str, pvm_instance_id: &str) -> String {
-    format!("{orchestrator_id}/{pvm_instance_id}")
-}
-
 fn shared_error(action: Action, object: &str, err: &std::sync::Arc<CloudError>) -> Diagnostics {
     diagnose(action, TYPE_NAME, object, err)
 }
 
-fn apply_view(state: &mut ManagedVmState, view: &ManagedVmView) {
-    state.id = Some(composite_id(&state.orchestrator_id, &state.pvm_instance_id));
-    if view.workspace_id.is_some() {
-        state.workspace_id = view.workspace_id.clone();
-    }
-    if view.priority.is_some() {
-        state.priority = view.priority.clone();
-    }
-    if view.workgroup_name.is_some() {
-        state.workgroup_name = view.workgroup_name.clone();
-    }
-    state.vm_name = view.vm_name.clone();
-    state.os_type = view.os_type.clone();
-    state.cores = view.cores;
-    state.memory_gb = view.memory_gb;
-    state.region = view.region.clone();
-    state.dr_region = view.dr_region.clone();
-    state.workspace_name = view.workspace_name.clone();
-    state.dr_average_time_minutes = view.dr_average_time_minutes;
-}
-
-fn os_label(os_type: &str) -> Option<&'static str> {
-    SUPPORTED_OS
-        .iter()
-        .find(|(key, _)| *key == os_type)
-        .map(|(_, label)| *label)
-}
-
-/// The plan-time checks on a VM about to be registered; reads only.
-struct Planned<'a> {
-    orchestrator_id: &'a str,
-    pvm_instance_id: &'a str,
-    workspace_id: &'a str,
-}
-
-async fn check_registration(
-    clients: &Clients,
-    info: &OrchestratorInfo,
-    planned: &Planned<'_>,
-) -> Result<(), Diagnostics> {
-    let Planned {
-        orchestrator_id,
-        pvm_instance_id,
-        workspace_id,
-    } = *planned;
-    // The three reads are independent: issue them together so a plan waits for the slowest
-    // of them, not their sum (the workspace inventory alone is two round trips). Their
-    // results are still judged in this order.
-    let (inventory, own, owners) = tokio::join!(
-        directory::workspace_inventory(clients, workspace_id),
-        directory::managed_vms_for_check(clients, orchestrator_id),
-        directory::managed_anywhere(clients),
-    );
-    let inventory = inventory.map_err(|e| {
-        if e.is_not_found() {
-            Diagnostics::from_error_at(
-                path!("workspace_id"),
-                "PowerVS workspace not found",
-                format!("No PowerVS workspace has the GUID {workspace_id:?}."),
-            )
-        } else {
-            shared_error(Action::Plan, &format!("workspace {workspace_id}"), &e)
-        }
-    })?;
-    let Some(vm) = inventory.instances.get(pvm_instance_id) else {
-        let mut known: Vec<String> = inventory
-            .instances
-            .values()
-            .take(10)
-            .map(|vm| format!("{} ({})", vm.server_name, vm.pvm_instance_id))
-            .collect();
-        if inventory.instances.len() > known.len() {
-            known.push(format!(
-                "and {} more",
-                inventory.instances.len() - known.len()
-            ));
-        }
-        let listing = if known.is_empty() {
-            "The workspace has no VMs.".to_string()
-        } else {
-            format!("VMs in the workspace: {}.", known.join(", "))
-        };
-        return Err(Diagnostics::from_error_at(
-            path!("pvm_instance_id"),
-            "VM not found in the workspace",
-            format!(
-                "No VM with id {pvm_instance_id:?} exists in PowerVS workspace {} ({workspace_id}). {listing}",
-                inventory.name
-            ),
-        ));
-    };
-    let os_type = vm.os_type.clone().unwrap_or_default().to_ascii_lowercase();
-    if os_label(&os_type).is_none() {
-        let found = vm
-            .operating_system
-            .clone()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| {
-                if os_type.is_empty() {
-                    "an unknown OS".into()
-                } else {
-                    os_type.clone()
-                }
-            });
-        return Err(Diagnostics::from_error_at(
-            path!("pvm_instance_id"),
-            "Operating system not supported by DR",
-            format!(
-                "VM {} ({pvm_instance_id}) runs {found} (osType {os_type:?}). DR Automation for PowerVS \
-                 protects AIX, IBM i and RHEL virtual servers only.",
-                vm.server_name
-            ),
-        ));
-    }
-    if info.is_orchestrator_vm(&vm.server_name) {
-        return Err(Diagnostics::from_error_at(
-            path!("pvm_instance_id"),
-            "The orchestrator cannot manage itself",
-            format!(
-                "VM {} ({pvm_instance_id}) is a DR orchestrator VM of {orchestrator_id}; only workload VMs can \
-                 be managed.",
-                vm.server_name
-            ),
-        ));
-    }
-    let own = own
-        .map_err(|e| shared_error(Action::Plan, &format!("orchestrator {orchestrator_id}"), &e))?;
-    if own.get(pvm_instance_id).is_some() {
-        return Err(Diagnostics::from_error_at(
-            path!("pvm_instance_id"),
-            "VM already managed by this orchestrator",
-            format!(
-                "VM {} ({pvm_instance_id}) is already managed by orchestrator {orchestrator_id}, but not by this \
-                 resource. Bring it under Terraform with: terraform import {TYPE_NAME}.<name> {}",
-                vm.server_name,
-                composite_id(orchestrator_id, pvm_instance_id)
-            ),
-        ));
-    }
-    let owners =
-        owners.map_err(|e| shared_error(Action::Plan, "the DR instances of the account", &e))?;
-    if let Some(owner) = owners
-        .get(pvm_instance_id)
-        .filter(|o| *o != orchestrator_id)
-    {
-        return Err(Diagnostics::from_error_at(
-            path!("pvm_instance_id"),
-            "VM managed by another orchestrator",
-            format!(
-                "VM {} ({pvm_instance_id}) is already managed by DR orchestrator {owner}. A VM can be \
-                 protected by one orchestrator only; remove it there first.",
-                vm.server_name
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn known_planned(plan: &PlanView, path: &AttributePath) -> Result<Option<String>, Diagnostics> {
-    Ok(match plan.planned::<String>(path)? {
+fn known<T: serde::de::DeserializeOwned>(
+    plan: &PlanView,
+    path: &AttributePath,
+) -> Result<Option<T>, Diagnostics> {
+    Ok(match plan.planned::<T>(path)? {
         Attr::Known(v) => Some(v),
         _ => None,
     })
+}
+
+fn object_of(state: &ManagedVmState) -> String {
+    format!(
+        "VM {} of orchestrator {}",
+        state.pvm_instance_id, state.orchestrator_id
+    )
+}
+
+/// The state as KSYS (when reachable) and DR Automation show the VM; `None` when it is not
+/// managed any more.
+async fn current(
+    clients: &Clients,
+    mut state: ManagedVmState,
+    freshness: Freshness,
+) -> Result<Option<ManagedVmState>, CloudError> {
+    let published = directory::published_vms(clients, &state.orchestrator_id, freshness)
+        .await
+        .map_err(|e| shared_to_owned(&e))?;
+    if !published.exists {
+        return Ok(None);
+    }
+    if clients.ksys.is_some() {
+        let inventory = orchestrator_access::inventory(clients, &state.orchestrator_id, freshness)
+            .await
+            .map_err(|e| shared_to_owned(&e))?;
+        let Some(vm) = inventory.source_vm(&state.pvm_instance_id) else {
+            return Ok(None);
+        };
+        state.apply_ksys(vm, &inventory);
+    } else if !published.vms.contains_key(&state.pvm_instance_id) {
+        return Ok(None);
+    }
+    if let Some(details) = published.vms.get(&state.pvm_instance_id) {
+        state.apply_published(details);
+    }
+    Ok(Some(state))
 }
 
 #[async_trait]
@@ -283,12 +146,15 @@ impl Resource for ManagedVm {
                 .description(description)
         };
         Schema::new()
+            .version(SCHEMA_VERSION)
             .description(
-                "Puts a PowerVS virtual server under the protection of a DR orchestrator, with its recovery \
-                 priority and workgroup. The plan fails before anything changes when the VM does not exist in \
-                 the workspace, runs an operating system DR cannot protect (only AIX, IBM i and RHEL), is the \
-                 orchestrator itself, or is managed by another orchestrator. Registration uses this project's \
-                 orchestrator API (IBM publishes none); DR Automation's `dr_managed_vms` then lists the VM.",
+                "Puts a PowerVS virtual server under the protection of a DR orchestrator: KSYS manages it \
+                 (`ksysmgr manage vm`), its workgroup gets the recovery priority (`modify workgroup`) and \
+                 discovery creates its backup VM at the backup site (`discover workgroup`); the create ends \
+                 when KSYS shows the VM `READY_TO_MOVE`. Needs the provider's `orchestrator_ssh`. The plan \
+                 fails before anything changes when the VM does not exist in the workspace, runs an operating \
+                 system DR cannot protect (only AIX, IBM i and RHEL), is an orchestrator, is managed \
+                 already, or shares a workgroup with a VM of another priority.",
             )
             .attribute(
                 Attribute::string("id")
@@ -306,6 +172,7 @@ impl Resource for ManagedVm {
                 Attribute::string("pvm_instance_id")
                     .required()
                     .requires_replace()
+                    .validator(regex_match(UUID_PATTERN, "a PowerVS instance id (a UUID)"))
                     .description("The PowerVS instance id of the VM to protect."),
             )
             .attribute(
@@ -322,20 +189,36 @@ impl Resource for ManagedVm {
                     .computed()
                     .default_string("medium")
                     .validator(one_of(["high", "medium", "low"]))
-                    .description("Recovery order: `high` VMs are recovered first. Changes in place. Default `medium`."),
+                    .description(
+                        "Recovery order: `high` workgroups are recovered first. KSYS keeps the priority per \
+                         workgroup, so every VM of one workgroup must have the same. Changes in place \
+                         (`modify workgroup`). Default `medium`.",
+                    ),
             )
             .attribute(
                 Attribute::string("workgroup_name")
                     .optional()
                     .computed()
+                    .requires_replace()
                     .use_state_for_unknown()
                     .validator(regex_match(
                         "^[A-Za-z0-9_-]{1,64}$",
                         "1 to 64 letters, digits, '_' or '-'",
                     ))
                     .description(
-                        "Workgroup the VM is recovered with. Changes in place. Default: the orchestrator's \
-                         `Default_Workgroup`.",
+                        "KSYS workgroup the VM is recovered with; VMs of one workgroup move together. Default: \
+                         a workgroup of its own, `<vm name>_WG`. Changing it replaces the resource (KSYS \
+                         moves a VM to another workgroup only by managing it again).",
+                    ),
+            )
+            .attribute(
+                Attribute::string("backup_workspace_id")
+                    .optional()
+                    .requires_replace()
+                    .description(
+                        "GUID of the PowerVS workspace at the backup site where KSYS creates the backup VM \
+                         (`target_workspace`). Default: the home workspace's partner as KSYS pairs them. KSYS \
+                         fixes it at the first discovery, so changing it replaces the resource.",
                     ),
             )
             .attribute(computed("vm_name", "The VM's name."))
@@ -349,6 +232,12 @@ impl Resource for ManagedVm {
                 "dr_average_time_minutes",
                 "DR Automation's estimate of the VM's recovery time, in minutes.",
             ))
+            .attribute(computed(
+                "protection_state",
+                "KSYS's state of the VM: `INIT` when managed, `READY_TO_MOVE` once discovered and protected.",
+            ))
+            .attribute(computed("backup_vm_name", "The backup VM KSYS created at the backup site (`<vm>_BackUp`)."))
+            .attribute(computed("backup_workspace_name", "The workspace of the backup VM, as KSYS names it."))
             .block(timeouts::block(&[
                 Operation::Create,
                 Operation::Update,
@@ -357,59 +246,78 @@ impl Resource for ManagedVm {
     }
 
     fn timeout_defaults(&self) -> TimeoutDefaults {
-        TimeoutDefaults::all(Duration::from_secs(10 * 60))
+        // Discovery takes minutes per VM at IBM.
+        TimeoutDefaults::all(Duration::from_secs(30 * 60))
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanView) -> Result<(), Diagnostics> {
+        if plan.is_destroy() {
+            let clients = clients(ctx)?;
+            ksys_for_plan(&clients, "Removing a dr_managed_vm")?;
+            return Ok(());
+        }
+        let orchestrator_id = known::<String>(plan, &path!("orchestrator_id"))?;
+        let pvm_instance_id = known::<String>(plan, &path!("pvm_instance_id"))?;
+        let priority = known::<String>(plan, &path!("priority"))?;
+        if let (Some(vm), Some(priority), Some(workgroup)) = (
+            pvm_instance_id.as_deref(),
+            priority.as_deref(),
+            known::<String>(plan, &path!("workgroup_name"))?,
+        ) {
+            checks::check_workgroup_priority(orchestrator_id.as_deref(), &workgroup, vm, priority)?;
+        }
+        if !plan.is_create() && !plan.changed(&path!("priority")) {
+            return Ok(());
+        }
+        let clients = clients(ctx)?;
+        let Some(_) = ksys_for_plan(&clients, "Managing a VM with dr_managed_vm")? else {
+            return Ok(());
+        };
         if !plan.is_create() {
             return Ok(());
         }
-        let (Some(orchestrator_id), Some(pvm_instance_id)) = (
-            known_planned(plan, &path!("orchestrator_id"))?,
-            known_planned(plan, &path!("pvm_instance_id"))?,
-        ) else {
-            // Known only after apply (e.g. the orchestrator is created in the same run): the
-            // orchestrator API checks the same rules when the VM is registered.
+        let Some(pvm_instance_id) = pvm_instance_id else {
             return Ok(());
         };
-        let clients = clients(ctx)?;
-        let info = directory::orchestrator_info(&clients, &orchestrator_id)
-            .await
-            .map_err(|e| {
-                if e.is_not_found() {
-                    Diagnostics::from_error_at(
-                        path!("orchestrator_id"),
-                        "Orchestrator not found",
-                        format!(
-                            "No deployed DR orchestrator has the id {orchestrator_id:?}. Use the id of a \
-                             dr_orchestrator whose deployment has finished."
-                        ),
-                    )
-                } else {
-                    shared_error(Action::Plan, &format!("orchestrator {orchestrator_id}"), &e)
-                }
-            })?;
-        let workspace_id = match plan.config::<String>(&path!("workspace_id"))? {
-            Attr::Known(ws) => ws,
-            Attr::Unknown => return Ok(()),
-            Attr::Null => {
-                let Some(ws) = info.workspace_id.clone() else {
-                    return Ok(());
-                };
-                plan.set(&path!("workspace_id"), &ws)?;
-                ws
-            }
+        let info = match &orchestrator_id {
+            None => None,
+            Some(id) => Some(
+                directory::orchestrator_info(&clients, id)
+                    .await
+                    .map_err(|e| {
+                        if e.is_not_found() {
+                            Diagnostics::from_error_at(
+                                path!("orchestrator_id"),
+                                "Orchestrator not found",
+                                format!(
+                                    "No deployed DR orchestrator has the id {id:?}. Use the id of a \
+                                     dr_orchestrator whose deployment has finished."
+                                ),
+                            )
+                        } else {
+                            shared_error(Action::Plan, &format!("orchestrator {id}"), &e)
+                        }
+                    })?,
+            ),
         };
-        check_registration(
-            &clients,
-            &info,
-            &Planned {
-                orchestrator_id: &orchestrator_id,
-                pvm_instance_id: &pvm_instance_id,
-                workspace_id: &workspace_id,
+        let workspace_id = match plan.config::<String>(&path!("workspace_id"))? {
+            Attr::Known(ws) => Some(ws),
+            Attr::Unknown => None,
+            Attr::Null => match info.as_ref().and_then(|i| i.workspace_id.clone()) {
+                Some(ws) => {
+                    plan.set(&path!("workspace_id"), &ws)?;
+                    Some(ws)
+                }
+                None => None,
             },
-        )
-        .await
+        };
+        if let Some(workspace_id) = &workspace_id {
+            checks::check_vm(&clients, info.as_deref(), &pvm_instance_id, workspace_id).await?;
+        }
+        if let Some(orchestrator_id) = &orchestrator_id {
+            checks::check_not_managed(&clients, orchestrator_id, &pvm_instance_id, true).await?;
+        }
+        Ok(())
     }
 
     async fn create(
@@ -419,106 +327,60 @@ impl Resource for ManagedVm {
     ) -> Result<ManagedVmState, Diagnostics> {
         let clients = clients(ctx)?;
         let mut state = req.planned;
-        let orchestrator_id = state.orchestrator_id.clone();
-        let vm_id = state.pvm_instance_id.clone();
-        let object = format!("VM {vm_id} of orchestrator {orchestrator_id}");
-        let workspace_id = match state.workspace_id.clone() {
-            Some(ws) => ws,
-            None => directory::orchestrator_info(&clients, &orchestrator_id)
-                .await
-                .map_err(|e| shared_error(Action::Create, &object, &e))?
-                .workspace_id
-                .clone()
-                .unwrap_or_default(),
-        };
-        let body = ManagedVmCreate {
-            pvm_instance_id: vm_id.clone(),
-            workspace_id,
-            priority: state.priority.clone().unwrap_or_else(|| "medium".into()),
-            workgroup_name: state.workgroup_name.clone(),
-        };
-        let registered = ctx
-            .run(&format!("registering {object}"), async {
-                clients
-                    .orchestrator
-                    .register_vm(&orchestrator_id, &body)
-                    .await
-                    .map_err(|e| {
-                        let mut d = diagnose(Action::Create, TYPE_NAME, &object, &e);
-                        if e.is_conflict() {
-                            d.error(
-                                "VM already registered",
-                                format!(
-                                    "If this orchestrator already manages the VM, import it instead: terraform \
-                                     import {TYPE_NAME}.<name> {}",
-                                    composite_id(&orchestrator_id, &vm_id)
-                                ),
-                            );
-                        }
-                        d
-                    })
+        let object = object_of(&state);
+        let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, &object, &e);
+        let ksys = ksys(&clients).map_err(fail)?;
+        let deadline = Instant::now() + ctx.timeout();
+        let place = ctx
+            .run(&format!("locating {object}"), async {
+                protect::placement(&clients, &state).await.map_err(fail)
             })
             .await?;
-        // No invalidation here: the wait below asks for a list fetched after this point, and
-        // dropping the shared entry would stop concurrent creates from sharing that fetch.
-        state.id = Some(composite_id(&orchestrator_id, &vm_id));
-        state.workspace_id = registered
-            .workspace_id
-            .clone()
-            .or(Some(body.workspace_id.clone()));
-        // Registered: from here on a failure leaves the VM managed, so Terraform must keep it.
-        ctx.save_partial_state(&state);
-        directory::note_registration(&orchestrator_id);
-        // The answer already carries DR Automation's view once it lists the VM: then there is
-        // nothing to wait for, and a large apply saves a list round trip per VM.
-        if let Some(view) = ManagedVmView::from_listed_registration(&registered) {
-            apply_view(&mut state, &view);
-            return Ok(state);
+        state.id = Some(composite_id(&state.orchestrator_id, &state.pvm_instance_id));
+        if state.workspace_id.is_none() {
+            state.workspace_id = directory::orchestrator_info(&clients, &state.orchestrator_id)
+                .await
+                .ok()
+                .and_then(|i| i.workspace_id.clone());
         }
-        let view = ctx
-            .run(
-                &format!("waiting for dr_managed_vms to list {object}"),
-                async {
-                    loop {
-                        let vms = directory::managed_vms(
-                            &clients,
-                            &orchestrator_id,
-                            Freshness::After(Instant::now()),
-                        )
-                        .await
-                        .map_err(|e| shared_error(Action::Create, &object, &e))?;
-                        if let Some(view) = vms.get(&vm_id) {
-                            return Ok(view);
-                        }
-                        tokio::time::sleep(LISTED_POLL).await;
-                    }
-                },
-            )
-            .await?;
-        apply_view(&mut state, &view);
+        if state.os_type.is_none()
+            && let Some(ws) = &state.workspace_id
+            && let Ok(inv) = directory::workspace_inventory(&clients, ws).await
+        {
+            state.os_type = inv
+                .instances
+                .get(&state.pvm_instance_id)
+                .and_then(|vm| vm.os_type.clone())
+                .map(|os| os.to_ascii_lowercase());
+        }
+        let partial = state.clone();
+        ctx.run(&format!("protecting {object} (manage, discover)"), async {
+            protect::protect(&clients, ksys, &place, &state, deadline, || {
+                ctx.save_partial_state(&partial)
+            })
+            .await
+            .map_err(fail)
+        })
+        .await?;
+        ctx.run(&format!("reading {object}"), async {
+            protect::fill(&clients, &mut state, deadline)
+                .await
+                .map_err(fail)
+        })
+        .await?;
         Ok(state)
     }
 
     async fn read(
         &self,
         ctx: &Context,
-        mut state: ManagedVmState,
+        state: ManagedVmState,
     ) -> Result<Option<ManagedVmState>, Diagnostics> {
         let clients = clients(ctx)?;
-        let vms = directory::managed_vms(&clients, &state.orchestrator_id, Freshness::Recent)
+        let object = object_of(&state);
+        current(&clients, state, Freshness::Recent)
             .await
-            .map_err(|e| {
-                shared_error(
-                    Action::Read,
-                    &format!("orchestrator {}", state.orchestrator_id),
-                    &e,
-                )
-            })?;
-        let Some(view) = vms.get(&state.pvm_instance_id) else {
-            return Ok(None);
-        };
-        apply_view(&mut state, &view);
-        Ok(Some(state))
+            .map_err(|e| diagnose(Action::Read, TYPE_NAME, &object, &e))
     }
 
     async fn update(
@@ -529,34 +391,28 @@ impl Resource for ManagedVm {
         let clients = clients(ctx)?;
         let mut state = req.planned;
         let prior = req.prior;
-        let changed = |a: &Option<String>, b: &Option<String>| a.is_some() && a != b;
-        let patch = ManagedVmPatch {
-            priority: state
-                .priority
-                .clone()
-                .filter(|_| changed(&state.priority, &prior.priority)),
-            workgroup_name: state
-                .workgroup_name
-                .clone()
-                .filter(|_| changed(&state.workgroup_name, &prior.workgroup_name)),
-        };
-        let object = format!(
-            "VM {} of orchestrator {}",
-            state.pvm_instance_id, state.orchestrator_id
-        );
-        if patch != ManagedVmPatch::default() {
-            let updated = ctx
-                .run(&format!("updating {object}"), async {
-                    clients
-                        .orchestrator
-                        .update_vm(&state.orchestrator_id, &state.pvm_instance_id, &patch)
-                        .await
-                        .map_err(|e| diagnose(Action::Update, TYPE_NAME, &object, &e))
-                })
-                .await?;
-            directory::invalidate_managed_vms(&state.orchestrator_id);
-            state.priority = updated.priority.or(state.priority);
-            state.workgroup_name = updated.workgroup_name.or(state.workgroup_name);
+        let object = object_of(&state);
+        let fail = |e: CloudError| diagnose(Action::Update, TYPE_NAME, &object, &e);
+        if state.priority != prior.priority
+            && let Some(priority) = state.priority.as_deref().and_then(Priority::parse)
+        {
+            let ksys = ksys(&clients).map_err(fail)?;
+            let workgroup = prior.workgroup_name.clone().ok_or_else(|| {
+                fail(CloudError::Config(
+                    "the state has no workgroup_name; run terraform apply -refresh-only first"
+                        .into(),
+                ))
+            })?;
+            ctx.run(&format!("changing the priority of {object}"), async {
+                let o = orchestrator_access::locate(&clients, &state.orchestrator_id)
+                    .await
+                    .map_err(|e| fail(shared_to_owned(&e)))?;
+                ksys.set_priority(&o, &workgroup, priority)
+                    .await
+                    .map_err(|e| fail(e.into()))
+            })
+            .await?;
+            orchestrator_access::invalidate(&state.orchestrator_id);
         }
         state.id = Some(composite_id(&state.orchestrator_id, &state.pvm_instance_id));
         Ok(state)
@@ -564,60 +420,70 @@ impl Resource for ManagedVm {
 
     async fn delete(&self, ctx: &Context, state: ManagedVmState) -> Result<(), Diagnostics> {
         let clients = clients(ctx)?;
-        let object = format!(
-            "VM {} of orchestrator {}",
-            state.pvm_instance_id, state.orchestrator_id
-        );
-        let result = ctx
-            .run(&format!("unregistering {object}"), async {
-                match clients
-                    .orchestrator
-                    .unregister_vm(&state.orchestrator_id, &state.pvm_instance_id)
-                    .await
-                {
-                    Err(e) if !e.is_not_found() => {
-                        Err(diagnose(Action::Delete, TYPE_NAME, &object, &e))
-                    }
-                    _ => Ok(()),
-                }
-            })
-            .await;
-        directory::invalidate_managed_vms(&state.orchestrator_id);
-        result
+        let object = object_of(&state);
+        let fail = |e: CloudError| diagnose(Action::Delete, TYPE_NAME, &object, &e);
+        let ksys = ksys(&clients).map_err(fail)?;
+        let timeout = ctx.timeout();
+        ctx.run(&format!("unmanaging {object}"), async {
+            protect::unprotect(&clients, ksys, &state, timeout)
+                .await
+                .map_err(fail)
+        })
+        .await
     }
 
     async fn import(&self, ctx: &Context, id: &str) -> Result<ManagedVmState, Diagnostics> {
         let (orchestrator_id, pvm_instance_id) =
             split_import_id(id, TYPE_NAME, "orchestrator_id", "pvm_instance_id")?;
         let clients = clients(ctx)?;
-        let vms = directory::managed_vms(&clients, &orchestrator_id, Freshness::Recent)
+        let state = ManagedVmState {
+            orchestrator_id: orchestrator_id.clone(),
+            pvm_instance_id: pvm_instance_id.clone(),
+            ..ManagedVmState::default()
+        };
+        let mut found = current(&clients, state, Freshness::Recent)
             .await
             .map_err(|e| {
-                shared_error(
+                diagnose(
                     Action::Import,
+                    TYPE_NAME,
                     &format!("orchestrator {orchestrator_id}"),
                     &e,
                 )
-            })?;
-        let Some(view) = vms.get(&pvm_instance_id) else {
-            return Err(Diagnostics::from_error(
-                "Cannot import non-existent remote object",
-                if vms.exists {
+            })?
+            .ok_or_else(|| {
+                Diagnostics::from_error(
+                    "Cannot import non-existent remote object",
                     format!(
-                        "Orchestrator {orchestrator_id} does not manage a VM with id {pvm_instance_id:?}."
-                    )
-                } else {
-                    format!("No DR orchestrator has the id {orchestrator_id:?}.")
-                },
-            ));
-        };
-        let mut state = ManagedVmState {
-            orchestrator_id,
-            pvm_instance_id,
-            ..ManagedVmState::default()
-        };
-        apply_view(&mut state, &view);
-        Ok(state)
+                        "Orchestrator {orchestrator_id} does not manage a VM with id {pvm_instance_id:?} (or \
+                         no DR orchestrator has that id)."
+                    ),
+                )
+            })?;
+        if let Ok(info) = directory::orchestrator_info(&clients, &orchestrator_id).await
+            && let Some(ws) = info.workspace_id.clone()
+            && let Ok(inv) = directory::workspace_inventory(&clients, &ws).await
+            && let Some(vm) = inv.instances.get(&pvm_instance_id)
+        {
+            found.workspace_id = Some(ws);
+            found.os_type = vm.os_type.clone().map(|os| os.to_ascii_lowercase());
+        }
+        Ok(found)
+    }
+
+    async fn upgrade_state(
+        &self,
+        _ctx: &Context,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        match from_version {
+            0 => Ok(upgrade_v0(state)),
+            v => Err(Diagnostics::from_error(
+                "Unable to upgrade resource state",
+                format!("{TYPE_NAME} has no state upgrader from schema version {v}."),
+            )),
+        }
     }
 }
 
@@ -651,9 +517,9 @@ mod tests {
 
     #[test]
     fn only_aix_ibmi_and_rhel_are_supported() {
-        assert_eq!(os_label("aix"), Some("AIX"));
-        assert_eq!(os_label("ibmi"), Some("IBM i"));
-        assert_eq!(os_label("rhel"), Some("RHEL"));
-        assert_eq!(os_label("sles"), None);
+        assert_eq!(checks::os_label("aix"), Some("AIX"));
+        assert_eq!(checks::os_label("ibmi"), Some("IBM i"));
+        assert_eq!(checks::os_label("rhel"), Some("RHEL"));
+        assert_eq!(checks::os_label("sles"), None);
     }
 }

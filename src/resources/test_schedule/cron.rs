@@ -6,6 +6,10 @@
 //! (`JAN`, `SUN`; any case), Sunday as 0 or 7. Errors name the field by position and meaning,
 //! the bad part, and the accepted range.
 
+use std::collections::BTreeSet;
+
+use crate::cloud::ksys::crontab::CronSets;
+
 /// One of the five fields.
 struct Field {
     name: &'static str,
@@ -85,44 +89,51 @@ impl Field {
         Ok(number)
     }
 
-    /// One comma-separated item: `*`, `v`, `a-b`, each optionally `/step`.
-    fn item(&self, item: &str) -> Result<(), String> {
+    /// One comma-separated item: `*`, `v`, `a-b`, each optionally `/step`; its values.
+    fn item(&self, item: &str) -> Result<Vec<u32>, String> {
         let (range, step) = match item.split_once('/') {
             Some((range, step)) => (range, Some(step)),
             None => (item, None),
         };
-        if let Some(step) = step {
-            match step.parse::<u32>() {
-                Ok(n) if n >= 1 && n <= self.max.max(1) => {}
+        let step = match step {
+            None => 1,
+            Some(step) => match step.parse::<u32>() {
+                Ok(n) if n >= 1 && n <= self.max.max(1) => n,
                 _ => {
                     return Err(format!(
                         "step {step:?} in {item:?} must be a number from 1 to {}",
                         self.max.max(1)
                     ));
                 }
-            }
-        }
-        if range == "*" {
-            return Ok(());
-        }
-        if range.is_empty() {
+            },
+        };
+        let (first, last) = if range == "*" {
+            (self.min, self.max)
+        } else if range.is_empty() {
             return Err(format!("{item:?} has an empty value"));
-        }
-        match range.split_once('-') {
-            Some((a, b)) => {
-                let (a, b) = (self.value(a)?, self.value(b)?);
-                if a > b {
-                    return Err(format!("range {range:?} runs backwards"));
+        } else {
+            match range.split_once('-') {
+                Some((a, b)) => {
+                    let (a, b) = (self.value(a)?, self.value(b)?);
+                    if a > b {
+                        return Err(format!("range {range:?} runs backwards"));
+                    }
+                    (a, b)
                 }
-                Ok(())
+                // `a/n` runs from a to the end of the field.
+                None if step > 1 => (self.value(range)?, self.max),
+                None => {
+                    let v = self.value(range)?;
+                    (v, v)
+                }
             }
-            None => self.value(range).map(|_| ()),
-        }
+        };
+        Ok((first..=last).step_by(step as usize).collect())
     }
 }
 
-/// Checks `expression`; the error says which field is wrong and why.
-pub fn check(expression: &str) -> Result<(), String> {
+/// The five fields split off `expression`, or why it is not one.
+fn fields(expression: &str) -> Result<Vec<&str>, String> {
     let trimmed = expression.trim();
     if trimmed.starts_with('@') {
         return Err(format!(
@@ -138,9 +149,22 @@ pub fn check(expression: &str) -> Result<(), String> {
             parts.len()
         ));
     }
+    Ok(parts)
+}
+
+/// Checks `expression`; the error says which field is wrong and why.
+pub fn check(expression: &str) -> Result<(), String> {
+    expand(expression).map(drop)
+}
+
+/// The values each field stands for (`None` for a plain `*`); day of week 7 is folded onto 0.
+pub fn expand(expression: &str) -> Result<CronSets, String> {
+    let parts = fields(expression)?;
+    let mut sets = Vec::with_capacity(5);
     for (position, (part, field)) in parts.iter().zip(FIELDS.iter()).enumerate() {
+        let mut values = BTreeSet::new();
         for item in part.split(',') {
-            field.item(item).map_err(|why| {
+            let found = field.item(item).map_err(|why| {
                 format!(
                     "field {} ({}) {part:?}: {why}; accepted: {}",
                     position + 1,
@@ -148,9 +172,23 @@ pub fn check(expression: &str) -> Result<(), String> {
                     field.accepted()
                 )
             })?;
+            values.extend(
+                found
+                    .into_iter()
+                    .map(|v| if position == 4 { v % 7 } else { v }),
+            );
         }
+        sets.push((*part != "*").then_some(values));
     }
-    Ok(())
+    let mut sets = sets.into_iter();
+    let mut next = || sets.next().flatten();
+    Ok(CronSets {
+        minutes: next(),
+        hours: next(),
+        days_of_month: next(),
+        months: next(),
+        days_of_week: next(),
+    })
 }
 
 #[cfg(test)]
@@ -171,6 +209,30 @@ mod tests {
         ] {
             assert_eq!(check(ok), Ok(()), "{ok}");
         }
+    }
+
+    #[test]
+    fn fields_expand_to_their_values() {
+        let sets = expand("*/20 9-17/4 1,15 JAN-MAR 5,7").expect("valid");
+        let v = |s: &Option<BTreeSet<u32>>| {
+            s.clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(v(&sets.minutes), vec![0, 20, 40]);
+        assert_eq!(v(&sets.hours), vec![9, 13, 17]);
+        assert_eq!(v(&sets.days_of_month), vec![1, 15]);
+        assert_eq!(v(&sets.months), vec![1, 2, 3]);
+        assert_eq!(v(&sets.days_of_week), vec![0, 5]);
+        let every = expand("0 2 * * *").expect("valid");
+        assert!(
+            every.days_of_month.is_none() && every.months.is_none() && every.days_of_week.is_none()
+        );
+        assert_eq!(
+            v(&expand("5/20 * * * *").expect("valid").minutes),
+            vec![5, 25, 45]
+        );
     }
 
     #[test]

@@ -1,13 +1,25 @@
-//! `dr_test_schedule`: a recurring DR test on an orchestrator (the schedule part of `dr_test`).
+//! `dr_test_schedule`: a recurring DR test on an orchestrator, as an entry of root's crontab
+//! on the orchestrator LPAR.
 //!
-//! IBM publishes no API for scheduling DR tests (the orchestrator's UI does it), so this uses
-//! the project's own operations API (`cloud::operations`, see docs/). The cron expression and
-//! the time zone are checked offline ([`cron`], [`timezone`]) so a typo fails `terraform
-//! validate`/`plan` with the bad field named; the orchestrator computes `next_run` and reports
-//! the outcome of the last scheduled run in `last_result`.
+//! KSYS has no DR-test scheduler, and IBM publishes no API for one; the orchestrator is an AIX
+//! LPAR, and cron is how its administrator would schedule `ksysmgr` there. So a schedule is two
+//! tagged lines of root's crontab ([`crate::cloud::ksys::crontab`]), written with `crontab -`
+//! and read back with `crontab -l`; every other line of the crontab is left as it is. The job
+//! runs the rehearsal move and its cleanup with `ksysmgr`, and records its outcome in its own
+//! header line, which is where `last_result` comes from. AIX cron has no per-entry time zone,
+//! so the entry guards itself with `TZ=<time_zone> date` ([`crate::cloud::ksys::crontab`]
+//! explains how); `next_run` is computed from the expression, the zone and the orchestrator's
+//! clock ([`next_run`]).
+//!
+//! The cron expression and the time zone are checked offline ([`cron`], [`timezone`]) so a typo
+//! fails `terraform validate` with the bad field named.
 
 pub mod cron;
+pub mod next_run;
 pub mod timezone;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -17,26 +29,32 @@ use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::typed::PlanView;
-use tf_framework::validators::{custom, string_length_between};
+use tf_framework::validators::{custom, each, size_between, string_length_between};
 use tf_framework::value::{Attr, Type, Value};
 
-use crate::actions::operation::operations_client;
-use crate::cloud::CloudError;
-use crate::cloud::operations::{OperationsClient, ScheduleCreate, SchedulePatch, TestSchedule};
+use crate::cloud::ksys::crontab::{self, ScheduleEntry};
+use crate::cloud::ksys::{KsysClient, Orchestrator};
+use crate::cloud::{Clients, CloudError};
+use crate::resources::managed_vm::coalesce::Freshness;
+use crate::resources::managed_vm::directory;
 use crate::resources::managed_vm::split_import_id;
+use crate::resources::orchestrator_access::{
+    self, WorkspaceRef, ensure_sites, ksys, ksys_for_plan, shared_to_owned,
+};
 use crate::resources::{Action, clients, diagnose};
 
 pub const TYPE_NAME: &str = "dr_test_schedule";
+
+/// Schema version 1: crontab-backed (`last_result` has `status` and `finished_at`).
+const SCHEMA_VERSION: i64 = 1;
 
 pub struct TestScheduleResource;
 
 /// Outcome of the last scheduled run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LastResult {
-    pub operation_id: Option<String>,
     pub status: Option<String>,
     pub finished_at: Option<String>,
-    pub message: Option<String>,
 }
 
 /// The state of a `dr_test_schedule`; field names are the schema's attribute names.
@@ -48,6 +66,8 @@ pub struct ScheduleState {
     pub cron: String,
     pub time_zone: Option<String>,
     pub enabled: Option<bool>,
+    #[serde(default)]
+    pub workgroups: Option<Vec<String>>,
     pub next_run: Option<String>,
     pub last_result: Option<LastResult>,
 }
@@ -61,40 +81,133 @@ fn same_cron(a: &str, b: &str) -> bool {
     a.split_whitespace().eq(b.split_whitespace())
 }
 
-/// The state for what the API reports; `known_cron` (the configuration's or the prior
-/// spelling) wins when it is the same expression.
-fn state_of(
-    orchestrator_id: &str,
-    schedule: TestSchedule,
-    known_cron: Option<&str>,
-) -> ScheduleState {
-    let cron = match known_cron {
-        Some(known) if same_cron(known, &schedule.cron) => known.to_string(),
-        _ => schedule.cron,
-    };
-    ScheduleState {
-        id: Some(composite_id(orchestrator_id, &schedule.id)),
-        schedule_id: Some(schedule.id),
-        orchestrator_id: orchestrator_id.to_string(),
-        cron,
-        time_zone: Some(schedule.time_zone),
-        enabled: Some(schedule.enabled),
-        next_run: schedule.next_run,
-        last_result: schedule.last_result.map(|r| LastResult {
-            operation_id: r.operation_id,
-            status: Some(r.status),
-            finished_at: r.finished_at,
-            message: r.message,
-        }),
-    }
-}
-
 fn error(action: Action, object: &str, err: &CloudError) -> Diagnostics {
     diagnose(action, TYPE_NAME, object, err)
 }
 
-fn client(ctx: &Context) -> Result<OperationsClient, Diagnostics> {
-    operations_client(ctx, None).map(|(_, ops)| ops)
+/// Crontab edits are read-modify-write: one at a time per orchestrator in this process.
+fn crontab_lock(instance_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(instance_id.to_string())
+        .or_default()
+        .clone()
+}
+
+/// A new schedule id: `sched-` and 8 hex digits.
+fn new_schedule_id() -> String {
+    format!("sched-{:08x}", rand::random::<u32>())
+}
+
+/// The state for an entry of the crontab; the known spelling of the expression wins when it is
+/// the same expression.
+fn state_of(
+    orchestrator_id: &str,
+    entry: &ScheduleEntry,
+    known_cron: Option<&str>,
+    workgroups: Option<Vec<String>>,
+    now: Option<&str>,
+) -> ScheduleState {
+    let cron_text = match known_cron {
+        Some(known) if same_cron(known, &entry.cron) => known.to_string(),
+        _ => entry.cron.clone(),
+    };
+    let next = match (entry.enabled, now, cron::expand(&entry.cron)) {
+        (true, Some(now), Ok(sets)) => next_run::next_run(&sets, &entry.time_zone, now),
+        _ => None,
+    };
+    ScheduleState {
+        id: Some(composite_id(orchestrator_id, &entry.id)),
+        schedule_id: Some(entry.id.clone()),
+        orchestrator_id: orchestrator_id.to_string(),
+        cron: cron_text,
+        time_zone: Some(entry.time_zone.clone()),
+        enabled: Some(entry.enabled),
+        workgroups,
+        next_run: next,
+        last_result: entry.last_result.as_ref().map(|status| LastResult {
+            status: Some(status.clone()),
+            finished_at: entry.finished_at.clone(),
+        }),
+    }
+}
+
+struct Target<'a> {
+    ksys: &'a KsysClient,
+    orchestrator: Orchestrator,
+}
+
+async fn target<'a>(clients: &'a Clients, orchestrator_id: &str) -> Result<Target<'a>, CloudError> {
+    let ksys = ksys(clients)?;
+    let orchestrator = orchestrator_access::locate(clients, orchestrator_id)
+        .await
+        .map_err(|e| shared_to_owned(&e))?
+        .as_ref()
+        .clone();
+    Ok(Target { ksys, orchestrator })
+}
+
+/// The entry's job commands: a rehearsal from the home site to the backup site, then cleanup.
+async fn job_commands(
+    clients: &Clients,
+    t: &Target<'_>,
+    workgroups: &[String],
+) -> Result<Vec<String>, CloudError> {
+    let info = directory::orchestrator_info(clients, &t.orchestrator.instance_id)
+        .await
+        .map_err(|e| shared_to_owned(&e))?;
+    let workspace_id = info.workspace_id.clone().unwrap_or_default();
+    let workspace = directory::workspace_inventory(clients, &workspace_id)
+        .await
+        .map_err(|e| shared_to_owned(&e))?;
+    let home = WorkspaceRef {
+        name: workspace.name.clone(),
+        zone: workspace.zone.clone(),
+    };
+    let sites = ensure_sites(t.ksys, &t.orchestrator, &home, None).await?;
+    let home_site = sites
+        .iter()
+        .find(|s| s.workspaces.contains(&home.name))
+        .map(|s| s.name.clone());
+    let backup_site = sites
+        .iter()
+        .find(|s| Some(&s.name) != home_site.as_ref())
+        .map(|s| s.name.clone());
+    match (home_site, backup_site) {
+        (Some(home), Some(backup)) => Ok(crontab::dr_test_commands(&home, &backup, workgroups)),
+        _ => Err(CloudError::Failed {
+            what: format!("KSYS of orchestrator {}", t.orchestrator.instance_id),
+            state: "no backup site".into(),
+            message: format!(
+                "KSYS has no site besides the one of workspace {}; a DR test moves to the backup site",
+                home.name
+            ),
+        }),
+    }
+}
+
+/// Writes `entry` into the crontab (in place of its old lines) and reads it back.
+async fn write_entry(t: &Target<'_>, entry: &ScheduleEntry) -> Result<ScheduleEntry, CloudError> {
+    let sets = cron::expand(&entry.cron).map_err(CloudError::Config)?;
+    let _one_at_a_time = crontab_lock(&t.orchestrator.instance_id).lock_owned().await;
+    let current = t.ksys.crontab(&t.orchestrator).await?;
+    let updated = crontab::with(&current, entry, &sets);
+    t.ksys.install_crontab(&t.orchestrator, &updated).await?;
+    read_entry(t, &entry.id)
+        .await?
+        .ok_or_else(|| CloudError::Failed {
+            what: format!("crontab of orchestrator {}", t.orchestrator.instance_id),
+            state: "entry missing".into(),
+            message: format!("schedule {} is not in crontab -l after crontab -", entry.id),
+        })
+}
+
+async fn read_entry(t: &Target<'_>, id: &str) -> Result<Option<ScheduleEntry>, CloudError> {
+    let text = t.ksys.crontab(&t.orchestrator).await?;
+    Ok(crontab::parse(&text).into_iter().find(|e| e.id == id))
 }
 
 fn schedule_of(state: &ScheduleState) -> Result<&str, Diagnostics> {
@@ -103,6 +216,16 @@ fn schedule_of(state: &ScheduleState) -> Result<&str, Diagnostics> {
             format!("Invalid {TYPE_NAME} state"),
             "The state has no schedule_id; remove it from state and import it again.",
         )
+    })
+}
+
+fn cron_validator() -> impl tf_framework::validators::Validator {
+    custom("a five-field cron expression", |at, value, diags| {
+        if let Value::String(text) = value
+            && let Err(why) = cron::check(text)
+        {
+            diags.error_at(at.clone(), "Invalid cron expression", why);
+        }
     })
 }
 
@@ -119,11 +242,13 @@ impl Resource for TestScheduleResource {
             Attribute::string(name).computed().description(description)
         };
         Schema::new()
+            .version(SCHEMA_VERSION)
             .description(
-                "A recurring, non-disruptive DR test on a DR orchestrator: at each time the cron expression \
-                 names (in `time_zone`), the orchestrator runs what the `dr_test` action runs. The cron expression \
-                 and the time zone are checked offline. Uses this project's orchestrator API (IBM publishes none \
-                 for scheduling DR tests).",
+                "A recurring, non-disruptive DR test on a DR orchestrator: an entry of root's crontab on the \
+                 orchestrator LPAR that runs the rehearsal move (`ksysmgr move ... dr_test=yes`) and its cleanup \
+                 at each time the cron expression names in `time_zone`. Other crontab entries are never \
+                 touched. Needs the provider's `orchestrator_ssh`. The cron expression and the time zone are \
+                 checked offline.",
             )
             .attribute(
                 Attribute::string("id")
@@ -135,28 +260,19 @@ impl Resource for TestScheduleResource {
                 Attribute::string("schedule_id")
                     .computed()
                     .use_state_for_unknown()
-                    .description("The schedule's id at the orchestrator."),
+                    .description("The tag of the schedule's crontab entry (`sched-` and 8 hex digits)."),
             )
             .attribute(
                 Attribute::string("orchestrator_id")
                     .required()
                     .requires_replace()
                     .validator(string_length_between(1, 256))
-                    .description("`id` of the `dr_orchestrator` that runs the tests. Changing it replaces the schedule."),
+                    .description("`id` of the `dr_orchestrator` whose LPAR runs the tests. Changing it replaces the schedule."),
             )
             .attribute(
                 Attribute::string("cron")
                     .required()
-                    .validator(custom(
-                        "a five-field cron expression",
-                        |at, value, diags| {
-                            if let Value::String(text) = value
-                                && let Err(why) = cron::check(text)
-                            {
-                                diags.error_at(at.clone(), "Invalid cron expression", why);
-                            }
-                        },
-                    ))
+                    .validator(cron_validator())
                     .description(
                         "When to run, as a five-field cron expression `minute hour day-of-month month day-of-week`, \
                          e.g. `0 2 * * 0` for Sundays at 02:00. Lists, ranges, steps and `JAN`/`SUN` names work; \
@@ -175,38 +291,60 @@ impl Resource for TestScheduleResource {
                             diags.error_at(at.clone(), "Invalid time zone", why);
                         }
                     }))
-                    .description("IANA time zone the cron expression is read in, e.g. `America/Chicago`. Default `UTC`."),
+                    .description(
+                        "IANA time zone the cron expression is read in, e.g. `America/Chicago`, with its daylight \
+                         saving rules (a wall time skipped in spring does not run; one repeated in autumn runs \
+                         twice). Default `UTC`.",
+                    ),
             )
             .attribute(
                 Attribute::bool("enabled")
                     .optional()
                     .computed()
                     .default_bool(true)
-                    .description("Whether the schedule runs. Default `true`."),
+                    .description("Whether the schedule runs (a disabled schedule's job line is commented out). Default `true`."),
+            )
+            .attribute(
+                Attribute::list("workgroups", Type::String)
+                    .optional()
+                    .validator(size_between(1, 100))
+                    .validator(each(string_length_between(1, 64)))
+                    .description(
+                        "KSYS workgroups to test (`move workgroup ... dr_test=yes` each). Default: the whole home \
+                         site (`move site ... dr_test=yes`).",
+                    ),
             )
             .attribute(computed(
                 "next_run",
-                "When the next test runs (RFC 3339), as the orchestrator computes it; null while disabled.",
+                "When the next test runs (RFC 3339, UTC), from the expression, the zone and the orchestrator's clock; null while disabled.",
             ))
             .attribute(
                 // An object type rather than a nested attribute: Terraform 1.6's
                 // `-generate-config-out` crashes on computed nested attributes.
                 Attribute::object(
                     "last_result",
-                    ["operation_id", "status", "finished_at", "message"].map(|k| (k, Type::String)),
+                    ["status", "finished_at"].map(|k| (k, Type::String)),
                 )
                 .computed()
                 .description(
-                    "The last scheduled run; null before the first one. `operation_id`: the DR test \
-                     operation (null when the run was skipped); `status`: `succeeded`, `failed`, \
-                     `cancelled` or `skipped`; `finished_at`: when it finished (RFC 3339); `message`: \
-                     why it failed or was skipped.",
+                    "The last scheduled run as its crontab entry recorded it; null before the first one. \
+                     `status`: `succeeded` or `failed` (the exit status of the ksysmgr commands); `finished_at`: \
+                     when it ended (RFC 3339, the orchestrator's clock).",
                 ),
             )
     }
 
-    /// The orchestrator must exist before a schedule can be put on it.
+    /// The orchestrator must exist and be reachable before a schedule can be put on it.
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanView) -> Result<(), Diagnostics> {
+        let clients = clients(ctx)?;
+        if ksys_for_plan(
+            &clients,
+            "A dr_test_schedule (a crontab entry on the orchestrator)",
+        )?
+        .is_none()
+        {
+            return Ok(());
+        }
         if plan.is_destroy() {
             return Ok(());
         }
@@ -217,7 +355,6 @@ impl Resource for TestScheduleResource {
         if !plan.is_create() && !plan.changed(&path!("orchestrator_id")) {
             return Ok(());
         }
-        let clients = clients(ctx)?;
         match clients
             .dr_automation
             .get_last_operation(&orchestrator_id)
@@ -245,28 +382,41 @@ impl Resource for TestScheduleResource {
         ctx: &Context,
         req: CreateRequest<ScheduleState>,
     ) -> Result<ScheduleState, Diagnostics> {
-        let ops = client(ctx)?;
+        let clients = clients(ctx)?;
         let planned = req.planned;
-        let body = ScheduleCreate {
-            cron: planned.cron.clone(),
-            time_zone: planned.time_zone.clone().unwrap_or_else(|| "UTC".into()),
-            enabled: planned.enabled.unwrap_or(true),
-        };
-        let created = ops
-            .create_schedule(&planned.orchestrator_id, &body)
-            .await
-            .map_err(|e| {
-                error(
-                    Action::Create,
-                    &format!("schedule on orchestrator {}", planned.orchestrator_id),
-                    &e,
-                )
-            })?;
-        Ok(state_of(
-            &planned.orchestrator_id,
-            created,
-            Some(&planned.cron),
-        ))
+        let object = format!("schedule on orchestrator {}", planned.orchestrator_id);
+        let fail = |e: CloudError| error(Action::Create, &object, &e);
+        ctx.run(&format!("writing the {object}"), async {
+            let t = target(&clients, &planned.orchestrator_id)
+                .await
+                .map_err(fail)?;
+            let workgroups = planned.workgroups.clone().unwrap_or_default();
+            let entry = ScheduleEntry {
+                id: new_schedule_id(),
+                cron: planned.cron.clone(),
+                time_zone: planned.time_zone.clone().unwrap_or_else(|| "UTC".into()),
+                enabled: planned.enabled.unwrap_or(true),
+                last_result: None,
+                finished_at: None,
+                commands: job_commands(&clients, &t, &workgroups)
+                    .await
+                    .map_err(fail)?,
+            };
+            let written = write_entry(&t, &entry).await.map_err(fail)?;
+            let now = t
+                .ksys
+                .now(&t.orchestrator)
+                .await
+                .map_err(|e| fail(e.into()))?;
+            Ok(state_of(
+                &planned.orchestrator_id,
+                &written,
+                Some(&planned.cron),
+                planned.workgroups.clone(),
+                Some(&now),
+            ))
+        })
+        .await
     }
 
     async fn read(
@@ -274,20 +424,39 @@ impl Resource for TestScheduleResource {
         ctx: &Context,
         state: ScheduleState,
     ) -> Result<Option<ScheduleState>, Diagnostics> {
-        let ops = client(ctx)?;
-        let schedule_id = schedule_of(&state)?;
-        match ops.get_schedule(&state.orchestrator_id, schedule_id).await {
-            Ok(s) => Ok(Some(state_of(&state.orchestrator_id, s, Some(&state.cron)))),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(error(
-                Action::Read,
-                &format!(
-                    "schedule {}",
-                    composite_id(&state.orchestrator_id, schedule_id)
-                ),
-                &e,
-            )),
+        let clients = clients(ctx)?;
+        let schedule_id = schedule_of(&state)?.to_string();
+        let object = format!(
+            "schedule {}",
+            composite_id(&state.orchestrator_id, &schedule_id)
+        );
+        let fail = |e: CloudError| error(Action::Read, &object, &e);
+        if let Err(e) =
+            directory::published_vms(&clients, &state.orchestrator_id, Freshness::Recent).await
+            && e.is_not_found()
+        {
+            return Ok(None);
         }
+        let t = match target(&clients, &state.orchestrator_id).await {
+            Ok(t) => t,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(fail(e)),
+        };
+        let Some(entry) = read_entry(&t, &schedule_id).await.map_err(fail)? else {
+            return Ok(None);
+        };
+        let now = t
+            .ksys
+            .now(&t.orchestrator)
+            .await
+            .map_err(|e| fail(e.into()))?;
+        Ok(Some(state_of(
+            &state.orchestrator_id,
+            &entry,
+            Some(&state.cron),
+            state.workgroups.clone(),
+            Some(&now),
+        )))
     }
 
     async fn update(
@@ -295,77 +464,152 @@ impl Resource for TestScheduleResource {
         ctx: &Context,
         req: UpdateRequest<ScheduleState>,
     ) -> Result<ScheduleState, Diagnostics> {
-        let ops = client(ctx)?;
+        let clients = clients(ctx)?;
         let (prior, planned) = (req.prior, req.planned);
-        let schedule_id = schedule_of(&prior)?;
-        let patch = SchedulePatch {
-            cron: (!same_cron(&prior.cron, &planned.cron)).then(|| planned.cron.clone()),
-            time_zone: (planned.time_zone != prior.time_zone)
-                .then(|| planned.time_zone.clone())
-                .flatten(),
-            enabled: (planned.enabled != prior.enabled)
-                .then_some(planned.enabled)
-                .flatten(),
-        };
+        let schedule_id = schedule_of(&prior)?.to_string();
         let object = format!(
             "schedule {}",
-            composite_id(&prior.orchestrator_id, schedule_id)
+            composite_id(&prior.orchestrator_id, &schedule_id)
         );
-        let updated = if patch == SchedulePatch::default() {
-            ops.get_schedule(&prior.orchestrator_id, schedule_id).await
-        } else {
-            ops.update_schedule(&prior.orchestrator_id, schedule_id, &patch)
+        let fail = |e: CloudError| error(Action::Update, &object, &e);
+        ctx.run(&format!("rewriting {object}"), async {
+            let t = target(&clients, &prior.orchestrator_id)
                 .await
-        }
-        .map_err(|e| error(Action::Update, &object, &e))?;
-        Ok(state_of(
-            &prior.orchestrator_id,
-            updated,
-            Some(&planned.cron),
-        ))
+                .map_err(fail)?;
+            let existing = read_entry(&t, &schedule_id).await.map_err(fail)?;
+            let workgroups = planned.workgroups.clone().unwrap_or_default();
+            let entry = ScheduleEntry {
+                id: schedule_id.clone(),
+                cron: planned.cron.clone(),
+                time_zone: planned.time_zone.clone().unwrap_or_else(|| "UTC".into()),
+                enabled: planned.enabled.unwrap_or(true),
+                last_result: existing.as_ref().and_then(|e| e.last_result.clone()),
+                finished_at: existing.as_ref().and_then(|e| e.finished_at.clone()),
+                commands: job_commands(&clients, &t, &workgroups)
+                    .await
+                    .map_err(fail)?,
+            };
+            let written = write_entry(&t, &entry).await.map_err(fail)?;
+            let now = t
+                .ksys
+                .now(&t.orchestrator)
+                .await
+                .map_err(|e| fail(e.into()))?;
+            Ok(state_of(
+                &prior.orchestrator_id,
+                &written,
+                Some(&planned.cron),
+                planned.workgroups.clone(),
+                Some(&now),
+            ))
+        })
+        .await
     }
 
     async fn delete(&self, ctx: &Context, state: ScheduleState) -> Result<(), Diagnostics> {
-        let ops = client(ctx)?;
-        let schedule_id = schedule_of(&state)?;
-        match ops
-            .delete_schedule(&state.orchestrator_id, schedule_id)
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(error(
-                Action::Delete,
-                &format!(
-                    "schedule {}",
-                    composite_id(&state.orchestrator_id, schedule_id)
-                ),
-                &e,
-            )),
-        }
+        let clients = clients(ctx)?;
+        let schedule_id = schedule_of(&state)?.to_string();
+        let object = format!(
+            "schedule {}",
+            composite_id(&state.orchestrator_id, &schedule_id)
+        );
+        let fail = |e: CloudError| error(Action::Delete, &object, &e);
+        ctx.run(&format!("removing {object}"), async {
+            let t = match target(&clients, &state.orchestrator_id).await {
+                Ok(t) => t,
+                // The DR instance is gone, and its LPAR with it.
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(fail(e)),
+            };
+            let _one_at_a_time = crontab_lock(&t.orchestrator.instance_id).lock_owned().await;
+            let current = t
+                .ksys
+                .crontab(&t.orchestrator)
+                .await
+                .map_err(|e| fail(e.into()))?;
+            let updated = crontab::without(&current, &schedule_id);
+            if updated != current {
+                t.ksys
+                    .install_crontab(&t.orchestrator, &updated)
+                    .await
+                    .map_err(|e| fail(e.into()))?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn import(&self, ctx: &Context, id: &str) -> Result<ScheduleState, Diagnostics> {
         let (orchestrator_id, schedule_id) =
             split_import_id(id, TYPE_NAME, "orchestrator_id", "schedule_id")?;
-        let ops = client(ctx)?;
-        match ops.get_schedule(&orchestrator_id, &schedule_id).await {
-            Ok(s) => Ok(state_of(&orchestrator_id, s, None)),
-            Err(e) if e.is_not_found() => Err(Diagnostics::from_error(
-                "Cannot import non-existent remote object",
-                format!(
-                    "Orchestrator {orchestrator_id:?} has no DR test schedule {schedule_id:?}."
-                ),
-            )),
-            Err(e) => Err(error(Action::Import, &format!("schedule {id}"), &e)),
+        let clients = clients(ctx)?;
+        let fail = |e: CloudError| error(Action::Import, &format!("schedule {id}"), &e);
+        let t = target(&clients, &orchestrator_id).await.map_err(fail)?;
+        let entry = read_entry(&t, &schedule_id)
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| {
+                Diagnostics::from_error(
+                    "Cannot import non-existent remote object",
+                    format!(
+                        "The crontab of orchestrator {orchestrator_id:?} has no DR test schedule {schedule_id:?}."
+                    ),
+                )
+            })?;
+        let now = t
+            .ksys
+            .now(&t.orchestrator)
+            .await
+            .map_err(|e| fail(e.into()))?;
+        let workgroups: Vec<String> = entry
+            .commands
+            .iter()
+            .filter_map(|c| c.split(" move workgroup ").nth(1))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
+            .collect();
+        Ok(state_of(
+            &orchestrator_id,
+            &entry,
+            None,
+            (!workgroups.is_empty()).then_some(workgroups),
+            Some(&now),
+        ))
+    }
+
+    async fn upgrade_state(
+        &self,
+        _ctx: &Context,
+        from_version: i64,
+        mut state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        if from_version != 0 {
+            return Err(Diagnostics::from_error(
+                "Unable to upgrade resource state",
+                format!("{TYPE_NAME} has no state upgrader from schema version {from_version}."),
+            ));
         }
+        // v0 (the REST-era API) had operation_id and message in last_result, and no workgroups.
+        if let Some(object) = state.as_object_mut() {
+            let last = object.get("last_result").cloned().unwrap_or_default();
+            let upgraded = if last.is_object() {
+                serde_json::json!({"status": last["status"], "finished_at": last["finished_at"]})
+            } else {
+                serde_json::Value::Null
+            };
+            object.insert("last_result".into(), upgraded);
+            object
+                .entry("workgroups")
+                .or_insert(serde_json::Value::Null);
+        }
+        Ok(state)
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
-    use crate::cloud::operations::ScheduleResult;
     use tf_framework::schema::assert_schema_valid;
 
     #[test]
@@ -373,32 +617,75 @@ mod tests {
         assert_schema_valid(&TestScheduleResource.schema());
     }
 
-    #[test]
-    fn state_keeps_the_configured_cron_spelling_and_fills_computed_values() {
-        let schedule = TestSchedule {
-            id: "s-1".into(),
+    fn entry(enabled: bool) -> ScheduleEntry {
+        ScheduleEntry {
+            id: "sched-0000beef".into(),
             cron: "0 2 * * 0".into(),
             time_zone: "America/Chicago".into(),
-            enabled: true,
-            next_run: Some("2026-01-04T08:00:00Z".into()),
-            last_result: Some(ScheduleResult {
-                operation_id: Some("op-9".into()),
-                status: "succeeded".into(),
-                finished_at: None,
-                message: None,
-            }),
-        };
-        let state = state_of("orch", schedule.clone(), Some("0  2 * *  0"));
+            enabled,
+            last_result: Some("succeeded".into()),
+            finished_at: Some("2026-11-29T08:21:40Z".into()),
+            commands: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn state_keeps_the_configured_cron_spelling_and_fills_computed_values() {
+        let state = state_of(
+            "orch",
+            &entry(true),
+            Some("0  2 * *  0"),
+            None,
+            Some("2026-12-04T16:05:14Z"),
+        );
         assert_eq!(state.cron, "0  2 * *  0");
-        assert_eq!(state.id.as_deref(), Some("orch/s-1"));
-        assert_eq!(state.next_run.as_deref(), Some("2026-01-04T08:00:00Z"));
+        assert_eq!(state.id.as_deref(), Some("orch/sched-0000beef"));
+        assert_eq!(state.next_run.as_deref(), Some("2026-12-06T08:00:00Z"));
         let last = state.last_result.unwrap_or_default();
         assert_eq!(last.status.as_deref(), Some("succeeded"));
-        assert_eq!(last.finished_at, None);
-        // A different expression from the API wins.
+        assert_eq!(last.finished_at.as_deref(), Some("2026-11-29T08:21:40Z"));
+        // A different expression on the orchestrator wins.
         assert_eq!(
-            state_of("orch", schedule, Some("0 3 * * 0")).cron,
+            state_of("orch", &entry(true), Some("0 3 * * 0"), None, None).cron,
             "0 2 * * 0"
         );
+        // Disabled: no next run.
+        assert_eq!(
+            state_of(
+                "orch",
+                &entry(false),
+                None,
+                None,
+                Some("2026-12-04T16:05:14Z")
+            )
+            .next_run,
+            None
+        );
+    }
+
+    #[test]
+    fn ids_are_tags_a_crontab_line_can_carry() {
+        let id = new_schedule_id();
+        assert!(id.starts_with("sched-") && id.len() == 14, "{id}");
+        assert!(id[6..].chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[tokio::test]
+    async fn v0_state_is_upgraded() {
+        let v0 = serde_json::json!({
+            "id": "o/s", "schedule_id": "s", "orchestrator_id": "o", "cron": "0 2 * * 0",
+            "time_zone": "UTC", "enabled": true, "next_run": null,
+            "last_result": {"operation_id": "op-1", "status": "succeeded", "finished_at": "t", "message": null},
+        });
+        let v1 = TestScheduleResource
+            .upgrade_state(&Context::for_tests(None), 0, v0)
+            .await
+            .unwrap();
+        assert_eq!(
+            v1["last_result"],
+            serde_json::json!({"status": "succeeded", "finished_at": "t"})
+        );
+        assert!(v1["workgroups"].is_null());
+        let _: ScheduleState = serde_json::from_value(v1).unwrap();
     }
 }

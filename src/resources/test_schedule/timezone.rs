@@ -1,11 +1,9 @@
 //! Offline check of an IANA time zone name (`America/Chicago`).
 //!
-//! The provider carries no copy of the tz database (it changes several times a year, and the
-//! API is the authority), so the check is structural: `UTC`/`GMT`, `Etc/...`, or
-//! `<Area>/<Location>[/<Sub>]` with one of the IANA areas and location names in the tz style.
-//! A built-in list of common zones catches the usual slips: wrong case (`america/chicago`),
-//! abbreviations (`CST`) and offsets (`+05:30`) get a suggestion. A well-formed name that does
-//! not exist (`America/Chicgo`) passes here and is refused by the API at apply.
+//! The provider bundles the tz database (it computes each schedule's next run in its zone), so
+//! a name is checked exactly; before that, the usual slips get a suggestion rather than a bare
+//! "unknown": wrong case (`america/chicago`), abbreviations (`CST`), offsets (`+05:30`), and
+//! names that are not shaped like `<Area>/<Location>`.
 
 const AREAS: &[&str] = &[
     "Africa",
@@ -64,7 +62,6 @@ const COMMON: &[&str] = &[
     "Europe/Istanbul",
     "Europe/London",
     "Europe/Madrid",
-    "Europe/Milan",
     "Europe/Moscow",
     "Europe/Paris",
     "Europe/Rome",
@@ -121,6 +118,15 @@ fn is_etc(zone: &str) -> bool {
     })
 }
 
+fn in_database(zone: &str) -> Result<(), String> {
+    jiff::tz::db().get(zone).map(drop).map_err(|_| {
+        format!(
+            "{zone:?} is not in the IANA time zone database; check the spelling of the city (e.g. \
+             \"America/Chicago\", \"Europe/Berlin\")"
+        )
+    })
+}
+
 /// Checks `zone`; the error says what is wrong and suggests a name where it can.
 pub fn check(zone: &str) -> Result<(), String> {
     if matches!(zone, "UTC" | "GMT") {
@@ -154,7 +160,7 @@ pub fn check(zone: &str) -> Result<(), String> {
     }
     if zone.starts_with("Etc/") {
         return if is_etc(zone) {
-            Ok(())
+            in_database(zone)
         } else {
             Err(format!(
                 "{zone:?} is not an Etc zone; accepted: Etc/UTC, Etc/GMT, Etc/GMT+N or Etc/GMT-N (N from 0 to 14)"
@@ -174,7 +180,7 @@ pub fn check(zone: &str) -> Result<(), String> {
         ));
     }
     if is_location(location) {
-        Ok(())
+        in_database(zone)
     } else {
         Err(format!(
             "{zone:?}: {location:?} is not a location name in IANA style (capitalised words joined by '_', \
@@ -215,6 +221,7 @@ mod tests {
             ("Mars/Olympus_Mons", "\"Mars\" is not an IANA area"),
             ("America/new york", "not a location name"),
             ("Etc/GMT+15", "not an Etc zone"),
+            ("America/Chicgo", "not in the IANA time zone database"),
         ];
         for (bad, wanted) in cases {
             let err = check(bad).err().unwrap_or_default();
