@@ -1,6 +1,7 @@
 # Disaster recovery for a PowerVS landing zone: the DR orchestrator in the primary workspace, an
 # HA standby in the second workspace attached to the Transit Gateway, the protected VMs in
-# priority order, and VPC security-group rules that admit the PowerVS subnets.
+# priority order with their backups in the DR workspace of the GRS partner location, and VPC
+# security-group rules that admit the PowerVS subnets.
 
 locals {
   security_groups = {
@@ -53,12 +54,13 @@ resource "dr_ha_standby" "this" {
 resource "dr_managed_vm" "this" {
   for_each = var.protected_vms
 
-  orchestrator_id = dr_orchestrator.this.id
-  pvm_instance_id = each.value.pvm_instance_id
-  priority        = each.value.priority
-  workgroup_name  = each.value.workgroup_name
+  orchestrator_id     = dr_orchestrator.this.id
+  pvm_instance_id     = each.value.pvm_instance_id
+  priority            = each.value.priority
+  workgroup_name      = each.value.workgroup_name
+  backup_workspace_id = var.backup_workspace_guid
 
-  # Register the VMs once the standby is in place, so the orchestrator replicates them to it.
+  # Manage the VMs once the standby is in place, so both KSYS nodes know them.
   depends_on = [dr_ha_standby.this]
 }
 

@@ -49,6 +49,12 @@ variable "vpc_data" {
   }))
 }
 
+variable "access_host_or_ip" {
+  description = "Jump server in front of the private PowerVS subnets, host[:port] (landing zone output access_host_or_ip). The provider reaches the orchestrator through it over SSH. Null: connect directly (VPN, Direct Link, a Schematics private worker)."
+  type        = string
+  default     = null
+}
+
 variable "proxy_host_or_ip_port" {
   description = "Proxy the orchestrator reaches IBM Cloud through, IP:port (landing zone output proxy_host_or_ip_port). Null for none."
   type        = string
@@ -70,6 +76,42 @@ variable "standby_management_subnet" {
     id   = string
     cidr = string
   })
+}
+
+# The DR (backup) site: a workspace in the primary's GRS partner location, in another region.
+
+variable "backup_workspace_guid" {
+  description = "GUID of the PowerVS workspace where KSYS creates the backup VMs (the primary's GRS partner location). Null: the partner KSYS pairs with the primary workspace."
+  type        = string
+  default     = null
+}
+
+# Orchestrator access: managing VMs runs ksysmgr on the orchestrator over SSH.
+
+variable "ssh_private_key" {
+  description = "Private key of powervs_ssh_public_key (the landing zone's ssh_private_key input): root's login on the orchestrator and the login on the jump server. Null: root logs in with orchestrator_password."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+  default     = null
+}
+
+variable "jump_host_user" {
+  description = "User on the jump server."
+  type        = string
+  default     = "root"
+}
+
+variable "jump_host_keys" {
+  description = "Host keys of the jump server (OpenSSH public-key lines) to pin. Empty: orchestrator_known_hosts_file."
+  type        = list(string)
+  default     = []
+}
+
+variable "orchestrator_known_hosts_file" {
+  description = "known_hosts file for the orchestrators (and the jump server when jump_host_keys is empty); new orchestrator keys are added on first use."
+  type        = string
+  default     = "~/.ssh/known_hosts"
 }
 
 # DR settings.

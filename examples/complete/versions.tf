@@ -16,4 +16,24 @@ provider "dr" {
   ibmcloud_api_key = var.ibmcloud_api_key
   region           = var.region
   zone             = var.powervs_zone
+
+  # Managing VMs, DR tests and failovers run ksysmgr on the orchestrator over SSH. Its host key
+  # is unknown before it is deployed, so it is trusted on first use and pinned in the
+  # known_hosts file from then on.
+  orchestrator_ssh {
+    private_key              = var.ssh_private_key
+    password                 = var.orchestrator_password
+    known_hosts_file         = var.orchestrator_known_hosts_file
+    strict_host_key_checking = "accept-new"
+
+    dynamic "jump_host" {
+      for_each = var.access_host_or_ip == null ? [] : [var.access_host_or_ip]
+      content {
+        address     = jump_host.value
+        user        = var.jump_host_user
+        private_key = var.ssh_private_key
+        host_keys   = var.jump_host_keys
+      }
+    }
+  }
 }

@@ -59,7 +59,7 @@ fn schema() -> Schema {
             "power" => "the Power Virtual Server API",
             "vpc" => "the VPC API",
             "transit_gateway" => "Transit Gateway",
-            _ => "DR Automation (and the project's orchestrator API beside it)",
+            _ => "DR Automation",
         };
         block.attribute(endpoint(s.attribute, s.env, service))
     });
