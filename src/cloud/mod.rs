@@ -20,6 +20,7 @@ pub mod poll;
 pub mod power;
 pub mod redact;
 pub mod resource_controller;
+pub mod ssh;
 pub mod transit_gateway;
 pub mod vpc;
 
