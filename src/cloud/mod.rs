@@ -8,7 +8,8 @@
 //! Layout: `http` (retries, backoff, timeouts, redaction, error parsing), `iam` (tokens),
 //! `error` (the one error enum), `poll` (waiting for target states), `redact`, and the
 //! service clients `resource_controller` (+ Global Catalog, Resource Manager), `power`,
-//! `vpc`, `transit_gateway`, `dr_automation` and `orchestrator` (the project's own API).
+//! `vpc`, `transit_gateway`, `dr_automation` and `orchestrator` (the project's own API), and
+//! `ssh`, the transport to the orchestrator LPARs (one pooled connection per host).
 
 pub mod dr_automation;
 pub mod error;
@@ -40,6 +41,7 @@ use orchestrator::OrchestratorClient;
 use power::PowerClient;
 use redact::Redactor;
 use resource_controller::ResourceControllerClient;
+use ssh::{SshPool, SshSettings};
 use transit_gateway::TransitGatewayClient;
 use vpc::VpcClient;
 
@@ -112,6 +114,8 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// From ConfigureProvider; goes into the User-Agent.
     pub terraform_version: Option<String>,
+    /// SSH access to the orchestrators (provider block `orchestrator_ssh`), when configured.
+    pub orchestrator_ssh: Option<SshSettings>,
 }
 
 impl ClientConfig {
@@ -122,6 +126,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(60),
             terraform_version: None,
+            orchestrator_ssh: None,
         }
     }
 
@@ -145,6 +150,8 @@ pub struct Clients {
     pub transit_gateway: TransitGatewayClient,
     pub dr_automation: DrAutomationClient,
     pub orchestrator: OrchestratorClient,
+    /// SSH to the orchestrator LPARs (`ksysmgr`); `None` without `orchestrator_ssh`.
+    pub orchestrator_ssh: Option<SshPool>,
     cancel: CancellationToken,
     redactor: Arc<Redactor>,
 }
@@ -173,6 +180,12 @@ impl Clients {
             ServiceApi::new(core.clone(), tokens.clone(), service, base, strip)
         };
         let dra = api("dra", &endpoints.dr_automation, None)?;
+        let orchestrator_ssh = config
+            .orchestrator_ssh
+            .clone()
+            .map(|settings| SshPool::new(settings, cancel.clone(), redactor.clone()))
+            .transpose()
+            .map_err(|e| CloudError::Config(e.to_string()))?;
         Ok(Self {
             resource_controller: ResourceControllerClient::new(
                 api("rc", &endpoints.resource_controller, None)?,
@@ -188,6 +201,7 @@ impl Clients {
             )?),
             dr_automation: DrAutomationClient::new(dra.clone()),
             orchestrator: OrchestratorClient::new(dra),
+            orchestrator_ssh,
             tokens,
             cancel,
             redactor,
