@@ -24,18 +24,19 @@ use russh::keys::{PrivateKey, PublicKey};
 use russh::server::{Auth, Msg, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, ChannelMsg, ChannelOpenFailure, MethodKind, MethodSet};
 use terraform_provider_dr::cloud::redact::Redactor;
+use terraform_provider_dr::cloud::ssh::connection::MAX_CHANNELS_PER_CONNECTION;
 use terraform_provider_dr::cloud::ssh::{
     ExecRequest, JumpHostSettings, SshError, SshPool, SshSettings, StrictHostKeyChecking,
 };
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Barrier, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 const TARGET: &str = "10.51.0.23";
 const STANDBY: &str = "10.61.0.5";
 const ROOT_PASSWORD: &str = "Orchestrator-Passw0rd!";
-/// Commands of one `gate` generation wait for each other: proof that they run at once.
-const GATE_WIDTH: usize = 10;
+/// Concurrent commands in the gate tests.
+const CONCURRENT: usize = 20;
 
 fn ed25519(seed: u8) -> PrivateKey {
     PrivateKey::from(Ed25519Keypair::from_seed(&[seed; 32]))
@@ -58,10 +59,10 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).expect("fixture key")
 }
 
-fn server_config(host_key: PrivateKey) -> Arc<russh::server::Config> {
+fn server_config(host_key: PrivateKey, methods: &[MethodKind]) -> Arc<russh::server::Config> {
     Arc::new(russh::server::Config {
         keys: vec![host_key],
-        methods: MethodSet::from(&[MethodKind::PublicKey, MethodKind::Password][..]),
+        methods: MethodSet::from(methods),
         // The default 1 s delay after a refused login only slows the tests down.
         auth_rejection_time: Duration::from_millis(1),
         auth_rejection_time_initial: Some(Duration::ZERO),
@@ -79,6 +80,32 @@ struct HostLog {
     running: AtomicUsize,
     max_running: AtomicUsize,
     closed_early: AtomicUsize,
+    /// Session channels refused because `session_limit` were open.
+    refused_sessions: AtomicUsize,
+}
+
+/// How a host behaves beyond the command language.
+#[derive(Clone, Copy)]
+struct HostOptions {
+    /// Like sshd's `MaxSessions`: session channels beyond this many are refused.
+    session_limit: Option<usize>,
+    /// `gate` commands pass in generations of this many (the last may be smaller)...
+    gate_width: usize,
+    /// ...out of this many in all.
+    gate_total: usize,
+    /// Ask for the password only through keyboard-interactive, as many sshd setups do.
+    password_by_keyboard_interactive: bool,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        Self {
+            session_limit: None,
+            gate_width: MAX_CHANNELS_PER_CONNECTION,
+            gate_total: CONCURRENT,
+            password_by_keyboard_interactive: false,
+        }
+    }
 }
 
 /// An orchestrator host: root logs in with `authorized` keys or `ROOT_PASSWORD`.
@@ -98,7 +125,10 @@ struct HostShared {
     log: Arc<HostLog>,
     notes: mpsc::UnboundedSender<String>,
     release: Arc<Semaphore>,
-    gate: Arc<Barrier>,
+    options: HostOptions,
+    /// `gate` arrivals so far.
+    gate: Arc<watch::Sender<usize>>,
+    open_sessions: Arc<AtomicUsize>,
 }
 
 struct HostConnection {
@@ -128,11 +158,45 @@ impl russh::server::Handler for HostConnection {
     }
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        if self.shared.options.password_by_keyboard_interactive {
+            return Ok(Auth::Reject {
+                proceed_with_methods: Some(MethodSet::from(
+                    &[MethodKind::PublicKey, MethodKind::KeyboardInteractive][..],
+                )),
+                partial_success: false,
+            });
+        }
         Ok(if user == "root" && password == ROOT_PASSWORD {
             self.shared.log.logins.fetch_add(1, Ordering::SeqCst);
             Auth::Accept
         } else {
             Auth::reject()
+        })
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        response: Option<russh::server::Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        if !self.shared.options.password_by_keyboard_interactive || user != "root" {
+            return Ok(Auth::reject());
+        }
+        Ok(match response {
+            None => Auth::Partial {
+                name: "".into(),
+                instructions: "".into(),
+                prompts: vec![("Password: ".into(), false)].into(),
+            },
+            Some(mut answers) => {
+                if answers.next().as_deref() == Some(ROOT_PASSWORD.as_bytes()) {
+                    self.shared.log.logins.fetch_add(1, Ordering::SeqCst);
+                    Auth::Accept
+                } else {
+                    Auth::reject()
+                }
+            }
         })
     }
 
@@ -142,6 +206,22 @@ impl russh::server::Handler for HostConnection {
         reply: russh::server::ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        let open = self.shared.open_sessions.fetch_add(1, Ordering::SeqCst);
+        if self
+            .shared
+            .options
+            .session_limit
+            .is_some_and(|limit| open >= limit)
+        {
+            self.shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
+            self.shared
+                .log
+                .refused_sessions
+                .fetch_add(1, Ordering::SeqCst);
+            // What sshd answers past MaxSessions.
+            reply.reject(ChannelOpenFailure::ConnectFailed).await;
+            return Ok(());
+        }
         self.channels.insert(channel.id(), channel);
         reply.accept().await;
         Ok(())
@@ -179,7 +259,7 @@ async fn say(channel: &Channel<Msg>, text: &str) {
 /// - `echo-lines N`: prints `line 1` .. `line N`, exit 0
 /// - `exit N`: prints `failing` to stderr, exit N
 /// - `cat`: prints stdin back once it ends
-/// - `gate`: waits until GATE_WIDTH commands are inside, prints `through`
+/// - `gate`: waits until its generation of `gate_width` commands is complete, prints `through`
 /// - `hold`: notes `started:hold`, waits for a release, prints `done`, notes `completed:hold`
 /// - `stream N`: prints `step k` and waits for a release before each next step
 /// - `drop`: prints `partial` and drops the whole connection
@@ -217,7 +297,18 @@ async fn run(
             let _ = channel.data(&input[..]).await;
         }
         "gate" => {
-            shared.gate.wait().await;
+            let mut index = 0;
+            shared.gate.send_modify(|arrived| {
+                index = *arrived;
+                *arrived += 1;
+            });
+            let width = shared.options.gate_width;
+            let generation_end = ((index / width + 1) * width).min(shared.options.gate_total);
+            let _ = shared
+                .gate
+                .subscribe()
+                .wait_for(|arrived| *arrived >= generation_end)
+                .await;
             say(&channel, "through\n").await;
         }
         "hold" => {
@@ -267,6 +358,7 @@ async fn run(
                 )
                 .await;
             shared.log.running.fetch_sub(1, Ordering::SeqCst);
+            shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
             return;
         }
         other => {
@@ -277,6 +369,10 @@ async fn run(
         }
     }
     shared.log.running.fetch_sub(1, Ordering::SeqCst);
+    // Freed before the end is reported, so a client that opens a channel as soon as it sees
+    // one close is never refused (sshd frees it a moment later; the client's margin of one
+    // session below MaxSessions covers that).
+    shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
     let _ = channel.exit_status(code).await;
     let _ = channel.eof().await;
     let _ = channel.close().await;
@@ -284,7 +380,7 @@ async fn run(
 }
 
 impl TestHost {
-    async fn start(host_key: PrivateKey, authorized: Vec<PublicKey>) -> Self {
+    async fn start(host_key: PrivateKey, authorized: Vec<PublicKey>, options: HostOptions) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let log = Arc::new(HostLog::default());
@@ -295,9 +391,16 @@ impl TestHost {
             log: log.clone(),
             notes: notes_tx,
             release: release.clone(),
-            gate: Arc::new(Barrier::new(GATE_WIDTH)),
+            options,
+            gate: Arc::new(watch::Sender::new(0)),
+            open_sessions: Arc::new(AtomicUsize::new(0)),
         };
-        let config = server_config(host_key.clone());
+        let methods: &[MethodKind] = if options.password_by_keyboard_interactive {
+            &[MethodKind::PublicKey, MethodKind::KeyboardInteractive]
+        } else {
+            &[MethodKind::PublicKey, MethodKind::Password]
+        };
+        let config = server_config(host_key.clone(), methods);
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 shared.log.connections.fetch_add(1, Ordering::SeqCst);
@@ -425,7 +528,7 @@ impl TestJump {
             authorized,
             routes: Arc::new(routes),
         };
-        let config = server_config(host_key.clone());
+        let config = server_config(host_key.clone(), &[MethodKind::PublicKey]);
         let count = connections.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
@@ -464,15 +567,23 @@ struct Lab {
 
 impl Lab {
     async fn start() -> Self {
-        Self::with_root_keys(ed25519(1), vec![]).await
+        Self::with(ed25519(1), vec![], HostOptions::default()).await
     }
 
     async fn with_root_keys(root_key: PrivateKey, extra_authorized: Vec<PublicKey>) -> Self {
+        Self::with(root_key, extra_authorized, HostOptions::default()).await
+    }
+
+    async fn with(
+        root_key: PrivateKey,
+        extra_authorized: Vec<PublicKey>,
+        options: HostOptions,
+    ) -> Self {
         let jump_key = ed25519(2);
         let mut authorized = vec![root_key.public_key().clone()];
         authorized.extend(extra_authorized);
-        let primary = TestHost::start(ed25519(100), authorized.clone()).await;
-        let standby = TestHost::start(ed25519(101), authorized).await;
+        let primary = TestHost::start(ed25519(100), authorized.clone(), options).await;
+        let standby = TestHost::start(ed25519(101), authorized, options).await;
         let routes = HashMap::from([
             ((TARGET.to_string(), 22), primary.addr),
             ((STANDBY.to_string(), 22), standby.addr),
@@ -584,6 +695,32 @@ async fn password_login_works_and_a_wrong_password_is_refused_without_echoing_it
     assert!(!text.contains(wrong), "{text}");
     assert!(!err.is_retryable() && !err.outcome_unknown());
     assert_eq!(lab.primary.execs(), 1, "only the first pool ran something");
+}
+
+#[tokio::test]
+async fn a_password_is_also_answered_to_a_keyboard_interactive_prompt() {
+    let options = HostOptions {
+        password_by_keyboard_interactive: true,
+        ..HostOptions::default()
+    };
+    let lab = Lab::with(ed25519(1), vec![], options).await;
+    let settings = SshSettings {
+        private_key: None,
+        password: Some(ROOT_PASSWORD.to_string()),
+        ..lab.settings()
+    };
+    assert_eq!(
+        run_ok(&pool(settings.clone()), TARGET, "echo-lines 1").await,
+        "line 1\n"
+    );
+    let err = pool(SshSettings {
+        password: Some("Wrong-Passw0rd-Value".to_string()),
+        ..settings
+    })
+    .exec(TARGET, ExecRequest::new("echo-lines 1"))
+    .await
+    .unwrap_err();
+    assert!(matches!(err, SshError::Auth { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -799,19 +936,38 @@ async fn the_jump_host_refusing_a_target_is_reported_with_the_target() {
 async fn twenty_concurrent_commands_share_one_connection() {
     let lab = Lab::start().await;
     let pool = pool(lab.settings());
-    let runs = (0..2 * GATE_WIDTH).map(|_| pool.exec(TARGET, ExecRequest::new("gate")));
+    let runs = (0..CONCURRENT).map(|_| pool.exec(TARGET, ExecRequest::new("gate")));
     let results = futures::future::join_all(runs).await;
     for result in results {
         assert_eq!(result.expect("gate").stdout, "through\n");
     }
     assert_eq!(lab.jump.connections(), 1);
     assert_eq!(lab.primary.connections(), 1);
-    assert_eq!(lab.primary.execs(), 2 * GATE_WIDTH);
-    // Each gate opens only when GATE_WIDTH commands are inside at once.
+    assert_eq!(lab.primary.execs(), CONCURRENT);
+    // A gate opens only when its whole generation is inside at once.
     assert_eq!(
         lab.primary.log.max_running.load(Ordering::SeqCst),
-        GATE_WIDTH
+        MAX_CHANNELS_PER_CONNECTION
     );
+}
+
+#[tokio::test]
+async fn a_server_that_allows_fewer_sessions_is_learnt_from_its_refusals() {
+    let limit = 4;
+    let options = HostOptions {
+        session_limit: Some(limit),
+        gate_width: limit,
+        ..HostOptions::default()
+    };
+    let lab = Lab::with(ed25519(1), vec![], options).await;
+    let pool = pool(lab.settings());
+    let runs = (0..CONCURRENT).map(|_| pool.exec(TARGET, ExecRequest::new("gate")));
+    for result in futures::future::join_all(runs).await {
+        assert_eq!(result.expect("gate").stdout, "through\n");
+    }
+    assert!(lab.primary.log.refused_sessions.load(Ordering::SeqCst) >= 1);
+    assert_eq!(lab.primary.log.max_running.load(Ordering::SeqCst), limit);
+    assert_eq!(lab.primary.connections(), 1);
 }
 
 #[tokio::test]

@@ -223,3 +223,48 @@ impl Clients {
         self.redactor.scrub(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ClientConfig {
+        ClientConfig::new(
+            Endpoints::emulator("http://127.0.0.1:9"),
+            Credentials::ApiKey("api-key-for-tests".into()),
+        )
+    }
+
+    #[test]
+    fn orchestrator_ssh_exists_only_when_configured_and_its_secrets_are_scrubbed() {
+        let clients = Clients::new(&config(), CancellationToken::new()).expect("clients");
+        assert!(clients.orchestrator_ssh.is_none());
+
+        let mut with_ssh = config();
+        with_ssh.orchestrator_ssh = Some(SshSettings {
+            password: Some("Orchestrator-Passw0rd".into()),
+            ..SshSettings::default()
+        });
+        let clients = Clients::new(&with_ssh, CancellationToken::new()).expect("clients");
+        assert!(clients.orchestrator_ssh.is_some());
+        assert_eq!(
+            clients.scrub("ksysmgr said Orchestrator-Passw0rd"),
+            "ksysmgr said [REDACTED]"
+        );
+    }
+
+    #[test]
+    fn unusable_ssh_settings_fail_client_creation() {
+        let mut bad = config();
+        bad.orchestrator_ssh = Some(SshSettings {
+            host_keys: vec!["not a key".into()],
+            password: Some("pw".into()),
+            ..SshSettings::default()
+        });
+        let err = Clients::new(&bad, CancellationToken::new()).unwrap_err();
+        assert!(
+            err.to_string().contains("orchestrator_ssh.host_keys[0]"),
+            "{err}"
+        );
+    }
+}

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use russh::MethodKind;
@@ -17,9 +18,11 @@ use tokio::sync::Semaphore;
 use super::error::SshError;
 use super::host_keys::{HostKeyPolicy, fingerprint};
 
-/// OpenSSH's default `MaxSessions`: more open channels than this on one connection are
-/// refused by a stock sshd, so further commands wait for a free one.
-pub const MAX_CHANNELS_PER_CONNECTION: usize = 10;
+/// Session channels open at once on one connection; further commands wait for a free one.
+/// One less than OpenSSH's default `MaxSessions` (10): sshd reports a command's end before it
+/// frees the session, so a channel opened right after another closed would otherwise be
+/// refused. A server that allows fewer is learnt from its refusals (see `open_session`).
+pub const MAX_CHANNELS_PER_CONNECTION: usize = 9;
 
 /// With no traffic for this long, a keepalive asks the server whether it is still there.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
@@ -115,6 +118,8 @@ pub struct Connection {
     label: String,
     /// One permit per open channel.
     channels: Arc<Semaphore>,
+    /// Permits the semaphore was made with, less those given up after refusals.
+    capacity: AtomicUsize,
 }
 
 impl fmt::Debug for Connection {
@@ -181,6 +186,7 @@ impl Connection {
             handle,
             label,
             channels: Arc::new(Semaphore::new(MAX_CHANNELS_PER_CONNECTION)),
+            capacity: AtomicUsize::new(MAX_CHANNELS_PER_CONNECTION),
         })
     }
 
@@ -193,19 +199,42 @@ impl Connection {
     }
 
     /// A session channel and the permit that must live as long as it does.
+    ///
+    /// A refusal while other channels of ours are open means the server allows fewer
+    /// sessions than we assumed (`MaxSessions`): the permit is given up for good and the
+    /// open is tried again once one of the others has finished. A refusal with nothing else
+    /// open is final.
     pub async fn open_session(
         &self,
     ) -> Result<(SessionChannel, tokio::sync::OwnedSemaphorePermit), OpenError> {
-        let permit = self
-            .channels
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| OpenError::Dead)?;
-        match self.handle.channel_open_session().await {
-            Ok(channel) => Ok((channel, permit)),
-            Err(russh::Error::ChannelOpenFailure(reason)) => Err(OpenError::Refused(reason)),
-            Err(_) => Err(OpenError::Dead),
+        loop {
+            let permit = self
+                .channels
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| OpenError::Dead)?;
+            match self.handle.channel_open_session().await {
+                Ok(channel) => return Ok((channel, permit)),
+                Err(russh::Error::ChannelOpenFailure(reason)) => {
+                    let capacity = self.capacity.load(Ordering::SeqCst);
+                    let others = capacity
+                        .saturating_sub(self.channels.available_permits())
+                        .saturating_sub(1);
+                    if others == 0 {
+                        return Err(OpenError::Refused(reason));
+                    }
+                    permit.forget();
+                    self.capacity.fetch_sub(1, Ordering::SeqCst);
+                    tracing::debug!(
+                        host = %self.label,
+                        open_channels = others,
+                        "the server refused another session channel; using at most {} from now on",
+                        capacity - 1
+                    );
+                }
+                Err(_) => return Err(OpenError::Dead),
+            }
         }
     }
 
