@@ -117,6 +117,8 @@ struct TestHost {
     notes: tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>,
     /// Permits for `hold` and `stream` commands to go on.
     release: Arc<Semaphore>,
+    /// Connections that have ended.
+    ended: Arc<watch::Sender<usize>>,
 }
 
 #[derive(Clone)]
@@ -401,6 +403,8 @@ impl TestHost {
             &[MethodKind::PublicKey, MethodKind::Password]
         };
         let config = server_config(host_key.clone(), methods);
+        let ended = Arc::new(watch::Sender::new(0));
+        let ended_count = ended.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 shared.log.connections.fetch_add(1, Ordering::SeqCst);
@@ -409,10 +413,12 @@ impl TestHost {
                     channels: HashMap::new(),
                 };
                 let config = config.clone();
+                let ended = ended_count.clone();
                 tokio::spawn(async move {
                     if let Ok(session) = russh::server::run_stream(config, socket, handler).await {
                         let _ = session.await;
                     }
+                    ended.send_modify(|n| *n += 1);
                 });
             }
         });
@@ -422,7 +428,13 @@ impl TestHost {
             log,
             notes: tokio::sync::Mutex::new(notes_rx),
             release,
+            ended,
         }
+    }
+
+    /// Returns once `count` connections have ended.
+    async fn connections_ended(&self, count: usize) {
+        let _ = self.ended.subscribe().wait_for(|n| *n >= count).await;
     }
 
     async fn next_note(&self) -> String {
@@ -443,6 +455,7 @@ struct TestJump {
     addr: SocketAddr,
     host_key: PrivateKey,
     connections: Arc<AtomicUsize>,
+    sessions: Arc<StdMutex<Vec<russh::server::Handle>>>,
 }
 
 #[derive(Clone)]
@@ -530,6 +543,8 @@ impl TestJump {
         };
         let config = server_config(host_key.clone(), &[MethodKind::PublicKey]);
         let count = connections.clone();
+        let sessions = Arc::new(StdMutex::new(Vec::new()));
+        let handles = sessions.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 count.fetch_add(1, Ordering::SeqCst);
@@ -537,8 +552,10 @@ impl TestJump {
                     shared: shared.clone(),
                 };
                 let config = config.clone();
+                let handles = handles.clone();
                 tokio::spawn(async move {
                     if let Ok(session) = russh::server::run_stream(config, socket, handler).await {
+                        handles.lock().expect("sessions").push(session.handle());
                         let _ = session.await;
                     }
                 });
@@ -548,6 +565,22 @@ impl TestJump {
             addr,
             host_key,
             connections,
+            sessions,
+        }
+    }
+
+    /// Drops every client connection, as a rebooted bastion would.
+    async fn drop_connections(&self) {
+        let handles: Vec<russh::server::Handle> =
+            self.sessions.lock().expect("sessions").drain(..).collect();
+        for handle in handles {
+            let _ = handle
+                .disconnect(
+                    russh::Disconnect::ByApplication,
+                    "jump host restarting".to_string(),
+                    "en".to_string(),
+                )
+                .await;
         }
     }
 
@@ -1037,6 +1070,23 @@ async fn a_connection_dropped_mid_command_is_an_unknown_outcome_and_the_next_cal
     );
     assert_eq!(lab.primary.connections(), 2);
     assert_eq!(lab.jump.connections(), 1, "the jump connection survived");
+}
+
+#[tokio::test]
+async fn a_lost_jump_connection_is_replaced_with_the_orchestrator_connection_behind_it() {
+    let lab = Lab::start().await;
+    let pool = pool(lab.settings());
+    assert_eq!(run_ok(&pool, TARGET, "echo-lines 1").await, "line 1\n");
+    lab.jump.drop_connections().await;
+    lab.primary.connections_ended(1).await;
+    // Whether the client has noticed yet or not, the next call gets through on new ones.
+    assert_eq!(
+        run_ok(&pool, TARGET, "echo-lines 2").await,
+        "line 1\nline 2\n"
+    );
+    assert_eq!(lab.jump.connections(), 2);
+    assert_eq!(lab.primary.connections(), 2);
+    assert_eq!(pool.connections_opened(), 4);
 }
 
 #[tokio::test]
