@@ -164,7 +164,6 @@ impl Connection {
             preferred,
             keepalive_interval: Some(KEEPALIVE_INTERVAL),
             keepalive_max: KEEPALIVE_MAX,
-            nodelay: true,
             ..client::Config::default()
         });
         let handler = Client {
