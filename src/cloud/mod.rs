@@ -8,8 +8,8 @@
 //! Layout: `http` (retries, backoff, timeouts, redaction, error parsing), `iam` (tokens),
 //! `error` (the one error enum), `poll` (waiting for target states), `redact`, the service
 //! clients `resource_controller` (+ Global Catalog, Resource Manager), `power`, `vpc`,
-//! `transit_gateway` and `dr_automation`, and `ksys`: the orchestrator LPAR's own `ksysmgr`
-//! interface, reached over SSH.
+//! `transit_gateway` and `dr_automation`; `ssh`, the transport to the orchestrator LPARs (one
+//! pooled connection per host), and `ksys`, the orchestrator's own `ksysmgr` interface over it.
 
 pub mod dr_automation;
 pub mod error;
@@ -20,6 +20,7 @@ pub mod poll;
 pub mod power;
 pub mod redact;
 pub mod resource_controller;
+pub mod ssh;
 pub mod transit_gateway;
 pub mod vpc;
 
@@ -39,6 +40,7 @@ use ksys::KsysClient;
 use power::PowerClient;
 use redact::Redactor;
 use resource_controller::ResourceControllerClient;
+use ssh::{SshPool, SshSettings};
 use transit_gateway::TransitGatewayClient;
 use vpc::VpcClient;
 
@@ -111,6 +113,8 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// From ConfigureProvider; goes into the User-Agent.
     pub terraform_version: Option<String>,
+    /// SSH access to the orchestrators (provider block `orchestrator_ssh`), when configured.
+    pub orchestrator_ssh: Option<SshSettings>,
 }
 
 impl ClientConfig {
@@ -121,6 +125,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(60),
             terraform_version: None,
+            orchestrator_ssh: None,
         }
     }
 
@@ -143,7 +148,9 @@ pub struct Clients {
     pub vpc: VpcClient,
     pub transit_gateway: TransitGatewayClient,
     pub dr_automation: DrAutomationClient,
-    /// The orchestrator's `ksysmgr` over SSH; `None` without `orchestrator_ssh`.
+    /// SSH to the orchestrator LPARs; `None` without `orchestrator_ssh`.
+    pub orchestrator_ssh: Option<SshPool>,
+    /// The orchestrator's `ksysmgr` over that SSH pool; `None` without `orchestrator_ssh`.
     pub ksys: Option<KsysClient>,
     cancel: CancellationToken,
     redactor: Arc<Redactor>,
@@ -173,6 +180,12 @@ impl Clients {
             ServiceApi::new(core.clone(), tokens.clone(), service, base, strip)
         };
         let dra = api("dra", &endpoints.dr_automation, None)?;
+        let orchestrator_ssh = config
+            .orchestrator_ssh
+            .clone()
+            .map(|settings| SshPool::new(settings, cancel.clone(), redactor.clone()))
+            .transpose()
+            .map_err(|e| CloudError::Config(e.to_string()))?;
         Ok(Self {
             resource_controller: ResourceControllerClient::new(
                 api("rc", &endpoints.resource_controller, None)?,
@@ -187,7 +200,10 @@ impl Clients {
                 Some("/v1"),
             )?),
             dr_automation: DrAutomationClient::new(dra),
-            ksys: None,
+            ksys: orchestrator_ssh
+                .clone()
+                .map(|pool| KsysClient::new(Arc::new(pool))),
+            orchestrator_ssh,
             tokens,
             cancel,
             redactor,
@@ -207,5 +223,50 @@ impl Clients {
     /// Removes every secret the clients know of from `text` (for diagnostics built elsewhere).
     pub fn scrub(&self, text: &str) -> String {
         self.redactor.scrub(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ClientConfig {
+        ClientConfig::new(
+            Endpoints::emulator("http://127.0.0.1:9"),
+            Credentials::ApiKey("api-key-for-tests".into()),
+        )
+    }
+
+    #[test]
+    fn orchestrator_ssh_exists_only_when_configured_and_its_secrets_are_scrubbed() {
+        let clients = Clients::new(&config(), CancellationToken::new()).expect("clients");
+        assert!(clients.orchestrator_ssh.is_none());
+
+        let mut with_ssh = config();
+        with_ssh.orchestrator_ssh = Some(SshSettings {
+            password: Some("Orchestrator-Passw0rd".into()),
+            ..SshSettings::default()
+        });
+        let clients = Clients::new(&with_ssh, CancellationToken::new()).expect("clients");
+        assert!(clients.orchestrator_ssh.is_some());
+        assert_eq!(
+            clients.scrub("ksysmgr said Orchestrator-Passw0rd"),
+            "ksysmgr said [REDACTED]"
+        );
+    }
+
+    #[test]
+    fn unusable_ssh_settings_fail_client_creation() {
+        let mut bad = config();
+        bad.orchestrator_ssh = Some(SshSettings {
+            host_keys: vec!["not a key".into()],
+            password: Some("pw".into()),
+            ..SshSettings::default()
+        });
+        let err = Clients::new(&bad, CancellationToken::new()).unwrap_err();
+        assert!(
+            err.to_string().contains("orchestrator_ssh.host_keys[0]"),
+            "{err}"
+        );
     }
 }

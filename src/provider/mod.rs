@@ -4,6 +4,7 @@
 //! with mock providers and plans of resources that need no cloud must work without any. The
 //! error comes from [`DrProviderData::clients`], the first time something needs the cloud.
 
+pub mod orchestrator_ssh;
 pub mod settings;
 
 use std::sync::Arc;
@@ -41,7 +42,7 @@ impl DrProviderData {
 }
 
 fn settings_error(e: SettingsError) -> Diagnostics {
-    Diagnostics::from_error_at(path!(e.attribute), e.summary, e.detail)
+    Diagnostics::from_error_at(e.path, e.summary, e.detail)
 }
 
 fn schema() -> Schema {
@@ -131,6 +132,7 @@ fn schema() -> Schema {
                 endpoints.description("Per-service endpoint overrides; they win over the endpoints file and the environment."),
             ),
         )
+        .block(orchestrator_ssh::block())
 }
 
 #[async_trait]
@@ -150,9 +152,12 @@ impl Provider for DrProvider {
         ctx: &Context,
         req: ConfigureRequest<ProviderConfig>,
     ) -> Result<ProviderData, Diagnostics> {
-        let settings = settings::resolve(&req.config, &|name| std::env::var(name).ok(), &|path| {
-            std::fs::read_to_string(path)
-        })
+        let settings = settings::resolve(
+            &req.config,
+            &|name| std::env::var(name).ok(),
+            &|path| std::fs::read_to_string(path),
+            &req.unknown_paths,
+        )
         .map_err(settings_error)?;
         let clients = build_clients(ctx, &settings, &req.unknown_paths);
         Ok(Arc::new(DrProviderData {
@@ -216,6 +221,7 @@ fn build_clients(
     };
     config.request_timeout = settings.request_timeout;
     config.terraform_version = Some(ctx.terraform_version().to_string()).filter(|v| !v.is_empty());
+    config.orchestrator_ssh = settings.orchestrator_ssh.clone();
     Clients::new(&config, ctx.cancellation_token()).map_err(|e| {
         Diagnostics::from_error("Unable to create the IBM Cloud clients", e.to_string())
     })

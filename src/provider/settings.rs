@@ -10,7 +10,10 @@
 use std::time::Duration;
 
 use serde::Deserialize;
+use tf_framework::diag::AttributePath;
 
+use super::orchestrator_ssh::{self, OrchestratorSshConfig};
+use crate::cloud::ssh::SshSettings;
 use crate::cloud::{Credentials, Endpoints, Visibility};
 
 pub const DEFAULT_REGION: &str = "us-south";
@@ -30,6 +33,7 @@ pub struct ProviderConfig {
     pub endpoints: Option<EndpointsConfig>,
     pub max_retries: Option<i64>,
     pub request_timeout: Option<i64>,
+    pub orchestrator_ssh: Option<OrchestratorSshConfig>,
 }
 
 /// The `endpoints` block.
@@ -99,6 +103,8 @@ pub struct Settings {
     pub endpoints: Endpoints,
     pub max_retries: u32,
     pub request_timeout: Duration,
+    /// SSH access to the orchestrators; `None` when not configured (or not yet known).
+    pub orchestrator_ssh: Option<SshSettings>,
 }
 
 /// A setting that cannot be used, with the argument (or variable) to fix.
@@ -106,14 +112,14 @@ pub struct Settings {
 #[error("{detail}")]
 pub struct SettingsError {
     /// The provider argument the problem belongs to.
-    pub attribute: &'static str,
+    pub path: AttributePath,
     pub summary: String,
     pub detail: String,
 }
 
 fn bad(attribute: &'static str, summary: &str, detail: String) -> SettingsError {
     SettingsError {
-        attribute,
+        path: AttributePath::root(attribute),
         summary: summary.to_string(),
         detail,
     }
@@ -132,10 +138,12 @@ fn pick(
 }
 
 /// Resolves `config` with the environment `env` and the endpoints file reader `read_file`.
+/// `unknown` lists the paths still unknown during this plan (their values arrive as `None`).
 pub fn resolve(
     config: &ProviderConfig,
     env: &dyn Fn(&str) -> Option<String>,
     read_file: &dyn Fn(&str) -> std::io::Result<String>,
+    unknown: &[AttributePath],
 ) -> Result<Settings, SettingsError> {
     let api_key = pick(
         &config.ibmcloud_api_key,
@@ -227,6 +235,11 @@ pub fn resolve(
 
     let endpoints =
         resolve_endpoints(config, env, read_file, &region, zone.as_deref(), visibility)?;
+    let ssh_unknown = unknown
+        .iter()
+        .any(|p| p.first_attribute() == Some(orchestrator_ssh::BLOCK));
+    let orchestrator_ssh =
+        orchestrator_ssh::resolve(config.orchestrator_ssh.as_ref(), env, ssh_unknown)?;
     Ok(Settings {
         credentials,
         region,
@@ -235,6 +248,7 @@ pub fn resolve(
         endpoints,
         max_retries,
         request_timeout: Duration::from_secs(timeout),
+        orchestrator_ssh,
     })
 }
 
@@ -388,7 +402,7 @@ mod tests {
 
     #[test]
     fn defaults_need_no_credentials() {
-        let s = resolve(&ProviderConfig::default(), &env_of(&[]), &no_file).unwrap();
+        let s = resolve(&ProviderConfig::default(), &env_of(&[]), &no_file, &[]).unwrap();
         assert!(s.credentials.is_none());
         assert_eq!(s.region, "us-south");
         assert_eq!(s.max_retries, 10);
@@ -408,7 +422,7 @@ mod tests {
             ("IC_REGION", "eu-de"),
             ("IBMCLOUD_REGION", "us-east"),
         ]);
-        let s = resolve(&ProviderConfig::default(), &env, &no_file).unwrap();
+        let s = resolve(&ProviderConfig::default(), &env, &no_file, &[]).unwrap();
         assert!(matches!(s.credentials, Some(Credentials::ApiKey(ref k)) if k == "ic"));
         assert_eq!(s.region, "eu-de");
         let config = ProviderConfig {
@@ -416,7 +430,7 @@ mod tests {
             region: Some("jp-tok".into()),
             ..Default::default()
         };
-        let s = resolve(&config, &env, &no_file).unwrap();
+        let s = resolve(&config, &env, &no_file, &[]).unwrap();
         assert!(matches!(s.credentials, Some(Credentials::ApiKey(ref k)) if k == "arg"));
         assert_eq!(s.region, "jp-tok");
     }
@@ -427,7 +441,7 @@ mod tests {
             ("IC_IAM_TOKEN", "Bearer abc"),
             ("IC_IAM_REFRESH_TOKEN", "r"),
         ]);
-        let s = resolve(&ProviderConfig::default(), &env, &no_file).unwrap();
+        let s = resolve(&ProviderConfig::default(), &env, &no_file, &[]).unwrap();
         match s.credentials {
             Some(Credentials::IamToken {
                 access_token,
@@ -450,7 +464,7 @@ mod tests {
             visibility: Some("private".into()),
             ..Default::default()
         };
-        let s = resolve(&config, &env_of(&[]), &no_file).unwrap();
+        let s = resolve(&config, &env_of(&[]), &no_file, &[]).unwrap();
         assert_eq!(
             s.endpoints.power,
             "https://private.dal.power-iaas.cloud.ibm.com"
@@ -484,7 +498,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let s = resolve(&config, &env, &read).unwrap();
+        let s = resolve(&config, &env, &read, &[]).unwrap();
         assert_eq!(s.endpoints.power, "http://block/power");
         assert_eq!(s.endpoints.iam, "http://file/iam");
         assert_eq!(s.endpoints.transit_gateway, "http://env/tg");
@@ -500,9 +514,10 @@ mod tests {
             },
             &env_of(&[]),
             &no_file,
+            &[],
         )
         .unwrap_err();
-        assert_eq!(e.attribute, "visibility");
+        assert_eq!(e.path, AttributePath::root("visibility"));
         assert!(e.detail.contains("\"internal\"") && e.detail.contains("\"private\""));
         let e = resolve(
             &ProviderConfig {
@@ -511,16 +526,18 @@ mod tests {
             },
             &env_of(&[]),
             &no_file,
+            &[],
         )
         .unwrap_err();
-        assert_eq!(e.attribute, "max_retries");
+        assert_eq!(e.path, AttributePath::root("max_retries"));
         let e = resolve(
             &ProviderConfig::default(),
             &env_of(&[("IC_TIMEOUT", "soon")]),
             &no_file,
+            &[],
         )
         .unwrap_err();
-        assert_eq!(e.attribute, "request_timeout");
+        assert_eq!(e.path, AttributePath::root("request_timeout"));
         let e = resolve(
             &ProviderConfig {
                 endpoints_file_path: Some("/missing".into()),
@@ -528,9 +545,10 @@ mod tests {
             },
             &env_of(&[]),
             &no_file,
+            &[],
         )
         .unwrap_err();
-        assert_eq!(e.attribute, "endpoints_file_path");
+        assert_eq!(e.path, AttributePath::root("endpoints_file_path"));
         let config = ProviderConfig {
             endpoints: Some(EndpointsConfig {
                 vpc: Some("ftp://x".into()),
@@ -538,7 +556,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let e = resolve(&config, &env_of(&[]), &no_file).unwrap_err();
+        let e = resolve(&config, &env_of(&[]), &no_file, &[]).unwrap_err();
         assert!(e.detail.contains("vpc") && e.detail.contains("ftp://x"));
     }
 }

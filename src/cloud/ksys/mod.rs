@@ -714,3 +714,66 @@ mod tests {
         assert_eq!(shell.ran().len(), 1, "the standby is not tried");
     }
 }
+
+/// The SSH pool is the production [`Shell`]: its errors become the orchestrator layer's kinds.
+#[async_trait]
+impl Shell for super::ssh::SshPool {
+    async fn exec(
+        &self,
+        host: &str,
+        request: ShellRequest<'_>,
+    ) -> Result<ShellOutput, ShellError> {
+        let mut ssh_request = super::ssh::ExecRequest::new(request.command);
+        if let Some(stdin) = request.stdin {
+            ssh_request = ssh_request.stdin(stdin);
+        }
+        if let Some(timeout) = request.timeout {
+            ssh_request = ssh_request.timeout(timeout);
+        }
+        if let Some(callback) = request.on_stdout_line {
+            ssh_request = ssh_request.on_stdout_line(callback);
+        }
+        match super::ssh::SshPool::exec(self, host, ssh_request).await {
+            Ok(out) => Ok(ShellOutput {
+                exit_status: out.exit_status,
+                stdout: out.stdout,
+                stderr: out.stderr,
+            }),
+            Err(e) => Err(ShellError {
+                kind: shell_error_kind(&e),
+                message: e.to_string(),
+            }),
+        }
+    }
+}
+
+fn shell_error_kind(e: &super::ssh::SshError) -> ShellErrorKind {
+    use super::ssh::SshError as E;
+    match e {
+        E::JumpHost { source, .. } => match shell_error_kind(source) {
+            // The jump host's own key or login failing is as final as the orchestrator's.
+            kind @ (ShellErrorKind::HostKey | ShellErrorKind::Auth) => kind,
+            _ => ShellErrorKind::Unreachable,
+        },
+        E::Connect { .. } | E::JumpRefused { .. } => ShellErrorKind::Unreachable,
+        E::HostKeyMismatch { .. } | E::HostKeyRevoked { .. } | E::HostKeyUnknown { .. } => {
+            ShellErrorKind::HostKey
+        }
+        E::Auth { .. } => ShellErrorKind::Auth,
+        E::ConnectionLost {
+            command_started, ..
+        } => ShellErrorKind::ConnectionLost {
+            command_started: *command_started,
+        },
+        E::NoExitStatus { .. } => ShellErrorKind::ConnectionLost {
+            command_started: true,
+        },
+        E::Timeout {
+            command_started: false,
+            ..
+        } => ShellErrorKind::Unreachable,
+        E::Timeout { .. } => ShellErrorKind::Timeout,
+        E::Cancelled { .. } => ShellErrorKind::Cancelled,
+        E::Protocol { .. } | E::Config(_) => ShellErrorKind::Other,
+    }
+}
