@@ -24,6 +24,7 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/endpoints.json", get(endpoints))
         .route("/metrics", get(services::dra::metrics::handler))
         .route("/_sim/state", get(state))
+        .route("/_sim/ssh", get(ssh_hosts))
         .route("/_sim/requests", get(requests).delete(clear_requests))
         .route(
             "/_sim/faults",
@@ -111,6 +112,34 @@ async fn endpoints(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Json<Valu
 
 async fn state(State(sim): State<Arc<Sim>>) -> Json<Value> {
     Json(sim.world().await.public_state())
+}
+
+/// `GET /_sim/ssh`: the jump host and every KSYS host that is up, with their host keys in
+/// OpenSSH format (what a known_hosts file or a pinned key needs).
+async fn ssh_hosts(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let seed = sim.config().seed;
+    let jump_key = crate::ssh::keys::openssh_public(&crate::ssh::keys::host_key(
+        seed,
+        crate::ssh::keys::JUMP_IDENTITY,
+    ));
+    let address = sim.ssh_addr().map(|a| a.to_string()).unwrap_or_default();
+    let hosts: Vec<Value> = services::ksys::hosts(&*sim.world().await)
+        .into_iter()
+        .map(|h| {
+            json!({
+                "address": format!("{}:22", h.address),
+                "vm_id": h.vm_id,
+                "role": h.role,
+                "hostname": h.hostname,
+                "host_key": crate::ssh::keys::openssh_public(&crate::ssh::keys::host_key(seed, &h.vm_id)),
+                "instance_id": h.cluster_id,
+            })
+        })
+        .collect();
+    Json(json!({
+        "jump_host": {"address": address, "user": crate::ssh::jump::JUMP_USER, "host_key": jump_key},
+        "hosts": hosts,
+    }))
 }
 
 async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {
