@@ -125,14 +125,14 @@ pub struct Run {
     pub lines: Vec<String>,
 }
 
-/// Runs `command`, feeding `stdin` (then EOF) when given.
+/// Runs `command`, feeding `stdin` when given, then EOF (as `ssh host cmd </dev/null`).
 pub async fn exec(session: &Handle<Checker>, command: &str, stdin: Option<&str>) -> Run {
     let mut channel = session.channel_open_session().await.unwrap();
     channel.exec(true, command).await.unwrap();
     if let Some(input) = stdin {
         channel.data_bytes(input.as_bytes().to_vec()).await.unwrap();
-        channel.eof().await.unwrap();
     }
+    channel.eof().await.unwrap();
     let mut run = Run::default();
     while let Some(msg) = channel.wait().await {
         match msg {

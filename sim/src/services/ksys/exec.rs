@@ -147,6 +147,15 @@ impl Command {
     }
 }
 
+/// For a command that asks before it runs: the failure it would end with anyway, so the
+/// channel reports it at once instead of prompting.
+pub fn precheck(world: &World, ctx: &Ctx, command: &Command, env: Env) -> Option<Output> {
+    match command {
+        Command::Ksysmgr(Ok(Parsed::Run(inv))) => ksysmgr::precheck(world, ctx, inv, env),
+        _ => None,
+    }
+}
+
 /// Runs a parsed command on the host.
 pub fn execute(world: &mut World, ctx: &Ctx, command: &Command, input: Input, env: Env) -> Output {
     match command {

@@ -355,6 +355,16 @@ pub fn prompt(inv: &Invocation) -> Option<Vec<String>> {
     }
 }
 
+/// The failure a prompting command would end with, found before the prompt is shown.
+pub fn precheck(world: &World, ctx: &Ctx, inv: &Invocation, env: Env) -> Option<Output> {
+    if inv.action == Action::Move
+        && let Err((code, message)) = moves::check(world, ctx, inv)
+    {
+        return Some(Output::error(env, code, message));
+    }
+    None
+}
+
 /// Whether the answer to a prompt lets the command run.
 pub fn confirmed(answer: Option<&str>) -> bool {
     matches!(
@@ -390,8 +400,7 @@ pub fn run(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Output {
         (A::Modify, C::Ksyscluster) => manage::modify_cluster(world, ctx, inv, env),
         (A::Discover, C::Workgroup) => manage::discover_workgroup(world, ctx, inv, env),
         (A::Discover, C::Site) => manage::discover_site(world, ctx, inv, env),
-        (A::Move, C::Workgroup) => moves::move_workgroup(world, ctx, inv, env),
-        (A::Move, C::Site) => moves::move_site(world, ctx, inv, env),
+        (A::Move, C::Workgroup | C::Site) => moves::move_command(world, ctx, inv, env),
         (A::Cleanup, C::Workgroup) => moves::cleanup_workgroup(world, ctx, inv, env),
         (A::Cleanup, C::Site) => moves::cleanup_site(world, ctx, inv, env),
         (A::Add, C::Site) => sites::add_site(world, ctx, inv, env),

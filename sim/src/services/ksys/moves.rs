@@ -427,64 +427,78 @@ fn start_moves(
     out
 }
 
-/// `ksysmgr move workgroup <wg> to=<site> [dr_type=..] [dr_test=..]`.
-pub fn move_workgroup(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Output {
-    let kind = match kind_of(inv) {
-        Ok(k) => k,
-        Err((code, message)) => return Output::error(env, code, message),
-    };
-    let Some(name) = inv.name() else {
-        return Output::error(env, 3, "Workgroup name is required.");
-    };
-    let Some(to) = inv.attr(&["to"]) else {
-        return Output::error(env, 3, "Attribute to is required.");
-    };
-    let Some(wg) = workgroup_by_name(world, &ctx.cluster_id, name) else {
-        return Output::error(env, 2, format!("Workgroup {name} not found."));
-    };
-    if sites::site(world, &ctx.cluster_id, to).is_none() {
-        return Output::error(env, 2, format!("Site {to} not found."));
-    }
-    if let Some((code, message)) = refusal(world, &wg, to, kind) {
-        return Output::error(env, code, message);
-    }
-    let to = to.to_owned();
-    start_moves(world, ctx, inv, env, vec![wg], &to, kind, None)
+/// What a move command will do, once its checks passed.
+pub struct Selected {
+    groups: Vec<Workgroup>,
+    to: String,
+    kind: Kind,
+    /// `(from, to)` of a site move.
+    frame: Option<(String, String)>,
 }
 
-/// `ksysmgr move site from=<a> to=<b> [dr_type=..] [dr_test=..]`: every workgroup active at
-/// `from` whose other site is `to`, in priority order.
-pub fn move_site(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Output {
-    let kind = match kind_of(inv) {
-        Ok(k) => k,
-        Err((code, message)) => return Output::error(env, code, message),
+/// The checks of `move workgroup|site`, without changing anything: they run before the
+/// rehearsal prompt too, so a bad command fails at once instead of asking.
+pub fn check(world: &World, ctx: &Ctx, inv: &Invocation) -> Result<Selected, (u32, String)> {
+    let kind = kind_of(inv)?;
+    if inv.class == super::ksysmgr::Class::Site {
+        return check_site(world, ctx, inv, kind);
+    }
+    let Some(name) = inv.name() else {
+        return Err((3, "Workgroup name is required.".into()));
     };
+    let Some(to) = inv.attr(&["to"]) else {
+        return Err((3, "Attribute to is required.".into()));
+    };
+    let Some(wg) = workgroup_by_name(world, &ctx.cluster_id, name) else {
+        return Err((2, format!("Workgroup {name} not found.")));
+    };
+    if sites::site(world, &ctx.cluster_id, to).is_none() {
+        return Err((2, format!("Site {to} not found.")));
+    }
+    if let Some(refused) = refusal(world, &wg, to, kind) {
+        return Err(refused);
+    }
+    Ok(Selected {
+        groups: vec![wg],
+        to: to.to_owned(),
+        kind,
+        frame: None,
+    })
+}
+
+/// `move site from=<a> to=<b>`: every workgroup active at `from` whose other site is `to`,
+/// in priority order.
+fn check_site(
+    world: &World,
+    ctx: &Ctx,
+    inv: &Invocation,
+    kind: Kind,
+) -> Result<Selected, (u32, String)> {
     let (Some(from), Some(to)) = (inv.attr(&["from"]), inv.attr(&["to"])) else {
         let missing = if inv.attr(&["from"]).is_none() {
             "from"
         } else {
             "to"
         };
-        return Output::error(env, 3, format!("Attribute {missing} is required."));
+        return Err((3, format!("Attribute {missing} is required.")));
     };
     for site in [from, to] {
         if sites::site(world, &ctx.cluster_id, site).is_none() {
-            return Output::error(env, 2, format!("Site {site} not found."));
+            return Err((2, format!("Site {site} not found.")));
         }
     }
     if from == to {
-        return Output::error(env, 4, "Sites from and to must differ.");
+        return Err((4, "Sites from and to must differ.".into()));
     }
     let mut groups: Vec<Workgroup> = of_cluster::<Workgroup>(world, WORKGROUPS, &ctx.cluster_id)
         .into_iter()
         .filter(|w| w.active_site == from && other_site(w) == to)
         .collect();
     if groups.is_empty() {
-        return Output::error(
-            env,
+        return Err((
             1,
             format!("No workgroup is active at site {from} with a backup at site {to}."),
-        );
+        ));
     }
     groups.sort_by(|a, b| {
         priority_rank(&a.priority)
@@ -492,12 +506,28 @@ pub fn move_site(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Ou
             .then(a.name.cmp(&b.name))
     });
     for wg in &groups {
-        if let Some((code, message)) = refusal(world, wg, to, kind) {
-            return Output::error(env, code, message);
+        if let Some(refused) = refusal(world, wg, to, kind) {
+            return Err(refused);
         }
     }
-    let (from, to) = (from.to_owned(), to.to_owned());
-    start_moves(world, ctx, inv, env, groups, &to, kind, Some((&from, &to)))
+    Ok(Selected {
+        groups,
+        to: to.to_owned(),
+        kind,
+        frame: Some((from.to_owned(), to.to_owned())),
+    })
+}
+
+/// `ksysmgr move workgroup <wg> to=<site>` and `ksysmgr move site from=<a> to=<b>`, with
+/// `[dr_type=planned|unplanned] [dr_test=yes|no] [force=..]`.
+pub fn move_command(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Output {
+    match check(world, ctx, inv) {
+        Ok(s) => {
+            let frame = s.frame.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
+            start_moves(world, ctx, inv, env, s.groups.clone(), &s.to, s.kind, frame)
+        }
+        Err((code, message)) => Output::error(env, code, message),
+    }
 }
 
 /// Effect: the workgroup runs at `to_site` now.
