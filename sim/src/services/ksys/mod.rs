@@ -280,7 +280,8 @@ pub(crate) fn ip_addresses(vm: &Value) -> Vec<String> {
 // ---------------------------------------------------------------------------------------
 // Clusters and hosts
 
-/// A KSYS host that accepts SSH: an orchestrator VM that is a node of a cluster and runs.
+/// A KSYS host that accepts SSH: an orchestrator VM that is a node of a cluster and is not
+/// stopped.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Host {
     pub cluster_id: String,
@@ -303,7 +304,11 @@ pub fn hosts(world: &World) -> Vec<Host> {
             let Some(vm) = pvm(world, &node.vm_id) else {
                 continue;
             };
-            if vm["status"].as_str() != Some("ACTIVE") || vm["taskState"] == "deleting" {
+            // DR Automation reports the node deployed before PowerVS may show the build as
+            // finished; only a stopped, failed or deleted VM is unreachable.
+            if matches!(vm["status"].as_str(), Some("SHUTOFF" | "ERROR"))
+                || vm["taskState"] == "deleting"
+            {
                 continue;
             }
             let Some(address) = ip_addresses(vm).into_iter().next() else {
