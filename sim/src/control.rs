@@ -177,6 +177,15 @@ async fn reset(State(sim): State<Arc<Sim>>) -> Json<Value> {
     Json(sim.world().await.public_state())
 }
 
+/// The object without the salted password hashes it may keep for SSH logins.
+fn without_secrets(object: &Value) -> Value {
+    let mut out = object.clone();
+    if let Some(map) = out.as_object_mut() {
+        map.retain(|k, _| !k.ends_with("password_hash"));
+    }
+    out
+}
+
 fn not_found(service: &str, collection: &str, id: &str) -> Response {
     control_error(
         StatusCode::NOT_FOUND,
@@ -190,8 +199,9 @@ async fn get_object(
 ) -> Response {
     let world = sim.world().await;
     match world.get(&service, &collection, &id) {
-        // Unlike the APIs, the control plane shows internal keys: tests inspect deadlines.
-        Some(object) => Json(object.clone()).into_response(),
+        // Unlike the APIs, the control plane shows internal keys (tests inspect deadlines),
+        // except the password hashes the SSH logins are checked against.
+        Some(object) => Json(without_secrets(object)).into_response(),
         None => not_found(&service, &collection, &id),
     }
 }
@@ -209,7 +219,7 @@ async fn patch_object(
     match world.get_mut(&service, &collection, &id) {
         Some(object) => {
             merge_patch(object, &patch);
-            Json(object.clone()).into_response()
+            Json(without_secrets(object)).into_response()
         }
         None => not_found(&service, &collection, &id),
     }

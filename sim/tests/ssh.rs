@@ -165,6 +165,14 @@ async fn root_logs_in_by_password_or_key_and_host_keys_survive_a_restart() {
     assert!(!state_text.contains(PASSWORD));
     let public = serde_json::to_string(&dr.sim_get("state").await).unwrap();
     assert!(!public.contains("password_hash") && !public.contains(PASSWORD));
+    let object = dr
+        .sim_get(&format!("objects/dra/deployments/{}", d.guid))
+        .await;
+    assert!(
+        object["_primary_vm_id"].is_string(),
+        "internal keys are shown"
+    );
+    assert!(object.get("_password_hash").is_none(), "but not the hash");
     dr.sim.shutdown().await;
 
     let again = Dr::start(config).await;
