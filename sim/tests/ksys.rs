@@ -1129,3 +1129,119 @@ async fn query_vm_of_1000_managed_vms() {
     );
     e.dr.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_dropped_manage_took_effect_and_its_retry_adds_no_duplicate() {
+    let e = Env::new(Dr::fast().await, "dr-retry").await;
+    e.sites().await;
+    let resp = common::client()
+        .post(format!("{}/_sim/faults", e.dr.sim.url()))
+        .json(&json!({"ssh_rules": [{"kind": "drop", "command_prefix": "/opt/IBM/ksys/ksysmgr -f manage", "count": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let run = e.k("-f manage vm aix-app-01 workgroup=erp").await;
+    assert_eq!(
+        run.code, None,
+        "the connection dropped before the exit status"
+    );
+    // What a provider does on retry: look first, then adopt what is already managed.
+    let (_jump, host) = e.dr.root(&e.d.primary).await;
+    let run = e.dr.ksysmgr(&host, "query vm state=manage").await;
+    ok(&run);
+    let names: Vec<&str> = run
+        .lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("Name:                "))
+        .collect();
+    assert_eq!(names, vec!["aix-app-01"]);
+    fails(
+        &e.dr
+            .ksysmgr(&host, "-f manage vm aix-app-01 workgroup=erp")
+            .await,
+        1,
+        "VM aix-app-01 is already managed.",
+    );
+    assert_eq!(e.ksys("vms").await.len(), 1);
+    assert_eq!(e.ksys("workgroups").await.len(), 1);
+
+    // A long command whose channel drops keeps running at the orchestrator.
+    let resp = common::client()
+        .post(format!("{}/_sim/faults", e.dr.sim.url()))
+        .json(&json!({"ssh_rules": [{"kind": "drop", "command_prefix": "/opt/IBM/ksys/ksysmgr discover", "after_lines": 1, "count": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let run = e.dr.ksysmgr(&host, "discover workgroup erp").await;
+    assert_eq!((run.lines.len(), run.code), (1, None));
+    let (_jump, host) = e.dr.root(&e.d.primary).await;
+    let mut state = String::new();
+    for _ in 0..1000 {
+        state =
+            e.dr.ksysmgr(&host, "-a state query workgroup erp")
+                .await
+                .stdout;
+        if state.contains("READY_TO_MOVE") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(state, "State:               READY_TO_MOVE\n");
+    assert_eq!(e.status("aix-app-01_BackUp").await, "SHUTOFF");
+    e.dr.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn ksys_state_survives_a_restart_and_operations_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SimConfig {
+        time_scale: 2000.0,
+        state_file: Some(dir.path().join("state.json")),
+        ..SimConfig::default()
+    };
+    let e = Env::new(Dr::start(config.clone()).await, "dr-keep").await;
+    e.sites().await;
+    ok(&e.k("manage vm aix-app-01 workgroup=erp").await);
+    ok(&e.k("modify workgroup erp priority=Low").await);
+    let tab = "0 4 * * * /usr/bin/true\n";
+    ok(&ssh::exec(&e.host, "crontab -", Some(tab)).await);
+    // Start a discovery and stop the emulator while it runs.
+    let mut channel = e.host.channel_open_session().await.unwrap();
+    channel
+        .exec(true, "/opt/IBM/ksys/ksysmgr discover workgroup erp")
+        .await
+        .unwrap();
+    // Its first line means the command is stored (it was persisted before any output).
+    while !matches!(
+        channel.wait().await,
+        Some(russh::ChannelMsg::Data { .. }) | None
+    ) {}
+    let d = e.d.clone();
+    e.dr.sim.shutdown().await;
+
+    let dr = Dr::start(config).await;
+    let (_jump, host) = dr.root(&d.primary).await;
+    assert_eq!(ssh::exec(&host, "crontab -l", None).await.stdout, tab);
+    let mut run = Run::default();
+    for _ in 0..1000 {
+        run = dr
+            .ksysmgr(&host, "-a name,state,priority query workgroup erp")
+            .await;
+        if run.stdout.contains("READY_TO_MOVE") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        run.lines,
+        vec![
+            "Name:                erp",
+            "State:               READY_TO_MOVE",
+            "Priority:            Low",
+        ]
+    );
+    assert_eq!(dr.pvm("aix-app-01_BackUp").await["status"], "SHUTOFF");
+    dr.sim.shutdown().await;
+}
