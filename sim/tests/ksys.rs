@@ -970,6 +970,12 @@ async fn parallel_unmanage_is_refused() {
         1,
         "Another unmanage operation is in progress. Parallel unmanage is not supported; retry after it completes.",
     );
+    // A move needs the workgroup to itself.
+    fails(
+        &e.k("-f move workgroup aix-app-01_WG to=us-east").await,
+        1,
+        "Workgroup aix-app-01_WG has an operation in progress (unmanage); retry after it completes.",
+    );
     let mut code = None;
     while let Some(msg) = first.wait().await {
         if let russh::ChannelMsg::ExitStatus { exit_status } = msg {
@@ -1244,4 +1250,42 @@ async fn ksys_state_survives_a_restart_and_operations_resume() {
     );
     assert_eq!(dr.pvm("aix-app-01_BackUp").await["status"], "SHUTOFF");
     dr.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn vms_of_one_workgroup_are_managed_and_discovered_in_parallel() {
+    // Terraform creates resources in parallel: manage and discover of VMs sharing a
+    // workgroup overlap, and the workgroup ends READY_TO_MOVE with every backup.
+    let e = Env::new(Dr::fast().await, "dr-parallel").await;
+    e.sites().await;
+    let one = |vm: &'static str| {
+        let e = &e;
+        async move {
+            let managed = e.k(&format!("-f manage vm {vm} workgroup=shared")).await;
+            let discovered = e.k("-f discover workgroup shared").await;
+            (managed, discovered)
+        }
+    };
+    let runs =
+        futures::future::join_all(["aix-app-01", "ibmi-db-01", "rhel-web-01"].map(one)).await;
+    for (managed, discovered) in &runs {
+        ok(managed);
+        ok(discovered);
+    }
+    let mut state = String::new();
+    for _ in 0..1000 {
+        state = e
+            .k("-a state,partnervm query workgroup shared")
+            .await
+            .stdout;
+        if state.contains("READY_TO_MOVE") {
+            break;
+        }
+        ok(&e.k("-f discover workgroup shared").await);
+    }
+    assert_eq!(
+        state,
+        "PartnerVM:           aix-app-01_BackUp, ibmi-db-01_BackUp, rhel-web-01_BackUp\nState:               READY_TO_MOVE\n"
+    );
+    e.dr.sim.shutdown().await;
 }

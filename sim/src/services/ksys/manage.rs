@@ -13,8 +13,8 @@ use super::ksysmgr::{Invocation, invalid_name_message, valid_name};
 use super::ops::{self, Effect, Env, Output, Plan, update_vm};
 use super::sites::{self, find_workspace, refresh_lines, site_of_workspace};
 use super::{
-    CLUSTERS, Cluster, ManagedVm, SERVICE, VMS, WORKGROUPS, Workgroup, load, managed_vm,
-    of_cluster, pvm, store, workgroup_by_name,
+    CLUSTERS, Cluster, ManagedVm, SERVICE, VMS, WORKGROUPS, Workgroup, blocking_operation, load,
+    managed_vm, of_cluster, pvm, store, workgroup_by_name,
 };
 use crate::store::World;
 use crate::util;
@@ -273,8 +273,10 @@ pub fn manage_vm(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Ou
                     ),
                 );
             }
-            if let Some(op) = &wg.operation {
-                return Output::error(env, 1, busy_message(world, &wg_name, op));
+            if let Some((_, kind)) =
+                blocking_operation(world, &wg, &["manage", "unmanage", "discover"])
+            {
+                return Output::error(env, 1, busy_message(&wg_name, &kind));
             }
             if wg.active_site != wg.home_site {
                 return Output::error(
@@ -310,7 +312,7 @@ pub fn manage_vm(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Ou
                 cg_name: None,
                 discovered: false,
                 rehearsal_site: None,
-                operation: None,
+                operations: Vec::new(),
             };
             (wg, true)
         }
@@ -369,11 +371,7 @@ pub fn manage_vm(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Ou
     out
 }
 
-fn busy_message(world: &World, workgroup: &str, op_id: &str) -> String {
-    let kind = world
-        .get(SERVICE, super::OPERATIONS, op_id)
-        .and_then(|o| o["kind"].as_str())
-        .unwrap_or("operation");
+pub(crate) fn busy_message(workgroup: &str, kind: &str) -> String {
     format!(
         "Workgroup {workgroup} has an operation in progress ({kind}); retry after it completes."
     )
@@ -425,8 +423,8 @@ pub fn unmanage_vm(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> 
     let Some(wg) = load::<Workgroup>(world, WORKGROUPS, &vm.workgroup_id) else {
         return Output::error(env, 1, format!("VM {} has no workgroup.", vm.name));
     };
-    if let Some(op) = &wg.operation {
-        return Output::error(env, 1, busy_message(world, &wg.name, op));
+    if let Some((_, kind)) = blocking_operation(world, &wg, &["manage", "discover"]) {
+        return Output::error(env, 1, busy_message(&wg.name, &kind));
     }
     if wg.active_site != wg.home_site {
         return Output::error(
@@ -716,8 +714,8 @@ pub fn discover_workgroup(world: &mut World, ctx: &Ctx, inv: &Invocation, env: E
     let Some(wg) = workgroup_by_name(world, &ctx.cluster_id, name) else {
         return Output::error(env, 2, format!("Workgroup {name} not found."));
     };
-    if let Some(op) = &wg.operation {
-        return Output::error(env, 1, busy_message(world, name, op));
+    if let Some((_, kind)) = blocking_operation(world, &wg, &["manage", "unmanage", "discover"]) {
+        return Output::error(env, 1, busy_message(name, &kind));
     }
     let mut plan = Plan::new(env);
     plan.say(0.0, |t| {
@@ -757,9 +755,11 @@ pub fn discover_site(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -
         .into_iter()
         .filter(|w| w.home_site == name)
         .collect();
-    if let Some(busy) = groups.iter().find(|w| w.operation.is_some()) {
-        let op = busy.operation.clone().unwrap_or_default();
-        return Output::error(env, 1, busy_message(world, &busy.name, &op));
+    for wg in &groups {
+        if let Some((_, kind)) = blocking_operation(world, wg, &["manage", "unmanage", "discover"])
+        {
+            return Output::error(env, 1, busy_message(&wg.name, &kind));
+        }
     }
     let mut plan = Plan::new(env);
     plan.say(0.0, |t| {

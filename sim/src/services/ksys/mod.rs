@@ -126,9 +126,9 @@ pub struct Workgroup {
     pub discovered: bool,
     /// The site a DR test's rehearsal runs at, while one exists.
     pub rehearsal_site: Option<String>,
-    /// The operation that holds the workgroup, if any.
-    #[serde(rename = "_operation", default)]
-    pub operation: Option<String>,
+    /// The running operations that hold the workgroup.
+    #[serde(rename = "_operations", default)]
+    pub operations: Vec<String>,
 }
 
 /// A VM managed by KSYS (the source VM), keyed by its PowerVS instance id.
@@ -209,6 +209,22 @@ pub(crate) fn workgroup_by_name(world: &World, cluster_id: &str, name: &str) -> 
             w["cluster_id"].as_str() == Some(cluster_id) && w["name"].as_str() == Some(name)
         })
         .and_then(|w| serde_json::from_value(w.clone()).ok())
+}
+
+/// The first running operation on the workgroup whose kind is not in `compatible`:
+/// `(id, kind)`. ASSUMPTION (IBM documents no rule): manage, unmanage and discover may
+/// overlap on one workgroup; moves, DR tests and cleanups need it to themselves.
+pub(crate) fn blocking_operation(
+    world: &World,
+    wg: &Workgroup,
+    compatible: &[&str],
+) -> Option<(String, String)> {
+    wg.operations.iter().find_map(|id| {
+        let op = world.get(SERVICE, OPERATIONS, id)?;
+        let kind = op["kind"].as_str().unwrap_or("operation");
+        (op["status"].as_str() == Some("running") && !compatible.contains(&kind))
+            .then(|| (id.clone(), kind.to_owned()))
+    })
 }
 
 pub(crate) fn managed_vm(world: &World, cluster_id: &str, uuid: &str) -> Option<ManagedVm> {

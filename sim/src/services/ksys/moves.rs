@@ -13,10 +13,13 @@
 
 use super::exec::Ctx;
 use super::ksysmgr::Invocation;
-use super::manage::{copy_spec, priority_rank};
+use super::manage::{busy_message, copy_spec, priority_rank};
 use super::ops::{self, Effect, Env, Output, Plan, update_vm, update_workgroup};
 use super::sites;
-use super::{ManagedVm, VMS, WORKGROUPS, Workgroup, load, of_cluster, pvm, workgroup_by_name};
+use super::{
+    ManagedVm, VMS, WORKGROUPS, Workgroup, blocking_operation, load, of_cluster, pvm,
+    workgroup_by_name,
+};
 use crate::store::World;
 
 const MOVE_ATTRS: &[&str] = &["name", "to", "from", "dr_type", "dr_test", "force"];
@@ -107,18 +110,8 @@ fn refusal(world: &World, wg: &Workgroup, to: &str, kind: Kind) -> Option<(u32, 
             format!("Workgroup {} is already active at site {to}.", wg.name),
         ));
     }
-    if let Some(op) = &wg.operation {
-        let kind = world
-            .get(super::SERVICE, super::OPERATIONS, op)
-            .and_then(|o| o["kind"].as_str())
-            .unwrap_or("operation");
-        return Some((
-            1,
-            format!(
-                "Workgroup {} has an operation in progress ({kind}); retry after it completes.",
-                wg.name
-            ),
-        ));
+    if let Some((_, kind)) = blocking_operation(world, wg, &[]) {
+        return Some((1, busy_message(&wg.name, &kind)));
     }
     if wg.state != "READY_TO_MOVE" {
         return Some((
@@ -686,15 +679,10 @@ fn start_cleanups(
     groups: Vec<Workgroup>,
     site: Option<&str>,
 ) -> Output {
-    if let Some(busy) = groups.iter().find(|w| w.operation.is_some()) {
-        return Output::error(
-            env,
-            1,
-            format!(
-                "Workgroup {} has an operation in progress; retry after it completes.",
-                busy.name
-            ),
-        );
+    for wg in &groups {
+        if let Some((_, kind)) = blocking_operation(world, wg, &[]) {
+            return Output::error(env, 1, busy_message(&wg.name, &kind));
+        }
     }
     let mut plan = Plan::new(env);
     let offset = if site.is_some() { 1.0 } else { 0.0 };
@@ -737,7 +725,7 @@ pub fn cleanup_workgroup(world: &mut World, ctx: &Ctx, inv: &Invocation, env: En
     let Some(wg) = workgroup_by_name(world, &ctx.cluster_id, name) else {
         return Output::error(env, 2, format!("Workgroup {name} not found."));
     };
-    if wg.dr_test_state != "ACTIVE" && wg.operation.is_none() {
+    if wg.dr_test_state != "ACTIVE" && blocking_operation(world, &wg, &[]).is_none() {
         return Output::ok(
             env,
             vec![format!("INFO: No dr_test resources to clean up for {name}")],

@@ -240,7 +240,7 @@ pub fn start(
     };
     store(world, OPERATIONS, &id, &op);
     for wg in locks {
-        update_workgroup(world, wg, |w| w.operation = Some(id.clone()));
+        update_workgroup(world, wg, |w| w.operations.push(id.clone()));
     }
     prune(world, cluster_id);
     advance_one(world, &id, plan.env.now_ms);
@@ -320,7 +320,7 @@ fn advance_one(world: &mut World, id: &str, now_ms: u64) {
         .count();
     let effects: Vec<Timed> = op.effects[op.applied..op.applied + due].to_vec();
     for timed in &effects {
-        apply(world, &op.cluster_id, &timed.effect, timed.at);
+        apply(world, &op.id, &op.cluster_id, &timed.effect, timed.at);
     }
     op.applied += due;
     let done = op.applied >= op.effects.len() && op.finish_ms <= now_ms;
@@ -336,13 +336,21 @@ fn advance_one(world: &mut World, id: &str, now_ms: u64) {
     }
 }
 
-fn apply(world: &mut World, cluster_id: &str, effect: &Effect, at: u64) {
+fn apply(world: &mut World, op_id: &str, cluster_id: &str, effect: &Effect, at: u64) {
     match effect {
         Effect::BackupCreated { vm } => manage::backup_created(world, vm, at),
         Effect::WorkgroupDiscovered { workgroup } => {
+            // A VM that joined during the discovery keeps the workgroup at INIT.
+            let all_ready =
+                super::load::<Workgroup>(world, WORKGROUPS, workgroup).is_some_and(|wg| {
+                    wg.vms.iter().all(|v| {
+                        super::load::<ManagedVm>(world, VMS, v)
+                            .is_some_and(|m| m.state == "READY_TO_MOVE")
+                    })
+                });
             update_workgroup(world, workgroup, |wg| {
                 wg.discovered = true;
-                if wg.state == "INIT" {
+                if wg.state == "INIT" && all_ready {
                     wg.state = "READY_TO_MOVE".into();
                 }
                 if wg.cg_name.is_none() {
@@ -364,7 +372,7 @@ fn apply(world: &mut World, cluster_id: &str, effect: &Effect, at: u64) {
         Effect::Unmanaged { vm } => manage::unmanaged(world, vm),
         Effect::Release { workgroup, state } => {
             update_workgroup(world, workgroup, |wg| {
-                wg.operation = None;
+                wg.operations.retain(|o| o != op_id);
                 if !state.is_empty() {
                     wg.state = state.clone();
                 }
