@@ -204,11 +204,15 @@ enum Incoming {
     Eof,
 }
 
-/// Reads stdin until EOF.
+/// Most stdin a command reads; the rest is discarded (a crontab is a few lines).
+const MAX_STDIN: usize = crate::services::ksys::crontab::MAX_CRONTAB + 1;
+
+/// Reads stdin until EOF, keeping at most [`MAX_STDIN`] bytes.
 async fn read_all(rx: &mut mpsc::Receiver<Incoming>) -> String {
     let mut bytes = Vec::new();
     while let Some(Incoming::Data(d)) = rx.recv().await {
-        bytes.extend(d);
+        let room = MAX_STDIN.saturating_sub(bytes.len());
+        bytes.extend(d.into_iter().take(room));
     }
     String::from_utf8_lossy(&bytes).into_owned()
 }
@@ -219,7 +223,7 @@ async fn read_line(rx: &mut mpsc::Receiver<Incoming>) -> Option<String> {
     loop {
         match rx.recv().await {
             Some(Incoming::Data(d)) => {
-                bytes.extend(d);
+                bytes.extend(d.into_iter().take(4096));
                 if let Some(end) = bytes.iter().position(|b| *b == b'\n') {
                     return Some(String::from_utf8_lossy(&bytes[..end]).into_owned());
                 }

@@ -32,6 +32,8 @@ const CATCH_UP_MS: u64 = 7 * 24 * 60 * MINUTE_MS;
 const TAG: &str = "# terraform-provider-dr dr_test_schedule=";
 /// Finished runs kept per cluster.
 const MAX_JOBS_PER_CLUSTER: usize = 50;
+/// Largest crontab accepted, in bytes.
+pub const MAX_CRONTAB: usize = 256 * 1024;
 
 /// Root's crontab of a cluster (both nodes share it).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +94,15 @@ pub fn invalid_line(text: &str) -> Option<&str> {
 
 /// `crontab -`: replaces root's crontab with `text`, or refuses it whole.
 pub fn replace(world: &mut World, cluster_id: &str, text: &str, env: Env) -> Output {
+    if text.len() > MAX_CRONTAB {
+        return Output::stderr(
+            env,
+            vec![format!(
+                "crontab: the file is larger than {MAX_CRONTAB} bytes; nothing was changed."
+            )],
+            1,
+        );
+    }
     if let Some(bad) = invalid_line(text) {
         return Output::stderr(
             env,
@@ -504,6 +515,26 @@ mod tests {
         let schedules = schedules(&out);
         assert_eq!(schedules[1]["last_result"], "succeeded");
         assert_eq!(schedules[0]["cron"], "0 2 * * 0");
+    }
+
+    #[test]
+    fn a_huge_crontab_is_refused_whole() {
+        let env = Env {
+            now_ms: 60_000,
+            time_scale: 1.0,
+        };
+        let mut world = World::new(1);
+        let line = "0 2 * * * /bin/true\n";
+        let out = replace(
+            &mut world,
+            "c",
+            &line.repeat(MAX_CRONTAB / line.len() + 1),
+            env,
+        );
+        assert_eq!(out.exit_code, 1);
+        assert!(list(&world, "c").is_empty());
+        assert_eq!(replace(&mut world, "c", line, env).exit_code, 0);
+        assert_eq!(list(&world, "c"), vec![line.trim_end()]);
     }
 
     #[test]
