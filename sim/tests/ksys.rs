@@ -1289,3 +1289,53 @@ async fn vms_of_one_workgroup_are_managed_and_discovered_in_parallel() {
     );
     e.dr.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_failed_move_leaves_move_failed_and_a_retry_completes_it() {
+    let e = Env::new(Dr::fast().await, "dr-fail").await;
+    e.sites().await;
+    ok(&e.k("-f manage vm rhel-web-01").await);
+    ok(&e.k("-f discover workgroup rhel-web-01_WG").await);
+    let id = e.dr.vm_id("rhel-web-01").await;
+    e.dr.sim_patch(&format!("ksys/vms/{id}"), json!({"_fail_move": true}))
+        .await;
+    let run = e.k("-f move workgroup rhel-web-01_WG to=us-east").await;
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr,
+        "ERROR: Boot up on us-east Site has failed for VM rhel-web-01_BackUp\nERROR: move has failed for Workgroup rhel-web-01_WG\n"
+    );
+    assert!(!run.stdout.contains("move has completed"));
+    let run = e
+        .k("-a state,active_site query workgroup rhel-web-01_WG")
+        .await;
+    assert_eq!(
+        run.lines,
+        vec![
+            "State:               MOVE_FAILED",
+            "Active Site:         us-south"
+        ]
+    );
+    assert_eq!(e.status("rhel-web-01").await, "SHUTOFF");
+    assert_eq!(e.status("rhel-web-01_BackUp").await, "SHUTOFF");
+    fails(
+        &e.k("-f move workgroup rhel-web-01_WG to=us-east dr_test=yes")
+            .await,
+        1,
+        "Workgroup rhel-web-01_WG is not in READY_TO_MOVE state (current state MOVE_FAILED).",
+    );
+    // The failure was used up: trying again completes the move.
+    ok(&e.k("-f move workgroup rhel-web-01_WG to=us-east").await);
+    let run = e
+        .k("-a state,active_site query workgroup rhel-web-01_WG")
+        .await;
+    assert_eq!(
+        run.lines,
+        vec![
+            "State:               READY_TO_MOVE",
+            "Active Site:         us-east"
+        ]
+    );
+    assert_eq!(e.status("rhel-web-01_BackUp").await, "ACTIVE");
+    e.dr.sim.shutdown().await;
+}

@@ -113,7 +113,10 @@ fn refusal(world: &World, wg: &Workgroup, to: &str, kind: Kind) -> Option<(u32, 
     if let Some((_, kind)) = blocking_operation(world, wg, &[]) {
         return Some((1, busy_message(&wg.name, &kind)));
     }
-    if wg.state != "READY_TO_MOVE" {
+    // A failed move may be tried again; a rehearsal needs a healthy workgroup.
+    let startable =
+        wg.state == "READY_TO_MOVE" || (wg.state == "MOVE_FAILED" && kind != Kind::DrTest);
+    if !startable {
         return Some((
             1,
             format!(
@@ -167,7 +170,15 @@ fn sides(vm: &ManagedVm) -> (Option<String>, String, Option<String>, String) {
     }
 }
 
-/// Adds one workgroup's move from `base` seconds; returns when it ends.
+/// Whether a test asked this VM's next move to fail at boot (`_fail_move` on the KSYS VM,
+/// set through `PATCH /_sim/objects/ksys/vms/<id>`).
+fn fails_next_move(world: &World, vm_id: &str) -> bool {
+    world
+        .get(super::SERVICE, VMS, vm_id)
+        .is_some_and(|v| v["_fail_move"].as_bool() == Some(true))
+}
+
+/// Adds one workgroup's move from `base` seconds; returns when it ends and whether it fails.
 fn plan_move(
     world: &World,
     plan: &mut Plan,
@@ -175,9 +186,14 @@ fn plan_move(
     to: &str,
     kind: Kind,
     base: f64,
-) -> f64 {
+) -> (f64, bool) {
     let w = wg.name.clone();
     let vms = members(world, wg);
+    let failing: Vec<bool> = vms
+        .iter()
+        .map(|v| fails_next_move(world, &v.uuid))
+        .collect();
+    let failed = failing.contains(&true);
     plan.say(base, |t| {
         format!("{t}   Workgroup move started for {w} to {to}, this may take a few minutes...")
     });
@@ -214,15 +230,17 @@ fn plan_move(
     plan.say(base + 40.0, |t| {
         format!("{t}    VG reversal has completed for Workgroup {w}")
     });
-    plan.effect(
-        base + 40.0,
-        Effect::Moved {
-            workgroup: wg.id.clone(),
-            to_site: to.to_owned(),
-        },
-    );
+    if !failed {
+        plan.effect(
+            base + 40.0,
+            Effect::Moved {
+                workgroup: wg.id.clone(),
+                to_site: to.to_owned(),
+            },
+        );
+    }
     let mut longest = 0.0_f64;
-    for vm in &vms {
+    for (vm, fails) in vms.iter().zip(&failing) {
         let (_, _, partner, partner_name) = sides(vm);
         let boot = partner
             .as_deref()
@@ -232,6 +250,13 @@ fn plan_move(
         plan.say(base + 40.0, |t| {
             format!("{t}   Boot up on {to} Site has started for VM {partner_name}")
         });
+        if *fails {
+            plan.error(
+                base + 40.0 + boot,
+                format!("Boot up on {to} Site has failed for VM {partner_name}"),
+            );
+            continue;
+        }
         plan.say(base + 40.0 + boot, |t| {
             format!("{t}   Boot up on {to} Site has completed for VM {partner_name}")
         });
@@ -246,6 +271,28 @@ fn plan_move(
         }
     }
     let end = base + 40.0 + longest + 18.0;
+    if failed {
+        plan.error(end, format!("move has failed for Workgroup {w}"));
+        plan.effect(
+            end,
+            Effect::Release {
+                workgroup: wg.id.clone(),
+                state: "MOVE_FAILED".into(),
+            },
+        );
+        plan.effect(
+            end,
+            Effect::Event {
+                level: "error".into(),
+                resource: "droperation".into(),
+                message: format!(
+                    "Move of workgroup {w} to site {to} failed: a VM did not boot; the workgroup stays at site {}.",
+                    wg.active_site
+                ),
+            },
+        );
+        return (end, true);
+    }
     plan.say(end, |t| {
         format!("{t}    move has completed for Workgroup {w}")
     });
@@ -276,7 +323,7 @@ fn plan_move(
             ),
         },
     );
-    end
+    (end, false)
 }
 
 /// Adds one workgroup's DR test from `base` seconds (literal §3.9 timings); returns its end.
@@ -388,15 +435,33 @@ fn start_moves(
         });
     }
     let mut at = 0.0;
+    let mut failed = false;
     for wg in &groups {
-        at = if test {
-            plan_rehearsal(world, &mut plan, wg, to, at)
+        if test {
+            at = plan_rehearsal(world, &mut plan, wg, to, at);
         } else {
-            plan_move(world, &mut plan, wg, to, kind, at)
-        };
+            let (end, wg_failed) = plan_move(world, &mut plan, wg, to, kind, at);
+            at = end;
+            failed |= wg_failed;
+        }
     }
     if let Some((from, to)) = frame {
-        plan.plain(at, format!("Site {word} completed for Site {from} to {to}"));
+        if failed {
+            plan.error(at, format!("Site {word} failed for Site {from} to {to}"));
+        } else {
+            plan.plain(at, format!("Site {word} completed for Site {from} to {to}"));
+        }
+    }
+    // A requested failure is used up by this move.
+    for wg in &groups {
+        for vm in &wg.vms {
+            if let Some(obj) = world
+                .get_mut(super::SERVICE, VMS, vm)
+                .and_then(|v| v.as_object_mut())
+            {
+                obj.remove("_fail_move");
+            }
+        }
     }
     let ids: Vec<String> = groups.iter().map(|w| w.id.clone()).collect();
     for wg in &groups {
@@ -415,7 +480,7 @@ fn start_moves(
         groups.iter().map(|w| w.name.clone()).collect(),
         &ids,
         plan,
-        0,
+        u32::from(failed),
     );
     out
 }
