@@ -6,8 +6,10 @@
 The variables of examples/complete are named after the PowerVS landing zone's outputs; this
 derives the same values from the emulator's /_sim/state, the way a landing zone would report
 them for its account: the primary workspace is the one attached to the Transit Gateway, the
-standby is another workspace whose private subnets overlap neither the primary's nor the VPC's,
-and the protected VMs are the primary's AIX, IBM i and RHEL VMs (DR refuses other systems).
+DR backup workspace is the one in the primary zone's GRS partner location (KSYS replicates
+only between such partner locations, in different regions), the standby is another workspace
+whose private subnets overlap neither the primary's nor the VPC's, and the protected VMs are
+the primary's AIX, IBM i and RHEL VMs (DR refuses other systems).
 Only the standard library is used, so it runs on a fresh machine.
 """
 
@@ -18,6 +20,19 @@ import urllib.request
 
 # Recovery order in the demo: databases first, then applications, then web tiers.
 PRIORITY_BY_OS = {"ibmi": "high", "aix": "medium", "rhel": "low"}
+
+# GRS partner locations, as dr-cloudsim knows them (IBM's examples WDC04-DAL13, MAD02-FRA04,
+# the reference's DAL12-WDC06, and the emulator's assumed DAL10-WDC07).
+GRS_PAIRS = [("wdc04", "dal13"), ("mad02", "fra04"), ("dal12", "wdc06"), ("dal10", "wdc07")]
+
+
+def grs_partner(zone):
+    for a, b in GRS_PAIRS:
+        if zone == a:
+            return b
+        if zone == b:
+            return a
+    return None
 
 
 def fail(message):
@@ -67,12 +82,21 @@ def tfvars(state):
     if not primary:
         fail("no PowerVS workspace is attached to a Transit Gateway in this scenario")
 
+    partner_zone = grs_partner(primary["location"]["region"])
+    backup = next(
+        (w for w in sorted(workspaces.values(), key=lambda w: w["name"])
+         if w["location"]["region"] == partner_zone),
+        None,
+    )
+    if not backup:
+        fail(f"no workspace in {primary['location']['region']}'s GRS partner location {partner_zone}")
+
     primary_cidrs = [n["cidr"] for n in private.get(primary["id"], [])]
     vpc_cidrs = [s["ipv4_cidr_block"] for s in vpc.get("subnets", []) if s.get("ipv4_cidr_block")]
     standby = None
     for ws in sorted(workspaces.values(), key=lambda w: w["name"]):
         cidrs = [n["cidr"] for n in private.get(ws["id"], [])]
-        if ws["id"] != primary["id"] and cidrs and not overlaps(cidrs, primary_cidrs + vpc_cidrs):
+        if ws["id"] not in (primary["id"], backup["id"]) and cidrs and not overlaps(cidrs, primary_cidrs + vpc_cidrs):
             standby = ws
             break
     if not standby:
@@ -107,6 +131,7 @@ def tfvars(state):
         "powervs_ssh_public_key": {"name": keys[0]},
         "transit_gateway_id": gateway["id"],
         "vpc_data": vpc_data,
+        "backup_workspace_guid": backup["id"],
         "standby_workspace_guid": standby["id"],
         "standby_management_subnet": management_subnet(private.get(standby["id"], [])),
         "protected_vms": protected,

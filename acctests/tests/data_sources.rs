@@ -75,7 +75,8 @@ output "overlaps" {{
         json!([
             "overlap-dal13-power-workspace",
             "slz-dal10-power-workspace",
-            "slz-dal12-power-workspace"
+            "slz-dal12-power-workspace",
+            "slz-wdc07-power-workspace"
         ])
     );
     let dal12 = output(&state, "dal12");

@@ -24,6 +24,7 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/endpoints.json", get(endpoints))
         .route("/metrics", get(services::dra::metrics::handler))
         .route("/_sim/state", get(state))
+        .route("/_sim/ssh", get(ssh_hosts))
         .route("/_sim/requests", get(requests).delete(clear_requests))
         .route(
             "/_sim/faults",
@@ -113,6 +114,34 @@ async fn state(State(sim): State<Arc<Sim>>) -> Json<Value> {
     Json(sim.world().await.public_state())
 }
 
+/// `GET /_sim/ssh`: the jump host and every KSYS host that is up, with their host keys in
+/// OpenSSH format (what a known_hosts file or a pinned key needs).
+async fn ssh_hosts(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let seed = sim.config().seed;
+    let jump_key = crate::ssh::keys::openssh_public(&crate::ssh::keys::host_key(
+        seed,
+        crate::ssh::keys::JUMP_IDENTITY,
+    ));
+    let address = sim.ssh_addr().map(|a| a.to_string()).unwrap_or_default();
+    let hosts: Vec<Value> = services::ksys::hosts(&*sim.world().await)
+        .into_iter()
+        .map(|h| {
+            json!({
+                "address": format!("{}:22", h.address),
+                "vm_id": h.vm_id,
+                "role": h.role,
+                "hostname": h.hostname,
+                "host_key": crate::ssh::keys::openssh_public(&crate::ssh::keys::host_key(seed, &h.vm_id)),
+                "instance_id": h.cluster_id,
+            })
+        })
+        .collect();
+    Json(json!({
+        "jump_host": {"address": address, "user": crate::ssh::jump::JUMP_USER, "host_key": jump_key},
+        "hosts": hosts,
+    }))
+}
+
 async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {
     Json(sim.request_counts())
 }
@@ -148,6 +177,15 @@ async fn reset(State(sim): State<Arc<Sim>>) -> Json<Value> {
     Json(sim.world().await.public_state())
 }
 
+/// The object without the salted password hashes it may keep for SSH logins.
+fn without_secrets(object: &Value) -> Value {
+    let mut out = object.clone();
+    if let Some(map) = out.as_object_mut() {
+        map.retain(|k, _| !k.ends_with("password_hash"));
+    }
+    out
+}
+
 fn not_found(service: &str, collection: &str, id: &str) -> Response {
     control_error(
         StatusCode::NOT_FOUND,
@@ -161,8 +199,9 @@ async fn get_object(
 ) -> Response {
     let world = sim.world().await;
     match world.get(&service, &collection, &id) {
-        // Unlike the APIs, the control plane shows internal keys: tests inspect deadlines.
-        Some(object) => Json(object.clone()).into_response(),
+        // Unlike the APIs, the control plane shows internal keys (tests inspect deadlines),
+        // except the password hashes the SSH logins are checked against.
+        Some(object) => Json(without_secrets(object)).into_response(),
         None => not_found(&service, &collection, &id),
     }
 }
@@ -180,7 +219,7 @@ async fn patch_object(
     match world.get_mut(&service, &collection, &id) {
         Some(object) => {
             merge_patch(object, &patch);
-            Json(object.clone()).into_response()
+            Json(without_secrets(object)).into_response()
         }
         None => not_found(&service, &collection, &id),
     }

@@ -6,11 +6,12 @@
 //!
 //! # Core contract for service modules
 //!
-//! - **Starting**: [`start`]`(`[`SimConfig`]`)` binds (port 0 picks one) and returns a
-//!   [`RunningSim`] with `addr`, `url()` (`http://127.0.0.1:PORT`) and `shutdown()`.
+//! - **Starting**: [`start`]`(`[`SimConfig`]`)` binds the HTTP and SSH listeners (port 0
+//!   picks one) and returns a [`RunningSim`] with `addr`, `ssh_addr`, `url()`
+//!   (`http://127.0.0.1:PORT`) and `shutdown()`.
 //!   [`app`]`(Arc<Sim>)` is the whole `axum::Router`, for in-process use.
 //! - **State** ([`store::World`]): `services[service][collection][id] = serde_json::Value`,
-//!   services `iam rc power vpc tg dra`. Objects are stored exactly as the API shows them;
+//!   services `iam rc power vpc tg dra ksys`. Objects are stored exactly as the API shows them;
 //!   keys starting with `_` are internal (owner, deadlines, secrets) and
 //!   [`store::public_view`] strips them from answers and `/_sim/state`. Helpers: `get`,
 //!   `get_mut`, `insert`, `remove`, `list`, `find`, `ids_where`, `has_room`, and
@@ -44,8 +45,13 @@
 //!   creates a VM from a PVMInstanceCreate body (used by the DR deployment for orchestrator
 //!   VMs); it honours the faults' `pvm_build_errors`.
 //! - **Faults** (`POST /_sim/faults`, [`sim::FaultSet`]): `rules` (path prefix, methods,
-//!   rate, status, Retry-After, latency), `token_lifetime_seconds`, and `pvm_build_errors`
-//!   (`[{server_name_prefix, message}]`: matching new PowerVS VMs end in `ERROR`).
+//!   rate, status, Retry-After, latency), `token_lifetime_seconds`, `pvm_build_errors`
+//!   (`[{server_name_prefix, message}]`: matching new PowerVS VMs end in `ERROR`) and
+//!   `ssh_rules` (refused connections, dropped connections, slow output; see [`ssh`]).
+//! - **SSH** ([`ssh`]): a jump host on `--ssh-listen`, and every orchestrator VM of a
+//!   deployed DR instance as a KSYS host behind it, running `ksysmgr` against the KSYS
+//!   service ([`services::ksys`]) of the same World. Commands that change the world write the
+//!   state file before their exit status is sent.
 //! - **Middleware** (all routes): request counters by (method, `MatchedPath`, status) for
 //!   `/_sim/requests`; faults from `/_sim/faults`; persistence. `/_sim/*`, `/healthz` and
 //!   `/endpoints.json` are neither counted nor faulted.
@@ -55,6 +61,7 @@ pub mod persist;
 pub mod scenario;
 pub mod services;
 pub mod sim;
+pub mod ssh;
 pub mod store;
 pub mod token;
 pub mod util;
@@ -73,6 +80,8 @@ pub use crate::store::World;
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     pub listen: SocketAddr,
+    /// `--ssh-listen`: where the SSH jump host listens (port 0 picks one).
+    pub ssh_listen: SocketAddr,
     /// `--state FILE`: load it when present, write every change to it.
     pub state_file: Option<PathBuf>,
     /// `--scenario FILE` (JSON); the default scenario of DESIGN §5 otherwise.
@@ -91,6 +100,7 @@ impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ssh_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             state_file: None,
             scenario: None,
             api_key: DEFAULT_API_KEY.to_owned(),
@@ -141,9 +151,12 @@ pub fn app(sim: Arc<Sim>) -> Router {
 #[derive(Debug)]
 pub struct RunningSim {
     pub addr: SocketAddr,
+    /// Where the SSH jump host listens.
+    pub ssh_addr: SocketAddr,
     pub sim: Arc<Sim>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    ssh: Option<ssh::SshServer>,
 }
 
 impl RunningSim {
@@ -154,6 +167,9 @@ impl RunningSim {
 
     /// Stops accepting connections and waits for in-flight requests to finish.
     pub async fn shutdown(mut self) {
+        if let Some(ssh) = self.ssh.take() {
+            ssh.shutdown().await;
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -175,6 +191,13 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
         addr: listen,
         source,
     })?;
+    let ssh_listen = sim.config().ssh_listen;
+    let ssh = ssh::start(sim.clone(), ssh_listen)
+        .await
+        .map_err(|source| SimError::Bind {
+            addr: ssh_listen,
+            source,
+        })?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let router = app(sim.clone());
     let task = tokio::spawn(async move {
@@ -189,8 +212,10 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
     });
     Ok(RunningSim {
         addr,
+        ssh_addr: ssh.addr,
         sim,
         shutdown: Some(tx),
         task,
+        ssh: Some(ssh),
     })
 }

@@ -1,7 +1,8 @@
 //! `dr-cloudsim serve ...`: runs the emulator until interrupted.
 //!
-//! The first stdout line is the contract with tests and scripts that start the binary with
-//! `--listen 127.0.0.1:0`: they read the URL from it, so it is printed and flushed before
+//! The first two stdout lines are the contract with tests and scripts that start the binary
+//! with `--listen 127.0.0.1:0`: `dr-cloudsim listening on http://127.0.0.1:PORT`, then
+//! `dr-cloudsim ssh jump host on 127.0.0.1:PORT`. They are printed and flushed before
 //! anything else.
 
 use std::io::Write;
@@ -10,8 +11,8 @@ use std::process::ExitCode;
 
 use dr_cloudsim::SimConfig;
 
-const USAGE: &str = "usage: dr-cloudsim serve --listen 127.0.0.1:PORT [--state FILE] \
-[--scenario FILE] [--api-key KEY] [--time-scale F] [--seed N]";
+const USAGE: &str = "usage: dr-cloudsim serve --listen 127.0.0.1:PORT [--ssh-listen ADDR] \
+[--state FILE] [--scenario FILE] [--api-key KEY] [--time-scale F] [--seed N]";
 
 /// Parses the `serve` flags (both `--flag value` and `--flag=value`).
 fn parse_args(args: &[String]) -> Result<SimConfig, String> {
@@ -39,6 +40,11 @@ fn parse_args(args: &[String]) -> Result<SimConfig, String> {
                 config.listen = value
                     .parse()
                     .map_err(|e| format!("--listen {value:?} is not HOST:PORT: {e}"))?;
+            }
+            "ssh-listen" => {
+                config.ssh_listen = value
+                    .parse()
+                    .map_err(|e| format!("--ssh-listen {value:?} is not HOST:PORT: {e}"))?;
             }
             "state" => config.state_file = Some(PathBuf::from(value)),
             "scenario" => config.scenario = Some(PathBuf::from(value)),
@@ -78,6 +84,7 @@ async fn main() -> ExitCode {
     };
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "dr-cloudsim listening on {}", running.url());
+    let _ = writeln!(stdout, "dr-cloudsim ssh jump host on {}", running.ssh_addr);
     let _ = stdout.flush();
     let _ = tokio::signal::ctrl_c().await;
     running.shutdown().await;
@@ -98,6 +105,7 @@ mod tests {
             "serve",
             "--listen",
             "127.0.0.1:9999",
+            "--ssh-listen=127.0.0.1:2222",
             "--state=/tmp/s.json",
             "--scenario",
             "x.json",
@@ -109,6 +117,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.listen.port(), 9999);
+        assert_eq!(c.ssh_listen.port(), 2222);
         assert_eq!(c.state_file, Some(PathBuf::from("/tmp/s.json")));
         assert_eq!(c.scenario, Some(PathBuf::from("x.json")));
         assert_eq!(c.api_key, "k");

@@ -293,6 +293,21 @@ impl Default for Scenario {
                     instances: vec![vm("aix-dr-test-01", "7300-02-01", 0.5, 4.0, &["mgmt_net"])],
                     machine_types: vec!["s922".to_owned(), "s1022".to_owned()],
                 },
+                // The DR (backup) site: a workspace in dal10's GRS partner location, in
+                // another region (ASSUMPTION dal10 <-> wdc07; see ksys::regions).
+                WorkspaceSpec {
+                    name: "slz-wdc07-power-workspace".into(),
+                    zone: "wdc07".into(),
+                    resource_group: "slz-service-rg".into(),
+                    networks: vec![
+                        net("mgmt_net", "10.71.0.0/24"),
+                        net("bkp_net", "10.72.0.0/24"),
+                    ],
+                    ssh_keys: ssh_keys.clone(),
+                    images: vec!["7300-02-01".to_owned()],
+                    instances: Vec::new(),
+                    machine_types: vec!["s922".to_owned(), "s1022".to_owned()],
+                },
                 WorkspaceSpec {
                     name: "overlap-dal13-power-workspace".into(),
                     zone: "dal13".into(),
@@ -414,10 +429,12 @@ mod tests {
     fn default_scenario_matches_the_design() {
         let s = Scenario::default();
         assert_eq!(s.region, "us-south");
-        assert_eq!(s.workspaces.len(), 3);
+        assert_eq!(s.workspaces.len(), 4);
         assert_eq!(s.workspaces[0].zone, "dal10");
         assert_eq!(s.workspaces[1].zone, "dal12");
-        assert_eq!(s.workspaces[2].networks[0].cidr, "10.51.0.0/24");
+        assert_eq!(s.workspaces[2].zone, "wdc07");
+        assert_eq!(s.workspaces[2].networks[0].cidr, "10.71.0.0/24");
+        assert_eq!(s.workspaces[3].networks[0].cidr, "10.51.0.0/24");
         assert_eq!(
             s.default_resource_group().map(|g| g.name.as_str()),
             Some("Default")
@@ -430,6 +447,6 @@ mod tests {
     fn partial_files_fill_in_defaults() {
         let s: Scenario = serde_json::from_str(r#"{"region": "eu-de"}"#).unwrap();
         assert_eq!(s.region, "eu-de");
-        assert_eq!(s.workspaces.len(), 3);
+        assert_eq!(s.workspaces.len(), 4);
     }
 }

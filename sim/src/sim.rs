@@ -66,6 +66,71 @@ pub struct FaultSet {
     /// PowerVS instances created while a rule matches end in `ERROR` with this fault.
     #[serde(default)]
     pub pvm_build_errors: Vec<PvmBuildError>,
+    /// Faults of the SSH jump host and the KSYS hosts behind it.
+    #[serde(default)]
+    pub ssh_rules: Vec<SshFaultRule>,
+}
+
+/// What an SSH fault does.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SshFaultKind {
+    /// The jump host closes a new TCP connection at once, or refuses to forward to a KSYS
+    /// host (`connect failed: Connection refused`, as a jump host says).
+    Refuse,
+    /// The KSYS host's connection drops during a command: after `after_lines` output lines,
+    /// or (without it) after the command has taken effect and before its exit status.
+    Drop,
+    /// Each output line of a command is delayed by `latency_ms`.
+    Slow,
+}
+
+/// Which SSH server a fault applies to.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SshTarget {
+    Jump,
+    #[default]
+    Host,
+}
+
+/// One rule of `ssh_rules`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SshFaultRule {
+    pub kind: SshFaultKind,
+    #[serde(default)]
+    pub target: SshTarget,
+    /// A KSYS host's private IP; empty matches every host.
+    #[serde(default)]
+    pub host: String,
+    /// Commands starting with this (drop, slow); empty matches every command.
+    #[serde(default)]
+    pub command_prefix: String,
+    /// drop: the number of output lines sent before the connection drops.
+    #[serde(default)]
+    pub after_lines: Option<usize>,
+    /// slow: delay before each output line.
+    #[serde(default)]
+    pub latency_ms: u64,
+    #[serde(default = "one")]
+    pub rate: f64,
+    /// How many more times the rule may fire; absent means always.
+    #[serde(default)]
+    pub count: Option<u64>,
+}
+
+/// When a command's connection drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropPoint {
+    AfterLines(usize),
+    BeforeExitStatus,
+}
+
+/// The SSH faults drawn for one exec request.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ExecFault {
+    pub drop: Option<DropPoint>,
+    pub line_latency: Duration,
 }
 
 /// Makes new PowerVS instances fail their build (`status: ERROR`, `fault.message`).
@@ -101,6 +166,25 @@ impl FaultSet {
             }
             if rule.latency_ms > 60_000 {
                 return Err(format!("rules[{i}].latency_ms must be at most 60000"));
+            }
+        }
+        for (i, rule) in self.ssh_rules.iter().enumerate() {
+            if !(0.0..=1.0).contains(&rule.rate) {
+                return Err(format!(
+                    "ssh_rules[{i}].rate must be within 0..1, got {}",
+                    rule.rate
+                ));
+            }
+            if rule.latency_ms > 60_000 {
+                return Err(format!("ssh_rules[{i}].latency_ms must be at most 60000"));
+            }
+            if rule.target == SshTarget::Jump && rule.kind != SshFaultKind::Refuse {
+                return Err(format!(
+                    "ssh_rules[{i}]: the jump host supports kind refuse only; drop and slow apply to target host"
+                ));
+            }
+            if rule.kind == SshFaultKind::Slow && rule.latency_ms == 0 {
+                return Err(format!("ssh_rules[{i}]: kind slow needs latency_ms"));
             }
         }
         if self.token_lifetime_seconds == Some(0) {
@@ -144,6 +228,8 @@ pub struct Sim {
     /// Serialises state-file writes; holds the mutation generation last written.
     persisted_gen: Mutex<u64>,
     mutation_gen: AtomicU64,
+    /// Where the SSH jump host listens, once it does.
+    ssh_addr: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -184,6 +270,7 @@ impl Sim {
             counters: std::sync::Mutex::new(Counters::default()),
             persisted_gen: Mutex::new(0),
             mutation_gen: AtomicU64::new(0),
+            ssh_addr: std::sync::OnceLock::new(),
             world: Mutex::new(world),
             scenario,
             config,
@@ -208,6 +295,16 @@ impl Sim {
     pub async fn reset(&self) {
         let fresh = Self::seeded_world(&self.scenario, self.config.seed);
         *self.world.lock().await = fresh;
+    }
+
+    /// Records where the SSH jump host listens (once, at start).
+    pub fn set_ssh_addr(&self, addr: std::net::SocketAddr) {
+        let _ = self.ssh_addr.set(addr);
+    }
+
+    /// Where the SSH jump host listens, if it was started.
+    pub fn ssh_addr(&self) -> Option<std::net::SocketAddr> {
+        self.ssh_addr.get().copied()
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -317,6 +414,71 @@ impl Sim {
             }
             decision
         })
+    }
+
+    /// Draws the SSH rules that match `applies`: each fires with its rate while its count
+    /// lasts, and firing uses one of its count.
+    fn draw_ssh(&self, applies: impl Fn(&SshFaultRule) -> bool) -> Vec<SshFaultRule> {
+        self.with_faults(|f| {
+            let Faults { set, rng } = f;
+            let mut fired = Vec::new();
+            for rule in &mut set.ssh_rules {
+                if !applies(rule) || rule.count == Some(0) || rule.rate <= 0.0 {
+                    continue;
+                }
+                if rng.random::<f64>() < rule.rate {
+                    if let Some(count) = rule.count.as_mut() {
+                        *count -= 1;
+                    }
+                    fired.push(rule.clone());
+                }
+            }
+            fired
+        })
+    }
+
+    /// Whether the jump host refuses a new TCP connection.
+    pub fn ssh_refuses_jump(&self) -> bool {
+        !self
+            .draw_ssh(|r| r.kind == SshFaultKind::Refuse && r.target == SshTarget::Jump)
+            .is_empty()
+    }
+
+    /// Whether the jump host refuses to forward to the KSYS host at `address`.
+    pub fn ssh_refuses_host(&self, address: &str) -> bool {
+        !self
+            .draw_ssh(|r| {
+                r.kind == SshFaultKind::Refuse
+                    && r.target == SshTarget::Host
+                    && (r.host.is_empty() || r.host == address)
+            })
+            .is_empty()
+    }
+
+    /// The drop and slow faults of one command on the KSYS host at `address`.
+    pub fn ssh_exec_fault(&self, address: &str, command: &str) -> ExecFault {
+        let fired = self.draw_ssh(|r| {
+            matches!(r.kind, SshFaultKind::Drop | SshFaultKind::Slow)
+                && r.target == SshTarget::Host
+                && (r.host.is_empty() || r.host == address)
+                && command.trim_start().starts_with(r.command_prefix.as_str())
+        });
+        let mut fault = ExecFault::default();
+        for rule in fired {
+            match rule.kind {
+                SshFaultKind::Drop if fault.drop.is_none() => {
+                    fault.drop = Some(match rule.after_lines {
+                        Some(n) => DropPoint::AfterLines(n),
+                        None => DropPoint::BeforeExitStatus,
+                    });
+                }
+                SshFaultKind::Slow => {
+                    fault.line_latency += Duration::from_millis(rule.latency_ms);
+                }
+                _ => {}
+            }
+        }
+        fault
     }
 
     fn with_counters<T>(&self, f: impl FnOnce(&mut Counters) -> T) -> T {

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::dr::Dr as KsysDr;
+
 use std::time::Duration;
 
 use dr_cloudsim::services::gc::POWER_DR_AUTOMATION;
@@ -59,9 +61,6 @@ impl Dr {
     async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(reqwest::Method::PATCH, path, Some(body), &[])
             .await
-    }
-    async fn delete(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::DELETE, path, None, &[]).await
     }
 
     /// Provisions a DR Automation instance through Resource Controller; returns its GUID.
@@ -465,77 +464,26 @@ async fn deployment_walks_the_steps_and_creates_the_orchestrator_vm() {
     );
     assert_eq!(summary["orchestrator_details"]["vpc_name"], "slz-edge-vpc");
     assert_eq!(summary["service_details"]["deployment_name"], "dr-prod");
-    assert_eq!(summary["service_details"]["recovery_location"], "dal12");
+    // Without a standby, the recovery location is dal10's GRS partner.
+    assert_eq!(summary["service_details"]["recovery_location"], "wdc07");
 }
 
 #[tokio::test]
-async fn managed_vms_register_with_real_validation() {
-    let d = Dr::new(1000.0).await;
-    let guid = d.instance("dr-app", true).await;
-    let own = format!("/dra/orchestrator/v1/{guid}/managed_vms");
-    let aix = d.vm("aix-app-01").await.unwrap();
-    let aix_id = aix["pvmInstanceID"].as_str().unwrap().to_owned();
-    let (status, body) = d.post(&own, json!({"pvm_instance_id": aix_id})).await;
-    assert_eq!(status, 409, "no orchestrator yet: {body}");
-
-    d.deploy(&guid, false).await;
-    let (status, reg) = d
-        .post(
-            &own,
-            json!({"pvm_instance_id": aix_id, "priority": "high", "workgroup_name": "payments"}),
-        )
-        .await;
-    assert_eq!(status, 201, "{reg}");
-    assert_eq!(reg["vm_name"], "aix-app-01");
-    assert_eq!(reg["priority"], "high");
-    assert_eq!(reg["os_type"], "aix");
-
-    let sles = d.vm("sles-util-01").await.unwrap();
-    let (status, body) = d
-        .post(&own, json!({"pvm_instance_id": sles["pvmInstanceID"]}))
-        .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("sles"),
-        "{body}"
-    );
-    let orch = d.vm("dr-app-orchestrator").await.unwrap();
-    let (status, body) = d
-        .post(&own, json!({"pvm_instance_id": orch["pvmInstanceID"]}))
-        .await;
-    assert_eq!(status, 400, "{body}");
-    let (status, _) = d
-        .post(
-            &own,
-            json!({"pvm_instance_id": "7b1f0c2e-0000-4000-8000-000000000000"}),
-        )
-        .await;
-    assert_eq!(status, 404);
-    let (status, _) = d.post(&own, json!({"pvm_instance_id": aix_id})).await;
-    assert_eq!(status, 409, "already managed");
-    let (status, _) = d
-        .post(
-            &own,
-            json!({"pvm_instance_id": aix_id, "priority": "urgent"}),
-        )
-        .await;
-    assert_eq!(status, 400);
-    let (status, _) = d
-        .post(
-            "/dra/orchestrator/v1/00000000-0000-4000-8000-000000000000/managed_vms",
-            json!({"pvm_instance_id": aix_id}),
-        )
-        .await;
-    assert_eq!(status, 404);
-    let rhel = d.vm("rhel-web-01").await.unwrap();
-    let rhel_id = rhel["pvmInstanceID"].as_str().unwrap().to_owned();
-    assert_eq!(
-        d.post(&own, json!({"pvm_instance_id": rhel_id})).await.0,
-        201
-    );
+async fn dr_managed_vms_publishes_what_ksys_manages() {
+    let d = KsysDr::fast().await;
+    let dep = d.deploy("dr-app", false).await;
+    let (_jump, host) = d.root(&dep.primary).await;
+    for cmd in [
+        "-f add site us-south region=us-south",
+        "-f add site us-east region=us-east",
+        "-f manage vm aix-app-01 workgroup=payments",
+        "-f manage vm rhel-web-01",
+    ] {
+        assert_eq!(d.ksysmgr(&host, cmd).await.code, Some(0), "{cmd}");
+    }
+    let aix_id = d.vm_id("aix-app-01").await;
+    let rhel_id = d.vm_id("rhel-web-01").await;
+    let guid = &dep.guid;
 
     // Published view: strings exactly as IBM's ManagedVmDetails.
     let (_, list) = d
@@ -545,10 +493,14 @@ async fn managed_vms_register_with_real_validation() {
     assert_eq!(details["core"], "1.00");
     assert_eq!(details["memory"], "16");
     assert_eq!(details["region"], "dal10");
-    assert_eq!(details["dr_region"], "dal12");
+    assert_eq!(details["dr_region"], "wdc07");
     assert_eq!(details["vm_name"], "aix-app-01");
     assert_eq!(details["workgroup_name"], "payments");
     assert_eq!(details["workspace_name"], "slz-dal10-power-workspace");
+    assert_eq!(
+        list["managed_vm_list"][&rhel_id]["workgroup_name"],
+        "rhel-web-01_WG"
+    );
     assert!(
         details["dr_average_time"]
             .as_str()
@@ -561,32 +513,23 @@ async fn managed_vms_register_with_real_validation() {
             "/dra/drautomation/v1/dr_grs_location_pairs/{guid}"
         ))
         .await;
-    assert_eq!(pairs["location_pairs"]["dal10"], "dal12");
+    assert_eq!(pairs["location_pairs"]["dal10"], "wdc07");
+    assert_eq!(pairs["location_pairs"]["wdc07"], "dal10");
 
-    let (status, patched) = d
-        .patch(&format!("{own}/{aix_id}"), json!({"priority": "low"}))
-        .await;
-    assert_eq!((status, patched["priority"].as_str()), (200, Some("low")));
-    let (status, _) = d
-        .patch(&format!("{own}/{aix_id}"), json!({"pvm_instance_id": "x"}))
-        .await;
-    assert_eq!(status, 400);
-
-    // Another DR instance cannot take a VM this one manages.
-    let other = d.instance("dr-other", true).await;
-    d.deploy(&other, false).await;
-    let (status, body) = d
-        .post(
-            &format!("/dra/orchestrator/v1/{other}/managed_vms"),
-            json!({"pvm_instance_id": aix_id}),
-        )
-        .await;
-    assert_eq!(status, 409, "{body}");
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains(&guid)
+    // Another DR instance's orchestrator cannot take a VM this one manages.
+    let other = d.deploy("dr-other", false).await;
+    let (_jump2, host2) = d.root(&other.primary).await;
+    for cmd in [
+        "-f add site us-south region=us-south",
+        "-f add site us-east region=us-east",
+    ] {
+        assert_eq!(d.ksysmgr(&host2, cmd).await.code, Some(0));
+    }
+    let run = d.ksysmgr(&host2, "-f manage vm aix-app-01").await;
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr,
+        "ERROR: VM aix-app-01 is already managed by another KSYS cluster.\n"
     );
 
     // The PowerVS VM disappears: it leaves dr_managed_vms.
@@ -604,15 +547,11 @@ async fn managed_vms_register_with_real_validation() {
         .await;
     assert!(list["managed_vm_list"].get(&rhel_id).is_none(), "{list}");
     assert_eq!(list["managed_vm_list"].as_object().unwrap().len(), 1);
-
-    assert_eq!(d.delete(&format!("{own}/{aix_id}")).await.0, 204);
-    assert_eq!(d.get(&format!("{own}/{aix_id}")).await.0, 404);
-    let (_, list) = d.get(&own).await;
-    assert_eq!(list["managed_vms"], json!([]));
+    d.sim.shutdown().await;
 }
 
 #[tokio::test]
-async fn ha_deployment_adds_a_standby_that_can_be_removed() {
+async fn ha_deployment_adds_a_standby_that_leaves_the_ksys_cluster() {
     let d = Dr::new(1000.0).await;
     let guid = d.instance("dr-ha", true).await;
     let done = d.deploy(&guid, true).await;
@@ -644,27 +583,89 @@ async fn ha_deployment_adds_a_standby_that_can_be_removed() {
         .filter(|e| e["message"].as_str().unwrap().contains("/4: "))
         .count();
     assert_eq!(standby_steps, 4);
+}
 
+#[tokio::test]
+async fn the_standby_leaves_the_cluster_through_ksysmgr() {
+    let d = KsysDr::fast().await;
+    let dep = d.deploy("dr-pair", true).await;
+    let (_jump, primary) = d.root(&dep.primary).await;
+    let standby_ip = dep.standby.clone().unwrap();
+    let (_jump2, standby) = d.root(&standby_ip).await;
+    // One cluster, two nodes, the same answers on both.
+    let run = d.ksysmgr(&primary, "query ksyscluster").await;
     assert_eq!(
-        d.delete(&format!("/dra/orchestrator/v1/{guid}/standby"))
-            .await
-            .0,
-        204
+        run.lines,
+        vec![
+            "Name:                dr-pair",
+            "State:               Online",
+            "Type:                IBM_PVS_DR",
+            "Ksysnodes:           dr-pair-orchestrator:1:Online, dr-pair-standby:2:Online",
+            "KsysState:           dr-pair-orchestrator:1:Online, dr-pair-standby:2:Online",
+        ]
     );
-    assert!(d.vm("dr-ha-standby").await.is_none());
+    assert_eq!(
+        d.ksysmgr(&standby, "query ksyscluster").await.lines,
+        run.lines
+    );
+    assert_eq!(
+        d.ksysmgr(&primary, "-f add site us-south region=us-south")
+            .await
+            .code,
+        Some(0)
+    );
+    let run = d.ksysmgr(&standby, "query site").await;
+    assert_eq!(run.lines[0], "Name:                us-south");
+
+    let run = d
+        .ksysmgr(
+            &primary,
+            "-f modify ksyscluster dr-pair remove ksysnodes=dr-pair-orchestrator",
+        )
+        .await;
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (
+            Some(1),
+            "ERROR: Cannot remove node dr-pair-orchestrator: it is the node this command runs on.\n"
+        )
+    );
+    let run = d
+        .ksysmgr(
+            &primary,
+            "-f modify ksyscluster dr-pair remove ksysnodes=dr-pair-standby",
+        )
+        .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "KSYS cluster dr-pair was modified successfully\n"
+    );
+    let run = d
+        .ksysmgr(
+            &primary,
+            "-f modify ksyscluster dr-pair remove ksysnodes=dr-pair-standby",
+        )
+        .await;
+    assert_eq!(run.code, Some(2));
     let (_, after) = d
-        .get(&format!("/dra/drautomation/v1/last_operation/{guid}"))
+        .get(&format!("/dra/drautomation/v1/last_operation/{}", dep.guid))
         .await;
     assert_eq!(
         (after["orchestrator_ha"].as_bool(), after["status"].as_str()),
         (Some(false), Some("Active"))
     );
+    let (_, summary) = d
+        .get(&format!("/dra/drautomation/v1/dr_summary/{}", dep.guid))
+        .await;
+    assert_eq!(summary["service_details"]["orchestrator_ha"], false);
+    let hosts = d.sim_get("ssh").await["hosts"].as_array().unwrap().clone();
+    assert_eq!(hosts.len(), 1, "the standby is no KSYS host any more");
     assert_eq!(
-        d.delete(&format!("/dra/orchestrator/v1/{guid}/standby"))
-            .await
-            .0,
-        404
+        d.ksysmgr(&primary, "query ksyscluster").await.lines[3],
+        "Ksysnodes:           dr-pair-orchestrator:1:Online"
     );
+    d.sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -728,42 +729,45 @@ async fn injected_failure_stops_the_deployment() {
 
 #[tokio::test]
 async fn deleting_the_instance_removes_its_orchestrator() {
-    let d = Dr::new(1000.0).await;
-    let guid = d.instance("dr-gone", true).await;
-    d.deploy(&guid, false).await;
-    let aix = d.vm("aix-app-01").await.unwrap();
-    assert_eq!(
-        d.post(
-            &format!("/dra/orchestrator/v1/{guid}/managed_vms"),
-            json!({"pvm_instance_id": aix["pvmInstanceID"]})
+    let d = KsysDr::fast().await;
+    let dep = d.deploy("dr-gone", false).await;
+    let (_jump, host) = d.root(&dep.primary).await;
+    for cmd in [
+        "-f add site us-south region=us-south",
+        "-f add site us-east region=us-east",
+        "-f manage vm aix-app-01",
+    ] {
+        assert_eq!(d.ksysmgr(&host, cmd).await.code, Some(0), "{cmd}");
+    }
+    assert!(!d.pvm("dr-gone-orchestrator").await.is_null());
+    let (status, _) = d
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/rc/v2/resource_instances/{}", dep.guid),
+            None,
+            None,
         )
-        .await
-        .0,
-        201
-    );
-    assert!(d.vm("dr-gone-orchestrator").await.is_some());
-    assert_eq!(
-        d.delete(&format!("/rc/v2/resource_instances/{guid}"))
-            .await
-            .0,
-        202
-    );
-    assert!(d.vm("dr-gone-orchestrator").await.is_none());
+        .await;
+    assert_eq!(status, 202);
+    assert!(d.pvm("dr-gone-orchestrator").await.is_null());
     assert!(
-        d.vm("aix-app-01").await.is_some(),
+        !d.pvm("aix-app-01").await.is_null(),
         "managed VMs themselves stay"
     );
     assert_eq!(
-        d.get(&format!("/dra/drautomation/v1/dr_managed_vms/{guid}"))
+        d.get(&format!("/dra/drautomation/v1/dr_managed_vms/{}", dep.guid))
             .await
             .0,
         404
     );
-    assert!(
-        common::state_collection(&d.sim, "dra", "managed_vms")
-            .await
-            .is_empty()
-    );
+    for collection in ["clusters", "sites", "workgroups", "vms"] {
+        assert!(
+            d.collection("ksys", collection).await.is_empty(),
+            "{collection}"
+        );
+    }
+    assert_eq!(d.sim_get("ssh").await["hosts"], json!([]));
+    d.sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -825,7 +829,7 @@ async fn information_endpoints() {
         .await;
     assert_eq!(
         locations["dr_locations"],
-        json!([{"id": "dal10", "name": "dal10"}, {"id": "dal12", "name": "dal12"}, {"id": "dal13", "name": "dal13"}])
+        json!([{"id": "dal10", "name": "dal10"}, {"id": "dal12", "name": "dal12"}, {"id": "dal13", "name": "dal13"}, {"id": "wdc07", "name": "wdc07"}])
     );
 
     assert_eq!(

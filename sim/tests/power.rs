@@ -147,7 +147,11 @@ async fn workspaces_have_the_v1_shape() {
         .unwrap();
     let body: Value = r.json().await.unwrap();
     let list = body["workspaces"].as_array().unwrap();
-    assert_eq!(list.len(), 3);
+    assert_eq!(
+        list.len(),
+        4,
+        "dal10, dal12, wdc07 (the DR backup site) and dal13"
+    );
     let primary = list.iter().find(|w| w["id"] == ctx.guid.as_str()).unwrap();
     assert_eq!(primary["status"], "active");
     assert_eq!(primary["type"], "off-premises");

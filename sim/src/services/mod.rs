@@ -4,6 +4,7 @@
 pub mod dra;
 pub mod gc;
 pub mod iam;
+pub mod ksys;
 pub mod power;
 pub mod rc;
 pub mod rm;
@@ -42,6 +43,7 @@ pub fn seed_all(world: &mut World, scenario: &Scenario, now_ms: u64) {
     vpc::seed(world, scenario, now_ms);
     tg::seed(world, scenario, now_ms);
     dra::seed(world, scenario, now_ms);
+    ksys::seed(world);
 }
 
 /// Applies every asynchronous transition that is due at `now_ms`.
@@ -51,6 +53,7 @@ pub fn advance_all(world: &mut World, now_ms: u64) {
     vpc::advance(world, now_ms);
     tg::advance(world, now_ms);
     dra::advance(world, now_ms);
+    ksys::advance(world, now_ms);
 }
 
 /// An error in the body shape of the service that owns `path` (used for injected faults).

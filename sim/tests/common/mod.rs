@@ -56,3 +56,6 @@ pub async fn state_collection(sim: &RunningSim, service: &str, collection: &str)
         .cloned()
         .unwrap_or_default()
 }
+
+pub mod dr;
+pub mod ssh;

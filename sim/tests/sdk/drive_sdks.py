@@ -88,14 +88,14 @@ def sim_state(base):
         return json.load(response)
 
 
-def orchestrator_api(base, token, method, path, body=None):
-    """The project's own orchestrator API (IBM publishes none, so there is no SDK for it)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{base}/dra/orchestrator/v1{path}", data=data, method=method)
-    request.add_header("Authorization", f"Bearer {token}")
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request) as response:
-        return response.status, json.loads(response.read() or b"null")
+def ksysmgr(guid, args):
+    """Runs ksysmgr on the DR instance's orchestrator. IBM publishes no REST API for managed
+    VMs: the orchestrator's ksysmgr, over SSH, is the interface. The SSH client is the Rust
+    side of sdk.rs, which reads this request on our stdout and answers on our stdin."""
+    print(f"ksys: {guid} {args}", flush=True)
+    answer = sys.stdin.readline().strip()
+    if answer != "ok":
+        raise StepFailed(f"ksysmgr {args}: {answer}")
 
 
 def platform(base, auth):
@@ -320,12 +320,10 @@ def drive_dra(base, auth, rc, plan_id, group_id):
     check(status.status == "Active" and status.standby_status == "Active", f"deployment active: {status}")
     check(status.primary_description.startswith("5/5: "), status.primary_description)
 
-    token = auth.token_manager.get_token()
     aix = next(v for v in sim_state(base)["power"]["pvm_instances"] if v["serverName"] == "aix-app-01")
-    code, registered = orchestrator_api(base, token, "POST", f"/{guid}/managed_vms",
-                                        {"pvm_instance_id": aix["pvmInstanceID"], "priority": "high",
-                                         "workgroup_name": "sdk_group"})
-    check(code == 201 and registered["vm_name"] == "aix-app-01", f"VM registered: {registered}")
+    ksysmgr(guid, "-f add site us-south region=us-south")
+    ksysmgr(guid, "-f add site us-east region=us-east")
+    ksysmgr(guid, f"-f manage vm vmuuid={aix['pvmInstanceID']} workgroup=sdk_group")
 
     managed = ManagedVmMapResponse.from_dict(dra.get_dr_managed_vm(instance_id=guid).get_result())
     check(managed.managed_vm_list[aix["pvmInstanceID"]].workgroup_name == "sdk_group", "managed VM listed")
@@ -337,8 +335,9 @@ def drive_dra(base, auth, rc, plan_id, group_id):
     check(len(events.events) >= 10, "deployment events recorded")
     Event.from_dict(dra.get_event(instance_id=guid, event_id=events.events[-1].event_id).get_result())
 
-    code, _ = orchestrator_api(base, token, "DELETE", f"/{guid}/managed_vms/{aix['pvmInstanceID']}")
-    check(code == 204, "VM unregistered")
+    ksysmgr(guid, f"-f unmanage vm vmuuid={aix['pvmInstanceID']}")
+    managed = ManagedVmMapResponse.from_dict(dra.get_dr_managed_vm(instance_id=guid).get_result())
+    check(not managed.managed_vm_list, "VM no longer managed")
     response = rc.delete_resource_instance(id=guid)
     check(response.get_status_code() in (202, 204), "DR instance deleted")
     names = [v["serverName"] for v in sim_state(base)["power"]["pvm_instances"]]

@@ -4,10 +4,11 @@
 //! IBM's orchestrator UI is a separate web application behind its own login; the emulator
 //! stands in for it with one self-contained page (inline CSS, no scripts, no external
 //! assets, refreshing itself every 10 s) so that a browser, a screenshot tool or a test can
-//! see the DR state at a glance: the topology (primary and DR workspaces with their subnets,
-//! the Transit Gateway and what it connects), the active site, the managed VMs with their
-//! priority and where they run, the operation in progress, the schedules and the last DR
-//! tests. Like the real dashboard URL it needs no bearer token.
+//! see the DR state at a glance: the KSYS cluster's nodes, the sites with their workspaces
+//! and subnets, the Transit Gateway and what it connects, the managed VMs with their
+//! workgroup, priority and the site they run at, the operations in progress, the schedules
+//! in root's crontab and the last DR tests and moves. It reads the KSYS service's state
+//! directly. Like the real dashboard URL it needs no bearer token.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -17,12 +18,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::operations::{self, OpKind, OpStatus, Operation, replication_lag_seconds};
-use super::schedules;
 use super::{
-    DEPLOYMENTS, MANAGED_VMS, NETWORKS, OWNER, POWER, PVM_INSTANCES, SERVICE, dr_instance,
-    elapsed_text, guid_of, workspace, workspace_zone,
+    DEPLOYMENTS, NETWORKS, OWNER, POWER, PVM_INSTANCES, SERVICE, dr_instance, elapsed_text,
+    guid_of, workspace, workspace_zone,
 };
+use crate::services::ksys::{self, ManagedVm, Workgroup, ops::Operation};
 use crate::sim::Sim;
 use crate::store::World;
 use crate::util;
@@ -151,9 +151,7 @@ fn site_card(
         .list(POWER, NETWORKS)
         .filter(|n| n[OWNER].as_str() == Some(guid))
     {
-        let kind = if !n["_dr_operation"].is_null() {
-            "isolated (DR test)".to_owned()
-        } else if s(n, "type") == "vlan" {
+        let kind = if s(n, "type") == "vlan" {
             "private".to_owned()
         } else {
             s(n, "type").to_owned()
@@ -226,192 +224,204 @@ fn gateway_card(world: &World, crns: &[String]) -> String {
     html
 }
 
-fn managed_vms_table(world: &World, guid: &str, now_ms: u64) -> String {
-    let site = operations::load_site(world, guid);
-    let mut rows = String::new();
-    let mut regs: Vec<&Value> = world
-        .list(SERVICE, MANAGED_VMS)
-        .filter(|m| m["instance_id"].as_str() == Some(guid))
+fn priority_class(priority: &str) -> String {
+    priority.to_ascii_lowercase()
+}
+
+fn managed_vms_table(world: &World, guid: &str) -> String {
+    let mut vms: Vec<(ManagedVm, Option<Workgroup>)> = ksys::managed_vms(world, guid)
+        .into_iter()
+        .map(|v| {
+            let wg = ksys::workgroup_of(world, &v);
+            (v, wg)
+        })
         .collect();
-    regs.sort_by_key(|m| {
-        operations::PRIORITY_ORDER
-            .iter()
-            .position(|p| Some(*p) == m["priority"].as_str())
-            .unwrap_or(1)
+    vms.sort_by_key(|(v, wg)| {
+        let rank = match wg.as_ref().map(|w| w.priority.as_str()) {
+            Some("High") => 0,
+            Some("Medium") => 1,
+            _ => 2,
+        };
+        (rank, v.name.clone())
     });
-    for m in &regs {
-        let id = s(m, "pvm_instance_id");
-        let copy = site.dr_copies.get(id);
-        let running = copy.map(String::as_str).unwrap_or(id);
-        let vm = world.get(POWER, PVM_INSTANCES, running);
-        let status = vm.map(|v| s(v, "status")).unwrap_or("missing");
+    let mut rows = String::new();
+    for (vm, wg) in &vms {
+        let running_id = if vm.active_on_backup {
+            vm.backup_vm_id.clone().unwrap_or_default()
+        } else {
+            vm.uuid.clone()
+        };
+        let running = world.get(POWER, PVM_INSTANCES, &running_id);
+        let source = world.get(POWER, PVM_INSTANCES, &vm.uuid);
+        let status = running.map(|v| s(v, "status")).unwrap_or("missing");
+        let priority = wg.as_ref().map(|w| w.priority.as_str()).unwrap_or("Medium");
+        let site = wg.as_ref().map(|w| w.active_site.as_str()).unwrap_or("-");
         let _ = write!(
             rows,
-            "<tr><td><b>{}</b><div class=\"small mono\">{}</div></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{} s</td></tr>",
-            esc(vm.map(|v| s(v, "serverName")).unwrap_or(s(m, "_vm_name"))),
-            esc(id),
-            esc(vm.map(|v| s(v, "osType")).unwrap_or("-")),
-            badge(s(m, "priority"), s(m, "priority")),
-            esc(s(m, "workgroup_name")),
-            if copy.is_some() {
-                badge("info", "DR site")
+            "<tr><td><b>{}</b><div class=\"small mono\">{}</div></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td></tr>",
+            esc(&vm.name),
+            esc(&vm.uuid),
+            esc(source.map(|v| s(v, "osType")).unwrap_or("-")),
+            badge(&priority_class(priority), priority),
+            esc(wg.as_ref().map(|w| w.name.as_str()).unwrap_or("-")),
+            badge(status_class(&vm.state), &vm.state),
+            if vm.active_on_backup {
+                badge("info", site)
             } else {
-                badge("muted", "primary")
+                badge("muted", site)
             },
             badge(status_class(status), status),
-            esc(vm
+            esc(running
                 .and_then(|v| v["networks"][0]["ipAddress"].as_str())
                 .unwrap_or("-")),
-            replication_lag_seconds(id, now_ms)
+            esc(&vm.dr_test_state)
         );
     }
-    if regs.is_empty() {
+    if vms.is_empty() {
         rows.push_str(
-            "<tr><td colspan=\"8\" class=\"small\">No VM is managed by DR yet.</td></tr>",
+            "<tr><td colspan=\"9\" class=\"small\">No VM is managed by DR yet.</td></tr>",
         );
     }
     format!(
-        "<section><h2>Managed VMs ({})</h2><table><tr><th>VM</th><th>OS</th><th>Priority</th><th>Workgroup</th><th>Runs on</th><th>PowerVS status</th><th>IP</th><th>Replication lag</th></tr>{rows}</table></section>",
-        regs.len()
+        "<section><h2>Managed VMs ({})</h2><table><tr><th>VM</th><th>OS</th><th>Priority</th><th>Workgroup</th><th>KSYS state</th><th>Runs at site</th><th>PowerVS status</th><th>IP</th><th>DR test</th></tr>{rows}</table></section>",
+        vms.len()
     )
 }
 
-/// Real-cloud duration, the figure an operator compares with the RTO.
-fn op_duration(op: &Operation, now_ms: u64) -> String {
-    elapsed_text(operations::real_cloud_ms(
-        op,
-        op.finished_ms.unwrap_or(now_ms),
-    ))
-}
-
-fn running_section(ops: &[Operation], now_ms: u64) -> String {
-    let Some(op) = ops.iter().find(|o| o.status == OpStatus::Running) else {
-        return String::new();
+/// Real-cloud duration of an operation (the figure an operator compares with the RTO).
+fn op_duration(op: &Operation, time_scale: f64, now_ms: u64) -> String {
+    let end = if op.status == "running" {
+        now_ms
+    } else {
+        op.finish_ms
     };
-    let mut rows = String::new();
-    for vm in &op.vms {
-        let _ = write!(
-            rows,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td></tr>",
-            esc(&vm.vm_name),
-            badge(&vm.priority, &vm.priority),
-            esc(&vm.workgroup_name),
-            badge(status_class(vm.status.as_str()), vm.status.as_str()),
-            esc(&vm.message)
-        );
-    }
-    format!(
-        "<section><h2>In progress: {} <span class=\"mono\">{}</span> {} <span class=\"small\">running for {}</span></h2><table><tr><th>VM</th><th>Priority</th><th>Workgroup</th><th>Step</th><th>Detail</th></tr>{rows}</table></section>",
-        esc(op.kind.as_str()),
-        esc(&op.id),
-        badge("warn", "running"),
-        op_duration(op, now_ms)
-    )
+    let ms = end.saturating_sub(op.started_ms) as f64 * time_scale;
+    elapsed_text(ms.round() as u64)
 }
 
-fn tests_section(ops: &[Operation], now_ms: u64) -> String {
+fn running_section(ops: &[Operation], time_scale: f64, now_ms: u64) -> String {
+    let running: Vec<&Operation> = ops.iter().filter(|o| o.status == "running").collect();
+    if running.is_empty() {
+        return String::new();
+    }
     let mut rows = String::new();
-    let tests: Vec<&Operation> = ops
-        .iter()
-        .rev()
-        .filter(|o| o.kind == OpKind::Test && o.status != OpStatus::Running)
-        .take(HISTORY)
-        .collect();
-    for op in &tests {
-        let times: Vec<String> = op
-            .vms
+    for op in running {
+        let last = op
+            .lines
             .iter()
-            .map(|v| match v.recovery_seconds {
-                Some(secs) if op.status == OpStatus::Succeeded => {
-                    format!("{} {secs} s", esc(&v.vm_name))
-                }
-                _ => format!("{} &ndash;", esc(&v.vm_name)),
-            })
-            .collect();
+            .rev()
+            .find(|l| l.at <= now_ms)
+            .map(|l| l.text.trim().to_owned())
+            .unwrap_or_default();
         let _ = write!(
             rows,
-            "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td></tr>",
-            esc(&op.started_at),
-            badge(status_class(op.status.as_str()), op.status.as_str()),
-            op_duration(op, now_ms),
-            if op.schedule_id.is_some() {
-                "schedule"
-            } else {
-                "manual"
-            },
-            times.join("<br>"),
-            esc(op.error.as_deref().unwrap_or(""))
+            "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"small mono\">{}</td></tr>",
+            esc(&op.kind),
+            esc(&op.command),
+            esc(&op.workgroups.join(", ")),
+            op_duration(op, time_scale, now_ms),
+            esc(&last)
         );
     }
-    if tests.is_empty() {
-        rows.push_str("<tr><td colspan=\"6\" class=\"small\">No DR test has run yet.</td></tr>");
-    }
     format!(
-        "<section><h2>Last DR tests</h2><table><tr><th>Started</th><th>Result</th><th>Duration</th><th>Trigger</th><th>Recovery time per VM</th><th>Error</th></tr>{rows}</table></section>"
+        "<section><h2>In progress {}</h2><table><tr><th>Operation</th><th>Command</th><th>Workgroups</th><th>Running for</th><th>Last output</th></tr>{rows}</table></section>",
+        badge("warn", "running")
     )
 }
 
-fn history_section(ops: &[Operation], now_ms: u64) -> String {
+fn history_section(
+    title: &str,
+    empty: &str,
+    ops: &[Operation],
+    kind: &str,
+    time_scale: f64,
+    now_ms: u64,
+) -> String {
     let mut rows = String::new();
-    let moves: Vec<&Operation> = ops
+    let done: Vec<&Operation> = ops
         .iter()
         .rev()
-        .filter(|o| o.kind != OpKind::Test && o.status != OpStatus::Running)
+        .filter(|o| o.kind == kind && o.status != "running")
         .take(HISTORY)
         .collect();
-    for op in &moves {
+    for op in &done {
         let _ = write!(
             rows,
-            "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td></tr>",
-            esc(op.kind.as_str()),
+            "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small mono\">{}</td></tr>",
             esc(&op.started_at),
-            badge(status_class(op.status.as_str()), op.status.as_str()),
-            op_duration(op, now_ms),
-            op.vms.len(),
-            esc(op.error.as_deref().unwrap_or(""))
+            badge(status_class(&op.status), &op.status),
+            op_duration(op, time_scale, now_ms),
+            esc(&op.workgroups.join(", ")),
+            esc(&op.command)
         );
     }
-    if moves.is_empty() {
-        rows.push_str(
-            "<tr><td colspan=\"6\" class=\"small\">No failover or failback yet.</td></tr>",
+    if done.is_empty() {
+        let _ = write!(
+            rows,
+            "<tr><td colspan=\"5\" class=\"small\">{}</td></tr>",
+            esc(empty)
         );
     }
     format!(
-        "<section><h2>Failovers and failbacks</h2><table><tr><th>Type</th><th>Started</th><th>Result</th><th>Duration</th><th>VMs</th><th>Error</th></tr>{rows}</table></section>"
+        "<section><h2>{}</h2><table><tr><th>Started</th><th>Result</th><th>Duration</th><th>Workgroups</th><th>Command</th></tr>{rows}</table></section>",
+        esc(title)
     )
 }
 
 fn schedules_section(world: &World, guid: &str) -> String {
     let mut rows = String::new();
-    let all = schedules::schedules_of(world, guid);
-    for sc in &all {
-        let last = match &sc.last_result {
-            Some(r) => format!(
-                "{} {}",
-                badge(status_class(&r.status), &r.status),
-                esc(r.finished_at.as_deref().unwrap_or(""))
-            ),
-            None => "&ndash;".into(),
-        };
+    let schedules: Vec<Value> = world
+        .get(ksys::SERVICE, ksys::CRONTABS, guid)
+        .and_then(|c| c["schedules"].as_array().cloned())
+        .unwrap_or_default();
+    for sc in &schedules {
+        let last = s(sc, "last_result");
         let _ = write!(
             rows,
-            "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td></tr>",
-            esc(&sc.cron),
-            esc(&sc.time_zone),
-            if sc.enabled {
+            "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{} {}</td></tr>",
+            esc(s(sc, "id")),
+            esc(s(sc, "cron")),
+            esc(s(sc, "time_zone")),
+            if sc["enabled"] == true {
                 badge("ok", "enabled")
             } else {
                 badge("muted", "disabled")
             },
-            esc(sc.next_run.as_deref().unwrap_or("-")),
-            last
+            badge(status_class(last), last),
+            esc(s(sc, "finished_at"))
         );
     }
-    if all.is_empty() {
+    if schedules.is_empty() {
         rows.push_str("<tr><td colspan=\"5\" class=\"small\">No scheduled DR test.</td></tr>");
     }
     format!(
-        "<section><h2>DR test schedules</h2><table><tr><th>Cron</th><th>Time zone</th><th>State</th><th>Next run</th><th>Last result</th></tr>{rows}</table></section>"
+        "<section><h2>DR test schedules (root's crontab)</h2><table><tr><th>Id</th><th>Cron</th><th>Time zone</th><th>State</th><th>Last result</th></tr>{rows}</table></section>"
+    )
+}
+
+fn nodes_section(world: &World, guid: &str) -> String {
+    let Some(cluster) = world.get(ksys::SERVICE, ksys::CLUSTERS, guid) else {
+        return "<section><h2>KSYS cluster</h2><p class=\"small\">The orchestrator is still being deployed.</p></section>".into();
+    };
+    let mut rows = String::new();
+    for n in cluster["nodes"].as_array().into_iter().flatten() {
+        let vm = world.get(POWER, PVM_INSTANCES, s(n, "vm_id"));
+        let status = vm.map(|v| s(v, "status")).unwrap_or("missing");
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
+            esc(s(n, "hostname")),
+            esc(s(n, "role")),
+            badge(status_class(status), status),
+            esc(vm
+                .and_then(|v| v["networks"][0]["ipAddress"].as_str())
+                .unwrap_or("-"))
+        );
+    }
+    format!(
+        "<section><h2>KSYS cluster {} {}</h2><table><tr><th>Node</th><th>Role</th><th>Status</th><th>SSH address</th></tr>{rows}</table></section>",
+        esc(s(cluster, "name")),
+        badge("ok", s(cluster, "state"))
     )
 }
 
@@ -423,11 +433,12 @@ fn page(title: &str, body: &str) -> String {
 }
 
 /// The dashboard HTML of one DR instance.
-pub(crate) fn render(world: &World, instance: &Value, now_ms: u64) -> String {
+pub(crate) fn render(world: &World, instance: &Value, time_scale: f64, now_ms: u64) -> String {
     let guid = guid_of(instance);
     let name = s(instance, "name");
     let d = world.get(SERVICE, DEPLOYMENTS, &guid);
-    let site = operations::load_site(world, &guid);
+    let workgroups = ksys::workgroups(world, &guid);
+    let moved = workgroups.iter().any(|w| w.active_site != w.home_site);
     let status = d
         .map(|d| s(&d["progress"], "status"))
         .unwrap_or("Not deployed");
@@ -437,7 +448,7 @@ pub(crate) fn render(world: &World, instance: &Value, now_ms: u64) -> String {
         esc(&guid),
         esc(&util::rfc3339(now_ms)),
         badge(status_class(status), status),
-        if site.active_site == "dr" {
+        if moved {
             badge("info", "DR")
         } else {
             badge("ok", "PRIMARY")
@@ -447,51 +458,78 @@ pub(crate) fn render(world: &World, instance: &Value, now_ms: u64) -> String {
         body.push_str("<section><h2>DR is not deployed</h2><p>Deploy the orchestrator (manage_dr) to see the DR topology.</p></section></main>");
         return page(&format!("DR orchestrator - {name}"), &body);
     };
-    let primary_ws = d["orchestrator_workspace_id"].as_str();
-    let dr_ws_owned = d["standby_orchestrator_workspace_id"]
-        .as_str()
-        .map(str::to_owned)
+    let primary_ws = d["orchestrator_workspace_id"].as_str().map(str::to_owned);
+    // The DR side: where the workgroups are backed up, else the standby's workspace.
+    let dr_ws = workgroups
+        .first()
+        .map(|w| w.backup_workspace.clone())
         .or_else(|| {
-            operations::operations_of(world, &guid)
-                .last()
-                .filter(|o| o.kind == OpKind::Test)
-                .map(|o| o.target_workspace_id.clone())
+            d["standby_orchestrator_workspace_id"]
+                .as_str()
+                .map(str::to_owned)
         });
-    let dr_ws = dr_ws_owned.as_deref();
-    let crns: Vec<String> = [primary_ws, dr_ws]
+    let crns: Vec<String> = [&primary_ws, &dr_ws]
         .iter()
-        .flatten()
+        .filter_map(|w| w.as_deref())
         .filter_map(|w| workspace(world, w))
         .filter_map(|w| w["details"]["crn"].as_str().map(str::to_owned))
         .collect();
+    let standby_vm = d["_standby_vm_id"].as_str();
+    let dr_orchestrator = if dr_ws.as_deref() == d["standby_orchestrator_workspace_id"].as_str() {
+        standby_vm
+    } else {
+        None
+    };
     let _ = write!(
         body,
         "<section><h2>DR topology</h2><div class=\"topo\">{}{}{}</div></section>",
         site_card(
             world,
             "Primary site",
-            primary_ws,
+            primary_ws.as_deref(),
             d["_primary_vm_id"].as_str(),
-            site.active_site != "dr"
+            !moved
         ),
         gateway_card(world, &crns),
-        site_card(
-            world,
-            "DR site",
-            dr_ws,
-            d["_standby_vm_id"].as_str(),
-            site.active_site == "dr"
-        )
+        site_card(world, "DR site", dr_ws.as_deref(), dr_orchestrator, moved)
     );
-    let ops = operations::operations_of(world, &guid);
-    body.push_str(&running_section(&ops, now_ms));
-    body.push_str(&managed_vms_table(world, &guid, now_ms));
-    body.push_str(&tests_section(&ops, now_ms));
+    if let Some(standby) = standby_vm.filter(|_| dr_orchestrator.is_none()) {
+        let _ = write!(
+            body,
+            "<section><h2>Standby orchestrator</h2>{}</section>",
+            site_card(
+                world,
+                "Standby",
+                d["standby_orchestrator_workspace_id"].as_str(),
+                Some(standby),
+                false
+            )
+        );
+    }
+    body.push_str(&nodes_section(world, &guid));
+    let ops = ksys::ops::of_cluster(world, &guid);
+    body.push_str(&running_section(&ops, time_scale, now_ms));
+    body.push_str(&managed_vms_table(world, &guid));
+    body.push_str(&history_section(
+        "Last DR tests",
+        "No DR test has run yet.",
+        &ops,
+        "dr_test",
+        time_scale,
+        now_ms,
+    ));
     let _ = write!(
         body,
         "<div class=\"grid2\">{}{}</div>",
         schedules_section(world, &guid),
-        history_section(&ops, now_ms)
+        history_section(
+            "Failovers and failbacks",
+            "No failover or failback yet.",
+            &ops,
+            "move",
+            time_scale,
+            now_ms
+        )
     );
     body.push_str("</main>");
     page(&format!("DR orchestrator - {name}"), &body)
@@ -513,7 +551,10 @@ fn html_response(status: StatusCode, html: String) -> Response {
 pub async fn handler(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
     let world = sim.world().await;
     match dr_instance(&world, &id) {
-        Ok(instance) => html_response(StatusCode::OK, render(&world, &instance, sim.now_ms())),
+        Ok(instance) => html_response(
+            StatusCode::OK,
+            render(&world, &instance, sim.config().time_scale, sim.now_ms()),
+        ),
         Err(_) => html_response(
             StatusCode::NOT_FOUND,
             page(

@@ -1,14 +1,13 @@
-//! `GET /metrics`: DR health in the Prometheus text format (version 0.0.4), so a
-//! Prometheus or Grafana next to the emulator can watch DR the way it would watch a real
-//! orchestrator exporter. Not an IBM API: no token, and the request counters and faults
-//! leave it alone.
+//! `GET /metrics`: DR Automation's platform metrics in the Prometheus text format (version
+//! 0.0.4), named and labelled as IBM Cloud Monitoring shows them (reference §6), so a
+//! Prometheus or Grafana next to the emulator sees what a real account's monitoring would.
+//! Not an IBM API: no token, and the request counters and faults leave it alone.
 //!
-//! - `dr_managed_vm_count{deployment,instance_id}`: VMs under DR per deployment.
-//! - `dr_active_site{deployment,instance_id}`: 0 primary, 1 DR.
-//! - `dr_operation_total{type,status}`: finished operations (kept after an instance is deleted).
-//! - `dr_operation_running{deployment,type}`: 1 while an operation runs.
-//! - `dr_test_last_recovery_seconds{deployment,vm}` and
-//!   `dr_test_last_success_timestamp_seconds{deployment}`: from the last successful DR test.
+//! - `ibm_power_dr_automation_managed_vm_count{ibm_service_instance,ibm_service_instance_name}`:
+//!   VMs managed by KSYS per DR Automation service instance (IBM segments by instance GUID
+//!   and name).
+//! - `ibm_power_dr_automation_dr_average_time{...}`: the mean `dr_average_time` (minutes) of
+//!   the instance's managed VMs, as `dr_managed_vms` reports it per VM.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -16,14 +15,14 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
-use super::operations::{
-    self, OPERATION_TOTALS, OpKind, OpStatus, Operation, TOTALS_ID, load_site,
-};
-use super::{DEPLOYMENTS, MANAGED_VMS, RC, RC_INSTANCES, SERVICE};
+use super::{DEPLOYMENTS, POWER, PVM_INSTANCES, RC, RC_INSTANCES, SERVICE};
+use crate::services::ksys;
 use crate::sim::Sim;
 use crate::store::World;
+
+pub const MANAGED_VM_COUNT: &str = "ibm_power_dr_automation_managed_vm_count";
+pub const DR_AVERAGE_TIME: &str = "ibm_power_dr_automation_dr_average_time";
 
 /// A label value with `\`, `"` and newlines escaped as the format requires.
 fn label(value: &str) -> String {
@@ -38,7 +37,7 @@ fn header_lines(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
-/// Deployments as (instance GUID, deployment name), in creation order.
+/// Deployments as (instance GUID, instance name), in creation order.
 fn deployments(world: &World) -> Vec<(String, String)> {
     world
         .ids_where(SERVICE, DEPLOYMENTS, |_| true)
@@ -58,128 +57,42 @@ fn deployments(world: &World) -> Vec<(String, String)> {
 pub(crate) fn render(world: &World) -> String {
     let mut out = String::new();
     let deployments = deployments(world);
+    let labels = |guid: &str, name: &str| {
+        format!(
+            "ibm_service_instance=\"{}\",ibm_service_instance_name=\"{}\"",
+            label(guid),
+            label(name)
+        )
+    };
 
     header_lines(
         &mut out,
-        "dr_managed_vm_count",
+        MANAGED_VM_COUNT,
         "gauge",
-        "Virtual servers managed by DR, per DR deployment.",
+        "Number of virtual servers managed by DR, per DR Automation service instance.",
     );
     for (guid, name) in &deployments {
-        let count = world
-            .list(SERVICE, MANAGED_VMS)
-            .filter(|m| m["instance_id"].as_str() == Some(guid.as_str()))
-            .count();
-        let _ = writeln!(
-            out,
-            "dr_managed_vm_count{{deployment=\"{}\",instance_id=\"{}\"}} {count}",
-            label(name),
-            label(guid)
-        );
+        let count = ksys::managed_vms(world, guid).len();
+        let _ = writeln!(out, "{MANAGED_VM_COUNT}{{{}}} {count}", labels(guid, name));
     }
 
     header_lines(
         &mut out,
-        "dr_active_site",
+        DR_AVERAGE_TIME,
         "gauge",
-        "Site the managed VMs run on: 0 primary, 1 DR.",
+        "Average DR recovery time in minutes of the managed virtual servers.",
     );
     for (guid, name) in &deployments {
-        let dr = u8::from(load_site(world, guid).active_site == "dr");
-        let _ = writeln!(
-            out,
-            "dr_active_site{{deployment=\"{}\",instance_id=\"{}\"}} {dr}",
-            label(name),
-            label(guid)
-        );
-    }
-
-    header_lines(
-        &mut out,
-        "dr_operation_total",
-        "counter",
-        "Finished DR operations by type and final status.",
-    );
-    let totals = world
-        .get(SERVICE, OPERATION_TOTALS, TOTALS_ID)
-        .cloned()
-        .unwrap_or(Value::Null);
-    for kind in OpKind::ALL {
-        for status in OpStatus::FINISHED {
-            let n = totals[kind.as_str()][status.as_str()].as_u64().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "dr_operation_total{{type=\"{}\",status=\"{}\"}} {n}",
-                kind.as_str(),
-                status.as_str()
-            );
+        let minutes: Vec<u64> = ksys::managed_vms(world, guid)
+            .iter()
+            .filter_map(|vm| world.get(POWER, PVM_INSTANCES, &vm.uuid))
+            .map(|vm| super::average_recovery_minutes(vm["memory"].as_f64().unwrap_or(0.0)))
+            .collect();
+        if minutes.is_empty() {
+            continue;
         }
-    }
-
-    let per_deployment: Vec<(String, Vec<Operation>)> = deployments
-        .iter()
-        .map(|(guid, name)| (name.clone(), operations::operations_of(world, guid)))
-        .collect();
-
-    header_lines(
-        &mut out,
-        "dr_operation_running",
-        "gauge",
-        "1 while a DR operation of this type runs on the deployment.",
-    );
-    for (name, ops) in &per_deployment {
-        for op in ops.iter().filter(|o| o.status == OpStatus::Running) {
-            let _ = writeln!(
-                out,
-                "dr_operation_running{{deployment=\"{}\",type=\"{}\"}} 1",
-                label(name),
-                op.kind.as_str()
-            );
-        }
-    }
-
-    let last_tests: Vec<(&String, &Operation)> = per_deployment
-        .iter()
-        .filter_map(|(name, ops)| {
-            ops.iter()
-                .rev()
-                .find(|o| o.kind == OpKind::Test && o.status == OpStatus::Succeeded)
-                .map(|o| (name, o))
-        })
-        .collect();
-    header_lines(
-        &mut out,
-        "dr_test_last_recovery_seconds",
-        "gauge",
-        "Recovery time of each VM in the last successful DR test (seconds from the test's start).",
-    );
-    for (name, op) in &last_tests {
-        for vm in &op.vms {
-            if let Some(secs) = vm.recovery_seconds {
-                let _ = writeln!(
-                    out,
-                    "dr_test_last_recovery_seconds{{deployment=\"{}\",vm=\"{}\"}} {secs}",
-                    label(name),
-                    label(&vm.vm_name)
-                );
-            }
-        }
-    }
-    header_lines(
-        &mut out,
-        "dr_test_last_success_timestamp_seconds",
-        "gauge",
-        "Unix time the last successful DR test finished.",
-    );
-    for (name, op) in &last_tests {
-        if let Some(ms) = op.finished_ms {
-            let _ = writeln!(
-                out,
-                "dr_test_last_success_timestamp_seconds{{deployment=\"{}\"}} {}",
-                label(name),
-                ms / 1000
-            );
-        }
+        let mean = minutes.iter().sum::<u64>() as f64 / minutes.len() as f64;
+        let _ = writeln!(out, "{DR_AVERAGE_TIME}{{{}}} {mean}", labels(guid, name));
     }
     out
 }
@@ -211,14 +124,8 @@ mod tests {
     #[test]
     fn an_empty_world_still_declares_every_family() {
         let text = render(&World::new(1));
-        for family in [
-            "dr_managed_vm_count",
-            "dr_operation_total",
-            "dr_test_last_recovery_seconds",
-            "dr_test_last_success_timestamp_seconds",
-        ] {
-            assert!(text.contains(&format!("# TYPE {family} ")), "{family}");
+        for family in [MANAGED_VM_COUNT, DR_AVERAGE_TIME] {
+            assert!(text.contains(&format!("# TYPE {family} gauge")), "{family}");
         }
-        assert!(text.contains("dr_operation_total{type=\"failover\",status=\"succeeded\"} 0"));
     }
 }

@@ -1,8 +1,5 @@
-//! DR Automation for PowerVS (`/dra/drautomation/v1/...`) and the project's own
-//! orchestrator API (`/dra/orchestrator/v1/...`: managed VMs in `orchestrator`,
-//! failover/failback/test in `operations`, recurring tests in `schedules`), plus the
-//! orchestrator dashboard (`dashboard`, where `dashboard_url` points) and `/metrics`
-//! (`metrics`).
+//! DR Automation for PowerVS (`/dra/drautomation/v1/...`), the orchestrator dashboard
+//! (`dashboard`, where `dashboard_url` points) and `/metrics` (`metrics`).
 //!
 //! The published endpoints answer with the exact field names of IBM's SDK models
 //! (`ibm-dra-python-sdk`, whose `from_dict` names the required ones). A DR instance is a
@@ -17,19 +14,21 @@
 //! `PATCH /_sim/objects/dra/deployments/<instance guid>`: the deployment then stops at
 //! that step with `status: Failed` and a `primary_error_description`.
 //!
+//! What only the orchestrator does (managed VMs, workgroups, moves, DR tests) lives in the
+//! KSYS service (`services::ksys`), reached over SSH; the published `dr_managed_vms` and
+//! `dr_summary` list the VMs KSYS manages, and KSYS records its events here.
+//!
 //! Secrets (`orchestrator_password`, `api_key`, `client_secret`, `managed_apikey`) are
-//! checked and then dropped: no GET and no state file ever contains them.
+//! checked and then dropped: no GET and no state file ever contains them. The orchestrator
+//! password is root's password on the orchestrator LPARs, so the deployment keeps a salted
+//! hash of it (`_password_hash`, internal) to check SSH logins, never the password.
 //!
 //! Consistency with the other services: deleting the RC instance calls
-//! [`on_instance_deleted`], which removes the orchestrator VMs, the registrations and the
-//! events; a managed VM whose PowerVS VM disappears leaves `dr_managed_vms` on the next
-//! [`advance`].
+//! [`on_instance_deleted`], which removes the orchestrator VMs, the KSYS cluster and the
+//! events.
 
 mod dashboard;
 pub(crate) mod metrics;
-mod operations;
-mod orchestrator;
-mod schedules;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,7 +50,6 @@ use crate::util;
 
 const SERVICE: &str = "dra";
 const DEPLOYMENTS: &str = "deployments";
-const MANAGED_VMS: &str = "managed_vms";
 const APIKEYS: &str = "apikeys";
 const EVENTS: &str = "events";
 /// One marker per DR instance the service has seen (so its creation event is emitted once).
@@ -139,9 +137,6 @@ pub fn router() -> Router<Arc<Sim>> {
             get(get_event),
         )
         .route("/dashboard/{instance_id}", get(dashboard::handler))
-        .merge(orchestrator::router())
-        .merge(operations::router())
-        .merge(schedules::router())
 }
 
 /// The default scenario has no DR instance: the provider creates it.
@@ -272,31 +267,7 @@ fn machine_types_of(ws: &Value) -> Vec<String> {
 
 /// The Global Replication Services partner zone of a PowerVS zone.
 fn paired_zone(zone: &str) -> Option<&'static str> {
-    Some(match zone {
-        "dal10" => "dal12",
-        "dal12" => "dal10",
-        "dal13" => "dal10",
-        "dal14" => "dal12",
-        "wdc06" => "wdc07",
-        "wdc07" => "wdc06",
-        "us-south" => "us-east",
-        "us-east" => "us-south",
-        "tor01" => "mon01",
-        "mon01" => "tor01",
-        "sao01" => "sao04",
-        "sao04" => "sao01",
-        "lon04" => "lon06",
-        "lon06" => "lon04",
-        "eu-de-1" => "eu-de-2",
-        "eu-de-2" => "eu-de-1",
-        "mad02" => "mad04",
-        "mad04" => "mad02",
-        "tok04" => "osa21",
-        "osa21" => "tok04",
-        "syd04" => "syd05",
-        "syd05" => "syd04",
-        _ => return None,
-    })
+    super::ksys::regions::grs_partner_zone(zone)
 }
 
 fn resource_group_name(world: &World, instance: &Value) -> String {
@@ -432,8 +403,7 @@ fn elapsed_text(ms: u64) -> String {
 }
 
 /// Moves every deployment forward to `now_ms`: primary steps, then standby steps, stopping
-/// at an injected failure. Also emits creation events for new DR instances and drops
-/// registrations whose PowerVS VM no longer exists.
+/// at an injected failure. Also emits creation events for new DR instances.
 pub fn advance(world: &mut World, now_ms: u64) {
     note_new_instances(world, now_ms);
     for guid in world.ids_where(SERVICE, DEPLOYMENTS, |d| {
@@ -441,43 +411,6 @@ pub fn advance(world: &mut World, now_ms: u64) {
     }) {
         advance_deployment(world, &guid, now_ms);
     }
-    let gone = world.ids_where(SERVICE, MANAGED_VMS, |m| {
-        world
-            .get(
-                POWER,
-                PVM_INSTANCES,
-                m["pvm_instance_id"].as_str().unwrap_or_default(),
-            )
-            .is_none()
-    });
-    for id in gone {
-        let Some(reg) = world.get(SERVICE, MANAGED_VMS, &id) else {
-            continue;
-        };
-        let vm_id = reg["pvm_instance_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        {
-            let instance = reg["instance_id"].as_str().unwrap_or_default().to_owned();
-            let name = reg["_vm_name"].as_str().unwrap_or(&vm_id).to_owned();
-            world.remove(SERVICE, MANAGED_VMS, &id);
-            record_event(
-                world,
-                &instance,
-                "delete",
-                "warning",
-                "managedvm",
-                format!(
-                    "Managed virtual server '{name}' no longer exists in PowerVS and was removed from DR management."
-                ),
-                None,
-                now_ms,
-            );
-        }
-    }
-    schedules::advance(world, now_ms);
-    operations::advance(world, now_ms);
 }
 
 fn note_new_instances(world: &mut World, now_ms: u64) {
@@ -715,8 +648,8 @@ fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
 
 /// A DR instance was deleted through Resource Controller: its orchestrator VMs, managed-VM
 /// registrations, API key and events go with it.
-pub fn on_instance_deleted(world: &mut World, guid: &str, now_ms: u64) {
-    operations::on_instance_deleted(world, guid, now_ms);
+pub fn on_instance_deleted(world: &mut World, guid: &str, _now_ms: u64) {
+    super::ksys::on_instance_deleted(world, guid);
     if let Some(d) = world.remove(SERVICE, DEPLOYMENTS, guid) {
         for key in ["_primary_vm_id", "_standby_vm_id"] {
             if let Some(vm) = d[key].as_str() {
@@ -724,15 +657,81 @@ pub fn on_instance_deleted(world: &mut World, guid: &str, now_ms: u64) {
             }
         }
     }
-    for collection in [MANAGED_VMS, EVENTS] {
-        for id in world.ids_where(SERVICE, collection, |o| {
-            o["instance_id"].as_str() == Some(guid) || o["_instance_id"].as_str() == Some(guid)
-        }) {
-            world.remove(SERVICE, collection, &id);
-        }
+    for id in world.ids_where(SERVICE, EVENTS, |o| {
+        o["_instance_id"].as_str() == Some(guid)
+    }) {
+        world.remove(SERVICE, EVENTS, &id);
     }
     world.remove(SERVICE, APIKEYS, guid);
     world.remove(SERVICE, INSTANCES, guid);
+}
+
+/// An event KSYS raised on the orchestrator, in the instance's published event log.
+pub(crate) fn record_ksys_event(
+    world: &mut World,
+    guid: &str,
+    level: &str,
+    resource: &str,
+    message: String,
+    at_ms: u64,
+) {
+    record_event(world, guid, "update", level, resource, message, None, at_ms);
+}
+
+/// The standby node left the KSYS cluster (`ksysmgr modify ksyscluster ... remove`): the
+/// deployment is no longer HA as DR Automation reports it. The standby VM itself stays in
+/// PowerVS until it is deleted there.
+pub(crate) fn standby_left_cluster(world: &mut World, guid: &str, now_ms: u64) {
+    let Some(d) = world.get_mut(SERVICE, DEPLOYMENTS, guid) else {
+        return;
+    };
+    let standby_name = d["_standby_vm_name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if let Some(obj) = d.as_object_mut() {
+        obj.insert("orchestrator_ha".into(), json!(false));
+        for key in [
+            "standby_orchestrator_workspace_id",
+            "standby_orchestrator_workspace_location",
+            "standby_machine_type",
+            "standby_orchestrator_name",
+            "standby_orchestrator_network_ids",
+            "standby_ssh_key_name",
+            "standby_tier",
+            "_standby_vm_id",
+            "_standby_vm_name",
+            "_standby_workspace_name",
+            "_standby_zone",
+            "_standby_password_hash",
+        ] {
+            obj.remove(key);
+        }
+        let progress = &mut obj["progress"];
+        progress["standby_status"] = json!("NA");
+        progress["standby_description"] = json!("Standby orchestrator is not configured.");
+        progress["orch_standby_node_addition_status"] = json!("NA");
+        progress["_standby_step"] = json!(0);
+        progress["_standby_steps_at"] = json!([]);
+        if progress["status"].as_str() == Some("Failed")
+            && progress["primary_orchestrator_status"].as_str() == Some("active")
+        {
+            progress["status"] = json!("Active");
+            progress["orchestrator_config_status"] = json!("Configured");
+        }
+    }
+    record_event(
+        world,
+        guid,
+        "delete",
+        "info",
+        "managedr",
+        format!(
+            "Standby orchestrator {standby_name} of Service Instance '{guid}' has left the orchestrator cluster."
+        ),
+        None,
+        now_ms,
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -824,12 +823,14 @@ async fn grs_location_pairs(
     authenticate(&sim, &headers)?;
     let world = sim.world().await;
     let guid = guid_of(&dr_instance(&world, &id)?);
-    let mut zones: Vec<String> = world
-        .list(SERVICE, MANAGED_VMS)
-        .filter(|m| m["instance_id"].as_str() == Some(guid.as_str()))
-        .filter_map(|m| workspace(&world, m["workspace_id"].as_str().unwrap_or_default()))
-        .map(workspace_zone)
-        .collect();
+    let mut zones: Vec<String> = Vec::new();
+    for vm in super::ksys::managed_vms(&world, &guid) {
+        for ws in [&vm.home_workspace, &vm.target_workspace] {
+            if let Some(w) = workspace(&world, ws) {
+                zones.push(workspace_zone(w));
+            }
+        }
+    }
     if let Some(d) = world.get(SERVICE, DEPLOYMENTS, &guid)
         && let Some(loc) = d["location_id"].as_str()
     {
@@ -949,29 +950,30 @@ async fn powervs_workspaces(
 // ---------------------------------------------------------------------------------------
 // Managed VMs (published read side)
 
-/// The `ManagedVmDetails` of one registration, read live from its PowerVS VM.
-fn managed_vm_details(world: &World, reg: &Value) -> Option<(String, Value)> {
-    let vm_id = reg["pvm_instance_id"].as_str()?;
-    let vm = world.get(POWER, PVM_INSTANCES, vm_id)?;
-    let ws = workspace(world, reg["workspace_id"].as_str().unwrap_or_default());
+/// The `ManagedVmDetails` of a VM KSYS manages, read live from its PowerVS VM: the backup
+/// zone is its `dr_region`.
+fn managed_vm_details(world: &World, vm: &super::ksys::ManagedVm) -> Option<(String, Value)> {
+    let source = world.get(POWER, PVM_INSTANCES, &vm.uuid)?;
+    let ws = workspace(world, &vm.home_workspace);
     let zone = ws.map(workspace_zone).unwrap_or_default();
-    let dr_region = reg["_dr_region"]
-        .as_str()
-        .map(str::to_owned)
-        .or_else(|| paired_zone(&zone).map(str::to_owned))
+    let dr_region = workspace(world, &vm.target_workspace)
+        .map(workspace_zone)
         .unwrap_or_default();
-    let memory = vm["memory"].as_f64().unwrap_or(0.0);
-    let cores = vm["processors"].as_f64().unwrap_or(0.0);
+    let workgroup = super::ksys::workgroup_of(world, vm)
+        .map(|w| w.name)
+        .unwrap_or_default();
+    let memory = source["memory"].as_f64().unwrap_or(0.0);
+    let cores = source["processors"].as_f64().unwrap_or(0.0);
     Some((
-        vm_id.to_owned(),
+        vm.uuid.clone(),
         json!({
             "core": format!("{cores:.2}"),
             "dr_average_time": average_recovery_minutes(memory).to_string(),
             "dr_region": dr_region,
             "memory": format_memory(memory),
             "region": zone,
-            "vm_name": vm["serverName"],
-            "workgroup_name": reg["workgroup_name"],
+            "vm_name": source["serverName"],
+            "workgroup_name": workgroup,
             "workspace_name": ws.map(|w| w["name"].clone()).unwrap_or(Value::Null),
         }),
     ))
@@ -991,9 +993,8 @@ fn average_recovery_minutes(memory_gb: f64) -> u64 {
 }
 
 fn managed_vm_map(world: &World, guid: &str) -> Map<String, Value> {
-    world
-        .list(SERVICE, MANAGED_VMS)
-        .filter(|m| m["instance_id"].as_str() == Some(guid))
+    super::ksys::managed_vms(world, guid)
+        .iter()
         .filter_map(|m| managed_vm_details(world, m))
         .collect()
 }
@@ -1483,6 +1484,16 @@ async fn create_manage_dr(
     deployment["_standby_workspace_name"] =
         json!(standby.as_ref().map(|s| s.workspace_name.clone()));
     deployment["_standby_zone"] = json!(standby.as_ref().map(|s| s.zone.clone()));
+    // Root's password on the orchestrator LPARs: kept only as a salted hash for SSH logins.
+    // A standby redeploy brings the standby's own password; the primary keeps its own.
+    let password_hash = crate::ssh::keys::hash_password(password);
+    match (&existing, redeploy) {
+        (Some(d), true) => {
+            deployment["_password_hash"] = d["_password_hash"].clone();
+            deployment["_standby_password_hash"] = json!(password_hash);
+        }
+        _ => deployment["_password_hash"] = json!(password_hash),
+    }
     let started = existing
         .as_ref()
         .filter(|_| redeploy)
@@ -1887,10 +1898,10 @@ mod tests {
     }
 
     #[test]
-    fn grs_pairs_are_symmetric_where_defined() {
-        for zone in ["dal10", "wdc06", "lon04", "eu-de-1", "tok04"] {
-            let pair = paired_zone(zone).unwrap_or_default();
-            assert_eq!(paired_zone(pair), Some(zone));
-        }
+    fn grs_pairs_cross_regions() {
+        assert_eq!(paired_zone("dal10"), Some("wdc07"));
+        assert_eq!(paired_zone("wdc06"), Some("dal12"));
+        assert_eq!(paired_zone("fra04"), Some("mad02"));
+        assert_eq!(paired_zone("lon04"), None);
     }
 }

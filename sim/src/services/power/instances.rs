@@ -337,6 +337,29 @@ pub fn create_instance(
     Ok(view(&vm, workspace_guid))
 }
 
+/// Creates one instance that is already settled in `status` (`ACTIVE` or `SHUTOFF`), through
+/// the same validation as the API. Used by KSYS for the backup and rehearsal VMs it builds at
+/// a deadline, where no request (and so no fault rule or time scale) is at hand.
+pub fn create_settled(
+    world: &mut World,
+    workspace_guid: &str,
+    spec: &Value,
+    status: &str,
+    now_ms: u64,
+) -> Result<Value, PowerError> {
+    if !world.has_room(SERVICE, PVM_INSTANCES) {
+        return Err(PowerError::new(
+            StatusCode::FORBIDDEN,
+            "quota exceeded",
+            "the pvm-instance quota of this account is exhausted",
+        ));
+    }
+    let server_name = spec["serverName"].as_str().unwrap_or_default().to_owned();
+    let vm = build(world, workspace_guid, spec, &server_name, status, now_ms)?;
+    let vm = finish_and_insert(world, workspace_guid, vm);
+    Ok(view(&vm, workspace_guid))
+}
+
 /// The instance as the API shows it.
 pub fn view(vm: &Value, cid: &str) -> Value {
     let mut out = public_view(vm);

@@ -31,7 +31,7 @@ use crate::store::{World, public_view};
 use crate::token::Claims;
 use crate::util;
 
-pub use instances::create_instance;
+pub use instances::{create_instance, create_settled};
 
 pub const SERVICE: &str = "power";
 pub const WORKSPACES: &str = "workspaces";

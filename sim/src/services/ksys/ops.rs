@@ -1,0 +1,480 @@
+//! Long ksysmgr commands (manage, unmanage, discover, move, cleanup, add site) as timed
+//! plans: every output line and every effect on the world gets its deadline when the
+//! command starts (real-cloud seconds divided by `--time-scale`), the SSH channel prints
+//! each line when its time comes, and [`advance`] applies the effects whose time has come.
+//! A command therefore completes at the orchestrator whether or not anyone still listens,
+//! and a restart from the state file resumes it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{
+    CLUSTERS, ManagedVm, OPERATIONS, SERVICE, VMS, WORKGROUPS, Workgroup, format, load, manage,
+    moves, store,
+};
+use crate::store::World;
+use crate::util;
+
+/// Operations kept per cluster; the oldest finished ones go first.
+const MAX_OPERATIONS_PER_CLUSTER: usize = 100;
+
+/// What a command runs with: the time it starts and the time scale of its deadlines.
+#[derive(Debug, Clone, Copy)]
+pub struct Env {
+    pub now_ms: u64,
+    pub time_scale: f64,
+}
+
+/// One output line and when it is printed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Line {
+    pub at: u64,
+    pub text: String,
+    #[serde(default)]
+    pub stderr: bool,
+}
+
+/// What a command prints and how it ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub lines: Vec<Line>,
+    pub exit_code: u32,
+    /// When the exit status is sent (after the last line).
+    pub finish_ms: u64,
+}
+
+impl Output {
+    /// Lines printed at once.
+    pub fn now(env: Env, stdout: Vec<String>, stderr: Vec<String>, exit_code: u32) -> Output {
+        let mut lines: Vec<Line> = stdout
+            .into_iter()
+            .map(|text| Line {
+                at: env.now_ms,
+                text,
+                stderr: false,
+            })
+            .collect();
+        lines.extend(stderr.into_iter().map(|text| Line {
+            at: env.now_ms,
+            text,
+            stderr: true,
+        }));
+        Output {
+            lines,
+            exit_code,
+            finish_ms: env.now_ms,
+        }
+    }
+
+    pub fn ok(env: Env, stdout: Vec<String>) -> Output {
+        Output::now(env, stdout, Vec::new(), 0)
+    }
+
+    /// One `ERROR: ...` line on stderr.
+    pub fn error(env: Env, exit_code: u32, message: impl AsRef<str>) -> Output {
+        Output::now(
+            env,
+            Vec::new(),
+            vec![format!("ERROR: {}", message.as_ref())],
+            exit_code,
+        )
+    }
+
+    /// Lines on stderr as given (no `ERROR:` prefix added).
+    pub fn stderr(env: Env, lines: Vec<String>, exit_code: u32) -> Output {
+        Output::now(env, Vec::new(), lines, exit_code)
+    }
+}
+
+/// A state change that happens at a deadline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum Effect {
+    /// The backup VM of a managed VM exists (created SHUTOFF when missing); the VM is
+    /// `READY_TO_MOVE`.
+    BackupCreated { vm: String },
+    /// Discovery of a workgroup finished.
+    WorkgroupDiscovered { workgroup: String },
+    /// A PowerVS instance changes power state (`ACTIVE` or `SHUTOFF`).
+    PowerState { pvm: String, status: String },
+    /// The workgroup now runs at `to_site`.
+    Moved { workgroup: String, to_site: String },
+    /// The rehearsal VM of a managed VM exists (created SHUTOFF, booted later).
+    RehearsalCreated { vm: String },
+    /// A DR test's rehearsal is up.
+    RehearsalReady { workgroup: String },
+    /// The rehearsal VM is deleted.
+    RehearsalRemoved { vm: String },
+    /// A DR test's cleanup finished.
+    CleanedUp { workgroup: String },
+    /// The VM leaves KSYS (its backup VM is deleted, an empty workgroup goes).
+    Unmanaged { vm: String },
+    /// The operation lets the workgroup go, in this state (empty: unchanged).
+    Release { workgroup: String, state: String },
+    /// An event in DR Automation's published event log.
+    Event {
+        level: String,
+        resource: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Timed {
+    pub at: u64,
+    pub effect: Effect,
+}
+
+/// A command's timeline under construction. Times are real-cloud seconds from the start.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    env: Env,
+    lines: Vec<Line>,
+    effects: Vec<Timed>,
+    end: u64,
+}
+
+impl Plan {
+    pub fn new(env: Env) -> Plan {
+        Plan {
+            env,
+            lines: Vec::new(),
+            effects: Vec::new(),
+            end: env.now_ms,
+        }
+    }
+
+    /// The deadline `seconds` real-cloud seconds after the start.
+    pub fn at(&self, seconds: f64) -> u64 {
+        let ms = seconds * 1000.0 / self.env.time_scale;
+        self.env.now_ms.saturating_add(ms.max(0.0).round() as u64)
+    }
+
+    /// A line whose text gets the `HH:MM:SS` stamp of its own time.
+    pub fn say(&mut self, seconds: f64, text: impl FnOnce(&str) -> String) {
+        let at = self.at(seconds);
+        let line = text(&format::clock(at));
+        self.push(at, line, false);
+    }
+
+    /// A line without a stamp.
+    pub fn plain(&mut self, seconds: f64, text: impl Into<String>) {
+        let at = self.at(seconds);
+        self.push(at, text.into(), false);
+    }
+
+    /// An `ERROR:` line on stderr.
+    pub fn error(&mut self, seconds: f64, text: impl AsRef<str>) {
+        let at = self.at(seconds);
+        self.push(at, format!("ERROR: {}", text.as_ref()), true);
+    }
+
+    pub fn effect(&mut self, seconds: f64, effect: Effect) {
+        let at = self.at(seconds);
+        self.end = self.end.max(at);
+        self.effects.push(Timed { at, effect });
+    }
+
+    fn push(&mut self, at: u64, text: String, stderr: bool) {
+        self.end = self.end.max(at);
+        self.lines.push(Line { at, text, stderr });
+    }
+}
+
+/// A long command at the orchestrator, as `/_sim/state` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Operation {
+    pub id: String,
+    pub cluster_id: String,
+    /// manage, unmanage, discover, move, dr_test, cleanup, add_site.
+    pub kind: String,
+    pub command: String,
+    /// running, succeeded, failed.
+    pub status: String,
+    pub workgroups: Vec<String>,
+    pub started_at: String,
+    pub finishes_at: String,
+    pub exit_code: u32,
+    pub lines: Vec<Line>,
+    #[serde(rename = "_started_ms")]
+    pub started_ms: u64,
+    #[serde(rename = "_finish_ms")]
+    pub finish_ms: u64,
+    #[serde(rename = "_effects", default)]
+    pub effects: Vec<Timed>,
+    #[serde(rename = "_applied", default)]
+    pub applied: usize,
+}
+
+/// Stores the plan as a running operation that holds the workgroups `locks` (ids), applies
+/// what is due at once and returns what the channel prints.
+#[allow(clippy::too_many_arguments)]
+pub fn start(
+    world: &mut World,
+    cluster_id: &str,
+    kind: &str,
+    command: &str,
+    workgroups: Vec<String>,
+    locks: &[String],
+    mut plan: Plan,
+    exit_code: u32,
+) -> (String, Output) {
+    plan.lines.sort_by_key(|l| l.at);
+    plan.effects.sort_by_key(|e| e.at);
+    let id = world.new_id();
+    let op = Operation {
+        id: id.clone(),
+        cluster_id: cluster_id.to_owned(),
+        kind: kind.to_owned(),
+        command: command.to_owned(),
+        status: "running".into(),
+        workgroups,
+        started_at: util::rfc3339(plan.env.now_ms),
+        finishes_at: util::rfc3339(plan.end),
+        exit_code,
+        lines: plan.lines.clone(),
+        started_ms: plan.env.now_ms,
+        finish_ms: plan.end,
+        effects: plan.effects,
+        applied: 0,
+    };
+    store(world, OPERATIONS, &id, &op);
+    for wg in locks {
+        update_workgroup(world, wg, |w| w.operations.push(id.clone()));
+    }
+    prune(world, cluster_id);
+    advance_one(world, &id, plan.env.now_ms);
+    let output = Output {
+        lines: plan.lines,
+        exit_code,
+        finish_ms: plan.end,
+    };
+    (id, output)
+}
+
+fn prune(world: &mut World, cluster_id: &str) {
+    let ids = world.ids_where(SERVICE, OPERATIONS, |o| {
+        o["cluster_id"].as_str() == Some(cluster_id)
+    });
+    if ids.len() <= MAX_OPERATIONS_PER_CLUSTER {
+        return;
+    }
+    let mut excess = ids.len() - MAX_OPERATIONS_PER_CLUSTER;
+    for id in ids {
+        if excess == 0 {
+            break;
+        }
+        if world
+            .get(SERVICE, OPERATIONS, &id)
+            .is_some_and(|o| o["status"].as_str() != Some("running"))
+        {
+            world.remove(SERVICE, OPERATIONS, &id);
+            excess -= 1;
+        }
+    }
+}
+
+/// Whether an operation of this kind runs on the cluster.
+pub fn running(world: &World, cluster_id: &str, kind: &str) -> bool {
+    world.list(SERVICE, OPERATIONS).any(|o| {
+        o["cluster_id"].as_str() == Some(cluster_id)
+            && o["kind"].as_str() == Some(kind)
+            && o["status"].as_str() == Some("running")
+    })
+}
+
+/// `(finished, exit code, finish time)` of an operation.
+pub fn outcome(world: &World, id: &str) -> Option<(bool, u32, u64)> {
+    let op = world.get(SERVICE, OPERATIONS, id)?;
+    Some((
+        op["status"].as_str() != Some("running"),
+        op["exit_code"].as_u64().unwrap_or(1) as u32,
+        op["_finish_ms"].as_u64().unwrap_or(0),
+    ))
+}
+
+/// The operations of a cluster in start order.
+pub fn of_cluster(world: &World, cluster_id: &str) -> Vec<Operation> {
+    super::of_cluster(world, OPERATIONS, cluster_id)
+}
+
+/// Applies every due effect of every running operation.
+pub fn advance(world: &mut World, now_ms: u64) {
+    for id in world.ids_where(SERVICE, OPERATIONS, |o| {
+        o["status"].as_str() == Some("running")
+    }) {
+        advance_one(world, &id, now_ms);
+    }
+}
+
+fn advance_one(world: &mut World, id: &str, now_ms: u64) {
+    let Some(mut op) = load::<Operation>(world, OPERATIONS, id) else {
+        return;
+    };
+    if op.status != "running" {
+        return;
+    }
+    let due = op.effects[op.applied.min(op.effects.len())..]
+        .iter()
+        .take_while(|e| e.at <= now_ms)
+        .count();
+    let effects: Vec<Timed> = op.effects[op.applied..op.applied + due].to_vec();
+    for timed in &effects {
+        apply(world, &op.id, &op.cluster_id, &timed.effect, timed.at);
+    }
+    op.applied += due;
+    let done = op.applied >= op.effects.len() && op.finish_ms <= now_ms;
+    if done {
+        op.status = if op.exit_code == 0 {
+            "succeeded".into()
+        } else {
+            "failed".into()
+        };
+    }
+    if due > 0 || done {
+        store(world, OPERATIONS, id, &op);
+    }
+}
+
+fn apply(world: &mut World, op_id: &str, cluster_id: &str, effect: &Effect, at: u64) {
+    match effect {
+        Effect::BackupCreated { vm } => manage::backup_created(world, vm, at),
+        Effect::WorkgroupDiscovered { workgroup } => {
+            // A VM that joined during the discovery keeps the workgroup at INIT.
+            let all_ready =
+                super::load::<Workgroup>(world, WORKGROUPS, workgroup).is_some_and(|wg| {
+                    wg.vms.iter().all(|v| {
+                        super::load::<ManagedVm>(world, VMS, v)
+                            .is_some_and(|m| m.state == "READY_TO_MOVE")
+                    })
+                });
+            update_workgroup(world, workgroup, |wg| {
+                wg.discovered = true;
+                if wg.state == "INIT" && all_ready {
+                    wg.state = "READY_TO_MOVE".into();
+                }
+                if wg.cg_name.is_none() {
+                    wg.cg_name = Some(consistency_group_name(&wg.id));
+                }
+            });
+        }
+        Effect::PowerState { pvm, status } => set_power_state(world, pvm, status, at),
+        Effect::Moved { workgroup, to_site } => moves::moved(world, workgroup, to_site),
+        Effect::RehearsalCreated { vm } => moves::rehearsal_created(world, vm, at),
+        Effect::RehearsalReady { workgroup } => moves::rehearsal_ready(world, workgroup, at),
+        Effect::RehearsalRemoved { vm } => moves::rehearsal_removed(world, vm),
+        Effect::CleanedUp { workgroup } => {
+            update_workgroup(world, workgroup, |wg| {
+                wg.dr_test_state = "DRTESTCLEANUP_COMPLETED".into();
+                wg.rehearsal_site = None;
+            });
+        }
+        Effect::Unmanaged { vm } => manage::unmanaged(world, vm),
+        Effect::Release { workgroup, state } => {
+            update_workgroup(world, workgroup, |wg| {
+                wg.operations.retain(|o| o != op_id);
+                if !state.is_empty() {
+                    wg.state = state.clone();
+                }
+            });
+        }
+        Effect::Event {
+            level,
+            resource,
+            message,
+        } => {
+            if world.get(SERVICE, CLUSTERS, cluster_id).is_some() {
+                crate::services::dra::record_ksys_event(
+                    world,
+                    cluster_id,
+                    level,
+                    resource,
+                    message.clone(),
+                    at,
+                );
+            }
+        }
+    }
+}
+
+pub(crate) fn update_workgroup(world: &mut World, id: &str, change: impl FnOnce(&mut Workgroup)) {
+    if let Some(mut wg) = load::<Workgroup>(world, WORKGROUPS, id) {
+        change(&mut wg);
+        store(world, WORKGROUPS, id, &wg);
+    }
+}
+
+pub(crate) fn update_vm(world: &mut World, id: &str, change: impl FnOnce(&mut ManagedVm)) {
+    if let Some(mut vm) = load::<ManagedVm>(world, VMS, id) {
+        change(&mut vm);
+        store(world, VMS, id, &vm);
+    }
+}
+
+/// `ACTIVE` or `SHUTOFF` on a PowerVS instance, as a power action leaves it.
+pub(crate) fn set_power_state(world: &mut World, pvm: &str, status: &str, at: u64) {
+    if let Some(vm) = world.get_mut("power", "pvm_instances", pvm)
+        && vm["taskState"] != "deleting"
+    {
+        vm["status"] = json!(status);
+        vm["updatedDate"] = json!(util::rfc3339(at));
+        if status == "ACTIVE" {
+            vm["health"] = json!({"status": "OK", "lastUpdate": util::rfc3339(at), "reason": ""});
+        }
+    }
+}
+
+/// `rccg-xxxx-xxxxx`, stable per workgroup.
+fn consistency_group_name(workgroup_id: &str) -> String {
+    let hex: String = workgroup_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect();
+    let a = hex.get(..4).unwrap_or("0000");
+    let b = hex.get(4..9).unwrap_or("00000");
+    format!("rccg-{a}-{b}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Env {
+        Env {
+            now_ms: 1_000_000,
+            time_scale: 10.0,
+        }
+    }
+
+    #[test]
+    fn plans_scale_real_seconds_and_stamp_lines() {
+        let mut plan = Plan::new(env());
+        assert_eq!(plan.at(20.0), 1_002_000);
+        plan.say(20.0, |t| format!("{t} done"));
+        plan.plain(10.0, "first");
+        plan.effect(
+            30.0,
+            Effect::Release {
+                workgroup: "w".into(),
+                state: String::new(),
+            },
+        );
+        let mut world = World::new(1);
+        let (id, out) = start(&mut world, "c", "discover", "cmd", vec![], &[], plan, 0);
+        assert_eq!(out.lines[0].text, "first");
+        assert_eq!(
+            out.lines[1].text,
+            format!("{} done", format::clock(1_002_000))
+        );
+        assert_eq!(out.finish_ms, 1_003_000);
+        assert_eq!(outcome(&world, &id), Some((false, 0, 1_003_000)));
+        advance(&mut world, 1_003_000);
+        assert_eq!(outcome(&world, &id), Some((true, 0, 1_003_000)));
+    }
+
+    #[test]
+    fn consistency_groups_look_like_ibms() {
+        let name = consistency_group_name("3b1f0c2d-aaaa-4bbb-8ccc-0123456789ab");
+        assert_eq!(name, "rccg-3b1f-0c2da");
+    }
+}
