@@ -218,9 +218,10 @@ pub(super) fn unexpected_change(
         format!(
             "During {during}, {type_name} reported the identity {} for the object whose identity \
              is {} ({} changed). An object keeps its identity for life: a change of these \
-             attributes must replace the resource, and a changed remote object must be imported \
-             again under its new identity. This is a bug in the provider or a change made \
-             outside Terraform; Terraform keeps the stored identity.",
+             attributes must replace the resource. If the remote object really changed outside \
+             Terraform, remove it from the state (`terraform state rm`) and import it again \
+             under its new identity; otherwise this is a bug in the provider. Terraform keeps \
+             the stored identity.",
             identity::describe(new),
             identity::describe(old),
             changed.join(", "),

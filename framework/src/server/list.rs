@@ -26,7 +26,7 @@ use super::convert::{self, decode_dynamic, encode_dynamic};
 use super::identity::{derive_identity, identity_data};
 use super::rpc::Step;
 use super::{ListEntry, ProviderServer, guard};
-use crate::diag::Diagnostics;
+use crate::diag::{AttributePath, Diagnostics};
 use crate::list::{Found, ListSink};
 use crate::plan::{check_read_result, null_write_only};
 use crate::proto::tfplugin6 as pb;
@@ -54,6 +54,23 @@ impl Drop for ListStream {
     fn drop(&mut self) {
         self.cancel.cancel();
     }
+}
+
+/// Terraform nests a list resource's schema as the `config` block of the `list` block and
+/// places diagnostics from the `list` block down, so attribute paths gain that first step.
+fn under_config_block(diags: Diagnostics) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    for mut d in diags {
+        if let Some(path) = d.path.take() {
+            let mut nested = AttributePath::root("config");
+            for step in path.steps() {
+                nested.push(step.clone());
+            }
+            d.path = Some(nested);
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn diagnostics_event(diags: Diagnostics) -> pb::list_resource::Event {
@@ -116,7 +133,7 @@ impl ProviderServer {
         let ctx = self.context(None);
         diags.extend(entry.handler.erased_validate(&ctx, &config).await);
         diags.extend(ctx.take_warnings());
-        Ok(diags)
+        Ok(under_config_block(diags))
     }
 
     /// One found object as an event, and whether it ends the stream (an error).
@@ -233,7 +250,9 @@ impl ProviderServer {
             diags.extend(ctx.take_warnings());
             tracing::debug!(list = %type_name, objects = sent, errors = diags.has_errors(), "listing done");
             if !diags.is_empty() {
-                let _ = events_tx.send(Ok(diagnostics_event(diags))).await;
+                let _ = events_tx
+                    .send(Ok(diagnostics_event(under_config_block(diags))))
+                    .await;
             }
         });
         stream
