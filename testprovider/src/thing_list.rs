@@ -1,9 +1,11 @@
 //! `list "drtest_thing"`: finds the things in the store for `terraform query`, optionally only
 //! those whose name starts with `name_prefix` or that live in `zone`, in id order.
 //!
-//! The store is read one page of `PAGE` things at a time, the way a cloud API is, so tests see
-//! a listing that stops paging once Terraform's `limit` is reached: the number of pages read is
-//! recorded in the store (`list_pages`).
+//! The things are taken one page of `PAGE` at a time, the way a cloud API returns them, so tests
+//! see a listing that stops paging once Terraform's `limit` is reached: the number of pages
+//! taken is added to the store's `list_pages` when the listing ends. (The store file is read
+//! once per listing: it stands in for an API, and rereading it per page would only measure the
+//! file.)
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -79,22 +81,27 @@ impl ListResource for ThingList {
         results: &ListResults<ThingState>,
     ) -> Result<(), Diagnostics> {
         let store = ctx.provider_data::<Store>()?;
-        let mut ids: Vec<String> = store.contents().await?.things.into_keys().collect();
+        let mut things = store.contents().await?.things;
+        let mut ids: Vec<String> = things.keys().cloned().collect();
         ids.sort_by_key(|id| numeric_id(id));
-        for page in ids.chunks(PAGE) {
-            let contents = store
-                .update(|c| {
-                    c.list_pages += 1;
-                    Ok(page
-                        .iter()
-                        .filter_map(|id| c.things.get(id).cloned())
-                        .collect::<Vec<_>>())
-                })
-                .await?;
-            for json in contents {
-                let thing: ThingState = serde_json::from_value(json).map_err(|e| {
-                    Diagnostics::from_error("Store error", format!("decoding a thing: {e}"))
-                })?;
+        let mut pages = 0;
+        let mut outcome = Ok(());
+        'pages: for page in ids.chunks(PAGE) {
+            pages += 1;
+            for id in page {
+                let Some(json) = things.remove(id) else {
+                    continue;
+                };
+                let thing: ThingState = match serde_json::from_value(json) {
+                    Ok(thing) => thing,
+                    Err(e) => {
+                        outcome = Err(Diagnostics::from_error(
+                            "Store error",
+                            format!("decoding {id}: {e}"),
+                        ));
+                        break 'pages;
+                    }
+                };
                 let wanted = req
                     .config
                     .name_prefix
@@ -106,11 +113,17 @@ impl ListResource for ThingList {
                         .as_deref()
                         .is_none_or(|z| thing.zone.as_deref() == Some(z));
                 if wanted && !results.push(thing.name.clone(), &thing).await {
-                    return Ok(());
+                    break 'pages;
                 }
             }
         }
-        Ok(())
+        store
+            .update(|c| {
+                c.list_pages += pages;
+                Ok(())
+            })
+            .await?;
+        outcome
     }
 }
 

@@ -1072,7 +1072,10 @@ mod tests {
             section.contains("[`dr_thing` list resource](../list-resources/thing.md)"),
             "{section}"
         );
-        assert!(section.contains("identity = {\n    id = \"abc\""), "{section}");
+        assert!(
+            section.contains("identity = {\n    id = \"abc\""),
+            "{section}"
+        );
         assert!(section.contains("(Terraform 1.12 and later)"), "{section}");
         assert!(
             section.contains(

@@ -902,13 +902,13 @@ fn planned_identity(
     if entry.identity.is_none() || object.prior.is_null() {
         return None;
     }
-    let stored = match object.prior_identity {
-        Some(stored) => Some(stored),
-        None => derive_identity(type_name, entry, object.prior).unwrap_or_else(|d| {
-            diags.extend(d);
-            None
-        }),
-    };
+    // A failing derivation is left to refresh and apply to report: planning goes on without
+    // an identity, as it did before the resource had one.
+    let stored = object.prior_identity.or_else(|| {
+        derive_identity(type_name, entry, object.prior)
+            .ok()
+            .flatten()
+    });
     if let Some(stored) = &stored
         && !object.planned.is_null()
         && !object.replaced
