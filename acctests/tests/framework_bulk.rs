@@ -226,6 +226,13 @@ list "drtest_thing" "dal12" {
         json!({"id": "thing-1", "zone": "dal12"})
     );
     assert_eq!(all[0]["identity_version"], 0);
+    assert_eq!(all[2]["resource_object"]["api_key"], Value::Null);
+    assert!(
+        !messages
+            .iter()
+            .any(|m| m.to_string().contains("k-secret-123")),
+        "a listed object showed its secret"
+    );
     let object = &all[0]["resource_object"];
     assert_eq!(object["big"], json!(123456789012345678901234567890.5));
     assert_eq!(

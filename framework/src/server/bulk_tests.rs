@@ -1020,10 +1020,16 @@ async fn listing_streams_identities_and_honours_limit_and_objects() {
         ]
     );
 
+    lock(&cloud.vms).get_mut("o1/p1").expect("vm").api_key = Some("k3y".into());
     let events = list(&server, &list_config(None, None), 2, true).await;
     assert_eq!(events.len(), 2, "the limit");
     let object = undv(events[0].resource_object.as_ref(), &vm_ty());
     assert_eq!(object.attr("vm_name"), Some(&s("vm-p1")));
+    assert_eq!(
+        object.attr("api_key"),
+        Some(&Value::Null),
+        "secrets are not listed"
+    );
     assert!(
         cloud.list_saw_stop.load(Ordering::SeqCst),
         "the listing was told to stop, with its context cancelled"

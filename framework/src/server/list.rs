@@ -5,7 +5,9 @@
 //! provider pages through its API while Terraform prints earlier results, and a slow reader
 //! slows the listing instead of filling memory. Each object becomes one event carrying the
 //! identity derived from its state (see `identity.rs`), its display name and, when Terraform
-//! asked for it, the object itself. Problems end the stream with one event of diagnostics;
+//! asked for it, the object itself without its secrets (sensitive values: Terraform prints list
+//! objects as they are, and generated configuration leaves secrets for the user to supply
+//! anyway). Problems end the stream with one event of diagnostics;
 //! warnings ride on an event of their own (Terraform skips those that carry no identity).
 //!
 //! Terraform reads at most `limit` events and then hangs up. The framework stops there too: the
@@ -28,7 +30,7 @@ use super::rpc::Step;
 use super::{ListEntry, ProviderServer, guard};
 use crate::diag::{AttributePath, Diagnostics};
 use crate::list::{Found, ListSink};
-use crate::plan::{check_read_result, null_write_only};
+use crate::plan::{check_read_result, null_secrets, null_write_only};
 use crate::proto::tfplugin6 as pb;
 use crate::validators::validate_config;
 
@@ -158,7 +160,10 @@ impl ProviderServer {
                 return Err(problems);
             }
             let identity = derive_identity(type_name, entry, &state)?;
+            // `terraform query -json` prints objects as they come: secrets stay out (generated
+            // configuration leaves them for the user anyway).
             let resource_object = if include_resource_object {
+                null_secrets(&entry.schema.block, &mut state);
                 Some(encode_dynamic(&state, &entry.ty, "listed object")?)
             } else {
                 None
