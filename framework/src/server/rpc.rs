@@ -9,9 +9,10 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
 use super::identity::{
-    derive_identity, identity_data, import_target, requested_identity, unexpected_change,
+    PlannedObject, derive_identity, identity_data, import_target, imported_identity,
+    planned_identity, refreshed_identity, requested_identity, unexpected_change,
 };
-use super::{ProviderServer, ResourceEntry, conform_to_plan, guard, private_state, timeout_for};
+use super::{ProviderServer, conform_to_plan, guard, private_state, timeout_for};
 use crate::diag::{AttributePath, Diagnostics};
 use crate::function::{Arguments, FunctionError};
 use crate::identity;
@@ -851,138 +852,6 @@ impl ProviderServer {
             .await?;
         encode_dynamic(&result, &sig.return_type, "function result")
             .map_err(|d| FunctionError::new(d.to_string()))
-    }
-}
-
-/// The identity a refreshed object reports: derived from its state, refused when it changes a
-/// stored value (then Terraform keeps the stored one).
-fn refreshed_identity(
-    type_name: &str,
-    entry: &ResourceEntry,
-    current: Option<&Value>,
-    state: &Value,
-    diags: &mut Diagnostics,
-) -> Option<Value> {
-    match derive_identity(type_name, entry, state) {
-        Ok(Some(derived)) => {
-            match current.and_then(|old| unexpected_change(type_name, "refresh", old, &derived)) {
-                Some(d) => {
-                    diags.extend(d);
-                    None
-                }
-                None => Some(derived),
-            }
-        }
-        Ok(None) => None,
-        Err(d) => {
-            diags.extend(d);
-            None
-        }
-    }
-}
-
-/// What planning knows about the object whose identity it plans.
-struct PlannedObject<'a> {
-    prior: &'a Value,
-    planned: &'a Value,
-    prior_identity: Option<Value>,
-    /// The plan asks to replace the object (a new object may have a new identity).
-    replaced: bool,
-}
-
-/// The planned identity: none on create (the object does not exist yet), the stored one on
-/// update and destroy (derived from the prior state when none is stored). An in-place update
-/// whose planned values already change the identity is refused now rather than after apply.
-fn planned_identity(
-    type_name: &str,
-    entry: &ResourceEntry,
-    object: PlannedObject<'_>,
-    diags: &mut Diagnostics,
-) -> Option<Value> {
-    if entry.identity.is_none() || object.prior.is_null() {
-        return None;
-    }
-    // A failing derivation is left to refresh and apply to report: planning goes on without
-    // an identity, as it did before the resource had one.
-    let stored = object.prior_identity.or_else(|| {
-        derive_identity(type_name, entry, object.prior)
-            .ok()
-            .flatten()
-    });
-    if let Some(stored) = &stored
-        && !object.planned.is_null()
-        && !object.replaced
-    {
-        // Values still unknown are left out: only what the plan already knows can differ.
-        let mut known = object.planned.clone();
-        plan::nullify_unknowns(&mut known);
-        if let Ok(Some(next)) = derive_partial_identity(entry, &known) {
-            let mut comparable = stored.clone();
-            if let (Some(c), Some(n)) = (comparable.as_object_mut(), next.as_object()) {
-                c.retain(|name, _| n.get(name).is_some_and(|v| !v.is_null()));
-            }
-            if let Some(d) =
-                unexpected_change(type_name, "planning an in-place update", &comparable, &next)
-            {
-                diags.extend(d);
-            }
-        }
-    }
-    stored
-}
-
-/// The identity of a state that may lack values (no completeness check).
-fn derive_partial_identity(
-    entry: &ResourceEntry,
-    state: &Value,
-) -> Result<Option<Value>, Diagnostics> {
-    let Some(identity) = entry.identity.as_ref() else {
-        return Ok(None);
-    };
-    entry
-        .handler
-        .erased_identity(state)?
-        .to_value(&identity.ty)
-        .map(Some)
-}
-
-/// The identity an import returns. Importing by identity must find the object it names (every
-/// attribute the user gave keeps its value); importing by id may return a partial state whose
-/// identity the read that follows completes.
-fn imported_identity(
-    type_name: &str,
-    entry: &ResourceEntry,
-    target: Option<&Value>,
-    state: &Value,
-    diags: &mut Diagnostics,
-) -> Option<Value> {
-    let derived = derive_identity(type_name, entry, state);
-    let Some(target) = target else {
-        return derived.ok().flatten();
-    };
-    match derived {
-        Ok(Some(found)) => {
-            let differ = identity::changed_attributes(target, &found);
-            if differ.is_empty() {
-                Some(found)
-            } else {
-                diags.error(
-                    "Imported object has a different identity",
-                    format!(
-                        "Importing the {type_name} with identity {} returned an object whose                          identity is {} ({} differ). This is a bug in the provider.",
-                        identity::describe(target),
-                        identity::describe(&found),
-                        differ.join(", ")
-                    ),
-                );
-                None
-            }
-        }
-        Ok(None) => None,
-        Err(d) => {
-            diags.extend(d);
-            None
-        }
     }
 }
 
