@@ -350,7 +350,8 @@ pub(super) fn imported_identity(
                 diags.error(
                     "Imported object has a different identity",
                     format!(
-                        "Importing the {type_name} with identity {} returned an object whose                          identity is {} ({} differ). This is a bug in the provider.",
+                        "Importing the {type_name} with identity {} returned an object whose \
+                         identity is {} ({} differ). This is a bug in the provider.",
                         identity::describe(target),
                         identity::describe(&found),
                         differ.join(", ")
