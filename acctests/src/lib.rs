@@ -283,8 +283,34 @@ impl WorkDir {
 
     /// The state's `values` of the resource at `address`, or None when it is not in state.
     pub fn resource_values(&self, address: &str) -> Option<Value> {
+        self.resource_json(address)
+            .and_then(|r| r.get("values").cloned())
+    }
+
+    /// The resource identity Terraform stores for `address` (Terraform 1.12+), from
+    /// `terraform show -json`; None when it stores none.
+    pub fn resource_identity(&self, address: &str) -> Option<Value> {
+        self.resource_json(address)
+            .and_then(|r| r.get("identity").cloned())
+    }
+
+    /// The whole `terraform show -json` entry of the resource at `address`.
+    pub fn resource_json(&self, address: &str) -> Option<Value> {
         let state = self.state_json();
         find_resource(state.pointer("/values/root_module")?, address)
+    }
+
+    /// `terraform query -json` (Terraform 1.14+) with `extra` arguments, which must succeed;
+    /// returns every JSON message it printed.
+    pub fn query_json(&self, extra: &[&str]) -> Vec<Value> {
+        let mut args = vec!["query", "-json", "-no-color"];
+        args.extend_from_slice(extra);
+        let out = self.run_ok(&args);
+        out.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
     }
 
     /// A saved plan rendered by `terraform show -json`.
@@ -334,11 +360,40 @@ impl WorkDir {
     }
 }
 
+/// The `terraform` and `provider` blocks for the test provider `drtest`, keeping its objects in
+/// the JSON file `store` (several working directories can share one store).
+pub fn drtest_header(store: &Path) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    drtest = {{ source = "powervs/drtest" }}
+  }}
+}}
+
+provider "drtest" {{
+  store_path = {store:?}
+}}
+"#,
+        store = store.display().to_string()
+    )
+}
+
+/// The `list_resource_found` messages of `terraform query -json` for the list block at
+/// `address` (e.g. `list.drtest_thing.all`), in the order Terraform printed them.
+pub fn query_results(messages: &[Value], address: &str) -> Vec<Value> {
+    messages
+        .iter()
+        .filter(|m| m["type"] == "list_resource_found")
+        .map(|m| m["list_resource_found"].clone())
+        .filter(|found| found["address"] == address)
+        .collect()
+}
+
 fn find_resource(module: &Value, address: &str) -> Option<Value> {
     if let Some(resources) = module.get("resources").and_then(Value::as_array) {
         for r in resources {
             if r.get("address").and_then(Value::as_str) == Some(address) {
-                return r.get("values").cloned();
+                return Some(r.clone());
             }
         }
     }

@@ -3,6 +3,12 @@
 //! update, replacement and destroy; drift and out-of-band deletion are planned correctly;
 //! write-only values never reach state; validation errors point at the attribute.
 //!
+//! Resource identity and provider-shaped generated configuration are checked on every version:
+//! Terraform 1.12+ stores the identity, older Terraform ignores it; Terraform 1.14+ asks the
+//! provider for the configuration `-generate-config-out` writes, older Terraform guesses it.
+//! `framework_bulk.rs` covers what only new Terraform has (query, import by identity,
+//! ephemeral resources).
+//!
 //! Needs `cargo build --workspace --bins` first. `TF_ACC_TERRAFORM_VERSION` picks Terraform
 //! (1.15.5 by default; 1.6.6 skips the write-only and function parts, which it predates).
 
@@ -10,25 +16,13 @@
 
 use std::path::Path;
 
-use acctests::{WorkDir, terraform_at_least};
+use acctests::{WorkDir, drtest_header, terraform_at_least};
 use serde_json::Value;
 
 const ADDRESS: &str = "drtest_thing.a";
 
 fn header(store: &Path) -> String {
-    format!(
-        r#"terraform {{
-  required_providers {{
-    drtest = {{ source = "powervs/drtest" }}
-  }}
-}}
-
-provider "drtest" {{
-  store_path = {store:?}
-}}
-"#,
-        store = store.display().to_string()
-    )
+    drtest_header(store)
 }
 
 /// The full-featured thing; `size` and `zone` vary between steps.
@@ -395,4 +389,84 @@ output "info_name" {
         std::fs::remove_file(wd.path().join("bad.tf")).expect("remove bad.tf");
     }
     wd.destroy();
+}
+
+#[test]
+fn framework_thing_identity_and_generated_config_on_every_version() {
+    let (wd, store) = setup();
+    wd.config(
+        &(header(&store)
+            + r#"
+resource "drtest_thing" "a" {
+  name = "zeta"
+  size = 2
+
+  rule {
+    cidr = "10.0.0.0/8"
+  }
+}
+"#),
+    );
+    wd.apply();
+    let identity = wd.resource_identity(ADDRESS);
+    if terraform_at_least(1, 12) {
+        assert_eq!(
+            identity,
+            Some(serde_json::json!({"id": "thing-1", "zone": "dal10"})),
+            "terraform show -json carries the identity"
+        );
+    } else {
+        assert_eq!(identity, None, "older Terraform stores no identity");
+        assert!(
+            !wd.raw_state().contains("\"identity\""),
+            "{}",
+            wd.raw_state()
+        );
+    }
+
+    // Another working directory adopts the object by id and writes its configuration.
+    let other = WorkDir::new();
+    other.config(
+        &(header(&store) + "\nimport {\n  to = drtest_thing.copy\n  id = \"thing-1\"\n}\n"),
+    );
+    other.run_ok(&[
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-generate-config-out=generated.tf",
+    ]);
+    let hcl = std::fs::read_to_string(other.path().join("generated.tf")).expect("generated.tf");
+    for written in ["name", "size", "cidr"] {
+        assert!(hcl.contains(written), "{written} missing:\n{hcl}");
+    }
+    for never in ["revision", "uuid"] {
+        assert!(!hcl.contains(never), "computed {never} written:\n{hcl}");
+    }
+    let defaults = ["enabled", "zone", "action"];
+    if terraform_at_least(1, 14) {
+        // The provider shapes the configuration: values equal to their defaults stay out.
+        for default in defaults {
+            assert!(!hcl.contains(default), "default {default} written:\n{hcl}");
+        }
+    } else {
+        // Terraform guesses from the state and spells the defaults out.
+        for default in defaults {
+            assert!(hcl.contains(default), "{default} missing:\n{hcl}");
+        }
+    }
+    let plan = other.run_ok(&["plan", "-input=false", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.combined()
+    );
+    if terraform_at_least(1, 12) {
+        other.apply();
+        assert_eq!(
+            other.resource_identity("drtest_thing.copy"),
+            Some(serde_json::json!({"id": "thing-1", "zone": "dal10"})),
+            "importing by id stores the identity too"
+        );
+    }
 }

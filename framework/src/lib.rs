@@ -5,9 +5,12 @@
 //!   logging, `--debug` reattach.
 //! - [`value`]: the cty value model with msgpack and JSON codecs.
 //! - [`schema`] (builder), [`validators`], [`timeouts`]: what a resource declares.
-//! - [`provider`], [`resource`], [`data_source`], [`function`], [`action`]: the traits provider code
-//!   implements, over typed serde state; [`context`] and [`typed`] give them what they need
-//!   (provider data, cancellation, timeouts, private state, typed views of plans).
+//! - [`provider`], [`resource`], [`data_source`], [`function`], [`action`], [`list`],
+//!   [`ephemeral`]: the traits provider code implements, over typed serde state; [`context`]
+//!   and [`typed`] give them what they need (provider data, cancellation, timeouts, private
+//!   state, typed views of plans).
+//! - [`identity`] (resource identities) and [`genconfig`] (the configuration
+//!   `-generate-config-out` writes): what a resource declares to be adopted in bulk.
 //! - [`diag`]: diagnostics with attribute paths.
 //! - [`plan`]: the planning rules and the checks of plans and apply results.
 //! - [`server`]: the tfplugin6 service dispatching every RPC to the registered handlers.
@@ -18,7 +21,11 @@ pub mod action;
 pub mod context;
 pub mod data_source;
 pub mod diag;
+pub mod ephemeral;
 pub mod function;
+pub mod genconfig;
+pub mod identity;
+pub mod list;
 pub mod plan;
 pub mod plugin;
 pub mod proto;
@@ -38,7 +45,11 @@ pub mod prelude {
     pub use crate::context::{Context, ProviderData};
     pub use crate::data_source::{DataSource, DynDataSource};
     pub use crate::diag::{AttributePath, Diagnostic, Diagnostics};
+    pub use crate::ephemeral::{DynEphemeralResource, EphemeralResource, Opened, Renewed};
     pub use crate::function::{Arguments, Function, FunctionError, Parameter, Signature};
+    pub use crate::genconfig::GeneratedConfig;
+    pub use crate::identity::{IdentityAttribute, IdentityData, IdentitySchema};
+    pub use crate::list::{DynListResource, ListRequest, ListResource, ListResults};
     pub use crate::path;
     pub use crate::provider::{ConfigureRequest, Provider};
     pub use crate::resource::{CreateRequest, DynResource, Resource, UpdateRequest};

@@ -444,10 +444,16 @@ fn use_state_obj(obj: Obj<'_>, planned: &mut Value, prior: Option<&Value>, confi
 
 /// Nulls every write-only attribute (Terraform never stores them in plan or state).
 pub fn null_write_only(block: &Block, value: &mut Value) {
-    write_only_obj(Obj::Block(block), value);
+    null_where(Obj::Block(block), value, &|a| a.write_only);
 }
 
-fn write_only_obj(obj: Obj<'_>, value: &mut Value) {
+/// Nulls every sensitive and write-only attribute: for objects shown rather than stored (list
+/// results, which `terraform query -json` prints as they are).
+pub fn null_secrets(block: &Block, value: &mut Value) {
+    null_where(Obj::Block(block), value, &|a| a.sensitive || a.write_only);
+}
+
+fn null_where(obj: Obj<'_>, value: &mut Value, secret: &dyn Fn(&Attribute) -> bool) {
     let Some(attrs) = value.as_object_mut() else {
         return;
     };
@@ -455,7 +461,7 @@ fn write_only_obj(obj: Obj<'_>, value: &mut Value) {
         let Some(slot) = attrs.get_mut(&a.name) else {
             continue;
         };
-        if a.write_only {
+        if secret(a) {
             *slot = Value::Null;
         } else if let Some((nesting, inner)) = a.nested_attributes() {
             let inner = Obj::Attrs(inner);
@@ -467,7 +473,7 @@ fn write_only_obj(obj: Obj<'_>, value: &mut Value) {
                 None,
                 &AttributePath::empty(),
                 |v, _, _, _| {
-                    write_only_obj(inner, v);
+                    null_where(inner, v, secret);
                 },
             );
         }
@@ -485,7 +491,7 @@ fn write_only_obj(obj: Obj<'_>, value: &mut Value) {
             None,
             &AttributePath::empty(),
             |v, _, _, _| {
-                write_only_obj(inner, v);
+                null_where(inner, v, secret);
             },
         );
     }

@@ -15,7 +15,9 @@ use crate::action::DynAction;
 use crate::context::{Context, ProviderData};
 use crate::data_source::DynDataSource;
 use crate::diag::{AttributePath, Diagnostics};
+use crate::ephemeral::DynEphemeralResource;
 use crate::function::Function;
+use crate::list::DynListResource;
 use crate::resource::DynResource;
 use crate::schema::Schema;
 use crate::typed::ConfigView;
@@ -63,6 +65,17 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Actions (Terraform 1.14+); older Terraform ignores them.
     fn actions(&self) -> Vec<Arc<dyn DynAction>> {
+        Vec::new()
+    }
+
+    /// List resources for `terraform query` (Terraform 1.14+); each lists a resource of
+    /// [`Provider::resources`] that declares an identity. Older Terraform ignores them.
+    fn list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
+        Vec::new()
+    }
+
+    /// Ephemeral resources (Terraform 1.10+); older Terraform ignores them.
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
         Vec::new()
     }
 }

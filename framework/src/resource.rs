@@ -9,6 +9,12 @@
 //! State fields that the user may omit, or that are computed, should be `Option<T>`: during
 //! `create` and `update` the framework hands over the planned state with every "known after
 //! apply" value as `None`, and expects the returned state to fill them in.
+//!
+//! A resource may also declare an identity ([`Resource::identity_schema`] and
+//! [`Resource::identity`], see [`crate::identity`]), be imported by it
+//! ([`Resource::import_by_identity`]), and shape the configuration `-generate-config-out`
+//! writes for it ([`Resource::generate_config`], see [`crate::genconfig`]). All of these have
+//! defaults, so a resource without them answers exactly as before.
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -16,6 +22,8 @@ use serde::de::DeserializeOwned;
 
 use crate::context::Context;
 use crate::diag::Diagnostics;
+use crate::genconfig::GeneratedConfig;
+use crate::identity::{IdentityData, IdentitySchema};
 use crate::plan::nullify_unknowns;
 use crate::schema::Schema;
 use crate::timeouts::TimeoutDefaults;
@@ -49,6 +57,9 @@ pub struct MoveStateRequest {
     pub source_schema_version: i64,
     /// The source state as stored JSON.
     pub source_state: serde_json::Value,
+    /// The source's identity as stored JSON (Terraform 1.12+, when the source had one).
+    pub source_identity: Option<serde_json::Value>,
+    pub source_identity_schema_version: i64,
 }
 
 fn unsupported(type_name: &str, what: &str) -> Diagnostics {
@@ -147,6 +158,63 @@ pub trait Resource: Send + Sync + 'static {
             "moved blocks from other resource types",
         ))
     }
+
+    /// The resource's identity schema (Terraform 1.12+), or `None` for no identity. A resource
+    /// with an identity must implement [`Resource::identity`]; one that `terraform query` can
+    /// list must have one.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` describes: called on every state the framework
+    /// returns to Terraform (read, apply, import, move, list results). Build it with
+    /// [`IdentityData::new`] from a serde type whose fields are the identity's attributes.
+    fn identity(&self, _state: &Self::State) -> Result<IdentityData, Diagnostics> {
+        Err(Diagnostics::from_error(
+            "Provider bug: identity not implemented",
+            format!(
+                "{} declares an identity schema but does not derive identities from its state.",
+                self.type_name()
+            ),
+        ))
+    }
+
+    /// `import { identity = { ... } }` (Terraform 1.12+): the state for the object `identity`
+    /// names. Attributes optional for import may be null. Terraform calls `read` next.
+    async fn import_by_identity(
+        &self,
+        _ctx: &Context,
+        _identity: IdentityData,
+    ) -> Result<Self::State, Diagnostics> {
+        Err(unsupported(self.type_name(), "import by identity"))
+    }
+
+    /// Brings a stored identity (JSON) at `from_version`, older than the identity schema's
+    /// version, to the current version.
+    async fn upgrade_identity(
+        &self,
+        _ctx: &Context,
+        from_version: i64,
+        _identity: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Err(Diagnostics::from_error(
+            "Unable to upgrade resource identity",
+            format!(
+                "{} has no identity upgrader from identity schema version {from_version}.",
+                self.type_name()
+            ),
+        ))
+    }
+
+    /// Adjusts the configuration `-generate-config-out` writes for an imported object; the
+    /// view starts as the framework's proposal (see [`crate::genconfig`]).
+    async fn generate_config(
+        &self,
+        _ctx: &Context,
+        _config: &mut GeneratedConfig,
+    ) -> Result<(), Diagnostics> {
+        Ok(())
+    }
 }
 
 /// A resource with its `State` type erased, as the server stores it. Implemented for every
@@ -199,6 +267,26 @@ pub trait DynResource: Send + Sync {
         ty: &Type,
         req: MoveStateRequest,
     ) -> Result<Value, Diagnostics>;
+    fn erased_identity_schema(&self) -> Option<IdentitySchema>;
+    /// The identity of a wholly known state value.
+    fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics>;
+    async fn erased_import_by_identity(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        identity: IdentityData,
+    ) -> Result<Value, Diagnostics>;
+    async fn erased_upgrade_identity(
+        &self,
+        ctx: &Context,
+        from_version: i64,
+        identity: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics>;
+    async fn erased_generate_config(
+        &self,
+        ctx: &Context,
+        config: &mut GeneratedConfig,
+    ) -> Result<(), Diagnostics>;
 }
 
 fn without_unknowns(value: &Value) -> Value {
@@ -311,5 +399,41 @@ impl<R: Resource> DynResource for R {
     ) -> Result<Value, Diagnostics> {
         let state = Resource::move_state(self, ctx, req).await?;
         encode(&state, ty, "moved state")
+    }
+
+    fn erased_identity_schema(&self) -> Option<IdentitySchema> {
+        Resource::identity_schema(self)
+    }
+
+    fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics> {
+        let typed = decode(state, "state")?;
+        Resource::identity(self, &typed)
+    }
+
+    async fn erased_import_by_identity(
+        &self,
+        ctx: &Context,
+        ty: &Type,
+        identity: IdentityData,
+    ) -> Result<Value, Diagnostics> {
+        let state = Resource::import_by_identity(self, ctx, identity).await?;
+        encode(&state, ty, "imported state")
+    }
+
+    async fn erased_upgrade_identity(
+        &self,
+        ctx: &Context,
+        from_version: i64,
+        identity: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Resource::upgrade_identity(self, ctx, from_version, identity).await
+    }
+
+    async fn erased_generate_config(
+        &self,
+        ctx: &Context,
+        config: &mut GeneratedConfig,
+    ) -> Result<(), Diagnostics> {
+        Resource::generate_config(self, ctx, config).await
     }
 }

@@ -4,13 +4,16 @@
 //! out-of-band deletion) and confirm destroy.
 //!
 //! Layout: [`store`] (the JSON file), [`thing`] (`drtest_thing`, every value type and schema
-//! feature), [`info`] (`drtest_thing_info` data source), [`echo`] (`provider::drtest::echo`),
-//! [`touch`] (`drtest_touch`, an action).
+//! feature, with an identity), [`thing_list`] (`list "drtest_thing"` for `terraform query`),
+//! [`info`] (`drtest_thing_info` data source), [`echo`] (`provider::drtest::echo`), [`touch`]
+//! (`drtest_touch`, an action), [`token`] (`drtest_token`, an ephemeral resource).
 
 mod echo;
 mod info;
 mod store;
 mod thing;
+mod thing_list;
+mod token;
 mod touch;
 
 use std::sync::Arc;
@@ -21,7 +24,9 @@ use tf_framework::action::DynAction;
 use tf_framework::context::{Context, ProviderData};
 use tf_framework::data_source::DynDataSource;
 use tf_framework::diag::Diagnostics;
+use tf_framework::ephemeral::DynEphemeralResource;
 use tf_framework::function::Function;
+use tf_framework::list::DynListResource;
 use tf_framework::path;
 use tf_framework::provider::{ConfigureRequest, Provider};
 use tf_framework::resource::DynResource;
@@ -93,6 +98,14 @@ impl Provider for DrTest {
     fn actions(&self) -> Vec<Arc<dyn DynAction>> {
         vec![Arc::new(touch::Touch)]
     }
+
+    fn list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
+        vec![Arc::new(thing_list::ThingList)]
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
+        vec![Arc::new(token::Token)]
+    }
 }
 
 #[tokio::main]
@@ -119,5 +132,11 @@ mod tests {
             &info::ThingInfo,
         ));
         assert_schema_valid(&tf_framework::action::Action::schema(&touch::Touch));
+        assert_schema_valid(&tf_framework::list::ListResource::schema(
+            &thing_list::ThingList,
+        ));
+        assert_schema_valid(&tf_framework::ephemeral::EphemeralResource::schema(
+            &token::Token,
+        ));
     }
 }

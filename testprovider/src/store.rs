@@ -1,7 +1,9 @@
-//! The JSON file that stands in for a cloud API: `{"things": {id: object}, "secrets": {id: text}}`.
+//! The JSON file that stands in for a cloud API: `{"things": {id: object}, "secrets": {id: text},
+//! "tokens": {id: token}}`.
 //!
 //! Write-only values go to `secrets`, so tests can prove the provider received them while the
-//! Terraform state never holds them.
+//! Terraform state never holds them. `tokens` records what `drtest_token` (an ephemeral
+//! resource) issued, renewed and revoked.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,6 +24,28 @@ pub struct Contents {
     /// Completed `drtest_touch` invocations per thing id.
     #[serde(default)]
     pub touches: BTreeMap<String, u64>,
+    /// Tokens issued by `drtest_token`, by token id.
+    #[serde(default)]
+    pub tokens: BTreeMap<String, Token>,
+    #[serde(default)]
+    pub next_token: u64,
+    /// Pages of things read by `terraform query` listings.
+    #[serde(default)]
+    pub list_pages: u64,
+}
+
+/// One issued token.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Token {
+    pub name: String,
+    pub value: String,
+    /// Set when the token asked to be renewed: it is accepted only once renewed.
+    #[serde(default)]
+    pub renew_in_ms: Option<u64>,
+    #[serde(default)]
+    pub renewals: u64,
+    #[serde(default)]
+    pub closed: bool,
 }
 
 pub struct Store {
@@ -78,5 +102,11 @@ impl Store {
     pub async fn get(&self, id: &str) -> Result<Option<serde_json::Value>, Diagnostics> {
         let _guard = self.lock.lock().await;
         Ok(self.load().await?.things.get(id).cloned())
+    }
+
+    /// A snapshot of the whole file.
+    pub async fn contents(&self) -> Result<Contents, Diagnostics> {
+        let _guard = self.lock.lock().await;
+        self.load().await
     }
 }

@@ -1,5 +1,11 @@
 //! `drtest_thing`: one resource that uses every value type and schema feature the framework
 //! offers, so acceptance tests can prove each one survives a real Terraform round trip.
+//!
+//! Its identity is `{id, zone}`: `id` names the object, `zone` (optional when importing) is
+//! where it lives; a zone changed behind Terraform's back is an identity change the framework
+//! refuses. A `password_wo` issued by `drtest_token` must still be open when the thing uses it,
+//! and one that asked to be renewed is accepted only once Terraform renewed it, so the
+//! acceptance tests see Terraform keep ephemeral values alive while they are in use.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -8,6 +14,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
+use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::{Attribute, Block, NestedBlock, Schema};
@@ -88,6 +95,49 @@ pub struct ThingState {
     pub rule: Vec<Rule>,
     pub settings: Option<Settings>,
     pub timeouts: Option<Timeouts>,
+}
+
+/// The identity of a thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThingIdentity {
+    pub id: Option<String>,
+    pub zone: Option<String>,
+}
+
+/// Waits until the `drtest_token` that issued `secret` (if any) may be used: open, and renewed
+/// once when it asked for renewals. Other secrets are taken as they are.
+async fn await_usable_token(ctx: &Context, store: &Store, secret: &str) -> Result<(), Diagnostics> {
+    if !secret.starts_with("tok-") {
+        return Ok(());
+    }
+    ctx.run("waiting for Terraform to renew the drtest_token", async {
+        loop {
+            let contents = store.contents().await?;
+            let token = contents.tokens.values().find(|t| t.value == secret);
+            match token {
+                None => {
+                    return Err(Diagnostics::from_error_at(
+                        path!("password_wo"),
+                        "Unknown token",
+                        "password_wo holds a drtest token that was never issued.",
+                    ));
+                }
+                Some(t) if t.closed => {
+                    return Err(Diagnostics::from_error_at(
+                        path!("password_wo"),
+                        "Token already closed",
+                        format!(
+                            "The drtest token {:?} was closed before the thing used it.",
+                            t.name
+                        ),
+                    ));
+                }
+                Some(t) if t.renew_in_ms.is_none() || t.renewals > 0 => return Ok(()),
+                Some(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await
 }
 
 /// Schema version 0 called `name` `title`.
@@ -293,6 +343,9 @@ impl Resource for Thing {
         let store = ctx.provider_data::<Store>()?;
         let mut state = req.planned;
         let secret = req.config.password_wo.clone();
+        if let Some(secret) = &secret {
+            await_usable_token(ctx, &store, secret).await?;
+        }
         let saved = ctx
             .run("storing the thing", async {
                 store
@@ -349,6 +402,9 @@ impl Resource for Thing {
             state.revision = Some(req.prior.revision.unwrap_or(0) + 1);
         }
         let secret = req.config.password_wo.clone();
+        if let Some(secret) = &secret {
+            await_usable_token(ctx, &store, secret).await?;
+        }
         let to_store = stored(&state)?;
         store
             .update(|c| {
@@ -402,6 +458,48 @@ impl Resource for Thing {
             )),
         }
     }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(
+            IdentitySchema::new()
+                .attribute(
+                    IdentityAttribute::string("id")
+                        .required_for_import()
+                        .description("The thing's id, `thing-<n>`."),
+                )
+                .attribute(
+                    IdentityAttribute::string("zone")
+                        .optional_for_import()
+                        .description("Where the thing lives; found from the id when omitted."),
+                ),
+        )
+    }
+
+    fn identity(&self, state: &ThingState) -> Result<IdentityData, Diagnostics> {
+        IdentityData::new(&ThingIdentity {
+            id: state.id.clone(),
+            zone: state.zone.clone(),
+        })
+    }
+
+    async fn import_by_identity(
+        &self,
+        ctx: &Context,
+        identity: IdentityData,
+    ) -> Result<ThingState, Diagnostics> {
+        let wanted: ThingIdentity = identity.get()?;
+        let id = wanted.id.unwrap_or_default();
+        let found = self.import(ctx, &id).await?;
+        match wanted.zone {
+            Some(zone) if found.zone.as_deref() != Some(zone.as_str()) => {
+                Err(Diagnostics::from_error(
+                    "Cannot import non-existent remote object",
+                    format!("No drtest_thing {id:?} lives in zone {zone:?}."),
+                ))
+            }
+            _ => Ok(found),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -415,6 +513,23 @@ mod tests {
         let v1 = upgrade_v0(v0);
         assert_eq!(v1["name"], "old");
         assert!(v1.get("title").is_none());
+    }
+
+    #[test]
+    fn identity_is_id_and_zone() {
+        let s: ThingState = serde_json::from_value(serde_json::json!({
+            "id": "thing-3", "name": "a", "zone": "dal12"
+        }))
+        .expect("state");
+        let identity = Thing.identity(&s).expect("identity");
+        assert_eq!(
+            identity.get::<ThingIdentity>().expect("typed"),
+            ThingIdentity {
+                id: Some("thing-3".into()),
+                zone: Some("dal12".into())
+            }
+        );
+        assert_eq!(Thing.identity_schema().expect("declared").check(), Ok(()));
     }
 
     #[test]

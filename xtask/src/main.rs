@@ -26,7 +26,14 @@ const NAMES: ProviderNames<'static> = ProviderNames {
     source: "powervs/dr",
 };
 /// The docs directories this generator owns; `docs/guides` is written by hand.
-const GENERATED_DIRS: [&str; 4] = ["resources", "data-sources", "actions", "functions"];
+const GENERATED_DIRS: [&str; 6] = [
+    "resources",
+    "data-sources",
+    "ephemeral-resources",
+    "list-resources",
+    "actions",
+    "functions",
+];
 
 #[derive(Debug, thiserror::Error)]
 enum XtaskError {

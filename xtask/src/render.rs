@@ -1,12 +1,15 @@
 //! Renders the registry's docs layout from the provider schema and the examples.
 //!
 //! The layout is the one the Terraform Registry reads (and tfplugindocs writes): `index.md`,
-//! `resources/<name>.md`, `data-sources/<name>.md`, `actions/<name>.md`, `functions/<name>.md`,
-//! where `<name>` drops the `dr_` prefix. Each page has YAML front matter, the schema's
-//! markdown description, the examples from `examples/` verbatim, and the argument reference
-//! grouped into Required, Optional and Read-Only, with one section per nested block or nested
-//! attribute. Action pages also say which Terraform they need and how they are invoked, since
-//! an action block in a configuration on older Terraform is a parse error, not a no-op.
+//! `resources/<name>.md`, `data-sources/<name>.md`, `ephemeral-resources/<name>.md`,
+//! `list-resources/<name>.md`, `actions/<name>.md`, `functions/<name>.md`, where `<name>` drops
+//! the `dr_` prefix. Each page has YAML front matter, the schema's markdown description, the
+//! examples from `examples/` verbatim, and the argument reference grouped into Required,
+//! Optional and Read-Only, with one section per nested block or nested attribute. Pages of
+//! newer kinds (ephemeral resources, list resources, actions) also say which Terraform they
+//! need and how they are used, since such a block on older Terraform is a parse error, not a
+//! no-op. A resource with an identity documents it beside its import forms, with an
+//! `import-by-identity.tf` example, and links the list resource that finds its objects.
 //!
 //! Rendering is a pure function of its inputs so `--check` can compare byte for byte.
 
@@ -16,8 +19,8 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::schema::{
-    Attribute, Block, Function, NestedBlock, ProviderSchema, Section, nested_type_name,
-    object_fields, type_name,
+    Attribute, Block, Function, IdentitySchema, NestedBlock, ProviderSchema, Section,
+    nested_type_name, object_fields, type_name,
 };
 
 /// The example files a page can embed, by path relative to `examples/`.
@@ -60,45 +63,49 @@ pub fn render_all(
     let mut out = Rendered::default();
     let index = render_index(schema, names, examples, guides, &mut out.missing_examples);
     out.pages.insert("index.md".into(), index);
-    for (type_name, resource) in &schema.resource_schemas {
-        let page = render_entity(
-            Kind::Resource,
+    let entities = schema
+        .resource_schemas
+        .iter()
+        .map(|(t, r)| (Kind::Resource, t, &r.block))
+        .chain(
+            schema
+                .data_source_schemas
+                .iter()
+                .map(|(t, d)| (Kind::DataSource, t, &d.block)),
+        )
+        .chain(
+            schema
+                .ephemeral_resource_schemas
+                .iter()
+                .map(|(t, e)| (Kind::EphemeralResource, t, &e.block)),
+        )
+        .chain(
+            schema
+                .list_resource_schemas
+                .iter()
+                .map(|(t, l)| (Kind::ListResource, t, &l.block)),
+        )
+        .chain(
+            schema
+                .action_schemas
+                .iter()
+                .map(|(t, a)| (Kind::Action, t, &a.block)),
+        );
+    for (kind, type_name, block) in entities {
+        let entity = Entity {
+            kind,
             type_name,
-            &resource.block,
-            names,
-            examples,
-            &mut out.missing_examples,
-        );
+            block,
+            identity: schema.resource_identity_schemas.get(type_name),
+            listed: schema.list_resource_schemas.contains_key(type_name),
+        };
+        let page = render_entity(&entity, names, examples, &mut out.missing_examples);
         out.pages.insert(
-            format!("resources/{}.md", short_name(type_name, names.type_name)),
-            page,
-        );
-    }
-    for (type_name, data_source) in &schema.data_source_schemas {
-        let page = render_entity(
-            Kind::DataSource,
-            type_name,
-            &data_source.block,
-            names,
-            examples,
-            &mut out.missing_examples,
-        );
-        out.pages.insert(
-            format!("data-sources/{}.md", short_name(type_name, names.type_name)),
-            page,
-        );
-    }
-    for (type_name, action) in &schema.action_schemas {
-        let page = render_entity(
-            Kind::Action,
-            type_name,
-            &action.block,
-            names,
-            examples,
-            &mut out.missing_examples,
-        );
-        out.pages.insert(
-            format!("actions/{}.md", short_name(type_name, names.type_name)),
+            format!(
+                "{}/{}.md",
+                kind.examples_dir(),
+                short_name(type_name, names.type_name)
+            ),
             page,
         );
     }
@@ -121,6 +128,8 @@ fn short_name<'a>(type_name: &'a str, provider: &str) -> &'a str {
 enum Kind {
     Resource,
     DataSource,
+    EphemeralResource,
+    ListResource,
     Action,
 }
 
@@ -129,14 +138,19 @@ impl Kind {
         match self {
             Kind::Resource => "Resource",
             Kind::DataSource => "Data Source",
+            Kind::EphemeralResource => "Ephemeral Resource",
+            Kind::ListResource => "List Resource",
             Kind::Action => "Action",
         }
     }
 
+    /// The directory of its examples under `examples/`, and of its pages under `docs/`.
     fn examples_dir(self) -> &'static str {
         match self {
             Kind::Resource => "resources",
             Kind::DataSource => "data-sources",
+            Kind::EphemeralResource => "ephemeral-resources",
+            Kind::ListResource => "list-resources",
             Kind::Action => "actions",
         }
     }
@@ -145,9 +159,22 @@ impl Kind {
         match self {
             Kind::Resource => "resource.tf",
             Kind::DataSource => "data-source.tf",
+            Kind::EphemeralResource => "ephemeral-resource.tf",
+            Kind::ListResource => "list-resource.tfquery.hcl",
             Kind::Action => "action.tf",
         }
     }
+}
+
+/// One documented type and what the rest of the schema says about it.
+struct Entity<'a> {
+    kind: Kind,
+    type_name: &'a str,
+    block: &'a Block,
+    /// The resource's identity (resources only).
+    identity: Option<&'a IdentitySchema>,
+    /// A list resource of the same type exists.
+    listed: bool,
 }
 
 /// Front matter with the first paragraph of the description as the page summary.
@@ -200,17 +227,49 @@ fn render_index(
         let _ = writeln!(s, "{}\n", description.trim());
     }
     let actions: Vec<&str> = schema.action_schemas.keys().map(String::as_str).collect();
+    let lists: Vec<&str> = schema
+        .list_resource_schemas
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut newer = Vec::new();
+    if !schema.ephemeral_resource_schemas.is_empty() {
+        newer.push(", ephemeral resources 1.10");
+    }
+    newer.push(", write-only arguments 1.11");
+    if !schema.resource_identity_schemas.is_empty() {
+        newer.push(", import by identity 1.12");
+    }
+    if !actions.is_empty() {
+        newer.push(", actions 1.14");
+    }
+    if !lists.is_empty() {
+        newer.push(", list resources for `terraform query` 1.14");
+    }
     let _ = writeln!(
         s,
-        "Source address: `{}`. Requires Terraform 1.6 or later (import blocks 1.5, provider functions 1.8, \
-         write-only arguments 1.11{}).\n",
+        "Source address: `{}`. Requires Terraform 1.6 or later (import blocks 1.5, provider functions 1.8{}).\n",
         names.source,
-        if actions.is_empty() {
-            ""
-        } else {
-            ", actions 1.14"
-        }
+        newer.concat()
     );
+    if !lists.is_empty() {
+        let list: Vec<String> = lists
+            .iter()
+            .map(|l| {
+                format!(
+                    "[`{l}`](list-resources/{}.md)",
+                    short_name(l, names.type_name)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "The list resources ({}) find existing objects with `terraform query` (**Terraform 1.14 or \
+             later**); `-generate-config-out` then writes the `import` and `resource` blocks that \
+             adopt them.\n",
+            list.join(", ")
+        );
+    }
     if !actions.is_empty() {
         let list: Vec<String> = actions
             .iter()
@@ -277,13 +336,12 @@ fn split_title(text: &str, file: &str) -> (String, String) {
 }
 
 fn render_entity(
-    kind: Kind,
-    type_name: &str,
-    block: &Block,
+    entity: &Entity<'_>,
     names: &ProviderNames<'_>,
     examples: &dyn Examples,
     missing: &mut Vec<String>,
 ) -> String {
+    let (kind, type_name, block) = (entity.kind, entity.type_name, entity.block);
     let description = block.description.clone().unwrap_or_default();
     let mut s = front_matter(
         &format!("{type_name} ({}) - {}", kind.label(), names.source),
@@ -296,14 +354,38 @@ fn render_entity(
     if !description.trim().is_empty() {
         let _ = writeln!(s, "{}\n", description.trim());
     }
-    if kind == Kind::Action {
-        let _ = writeln!(
-            s,
-            "~> Actions need Terraform 1.14 or later. Run this one with \
-             `terraform apply -invoke=action.{type_name}.<name>`, or from an `action_trigger` \
-             block in a resource's `lifecycle`. Planning it checks that it can run; invoking it \
-             changes no resource in the state.\n"
-        );
+    let short = short_name(type_name, names.type_name);
+    match kind {
+        Kind::Action => {
+            let _ = writeln!(
+                s,
+                "~> Actions need Terraform 1.14 or later. Run this one with \
+                 `terraform apply -invoke=action.{type_name}.<name>`, or from an `action_trigger` \
+                 block in a resource's `lifecycle`. Planning it checks that it can run; invoking it \
+                 changes no resource in the state.\n"
+            );
+        }
+        Kind::ListResource => {
+            let _ = writeln!(
+                s,
+                "~> List resources need Terraform 1.14 or later. Use this one in a \
+                 `list \"{type_name}\" \"<name>\"` block of a `.tfquery.hcl` file and run \
+                 `terraform query`: each result is an existing [`{type_name}`](../resources/{short}.md) \
+                 named by its [identity](../resources/{short}.md#identity-schema). \
+                 `terraform query -generate-config-out=FILE` writes an `import` block and a \
+                 `resource` block for each; secrets the API cannot return are left for you to fill \
+                 in.\n"
+            );
+        }
+        Kind::EphemeralResource => {
+            let _ = writeln!(
+                s,
+                "~> Ephemeral resources need Terraform 1.10 or later. The value exists only while \
+                 Terraform runs and is never stored in the plan or state: use it in a provider \
+                 block, a write-only argument or another ephemeral context.\n"
+            );
+        }
+        Kind::Resource | Kind::DataSource => {}
     }
     let dir = format!("{}/{type_name}", kind.examples_dir());
     s.push_str("## Example Usage\n\n");
@@ -312,29 +394,63 @@ fn render_entity(
         None => missing.push(format!("examples/{dir}/{}", kind.example_file())),
     }
     s.push_str("\n## Schema\n");
-    if kind == Kind::Action {
-        s.push_str("\nThe arguments go in the action's `config` block.\n");
+    match kind {
+        Kind::Action => s.push_str("\nThe arguments go in the action's `config` block.\n"),
+        Kind::ListResource => s.push_str(
+            "\nThe arguments go in the `list` block's `config` block; `limit` (default 100) and \
+             `include_resource` are Terraform's own arguments of the `list` block.\n",
+        ),
+        _ => {}
     }
     render_block_reference(&mut s, block);
     if kind == Kind::Resource {
-        render_import(&mut s, &dir, examples, missing);
+        render_import(&mut s, entity, &dir, short, examples, missing);
     }
     s
 }
 
-fn render_import(s: &mut String, dir: &str, examples: &dyn Examples, missing: &mut Vec<String>) {
+fn render_import(
+    s: &mut String,
+    entity: &Entity<'_>,
+    dir: &str,
+    short: &str,
+    examples: &dyn Examples,
+    missing: &mut Vec<String>,
+) {
     let block_form = examples.read(&format!("{dir}/import-by-string-id.tf"));
     let cli_form = examples.read(&format!("{dir}/import.sh"));
+    let identity_form = entity
+        .identity
+        .and_then(|_| examples.read(&format!("{dir}/import-by-identity.tf")));
     if block_form.is_none() {
         missing.push(format!("examples/{dir}/import-by-string-id.tf"));
     }
     if cli_form.is_none() {
         missing.push(format!("examples/{dir}/import.sh"));
     }
-    if block_form.is_none() && cli_form.is_none() {
+    if entity.identity.is_some() && identity_form.is_none() {
+        missing.push(format!("examples/{dir}/import-by-identity.tf"));
+    }
+    if block_form.is_none() && cli_form.is_none() && entity.identity.is_none() {
         return;
     }
     s.push_str("\n## Import\n\n");
+    if entity.listed {
+        let _ = writeln!(
+            s,
+            "To find existing objects and generate their configuration, query them with the \
+             [`{}` list resource](../list-resources/{short}.md) (Terraform 1.14 and later).\n",
+            entity.type_name
+        );
+    }
+    if let Some(text) = identity_form {
+        s.push_str(
+            "With an `import` block naming the object by its [identity](#identity-schema) \
+             (Terraform 1.12 and later):\n\n",
+        );
+        s.push_str(&code_block("terraform", &text));
+        s.push('\n');
+    }
     if let Some(text) = block_form {
         s.push_str("With an `import` block (Terraform 1.5 and later):\n\n");
         s.push_str(&code_block("terraform", &text));
@@ -343,6 +459,57 @@ fn render_import(s: &mut String, dir: &str, examples: &dyn Examples, missing: &m
     if let Some(text) = cli_form {
         s.push_str("With the `terraform import` command:\n\n");
         s.push_str(&code_block("shell", &text));
+    }
+    if let Some(identity) = entity.identity {
+        render_identity(s, identity);
+    }
+}
+
+/// The identity's attributes, by whether an `import` block must or may give them.
+fn render_identity(s: &mut String, identity: &IdentitySchema) {
+    s.push_str(
+        "\n### Identity Schema\n\nThe attributes that name one object; Terraform 1.12 and later \
+         store them in the state beside its attributes.\n",
+    );
+    let groups = [
+        (
+            "Required",
+            identity
+                .attributes
+                .iter()
+                .filter(|(_, a)| a.required_for_import)
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "Optional",
+            identity
+                .attributes
+                .iter()
+                .filter(|(_, a)| !a.required_for_import)
+                .collect(),
+        ),
+    ];
+    for (title, attributes) in groups {
+        if attributes.is_empty() {
+            continue;
+        }
+        let _ = write!(s, "\n{title}:\n\n");
+        for (name, attribute) in attributes {
+            let ty = attribute
+                .type_
+                .as_ref()
+                .map_or_else(|| "Dynamic".to_string(), type_name);
+            let _ = write!(s, "- `{name}` ({ty})");
+            if let Some(text) = attribute
+                .description
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+            {
+                let _ = write!(s, " {}", one_line(text));
+            }
+            s.push('\n');
+        }
     }
 }
 
@@ -726,6 +893,20 @@ mod tests {
             }}},
             "data_source_schemas": {"dr_things": {"version": 0, "block": {
               "attributes": {"ids": {"type": ["list", "string"], "computed": true}}}}},
+            "resource_identity_schemas": {"dr_thing": {"version": 1, "attributes": {
+              "id": {"type": "string", "required_for_import": true, "description": "The id."},
+              "region": {"type": "string", "optional_for_import": true}
+            }}},
+            "list_resource_schemas": {"dr_thing": {"version": 0, "block": {
+              "description": "Finds things.",
+              "attributes": {"name_prefix": {"type": "string", "optional": true,
+                 "description": "Only names starting with this."}}}}},
+            "ephemeral_resource_schemas": {"dr_token": {"version": 0, "block": {
+              "description": "A short-lived token.",
+              "attributes": {
+                "scope": {"type": "string", "required": true},
+                "value": {"type": "string", "computed": true, "sensitive": true}
+              }}}},
             "action_schemas": {"dr_poke": {"block": {
               "description": "Pokes a thing.\n\nMore detail.",
               "attributes": {
@@ -770,6 +951,18 @@ mod tests {
                 "terraform import dr_thing.x abc\n",
             ),
             (
+                "resources/dr_thing/import-by-identity.tf",
+                "import {\n  to = dr_thing.x\n  identity = {\n    id = \"abc\"\n  }\n}\n",
+            ),
+            (
+                "list-resources/dr_thing/list-resource.tfquery.hcl",
+                "list \"dr_thing\" \"all\" {\n  provider = dr\n  config {}\n}\n",
+            ),
+            (
+                "ephemeral-resources/dr_token/ephemeral-resource.tf",
+                "ephemeral \"dr_token\" \"t\" {\n  scope = \"ci\"\n}\n",
+            ),
+            (
                 "actions/dr_poke/action.tf",
                 "action \"dr_poke\" \"p\" {\n  config {\n    thing_id = \"t\"\n  }\n}\n",
             ),
@@ -789,8 +982,10 @@ mod tests {
             [
                 "actions/poke.md",
                 "data-sources/things.md",
+                "ephemeral-resources/token.md",
                 "functions/cidr_overlaps.md",
                 "index.md",
+                "list-resources/thing.md",
                 "resources/thing.md"
             ]
         );
@@ -865,6 +1060,93 @@ mod tests {
         let index = &out.pages["index.md"];
         assert!(index.contains("actions 1.14"), "{index}");
         assert!(index.contains("[`dr_poke`](actions/poke.md)"), "{index}");
+    }
+
+    #[test]
+    fn resource_page_documents_its_identity_and_list_resource() {
+        let out = render_all(&schema(), &names(), &examples(), &[]);
+        let page = &out.pages["resources/thing.md"];
+        let import = page.find("## Import\n").expect("import section");
+        let section = &page[import..];
+        assert!(
+            section.contains("[`dr_thing` list resource](../list-resources/thing.md)"),
+            "{section}"
+        );
+        assert!(
+            section.contains("identity = {\n    id = \"abc\""),
+            "{section}"
+        );
+        assert!(section.contains("(Terraform 1.12 and later)"), "{section}");
+        assert!(
+            section.contains(
+                "### Identity Schema\n\nThe attributes that name one object; Terraform 1.12 and \
+                 later store them in the state beside its attributes.\n\nRequired:\n\n- `id` \
+                 (String) The id.\n\nOptional:\n\n- `region` (String)\n"
+            ),
+            "{section}"
+        );
+    }
+
+    #[test]
+    fn list_and_ephemeral_pages_say_how_they_are_used() {
+        let out = render_all(&schema(), &names(), &examples(), &[]);
+        let list = &out.pages["list-resources/thing.md"];
+        assert!(
+            list.starts_with("---\npage_title: \"dr_thing (List Resource) - powervs/dr\"\n"),
+            "{list}"
+        );
+        assert!(list.contains("need Terraform 1.14 or later"), "{list}");
+        assert!(list.contains("`terraform query`"), "{list}");
+        assert!(
+            list.contains("[identity](../resources/thing.md#identity-schema)"),
+            "{list}"
+        );
+        assert!(
+            list.contains("```terraform\nlist \"dr_thing\" \"all\" {"),
+            "{list}"
+        );
+        assert!(list.contains("`list` block's `config` block"), "{list}");
+        assert!(
+            list.contains("- `name_prefix` (String) Only names starting with this.\n"),
+            "{list}"
+        );
+        assert!(!list.contains("## Import"), "{list}");
+        let token = &out.pages["ephemeral-resources/token.md"];
+        assert!(
+            token.contains("# dr_token (Ephemeral Resource)\n"),
+            "{token}"
+        );
+        assert!(token.contains("Terraform 1.10 or later"), "{token}");
+        assert!(token.contains("- `value` (String, Sensitive)\n"), "{token}");
+        let index = &out.pages["index.md"];
+        assert!(
+            index.contains("ephemeral resources 1.10, write-only arguments 1.11, import by identity 1.12, actions 1.14, list resources for `terraform query` 1.14"),
+            "{index}"
+        );
+        assert!(
+            index.contains("[`dr_thing`](list-resources/thing.md)"),
+            "{index}"
+        );
+    }
+
+    #[test]
+    fn missing_identity_and_list_examples_are_reported() {
+        let mut fixture = examples();
+        fixture.0.remove("resources/dr_thing/import-by-identity.tf");
+        fixture
+            .0
+            .remove("list-resources/dr_thing/list-resource.tfquery.hcl");
+        let out = render_all(&schema(), &names(), &fixture, &[]);
+        for wanted in [
+            "examples/resources/dr_thing/import-by-identity.tf",
+            "examples/list-resources/dr_thing/list-resource.tfquery.hcl",
+        ] {
+            assert!(
+                out.missing_examples.contains(&wanted.to_string()),
+                "{wanted}: {:?}",
+                out.missing_examples
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! The docs are generated from what Terraform itself reports, not from the provider's Rust
 //! types, so they document exactly the contract users see (including anything the framework
 //! adds, such as `timeouts`). Every field defaults, because older Terraform versions omit keys
-//! (functions before 1.8, `write_only` before 1.11, `action_schemas` before 1.14).
+//! (functions before 1.8, `ephemeral_resource_schemas` before 1.10, `write_only` before 1.11,
+//! `resource_identity_schemas` before 1.12, `action_schemas` and `list_resource_schemas`
+//! before 1.14).
 
 use std::collections::BTreeMap;
 
@@ -26,6 +28,28 @@ pub struct ProviderSchema {
     /// Terraform 1.14+ lists actions as `{type: {block}}`: unlike resources they carry no
     /// schema version.
     pub action_schemas: BTreeMap<String, ActionSchema>,
+    /// The `config` block of each list resource (`terraform query`), by resource type.
+    pub list_resource_schemas: BTreeMap<String, VersionedBlock>,
+    pub ephemeral_resource_schemas: BTreeMap<String, VersionedBlock>,
+    /// Resource identities by resource type: `{version, attributes: {name: {...}}}`.
+    pub resource_identity_schemas: BTreeMap<String, IdentitySchema>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IdentitySchema {
+    pub version: u64,
+    pub attributes: BTreeMap<String, IdentityAttribute>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IdentityAttribute {
+    #[serde(rename = "type")]
+    pub type_: Option<Value>,
+    pub description: Option<String>,
+    pub required_for_import: bool,
+    pub optional_for_import: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -27,7 +27,6 @@ use tonic::Status;
 use super::convert::{self, decode_dynamic};
 use super::{ActionEntry, ProviderServer, guard};
 use crate::action::Progress;
-use crate::context::{ClientCapabilities, Context};
 use crate::diag::Diagnostics;
 use crate::proto::tfplugin6 as pb;
 use crate::validators::validate_config;
@@ -104,25 +103,6 @@ impl ProviderServer {
             .collect()
     }
 
-    /// A context like [`ProviderServer::context`] but cancelled by `cancel`.
-    fn action_context(
-        &self,
-        caps: Option<ClientCapabilities>,
-        cancel: CancellationToken,
-    ) -> Context {
-        let configured = self
-            .inner
-            .configured
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Context::new(
-            configured.data.clone(),
-            cancel,
-            configured.terraform_version.clone(),
-            caps.unwrap_or(configured.capabilities),
-        )
-    }
-
     pub(super) async fn validate_action_config_impl(
         &self,
         req: pb::validate_action_config::Request,
@@ -175,7 +155,7 @@ impl ProviderServer {
             .client_capabilities
             .as_ref()
             .map(|c| convert::client_capabilities(Some(c)));
-        let ctx = self.action_context(caps, cancel);
+        let ctx = self.context_cancelled_by(caps, cancel);
         let action_type = req.action_type;
         let stopping = ctx.cancellation_token();
         let forward = move |events: &mpsc::UnboundedSender<EventResult>, message: String| {

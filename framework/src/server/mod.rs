@@ -3,17 +3,24 @@
 //!
 //! Every reply is an OK status with diagnostics: a gRPC error status reads as "Plugin did not
 //! respond" or "Plugin error" to users. Handlers run under a panic guard ([`guard`]), so even
-//! a provider bug becomes a readable diagnostic. RPCs the framework does not implement
-//! (state stores, list resources, ephemeral resources, config generation) answer with a "not
-//! supported" error diagnostic. Actions (Terraform 1.14+) live in [`actions`].
+//! a provider bug becomes a readable diagnostic. RPCs the framework does not implement (state
+//! stores) answer with a "not supported" error diagnostic. Actions (Terraform 1.14+) live in
+//! [`actions`], resource identity in [`identity`], list resources (`terraform query`) in
+//! [`list`], ephemeral resources in [`ephemeral`] and config generation in [`genconfig`].
 
 mod actions;
 mod convert;
+mod ephemeral;
+mod genconfig;
 pub mod guard;
+mod identity;
+mod list;
 mod rpc;
 
 #[cfg(test)]
 mod action_tests;
+#[cfg(test)]
+mod bulk_tests;
 #[cfg(test)]
 mod tests;
 
@@ -27,7 +34,10 @@ use crate::action::DynAction;
 use crate::context::{ClientCapabilities, Context, PrivateState, ProviderData};
 use crate::data_source::DynDataSource;
 use crate::diag::{AttributePath, Diagnostics};
+use crate::ephemeral::DynEphemeralResource;
 use crate::function::{Function, Signature};
+use crate::identity::IdentitySchema;
+use crate::list::DynListResource;
 use crate::plan;
 use crate::provider::{ConfigureRequest, Provider};
 use crate::resource::DynResource;
@@ -54,6 +64,8 @@ trait DynProvider: Send + Sync {
     fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>>;
     fn erased_functions(&self) -> Vec<Arc<dyn Function>>;
     fn erased_actions(&self) -> Vec<Arc<dyn DynAction>>;
+    fn erased_list_resources(&self) -> Vec<Arc<dyn DynListResource>>;
+    fn erased_ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>>;
 }
 
 #[async_trait]
@@ -98,6 +110,12 @@ impl<P: Provider> DynProvider for P {
     fn erased_actions(&self) -> Vec<Arc<dyn DynAction>> {
         Provider::actions(self)
     }
+    fn erased_list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
+        Provider::list_resources(self)
+    }
+    fn erased_ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
+        Provider::ephemeral_resources(self)
+    }
 }
 
 struct ResourceEntry {
@@ -105,6 +123,25 @@ struct ResourceEntry {
     schema: Schema,
     ty: Type,
     timeouts: TimeoutDefaults,
+    identity: Option<IdentityEntry>,
+}
+
+/// A resource's identity schema and the object type of its values.
+struct IdentityEntry {
+    schema: IdentitySchema,
+    ty: Type,
+}
+
+struct ListEntry {
+    handler: Arc<dyn DynListResource>,
+    schema: Schema,
+    ty: Type,
+}
+
+struct EphemeralEntry {
+    handler: Arc<dyn DynEphemeralResource>,
+    schema: Schema,
+    ty: Type,
 }
 
 struct DataSourceEntry {
@@ -140,6 +177,8 @@ struct Inner {
     data_sources: BTreeMap<String, DataSourceEntry>,
     functions: BTreeMap<String, FunctionEntry>,
     actions: BTreeMap<String, ActionEntry>,
+    list_resources: BTreeMap<String, ListEntry>,
+    ephemeral_resources: BTreeMap<String, EphemeralEntry>,
     /// Problems found in the schemas at start-up (provider bugs), reported by GetProviderSchema.
     schema_problems: Diagnostics,
     configured: RwLock<Configured>,
@@ -185,33 +224,51 @@ impl Inner {
     fn build(provider: Box<dyn DynProvider>) -> Self {
         let provider_schema = provider.erased_schema();
         let mut schema_problems = Diagnostics::new();
-        let mut note = |what: &str, schema: &Schema| {
+        let note = |problems_found: &mut Diagnostics, what: &str, schema: &Schema| {
             if let Err(problems) = schema.check() {
-                schema_problems.error(
+                problems_found.error(
                     "Provider bug: invalid schema",
                     format!("The schema of {what} is invalid: {}", problems.join("; ")),
                 );
             }
         };
-        note("the provider", &provider_schema);
+        note(&mut schema_problems, "the provider", &provider_schema);
         let mut resources = BTreeMap::new();
         for handler in provider.erased_resources() {
             let schema = handler.erased_schema();
             let name = handler.erased_type_name();
-            note(&name, &schema);
+            note(&mut schema_problems, &name, &schema);
+            let identity = handler
+                .erased_identity_schema()
+                .map(|schema| IdentityEntry {
+                    ty: schema.object_type(),
+                    schema,
+                });
             let entry = ResourceEntry {
                 ty: schema.object_type(),
                 timeouts: handler.erased_timeout_defaults(),
                 schema,
                 handler,
+                identity,
             };
             resources.insert(name, entry);
+        }
+        for (name, entry) in &resources {
+            if let Some(Err(problems)) = entry.identity.as_ref().map(|i| i.schema.check()) {
+                schema_problems.error(
+                    "Provider bug: invalid identity schema",
+                    format!(
+                        "The identity schema of {name} is invalid: {}",
+                        problems.join("; ")
+                    ),
+                );
+            }
         }
         let mut data_sources = BTreeMap::new();
         for handler in provider.erased_data_sources() {
             let schema = handler.erased_schema();
             let name = handler.erased_type_name();
-            note(&name, &schema);
+            note(&mut schema_problems, &name, &schema);
             data_sources.insert(
                 name,
                 DataSourceEntry {
@@ -225,10 +282,57 @@ impl Inner {
         for handler in provider.erased_actions() {
             let schema = handler.erased_schema();
             let name = handler.erased_type_name();
-            note(&name, &schema);
+            note(&mut schema_problems, &name, &schema);
             actions.insert(
                 name,
                 ActionEntry {
+                    ty: schema.object_type(),
+                    schema,
+                    handler,
+                },
+            );
+        }
+        let mut list_resources = BTreeMap::new();
+        for handler in provider.erased_list_resources() {
+            let schema = handler.erased_schema();
+            let name = handler.erased_type_name();
+            note(
+                &mut schema_problems,
+                &format!("the list resource {name}"),
+                &schema,
+            );
+            if resources.get(&name).is_none_or(|r| r.identity.is_none()) {
+                // Terraform refuses to list a type without a managed resource of that name
+                // that has an identity: every result is reported as that resource's identity.
+                schema_problems.error(
+                    "Provider bug: list resource without an identity",
+                    format!(
+                        "The list resource {name} needs a managed resource {name} that declares \
+                         an identity schema."
+                    ),
+                );
+            }
+            list_resources.insert(
+                name,
+                ListEntry {
+                    ty: schema.object_type(),
+                    schema,
+                    handler,
+                },
+            );
+        }
+        let mut ephemeral_resources = BTreeMap::new();
+        for handler in provider.erased_ephemeral_resources() {
+            let schema = handler.erased_schema();
+            let name = handler.erased_type_name();
+            note(
+                &mut schema_problems,
+                &format!("the ephemeral resource {name}"),
+                &schema,
+            );
+            ephemeral_resources.insert(
+                name,
+                EphemeralEntry {
                     ty: schema.object_type(),
                     schema,
                     handler,
@@ -254,6 +358,8 @@ impl Inner {
             data_sources,
             functions,
             actions,
+            list_resources,
+            ephemeral_resources,
             schema_problems,
             configured: RwLock::new(Configured::default()),
             stop: Mutex::new(CancellationToken::new()),
@@ -283,6 +389,16 @@ impl ProviderServer {
 
     /// A context for one call; `configured` decides whether provider data is attached.
     fn context(&self, capabilities: Option<ClientCapabilities>) -> Context {
+        self.context_cancelled_by(capabilities, self.cancel_token())
+    }
+
+    /// A context like [`ProviderServer::context`] but cancelled by `cancel` (a child of the
+    /// stop token, for work that can also end for reasons of its own).
+    fn context_cancelled_by(
+        &self,
+        capabilities: Option<ClientCapabilities>,
+        cancel: CancellationToken,
+    ) -> Context {
         let configured = self
             .inner
             .configured
@@ -290,7 +406,7 @@ impl ProviderServer {
             .unwrap_or_else(PoisonError::into_inner);
         Context::new(
             configured.data.clone(),
-            self.cancel_token(),
+            cancel,
             configured.terraform_version.clone(),
             capabilities.unwrap_or(configured.capabilities),
         )

@@ -8,9 +8,14 @@ use futures::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
+use super::identity::{
+    PlannedObject, derive_identity, identity_data, import_target, imported_identity,
+    planned_identity, refreshed_identity, requested_identity, unexpected_change,
+};
 use super::{ProviderServer, conform_to_plan, guard, private_state, timeout_for};
 use crate::diag::{AttributePath, Diagnostics};
 use crate::function::{Arguments, FunctionError};
+use crate::identity;
 use crate::plan::{self, check_apply_result, check_plan, check_read_result, null_write_only};
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as ProviderService;
@@ -94,13 +99,6 @@ fn not_supported<R: WithDiagnostics>(what: &str) -> Result<Response<R>, Status> 
     Ok(Response::new(reply))
 }
 
-fn unknown_type(kind: &str, type_name: &str) -> Vec<pb::Diagnostic> {
-    convert::diagnostics(Diagnostics::from_error(
-        format!("Unknown {kind} type"),
-        format!("This provider has no {kind} named {type_name:?}."),
-    ))
-}
-
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 fn one_item_stream<T: Send + 'static>(item: T) -> BoxStream<T> {
@@ -108,7 +106,7 @@ fn one_item_stream<T: Send + 'static>(item: T) -> BoxStream<T> {
 }
 
 /// Collects diagnostics of steps that stop on the first error.
-type Step<T> = Result<T, Diagnostics>;
+pub(super) type Step<T> = Result<T, Diagnostics>;
 
 impl ProviderServer {
     fn server_capabilities(&self) -> pb::ServerCapabilities {
@@ -120,7 +118,8 @@ impl ProviderServer {
                 .resources
                 .values()
                 .any(|r| r.handler.erased_supports_move_state()),
-            generate_resource_config: false,
+            // The framework shapes generated configuration for every resource (genconfig.rs).
+            generate_resource_config: true,
         }
     }
 
@@ -155,6 +154,16 @@ impl ProviderServer {
                 .into_iter()
                 .map(|type_name| pb::get_metadata::ActionMetadata { type_name })
                 .collect(),
+            ephemeral_resources: self
+                .ephemeral_names()
+                .into_iter()
+                .map(|type_name| pb::get_metadata::EphemeralMetadata { type_name })
+                .collect(),
+            list_resources: self
+                .list_names()
+                .into_iter()
+                .map(|type_name| pb::get_metadata::ListResourceMetadata { type_name })
+                .collect(),
             ..Default::default()
         }
     }
@@ -184,6 +193,8 @@ impl ProviderServer {
                 .collect(),
             functions: self.function_map(),
             action_schemas: self.action_schemas(),
+            ephemeral_resource_schemas: self.ephemeral_schemas(),
+            list_resource_schemas: self.list_schemas(),
             diagnostics: convert::diagnostics(self.inner.schema_problems.clone()),
             server_capabilities: Some(self.server_capabilities()),
             ..Default::default()
@@ -355,9 +366,12 @@ impl ProviderServer {
     ) -> Step<pb::read_resource::Response> {
         let entry = self.resource(&req.type_name)?;
         let current = decode_dynamic(req.current_state.as_ref(), &entry.ty, "current state")?;
+        let current_identity =
+            requested_identity(entry, req.current_identity.as_ref(), "current identity")?;
         let mut reply = pb::read_resource::Response {
             new_state: req.current_state.clone(),
             private: req.private.clone(),
+            new_identity: req.current_identity.clone(),
             ..Default::default()
         };
         if current.is_null() {
@@ -378,17 +392,32 @@ impl ProviderServer {
         match entry.handler.erased_read(&ctx, &entry.ty, &current).await {
             Ok(Some(mut state)) => {
                 null_write_only(&entry.schema.block, &mut state);
-                let problems = check_read_result(&req.type_name, "read", &state);
+                let mut problems = check_read_result(&req.type_name, "read", &state);
+                let identity = if problems.has_errors() {
+                    None
+                } else {
+                    refreshed_identity(
+                        &req.type_name,
+                        entry,
+                        current_identity.as_ref(),
+                        &state,
+                        &mut problems,
+                    )
+                };
                 if problems.has_errors() {
                     diags.extend(problems);
                 } else {
                     reply.new_state = Some(encode_dynamic(&state, &entry.ty, "refreshed state")?);
                     reply.private = ctx.private_bytes();
+                    if identity.is_some() {
+                        reply.new_identity = identity_data(entry, identity.as_ref())?;
+                    }
                 }
             }
             Ok(None) => {
                 reply.new_state = Some(encode_dynamic(&Value::Null, &entry.ty, "refreshed state")?);
                 reply.private = Vec::new();
+                reply.new_identity = None;
             }
             Err(d) => diags.extend(d),
         }
@@ -410,6 +439,8 @@ impl ProviderServer {
             "proposed new state",
         )?;
         let config = decode_dynamic(req.config.as_ref(), &entry.ty, "configuration")?;
+        let prior_identity =
+            requested_identity(entry, req.prior_identity.as_ref(), "prior identity")?;
         let caps = req
             .client_capabilities
             .as_ref()
@@ -457,6 +488,21 @@ impl ProviderServer {
         };
         replace.sort();
         replace.dedup();
+        let planned_identity = if diags.has_errors() {
+            None
+        } else {
+            planned_identity(
+                &req.type_name,
+                entry,
+                PlannedObject {
+                    prior: &prior,
+                    planned: &planned,
+                    prior_identity,
+                    replaced: !replace.is_empty(),
+                },
+                &mut diags,
+            )
+        };
 
         let planned_state = if diags.has_errors() {
             None
@@ -467,6 +513,7 @@ impl ProviderServer {
             planned_state,
             requires_replace: replace.iter().map(convert::attribute_path).collect(),
             planned_private: ctx.private_bytes(),
+            planned_identity: identity_data(entry, planned_identity.as_ref())?,
             diagnostics: convert::diagnostics(diags),
             ..Default::default()
         })
@@ -481,6 +528,10 @@ impl ProviderServer {
         let prior = decode_dynamic(req.prior_state.as_ref(), &entry.ty, "prior state")?;
         let planned = decode_dynamic(req.planned_state.as_ref(), &entry.ty, "planned state")?;
         let config = decode_dynamic(req.config.as_ref(), &entry.ty, "configuration")?;
+        let planned_identity =
+            requested_identity(entry, req.planned_identity.as_ref(), "planned identity")?;
+        // What Terraform keeps when the operation fails: the identity it already has.
+        let mut new_identity = planned_identity.clone();
         let (op, timeout_source) = if planned.is_null() {
             (Operation::Delete, &prior)
         } else if prior.is_null() {
@@ -495,7 +546,10 @@ impl ProviderServer {
         let mut diags = Diagnostics::new();
         let new_state = match op {
             Operation::Delete => match entry.handler.erased_delete(&ctx, &prior).await {
-                Ok(()) => Value::Null,
+                Ok(()) => {
+                    new_identity = None;
+                    Value::Null
+                }
                 Err(d) => {
                     diags.extend(d);
                     prior.clone()
@@ -521,6 +575,27 @@ impl ProviderServer {
                             diags.extend(problems);
                             conform_to_plan(&planned, &state)
                         } else {
+                            match derive_identity(&req.type_name, entry, &state) {
+                                Ok(Some(derived)) => {
+                                    let change = planned_identity
+                                        .as_ref()
+                                        .filter(|_| op == Operation::Update)
+                                        .and_then(|old| {
+                                            unexpected_change(
+                                                &req.type_name,
+                                                "the update",
+                                                old,
+                                                &derived,
+                                            )
+                                        });
+                                    match change {
+                                        Some(d) => diags.extend(d),
+                                        None => new_identity = Some(derived),
+                                    }
+                                }
+                                Ok(None) => {}
+                                Err(d) => diags.extend(d),
+                            }
                             state
                         }
                     }
@@ -533,6 +608,10 @@ impl ProviderServer {
                                 Some(mut partial) => {
                                     plan::nullify_unknowns(&mut partial);
                                     null_write_only(block, &mut partial);
+                                    // Best effort: a partial object may not name itself yet.
+                                    new_identity = derive_identity(&req.type_name, entry, &partial)
+                                        .ok()
+                                        .flatten();
                                     partial
                                 }
                                 None => Value::Null,
@@ -545,6 +624,9 @@ impl ProviderServer {
             }
         };
         diags.extend(ctx.take_warnings());
+        if new_state.is_null() {
+            new_identity = None;
+        }
         Ok(pb::apply_resource_change::Response {
             new_state: Some(encode_dynamic(&new_state, &entry.ty, "new state")?),
             private: if new_state.is_null() {
@@ -552,6 +634,7 @@ impl ProviderServer {
             } else {
                 ctx.private_bytes()
             },
+            new_identity: identity_data(entry, new_identity.as_ref())?,
             diagnostics: convert::diagnostics(diags),
             ..Default::default()
         })
@@ -569,18 +652,45 @@ impl ProviderServer {
         let ctx = self
             .context(caps)
             .with_operation(Operation::Read, entry.timeouts.read);
-        let mut state = entry
-            .handler
-            .erased_import(&ctx, &entry.ty, &req.id)
-            .await?;
+        let target = requested_identity(entry, req.identity.as_ref(), "identity to import")?;
+        let (mut state, what) = match (&target, req.id.is_empty()) {
+            (_, false) => (
+                entry
+                    .handler
+                    .erased_import(&ctx, &entry.ty, &req.id)
+                    .await?,
+                format!("id {:?}", req.id),
+            ),
+            (Some(target), true) => (
+                entry
+                    .handler
+                    .erased_import_by_identity(&ctx, &entry.ty, import_target(target)?)
+                    .await?,
+                format!("identity {}", identity::describe(target)),
+            ),
+            (None, true) => {
+                return Err(Diagnostics::from_error(
+                    "Nothing to import",
+                    format!(
+                        "Terraform asked to import a {} without an id or an identity.",
+                        req.type_name
+                    ),
+                ));
+            }
+        };
         null_write_only(&entry.schema.block, &mut state);
         let mut diags = check_read_result(&req.type_name, "import", &state);
         if state.is_null() {
             diags.error(
                 "Cannot import non-existent remote object",
-                format!("{} found no object with id {:?}.", req.type_name, req.id),
+                format!("{} found no object with {what}.", req.type_name),
             );
         }
+        let imported_identity = if diags.has_errors() {
+            None
+        } else {
+            imported_identity(&req.type_name, entry, target.as_ref(), &state, &mut diags)
+        };
         diags.extend(ctx.take_warnings());
         if diags.has_errors() {
             return Err(diags);
@@ -590,7 +700,7 @@ impl ProviderServer {
                 type_name: req.type_name.clone(),
                 state: Some(encode_dynamic(&state, &entry.ty, "imported state")?),
                 private: ctx.private_bytes(),
-                identity: None,
+                identity: identity_data(entry, imported_identity.as_ref())?,
             }],
             diagnostics: convert::diagnostics(diags),
             deferred: None,
@@ -618,6 +728,17 @@ impl ProviderServer {
                 format!("The source state is not JSON: {e}"),
             )
         })?;
+        let source_identity = req
+            .source_identity
+            .filter(|raw| !raw.json.is_empty())
+            .map(|raw| serde_json::from_slice::<serde_json::Value>(&raw.json))
+            .transpose()
+            .map_err(|e| {
+                Diagnostics::from_error(
+                    "Unreadable source identity",
+                    format!("The source identity is not JSON: {e}"),
+                )
+            })?;
         let ctx = self.context(None);
         let mut state = entry
             .handler
@@ -629,11 +750,21 @@ impl ProviderServer {
                     source_type_name: req.source_type_name,
                     source_schema_version: req.source_schema_version,
                     source_state,
+                    source_identity,
+                    source_identity_schema_version: req.source_identity_schema_version,
                 },
             )
             .await?;
         null_write_only(&entry.schema.block, &mut state);
         let mut diags = check_read_result(&req.target_type_name, "move", &state);
+        let target_identity = if diags.has_errors() {
+            None
+        } else {
+            derive_identity(&req.target_type_name, entry, &state).unwrap_or_else(|d| {
+                diags.extend(d);
+                None
+            })
+        };
         diags.extend(ctx.take_warnings());
         if diags.has_errors() {
             return Err(diags);
@@ -642,7 +773,7 @@ impl ProviderServer {
             target_state: Some(encode_dynamic(&state, &entry.ty, "moved state")?),
             diagnostics: convert::diagnostics(diags),
             target_private: ctx.private_bytes(),
-            target_identity: None,
+            target_identity: identity_data(entry, target_identity.as_ref())?,
         })
     }
 
@@ -805,17 +936,20 @@ impl ProviderService for ProviderServer {
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        // No resource declares an identity yet; an empty map is the documented answer.
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        answer("GetResourceIdentitySchemas", async {
+            self.get_resource_identity_schemas_impl()
+        })
+        .await
     }
 
     async fn upgrade_resource_identity(
         &self,
-        _: Request<pb::upgrade_resource_identity::Request>,
+        req: Request<pb::upgrade_resource_identity::Request>,
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
-        not_supported("resource identity")
+        answer("UpgradeResourceIdentity", async {
+            step_reply(self.upgrade_resource_identity_impl(req.into_inner()).await)
+        })
+        .await
     }
 
     async fn configure_provider(
@@ -898,63 +1032,83 @@ impl ProviderService for ProviderServer {
 
     async fn generate_resource_config(
         &self,
-        _: Request<pb::generate_resource_config::Request>,
+        req: Request<pb::generate_resource_config::Request>,
     ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
-        not_supported("GenerateResourceConfig")
+        answer("GenerateResourceConfig", async {
+            step_reply(self.generate_resource_config_impl(req.into_inner()).await)
+        })
+        .await
     }
 
     async fn validate_ephemeral_resource_config(
         &self,
         req: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        Ok(Response::new(
-            pb::validate_ephemeral_resource_config::Response {
-                diagnostics: unknown_type("ephemeral resource", &req.into_inner().type_name),
-            },
-        ))
+        answer("ValidateEphemeralResourceConfig", async {
+            diags_reply(
+                self.validate_ephemeral_resource_config_impl(req.into_inner())
+                    .await
+                    .unwrap_or_else(|d| d),
+            )
+        })
+        .await
     }
 
     async fn open_ephemeral_resource(
         &self,
-        _: Request<pb::open_ephemeral_resource::Request>,
+        req: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        not_supported("ephemeral resources")
+        answer("OpenEphemeralResource", async {
+            step_reply(self.open_ephemeral_resource_impl(req.into_inner()).await)
+        })
+        .await
     }
 
     async fn renew_ephemeral_resource(
         &self,
-        _: Request<pb::renew_ephemeral_resource::Request>,
+        req: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        not_supported("ephemeral resources")
+        answer("RenewEphemeralResource", async {
+            step_reply(self.renew_ephemeral_resource_impl(req.into_inner()).await)
+        })
+        .await
     }
 
     async fn close_ephemeral_resource(
         &self,
-        _: Request<pb::close_ephemeral_resource::Request>,
+        req: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        not_supported("ephemeral resources")
+        answer("CloseEphemeralResource", async {
+            diags_reply(
+                self.close_ephemeral_resource_impl(req.into_inner())
+                    .await
+                    .unwrap_or_else(|d| d),
+            )
+        })
+        .await
     }
 
-    type ListResourceStream = BoxStream<pb::list_resource::Event>;
+    type ListResourceStream = super::list::ListStream;
 
     async fn list_resource(
         &self,
         req: Request<pb::list_resource::Request>,
     ) -> Result<Response<Self::ListResourceStream>, Status> {
-        let event = pb::list_resource::Event {
-            diagnostic: unknown_type("list resource", &req.into_inner().type_name),
-            ..Default::default()
-        };
-        Ok(Response::new(one_item_stream(event)))
+        Ok(Response::new(self.list_resource_stream(req.into_inner())))
     }
 
     async fn validate_list_resource_config(
         &self,
         req: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
-        Ok(Response::new(pb::validate_list_resource_config::Response {
-            diagnostics: unknown_type("list resource", &req.into_inner().type_name),
-        }))
+        answer("ValidateListResourceConfig", async {
+            diags_reply(
+                self.validate_list_resource_config_impl(req.into_inner())
+                    .await
+                    .unwrap_or_else(|d| d),
+            )
+        })
+        .await
     }
 
     async fn get_functions(

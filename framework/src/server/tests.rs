@@ -404,7 +404,11 @@ async fn schema_and_metadata() {
     );
     let caps = reply.server_capabilities.expect("capabilities");
     assert!(caps.plan_destroy && caps.get_provider_schema_optional);
-    assert!(!caps.move_resource_state && !caps.generate_resource_config);
+    assert!(!caps.move_resource_state);
+    assert!(
+        caps.generate_resource_config,
+        "the framework shapes generated configuration for every resource"
+    );
     let widget = &reply.resource_schemas["test_widget"];
     assert_eq!(widget.version, 1);
     let block = widget.block.as_ref().expect("block");
@@ -871,7 +875,7 @@ async fn unsupported_rpcs_answer_with_diagnostics() {
         .await
         .expect("OK")
         .into_inner();
-    assert!(errors(&open.diagnostics).contains("not supported"));
+    assert!(errors(&open.diagnostics).contains("Unknown ephemeral resource type"));
     let generate = server
         .generate_resource_config(Request::new(
             pb::generate_resource_config::Request::default(),
@@ -879,7 +883,16 @@ async fn unsupported_rpcs_answer_with_diagnostics() {
         .await
         .expect("OK")
         .into_inner();
-    assert!(errors(&generate.diagnostics).contains("not supported"));
+    assert!(errors(&generate.diagnostics).contains("Unknown resource type"));
+    let identity = server
+        .upgrade_resource_identity(Request::new(pb::upgrade_resource_identity::Request {
+            type_name: "test_widget".into(),
+            ..Default::default()
+        }))
+        .await
+        .expect("OK")
+        .into_inner();
+    assert!(errors(&identity.diagnostics).contains("has no identity schema"));
     let lock = server
         .lock_state(Request::new(pb::lock_state::Request::default()))
         .await
