@@ -48,7 +48,7 @@ fn element(i: usize) -> Value {
             "ratio",
             Value::Number(format!("0.{i}1").parse().unwrap_or_else(|_| Number::zero())),
         ),
-        ("enabled", Value::Bool(i % 3 != 0)),
+        ("enabled", Value::Bool(!i.is_multiple_of(3))),
         (
             "tags",
             Value::Map(
@@ -67,7 +67,7 @@ fn element(i: usize) -> Value {
         ("count", Value::Number(Number::from_i64(i as i64))),
         (
             "note",
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 Value::Null
             } else {
                 Value::unknown()
