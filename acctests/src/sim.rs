@@ -15,10 +15,39 @@ use crate::{WorkDir, binary};
 /// The default API key of the emulator's scenario.
 pub const API_KEY: &str = "sim-api-key";
 
+/// The orchestrator password of the acceptance tests' deployments (their root password).
+pub const ORCHESTRATOR_PASSWORD: &str = "Passw0rd-Secret!";
+/// The PowerVS SSH key every emulator of the tests has: the jump host's login, and root's on
+/// orchestrators deployed with `ssh_key_name = ACC_KEY_NAME`.
+pub const ACC_KEY_NAME: &str = "acc-ssh-key";
+
+fn acc_key() -> russh::keys::PrivateKey {
+    russh::keys::PrivateKey::from(russh::keys::ssh_key::private::Ed25519Keypair::from_seed(
+        &[7; 32],
+    ))
+}
+
+/// The tests' SSH private key, in OpenSSH format.
+pub fn acc_private_key() -> String {
+    acc_key()
+        .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+        .expect("encode the test key")
+        .to_string()
+}
+
+/// Its public key, as an `authorized_keys` line.
+pub fn acc_public_key() -> String {
+    acc_key()
+        .public_key()
+        .to_openssh()
+        .expect("encode the test public key")
+}
+
 /// A running emulator; killed on drop.
 pub struct Sim {
     child: Child,
     url: String,
+    ssh_addr: String,
     state_file: Option<PathBuf>,
     extra_args: Vec<String>,
     http: reqwest::blocking::Client,
@@ -41,14 +70,18 @@ impl Sim {
 
     fn start_with(args: &[&str], state_file: Option<PathBuf>) -> Sim {
         let extra_args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let (child, url) = spawn(&extra_args, state_file.as_deref(), "127.0.0.1:0");
-        Sim {
+        let (child, url, ssh_addr) = spawn(&extra_args, state_file.as_deref(), "127.0.0.1:0");
+        let sim = Sim {
             child,
             url,
+            ssh_addr,
             state_file,
             extra_args,
             http: reqwest::blocking::Client::new(),
-        }
+        };
+        sim.register_acc_key();
+        sim.reset_requests();
+        sim
     }
 
     /// `kill -9`, then a restart on the same port from the state file.
@@ -56,9 +89,12 @@ impl Sim {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let listen = self.url.trim_start_matches("http://").to_string();
-        let (child, url) = spawn(&self.extra_args, self.state_file.as_deref(), &listen);
+        let mut args = self.extra_args.clone();
+        args.extend(["--ssh-listen".to_string(), self.ssh_addr.clone()]);
+        let (child, url, ssh_addr) = spawn(&args, self.state_file.as_deref(), &listen);
         self.child = child;
         self.url = url;
+        self.ssh_addr = ssh_addr;
     }
 
     /// `kill -9` without restarting.
@@ -97,11 +133,101 @@ impl Sim {
         ]
     }
 
-    /// A working directory whose Terraform runs talk to this emulator.
+    /// A working directory whose Terraform runs talk to this emulator, with orchestrator
+    /// access through its jump host (the `DR_*` variables of `orchestrator_ssh`).
     pub fn workdir(&self) -> WorkDir {
+        let wd = self.workdir_without_ssh();
+        let known_hosts = wd.path().join("known_hosts").display().to_string();
+        self.ssh_env(&known_hosts)
+            .into_iter()
+            .fold(wd, |wd, (k, v)| wd.env(&k, &v))
+    }
+
+    /// A working directory whose provider has no orchestrator access.
+    pub fn workdir_without_ssh(&self) -> WorkDir {
         self.provider_env()
             .into_iter()
             .fold(WorkDir::new(), |wd, (k, v)| wd.env(&k, &v))
+    }
+
+    /// `127.0.0.1:PORT` of the SSH jump host.
+    pub fn ssh_addr(&self) -> &str {
+        &self.ssh_addr
+    }
+
+    /// `GET /_sim/ssh`: the jump host and the KSYS hosts with their host keys.
+    pub fn ssh_info(&self) -> Value {
+        self.call(reqwest::Method::GET, "/_sim/ssh", None)
+    }
+
+    /// The jump host's host key (OpenSSH public-key line).
+    pub fn jump_host_key(&self) -> String {
+        self.ssh_info()["jump_host"]["host_key"]
+            .as_str()
+            .expect("jump host key")
+            .to_string()
+    }
+
+    /// The environment of `orchestrator_ssh` for this emulator: the jump host pinned, the
+    /// orchestrators trusted on first use into `known_hosts`, root by the tests' password (or
+    /// key, for deployments that name `ACC_KEY_NAME`).
+    pub fn ssh_env(&self, known_hosts: &str) -> Vec<(String, String)> {
+        vec![
+            ("DR_JUMP_HOST_ADDRESS".into(), self.ssh_addr.clone()),
+            ("DR_JUMP_HOST_USER".into(), "jump".into()),
+            ("DR_JUMP_HOST_PRIVATE_KEY".into(), acc_private_key()),
+            ("DR_JUMP_HOST_HOST_KEYS".into(), self.jump_host_key()),
+            (
+                "DR_ORCHESTRATOR_SSH_PASSWORD".into(),
+                ORCHESTRATOR_PASSWORD.into(),
+            ),
+            ("DR_ORCHESTRATOR_SSH_PRIVATE_KEY".into(), acc_private_key()),
+            (
+                "DR_ORCHESTRATOR_SSH_STRICT_HOST_KEY_CHECKING".into(),
+                "accept-new".into(),
+            ),
+            (
+                "DR_ORCHESTRATOR_SSH_KNOWN_HOSTS_FILE".into(),
+                known_hosts.to_string(),
+            ),
+        ]
+    }
+
+    /// Registers the tests' public key as a PowerVS SSH key, through the PowerVS API as a user
+    /// would (idempotent).
+    fn register_acc_key(&self) {
+        let keys = self.objects("power", "ssh_keys");
+        if keys.iter().any(|k| k["name"] == ACC_KEY_NAME) {
+            return;
+        }
+        let token: Value = self
+            .http
+            .post(format!("{}/iam/identity/token", self.url))
+            .form(&[
+                ("grant_type", "urn:ibm:params:oauth:grant-type:apikey"),
+                ("apikey", API_KEY),
+            ])
+            .send()
+            .and_then(|r| r.json())
+            .expect("IAM token");
+        let crn = self
+            .objects("power", "workspaces")
+            .iter()
+            .find_map(|w| w["details"]["crn"].as_str().map(str::to_string))
+            .expect("a workspace CRN");
+        let resp = self
+            .http
+            .post(format!("{}/power/v1/ssh-keys", self.url))
+            .bearer_auth(token["access_token"].as_str().expect("access_token"))
+            .header("CRN", crn)
+            .json(&json!({"name": ACC_KEY_NAME, "sshKey": acc_public_key()}))
+            .send()
+            .expect("register the test SSH key");
+        assert!(
+            resp.status().is_success(),
+            "registering the test SSH key: {}",
+            resp.text().unwrap_or_default()
+        );
     }
 
     fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -143,6 +269,40 @@ impl Sim {
         self.call(reqwest::Method::DELETE, "/_sim/requests", None);
     }
 
+    /// Commands run on KSYS hosts since the last reset, by what they do
+    /// (`ksysmgr query vm`, `crontab -l`).
+    pub fn ssh_commands(&self) -> std::collections::BTreeMap<String, u64> {
+        self.requests()["ssh"]["commands"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|c| {
+                        (
+                            c["command"].as_str().unwrap_or("").to_string(),
+                            c["count"].as_u64().unwrap_or(0),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// SSH connections to the jump host and sessions forwarded to KSYS hosts since the reset.
+    pub fn ssh_connections(&self) -> (u64, u64) {
+        let r = self.requests();
+        let sessions = r["ssh"]["sessions"]
+            .as_array()
+            .map(|s| s.iter().filter_map(|h| h["count"].as_u64()).sum())
+            .unwrap_or(0);
+        (r["ssh"]["connections"].as_u64().unwrap_or(0), sessions)
+    }
+
+    /// Requests to the project's retired REST orchestrator API (must stay zero).
+    pub fn retired_api_requests(&self) -> u64 {
+        self.count_requests(|_, route| route.contains("/orchestrator/") || route == "(unmatched)")
+    }
+
     /// Requests counted since the last reset with a method other than GET (writes).
     pub fn mutating_requests(&self) -> u64 {
         self.count_requests(|method, _| method != "GET")
@@ -171,6 +331,11 @@ impl Sim {
     /// Replaces the fault rules (see DESIGN §3).
     pub fn set_faults(&self, faults: Value) {
         self.call(reqwest::Method::POST, "/_sim/faults", Some(faults));
+    }
+
+    /// The fault set as it stands (SSH rules show how many firings they have left).
+    pub fn faults(&self) -> Value {
+        self.call(reqwest::Method::GET, "/_sim/faults", None)
     }
 
     pub fn clear_faults(&self) {
@@ -271,7 +436,7 @@ impl Drop for Sim {
     }
 }
 
-fn spawn(args: &[String], state_file: Option<&Path>, listen: &str) -> (Child, String) {
+fn spawn(args: &[String], state_file: Option<&Path>, listen: &str) -> (Child, String, String) {
     let mut cmd = Command::new(binary("dr-cloudsim"));
     cmd.arg("serve").arg("--listen").arg(listen).args(args);
     if let Some(f) = state_file {
@@ -284,8 +449,9 @@ fn spawn(args: &[String], state_file: Option<&Path>, listen: &str) -> (Child, St
         .spawn()
         .expect("start dr-cloudsim");
     let stdout = child.stdout.take().expect("piped stdout");
+    let mut reader = BufReader::new(stdout);
     let mut line = String::new();
-    BufReader::new(stdout)
+    reader
         .read_line(&mut line)
         .expect("read the listening line");
     let url = line
@@ -293,5 +459,14 @@ fn spawn(args: &[String], state_file: Option<&Path>, listen: &str) -> (Child, St
         .strip_prefix("dr-cloudsim listening on ")
         .unwrap_or_else(|| panic!("unexpected first line from dr-cloudsim: {line:?}"))
         .to_string();
-    (child, url)
+    let mut line = String::new();
+    reader
+        .read_line(&mut line)
+        .expect("read the jump host line");
+    let ssh_addr = line
+        .trim()
+        .strip_prefix("dr-cloudsim ssh jump host on ")
+        .unwrap_or_else(|| panic!("unexpected second line from dr-cloudsim: {line:?}"))
+        .to_string();
+    (child, url, ssh_addr)
 }

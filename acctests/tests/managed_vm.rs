@@ -1,17 +1,20 @@
-//! Acceptance tests of `dr_managed_vm` with real Terraform against dr-cloudsim: create, empty
-//! re-plan, import-verify, in-place update, replacement and destroy-verify; out-of-band loss
-//! of the registration and of the VM; every plan-time check with zero mutating requests; and
-//! 200 managed VMs applied at `-parallelism=10`, counting the read requests of their refresh.
-//!
-//! The orchestrator is a real `dr_orchestrator`. The 200 PowerVS VMs are created through the
-//! emulator's PowerVS API directly (the default scenario has only a handful).
+//! Acceptance tests of `dr_managed_vm` with real Terraform against dr-cloudsim, through its SSH
+//! jump host to the emulated KSYS: create (manage, workgroup priority, discover), empty
+//! re-plan, import-verify, in-place priority change, attribute drift at the orchestrator,
+//! destroy-verify against KSYS's own state; the plan-time checks with zero writes; a mixed-priority
+//! workgroup refused at plan; no orchestrator access refused at plan, once; key login with pinned
+//! host keys and a changed host key refused; a connection dropped mid-`manage vm` that the same
+//! apply completes without a duplicate; 50 VMs destroyed with serialized unmanage; and the
+//! refresh of 200 managed VMs on one connection and two remote commands.
 //!
 //! Needs `cargo build --workspace --bins` first.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeMap;
+
 use acctests::WorkDir;
-use acctests::sim::{API_KEY, Sim};
+use acctests::sim::{ACC_KEY_NAME, API_KEY, Sim, acc_private_key};
 use serde_json::{Value, json};
 
 const HEADER: &str = r#"terraform {
@@ -22,18 +25,15 @@ const HEADER: &str = r#"terraform {
 "#;
 const PRIMARY: &str = "slz-dal10-power-workspace";
 const SECONDARY: &str = "slz-dal12-power-workspace";
+const BACKUP: &str = "slz-wdc07-power-workspace";
+const MANAGE: &str = "/opt/IBM/ksys/ksysmgr -f manage vm";
 
 fn mutating(sim: &Sim) -> u64 {
     sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
 }
 
 fn workspace_guid(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "workspaces")
-        .iter()
-        .find(|w| w["name"] == name)
-        .and_then(|w| w["id"].as_str())
-        .expect("workspace exists")
-        .to_string()
+    sim.workspace_id(name)
 }
 
 fn vm_id(sim: &Sim, name: &str) -> String {
@@ -45,11 +45,34 @@ fn vm_id(sim: &Sim, name: &str) -> String {
         .to_string()
 }
 
-fn registrations(sim: &Sim) -> Vec<Value> {
-    sim.objects("dra", "managed_vms")
+/// KSYS's managed VMs by name: (state, workgroup, workgroup priority).
+fn ksys_managed(sim: &Sim) -> BTreeMap<String, (String, String, String)> {
+    let workgroups = sim.objects("ksys", "workgroups");
+    sim.objects("ksys", "vms")
+        .iter()
+        .map(|vm| {
+            let wg = workgroups
+                .iter()
+                .find(|w| w["id"] == vm["workgroup_id"])
+                .cloned()
+                .unwrap_or(Value::Null);
+            (
+                vm["name"].as_str().unwrap_or("").to_string(),
+                (
+                    vm["state"].as_str().unwrap_or("").to_string(),
+                    wg["name"].as_str().unwrap_or("").to_string(),
+                    wg["priority"].as_str().unwrap_or("").to_string(),
+                ),
+            )
+        })
+        .collect()
 }
 
-fn orchestrator(label: &str, name: &str, workspace: &str, size: &str) -> String {
+fn ksys_command_count(sim: &Sim, label: &str) -> u64 {
+    sim.ssh_commands().get(label).copied().unwrap_or(0)
+}
+
+fn orchestrator(label: &str, name: &str, workspace: &str, extra: &str) -> String {
     format!(
         r#"
 resource "dr_orchestrator" "{label}" {{
@@ -58,7 +81,7 @@ resource "dr_orchestrator" "{label}" {{
   workspace_id          = "{workspace}"
   machine_type          = "s922"
   orchestrator_password = "Passw0rd-Secret!"
-{size}}}
+{extra}}}
 "#
     )
 }
@@ -86,26 +109,44 @@ fn with_orchestrator(sim: &Sim) -> (WorkDir, String) {
 
 #[test]
 fn managed_vm_lifecycle() {
-    let sim = Sim::start(200.0);
+    let sim = Sim::start(300.0);
     let (wd, base) = with_orchestrator(&sim);
     let orch = wd.resource_values("dr_orchestrator.main").unwrap()["id"]
         .as_str()
         .unwrap()
         .to_string();
     let aix = vm_id(&sim, "aix-app-01");
-    let address = "dr_managed_vm.app";
-
-    wd.config(
-        &(base.clone()
+    let rhel = vm_id(&sim, "rhel-web-01");
+    let ibmi = vm_id(&sim, "ibmi-db-01");
+    let three = |erp_priority: &str| {
+        base.clone()
             + &managed(
                 "app",
                 &aix,
-                "  priority = \"high\"\n  workgroup_name = \"wg_app\"\n",
-            )),
-    );
+                &format!("  priority = \"{erp_priority}\"\n  workgroup_name = \"erp\"\n"),
+            )
+            + &managed(
+                "web",
+                &rhel,
+                &format!("  priority = \"{erp_priority}\"\n  workgroup_name = \"erp\"\n"),
+            )
+            + &managed("db", &ibmi, "  priority = \"low\"\n")
+    };
+
+    wd.config(&three("high"));
     wd.apply();
     wd.assert_plan_empty();
-    let v = wd.resource_values(address).expect("in state");
+    let managed_now = ksys_managed(&sim);
+    let ready = |wg: &str, p: &str| ("READY_TO_MOVE".to_string(), wg.to_string(), p.to_string());
+    assert_eq!(
+        managed_now,
+        BTreeMap::from([
+            ("aix-app-01".to_string(), ready("erp", "High")),
+            ("rhel-web-01".to_string(), ready("erp", "High")),
+            ("ibmi-db-01".to_string(), ready("ibmi-db-01_WG", "Low")),
+        ])
+    );
+    let v = wd.resource_values("dr_managed_vm.app").expect("in state");
     assert_eq!(v["id"], format!("{orch}/{aix}"));
     assert_eq!(v["vm_name"], "aix-app-01");
     assert_eq!(v["os_type"], "aix");
@@ -114,101 +155,259 @@ fn managed_vm_lifecycle() {
         workspace_guid(&sim, PRIMARY),
         "defaults to the orchestrator's"
     );
+    assert_eq!(v["protection_state"], "READY_TO_MOVE");
+    assert_eq!(v["backup_vm_name"], "aix-app-01_BackUp");
     assert_eq!(
-        (v["cores"].as_f64(), v["memory_gb"].as_f64()),
-        (Some(1.0), Some(16.0))
+        v["backup_workspace_name"], BACKUP,
+        "KSYS's partner of the primary"
     );
+    assert_eq!(v["workspace_name"], PRIMARY);
+    let db = wd.resource_values("dr_managed_vm.db").unwrap();
     assert_eq!(
-        (v["region"].as_str(), v["workspace_name"].as_str()),
-        (Some("dal10"), Some(PRIMARY))
-    );
-    let regs = registrations(&sim);
-    assert_eq!(regs.len(), 1);
-    assert_eq!(
-        (&regs[0]["priority"], &regs[0]["workgroup_name"]),
-        (&json!("high"), &json!("wg_app"))
+        (&db["workgroup_name"], &db["priority"]),
+        (&json!("ibmi-db-01_WG"), &json!("low"))
     );
 
-    wd.import_verify(address, &format!("{orch}/{aix}"), &["timeouts"]);
+    wd.import_verify("dr_managed_vm.app", &format!("{orch}/{aix}"), &["timeouts"]);
 
-    // Priority and workgroup change in place.
+    // The shared workgroup's priority changes in place: KSYS's modify workgroup, nothing else.
+    wd.config(&three("medium"));
+    let plan = wd.assert_plan_not_empty();
+    assert!(
+        plan.contains("update in-place") && plan.contains("\"high\" -> \"medium\""),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Plan: 0 to add, 2 to change, 0 to destroy"),
+        "{plan}"
+    );
+    sim.reset_requests();
+    wd.apply();
+    assert!(
+        ksys_command_count(&sim, "ksysmgr modify workgroup") >= 1,
+        "{:?}",
+        sim.ssh_commands()
+    );
+    assert_eq!(ksys_command_count(&sim, "ksysmgr manage vm"), 0);
+    assert_eq!(ksys_command_count(&sim, "ksysmgr unmanage vm"), 0);
+    assert_eq!(ksys_managed(&sim)["aix-app-01"].2, "Medium");
+    wd.assert_plan_empty();
+
+    // Drift at the orchestrator: an operator sets the priority by hand; the plan puts it back.
+    let erp = sim
+        .objects("ksys", "workgroups")
+        .into_iter()
+        .find(|w| w["name"] == "erp")
+        .expect("workgroup erp");
+    sim.patch_object(
+        "ksys",
+        "workgroups",
+        erp["id"].as_str().unwrap(),
+        json!({"priority": "Low"}),
+    );
+    let plan = wd.assert_plan_not_empty();
+    assert!(plan.contains("\"low\" -> \"medium\""), "{plan}");
+    wd.apply();
+    assert_eq!(ksys_managed(&sim)["rhel-web-01"].2, "Medium");
+    wd.assert_plan_empty();
+
+    // One VM leaves: unmanage vm for it alone.
     wd.config(
         &(base.clone()
             + &managed(
                 "app",
                 &aix,
-                "  priority = \"low\"\n  workgroup_name = \"wg_batch\"\n",
+                "  priority = \"medium\"\n  workgroup_name = \"erp\"\n",
             )),
-    );
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("update in-place") && plan.contains("\"high\" -> \"low\""),
-        "{plan}"
     );
     sim.reset_requests();
     wd.apply();
-    assert_eq!(
-        sim.count_requests(|m, r| m == "PATCH" && r.ends_with("/managed_vms/{pvm_instance_id}")),
-        1
-    );
-    assert_eq!(
-        sim.count_requests(|m, r| m == "DELETE" || (m == "POST" && r.contains("managed_vms"))),
-        0
-    );
+    assert_eq!(ksys_command_count(&sim, "ksysmgr unmanage vm"), 2);
+    let left: Vec<String> = ksys_managed(&sim).into_keys().collect();
+    assert_eq!(left, vec!["aix-app-01".to_string()]);
     wd.assert_plan_empty();
-    let regs = registrations(&sim);
-    assert_eq!(
-        (&regs[0]["priority"], &regs[0]["workgroup_name"]),
-        (&json!("low"), &json!("wg_batch"))
-    );
 
-    // Another VM replaces the registration.
+    // Destroy-verify against KSYS.
+    wd.destroy();
+    assert!(ksys_managed(&sim).is_empty(), "{:?}", ksys_managed(&sim));
+    assert!(wd.resource_values("dr_managed_vm.app").is_none());
+    assert_eq!(sim.retired_api_requests(), 0, "{}", sim.requests());
+}
+
+#[test]
+fn a_workgroup_with_two_priorities_is_refused_at_plan() {
+    let sim = Sim::start(300.0);
+    let (wd, base) = with_orchestrator(&sim);
+    let aix = vm_id(&sim, "aix-app-01");
     let rhel = vm_id(&sim, "rhel-web-01");
-    wd.config(&(base.clone() + &managed("app", &rhel, "  priority = \"low\"\n")));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("forces replacement"), "{plan}");
-    wd.apply();
-    wd.assert_plan_empty();
-    let regs = registrations(&sim);
-    assert_eq!(regs.len(), 1);
-    assert_eq!(regs[0]["pvm_instance_id"], rhel.as_str());
-    assert_eq!(wd.resource_values(address).unwrap()["os_type"], "rhel");
+    wd.config(
+        &(base.clone()
+            + &managed(
+                "app",
+                &aix,
+                "  priority = \"high\"\n  workgroup_name = \"erp\"\n",
+            )
+            + &managed(
+                "web",
+                &rhel,
+                "  priority = \"low\"\n  workgroup_name = \"erp\"\n",
+            )),
+    );
+    sim.reset_requests();
+    let out =
+        wd.plan_expect_error(r#"VMs of one workgroup with different priorities.*workgroup "erp""#);
+    let text = acctests::unwrap_diagnostics(&out.combined());
+    assert!(
+        text.contains(&aix) && text.contains(&rhel),
+        "names both VMs: {text}"
+    );
+    wd.apply_expect_error("VMs of one workgroup with different priorities");
+    assert_eq!(mutating(&sim), 0, "{}", sim.requests());
+    assert_eq!(ksys_command_count(&sim, "ksysmgr manage vm"), 0);
+    assert!(ksys_managed(&sim).is_empty());
+}
 
-    // Registration removed behind Terraform's back: refresh drops it, the plan registers again.
-    sim.delete_object("dra", "managed_vms", &format!("{orch}.{rhel}"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("will be created"), "{plan}");
+#[test]
+fn without_orchestrator_access_managing_fails_at_plan_once() {
+    let sim = Sim::start(300.0);
+    let wd = sim.workdir_without_ssh();
+    let primary = workspace_guid(&sim, PRIMARY);
+    let base = HEADER.to_string() + &orchestrator("main", "dr-nossh", &primary, "");
+    wd.config(&base);
+    // Everything IBM's REST APIs serve works without SSH.
     wd.apply();
-    wd.assert_plan_empty();
-    assert_eq!(registrations(&sim).len(), 1);
+    wd.config(
+        &(base.clone()
+            + &managed("app", &vm_id(&sim, "aix-app-01"), "")
+            + &managed("web", &vm_id(&sim, "rhel-web-01"), "")),
+    );
+    sim.reset_requests();
+    let out = wd.plan_expect_error(
+        r"Orchestrator access not configured.*orchestrator_ssh.*Nothing was changed",
+    );
+    assert_eq!(
+        out.combined()
+            .matches("Orchestrator access not configured")
+            .count(),
+        1,
+        "one diagnostic for two VMs:\n{}",
+        out.combined()
+    );
+    assert_eq!(mutating(&sim), 0, "{}", sim.requests());
+    assert_eq!(sim.ssh_connections(), (0, 0));
+    wd.config(&base);
+    wd.destroy();
+}
 
-    // The VM itself disappears: the managed VM is gone, and re-creating it fails at plan time.
-    sim.delete_object("power", "pvm_instances", &rhel);
-    wd.plan_expect_error(r"VM not found in the workspace.*No VM with id");
+#[test]
+fn key_login_with_pinned_host_keys_and_a_changed_key_refused() {
+    let sim = Sim::start(300.0);
+    let wd = sim.workdir_without_ssh();
+    wd.write("acc_key", &acc_private_key());
+    let primary = workspace_guid(&sim, PRIMARY);
+    let base = HEADER.to_string()
+        + &orchestrator(
+            "main",
+            "dr-keys",
+            &primary,
+            &format!("  ssh_key_name          = \"{ACC_KEY_NAME}\"\n"),
+        );
     wd.config(&base);
     wd.apply();
-
-    // Destroy-verify with a fresh registration.
-    wd.config(&(base + &managed("app", &aix, "")));
-    wd.apply();
-    assert!(
-        registrations(&sim)
-            .iter()
-            .any(|r| r["pvm_instance_id"] == aix.as_str())
+    let ip = wd.resource_values("dr_orchestrator.main").unwrap()["primary_ip_address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hosts = sim.ssh_info();
+    let host_key = hosts["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| {
+            h["address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with(&format!("{ip}:")))
+        })
+        .expect("the orchestrator's KSYS host")["host_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let provider = |orchestrator_key: &str| {
+        format!(
+            r#"
+provider "dr" {{
+  orchestrator_ssh {{
+    private_key = file("${{path.module}}/acc_key")
+    host_keys   = ["{orchestrator_key}"]
+    jump_host {{
+      address   = "{jump}"
+      user      = "jump"
+      host_keys = ["{jump_key}"]
+    }}
+  }}
+}}
+"#,
+            jump = sim.ssh_addr(),
+            jump_key = sim.jump_host_key(),
+        )
+    };
+    let aix = vm_id(&sim, "aix-app-01");
+    wd.config(
+        &(base.clone() + &provider(&host_key) + &managed("app", &aix, "  priority = \"high\"\n")),
     );
+    wd.apply();
+    wd.assert_plan_empty();
+    assert_eq!(ksys_managed(&sim)["aix-app-01"].2, "High");
+
+    // The orchestrator now presents another key than the pinned one: nothing is run.
+    wd.config(
+        &(base.clone()
+            + &provider(&sim.jump_host_key())
+            + &managed("app", &aix, "  priority = \"low\"\n")),
+    );
+    sim.reset_requests();
+    wd.apply_expect_error(r"has changed.*Nothing was run");
     assert_eq!(
-        wd.resource_values(address).unwrap()["priority"],
-        "medium",
-        "default priority"
+        ksys_managed(&sim)["aix-app-01"].2,
+        "High",
+        "the priority was not changed"
+    );
+    assert!(
+        sim.ssh_commands()
+            .keys()
+            .all(|c| !c.starts_with("ksysmgr modify"))
+    );
+    wd.config(
+        &(base.clone() + &provider(&host_key) + &managed("app", &aix, "  priority = \"high\"\n")),
     );
     wd.destroy();
-    assert!(
-        registrations(&sim)
-            .iter()
-            .all(|r| r["pvm_instance_id"] != aix.as_str()),
-        "destroy unregistered the VM"
+    assert!(ksys_managed(&sim).is_empty());
+}
+
+#[test]
+fn a_connection_dropped_during_manage_is_completed_without_a_duplicate() {
+    let sim = Sim::start(300.0);
+    let (wd, base) = with_orchestrator(&sim);
+    let aix = vm_id(&sim, "aix-app-01");
+    sim.set_faults(json!({"ssh_rules": [{"kind": "drop", "command_prefix": MANAGE, "count": 1}]}));
+    sim.reset_requests();
+    wd.config(&(base.clone() + &managed("app", &aix, "")));
+    wd.apply();
+    let faults = sim.faults();
+    assert_eq!(
+        faults["ssh_rules"][0]["count"], 0,
+        "the drop happened: {faults}"
     );
-    assert!(wd.resource_values(address).is_none());
+    assert_eq!(
+        ksys_command_count(&sim, "ksysmgr manage vm"),
+        1,
+        "manage vm was not repeated"
+    );
+    assert_eq!(sim.objects("ksys", "vms").len(), 1);
+    assert_eq!(ksys_managed(&sim)["aix-app-01"].0, "READY_TO_MOVE");
+    wd.assert_plan_empty();
+    sim.clear_faults();
+    wd.destroy();
 }
 
 #[test]
@@ -378,14 +577,8 @@ fn create_vms(sim: &Sim, workspace: &str, count: usize) {
     }
 }
 
-#[test]
-fn two_hundred_managed_vms_refresh_with_one_list_request() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    let primary = workspace_guid(&sim, PRIMARY);
-    create_vms(&sim, &primary, 200);
-    let ids: Vec<String> = sim
-        .objects("power", "pvm_instances")
+fn bulk_ids(sim: &Sim) -> Vec<String> {
+    sim.objects("power", "pvm_instances")
         .iter()
         .filter(|v| {
             v["serverName"]
@@ -393,18 +586,20 @@ fn two_hundred_managed_vms_refresh_with_one_list_request() {
                 .is_some_and(|n| n.starts_with("bulk"))
         })
         .map(|v| v["pvmInstanceID"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(ids.len(), 200);
+        .collect()
+}
+
+fn bulk_config(name: &str, primary: &str, ids: &[String]) -> String {
     let id_list = ids
         .iter()
         .map(|i| format!("\"{i}\""))
         .collect::<Vec<_>>()
         .join(",\n    ");
-    let config = HEADER.to_string()
+    HEADER.to_string()
         + &orchestrator(
             "main",
-            "dr-scale",
-            &primary,
+            name,
+            primary,
             "  cores                 = 1\n  memory_gb             = 16\n",
         )
         + &format!(
@@ -432,16 +627,59 @@ output "listed" {{
   value = length(data.dr_managed_vms.all.ids)
 }}
 "#
-        );
-    wd.config(&config);
+        )
+}
+
+#[test]
+fn fifty_managed_vms_are_destroyed_one_unmanage_at_a_time() {
+    let sim = Sim::start(500.0);
+    let wd = sim.workdir();
+    let primary = workspace_guid(&sim, PRIMARY);
+    create_vms(&sim, &primary, 50);
+    let ids = bulk_ids(&sim);
+    assert_eq!(ids.len(), 50);
+    wd.config(&bulk_config("dr-fifty", &primary, &ids));
+    wd.apply_args(&["-parallelism=10"]);
+    assert_eq!(sim.objects("ksys", "vms").len(), 50);
+    sim.reset_requests();
+    // KSYS refuses a second unmanage while one runs: the destroy only passes when the provider
+    // serializes them.
+    wd.run_ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=10",
+    ]);
+    assert_eq!(
+        ksys_command_count(&sim, "ksysmgr unmanage vm"),
+        50,
+        "{:?}",
+        sim.ssh_commands()
+    );
+    assert!(sim.objects("ksys", "vms").is_empty());
+    assert_eq!(
+        sim.ssh_connections().0,
+        1,
+        "one connection to the jump host"
+    );
+}
+
+#[test]
+fn two_hundred_managed_vms_refresh_on_one_connection_with_two_commands() {
+    let sim = Sim::start(500.0);
+    let wd = sim.workdir();
+    let primary = workspace_guid(&sim, PRIMARY);
+    create_vms(&sim, &primary, 200);
+    let ids = bulk_ids(&sim);
+    assert_eq!(ids.len(), 200);
+    wd.config(&bulk_config("dr-scale", &primary, &ids));
     sim.reset_requests();
     let started = std::time::Instant::now();
     wd.apply_args(&["-parallelism=10"]);
     let apply_secs = started.elapsed().as_secs_f64();
-    let apply_list_reads = sim.count_requests(|m, r| m == "GET" && r.contains("dr_managed_vms"));
-    let apply_registrations = sim.count_requests(|m, r| m == "POST" && r.ends_with("/managed_vms"));
-    assert_eq!(apply_registrations, 200);
-    assert_eq!(registrations(&sim).len(), 200);
+    assert_eq!(ksys_command_count(&sim, "ksysmgr manage vm"), 200);
+    assert_eq!(sim.objects("ksys", "vms").len(), 200);
     let state = wd.state_json();
     assert_eq!(
         state.pointer("/values/outputs/listed/value"),
@@ -450,7 +688,6 @@ output "listed" {{
 
     // The refresh of 200 managed VMs at -parallelism=10.
     sim.reset_requests();
-    let started = std::time::Instant::now();
     let out = wd.run(&[
         "plan",
         "-detailed-exitcode",
@@ -458,34 +695,36 @@ output "listed" {{
         "-no-color",
         "-parallelism=10",
     ]);
-    let refresh_secs = started.elapsed().as_secs_f64();
     assert_eq!(out.code, 0, "{}", out.combined());
+    let commands = sim.ssh_commands();
     let published_lists = sim.count_requests(|m, r| {
         m == "GET" && r == "/dra/drautomation/v1/dr_managed_vms/{instance_id}"
     });
-    let registration_lists = sim
-        .count_requests(|m, r| m == "GET" && r == "/dra/orchestrator/v1/{instance_id}/managed_vms");
-    let per_vm_reads =
-        sim.count_requests(|m, r| m == "GET" && r.ends_with("/managed_vms/{pvm_instance_id}"));
     let all_reads = sim.count_requests(|m, r| m == "GET" && !r.starts_with("/iam"));
-    let total = sim.count_requests(|_, _| true);
     eprintln!(
-        "200 managed VMs: apply {apply_secs:.1}s ({apply_list_reads} dr_managed_vms reads); refresh plan \
-         {refresh_secs:.1}s: dr_managed_vms {published_lists}, orchestrator list {registration_lists}, \
-         per-VM reads {per_vm_reads}, all GETs {all_reads}, all requests {total}\n{}",
+        "200 managed VMs: apply {apply_secs:.1}s; refresh plan: {commands:?}, {}",
         sim.requests()
+    );
+    assert_eq!(
+        commands,
+        BTreeMap::from([
+            ("ksysmgr query vm".to_string(), 1),
+            ("ksysmgr query workgroup".to_string(), 1)
+        ]),
+        "two remote commands for the whole refresh"
+    );
+    assert_eq!(
+        sim.ssh_connections(),
+        (1, 1),
+        "one connection, one session to the orchestrator"
     );
     assert!(
         published_lists <= 2,
         "dr_managed_vms read {published_lists} times for 200 VMs"
     );
-    assert!(
-        registration_lists <= 1,
-        "registration list read {registration_lists} times"
-    );
-    assert_eq!(per_vm_reads, 0);
     assert!(all_reads < 20, "{all_reads} reads for 200 VMs");
     assert_eq!(mutating(&sim), 0);
+    assert_eq!(sim.retired_api_requests(), 0);
 
     wd.run_ok(&[
         "destroy",
@@ -494,5 +733,5 @@ output "listed" {{
         "-no-color",
         "-parallelism=10",
     ]);
-    assert!(registrations(&sim).is_empty());
+    assert!(sim.objects("ksys", "vms").is_empty());
 }

@@ -215,6 +215,36 @@ struct Faults {
 struct Counters {
     total: u64,
     by_route: BTreeMap<(String, String, u16), u64>,
+    /// SSH: connections to the jump host, forwarded sessions per KSYS host, and commands run
+    /// (by their first words: `ksysmgr query vm`, `crontab -l`), so tests and benchmarks can
+    /// see how many a refresh costs.
+    ssh_connections: u64,
+    ssh_sessions: BTreeMap<String, u64>,
+    ssh_commands: BTreeMap<String, u64>,
+}
+
+/// The first words of a command that name what it does: `ksysmgr -f query vm state=manage`
+/// counts as `ksysmgr query vm` (the path and flags dropped).
+pub fn command_label(command: &str) -> String {
+    let mut words = command.split_whitespace();
+    let Some(first) = words.next() else {
+        return String::new();
+    };
+    let program = first.rsplit('/').next().unwrap_or(first);
+    if program != "ksysmgr" {
+        return std::iter::once(program)
+            .chain(words.take(1))
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    let rest: Vec<&str> = words
+        .filter(|w| !w.starts_with('-') && !w.contains('='))
+        .take(2)
+        .collect();
+    std::iter::once("ksysmgr")
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The running emulator's shared state.
@@ -508,8 +538,42 @@ impl Sim {
                     serde_json::json!({"method": method, "route": route, "status": status, "count": count})
                 })
                 .collect();
-            serde_json::json!({"total": c.total, "by_route": by_route})
+            let commands: Vec<serde_json::Value> = c
+                .ssh_commands
+                .iter()
+                .map(|(command, count)| serde_json::json!({"command": command, "count": count}))
+                .collect();
+            let sessions: Vec<serde_json::Value> = c
+                .ssh_sessions
+                .iter()
+                .map(|(host, count)| serde_json::json!({"host": host, "count": count}))
+                .collect();
+            serde_json::json!({
+                "total": c.total,
+                "by_route": by_route,
+                "ssh": {
+                    "connections": c.ssh_connections,
+                    "sessions": sessions,
+                    "commands": commands,
+                },
+            })
         })
+    }
+
+    /// Counts a connection to the jump host.
+    pub fn count_ssh_connection(&self) {
+        self.with_counters(|c| c.ssh_connections += 1);
+    }
+
+    /// Counts a session forwarded to the KSYS host at `address`.
+    pub fn count_ssh_session(&self, address: &str) {
+        self.with_counters(|c| *c.ssh_sessions.entry(address.to_string()).or_default() += 1);
+    }
+
+    /// Counts a command run on a KSYS host.
+    pub fn count_ssh_command(&self, command: &str) {
+        let label = command_label(command);
+        self.with_counters(|c| *c.ssh_commands.entry(label).or_default() += 1);
     }
 
     pub fn clear_request_counts(&self) {
@@ -545,5 +609,24 @@ async fn write_in_background(path: PathBuf, bytes: Vec<u8>) -> Result<(), Persis
             path,
             source: std::io::Error::other(join.to_string()),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_label;
+
+    #[test]
+    fn commands_are_counted_by_what_they_do() {
+        assert_eq!(
+            command_label("/opt/IBM/ksys/ksysmgr -f query vm state=manage"),
+            "ksysmgr query vm"
+        );
+        assert_eq!(
+            command_label("ksysmgr -f move site from=a to=b"),
+            "ksysmgr move site"
+        );
+        assert_eq!(command_label("crontab -l"), "crontab -l");
+        assert_eq!(command_label("date -u +%Y"), "date -u");
     }
 }

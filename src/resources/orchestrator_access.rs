@@ -247,6 +247,9 @@ pub async fn ensure_sites(
     home: &WorkspaceRef,
     backup: Option<&WorkspaceRef>,
 ) -> Result<Vec<Site>, CloudError> {
+    // One check at a time: creates running in parallel would otherwise add a site twice.
+    static GATE: OnceLock<tokio::sync::Mutex<()>> = OnceLock::new();
+    let _one_at_a_time = GATE.get_or_init(Default::default).lock().await;
     let unknown_zone = |ws: &WorkspaceRef| {
         CloudError::Orchestrator(KsysError::Unexpected {
             command: "add site".into(),

@@ -277,6 +277,7 @@ async fn serve_channel(
         }
     });
 
+    sim.count_ssh_command(&command);
     let parsed = exec::parse(&command);
     let env = Env {
         now_ms: sim.now_ms(),

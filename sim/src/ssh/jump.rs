@@ -116,6 +116,7 @@ impl Handler for JumpHost {
             return Ok(());
         }
         reply.accept().await;
+        self.sim.count_ssh_session(&host.address);
         let config = super::host_config(self.sim.config().seed, &host.vm_id);
         let handler = KsysHost::new(self.sim.clone(), host);
         let stream = channel.into_stream();

@@ -104,6 +104,7 @@ pub async fn start(sim: Arc<Sim>, listen: SocketAddr) -> std::io::Result<SshServ
                         continue;
                     }
                     let _ = socket.set_nodelay(true);
+                    sim.count_ssh_connection();
                     let handler = jump::JumpHost::new(sim.clone());
                     let config = config.clone();
                     tokio::spawn(async move {

@@ -718,11 +718,7 @@ mod tests {
 /// The SSH pool is the production [`Shell`]: its errors become the orchestrator layer's kinds.
 #[async_trait]
 impl Shell for super::ssh::SshPool {
-    async fn exec(
-        &self,
-        host: &str,
-        request: ShellRequest<'_>,
-    ) -> Result<ShellOutput, ShellError> {
+    async fn exec(&self, host: &str, request: ShellRequest<'_>) -> Result<ShellOutput, ShellError> {
         let mut ssh_request = super::ssh::ExecRequest::new(request.command);
         if let Some(stdin) = request.stdin {
             ssh_request = ssh_request.stdin(stdin);

@@ -35,7 +35,7 @@ pub async fn check_vm(
     info: Option<&OrchestratorInfo>,
     pvm_instance_id: &str,
     workspace_id: &str,
-) -> Result<(), Diagnostics> {
+) -> Result<String, Diagnostics> {
     let inventory = directory::workspace_inventory(clients, workspace_id)
         .await
         .map_err(|e| {
@@ -96,7 +96,7 @@ pub async fn check_vm(
             ),
         ));
     }
-    Ok(())
+    Ok(vm.server_name.clone())
 }
 
 fn vm_not_found(
@@ -131,14 +131,18 @@ fn vm_not_found(
     )
 }
 
-/// The VM is not managed yet, neither by this orchestrator (KSYS's own list when the provider
-/// can reach it, DR Automation's otherwise) nor by another DR instance of the account.
+/// The VM is not managed yet, neither by this orchestrator (KSYS's own list, and DR
+/// Automation's) nor by another DR instance of the account.
 pub async fn check_not_managed(
     clients: &Clients,
     orchestrator_id: &str,
     pvm_instance_id: &str,
-    reach_ksys: bool,
+    vm_name: Option<&str>,
 ) -> Result<(), Diagnostics> {
+    let label = match vm_name {
+        Some(name) => format!("{name} ({pvm_instance_id})"),
+        None => pvm_instance_id.to_string(),
+    };
     let here = if reach_ksys {
         orchestrator_access::inventory(clients, orchestrator_id, Freshness::Recent)
             .await
@@ -182,8 +186,8 @@ pub async fn check_not_managed(
             path!("pvm_instance_id"),
             "VM managed by another orchestrator",
             format!(
-                "VM {pvm_instance_id} is already managed by DR orchestrator {owner}. A VM can be protected by \
-                 one orchestrator only; remove it there first."
+                "VM {label} is already managed by DR orchestrator {owner}. A VM can be protected by one \
+                 orchestrator only; remove it there first."
             ),
         ));
     }

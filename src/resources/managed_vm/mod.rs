@@ -311,11 +311,20 @@ impl Resource for ManagedVm {
                 None => None,
             },
         };
-        if let Some(workspace_id) = &workspace_id {
-            checks::check_vm(&clients, info.as_deref(), &pvm_instance_id, workspace_id).await?;
-        }
+        let vm_name = match &workspace_id {
+            Some(workspace_id) => Some(
+                checks::check_vm(&clients, info.as_deref(), &pvm_instance_id, workspace_id).await?,
+            ),
+            None => None,
+        };
         if let Some(orchestrator_id) = &orchestrator_id {
-            checks::check_not_managed(&clients, orchestrator_id, &pvm_instance_id, true).await?;
+            checks::check_not_managed(
+                &clients,
+                orchestrator_id,
+                &pvm_instance_id,
+                vm_name.as_deref(),
+            )
+            .await?;
         }
         Ok(())
     }
