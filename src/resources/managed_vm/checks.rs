@@ -143,17 +143,11 @@ pub async fn check_not_managed(
         Some(name) => format!("{name} ({pvm_instance_id})"),
         None => pvm_instance_id.to_string(),
     };
-    let here = if reach_ksys {
-        orchestrator_access::inventory(clients, orchestrator_id, Freshness::Recent)
-            .await
-            .map_err(|e| {
-                shared_error(Action::Plan, &format!("orchestrator {orchestrator_id}"), &e)
-            })?
-            .source_vm(pvm_instance_id)
-            .map(|vm| vm.name.clone())
-    } else {
-        None
-    };
+    let here = orchestrator_access::inventory(clients, orchestrator_id, Freshness::Recent)
+        .await
+        .map_err(|e| shared_error(Action::Plan, &format!("orchestrator {orchestrator_id}"), &e))?
+        .source_vm(pvm_instance_id)
+        .map(|vm| vm.name.clone());
     let published = directory::published_vms(clients, orchestrator_id, Freshness::Recent)
         .await
         .map_err(|e| shared_error(Action::Plan, &format!("orchestrator {orchestrator_id}"), &e))?;
