@@ -15,7 +15,9 @@ cd "$root"
 
 time_scale="${DEMO_TIME_SCALE:-30}"
 bold=$'\e[1m'; reset=$'\e[0m'
-[ -t 1 ] || { bold=""; reset=""; }
+# Terraform's colours only help on a terminal; a log file gets plain text.
+no_color=()
+[ -t 1 ] || { bold=""; reset=""; no_color=(-no-color); }
 step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$reset"; }
 seconds() { date +%s; }
 
@@ -130,7 +132,7 @@ grep -E '^- |successfully initialized' "$work/init.log"
 
 step "terraform apply examples/complete"
 applied=true
-tf apply -auto-approve -input=false
+tf apply -auto-approve -input=false "${no_color[@]}"
 apply_done="$(seconds)"
 
 step "result"
@@ -153,7 +155,7 @@ if [ "$plan_status" -ne 0 ]; then
 fi
 
 step "terraform destroy"
-tf destroy -auto-approve -input=false -compact-warnings >"$work/destroy.log" 2>&1 \
+tf destroy -auto-approve -input=false -compact-warnings -no-color >"$work/destroy.log" 2>&1 \
   || { cat "$work/destroy.log" >&2; exit 1; }
 grep -E 'Destruction complete|Destroy complete' "$work/destroy.log"
 finished=true

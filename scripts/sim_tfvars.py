@@ -9,7 +9,11 @@ them for its account: the primary workspace is the one attached to the Transit G
 DR backup workspace is the one in the primary zone's GRS partner location (KSYS replicates
 only between such partner locations, in different regions), the standby is another workspace
 whose private subnets overlap neither the primary's nor the VPC's, and the protected VMs are
-the primary's AIX, IBM i and RHEL VMs (DR refuses other systems).
+the primary's AIX, IBM i and RHEL VMs (DR refuses other systems). Orchestrator access comes
+from /_sim/ssh: the emulator's jump host stands in for the landing zone's jump server
+(access_host_or_ip), and the scenario's SSH key (whose private half the emulator hands out: it
+is an emulator-only key) logs in to it and, as root, to the orchestrators; their host keys are
+trusted on first use into ./sim_known_hosts, relative to Terraform's working directory.
 Only the standard library is used, so it runs on a fresh machine.
 """
 
@@ -61,7 +65,7 @@ def management_subnet(networks):
     return subnet(ranked[0]) if ranked else None
 
 
-def tfvars(state):
+def tfvars(state, ssh):
     power, vpc, tg = state.get("power", {}), state.get("vpc", {}), state.get("tg", {})
     workspaces = {w["id"]: w for w in power.get("workspaces", [])}
     private = {}
@@ -135,19 +139,26 @@ def tfvars(state):
         "standby_workspace_guid": standby["id"],
         "standby_management_subnet": management_subnet(private.get(standby["id"], [])),
         "protected_vms": protected,
+        "access_host_or_ip": ssh["jump_host"]["address"],
+        "jump_host_user": ssh["jump_host"]["user"],
+        "jump_host_keys": [ssh["jump_host"]["host_key"]],
+        "ssh_private_key": ssh["scenario_key"]["private_key"],
+        "orchestrator_known_hosts_file": "sim_known_hosts",
     }
 
 
 def main():
     if len(sys.argv) != 2:
         fail("usage: sim_tfvars.py http://127.0.0.1:PORT")
-    url = sys.argv[1].rstrip("/") + "/_sim/state"
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            state = json.load(response)
-    except OSError as e:
-        fail(f"cannot read {url}: {e}")
-    json.dump(tfvars(state), sys.stdout, indent=2)
+    documents = {}
+    for name in ("state", "ssh"):
+        url = sys.argv[1].rstrip("/") + "/_sim/" + name
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                documents[name] = json.load(response)
+        except OSError as e:
+            fail(f"cannot read {url}: {e}")
+    json.dump(tfvars(documents["state"], documents["ssh"]), sys.stdout, indent=2)
     sys.stdout.write("\n")
 
 

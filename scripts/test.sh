@@ -11,6 +11,8 @@ step "installing Terraform ${TF_ACC_TERRAFORM_VERSION:-1.15.5} and the Python SD
 scripts/install-terraform.sh >/dev/null
 scripts/install-terraform.sh 1.6.6 >/dev/null
 if [ -x scripts/setup-python.sh ]; then scripts/setup-python.sh; fi
+# The OpenSSH client: dr-cloudsim's interoperability test runs `ssh -J` against it.
+scripts/install-openssh-client.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

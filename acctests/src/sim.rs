@@ -17,31 +17,9 @@ pub const API_KEY: &str = "sim-api-key";
 
 /// The orchestrator password of the acceptance tests' deployments (their root password).
 pub const ORCHESTRATOR_PASSWORD: &str = "Passw0rd-Secret!";
-/// The PowerVS SSH key every emulator of the tests has: the jump host's login, and root's on
-/// orchestrators deployed with `ssh_key_name = ACC_KEY_NAME`.
-pub const ACC_KEY_NAME: &str = "acc-ssh-key";
-
-fn acc_key() -> russh::keys::PrivateKey {
-    russh::keys::PrivateKey::from(russh::keys::ssh_key::private::Ed25519Keypair::from_seed(
-        &[7; 32],
-    ))
-}
-
-/// The tests' SSH private key, in OpenSSH format.
-pub fn acc_private_key() -> String {
-    acc_key()
-        .to_openssh(russh::keys::ssh_key::LineEnding::LF)
-        .expect("encode the test key")
-        .to_string()
-}
-
-/// Its public key, as an `authorized_keys` line.
-pub fn acc_public_key() -> String {
-    acc_key()
-        .public_key()
-        .to_openssh()
-        .expect("encode the test public key")
-}
+/// The default scenario's PowerVS SSH key: the jump host's login, and root's on orchestrators
+/// deployed with `ssh_key_name = ACC_KEY_NAME`. dr-cloudsim hands out its private key.
+pub const ACC_KEY_NAME: &str = "slz-ssh-key";
 
 /// A running emulator; killed on drop.
 pub struct Sim {
@@ -71,17 +49,14 @@ impl Sim {
     fn start_with(args: &[&str], state_file: Option<PathBuf>) -> Sim {
         let extra_args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let (child, url, ssh_addr) = spawn(&extra_args, state_file.as_deref(), "127.0.0.1:0");
-        let sim = Sim {
+        Sim {
             child,
             url,
             ssh_addr,
             state_file,
             extra_args,
             http: reqwest::blocking::Client::new(),
-        };
-        sim.register_acc_key();
-        sim.reset_requests();
-        sim
+        }
     }
 
     /// `kill -9`, then a restart on the same port from the state file.
@@ -175,13 +150,16 @@ impl Sim {
         vec![
             ("DR_JUMP_HOST_ADDRESS".into(), self.ssh_addr.clone()),
             ("DR_JUMP_HOST_USER".into(), "jump".into()),
-            ("DR_JUMP_HOST_PRIVATE_KEY".into(), acc_private_key()),
+            ("DR_JUMP_HOST_PRIVATE_KEY".into(), self.acc_private_key()),
             ("DR_JUMP_HOST_HOST_KEYS".into(), self.jump_host_key()),
             (
                 "DR_ORCHESTRATOR_SSH_PASSWORD".into(),
                 ORCHESTRATOR_PASSWORD.into(),
             ),
-            ("DR_ORCHESTRATOR_SSH_PRIVATE_KEY".into(), acc_private_key()),
+            (
+                "DR_ORCHESTRATOR_SSH_PRIVATE_KEY".into(),
+                self.acc_private_key(),
+            ),
             (
                 "DR_ORCHESTRATOR_SSH_STRICT_HOST_KEY_CHECKING".into(),
                 "accept-new".into(),
@@ -193,41 +171,12 @@ impl Sim {
         ]
     }
 
-    /// Registers the tests' public key as a PowerVS SSH key, through the PowerVS API as a user
-    /// would (idempotent).
-    fn register_acc_key(&self) {
-        let keys = self.objects("power", "ssh_keys");
-        if keys.iter().any(|k| k["name"] == ACC_KEY_NAME) {
-            return;
-        }
-        let token: Value = self
-            .http
-            .post(format!("{}/iam/identity/token", self.url))
-            .form(&[
-                ("grant_type", "urn:ibm:params:oauth:grant-type:apikey"),
-                ("apikey", API_KEY),
-            ])
-            .send()
-            .and_then(|r| r.json())
-            .expect("IAM token");
-        let crn = self
-            .objects("power", "workspaces")
-            .iter()
-            .find_map(|w| w["details"]["crn"].as_str().map(str::to_string))
-            .expect("a workspace CRN");
-        let resp = self
-            .http
-            .post(format!("{}/power/v1/ssh-keys", self.url))
-            .bearer_auth(token["access_token"].as_str().expect("access_token"))
-            .header("CRN", crn)
-            .json(&json!({"name": ACC_KEY_NAME, "sshKey": acc_public_key()}))
-            .send()
-            .expect("register the test SSH key");
-        assert!(
-            resp.status().is_success(),
-            "registering the test SSH key: {}",
-            resp.text().unwrap_or_default()
-        );
+    /// The private key of the scenario's `slz-ssh-key` (OpenSSH format), from `/_sim/ssh`.
+    pub fn acc_private_key(&self) -> String {
+        self.ssh_info()["scenario_key"]["private_key"]
+            .as_str()
+            .expect("the scenario key")
+            .to_string()
     }
 
     fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {

@@ -4,10 +4,12 @@
 //!   plan-time check, progress lines of `terraform apply -invoke=...`, a failure carrying the
 //!   action's message, an `action_trigger` lifecycle block, and Ctrl-C (SIGINT to Terraform)
 //!   ending the invocation cleanly.
-//! - `dr_failover`, `dr_failback` and `dr_test` run against dr-cloudsim on a deployed
-//!   orchestrator with a standby and managed VMs: progress per VM in the CLI output, the cloud
-//!   consistent after failover and after failback, a cancelled failover leaving the VMs where
-//!   they were, and the plan-time checks (operation in progress, standby missing).
+//! - `dr_failover`, `dr_failback` and `dr_test` run KSYS moves through dr-cloudsim's jump host on
+//!   a deployed orchestrator with managed VMs (no standby: a failover needs the backup site, not
+//!   the HA standby): every line KSYS prints in the CLI output, the world checked through KSYS's
+//!   state and PowerVS after failover, failback, a rehearsal with its cleanup and one kept for
+//!   later, a failed move retried, the plan-time refusals, and Ctrl-C that stops waiting without
+//!   interrupting the move.
 //!
 //! Needs `cargo build --workspace --bins` first. With `TF_ACC_TERRAFORM_VERSION` older than
 //! 1.14 the tests return early: actions do not exist there.
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use acctests::sim::Sim;
+use acctests::sim::{ACC_KEY_NAME, Sim};
 use acctests::{WorkDir, terraform_at_least, unwrap_diagnostics};
 use serde_json::Value;
 
@@ -320,17 +322,8 @@ const DR_HEADER: &str = r#"terraform {
 }
 "#;
 const PRIMARY: &str = "slz-dal10-power-workspace";
-const STANDBY: &str = "slz-dal12-power-workspace";
+const BACKUP: &str = "slz-wdc07-power-workspace";
 const WORKLOADS: [&str; 3] = ["aix-app-01", "ibmi-db-01", "rhel-web-01"];
-
-fn workspace_guid(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "workspaces")
-        .iter()
-        .find(|w| w["name"] == name)
-        .and_then(|w| w["id"].as_str())
-        .unwrap_or_else(|| panic!("workspace {name}"))
-        .to_string()
-}
 
 fn vm_id(sim: &Sim, name: &str) -> String {
     sim.objects("power", "pvm_instances")
@@ -341,103 +334,73 @@ fn vm_id(sim: &Sim, name: &str) -> String {
         .to_string()
 }
 
-/// (name, status) of every VM in a workspace, found by the workspace GUID in the VM's CRN.
-fn vms_in(sim: &Sim, workspace: &str) -> Vec<(String, String)> {
-    let guid = workspace_guid(sim, workspace);
-    let mut vms: Vec<(String, String)> = sim
-        .objects("power", "pvm_instances")
+/// PowerVS status of the VM `name` of workspace `workspace`, found by the GUID in its CRN.
+fn power_status(sim: &Sim, workspace: &str, name: &str) -> Option<String> {
+    let guid = sim.workspace_id(workspace);
+    sim.objects("power", "pvm_instances")
         .iter()
-        .filter(|v| {
-            v["crn"]
-                .as_str()
-                .is_some_and(|c| c.contains(&format!(":{guid}:")))
+        .find(|v| {
+            v["serverName"] == name
+                && v["crn"]
+                    .as_str()
+                    .is_some_and(|c| c.contains(&format!(":{guid}:")))
         })
-        .map(|v| {
+        .and_then(|v| v["status"].as_str().map(str::to_string))
+}
+
+/// KSYS's workgroups by name: (active site, state, DR test state).
+fn workgroups(sim: &Sim) -> std::collections::BTreeMap<String, (String, String, String)> {
+    sim.objects("ksys", "workgroups")
+        .iter()
+        .map(|w| {
+            let text = |k: &str| w[k].as_str().unwrap_or("").to_string();
             (
-                v["serverName"].as_str().unwrap_or_default().to_string(),
-                v["status"].as_str().unwrap_or_default().to_string(),
+                text("name"),
+                (text("active_site"), text("state"), text("dr_test_state")),
             )
         })
-        .collect();
-    vms.sort();
-    vms
+        .collect()
 }
 
-fn status_of(vms: &[(String, String)], name: &str) -> Option<String> {
-    vms.iter().find(|(n, _)| n == name).map(|(_, s)| s.clone())
+fn move_commands(sim: &Sim) -> u64 {
+    sim.ssh_commands()
+        .iter()
+        .filter(|(c, _)| c.starts_with("ksysmgr move") || c.starts_with("ksysmgr cleanup"))
+        .map(|(_, n)| n)
+        .sum()
 }
 
-fn active_site(sim: &Sim) -> String {
-    sim.objects("dra", "sites")
-        .first()
-        .and_then(|s| s["active_site"].as_str().map(str::to_string))
-        .unwrap_or_else(|| "primary".to_string())
-}
-
-fn operations(sim: &Sim) -> Vec<Value> {
-    sim.objects("dra", "operations")
-}
-
-/// The production VMs run at the primary site and nothing of theirs is left at the DR site.
-fn assert_all_at_primary(sim: &Sim, context: &str) {
-    let primary = vms_in(sim, PRIMARY);
-    let standby = vms_in(sim, STANDBY);
-    for name in WORKLOADS {
+/// The production VMs run at home, their backups are shut off, and no rehearsal VM is left.
+fn assert_all_at_home(sim: &Sim, context: &str) {
+    for vm in WORKLOADS {
         assert_eq!(
-            status_of(&primary, name).as_deref(),
+            power_status(sim, PRIMARY, vm).as_deref(),
             Some("ACTIVE"),
-            "{context}: {name} must run at the primary site: {primary:?}"
+            "{context}: {vm} must run at home"
         );
-        assert!(
-            status_of(&standby, name).is_none(),
-            "{context}: no copy of {name} may be left at the DR site: {standby:?}"
+        assert_eq!(
+            power_status(sim, BACKUP, &format!("{vm}_BackUp")).as_deref(),
+            Some("SHUTOFF"),
+            "{context}: the backup of {vm} is shut off"
+        );
+        assert_eq!(
+            power_status(sim, BACKUP, &format!("{vm}_Rehearsal")),
+            None,
+            "{context}: no rehearsal VM of {vm} is left"
         );
     }
-    let leftovers: Vec<&(String, String)> = primary
-        .iter()
-        .chain(standby.iter())
-        .filter(|(n, _)| n.contains("drtest"))
-        .collect();
-    assert!(
-        leftovers.is_empty(),
-        "{context}: DR test copies left: {leftovers:?}"
-    );
-    assert_eq!(active_site(sim), "primary", "{context}");
-    assert!(
-        operations(sim).iter().all(|o| o["status"] != "running"),
-        "{context}: an operation is still running"
-    );
-}
-
-fn dr_password() -> String {
-    if terraform_at_least(1, 11) {
-        "  orchestrator_password_wo         = \"Orch-Passw0rd!\"\n  orchestrator_password_wo_version = 1\n"
-            .to_string()
-    } else {
-        "  orchestrator_password = \"Orch-Passw0rd!\"\n".to_string()
+    for (name, (site, state, _)) in workgroups(sim) {
+        assert_eq!(
+            (site.as_str(), state.as_str()),
+            ("us-south", "READY_TO_MOVE"),
+            "{context}: workgroup {name}"
+        );
     }
 }
 
 /// Orchestrator, three managed VMs (aix + ibmi in workgroup `erp`, high priority; rhel low),
-/// and the three actions; `with_standby` adds the `dr_ha_standby`.
-fn dr_config(sim: &Sim, with_standby: bool, extra: &str) -> String {
-    let primary = workspace_guid(sim, PRIMARY);
-    let standby = if with_standby {
-        format!(
-            r#"
-resource "dr_ha_standby" "s" {{
-  orchestrator_id    = dr_orchestrator.o.id
-  workspace_id       = "{ws}"
-  transit_gateway_id = "{tg}"
-{password}}}
-"#,
-            ws = workspace_guid(sim, STANDBY),
-            tg = sim.objects("tg", "gateways")[0]["id"].as_str().unwrap(),
-            password = dr_password()
-        )
-    } else {
-        String::new()
-    };
+/// and the actions.
+fn dr_config(sim: &Sim) -> String {
     let managed = |label: &str, vm: &str, priority: &str, group: &str| {
         format!(
             r#"
@@ -455,38 +418,49 @@ resource "dr_managed_vm" "{label}" {{
             }
         )
     };
+    let action = |kind: &str, name: &str, extra: &str| {
+        format!(
+            "\naction \"{kind}\" \"{name}\" {{\n  config {{\n    orchestrator_id = dr_orchestrator.o.id\n{extra}  }}\n}}\n"
+        )
+    };
     format!(
         r#"{DR_HEADER}
 resource "dr_orchestrator" "o" {{
-  name              = "dract"
-  orchestrator_user = "admin"
-  workspace_id      = "{primary}"
-  machine_type      = "s922"
-  ssh_key_name      = "slz-ssh-key"
-{password}}}
-{standby}{app}{db}{web}
-action "dr_failover" "go" {{
-  config {{
-    orchestrator_id = dr_orchestrator.o.id
-  }}
+  name                  = "dract"
+  orchestrator_user     = "admin"
+  workspace_id          = "{primary}"
+  machine_type          = "s922"
+  ssh_key_name          = "{ACC_KEY_NAME}"
+  orchestrator_password = "Passw0rd-Secret!"
 }}
-
-action "dr_failback" "back" {{
-  config {{
-    orchestrator_id = dr_orchestrator.o.id
-  }}
-}}
-
-action "dr_test" "drill" {{
-  config {{
-    orchestrator_id = dr_orchestrator.o.id
-  }}
-}}
-{extra}"#,
-        password = dr_password(),
+{app}{db}{web}{actions}"#,
+        primary = sim.workspace_id(PRIMARY),
         app = managed("app", "aix-app-01", "high", "erp"),
         db = managed("db", "ibmi-db-01", "high", "erp"),
         web = managed("web", "rhel-web-01", "low", ""),
+        actions = [
+            action("dr_failover", "go", ""),
+            action(
+                "dr_failover",
+                "erp_unplanned",
+                "    workgroups = [\"erp\"]\n    dr_type    = \"unplanned\"\n"
+            ),
+            action("dr_failback", "back", ""),
+            action("dr_test", "drill", ""),
+            action(
+                "dr_test",
+                "erp_only",
+                &format!("    vm_ids = [\"{}\"]\n", vm_id(sim, "aix-app-01"))
+            ),
+            action(
+                "dr_test",
+                "erp_keep",
+                "    workgroups = [\"erp\"]\n    cleanup    = false\n"
+            ),
+            action("dr_test", "erp_cleanup", "    workgroups = [\"erp\"]\n"),
+            action("dr_test", "typo", "    workgroups = [\"nope\"]\n"),
+        ]
+        .concat(),
     )
 }
 
@@ -522,66 +496,66 @@ fn invoke_ok(wd: &WorkDir, address: &str) -> Vec<String> {
     lines
 }
 
+fn invoke_err(wd: &WorkDir, address: &str) -> String {
+    let out = invoke(wd, address);
+    assert_ne!(
+        out.code,
+        0,
+        "{address} should have failed:\n{}",
+        out.combined()
+    );
+    assert_no_crash(&out.combined());
+    unwrap_diagnostics(&out.combined())
+}
+
 #[test]
-fn dr_actions_test_failover_failback_with_plan_checks() {
+fn dr_failover_failback_and_dr_tests_through_ksys() {
     if !actions_supported() {
         return;
     }
-    let sim = Sim::start(100.0);
+    let sim = Sim::start(300.0);
     let wd = sim.workdir();
-    let subset = format!(
-        r#"
-action "dr_test" "erp_only" {{
-  config {{
-    orchestrator_id = dr_orchestrator.o.id
-    vm_ids          = ["{aix}"]
-  }}
-}}
-
-action "dr_test" "typo" {{
-  config {{
-    orchestrator_id = dr_orchestrator.o.id
-    workgroups      = ["nope"]
-  }}
-}}
-"#,
-        aix = vm_id(&sim, "aix-app-01")
-    );
-
-    // Without the standby: a DR test works, a failover is refused at plan.
-    wd.config(&dr_config(&sim, false, &subset));
+    wd.config(&dr_config(&sim));
     wd.apply();
-    assert_all_at_primary(&sim, "after deployment");
-    let out = invoke(&wd, "action.dr_failover.go");
-    assert_ne!(out.code, 0);
-    let text = unwrap_diagnostics(&out.combined());
-    assert!(text.contains("Standby orchestrator not attached"), "{text}");
-    assert!(text.contains("Add a dr_ha_standby"), "{text}");
-    assert!(operations(&sim).is_empty(), "nothing may start");
+    wd.assert_plan_empty();
+    assert_all_at_home(&sim, "after deployment");
 
-    // The DR test: each VM's steps, then the recovery time of each VM; production untouched.
-    let lines = invoke_ok(&wd, "action.dr_test.drill");
-    for vm in WORKLOADS {
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.contains(&format!("recovery time: {vm}"))),
-            "no recovery time for {vm}: {lines:#?}"
-        );
-    }
+    // Nothing to fail back yet: refused at plan, no move sent.
+    sim.reset_requests();
+    let text = invoke_err(&wd, "action.dr_failback.back");
+    assert!(text.contains("there is nothing to fail back"), "{text}");
+    let text = invoke_err(&wd, "action.dr_test.typo");
     assert!(
-        first_index(&lines, "high priority: aix-app-01")
-            < first_index(&lines, "low priority: rhel-web-01"),
-        "high priority first: {lines:#?}"
+        text.contains("The orchestrator has no workgroup \"nope\""),
+        "{text}"
     );
-    assert!(lines.iter().any(|l| l.contains("longest recovery time")));
-    assert!(lines.last().unwrap().contains("DR test"), "{lines:#?}");
-    assert!(lines.last().unwrap().contains("succeeded"), "{lines:#?}");
-    assert_all_at_primary(&sim, "after the DR test");
-    assert_eq!(operations(&sim)[0]["status"], "succeeded");
+    assert!(text.contains("erp"), "{text}");
+    assert_eq!(move_commands(&sim), 0, "{:?}", sim.ssh_commands());
+
+    // A DR test of everything: one site rehearsal, its rehearsal VMs, its cleanup.
+    let lines = invoke_ok(&wd, "action.dr_test.drill");
+    let rehearse = first_index(
+        &lines,
+        "running ksysmgr -f move site from=us-south to=us-east dr_test=yes",
+    );
+    let started = first_index(&lines, "Site dr_test move started for");
+    let reported = first_index(&lines, "rehearsal VM aix-app-01_Rehearsal of aix-app-01");
+    let cleanup = first_index(
+        &lines,
+        "running ksysmgr -f cleanup site us-east dr_test=yes",
+    );
+    assert!(
+        rehearse < started && started < reported && reported < cleanup,
+        "{lines:#?}"
+    );
+    assert!(lines.last().unwrap().contains("DR test done"), "{lines:#?}");
+    assert_all_at_home(&sim, "after the DR test");
+    for (name, (_, _, test_state)) in workgroups(&sim) {
+        assert_eq!(test_state, "DRTESTCLEANUP_COMPLETED", "workgroup {name}");
+    }
     wd.assert_plan_empty();
 
-    // A workgroup is never split; a workgroup that does not exist stops the plan.
+    // One VM named: its whole workgroup is rehearsed, nothing else.
     let out = invoke(&wd, "action.dr_test.erp_only");
     assert_eq!(out.code, 0, "{}", out.combined());
     let text = unwrap_diagnostics(&out.combined());
@@ -592,177 +566,156 @@ action "dr_test" "typo" {{
         "{lines:#?}"
     );
     assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("ksysmgr -f move workgroup erp to=us-east dr_test=yes")),
+        "{lines:#?}"
+    );
+    assert!(
         !lines.iter().any(|l| l.contains("rhel-web-01")),
         "{lines:#?}"
     );
-    let out = invoke(&wd, "action.dr_test.typo");
-    assert_ne!(out.code, 0);
-    let text = unwrap_diagnostics(&out.combined());
-    assert!(
-        text.contains("No managed VM is in workgroup \"nope\""),
-        "{text}"
-    );
-    assert!(text.contains("erp"), "{text}");
-    assert_eq!(operations(&sim).len(), 2, "the refused test never started");
 
-    // A failing step stops with the API's own message, and rolls back.
-    let orch = wd.resource_values("dr_orchestrator.o").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    sim.patch_object(
-        "dra",
-        "deployments",
-        &orch,
-        serde_json::json!({"_fail_vm": "rhel-web-01", "_fail_message": "boot disk of rhel-web-01 is corrupt"}),
+    // A rehearsal kept running, cleaned up by a later dr_test.
+    invoke_ok(&wd, "action.dr_test.erp_keep");
+    assert_eq!(workgroups(&sim)["erp"].2, "ACTIVE");
+    assert_eq!(
+        power_status(&sim, BACKUP, "aix-app-01_Rehearsal").as_deref(),
+        Some("ACTIVE")
     );
-    let out = invoke(&wd, "action.dr_test.drill");
-    assert_ne!(out.code, 0);
-    assert_no_crash(&out.combined());
-    let text = unwrap_diagnostics(&out.combined());
-    assert!(text.contains("dr_test failed"), "{text}");
+    sim.reset_requests();
+    let lines = invoke_ok(&wd, "action.dr_test.erp_cleanup");
     assert!(
-        text.contains("boot disk of rhel-web-01 is corrupt"),
-        "{text}"
+        lines
+            .iter()
+            .any(|l| l.contains("ksysmgr -f cleanup workgroup erp dr_test=yes")),
+        "{lines:#?}"
     );
-    assert_all_at_primary(&sim, "after a failed DR test");
-    sim.patch_object(
-        "dra",
-        "deployments",
-        &orch,
-        serde_json::json!({"_fail_vm": null, "_fail_message": null}),
+    assert_eq!(
+        sim.ssh_commands().get("ksysmgr move workgroup"),
+        None,
+        "no second rehearsal"
     );
+    assert_all_at_home(&sim, "after the kept rehearsal was cleaned up");
 
-    // With the standby: nothing to fail back yet; then failover and failback.
-    wd.config(&dr_config(&sim, true, ""));
-    wd.apply();
+    // Failover of everything, highest priority first; the world follows.
+    let lines = invoke_ok(&wd, "action.dr_failover.go");
+    first_index(
+        &lines,
+        "running ksysmgr -f move site from=us-south to=us-east dr_type=planned",
+    );
+    assert!(
+        first_index(&lines, "move has started for Workgroup erp")
+            < first_index(&lines, "move has started for Workgroup rhel-web-01_WG"),
+        "High before Low: {lines:#?}"
+    );
+    for vm in WORKLOADS {
+        assert_eq!(
+            power_status(&sim, PRIMARY, vm).as_deref(),
+            Some("SHUTOFF"),
+            "{vm}"
+        );
+        assert_eq!(
+            power_status(&sim, BACKUP, &format!("{vm}_BackUp")).as_deref(),
+            Some("ACTIVE"),
+            "{vm}"
+        );
+    }
+    for (name, (site, _, _)) in workgroups(&sim) {
+        assert_eq!(site, "us-east", "workgroup {name}");
+    }
     wd.assert_plan_empty();
-    let before = operations(&sim).len();
-    let out = invoke(&wd, "action.dr_failback.back");
-    assert_ne!(out.code, 0);
-    let text = unwrap_diagnostics(&out.combined());
-    assert!(text.contains("there is nothing to fail back"), "{text}");
-    assert_eq!(operations(&sim).len(), before);
+    let text = invoke_err(&wd, "action.dr_failover.go");
+    assert!(text.contains("already runs at its backup site"), "{text}");
 
+    invoke_ok(&wd, "action.dr_failback.back");
+    assert_all_at_home(&sim, "after failback");
+
+    // An unplanned failover of one workgroup; then a failback of everything moves only it.
+    let lines = invoke_ok(&wd, "action.dr_failover.erp_unplanned");
+    first_index(
+        &lines,
+        "ksysmgr -f move workgroup erp to=us-east dr_type=unplanned",
+    );
+    assert_eq!(workgroups(&sim)["erp"].0, "us-east");
+    assert_eq!(workgroups(&sim)["rhel-web-01_WG"].0, "us-south");
+    let lines = invoke_ok(&wd, "action.dr_failback.back");
+    first_index(
+        &lines,
+        "ksysmgr -f move site from=us-east to=us-south dr_type=planned",
+    );
+    assert_all_at_home(&sim, "after the partial failback");
+
+    // A move that fails at the orchestrator stops with KSYS's words; a new one completes it.
+    let aix = vm_id(&sim, "aix-app-01");
+    sim.patch_object("ksys", "vms", &aix, serde_json::json!({"_fail_move": true}));
+    let text = invoke_err(&wd, "action.dr_failover.go");
+    assert!(
+        text.contains("Error running dr_failover") && text.contains("ERROR"),
+        "{text}"
+    );
+    assert_eq!(workgroups(&sim)["erp"].1, "MOVE_FAILED");
+    sim.patch_object("ksys", "vms", &aix, serde_json::json!({"_fail_move": null}));
     let lines = invoke_ok(&wd, "action.dr_failover.go");
     assert!(
-        lines[0].starts_with("starting failover of all 3 managed VM(s)"),
-        "{lines:#?}"
-    );
-    for vm in WORKLOADS {
-        assert!(
-            lines.iter().any(|l| l.contains(vm)),
-            "no progress for {vm}: {lines:#?}"
-        );
-    }
-    assert!(
-        first_index(&lines, "high priority: aix-app-01")
-            < first_index(&lines, "low priority: rhel-web-01"),
-        "high priority first: {lines:#?}"
-    );
-    assert!(
         lines
-            .last()
-            .unwrap()
-            .contains("3 VM(s) now run at the DR site"),
+            .iter()
+            .any(|l| l.contains("move workgroup erp") || l.contains("move site")),
         "{lines:#?}"
     );
-    // Consistent after failover: copies run at the DR site, the originals are shut off.
-    let primary = vms_in(&sim, PRIMARY);
-    let standby = vms_in(&sim, STANDBY);
-    for vm in WORKLOADS {
-        assert_eq!(
-            status_of(&standby, vm).as_deref(),
-            Some("ACTIVE"),
-            "{vm}: {standby:?}"
-        );
-        assert_eq!(
-            status_of(&primary, vm).as_deref(),
-            Some("SHUTOFF"),
-            "{vm}: {primary:?}"
-        );
-    }
-    assert_eq!(active_site(&sim), "dr");
-    assert_eq!(
-        sim.objects("dra", "managed_vms").len(),
-        3,
-        "registrations kept"
-    );
-    wd.assert_plan_empty();
+    assert_eq!(workgroups(&sim)["erp"].0, "us-east");
+    invoke_ok(&wd, "action.dr_failback.back");
+    assert_all_at_home(&sim, "after the retried failover and its failback");
 
-    // A second failover is refused at plan: the workloads are already at the DR site.
-    let out = invoke(&wd, "action.dr_failover.go");
-    assert_ne!(out.code, 0);
-    assert!(
-        unwrap_diagnostics(&out.combined()).contains("already run at the DR site"),
-        "{}",
-        out.combined()
-    );
-
-    let lines = invoke_ok(&wd, "action.dr_failback.back");
-    assert!(
-        lines
-            .last()
-            .unwrap()
-            .contains("3 VM(s) are back at the primary site"),
-        "{lines:#?}"
-    );
-    assert_all_at_primary(&sim, "after failback");
     wd.assert_plan_empty();
+    assert_eq!(sim.retired_api_requests(), 0, "{}", sim.requests());
     wd.destroy();
+    assert!(sim.objects("ksys", "vms").is_empty());
 }
 
 #[test]
-fn dr_failover_interrupted_by_ctrl_c_rolls_back() {
+fn ctrl_c_stops_waiting_without_interrupting_the_move() {
     if !actions_supported() {
         return;
     }
-    // Slow enough that the failover is still running when Terraform is interrupted, even on a
-    // loaded machine (a whole failover takes ~27 s here).
-    let sim = Sim::start(20.0);
+    // Slow enough that the move (about 3 minutes at IBM) is still running when Terraform is
+    // interrupted.
+    let sim = Sim::start(30.0);
     let wd = sim.workdir();
-    wd.config(&dr_config(&sim, true, ""));
+    wd.config(&dr_config(&sim));
     wd.apply();
-    assert_all_at_primary(&sim, "after deployment");
+    assert_all_at_home(&sim, "after deployment");
 
-    let env = sim.provider_env();
+    let env: Vec<(String, String)> = Vec::new();
     let args = invoke_args("action.dr_failover.go");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut run = Background::start(&wd, &env, &args);
-    // The line the provider prints once the operation exists ("failover <id> started"); a
-    // per-VM step can be shorter than one poll and never be printed.
-    run.wait_for("started\n", Duration::from_secs(120));
-
-    // While it runs, planning another operation is refused (the state lock is the apply's).
-    let out = wd.run(&[
-        "plan",
-        "-lock=false",
-        "-input=false",
-        "-no-color",
-        "-invoke=action.dr_test.drill",
-    ]);
-    assert_ne!(out.code, 0, "{}", out.combined());
-    let text = unwrap_diagnostics(&out.combined());
-    assert!(
-        text.contains("Another DR operation is in progress"),
-        "{text}"
-    );
-    assert!(text.contains("failover"), "{text}");
-
+    run.wait_for("Site move started for", Duration::from_secs(300));
     run.interrupt();
     let (code, output) = run.finish(Duration::from_secs(180));
     eprintln!("interrupted failover:\n{output}");
     assert_no_crash(&output);
     assert_ne!(code, 0, "{output}");
     let text = unwrap_diagnostics(&output);
-    assert!(text.contains("dr_failover cancelled"), "{text}");
-    assert!(text.contains("put every VM back where it was"), "{text}");
-    assert!(!text.contains("now run at the DR site"), "{text}");
+    assert!(text.contains("dr_failover stopped waiting"), "{text}");
+    assert!(text.contains("is still running at orchestrator"), "{text}");
+    assert!(text.contains("KSYS has no cancel"), "{text}");
+    assert!(!text.contains("failover done"), "{text}");
 
-    let ops = operations(&sim);
-    assert_eq!(ops.len(), 1);
-    assert_eq!(ops[0]["status"], "cancelled");
-    assert_all_at_primary(&sim, "after the cancelled failover");
-    wd.assert_plan_empty();
+    // The move goes on at the orchestrator and completes there.
+    let start = Instant::now();
+    while workgroups(&sim)
+        .values()
+        .any(|(site, state, _)| site != "us-east" || state != "READY_TO_MOVE")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the move never completed: {:?}",
+            workgroups(&sim)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    invoke_ok(&wd, "action.dr_failback.back");
+    assert_all_at_home(&sim, "after the failback");
     wd.destroy();
 }

@@ -221,8 +221,9 @@ output "events" {{ value = data.dr_events.created.events }}
         .iter()
         .filter_map(|e| e["message"].as_str())
         .collect();
+    // DR Automation's events are about the service (the deployment), not KSYS's VMs.
     assert!(
-        messages.iter().any(|m| m.contains("aix-app-01")),
+        messages.iter().any(|m| m.contains("dr-ds-orchestrator")),
         "{messages:?}"
     );
     assert!(

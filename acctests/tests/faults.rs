@@ -119,8 +119,27 @@ fn inventory(state: &Value) -> BTreeMap<(String, String), Value> {
     all
 }
 
-/// Collections that are records, not resources anyone owns: DR Automation's event log.
-const RECORDS: &[&str] = &["dra/events"];
+/// Collections that are records, not resources anyone owns: DR Automation's event log, and
+/// KSYS's own bookkeeping on the orchestrator (its sites, workgroups, workspaces, operations,
+/// cluster nodes and crontab; what it manages is `ksys/vms`, checked like any resource).
+const RECORDS: &[&str] = &[
+    "dra/events",
+    "ksys/clusters",
+    "ksys/sites",
+    "ksys/workspaces",
+    "ksys/workgroups",
+    "ksys/operations",
+    "ksys/crontabs",
+    "ksys/jobs",
+];
+
+/// VMs KSYS itself creates at the backup site for a managed VM: the orchestrator owns them.
+fn made_by_ksys(collection: &str, object: &Value) -> bool {
+    collection == "power/pvm_instances"
+        && object["serverName"]
+            .as_str()
+            .is_some_and(|n| n.ends_with("_BackUp") || n.ends_with("_Rehearsal"))
+}
 
 /// The account holds exactly what the configuration describes.
 fn assert_converged(sim: &Sim, wd: &WorkDir, before: &Value) {
@@ -136,7 +155,11 @@ fn assert_converged(sim: &Sim, wd: &WorkDir, before: &Value) {
     let old = inventory(before);
     let orphans: Vec<String> = inventory(&state)
         .into_iter()
-        .filter(|(key, _)| !old.contains_key(key) && !RECORDS.contains(&key.0.as_str()))
+        .filter(|(key, object)| {
+            !old.contains_key(key)
+                && !RECORDS.contains(&key.0.as_str())
+                && !made_by_ksys(&key.0, object)
+        })
         .filter(|((collection, id), _)| {
             // A deployment is keyed by its instance's CRN, a registration by orchestrator/VM.
             !id.split('/').all(|part| tf_state.contains(part)) && collection != "dra/deployments"
@@ -183,6 +206,7 @@ fn assert_converged(sim: &Sim, wd: &WorkDir, before: &Value) {
             .or_default() += 1;
     }
     let dup_vms: Vec<_> = vm_names.iter().filter(|(_, n)| **n > 1).collect();
+    // (A backup VM is one per managed VM, so a duplicate `_BackUp` is a duplicate too.)
     assert!(dup_vms.is_empty(), "duplicate VMs: {dup_vms:?}");
     for suffix in ["orchestrator", "standby"] {
         let name = format!("{PREFIX}-{suffix}");
@@ -193,18 +217,18 @@ fn assert_converged(sim: &Sim, wd: &WorkDir, before: &Value) {
         );
     }
 
-    let registrations: Vec<String> = state["dra"]["managed_vms"]
+    let registrations: Vec<String> = state["ksys"]["vms"]
         .as_array()
         .cloned()
         .unwrap_or_default()
         .iter()
-        .map(|m| m["pvm_instance_id"].as_str().unwrap().to_string())
+        .map(|m| m["uuid"].as_str().unwrap().to_string())
         .collect();
     let unique: BTreeSet<&String> = registrations.iter().collect();
     assert_eq!(
         unique.len(),
         registrations.len(),
-        "a VM registered twice: {registrations:?}"
+        "a VM managed twice by KSYS: {registrations:?}"
     );
     let wanted: BTreeSet<String> = vars["protected_vms"]
         .as_object()

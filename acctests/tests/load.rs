@@ -173,6 +173,7 @@ resource "dr_orchestrator" "o" {{
   orchestrator_user                = "admin"
   workspace_id                     = "{workspace}"
   machine_type                     = "s922"
+  ssh_key_name                     = "slz-ssh-key"
   orchestrator_password_wo         = "Load-Passw0rd!"
   orchestrator_password_wo_version = 1
 }}
@@ -248,17 +249,28 @@ fn many_managed_vms_across_orchestrators_under_rate_limits() {
                 .to_string()
         })
         .collect();
-    let registrations = sim.objects("dra", "managed_vms");
+    // What each orchestrator's KSYS manages: (VM, cluster = DR instance).
+    let workgroups = sim.objects("ksys", "workgroups");
+    let registrations: Vec<(String, String)> = sim
+        .objects("ksys", "vms")
+        .iter()
+        .map(|vm| {
+            let cluster = workgroups
+                .iter()
+                .find(|w| w["id"] == vm["workgroup_id"])
+                .and_then(|w| w["cluster_id"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            (vm["uuid"].as_str().unwrap().to_string(), cluster)
+        })
+        .collect();
     let mut by_vm: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for r in &registrations {
-        by_vm
-            .entry(r["pvm_instance_id"].as_str().unwrap().to_string())
-            .or_default()
-            .push(r["instance_id"].as_str().unwrap().to_string());
+    for (vm, cluster) in &registrations {
+        by_vm.entry(vm.clone()).or_default().push(cluster.clone());
     }
     let twice: Vec<_> = by_vm.iter().filter(|(_, o)| o.len() > 1).collect();
-    assert!(twice.is_empty(), "VMs registered more than once: {twice:?}");
-    assert_eq!(by_vm.len(), vms, "registered VMs");
+    assert!(twice.is_empty(), "VMs managed more than once: {twice:?}");
+    assert_eq!(by_vm.len(), vms, "managed VMs");
     for (i, id) in vm_ids.iter().enumerate() {
         assert_eq!(
             by_vm[id],
@@ -271,33 +283,26 @@ fn many_managed_vms_across_orchestrators_under_rate_limits() {
         .map(|o| {
             registrations
                 .iter()
-                .filter(|r| r["instance_id"] == o.as_str())
+                .filter(|(_, cluster)| cluster == o)
                 .count()
         })
         .collect();
 
     let total = requests["total"].as_u64().unwrap();
     let limited = sum(&requests, |r| r["status"] == 429);
-    let registered = sum(&requests, |r| {
-        r["method"] == "POST"
-            && r["route"]
-                .as_str()
-                .is_some_and(|p| p.ends_with("/managed_vms"))
-            && r["status"].as_u64().is_some_and(|s| s < 300)
-    });
-    let register_attempts = sum(&requests, |r| {
-        r["method"] == "POST"
-            && r["route"]
-                .as_str()
-                .is_some_and(|p| p.ends_with("/managed_vms"))
-    });
+    // Rate limits are IBM's REST APIs'; KSYS runs every manage vm exactly once.
+    let manage_commands = sim
+        .ssh_commands()
+        .get("ksysmgr manage vm")
+        .copied()
+        .unwrap_or(0);
     let tokens = sum(&requests, |r| {
         r["method"] == "POST" && r["route"].as_str().is_some_and(|p| p.starts_with("/iam/"))
     });
     println!(
         "load: {vms} VMs across {orchestrators} orchestrators (VMs per orchestrator: {per_orchestrator:?}), \
          -parallelism={parallelism}, {:.0}% 429s: apply took {took:.1?}; {total} requests, {limited} answered \
-         429, {register_attempts} registration POSTs of which {registered} succeeded, {tokens} token requests, \
+         429, {manage_commands} ksysmgr manage vm commands, {tokens} token requests, \
          {:.1} requests per managed VM",
         rate_429 * 100.0,
         total as f64 / vms as f64
@@ -318,8 +323,8 @@ fn many_managed_vms_across_orchestrators_under_rate_limits() {
         println!("load:   {count:>7}  {route}");
     }
     assert_eq!(
-        registered, vms as u64,
-        "each VM was registered by exactly one successful POST"
+        manage_commands, vms as u64,
+        "each VM was managed by exactly one manage vm"
     );
 
     sim.clear_faults();

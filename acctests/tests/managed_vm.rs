@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use acctests::WorkDir;
-use acctests::sim::{ACC_KEY_NAME, API_KEY, Sim, acc_private_key};
+use acctests::sim::{ACC_KEY_NAME, API_KEY, Sim};
 use serde_json::{Value, json};
 
 const HEADER: &str = r#"terraform {
@@ -303,7 +303,7 @@ fn without_orchestrator_access_managing_fails_at_plan_once() {
 fn key_login_with_pinned_host_keys_and_a_changed_key_refused() {
     let sim = Sim::start(300.0);
     let wd = sim.workdir_without_ssh();
-    wd.write("acc_key", &acc_private_key());
+    wd.write("acc_key", &sim.acc_private_key());
     let primary = workspace_guid(&sim, PRIMARY);
     let base = HEADER.to_string()
         + &orchestrator(

@@ -5,6 +5,8 @@
 //!   appear in Terraform's log file (which also carries the provider's stderr), in Terraform's
 //!   output, in the plan JSON, or in the state when the password is write-only. Tokens rotate
 //!   (a short token lifetime), so they are found by shape (JWTs) as well as by value.
+//! - The `orchestrator_ssh` password and private key (from ephemeral variables, used through
+//!   the jump host for real `ksysmgr` commands) never appear in any of those either.
 //! - The provider process Terraform starts serves on a unix socket in a private directory and
 //!   listens on no TCP port at all, checked in `/proc` while it serves.
 //!
@@ -194,6 +196,117 @@ fn api_key_tokens_and_passwords_stay_out_of_logs_plan_and_state() {
     let tokens_issued = sim.count_requests(|m, r| m == "POST" && r.starts_with("/iam/"));
     assert!(tokens_issued > 1, "tokens did not rotate ({tokens_issued})");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn orchestrator_ssh_password_and_key_stay_out_of_logs_plan_and_state() {
+    if !terraform_at_least(1, 11) {
+        return; // ephemeral variables and the write-only password need Terraform 1.11
+    }
+    let sim = Sim::start(300.0);
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("terraform.log");
+    let key = sim.acc_private_key();
+    let wd = sim
+        .workdir_without_ssh()
+        .env("TF_VAR_orchestrator_password", PASSWORD)
+        .env("TF_VAR_ssh_key", &key)
+        .env("TF_LOG", "TRACE")
+        .env("TF_LOG_PATH", log.to_str().unwrap());
+    let vm = sim
+        .objects("power", "pvm_instances")
+        .iter()
+        .find(|v| v["serverName"] == "aix-app-01")
+        .and_then(|v| v["pvmInstanceID"].as_str().map(str::to_string))
+        .unwrap();
+    wd.config(&format!(
+        r#"{HEADER}
+variable "orchestrator_password" {{
+  type      = string
+  sensitive = true
+  ephemeral = true
+}}
+
+variable "ssh_key" {{
+  type      = string
+  sensitive = true
+  ephemeral = true
+}}
+
+provider "dr" {{
+  orchestrator_ssh {{
+    password                 = var.orchestrator_password
+    private_key              = var.ssh_key
+    known_hosts_file         = "known_hosts"
+    strict_host_key_checking = "accept-new"
+    jump_host {{
+      address   = "{jump}"
+      user      = "jump"
+      host_keys = ["{jump_key}"]
+    }}
+  }}
+}}
+
+resource "dr_orchestrator" "o" {{
+  name                             = "drsshsecret"
+  orchestrator_user                = "admin"
+  workspace_id                     = "{ws}"
+  machine_type                     = "s922"
+  orchestrator_password_wo         = var.orchestrator_password
+  orchestrator_password_wo_version = 1
+}}
+
+resource "dr_managed_vm" "app" {{
+  orchestrator_id = dr_orchestrator.o.id
+  pvm_instance_id = "{vm}"
+}}
+"#,
+        jump = sim.ssh_addr(),
+        jump_key = sim.jump_host_key(),
+        ws = sim.workspace_id("slz-dal10-power-workspace"),
+    ));
+    // The key's body, line by line: any of them in a log is a leak.
+    let key_lines: Vec<&str> = key
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+        .collect();
+    assert!(!key_lines.is_empty());
+    let mut secrets: Vec<&str> = vec![PASSWORD];
+    secrets.extend(key_lines.iter().copied());
+
+    let mut problems = Vec::new();
+    let mut all_logs = String::new();
+    let output = traced(
+        &wd,
+        &log,
+        &["plan", "-input=false", "-no-color", "-out=tfplan"],
+    );
+    problems.extend(leaks("plan output", &output, &secrets));
+    all_logs.push_str(&read(&log));
+    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
+    problems.extend(leaks("plan JSON", &plan_json, &secrets));
+    for args in [
+        &["apply", "-auto-approve", "-input=false", "-no-color"][..],
+        &["plan", "-input=false", "-no-color", "-refresh=true"][..],
+    ] {
+        let output = traced(&wd, &log, args);
+        problems.extend(leaks(&format!("{} output", args[0]), &output, &secrets));
+        all_logs.push_str(&read(&log));
+    }
+    assert_provider_logged(&all_logs);
+    assert!(
+        all_logs.contains("ksysmgr"),
+        "the provider's ksysmgr commands are not in the TRACE log"
+    );
+    problems.extend(leaks("Terraform's TRACE log", &all_logs, &secrets));
+    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
+    assert_eq!(
+        sim.objects("ksys", "vms").len(),
+        1,
+        "the VM was managed over SSH"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    wd.destroy();
 }
 
 #[test]

@@ -1,14 +1,16 @@
-//! Acceptance tests of `dr_test_schedule` with real Terraform against dr-cloudsim: create,
-//! empty re-plan, in-place update, import-verify, out-of-band deletion, destroy; and the
-//! offline checks of the cron expression and the time zone, which stop the plan with the bad
-//! field named and without a single write to the cloud.
+//! Acceptance tests of `dr_test_schedule` with real Terraform against dr-cloudsim, whose KSYS
+//! hosts keep root's crontab: create (the entry read back from `crontab -l`), empty re-plan, a
+//! scheduled run fired on emulated time with its result read back, in-place update, import-verify,
+//! drift (the job line commented out by hand, the entry deleted by hand), destroy; another
+//! crontab line is never touched; and the offline checks of the cron expression and the time
+//! zone, which stop the plan with the bad field named and without a single write.
 //!
 //! Needs `cargo build --workspace --bins` first. Runs on every supported Terraform version.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use acctests::WorkDir;
-use acctests::sim::Sim;
+use acctests::sim::{ACC_KEY_NAME, Sim};
 use acctests::{terraform_at_least, unwrap_diagnostics};
 use serde_json::Value;
 
@@ -29,6 +31,8 @@ fn workspace_guid(sim: &Sim, name: &str) -> String {
         .to_string()
 }
 
+/// The orchestrator (root logs in with the scenario's key) and one managed VM, so a scheduled
+/// DR test has a workgroup to rehearse.
 fn orchestrator(sim: &Sim) -> String {
     let password = if terraform_at_least(1, 11) {
         "  orchestrator_password_wo         = \"Orch-Passw0rd!\"\n  orchestrator_password_wo_version = 1\n"
@@ -42,9 +46,21 @@ resource "dr_orchestrator" "o" {{
   orchestrator_user = "admin"
   workspace_id      = "{ws}"
   machine_type      = "s922"
+  ssh_key_name      = "{ACC_KEY_NAME}"
 {password}}}
+
+resource "dr_managed_vm" "app" {{
+  orchestrator_id = dr_orchestrator.o.id
+  pvm_instance_id = "{vm}"
+}}
 "#,
         ws = workspace_guid(sim, "slz-dal10-power-workspace"),
+        vm = sim
+            .objects("power", "pvm_instances")
+            .iter()
+            .find(|v| v["serverName"] == "aix-app-01")
+            .and_then(|v| v["pvmInstanceID"].as_str())
+            .unwrap(),
     )
 }
 
@@ -58,8 +74,32 @@ resource "dr_test_schedule" "{label}" {{
     )
 }
 
+/// Root's crontab on the orchestrator (`crontab -l`), as the emulated KSYS host keeps it.
+fn crontab(sim: &Sim) -> (String, String) {
+    sim.objects("ksys", "crontabs")
+        .first()
+        .map(|c| {
+            (
+                c["cluster_id"].as_str().unwrap_or("").to_string(),
+                c["text"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The schedules the crontab holds, as the emulator parses them.
 fn schedules(sim: &Sim) -> Vec<Value> {
-    sim.objects("dra", "test_schedules")
+    sim.objects("ksys", "crontabs")
+        .first()
+        .and_then(|c| c["schedules"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// The crontab lines that are not the schedule's own.
+fn foreign_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| !l.contains("terraform-provider-dr dr_test_schedule="))
+        .collect()
 }
 
 fn writes(sim: &Sim) -> u64 {
@@ -108,9 +148,19 @@ fn test_schedule_create_update_import_drift_destroy() {
             )),
         &["Invalid time zone", "write \"America/Chicago\""],
     );
+    plan_fails_offline(
+        &wd,
+        &sim,
+        &(base.clone()
+            + &schedule(
+                "weekly",
+                "  cron = \"0 2 * * 0\"\n  time_zone = \"America/Chicgo\"\n",
+            )),
+        &["Invalid time zone", "not in the IANA time zone database"],
+    );
     assert!(schedules(&sim).is_empty());
 
-    // Create.
+    // Create: two lines of root's crontab, read back from crontab -l.
     wd.config(
         &(base.clone()
             + &schedule(
@@ -131,13 +181,90 @@ fn test_schedule_create_update_import_drift_destroy() {
     assert_eq!(v["enabled"], true, "default");
     assert_eq!(v["last_result"], Value::Null, "no run yet");
     let next_run = v["next_run"].as_str().expect("a next run");
-    assert!(next_run.contains('T'), "RFC 3339: {next_run}");
+    assert!(
+        next_run.ends_with(":00:00Z"),
+        "Sunday 02:00 in Chicago is a whole UTC hour: {next_run}"
+    );
+    let (cluster, text) = crontab(&sim);
+    assert_eq!(cluster, orch);
+    assert!(
+        text.contains(&format!(
+            "# terraform-provider-dr dr_test_schedule={schedule_id} cron=\"0 2 * * 0\" time_zone=America/Chicago last_result=- finished_at=-"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "t=$(TZ=America/Chicago date +\\%M:\\%H:\\%d:\\%m:\\%w); case $t in 00:02:??:??:0)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("/opt/IBM/ksys/ksysmgr -f move site from=us-south to=us-east dr_test=yes"),
+        "{text}"
+    );
     let stored = schedules(&sim);
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0]["cron"], "0 2 * * 0");
     assert_eq!(stored[0]["time_zone"], "America/Chicago");
 
-    // Update in place: another time, disabled.
+    // An administrator's own job, added by hand: never touched by the provider.
+    let own = "15 4 * * * /usr/local/bin/backup.sh";
+    sim.patch_object(
+        "ksys",
+        "crontabs",
+        &cluster,
+        serde_json::json!({"text": format!("{own}\n{text}")}),
+    );
+
+    // A run fires on emulated time (the last Sunday 02:00 in Chicago), and its result is read.
+    let a_week_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        - 7 * 24 * 3600 * 1000
+        + 60_000;
+    sim.patch_object(
+        "ksys",
+        "crontabs",
+        &cluster,
+        serde_json::json!({"_checked_until_ms": a_week_ago}),
+    );
+    let start = std::time::Instant::now();
+    while !crontab(&sim).1.contains("last_result=succeeded") {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(300),
+            "the scheduled test never finished: {}",
+            crontab(&sim).1
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let jobs = sim.objects("ksys", "jobs");
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["schedule_id"], schedule_id.as_str());
+    let workgroups = sim.objects("ksys", "workgroups");
+    assert_eq!(
+        workgroups[0]["dr_test_state"], "DRTESTCLEANUP_COMPLETED",
+        "the rehearsal ran and was cleaned up"
+    );
+    wd.run_ok(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    let v = wd.resource_values(ADDRESS).unwrap();
+    assert_eq!(v["last_result"]["status"], "succeeded");
+    assert!(
+        v["last_result"]["finished_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{v}"
+    );
+    wd.assert_plan_empty();
+
+    // Update in place: another time, disabled (the job line commented out); the own job stays.
     wd.config(
         &(base.clone()
             + &schedule(
@@ -153,14 +280,19 @@ fn test_schedule_create_update_import_drift_destroy() {
     assert_eq!(v["schedule_id"], schedule_id.as_str(), "updated in place");
     assert_eq!(v["enabled"], false);
     assert_eq!(v["next_run"], Value::Null, "no next run while disabled");
+    assert_eq!(
+        v["last_result"]["status"], "succeeded",
+        "the last result is kept"
+    );
     let stored = schedules(&sim);
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0]["cron"], "30 3 * * MON-FRI");
     assert_eq!(stored[0]["time_zone"], "Europe/Berlin");
     assert_eq!(stored[0]["enabled"], false);
+    assert_eq!(foreign_lines(&crontab(&sim).1), vec![own]);
 
     // Import by <orchestrator_id>/<schedule_id>; a malformed id says what is expected.
-    wd.import_verify(ADDRESS, &id, &[]);
+    wd.import_verify(ADDRESS, &id, &["next_run"]);
     let other = sim.workdir();
     other.config(&wd_config_copy(&wd));
     other.expect_error(
@@ -168,35 +300,62 @@ fn test_schedule_create_update_import_drift_destroy() {
         "<orchestrator_id>/<schedule_id>",
     );
 
+    // Attribute drift: the job line enabled by hand; the plan disables it again.
+    let (_, text) = crontab(&sim);
+    let enabled_by_hand: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with('#') && l.ends_with(&format!("dr_test_schedule={schedule_id}")) {
+                l[1..].to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    sim.patch_object(
+        "ksys",
+        "crontabs",
+        &cluster,
+        serde_json::json!({"text": enabled_by_hand}),
+    );
+    let plan = wd.assert_plan_not_empty();
+    assert!(
+        plan.contains("enabled") && plan.contains("true -> false"),
+        "{plan}"
+    );
+    wd.apply();
+    wd.assert_plan_empty();
+
     // Deleted behind Terraform's back: planned for creation again.
-    sim.delete_object("dra", "test_schedules", &schedule_id);
+    let own_only = format!("{own}\n");
+    sim.patch_object(
+        "ksys",
+        "crontabs",
+        &cluster,
+        serde_json::json!({"text": own_only}),
+    );
     let plan = wd.assert_plan_not_empty();
     assert!(plan.contains("1 to add"), "{plan}");
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(schedules(&sim).len(), 1);
 
-    // A well-formed zone the orchestrator does not support: the API's own message.
-    wd.config(
-        &(base.clone()
-            + &schedule(
-                "weekly",
-                "  cron = \"0 2 * * 0\"\n  time_zone = \"Pacific/Auckland\"\n",
-            )),
-    );
-    let out = wd.apply_expect_error("not supported by this orchestrator");
-    assert!(out.combined().contains("Error updating dr_test_schedule"));
-
-    // Destroy.
-    wd.config(&(base + &schedule("weekly", "  cron = \"0 2 * * 0\"\n")));
+    // Destroy the schedule: only the administrator's line is left.
+    wd.config(&(base.clone() + &schedule("weekly", "  cron = \"0 2 * * 0\"\n")));
     wd.apply();
     assert_eq!(
         wd.resource_values(ADDRESS).unwrap()["time_zone"],
         "UTC",
         "default time zone"
     );
-    wd.destroy();
+    wd.config(&base);
+    wd.apply();
     assert!(schedules(&sim).is_empty());
+    assert_eq!(crontab(&sim).1, own_only);
+    assert_eq!(sim.retired_api_requests(), 0);
+    wd.destroy();
 }
 
 fn wd_config_copy(wd: &WorkDir) -> String {

@@ -136,9 +136,15 @@ async fn ssh_hosts(State(sim): State<Arc<Sim>>) -> Json<Value> {
             })
         })
         .collect();
+    let scenario_key = crate::scenario::scenario_private_key()
+        .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+        .map(|k| k.to_string())
+        .unwrap_or_default();
     Json(json!({
         "jump_host": {"address": address, "user": crate::ssh::jump::JUMP_USER, "host_key": jump_key},
         "hosts": hosts,
+        // The default scenario's key pair, for the demo and the tests (an emulator-only key).
+        "scenario_key": {"name": crate::scenario::SCENARIO_KEY_NAME, "private_key": scenario_key},
     }))
 }
 

@@ -207,8 +207,27 @@ fn stock(name: &str, os_type: &str, operating_system: &str, description: &str) -
     }
 }
 
-const SIM_PUBLIC_KEY: &str =
-    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDsimulatedKeyForDrCloudsimOnly dr-cloudsim";
+/// The default scenario's SSH key (`slz-ssh-key`) is a real key pair whose private half is
+/// public knowledge (`GET /_sim/ssh` hands it out): the demo and the tests log in to the jump
+/// host and, as root, to orchestrators deployed with it, the way a landing zone's key does.
+/// Never a secret: it exists only in emulators.
+pub const SCENARIO_KEY_NAME: &str = "slz-ssh-key";
+const SCENARIO_KEY_SEED: [u8; 32] = [7; 32];
+
+/// The private key of `slz-ssh-key`.
+pub fn scenario_private_key() -> russh::keys::PrivateKey {
+    russh::keys::PrivateKey::from(russh::keys::ssh_key::private::Ed25519Keypair::from_seed(
+        &SCENARIO_KEY_SEED,
+    ))
+}
+
+fn scenario_public_key() -> String {
+    scenario_private_key()
+        .public_key()
+        .to_openssh()
+        .map(|k| format!("{k} dr-cloudsim"))
+        .unwrap_or_default()
+}
 
 impl Default for Scenario {
     /// The landing-zone-shaped account of DESIGN §5.
@@ -220,8 +239,8 @@ impl Default for Scenario {
             "SLES15-SP5".to_owned(),
         ];
         let ssh_keys = vec![SshKeySpec {
-            name: "slz-ssh-key".into(),
-            public_key: SIM_PUBLIC_KEY.into(),
+            name: SCENARIO_KEY_NAME.into(),
+            public_key: scenario_public_key(),
         }];
         let machine_types = vec!["s922".to_owned(), "e980".to_owned(), "s1022".to_owned()];
         Scenario {

@@ -238,6 +238,11 @@ impl DrOperation {
                 continue;
             };
             if let Some(problem) = self.refusal(wg, cleanup) {
+                // With nothing named, a workgroup already where the move would take it is simply
+                // not part of it (after a partial failover, "fail over everything" moves the rest).
+                if selection.everything && self.already_there(wg) {
+                    continue;
+                }
                 diags.error_at(
                     path!("orchestrator_id"),
                     format!("Cannot run {} now", self.name()),
@@ -256,10 +261,33 @@ impl DrOperation {
             });
         }
         if diags.has_errors() {
-            Err(diags)
-        } else {
-            Ok(routes)
+            return Err(diags);
         }
+        if routes.is_empty() {
+            let why = match self.kind {
+                OperationKind::Failover | OperationKind::Test => {
+                    "every workgroup already runs at its backup site; run dr_failback to bring them home first"
+                }
+                OperationKind::Failback => {
+                    "every workgroup runs at its home site; there is nothing to fail back. Fail over first"
+                }
+            };
+            return Err(Diagnostics::from_error_at(
+                path!("orchestrator_id"),
+                format!("Cannot run {} now", self.name()),
+                format!("Nothing to move: {why}."),
+            ));
+        }
+        Ok(routes)
+    }
+
+    /// The workgroup already is where this operation would take it.
+    fn already_there(&self, wg: &Workgroup) -> bool {
+        wg.is_ready()
+            && match self.kind {
+                OperationKind::Failover | OperationKind::Test => !wg.is_home(),
+                OperationKind::Failback => wg.is_home(),
+            }
     }
 
     /// Why KSYS would refuse to move `wg` now, with what to do.
@@ -275,7 +303,9 @@ impl DrOperation {
                 )
             });
         }
-        if !wg.is_ready() {
+        // A failed move is retried by moving again (not by a DR test).
+        let retry = wg.move_failed() && self.kind != OperationKind::Test;
+        if !wg.is_ready() && !retry {
             return Some(format!(
                 "Workgroup {name} is in state {state}, and KSYS moves only READY_TO_MOVE workgroups (discovered, \
                  no other operation running). Wait for the running operation, or run discovery."
@@ -865,7 +895,16 @@ mod tests {
         let err = DrOperation::new(OperationKind::Failover)
             .routes(&inventory, &sites, &selection, true)
             .unwrap_err();
-        assert!(err.to_string().contains("Run dr_failback"), "{err}");
+        assert!(err.to_string().contains("run dr_failback"), "{err}");
+        let named = vec!["app_WG".to_string()];
+        let explicit = selection::select(&inventory, None, Some(&named)).unwrap();
+        let err = DrOperation::new(OperationKind::Failover)
+            .routes(&inventory, &sites, &explicit, true)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("already runs at its backup site"),
+            "{err}"
+        );
         let back = DrOperation::new(OperationKind::Failback);
         let routes = back.routes(&inventory, &sites, &selection, true).unwrap();
         assert_eq!(

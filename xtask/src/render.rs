@@ -285,11 +285,12 @@ fn render_index(
     }
     s.push_str(
         "The provider follows IBM Cloud's published APIs (IAM, Resource Controller, Global Catalog, \
-         Resource Manager, Power Virtual Server, VPC, Transit Gateway and DR Automation). IBM publishes \
-         no API for registering a VM with an orchestrator, for removing a standby orchestrator, or for \
-         running and scheduling failovers, failbacks and DR tests; for those (`dr_managed_vm`, destroying \
-         a `dr_ha_standby`, the actions and `dr_test_schedule`) the project defines an orchestrator API \
-         of its own, described in the guide below.\n\n",
+         Resource Manager, Power Virtual Server, VPC, Transit Gateway and DR Automation). What only the DR \
+         orchestrator can do has no REST API: managing VMs and their workgroup priorities, failovers, \
+         failbacks and DR tests, their schedules, and removing a standby orchestrator. For those \
+         (`dr_managed_vm`, `dr_test_schedule`, the actions, destroying a `dr_ha_standby`) the provider runs \
+         IBM's documented KSYS `ksysmgr` command on the orchestrator over SSH: configure \
+         `orchestrator_ssh` below, and see the orchestrator access guide.\n\n",
     );
     if !guides.is_empty() {
         s.push_str("Guides:\n\n");

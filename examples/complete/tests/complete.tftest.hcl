@@ -29,6 +29,9 @@ variables {
     cidr = "10.61.0.0/24"
   }
   orchestrator_password = "Passw0rd-for-tests"
+  # An ephemeral variable must be set in both phases of a test run; a placeholder is enough
+  # for the mock provider.
+  ssh_private_key = "placeholder"
   protected_vms = {
     "ibmi-db-01"  = { pvm_instance_id = "ac2cc667-9ba3-463f-b4ce-4b8c7553369d", priority = "high" }
     "aix-app-01"  = { pvm_instance_id = "10e2c468-65e9-4746-8fb8-1a18c8a50516" }

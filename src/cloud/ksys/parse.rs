@@ -259,6 +259,12 @@ impl Workgroup {
         self.state.as_deref() == Some("READY_TO_MOVE")
     }
 
+    /// A move of it failed half-way; a new move completes it (an assumption: IBM documents no
+    /// state after a failed move, the emulator calls it `MOVE_FAILED`).
+    pub fn move_failed(&self) -> bool {
+        self.state.as_deref() == Some("MOVE_FAILED")
+    }
+
     /// Running at its home site (no failover in effect).
     pub fn is_home(&self) -> bool {
         match (&self.active_site, &self.home_site) {
