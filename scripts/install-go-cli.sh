@@ -93,9 +93,9 @@ if [ "$flavour" = terraform ]; then
     internal/backend/init/init.go
 fi
 
-# A newer Go than the installed one, if go.mod asks for it.
-need="$(sed -n 's/^toolchain go\([0-9.]*\)$/\1/p' go.mod)"
-[ -n "$need" ] || need="$(sed -n 's/^go \([0-9.]*\)$/\1/p' go.mod)"
+# A newer Go than the installed one, if go.mod's minimum (its `go` line; a `toolchain` line is
+# only a preference) asks for it.
+need="$(sed -n 's/^go \([0-9.]*\)$/\1/p' go.mod)"
 have="$(go env GOVERSION | sed 's/^go//')"
 if [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$have" "$need" | sort -V | tail -n1)" != "$have" ]; then
   export GOTOOLCHAIN="go$need"
