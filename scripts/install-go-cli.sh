@@ -58,9 +58,17 @@ if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
   exit 0
 fi
 
+mkdir -p "$dir/bin"
+# One build at a time (two test runs may ask at once); the second finds the first one's binary.
+exec 9>"$dir/.install.lock"
+flock 9
+if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
+  echo "$bin"
+  exit 0
+fi
+
 # shellcheck source=scripts/go-env.sh
 . "$root/scripts/go-env.sh"
-mkdir -p "$dir/bin"
 
 started=$SECONDS
 echo "install-go-cli: downloading $module@v$version ..." >&2
