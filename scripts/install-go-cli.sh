@@ -71,8 +71,12 @@ fi
 . "$root/scripts/go-env.sh"
 
 started=$SECONDS
+# The go command's own output (hundreds of "downloading" lines) goes to a log, shown on failure.
+log="$dir/build.log"
+: >"$log"
+trap 'status=$?; [ $status -eq 0 ] || { tail -n 40 "$log" >&2; echo "install-go-cli: failed, full log: $log" >&2; }' EXIT
 echo "install-go-cli: downloading $module@v$version ..." >&2
-info="$(go mod download -json "$module@v$version")"
+info="$(go mod download -json "$module@v$version" 2>>"$log")"
 got_sum="$(printf '%s\n' "$info" | sed -n 's/^[[:space:]]*"Sum": "\(.*\)",$/\1/p')"
 module_dir="$(printf '%s\n' "$info" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
 if [ "$got_sum" != "$sum" ]; then
@@ -95,7 +99,7 @@ if [ "$flavour" = terraform ]; then
     edits+=("-dropreplace=github.com/hashicorp/terraform/internal/backend/remote-state/$b"
             "-droprequire=github.com/hashicorp/terraform/internal/backend/remote-state/$b")
   done
-  go mod edit "${edits[@]}"
+  go mod edit "${edits[@]}" 2>>"$log"
   # The imports and map entries of those backends (each line names its import alias).
   sed -i -E '/backend(Azure|Consul|Cos|GCS|Kubernetes|OCI|OSS|Pg|S3)([^A-Za-z]|$)/d' \
     internal/backend/init/init.go
@@ -111,7 +115,7 @@ if [ -n "$need" ] && [ "$(printf '%s\n%s\n' "$have" "$need" | sort -V | tail -n1
 fi
 
 echo "install-go-cli: building $exe $version (a first build takes several minutes) ..." >&2
-go build -trimpath -ldflags "-s -w -X $module/version.dev=no" -o "$bin.tmp" "$main"
+go build -trimpath -ldflags "-s -w -X $module/version.dev=no" -o "$bin.tmp" "$main" 2>>"$log"
 mv "$bin.tmp" "$bin"
 echo "install-go-cli: built $bin in $((SECONDS - started)) s" >&2
 TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$bin" version >&2
