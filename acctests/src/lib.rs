@@ -5,8 +5,8 @@
 //! runs the code under test without `terraform init` or a registry. Terraform itself comes from
 //! `scripts/install-terraform.sh` (a project-local virtualenv, or a build from the Go module);
 //! `TF_ACC_TERRAFORM_VERSION` picks the version, and `tofu-<version>` picks OpenTofu instead
-//! (see [`flavour`], [`terraform_at_least`] and [`skip`]). The helpers mirror terraform-plugin-testing's steps: apply, plan-must-be-empty
-//! (with and without refresh), import and import-verify, destroy, expect-error, and state/plan
+//! (see [`flavour`], [`terraform_at_least`] and [`skip`]). The helpers mirror
+//! terraform-plugin-testing's steps: apply, plan-must-be-empty (with and without refresh), import and import-verify, destroy, expect-error, and state/plan
 //! inspection through `terraform show -json`.
 //!
 //! Helpers panic with Terraform's full output on failure: they run only inside tests, where a
@@ -74,6 +74,7 @@ pub fn flavour() -> Flavour {
     }
 }
 
+/// True when the CLI under test is OpenTofu.
 pub fn is_opentofu() -> bool {
     flavour() == Flavour::OpenTofu
 }
@@ -97,13 +98,17 @@ fn cli_version() -> (u32, u32) {
 /// resources or `terraform query` (Terraform 1.14), so it never counts as 1.14 or later; a
 /// test that needs one of those calls [`skip`] on OpenTofu so the skip is visible.
 pub fn terraform_at_least(major: u32, minor: u32) -> bool {
-    let level = match (flavour(), cli_version()) {
-        (Flavour::Terraform, v) => v,
-        (Flavour::OpenTofu, v) if v >= (1, 11) => (1, 11),
-        (Flavour::OpenTofu, v) if v >= (1, 7) => (1, 8),
-        (Flavour::OpenTofu, _) => (1, 6),
-    };
-    level >= (major, minor)
+    feature_level(flavour(), cli_version()) >= (major, minor)
+}
+
+/// The Terraform `major.minor` whose tested features a CLI of `flavour` and `version` has.
+fn feature_level(flavour: Flavour, version: (u32, u32)) -> (u32, u32) {
+    match flavour {
+        Flavour::Terraform => version,
+        Flavour::OpenTofu if version >= (1, 11) => (1, 11),
+        Flavour::OpenTofu if version >= (1, 7) => (1, 8),
+        Flavour::OpenTofu => (1, 6),
+    }
 }
 
 /// The registry host the CLI under test gives an unqualified source such as `powervs/dr`.
@@ -425,4 +430,19 @@ pub fn unwrap_diagnostics(text: &str) -> String {
         .map(|l| l.trim_start_matches(['│', '╷', '╵', ' ']).trim_end())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opentofu_counts_as_the_terraform_whose_features_it_has() {
+        assert_eq!(feature_level(Flavour::Terraform, (1, 16)), (1, 16));
+        assert_eq!(feature_level(Flavour::OpenTofu, (1, 12)), (1, 11));
+        assert_eq!(feature_level(Flavour::OpenTofu, (1, 9)), (1, 8));
+        assert_eq!(feature_level(Flavour::OpenTofu, (1, 6)), (1, 6));
+        // OpenTofu has neither actions nor list resources (Terraform 1.14) as of 1.12.
+        assert!(feature_level(Flavour::OpenTofu, (2, 0)) < (1, 14));
+    }
 }
