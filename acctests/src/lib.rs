@@ -3,9 +3,10 @@
 //! Each test gets a [`WorkDir`]: a temporary directory with its own CLI configuration whose
 //! `dev_overrides` point at the freshly built provider binaries in `target/debug`, so Terraform
 //! runs the code under test without `terraform init` or a registry. Terraform itself comes from
-//! `scripts/install-terraform.sh` (a project-local virtualenv); `TF_ACC_TERRAFORM_VERSION` picks
-//! the version. The helpers mirror terraform-plugin-testing's steps: apply, plan-must-be-empty
-//! (with and without refresh), import and import-verify, destroy, expect-error, and state/plan
+//! `scripts/install-terraform.sh` (a project-local virtualenv, or a build from the Go module);
+//! `TF_ACC_TERRAFORM_VERSION` picks the version, and `tofu-<version>` picks OpenTofu instead
+//! (see [`flavour`], [`terraform_at_least`] and [`skip`]). The helpers mirror
+//! terraform-plugin-testing's steps: apply, plan-must-be-empty (with and without refresh), import and import-verify, destroy, expect-error, and state/plan
 //! inspection through `terraform show -json`.
 //!
 //! Helpers panic with Terraform's full output on failure: they run only inside tests, where a
@@ -51,17 +52,92 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-/// The Terraform version under test (`TF_ACC_TERRAFORM_VERSION`, default 1.15.5).
+/// The CLI under test as `scripts/install-terraform.sh` names it (`TF_ACC_TERRAFORM_VERSION`,
+/// default 1.15.5): a Terraform version such as `1.16.4`, or `tofu-1.12.6` for OpenTofu.
 pub fn terraform_version() -> String {
     std::env::var("TF_ACC_TERRAFORM_VERSION").unwrap_or_else(|_| "1.15.5".to_string())
 }
 
-/// True when the Terraform under test is at least `major.minor`.
-pub fn terraform_at_least(major: u32, minor: u32) -> bool {
+/// Which implementation of the Terraform CLI runs the tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    Terraform,
+    OpenTofu,
+}
+
+/// The flavour of the CLI under test: `tofu-<version>` is OpenTofu, anything else Terraform.
+pub fn flavour() -> Flavour {
+    if terraform_version().starts_with("tofu-") {
+        Flavour::OpenTofu
+    } else {
+        Flavour::Terraform
+    }
+}
+
+/// True when the CLI under test is OpenTofu.
+pub fn is_opentofu() -> bool {
+    flavour() == Flavour::OpenTofu
+}
+
+/// The CLI's own `major.minor`.
+fn cli_version() -> (u32, u32) {
     let v = terraform_version();
-    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (ma, mi) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    (ma, mi) >= (major, minor)
+    let mut parts = v
+        .trim_start_matches("tofu-")
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// True when the CLI under test has the language and protocol features of Terraform
+/// `major.minor`, the version each test names where a feature arrived.
+///
+/// For OpenTofu that is the newest Terraform release whose features the tests rely on and
+/// this OpenTofu has: provider functions from OpenTofu 1.7 (Terraform 1.8), write-only
+/// arguments and ephemeral values from 1.11 (Terraform 1.11). OpenTofu has no actions, list
+/// resources or `terraform query` (Terraform 1.14), so it never counts as 1.14 or later; a
+/// test that needs one of those calls [`skip`] on OpenTofu so the skip is visible.
+pub fn terraform_at_least(major: u32, minor: u32) -> bool {
+    feature_level(flavour(), cli_version()) >= (major, minor)
+}
+
+/// The Terraform `major.minor` whose tested features a CLI of `flavour` and `version` has.
+fn feature_level(flavour: Flavour, version: (u32, u32)) -> (u32, u32) {
+    match flavour {
+        Flavour::Terraform => version,
+        Flavour::OpenTofu if version >= (1, 11) => (1, 11),
+        Flavour::OpenTofu if version >= (1, 7) => (1, 8),
+        Flavour::OpenTofu => (1, 6),
+    }
+}
+
+/// The registry host the CLI under test gives an unqualified source such as `powervs/dr`.
+pub fn default_registry() -> &'static str {
+    match flavour() {
+        Flavour::Terraform => "registry.terraform.io",
+        Flavour::OpenTofu => "registry.opentofu.org",
+    }
+}
+
+/// Says that (part of) a test does not run on the CLI under test, and why. It goes straight to
+/// stderr, past the test harness's output capture, so every skip shows in `cargo test` output
+/// (and in `scripts/compat.sh`'s summary) instead of passing silently.
+pub fn skip(what: &str, reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIP {what} on {}: {reason}",
+        cli_label()
+    );
+}
+
+/// "Terraform 1.16.4" or "OpenTofu 1.12.6".
+pub fn cli_label() -> String {
+    let v = terraform_version();
+    match flavour() {
+        Flavour::Terraform => format!("Terraform {v}"),
+        Flavour::OpenTofu => format!("OpenTofu {}", v.trim_start_matches("tofu-")),
+    }
 }
 
 /// Path of the Terraform executable, installed on first use.
@@ -409,4 +485,19 @@ pub fn unwrap_diagnostics(text: &str) -> String {
         .map(|l| l.trim_start_matches(['│', '╷', '╵', ' ']).trim_end())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opentofu_counts_as_the_terraform_whose_features_it_has() {
+        assert_eq!(feature_level(Flavour::Terraform, (1, 16)), (1, 16));
+        assert_eq!(feature_level(Flavour::OpenTofu, (1, 12)), (1, 11));
+        assert_eq!(feature_level(Flavour::OpenTofu, (1, 9)), (1, 8));
+        assert_eq!(feature_level(Flavour::OpenTofu, (1, 6)), (1, 6));
+        // OpenTofu has neither actions nor list resources (Terraform 1.14) as of 1.12.
+        assert!(feature_level(Flavour::OpenTofu, (2, 0)) < (1, 14));
+    }
 }

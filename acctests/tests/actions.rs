@@ -28,7 +28,12 @@ fn actions_supported() -> bool {
     if terraform_at_least(1, 14) {
         true
     } else {
-        eprintln!("skipping: actions need Terraform 1.14+");
+        let reason = if acctests::is_opentofu() {
+            "OpenTofu has no actions"
+        } else {
+            "actions need Terraform 1.14+"
+        };
+        acctests::skip("actions", reason);
         false
     }
 }

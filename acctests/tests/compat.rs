@@ -1,6 +1,6 @@
 //! Compatibility smoke: the same small DR configuration on every Terraform version the project
-//! supports (1.6.6, 1.10.5, 1.12.2, 1.15.5; `scripts/compat.sh` runs this file once per version
-//! through `TF_ACC_TERRAFORM_VERSION`). It checks the schema Terraform sees, an apply against
+//! supports (1.6.6, 1.10.5, 1.12.2, 1.15.5, 1.16.4) and on OpenTofu 1.12.6 (`scripts/compat.sh`
+//! runs this file once per version through `TF_ACC_TERRAFORM_VERSION`). It checks the schema Terraform sees, an apply against
 //! dr-cloudsim with an empty second plan, the orchestrator password on both sides of
 //! Terraform 1.11 (write-only from 1.11 on, refused before it, the sensitive argument works
 //! everywhere), and that `terraform plan -generate-config-out` writes HCL Terraform accepts for
@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use acctests::sim::Sim;
-use acctests::{WorkDir, terraform_at_least};
+use acctests::{WorkDir, default_registry, terraform_at_least};
 use serde_json::Value;
 
 const PASSWORD: &str = "Compat-Passw0rd!";
@@ -173,7 +173,10 @@ fn compat_schema_has_every_type() {
     let out = wd.run_ok(&["providers", "schema", "-json"]);
     let start = out.stdout.find('{').unwrap();
     let schema: Value = serde_json::from_str(out.stdout[start..].trim()).unwrap();
-    let dr = &schema["provider_schemas"]["registry.terraform.io/powervs/dr"];
+    // OpenTofu resolves the same source address on its own registry host.
+    let address = format!("{}/powervs/dr", default_registry());
+    let dr = &schema["provider_schemas"][&address];
+    assert!(dr.is_object(), "no schema for {address}:\n{}", out.stdout);
     for resource in [
         "dr_orchestrator",
         "dr_ha_standby",

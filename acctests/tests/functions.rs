@@ -53,6 +53,16 @@ fn cidr_overlaps_through_outputs_and_console_without_credentials() {
         Some(&json!([]))
     );
 
+    if acctests::is_opentofu() {
+        // OpenTofu's console evaluates after its eval walk has closed the providers, so any
+        // provider-defined function there fails with "grpc: the client connection is closing"
+        // (OpenTofu 1.12.6, internal/tofu/context_eval.go), whatever the provider.
+        acctests::skip(
+            "provider functions in `tofu console`",
+            "OpenTofu closes the provider before the console evaluates the call",
+        );
+        return;
+    }
     let console = std::process::Command::new(acctests::terraform_path())
         .args(["console", "-no-color"])
         .current_dir(wd.path())
