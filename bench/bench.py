@@ -17,6 +17,7 @@ library only, so it runs on a fresh machine.
 """
 
 import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -63,11 +64,20 @@ class Sim:
             self.close()
             raise SystemExit(f"unexpected first line from dr-cloudsim: {line!r}")
         self.url = line[len(prefix):]
+        line = self.proc.stdout.readline().decode().strip()
+        prefix = "dr-cloudsim ssh jump host on "
+        if not line.startswith(prefix):
+            self.close()
+            raise SystemExit(f"unexpected second line from dr-cloudsim: {line!r}")
+        self.ssh_addr = line[len(prefix):]
         self._token = None
+        # Orchestrator host keys are trusted on first use into a file of this emulator's own.
+        self.known_hosts = Path(tempfile.mkdtemp(prefix="bench-ssh-")) / "known_hosts"
 
     def close(self):
         self.proc.kill()
         self.proc.wait()
+        shutil.rmtree(self.known_hosts.parent, ignore_errors=True)
 
     def call(self, method, path, body=None, headers=None, form=None):
         data, hdrs = None, dict(headers or {})
@@ -98,6 +108,20 @@ class Sim:
         routes = [(e["method"], e["route"], e["status"], e["count"]) for e in r.get("by_route", [])]
         return r.get("total", 0), routes
 
+    def ssh_counts(self):
+        """SSH since the last reset: (jump host connections, sessions to KSYS hosts,
+        {command: count})."""
+        ssh = self.call("GET", "/_sim/requests").get("ssh", {})
+        sessions = sum(s["count"] for s in ssh.get("sessions", []))
+        commands = {c["command"]: c["count"] for c in ssh.get("commands", [])}
+        return ssh.get("connections", 0), sessions, commands
+
+    def ksys_exec(self, host, command):
+        """Runs `command` on the KSYS host at `host` through the emulator's exec control (no
+        SSH: for setting up thousands of managed VMs); returns (exit code, stdout, stderr)."""
+        out = self.call("POST", "/_sim/ksys/exec", {"host": host, "command": command})
+        return out["exit_code"], out["stdout"], out["stderr"]
+
     def set_latency(self, ms):
         self.call("POST", "/_sim/faults", {"rules": [{"path_prefix": "/", "latency_ms": ms}]})
 
@@ -106,6 +130,7 @@ class Sim:
 
     def provider_env(self):
         u = self.url
+        ssh = self.call("GET", "/_sim/ssh")
         return {
             "IC_API_KEY": API_KEY,
             "IC_REGION": "us-south",
@@ -117,6 +142,13 @@ class Sim:
             "IBMCLOUD_IS_NG_API_ENDPOINT": f"{u}/vpc",
             "IBMCLOUD_TG_API_ENDPOINT": f"{u}/tg",
             "IBMCLOUD_DRA_API_ENDPOINT": f"{u}/dra",
+            # Orchestrator access through the emulator's jump host, as a user configures it.
+            "DR_JUMP_HOST_ADDRESS": self.ssh_addr,
+            "DR_JUMP_HOST_USER": ssh["jump_host"]["user"],
+            "DR_JUMP_HOST_HOST_KEYS": ssh["jump_host"]["host_key"],
+            "DR_ORCHESTRATOR_SSH_PRIVATE_KEY": ssh["scenario_key"]["private_key"],
+            "DR_ORCHESTRATOR_SSH_STRICT_HOST_KEY_CHECKING": "accept-new",
+            "DR_ORCHESTRATOR_SSH_KNOWN_HOSTS_FILE": str(self.known_hosts),
         }
 
     def token(self):
@@ -250,15 +282,17 @@ def hcl_map(ids):
     return "{\n" + "".join(f'    "{i}" = "low"\n' for i in ids) + "  }"
 
 
-def dr_config(guid, ids):
-    """An orchestrator sized for many VMs and one dr_managed_vm per id."""
+def dr_config(guid, ids, ssh=True):
+    """An orchestrator sized for many VMs and one dr_managed_vm per id. `ssh`: root logs in
+    with the scenario's key (the twin has no SSH and no such argument)."""
+    key = '  ssh_key_name          = "slz-ssh-key"\n' if ssh else ""
     return HEADER + f"""
 resource "dr_orchestrator" "main" {{
   name                  = "dr-bench"
   orchestrator_user     = "dradmin"
   workspace_id          = "{guid}"
   machine_type          = "s922"
-  orchestrator_password = "Passw0rd-Secret!"
+{key}  orchestrator_password = "Passw0rd-Secret!"
   cores                 = 4
   memory_gb             = 64
 }}
@@ -490,26 +524,37 @@ def setup_refresh(args, sim, count):
         state = json.loads((wd.path / "terraform.tfstate").read_text())
         orchestrator = next(r for r in state["resources"] if r["type"] == "dr_orchestrator")
         orchestrator_id = orchestrator["instances"][0]["attributes"]["id"]
-        names = {}
-        headers = {"authorization": f"Bearer {sim.token()}"}
-        for vm_id in ids[SEED:]:
-            answer = sim.call(
-                "POST",
-                f"/dra/orchestrator/v1/{orchestrator_id}/managed_vms",
-                headers=headers,
-                body={"pvm_instance_id": vm_id, "workspace_id": guid, "priority": "low"},
-            )
-            names[vm_id] = answer["vm_name"]
-        applied = {
-            i["index_key"]: i["attributes"]["vm_name"]
-            for r in state["resources"] if r["type"] == "dr_managed_vm" for i in r["instances"]
+        host = orchestrator["instances"][0]["attributes"]["primary_ip_address"]
+        names = {
+            v["pvmInstanceID"]: v["serverName"] for v in sim.objects("power", "pvm_instances")
         }
-        names.update(applied)
+        # The rest is managed the way dr_managed_vm does it (manage vm, the workgroup's
+        # priority), then discovered in one go; KSYS itself, without SSH in between.
+
+        def manage(vm_id):
+            for command in (
+                f"/opt/IBM/ksys/ksysmgr -f manage vm vmuuid={vm_id}",
+                f"/opt/IBM/ksys/ksysmgr -f modify workgroup {names[vm_id]}_WG priority=Low",
+            ):
+                code, _, err = sim.ksys_exec(host, command)
+                if code != 0:
+                    raise SystemExit(f"{command}: exit {code}: {err}")
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(manage, ids[SEED:]))
+        code, _, err = sim.ksys_exec(host, "/opt/IBM/ksys/ksysmgr -f discover site us-south")
+        if code != 0:
+            raise SystemExit(f"discover site: exit {code}: {err}")
+        template = next(r for r in state["resources"] if r["type"] == "dr_managed_vm")["instances"][0]
+        template_name = template["attributes"]["vm_name"]
 
         def fill(attributes, vm_id):
+            name = names[vm_id]
             attributes["id"] = f"{orchestrator_id}/{vm_id}"
             attributes["pvm_instance_id"] = vm_id
-            attributes["vm_name"] = names[vm_id]
+            for key, value in list(attributes.items()):
+                if isinstance(value, str) and template_name in value:
+                    attributes[key] = value.replace(template_name, name)
 
         grow_state(wd, "dr_managed_vm", "bulk", ids, fill)
         wd.write("main.tf", dr_config(guid, ids))
@@ -541,10 +586,10 @@ def setup_twin(args, guid, ids):
     (no cloud behind it), its state grown like ours above the apply limit."""
     wd = WorkDir(args.terraform, args.twin_plugin_dir)
     if len(ids) <= args.apply_limit:
-        wd.write("main.tf", dr_config(guid, ids))
+        wd.write("main.tf", dr_config(guid, ids, ssh=False))
         wd.apply(args.setup_parallelism)
         return wd
-    wd.write("main.tf", dr_config(guid, ids[:SEED]))
+    wd.write("main.tf", dr_config(guid, ids[:SEED], ssh=False))
     wd.apply(args.setup_parallelism)
     state = json.loads((wd.path / "terraform.tfstate").read_text())
     orchestrator = next(r for r in state["resources"] if r["type"] == "dr_orchestrator")
@@ -557,7 +602,7 @@ def setup_twin(args, guid, ids):
         attributes["vm_name"] = f"vm-{vm_id[:8]}"
 
     grow_state(wd, "dr_managed_vm", "bulk", ids, fill)
-    wd.write("main.tf", dr_config(guid, ids))
+    wd.write("main.tf", dr_config(guid, ids, ssh=False))
     return wd
 
 
@@ -605,6 +650,7 @@ def bench_refresh(args, count, memory=False, runs=None, twin=False):
         sim.reset_requests()
         wd.plan_empty()
         requests, routes = sim.requests()
+        ssh_connections, ssh_sessions, ssh_commands = sim.ssh_counts()
         medians = interleaved_medians(runs or args.plan_runs, *sides)
         t_ours, t_floor = medians[:2]
         t_twin = medians[2] if twin else None
@@ -622,9 +668,11 @@ def bench_refresh(args, count, memory=False, runs=None, twin=False):
     finally:
         sim.close()
     twin_text = f", twin {t_twin:.2f}s" if t_twin is not None else ""
-    log(f"  plan {t_ours:.2f}s vs floor {t_floor:.2f}s{twin_text}; {requests} requests: {routes}")
+    log(f"  plan {t_ours:.2f}s vs floor {t_floor:.2f}s{twin_text}; {requests} requests: {routes}; "
+        f"SSH: {ssh_connections} connection(s), {ssh_sessions} session(s), commands {ssh_commands}")
     return {"ours": t_ours, "floor": t_floor, "twin": t_twin, "requests": requests, "routes": routes,
-            "peak_kb": peak_kb, "twin_peak_kb": twin_peak_kb}
+            "peak_kb": peak_kb, "twin_peak_kb": twin_peak_kb, "ssh_connections": ssh_connections,
+            "ssh_sessions": ssh_sessions, "ssh_commands": sum(ssh_commands.values())}
 
 
 def bench_apply(args):
@@ -651,9 +699,9 @@ def bench_apply(args):
             requests, routes = sim.requests()
             request_counts.append(requests)
             sim.clear_faults()
-            registered = len(sim.objects("dra", "managed_vms"))
+            registered = len(sim.objects("ksys", "vms"))
             if registered != count:
-                raise SystemExit(f"apply registered {registered} VMs, wanted {count}")
+                raise SystemExit(f"apply managed {registered} VMs, wanted {count}")
             floor.write("main.tf", floor_config(guid, ids))
             floor_times.append(floor.apply(parallelism))
             log(f"  apply {ours_times[-1]:.2f}s, floor {floor_times[-1]:.2f}s, {requests} requests: {routes}")
@@ -802,6 +850,10 @@ def main():
         rows.append((f"refresh: HTTP requests of that plan", f"{refresh['requests']}",
                      "0 (no cloud)" if t_twin else "-", "-", "-",
                      "<= 20", verdict(refresh["requests"] <= 20)))
+        ssh_ok = refresh["ssh_connections"] <= 1 and refresh["ssh_commands"] <= 3
+        rows.append((f"refresh: SSH of that plan (connections / remote commands)",
+                     f"{refresh['ssh_connections']} / {refresh['ssh_commands']}", "-", "-", "-",
+                     "1 / <= 3 per orchestrator", verdict(ssh_ok)))
         peak_mb = refresh["peak_kb"] / 1024
         twin_kb = refresh["twin_peak_kb"]
         rows.append((f"memory: provider peak RSS in that plan", f"{peak_mb:.1f} MiB",

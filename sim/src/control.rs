@@ -25,6 +25,7 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/metrics", get(services::dra::metrics::handler))
         .route("/_sim/state", get(state))
         .route("/_sim/ssh", get(ssh_hosts))
+        .route("/_sim/ksys/exec", post(ksys_exec))
         .route("/_sim/requests", get(requests).delete(clear_requests))
         .route(
             "/_sim/faults",
@@ -146,6 +147,62 @@ async fn ssh_hosts(State(sim): State<Arc<Sim>>) -> Json<Value> {
         // The default scenario's key pair, for the demo and the tests (an emulator-only key).
         "scenario_key": {"name": crate::scenario::SCENARIO_KEY_NAME, "private_key": scenario_key},
     }))
+}
+
+/// `POST /_sim/ksys/exec` with `{"host": "<orchestrator IP>", "command": "...", "stdin": "..."}`:
+/// runs a command on a KSYS host as an SSH exec would, without SSH, and answers once it has
+/// finished with `{"exit_code", "stdout", "stderr"}`. For tools that set up large states
+/// (the benchmark manages thousands of VMs this way); the SSH path is what everything else uses.
+async fn ksys_exec(State(sim): State<Arc<Sim>>, body: axum::body::Bytes) -> Response {
+    use crate::services::ksys::exec::{self, Ctx, Input, Needs};
+    use crate::services::ksys::ops::Env;
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")).into_response(),
+    };
+    let (Some(address), Some(command)) = (request["host"].as_str(), request["command"].as_str())
+    else {
+        return (StatusCode::BAD_REQUEST, "host and command are required").into_response();
+    };
+    let Some(host) = services::ksys::host_at(&*sim.world().await, address) else {
+        return (StatusCode::NOT_FOUND, format!("no KSYS host at {address}")).into_response();
+    };
+    let ctx = Ctx {
+        cluster_id: host.cluster_id.clone(),
+        hostname: host.hostname.clone(),
+        vm_id: host.vm_id.clone(),
+    };
+    let parsed = exec::parse(command);
+    let input = match parsed.needs() {
+        Needs::Nothing => Input::None,
+        Needs::Stdin => Input::Stdin(request["stdin"].as_str().unwrap_or_default().to_owned()),
+        Needs::Answer(_) => Input::Answer(request["stdin"].as_str().map(str::to_owned)),
+    };
+    let env = Env {
+        now_ms: sim.now_ms(),
+        time_scale: sim.config().time_scale,
+    };
+    let output = {
+        let mut world = sim.world().await;
+        exec::execute(&mut world, &ctx, &parsed, input, env)
+    };
+    if parsed.writes()
+        && let Err(e) = sim.persist_after_mutation().await
+    {
+        tracing::error!(error = %e, "state file write failed after a KSYS command");
+    }
+    let wait = output.finish_ms.saturating_sub(sim.now_ms());
+    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+    let text = |stderr: bool| -> String {
+        output
+            .lines
+            .iter()
+            .filter(|l| l.stderr == stderr)
+            .map(|l| format!("{}\n", l.text))
+            .collect()
+    };
+    Json(json!({"exit_code": output.exit_code, "stdout": text(false), "stderr": text(true)}))
+        .into_response()
 }
 
 async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {

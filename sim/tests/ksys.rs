@@ -1339,3 +1339,35 @@ async fn a_failed_move_leaves_move_failed_and_a_retry_completes_it() {
     assert_eq!(e.status("rhel-web-01_BackUp").await, "ACTIVE");
     e.dr.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_exec_control_runs_ksysmgr_as_the_ssh_host_does() {
+    let dr = Dr::fast().await;
+    let d = dr.deploy("dr-exec", false).await;
+    let exec = |command: &str| {
+        let url = format!("{}/_sim/ksys/exec", dr.sim.url());
+        let body = json!({"host": d.primary, "command": command});
+        async move {
+            let resp = common::client().post(url).json(&body).send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    let out = exec("/opt/IBM/ksys/ksysmgr -f query vm no-such-vm").await;
+    assert_eq!(out["exit_code"], 2, "{out}");
+    assert!(out["stderr"].as_str().unwrap().contains("ERROR"), "{out}");
+    let out = exec("hostname").await;
+    assert_eq!(out["stdout"], "dr-exec-orchestrator\n", "{out}");
+    let out = exec("ls").await;
+    assert_eq!(out["exit_code"], 127, "{out}");
+    // Not counted as SSH traffic, and an unknown host is a 404.
+    let (_, requests) = common::get_json(&format!("{}/_sim/requests", dr.sim.url())).await;
+    assert_eq!(requests["ssh"]["commands"], json!([]), "{requests}");
+    let resp = common::client()
+        .post(format!("{}/_sim/ksys/exec", dr.sim.url()))
+        .json(&json!({"host": "10.99.0.1", "command": "hostname"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
