@@ -3,8 +3,9 @@
 #   1. installs Debian's chromium package when it is missing (apt-get; needs root or sudo);
 #   2. builds and starts dr-cloudsim (--time-scale 1000, so operations take about a second);
 #   3. through the APIs with curl: provisions a DR instance, deploys the orchestrator with an HA
-#      standby, puts three VMs under DR (high, medium, low), adds a weekly DR-test schedule,
-#      runs a DR test and a failover;
+#      standby; then on the orchestrator (ksysmgr, through the emulator's exec control) puts
+#      three VMs under DR (high, medium, low), adds a weekly DR-test schedule to root's crontab,
+#      runs a DR test with its cleanup and a failover;
 #   4. screenshots the dashboard_url that manage_dr returned.
 #
 #   scripts/dashboard-screenshot.sh              -> target/dashboard.png
@@ -107,21 +108,36 @@ dashboard_url="$(api POST "/dra/drautomation/v1/manage_dr/$guid" "{
   \"standby_orchestrator_network_ids\":[\"$(net_id "$standby")\"]}" | json 'd["dashboard_url"]')"
 wait_for "/dra/drautomation/v1/last_operation/$guid" 'd["status"]=="Active"'
 
-echo "==> managing three VMs, scheduling a weekly DR test" >&2
-api POST "/dra/orchestrator/v1/$guid/managed_vms" \
-  "{\"pvm_instance_id\":\"$(vm_id aix-app-01)\",\"priority\":\"high\",\"workgroup_name\":\"payments\"}" >/dev/null
-api POST "/dra/orchestrator/v1/$guid/managed_vms" \
-  "{\"pvm_instance_id\":\"$(vm_id ibmi-db-01)\",\"priority\":\"medium\",\"workgroup_name\":\"core-db\"}" >/dev/null
-api POST "/dra/orchestrator/v1/$guid/managed_vms" \
-  "{\"pvm_instance_id\":\"$(vm_id rhel-web-01)\",\"priority\":\"low\",\"workgroup_name\":\"web\"}" >/dev/null
-api POST "/dra/orchestrator/v1/$guid/test_schedules" \
-  '{"cron":"0 2 * * 0","time_zone":"America/Chicago","enabled":true}' >/dev/null
+host="$(api GET "/dra/drautomation/v1/last_operation/$guid" | json 'd["primary_ip_address"]')"
+ksys() { # ksys COMMAND [STDIN]: runs it on the orchestrator as an SSH exec would
+  local body
+  body="$(python3 -c 'import json,sys; print(json.dumps({"host": sys.argv[1], "command": sys.argv[2], "stdin": sys.argv[3]}))' "$host" "$1" "${2:-}")"
+  local answer
+  answer="$(curl -fsS -X POST "$url/_sim/ksys/exec" -H "Content-Type: application/json" -d "$body")"
+  if [ "$(echo "$answer" | json 'd["exit_code"]')" != "0" ]; then
+    echo "$1 failed: $answer" >&2
+    return 1
+  fi
+}
+ksysmgr() { ksys "/opt/IBM/ksys/ksysmgr -f $*"; }
 
-for kind in test failover; do
-  echo "==> running a $kind" >&2
-  op="$(api POST "/dra/orchestrator/v1/$guid/operations" "{\"type\":\"$kind\"}" | json 'd["id"]')"
-  wait_for "/dra/orchestrator/v1/$guid/operations/$op" 'd["status"]!="running"'
-done
+echo "==> managing three VMs, scheduling a weekly DR test" >&2
+ksysmgr add site us-south region=us-south
+ksysmgr add site us-east region=us-east
+ksysmgr manage vm "vmuuid=$(vm_id aix-app-01)" workgroup=payments
+ksysmgr manage vm "vmuuid=$(vm_id ibmi-db-01)" workgroup=core-db
+ksysmgr manage vm "vmuuid=$(vm_id rhel-web-01)" workgroup=web
+ksysmgr modify workgroup payments priority=High
+ksysmgr modify workgroup web priority=Low
+ksysmgr discover site us-south
+ksys "crontab -" "# weekly DR test (by hand)
+0 8 * * 0 /opt/IBM/ksys/ksysmgr -f move site from=us-south to=us-east dr_test=yes && /opt/IBM/ksys/ksysmgr -f cleanup site us-east dr_test=yes
+"
+
+echo "==> running a DR test and a failover" >&2
+ksysmgr move site from=us-south to=us-east dr_test=yes
+ksysmgr cleanup site us-east dr_test=yes
+ksysmgr move site from=us-south to=us-east dr_type=planned
 
 echo "==> screenshot of $dashboard_url" >&2
 profile="$(mktemp -d -t dr-chromium.XXXXXX)"
