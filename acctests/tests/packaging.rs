@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use acctests::{terraform_path, workspace_root};
+use acctests::{terraform_at_least, terraform_path, workspace_root};
 use serde_json::Value;
 
 const CONFIG: &str = r#"terraform {
@@ -265,4 +265,43 @@ fn terraform_init_finds_the_provider_in_a_template_repository() {
             .is_object(),
         "the installed provider serves its schema"
     );
+}
+
+#[test]
+fn the_schematics_example_is_a_template_repository() {
+    // examples/schematics with the provider in its terraform.d/plugins: init with no network
+    // and no CLI configuration (no dev_overrides, no mirror), then validate.
+    let v = version();
+    let repo = tempfile::tempdir().unwrap();
+    let example = workspace_root().join("examples/schematics");
+    for entry in std::fs::read_dir(&example).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tf") {
+            std::fs::copy(&path, repo.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let versions = std::fs::read_to_string(repo.path().join("versions.tf")).unwrap();
+    assert!(
+        versions.contains(&format!("version = \"{v}\"")),
+        "examples/schematics pins the provider version the repository builds ({v})"
+    );
+    install_mirror(&repo.path().join("terraform.d/plugins"), &["--unpacked"]);
+    let empty_config = repo.path().join("empty.terraformrc");
+    std::fs::write(&empty_config, "").unwrap();
+    let init = terraform(
+        repo.path(),
+        &empty_config,
+        &["init", "-input=false", "-no-color", "-backend=false"],
+    );
+    assert!(
+        init.contains(&format!("Installed powervs/dr v{v}")),
+        "init:\n{init}"
+    );
+    if terraform_at_least(1, 11) {
+        let validate = terraform(repo.path(), &empty_config, &["validate", "-no-color"]);
+        assert!(
+            validate.contains("The configuration is valid"),
+            "{validate}"
+        );
+    }
 }
