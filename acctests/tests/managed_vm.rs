@@ -658,10 +658,11 @@ fn fifty_managed_vms_are_destroyed_one_unmanage_at_a_time() {
         sim.ssh_commands()
     );
     assert!(sim.objects("ksys", "vms").is_empty());
+    // One connection per provider process: the destroy's plan walk and its apply walk.
     assert_eq!(
         sim.ssh_connections().0,
-        1,
-        "one connection to the jump host"
+        2,
+        "one connection to the jump host per walk"
     );
 }
 
