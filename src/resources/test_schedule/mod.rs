@@ -210,6 +210,36 @@ async fn read_entry(t: &Target<'_>, id: &str) -> Result<Option<ScheduleEntry>, C
     Ok(crontab::parse(&text).into_iter().find(|e| e.id == id))
 }
 
+/// Writes the planned schedule as entry `id` (keeping the last result of `existing`), and the
+/// state as the orchestrator then shows it.
+async fn write_planned(
+    clients: &Clients,
+    t: &Target<'_>,
+    id: String,
+    planned: &ScheduleState,
+    existing: Option<&ScheduleEntry>,
+) -> Result<ScheduleState, CloudError> {
+    let workgroups = planned.workgroups.clone().unwrap_or_default();
+    let entry = ScheduleEntry {
+        id,
+        cron: planned.cron.clone(),
+        time_zone: planned.time_zone.clone().unwrap_or_else(|| "UTC".into()),
+        enabled: planned.enabled.unwrap_or(true),
+        last_result: existing.and_then(|e| e.last_result.clone()),
+        finished_at: existing.and_then(|e| e.finished_at.clone()),
+        commands: job_commands(clients, t, &workgroups).await?,
+    };
+    let written = write_entry(t, &entry).await?;
+    let now = t.ksys.now(&t.orchestrator).await?;
+    Ok(state_of(
+        &planned.orchestrator_id,
+        &written,
+        Some(&planned.cron),
+        planned.workgroups.clone(),
+        Some(&now),
+    ))
+}
+
 fn schedule_of(state: &ScheduleState) -> Result<&str, Diagnostics> {
     state.schedule_id.as_deref().ok_or_else(|| {
         Diagnostics::from_error(
@@ -390,31 +420,9 @@ impl Resource for TestScheduleResource {
             let t = target(&clients, &planned.orchestrator_id)
                 .await
                 .map_err(fail)?;
-            let workgroups = planned.workgroups.clone().unwrap_or_default();
-            let entry = ScheduleEntry {
-                id: new_schedule_id(),
-                cron: planned.cron.clone(),
-                time_zone: planned.time_zone.clone().unwrap_or_else(|| "UTC".into()),
-                enabled: planned.enabled.unwrap_or(true),
-                last_result: None,
-                finished_at: None,
-                commands: job_commands(&clients, &t, &workgroups)
-                    .await
-                    .map_err(fail)?,
-            };
-            let written = write_entry(&t, &entry).await.map_err(fail)?;
-            let now = t
-                .ksys
-                .now(&t.orchestrator)
+            write_planned(&clients, &t, new_schedule_id(), &planned, None)
                 .await
-                .map_err(|e| fail(e.into()))?;
-            Ok(state_of(
-                &planned.orchestrator_id,
-                &written,
-                Some(&planned.cron),
-                planned.workgroups.clone(),
-                Some(&now),
-            ))
+                .map_err(fail)
         })
         .await
     }
@@ -477,31 +485,15 @@ impl Resource for TestScheduleResource {
                 .await
                 .map_err(fail)?;
             let existing = read_entry(&t, &schedule_id).await.map_err(fail)?;
-            let workgroups = planned.workgroups.clone().unwrap_or_default();
-            let entry = ScheduleEntry {
-                id: schedule_id.clone(),
-                cron: planned.cron.clone(),
-                time_zone: planned.time_zone.clone().unwrap_or_else(|| "UTC".into()),
-                enabled: planned.enabled.unwrap_or(true),
-                last_result: existing.as_ref().and_then(|e| e.last_result.clone()),
-                finished_at: existing.as_ref().and_then(|e| e.finished_at.clone()),
-                commands: job_commands(&clients, &t, &workgroups)
-                    .await
-                    .map_err(fail)?,
-            };
-            let written = write_entry(&t, &entry).await.map_err(fail)?;
-            let now = t
-                .ksys
-                .now(&t.orchestrator)
-                .await
-                .map_err(|e| fail(e.into()))?;
-            Ok(state_of(
-                &prior.orchestrator_id,
-                &written,
-                Some(&planned.cron),
-                planned.workgroups.clone(),
-                Some(&now),
-            ))
+            write_planned(
+                &clients,
+                &t,
+                schedule_id.clone(),
+                &planned,
+                existing.as_ref(),
+            )
+            .await
+            .map_err(fail)
         })
         .await
     }
