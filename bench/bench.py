@@ -257,6 +257,7 @@ class WorkDir:
             text=True,
         )
         elapsed = time.perf_counter() - start
+        self.last_stdout = out.stdout
         if out.returncode not in ok_codes:
             raise SystemExit(
                 f"terraform {' '.join(args)} exited {out.returncode} in {self.path}:\n"
@@ -491,7 +492,8 @@ SEED = 10
 
 def grow_state(wd, resource_type, name, ids, fill):
     """Rewrites `wd`'s state so that resource `<resource_type>.<name>` has one instance per
-    id, each a copy of its first applied instance passed through `fill(attributes, id)`."""
+    id, each a copy of its first applied instance passed through `fill(attributes, id)`, its
+    identity taken from the filled attributes."""
     path = wd.path / "terraform.tfstate"
     state = json.loads(path.read_text())
     resource = next(
@@ -503,6 +505,13 @@ def grow_state(wd, resource_type, name, ids, fill):
         instance = json.loads(json.dumps(template))
         instance["index_key"] = vm_id
         fill(instance["attributes"], vm_id)
+        # The resource identity (Terraform 1.12+) names the object too: it must follow the
+        # attributes it is made of, or the provider refuses the copy as an identity change.
+        identity = instance.get("identity")
+        if isinstance(identity, dict):
+            for key in identity:
+                if key in instance["attributes"]:
+                    identity[key] = instance["attributes"][key]
         instances.append(instance)
     resource["instances"] = instances
     state["serial"] += 1
@@ -675,6 +684,77 @@ def bench_refresh(args, count, memory=False, runs=None, twin=False):
             "ssh_sessions": ssh_sessions, "ssh_commands": sum(ssh_commands.values())}
 
 
+def query_config(orchestrator_id, count):
+    """The `.tfquery.hcl` a user writes to find every VM the orchestrator manages (`limit`
+    raised from Terraform's default of 100)."""
+    return f"""list "dr_managed_vm" "all" {{
+  provider = dr
+  limit    = {count}
+
+  config {{
+    orchestrator_id = "{orchestrator_id}"
+  }}
+}}
+"""
+
+
+def bench_query(args):
+    """`terraform query` of the managed VMs of the refresh scenario in a directory holding only
+    the query (wall time, requests, SSH), then `-generate-config-out` and the plan of the
+    generated configuration, which must only import (its requests and SSH too)."""
+    count = args.query_count or args.refresh_count
+    log(f"query: list \"dr_managed_vm\" of {count} managed VMs, then the plan that imports them")
+    sim = Sim(args.sim, args.time_scale)
+    try:
+        owner, _, _ = setup_refresh(args, sim, count)
+        state = json.loads((owner.path / "terraform.tfstate").read_text())
+        orchestrator = next(r for r in state["resources"] if r["type"] == "dr_orchestrator")
+        orchestrator_id = orchestrator["instances"][0]["attributes"]["id"]
+        owner.close()
+        adopter = WorkDir(args.terraform, args.plugin_dir, env=sim.provider_env())
+        adopter.write("main.tf", HEADER)
+        adopter.write("vms.tfquery.hcl", query_config(orchestrator_id, count))
+
+        def query():
+            t, _ = adopter.run("query", "-json", "-no-color")
+            found = sum('"type":"list_resource_found"' in line for line in adopter.last_stdout.splitlines())
+            if found != count:
+                raise SystemExit(f"query found {found} managed VMs, wanted {count}")
+            return t
+
+        sim.reset_requests()
+        query()
+        requests, routes = sim.requests()
+        ssh_connections, _, ssh_commands = sim.ssh_counts()
+        t_query = statistics.median(query() for _ in range(args.plan_runs))
+
+        sim.reset_requests()
+        t_generate, _ = adopter.run("query", "-no-color", "-generate-config-out=generated.tf")
+        generate_requests, _ = sim.requests()
+        _, _, generate_ssh_commands = sim.ssh_counts()
+        sim.reset_requests()
+        t_plan, _ = adopter.run("plan", "-detailed-exitcode", "-input=false", "-no-color", ok_codes=(2,))
+        summary = f"Plan: {count} to import, 0 to add, 0 to change, 0 to destroy."
+        if summary not in adopter.last_stdout:
+            raise SystemExit(f"the generated configuration does not only import:\n{adopter.last_stdout[-3000:]}")
+        plan_requests, plan_routes = sim.requests()
+        plan_ssh_connections, _, plan_ssh_commands = sim.ssh_counts()
+        adopter.close()
+    finally:
+        sim.close()
+    log(f"  query {t_query:.2f}s; {requests} requests: {routes}; SSH: {ssh_connections} connection(s), "
+        f"commands {ssh_commands}")
+    log(f"  generate-config {t_generate:.2f}s ({generate_requests} requests, SSH commands "
+        f"{generate_ssh_commands}); import plan {t_plan:.2f}s; {plan_requests} requests: "
+        f"{plan_routes}; SSH: {plan_ssh_connections} connection(s), commands {plan_ssh_commands}")
+    return {"count": count, "query": t_query, "requests": requests,
+            "ssh_connections": ssh_connections, "ssh_commands": sum(ssh_commands.values()),
+            "generate": t_generate, "generate_requests": generate_requests,
+            "generate_ssh_commands": sum(generate_ssh_commands.values()), "plan": t_plan, "plan_requests": plan_requests,
+            "plan_ssh_connections": plan_ssh_connections,
+            "plan_ssh_commands": sum(plan_ssh_commands.values())}
+
+
 def bench_apply(args):
     """Apply of 200 managed VMs with 50 ms per request at -parallelism=10, against the ideal:
     Terraform's own time for 200 terraform_data plus requests x latency / parallelism.
@@ -782,7 +862,10 @@ def main():
     p.add_argument("--apply-limit", type=int, default=1000,
                    help="above this many VMs, write their state instead of applying it")
     p.add_argument("--collection-cap", type=int, default=10000, help="dr-cloudsim objects per collection")
-    p.add_argument("--only", default="", help="comma list of: startup,validate,refresh,apply,growth,micro")
+    p.add_argument("--query-count", type=int, default=0,
+                   help="managed VMs found by the query scenario (default: --refresh-count)")
+    p.add_argument("--only", default="",
+                   help="comma list of: startup,validate,refresh,query,apply,growth,micro")
     args = p.parse_args()
     args.plugin_dir = str(Path(args.plugin_dir).resolve())
     args.sim = str(Path(args.sim).resolve())
@@ -859,6 +942,25 @@ def main():
         rows.append((f"memory: provider peak RSS in that plan", f"{peak_mb:.1f} MiB",
                      f"{twin_kb / 1024:.1f} MiB" if twin_kb else "-", "-", "-",
                      "<= 40 MB", verdict(peak_mb * 1.048576 <= 40)))
+
+    if want("query"):
+        q = bench_query(args)
+        n = q["count"]
+        rows.append((f"query: terraform query of {n} managed VMs, median of {args.plan_runs}",
+                     f"{q['query']:.2f} s", "-",
+                     f"refresh {refresh['ours']:.2f} s" if refresh and args.refresh_count == n else "-",
+                     "-", "-", "-"))
+        rows.append(("query: HTTP requests of that query", f"{q['requests']}", "-", "-", "-",
+                     "<= 20", verdict(q["requests"] <= 20)))
+        query_ssh_ok = q["ssh_connections"] <= 1 and q["ssh_commands"] <= 3
+        rows.append(("query: SSH of that query (connections / remote commands)",
+                     f"{q['ssh_connections']} / {q['ssh_commands']}", "-", "-", "-",
+                     "1 / <= 3 per orchestrator", verdict(query_ssh_ok)))
+        rows.append((f"query: -generate-config-out, then plan ({n} to import, 0 to change)",
+                     f"{q['generate']:.2f} s + {q['plan']:.2f} s", "-", "-", "-", "-",
+                     f"generate: {q['generate_requests']} req, {q['generate_ssh_commands']} cmds; "
+                     f"plan: {q['plan_requests']} req, SSH {q['plan_ssh_connections']} / "
+                     f"{q['plan_ssh_commands']}"))
 
     if want("apply"):
         a = bench_apply(args)

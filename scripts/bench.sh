@@ -2,7 +2,7 @@
 # The benchmark command: every figure of docs/performance.md, measured side by side in one run.
 #
 #   scripts/bench.sh                 everything (about 10 minutes on 2 cores, after the builds)
-#   scripts/bench.sh --only refresh,apply
+#   scripts/bench.sh --only refresh,query,apply
 #   scripts/bench.sh --growth 100,1000     skip the 5,000-VM point
 #
 # It builds what it measures (the packaged static terraform-provider-dr and dr-cloudsim), installs

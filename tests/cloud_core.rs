@@ -8,6 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use terraform_provider_dr::cloud::vpc::{RuleProtocol, RuleRemote, SecurityGroupRulePrototype};
 use terraform_provider_dr::cloud::{
-    ClientConfig, Clients, CloudError, Credentials, Endpoints, RetryPolicy,
+    ClientConfig, Clients, CloudError, Credentials, Endpoints, RetryPolicy, TokenManager,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -243,33 +244,51 @@ fn tcp22() -> SecurityGroupRulePrototype {
     }
 }
 
+/// The `delay_ms` of every "retrying IBM Cloud request" debug line about `path`.
+fn retry_delays(captured: &Captured, path: &str) -> Vec<u64> {
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    logs.lines()
+        .filter(|l| l.contains("retrying IBM Cloud request") && l.contains(path))
+        .map(|l| {
+            let at = l.find("delay_ms=").expect("delay_ms in the retry line") + "delay_ms=".len();
+            l[at..]
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|d| d.parse().ok())
+                .expect("a number of milliseconds")
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn retries_429_honouring_retry_after_then_succeeds() {
+    let captured = global_capture();
     let stub = Stub::start().await;
+    let path = "/vpc/v1/security_groups/sg-429/rules";
     let mut limited = reply(
         429,
         json!({"errors": [{"code": "rate_limited", "message": "slow down"}]}),
     );
     limited.headers.push(("retry-after", "1".into()));
-    stub.script(&format!("GET {RULES_PATH}"), vec![limited]);
+    stub.script(&format!("GET {path}"), vec![limited]);
     stub.fallback(
-        &format!("GET {RULES_PATH}"),
+        &format!("GET {path}"),
         reply(200, json!({"rules": [rule_json("r1")]})),
     );
     let clients = api_key_clients(&stub, 3);
-    let started = Instant::now();
-    let rules = clients.vpc.list_rules("sg-1").await.unwrap();
+    let rules = clients.vpc.list_rules("sg-429").await.unwrap();
     assert_eq!(rules.len(), 1);
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "Retry-After was not honoured"
-    );
-    assert_eq!(stub.count("GET", RULES_PATH), 2);
+    assert_eq!(stub.count("GET", path), 2);
+    // The one retry waited what the server asked (1 s) plus at most a tenth of it as spread,
+    // not the policy's 10-100 ms backoff.
+    let delays = retry_delays(&captured, path);
+    assert_eq!(delays.len(), 1, "{delays:?}");
+    assert!((1000..=1100).contains(&delays[0]), "{delays:?}");
     // version and generation ride on every VPC call.
     let query_ok = stub
         .seen()
         .iter()
-        .all(|r| r.path != RULES_PATH || r.headers.get("user-agent").is_some());
+        .all(|r| r.path != path || r.headers.get("user-agent").is_some());
     assert!(query_ok);
 }
 
@@ -432,9 +451,10 @@ async fn timeouts_retry_reads_and_check_writes() {
     slow_post.delay = Duration::from_secs(3);
     stub.script(&format!("POST {RULES_PATH}"), vec![slow_post]);
     let clients = api_key_clients(&stub, 3);
-    let started = Instant::now();
+    // The first answer (no rules) comes after the 800 ms request timeout: the read is retried
+    // and the second answer (one rule) is the one returned.
     assert_eq!(clients.vpc.list_rules("sg-1").await.unwrap().len(), 1);
-    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(stub.count("GET", RULES_PATH), 2);
     // The slow POST times out; the check finds an identical rule, so no second POST.
     let rule = clients.vpc.create_rule("sg-1", &tcp22()).await.unwrap();
     assert_eq!(rule.id, "r9");
@@ -447,10 +467,13 @@ async fn connection_errors_are_retried_then_reported() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let clients = clients_for(&url, Credentials::ApiKey(API_KEY.into()), 2);
-    let started = Instant::now();
     let error = clients.tokens.token().await.unwrap_err();
     assert!(matches!(error, CloudError::Transport { .. }), "{error}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        clients.tokens.grants_issued(),
+        1,
+        "one grant, retried inside"
+    );
 }
 
 #[tokio::test]
@@ -489,16 +512,75 @@ async fn concurrent_callers_share_one_token_grant() {
     assert!(grant.body.contains("response_type=cloud_iam"));
 }
 
+/// A token manager for the stub whose clock a test moves by hand (milliseconds in `offset`),
+/// with no retries, so one failed grant is one failure.
+fn token_manager_with_clock(stub: &Stub, offset: Arc<AtomicU64>) -> TokenManager {
+    use terraform_provider_dr::cloud::http::{HttpCore, HttpSettings};
+    use terraform_provider_dr::cloud::redact::Redactor;
+    let core = HttpCore::new(
+        HttpSettings {
+            retry: fast_policy(0),
+            request_timeout: Duration::from_secs(5),
+            user_agent: "tests".into(),
+        },
+        Arc::new(Redactor::new()),
+        CancellationToken::new(),
+    )
+    .unwrap();
+    let start = Instant::now();
+    TokenManager::new(
+        Arc::new(core),
+        &format!("{}/iam", stub.url()),
+        Credentials::ApiKey(API_KEY.into()),
+    )
+    .unwrap()
+    .with_clock(Arc::new(move || {
+        start + Duration::from_millis(offset.load(Ordering::SeqCst))
+    }))
+}
+
 #[tokio::test]
-async fn short_tokens_are_refreshed_before_they_expire() {
+async fn tokens_are_refreshed_at_80_percent_of_their_life_and_replaced_once_expired() {
     let stub = Stub::start().await;
-    stub.state.lock().unwrap().token_lifetime = 2;
-    let clients = api_key_clients(&stub, 3);
-    let first = clients.tokens.token().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1700)).await;
-    let second = clients.tokens.token().await.unwrap();
-    assert_ne!(first, second, "a token at 85% of its life must be replaced");
-    assert_eq!(clients.tokens.grants_issued(), 2);
+    stub.state.lock().unwrap().token_lifetime = 100;
+    let offset = Arc::new(AtomicU64::new(0));
+    let tokens = token_manager_with_clock(&stub, offset.clone());
+    let at = |seconds: u64| offset.store(seconds * 1000, Ordering::SeqCst);
+    let iam_fails = || {
+        stub.script(
+            "POST /iam/identity/token",
+            vec![reply(500, json!({"errorMessage": "IAM is down"}))],
+        );
+    };
+
+    let first = tokens.token().await.unwrap();
+    at(79);
+    assert_eq!(
+        tokens.token().await.unwrap(),
+        first,
+        "79% of its life: kept"
+    );
+    assert_eq!(tokens.grants_issued(), 1);
+    at(81);
+    let second = tokens.token().await.unwrap();
+    assert_ne!(second, first, "81% of its life: replaced while still valid");
+    assert_eq!(tokens.grants_issued(), 2);
+
+    // Due for refresh (the second token came at 81 s: due at 161 s, expired at 171 s) while IAM
+    // fails: the still-valid token is used.
+    iam_fails();
+    at(165);
+    assert_eq!(tokens.token().await.unwrap(), second);
+    assert_eq!(tokens.grants_issued(), 3);
+    // Expired: a token is needed before anything goes out; an IAM failure is now an error.
+    at(172);
+    iam_fails();
+    let error = tokens.token().await.unwrap_err();
+    assert!(error.to_string().contains("IAM is down"), "{error}");
+    let third = tokens.token().await.unwrap();
+    assert!(third != first && third != second);
+    assert_eq!(tokens.grants_issued(), 5);
+    assert_eq!(stub.count("POST", "/iam/identity/token"), 5);
 }
 
 #[tokio::test]
@@ -624,28 +706,37 @@ async fn external_tokens_work_until_they_expire_then_fail_clearly() {
 #[tokio::test]
 async fn cancellation_interrupts_a_retry_wait() {
     let stub = Stub::start().await;
+    let path = "/vpc/v1/security_groups/sg-cancel/rules";
     let mut limited = reply(429, json!({"errors": [{"message": "busy"}]}));
-    limited.headers.push(("retry-after", "30".into()));
-    stub.fallback(&format!("GET {RULES_PATH}"), limited);
+    limited.headers.push(("retry-after", "600".into()));
+    stub.fallback(&format!("GET {path}"), limited);
     let mut config = ClientConfig::new(
         Endpoints::emulator(&stub.url()),
         Credentials::ApiKey(API_KEY.into()),
     );
     config.retry = RetryPolicy {
-        max_retry_after: Duration::from_secs(60),
+        max_retry_after: Duration::from_secs(3600),
         ..fast_policy(5)
     };
     let cancel = CancellationToken::new();
     let clients = Clients::new(&config, cancel.clone()).unwrap();
-    let stopper = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        stopper.cancel();
-    });
-    let started = Instant::now();
-    let error = clients.vpc.list_rules("sg-1").await.unwrap_err();
+    let captured = global_capture();
+    let call = tokio::spawn(async move { clients.vpc.list_rules("sg-cancel").await });
+    // The core logs the retry right before it starts waiting: cancel then.
+    while retry_delays(&captured, path).is_empty() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    cancel.cancel();
+    // Without the cancellation the call would wait out Retry-After (10 minutes); the guard
+    // only turns such a hang into a failure.
+    let error = tokio::time::timeout(Duration::from_secs(120), call)
+        .await
+        .expect("the cancelled call returns")
+        .unwrap()
+        .unwrap_err();
     assert!(error.is_cancelled(), "{error}");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(error.to_string().contains("waiting to retry"), "{error}");
+    assert_eq!(stub.count("GET", path), 1, "no second attempt");
 }
 
 #[tokio::test]

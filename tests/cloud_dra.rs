@@ -123,7 +123,13 @@ async fn deploy_register_read_and_deprovision_under_429s() {
         )
         .await
         .unwrap();
-    assert!(started.dashboard_url.is_some() || started.id.is_some());
+    // The deployment is named by the instance's CRN; its dashboard is the instance's.
+    assert_eq!(started.id, instance.crn.clone());
+    let dashboard = started.dashboard_url.clone().unwrap_or_default();
+    assert!(
+        dashboard.ends_with(&format!("/dashboard/{id}")),
+        "{dashboard}"
+    );
     let status = dra
         .wait_deployment(&id, false, &fast("orchestrator deployment", 60))
         .await
@@ -145,16 +151,62 @@ async fn deploy_register_read_and_deprovision_under_429s() {
         summary.orchestrator_details.orchestrator_name.as_deref(),
         Some("dradmin")
     );
+    // Every event is about this instance, and its deployment was recorded.
+    let events = dra.list_events(&id, &EventFilter::default()).await.unwrap();
     assert!(
-        !dra.list_events(&id, &EventFilter::default())
-            .await
-            .unwrap()
-            .is_empty()
+        events.iter().all(|e| e
+            .message_data
+            .as_ref()
+            .and_then(|d| d.pointer("/InstanceID/id"))
+            .and_then(|v| v.as_str())
+            == Some(id.as_str())),
+        "{events:?}"
     );
-    dra.get_dr_locations(&id).await.unwrap();
-    dra.get_grs_location_pairs(&id).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.resource.as_deref() == Some("managedr")),
+        "{events:?}"
+    );
+    // The scenario's workspaces: dal10 (primary), dal12 and dal13 in the same region,
+    // wdc07 (GRS partner of dal10) in us-east.
+    let locations: Vec<String> = dra
+        .get_dr_locations(&id)
+        .await
+        .unwrap()
+        .dr_locations
+        .into_iter()
+        .filter_map(|l| l.id)
+        .collect();
+    assert_eq!(locations, ["dal10", "dal12", "dal13", "wdc07"]);
+    let pairs = dra
+        .get_grs_location_pairs(&id)
+        .await
+        .unwrap()
+        .location_pairs;
+    assert_eq!(
+        pairs,
+        std::collections::BTreeMap::from([("dal10".to_string(), "wdc07".to_string())])
+    );
     let dr_data = dra.get_powervs_workspaces(&id, "dal10").await.unwrap();
-    assert!(!dr_data.dr_workspaces.is_empty());
+    let names = |list: &[terraform_provider_dr::cloud::dr_automation::DrWorkspace]| {
+        list.iter()
+            .map(|w| (w.name.clone().unwrap_or_default(), w.default))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&dr_data.dr_workspaces),
+        [("slz-dal10-power-workspace".to_string(), Some(true))]
+    );
+    let mut standbys = names(&dr_data.dr_standby_workspaces);
+    standbys.sort();
+    assert_eq!(
+        standbys,
+        [
+            ("overlap-dal13-power-workspace".to_string(), None),
+            ("slz-dal12-power-workspace".to_string(), None),
+        ]
+    );
     let existing = dra.get_manage_dr(&id).await.unwrap();
     assert_eq!(existing.orchestrator_name.as_deref(), Some("dradmin"));
 

@@ -55,7 +55,11 @@ impl Sim {
             ssh_addr,
             state_file,
             extra_args,
-            http: reqwest::blocking::Client::new(),
+            // Long enough for `hold_reached`'s wait inside the emulator.
+            http: reqwest::blocking::Client::builder()
+                .timeout(std::time::Duration::from_secs(330))
+                .build()
+                .expect("HTTP client"),
         }
     }
 
@@ -195,6 +199,82 @@ impl Sim {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// One object as `/_sim/objects/...` shows it, internal `_` keys included (the emulator's
+    /// records, e.g. a deployment's `_manage_dr_request`).
+    pub fn object(&self, service: &str, collection: &str, id: &str) -> Value {
+        self.call(
+            reqwest::Method::GET,
+            &format!("/_sim/objects/{service}/{collection}/{id}"),
+            None,
+        )
+    }
+
+    /// An IBM Cloud API call as a user's script makes it outside Terraform (a bearer token
+    /// for the scenario's API key): out-of-band changes through the real APIs. Returns the
+    /// status and the JSON body.
+    pub fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let token: Value = self
+            .http
+            .post(format!("{}/iam/identity/token", self.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey={API_KEY}"
+            ))
+            .send()
+            .and_then(|r| r.json())
+            .expect("an IAM token for the scenario's API key");
+        let bearer = token["access_token"].as_str().expect("access_token");
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.url))
+            .bearer_auth(bearer);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req
+            .send()
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status().as_u16();
+        let text = resp.text().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A PowerVS call on workspace `workspace_name` (`/power/pcloud/v1/cloud-instances/<guid>` +
+    /// `tail`, with the workspace's `CRN` header), as the console or `ibmcloud pi` makes it.
+    pub fn power_api(
+        &self,
+        workspace_name: &str,
+        method: reqwest::Method,
+        tail: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let workspace = self
+            .objects("power", "workspaces")
+            .into_iter()
+            .find(|w| w["name"] == workspace_name)
+            .unwrap_or_else(|| panic!("no workspace {workspace_name} in the scenario"));
+        let guid = workspace["id"].as_str().unwrap_or_default().to_string();
+        let crn = workspace["details"]["crn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        self.api(
+            method,
+            &format!("/power/pcloud/v1/cloud-instances/{guid}{tail}"),
+            body,
+            &[("CRN", crn.as_str())],
+        )
+    }
+
     /// Every object, as `/_sim/state` shows it.
     pub fn state(&self) -> Value {
         self.call(reqwest::Method::GET, "/_sim/state", None)
@@ -306,6 +386,61 @@ impl Sim {
             reqwest::Method::PATCH,
             &format!("/_sim/objects/{service}/{collection}/{id}"),
             Some(patch),
+        );
+    }
+
+    /// Runs `command` on the primary KSYS host as an operator would (`POST /_sim/ksys/exec`,
+    /// no SSH, not counted as the provider's commands); returns `{exit_code, stdout, stderr}`
+    /// once it has finished.
+    pub fn ksys_exec(&self, command: &str) -> Value {
+        let info = self.ssh_info();
+        let host = info["hosts"]
+            .as_array()
+            .and_then(|hosts| hosts.iter().find(|h| h["role"] == "primary"))
+            .and_then(|h| h["address"].as_str())
+            .expect("a primary KSYS host")
+            .split(':')
+            .next()
+            .expect("host")
+            .to_string();
+        self.call(
+            reqwest::Method::POST,
+            "/_sim/ksys/exec",
+            Some(json!({ "host": host, "command": command })),
+        )
+    }
+
+    /// Arms the hold `point` (`dra.deploy.step3`, `ksys.move.erp`, ...; see
+    /// docs/guides/dr-cloudsim.md): the next operation that gets there stops until released.
+    pub fn arm_hold(&self, point: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/_sim/holds",
+            Some(json!({ "point": point })),
+        );
+    }
+
+    /// Waits (inside the emulator, up to five minutes) until the hold `point` has stopped an
+    /// operation; returns the subject it stopped (a DR instance GUID or a KSYS operation id).
+    pub fn hold_reached(&self, point: &str) -> String {
+        let hold = self.call(
+            reqwest::Method::GET,
+            &format!("/_sim/holds/{point}?wait_seconds=300"),
+            None,
+        );
+        assert_eq!(hold["reached"], true, "nothing reached {point}: {hold}");
+        hold["stopped"][0]["subject"]
+            .as_str()
+            .expect("subject")
+            .to_string()
+    }
+
+    /// Releases the hold `point`; what it stopped goes on.
+    pub fn release_hold(&self, point: &str) {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/_sim/holds/{point}"),
+            None,
         );
     }
 

@@ -683,19 +683,24 @@ fn ctrl_c_stops_waiting_without_interrupting_the_move() {
     if !actions_supported() {
         return;
     }
-    // Slow enough that the move (about 3 minutes at IBM) is still running when Terraform is
-    // interrupted.
-    let sim = Sim::start(30.0);
+    let sim = Sim::start(300.0);
     let wd = sim.workdir();
     wd.config(&dr_config(&sim));
     wd.apply();
     assert_all_at_home(&sim, "after deployment");
 
+    // The move of the first workgroup is held right after it started, so it is still running
+    // at the orchestrator when Terraform is interrupted, however slow this machine is.
+    sim.arm_hold("ksys.move.erp");
     let env: Vec<(String, String)> = Vec::new();
     let args = invoke_args("action.dr_failover.go");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut run = Background::start(&wd, &env, &args);
-    run.wait_for("Site move started for", Duration::from_secs(300));
+    sim.hold_reached("ksys.move.erp");
+    run.wait_for(
+        "move has started for Workgroup erp",
+        Duration::from_secs(300),
+    );
     run.interrupt();
     let (code, output) = run.finish(Duration::from_secs(180));
     eprintln!("interrupted failover:\n{output}");
@@ -706,8 +711,64 @@ fn ctrl_c_stops_waiting_without_interrupting_the_move() {
     assert!(text.contains("is still running at orchestrator"), "{text}");
     assert!(text.contains("KSYS has no cancel"), "{text}");
     assert!(!text.contains("failover done"), "{text}");
+    assert_eq!(
+        workgroups(&sim)["erp"].1,
+        "MOVE_IN_PROGRESS",
+        "the move is still running at the orchestrator"
+    );
 
-    // The move goes on at the orchestrator and completes there.
+    // Released, the move goes on at the orchestrator and completes there.
+    sim.release_hold("ksys.move.erp");
+    let start = Instant::now();
+    while workgroups(&sim)
+        .values()
+        .any(|(site, state, _)| site != "us-east" || state != "READY_TO_MOVE")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the move never completed: {:?}",
+            workgroups(&sim)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    invoke_ok(&wd, "action.dr_failback.back");
+    assert_all_at_home(&sim, "after the failback");
+    wd.destroy();
+}
+
+#[test]
+fn an_action_timeout_running_out_reports_the_move_still_running() {
+    if !actions_supported() {
+        return;
+    }
+    let sim = Sim::start(300.0);
+    let wd = sim.workdir();
+    wd.config(
+        &(dr_config(&sim)
+            + "\naction \"dr_failover\" \"short\" {\n  config {\n    orchestrator_id = dr_orchestrator.o.id\n    timeout         = \"15s\"\n  }\n}\n"),
+    );
+    wd.apply();
+    assert_all_at_home(&sim, "after deployment");
+
+    // The move is held once it has started, so it cannot finish within the timeout however
+    // fast this machine is; the 15 s only have to cover the commands before it.
+    sim.arm_hold("ksys.move.erp");
+    let text = invoke_err(&wd, "action.dr_failover.short");
+    assert!(!sim.hold_reached("ksys.move.erp").is_empty());
+    assert!(text.contains("dr_failover timed out"), "{text}");
+    assert!(text.contains("is still running at orchestrator"), "{text}");
+    assert!(
+        text.contains("move has started for Workgroup erp"),
+        "the last line KSYS printed is reported: {text}"
+    );
+    assert_eq!(
+        workgroups(&sim)["erp"].1,
+        "MOVE_IN_PROGRESS",
+        "the provider sent nothing that stopped the move"
+    );
+
+    // Released, the move completes at the orchestrator on its own.
+    sim.release_hold("ksys.move.erp");
     let start = Instant::now();
     while workgroups(&sim)
         .values()

@@ -257,6 +257,16 @@ fn placeholders(sim: &Sim) -> BTreeMap<&'static str, String> {
                 "pvmInstanceID",
             ),
         ),
+        (
+            "SLES_VM",
+            find(
+                "power",
+                "pvm_instances",
+                "serverName",
+                "sles-util-01",
+                "pvmInstanceID",
+            ),
+        ),
         // A well-formed GUID that no DR deployment has.
         (
             "ORCHESTRATOR_ID",

@@ -37,6 +37,17 @@ fn vm_id(sim: &Sim, name: &str) -> String {
 fn workspace_data_sources() {
     let sim = Sim::start(100.0);
     let wd = sim.workdir();
+    // So that the status and type filters have something to tell apart: one workspace
+    // inactive, and the primary's backup subnet a public one.
+    let dal13 = sim.id_by_name("power", "workspaces", "overlap-dal13-power-workspace", "id");
+    sim.patch_object("power", "workspaces", &dal13, json!({"status": "inactive"}));
+    let bkp = sim
+        .objects("power", "networks")
+        .into_iter()
+        .find(|n| n["name"] == "bkp_net" && n["cidr"] == "10.52.0.0/24")
+        .and_then(|n| n["networkID"].as_str().map(str::to_string))
+        .unwrap();
+    sim.patch_object("power", "networks", &bkp, json!({"type": "pub-vlan"}));
     wd.config(&format!(
         r#"{HEADER}
 data "dr_workspaces" "all" {{}}
@@ -58,6 +69,28 @@ data "dr_workspace_subnets" "mgmt_only" {{
   name         = "mgmt_net"
 }}
 
+data "dr_workspaces" "active" {{
+  status = "active"
+}}
+
+data "dr_workspaces" "inactive" {{
+  status = "inactive"
+}}
+
+data "dr_workspace_subnets" "private" {{
+  workspace_id = data.dr_workspace_subnets.primary.workspace_id
+  type         = "vlan"
+}}
+
+data "dr_workspace_subnets" "public" {{
+  workspace_id = data.dr_workspace_subnets.primary.workspace_id
+  type         = "pub-vlan"
+}}
+
+output "active" {{ value = data.dr_workspaces.active.workspaces[*].name }}
+output "inactive" {{ value = data.dr_workspaces.inactive.workspaces[*].name }}
+output "private" {{ value = data.dr_workspace_subnets.private.cidr_by_name }}
+output "public" {{ value = data.dr_workspace_subnets.public.cidr_by_name }}
 output "names" {{ value = data.dr_workspaces.all.workspaces[*].name }}
 output "dal12" {{ value = data.dr_workspaces.dal12.workspaces }}
 output "cidr_by_name" {{ value = data.dr_workspace_subnets.primary.cidr_by_name }}
@@ -79,6 +112,23 @@ output "overlaps" {{
             "slz-wdc07-power-workspace"
         ])
     );
+    assert_eq!(
+        output(&state, "active"),
+        json!([
+            "slz-dal10-power-workspace",
+            "slz-dal12-power-workspace",
+            "slz-wdc07-power-workspace"
+        ])
+    );
+    assert_eq!(
+        output(&state, "inactive"),
+        json!(["overlap-dal13-power-workspace"])
+    );
+    assert_eq!(
+        output(&state, "private"),
+        json!({"mgmt_net": "10.51.0.0/24"})
+    );
+    assert_eq!(output(&state, "public"), json!({"bkp_net": "10.52.0.0/24"}));
     let dal12 = output(&state, "dal12");
     assert_eq!(dal12.as_array().unwrap().len(), 1);
     assert_eq!(dal12[0]["name"], "slz-dal12-power-workspace");
@@ -127,8 +177,9 @@ fn deployment_data_sources() {
         .unwrap()
         .to_string();
     let (aix, ibmi) = (vm_id(&sim, "aix-app-01"), vm_id(&sim, "ibmi-db-01"));
-    wd.config(&format!(
-        r#"{HEADER}
+    let config = |extra: &str| {
+        format!(
+            r#"{HEADER}
 resource "dr_orchestrator" "main" {{
   name                  = "dr-ds"
   orchestrator_user     = "dradmin"
@@ -183,16 +234,44 @@ output "summary" {{ value = data.dr_summary.s }}
 output "all" {{ value = data.dr_managed_vms.all.managed_vms }}
 output "high" {{ value = data.dr_managed_vms.high.ids }}
 output "events" {{ value = data.dr_events.created.events }}
-"#
-    ));
+
+data "dr_events" "all" {{
+  orchestrator_id = dr_orchestrator.main.id
+  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
+}}
+
+data "dr_managed_vms" "apps" {{
+  orchestrator_id = dr_orchestrator.main.id
+  workgroup_name  = "apps"
+  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
+}}
+
+data "dr_managed_vms" "in_primary" {{
+  orchestrator_id = dr_orchestrator.main.id
+  workspace_name  = "slz-dal10-power-workspace"
+  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
+}}
+
+data "dr_managed_vms" "in_standby" {{
+  orchestrator_id = dr_orchestrator.main.id
+  workspace_name  = "slz-dal12-power-workspace"
+  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
+}}
+
+output "all_events" {{ value = data.dr_events.all.events }}
+output "apps" {{ value = data.dr_managed_vms.apps.ids }}
+output "in_primary" {{ value = data.dr_managed_vms.in_primary.ids }}
+output "in_standby" {{ value = data.dr_managed_vms.in_standby.ids }}
+{extra}"#
+        )
+    };
+    wd.config(&config(""));
     wd.apply();
     let state = wd.state_json();
     assert_eq!(output(&state, "standby_types"), json!(["s922", "s1022"]));
-    assert!(
-        !output(&state, "primary_types")
-            .as_array()
-            .unwrap()
-            .is_empty()
+    assert_eq!(
+        output(&state, "primary_types"),
+        json!(["s922", "e980", "s1022"])
     );
     let summary = output(&state, "summary");
     assert_eq!(summary["deployment_name"], "dr-ds");
@@ -232,6 +311,82 @@ output "events" {{ value = data.dr_events.created.events }}
             .unwrap()
             .iter()
             .all(|e| e["action"] == "create")
+    );
+    assert_eq!(output(&state, "apps"), json!([aix]));
+    let mut both = vec![aix.clone(), ibmi.clone()];
+    both.sort();
+    let mut in_primary: Vec<String> = serde_json::from_value(output(&state, "in_primary")).unwrap();
+    in_primary.sort();
+    assert_eq!(in_primary, both);
+    assert_eq!(output(&state, "in_standby"), json!([]));
+
+    // The time and level filters, checked against the unfiltered log: `from_time` and `time`
+    // keep the events at or after a time, `to_time` those at or before it (RFC 3339 times of
+    // one format order as text).
+    let all = output(&state, "all_events");
+    let all = all.as_array().unwrap().clone();
+    assert!(all.len() >= 3, "{all:?}");
+    let pivot = all[all.len() / 2]["time"].as_str().unwrap().to_string();
+    let level = all[0]["level"].as_str().unwrap().to_string();
+    wd.config(&config(&format!(
+        r#"
+data "dr_events" "since" {{
+  orchestrator_id = dr_orchestrator.main.id
+  from_time       = "{pivot}"
+}}
+
+data "dr_events" "until" {{
+  orchestrator_id = dr_orchestrator.main.id
+  to_time         = "{pivot}"
+}}
+
+data "dr_events" "at" {{
+  orchestrator_id = dr_orchestrator.main.id
+  time            = "{pivot}"
+}}
+
+data "dr_events" "level" {{
+  orchestrator_id = dr_orchestrator.main.id
+  level           = "{level}"
+}}
+
+output "since" {{ value = data.dr_events.since.events[*].event_id }}
+output "until" {{ value = data.dr_events.until.events[*].event_id }}
+output "at" {{ value = data.dr_events.at.events[*].event_id }}
+output "level" {{ value = data.dr_events.level.events[*].event_id }}
+"#
+    )));
+    wd.apply();
+    let state = wd.state_json();
+    let all = output(&state, "all_events");
+    let ids = |keep: &dyn Fn(&Value) -> bool| -> Value {
+        json!(
+            all.as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| keep(e))
+                .map(|e| e["event_id"].clone())
+                .collect::<Vec<_>>()
+        )
+    };
+    let time = |e: &Value| e["time"].as_str().unwrap().to_string();
+    let since = ids(&|e| time(e) >= pivot);
+    let until = ids(&|e| time(e) <= pivot);
+    assert_eq!(output(&state, "since"), since);
+    assert_eq!(output(&state, "until"), until);
+    assert_eq!(
+        output(&state, "at"),
+        since,
+        "time is \"since\", as from_time"
+    );
+    assert_eq!(
+        output(&state, "level"),
+        ids(&|e| e["level"] == level.as_str())
+    );
+    assert!(
+        since.as_array().unwrap().len() < all.as_array().unwrap().len()
+            || until.as_array().unwrap().len() < all.as_array().unwrap().len(),
+        "the time filters removed something"
     );
     wd.destroy();
 }

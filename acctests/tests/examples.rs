@@ -9,8 +9,10 @@
 //! The action examples (`examples/actions`) need Terraform 1.14, where `action` blocks and
 //! `action_trigger` exist; they are validated there and only format-checked before it (the
 //! formatter parses any HCL block). OpenTofu has no actions: there they must be refused like on
-//! Terraform before 1.14, and their validation is reported as skipped. Needs `cargo build
-//! --workspace --bins` first.
+//! Terraform before 1.14, and their validation is reported as skipped. The query examples
+//! (`examples/list-resources`, `examples/query`) are `.tfquery.hcl` files for `terraform query`
+//! (Terraform 1.14+), checked with `terraform validate -query` there; OpenTofu has no list
+//! resources, so they are skipped on it. Needs `cargo build --workspace --bins` first.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -137,7 +139,25 @@ fn every_resource_data_source_and_function_example_validates() {
                     dir.display()
                 );
             }
-            assert_valid(&workdir_with(&files), &dir.display().to_string());
+            // The two import forms target the same address, so each is checked on its own
+            // beside the resource; an `identity` in an import block needs Terraform 1.12.
+            let without = |name: &str| -> Vec<PathBuf> {
+                files
+                    .iter()
+                    .filter(|f| !f.ends_with(name))
+                    .cloned()
+                    .collect()
+            };
+            assert_valid(
+                &workdir_with(&without("import-by-identity.tf")),
+                &dir.display().to_string(),
+            );
+            if dir.join("import-by-identity.tf").is_file() && terraform_at_least(1, 12) {
+                assert_valid(
+                    &workdir_with(&without("import-by-string-id.tf")),
+                    &format!("{}/import-by-identity.tf", dir.display()),
+                );
+            }
             checked += 1;
         }
     }
@@ -193,6 +213,91 @@ fn action_examples_are_refused_before_terraform_1_14() {
     }
     let wd = workdir_with(&files_in(&examples_dir().join("actions/dr_test")));
     wd.expect_error(&["validate", "-no-color"], "Unsupported block type");
+}
+
+/// A working directory holding `files` (`.tf` and `.tfquery.hcl`), plus the provider
+/// requirement when none of them declares it.
+fn query_workdir_with(files: &[PathBuf]) -> WorkDir {
+    let wd = workdir_with(files);
+    for file in files
+        .iter()
+        .filter(|f| f.to_str().is_some_and(|p| p.ends_with(".tfquery.hcl")))
+    {
+        let text = std::fs::read_to_string(file).unwrap();
+        wd.write(file.file_name().unwrap().to_str().unwrap(), &text);
+    }
+    wd
+}
+
+fn assert_query_valid(wd: &WorkDir, what: &str) {
+    let out = wd.run(&["validate", "-query", "-no-color"]);
+    assert_eq!(
+        out.code,
+        0,
+        "{what} does not validate (-query):\n{}",
+        out.combined()
+    );
+}
+
+#[test]
+fn every_list_resource_and_query_example_validates() {
+    let root = examples_dir();
+    let listed = subdirs(&root.join("list-resources"));
+    let names: Vec<&str> = listed
+        .iter()
+        .map(|d| d.file_name().unwrap().to_str().unwrap())
+        .collect();
+    // Every managed type can be found with terraform query.
+    let resources = subdirs(&root.join("resources"));
+    let resource_names: Vec<&str> = resources
+        .iter()
+        .map(|d| d.file_name().unwrap().to_str().unwrap())
+        .collect();
+    assert_eq!(names, resource_names);
+    for dir in &resources {
+        assert!(
+            dir.join("import-by-identity.tf").is_file(),
+            "{} lacks import-by-identity.tf",
+            dir.display()
+        );
+    }
+    let query = root.join("query/adopt.tfquery.hcl");
+    let adopt = std::fs::read_to_string(&query).unwrap();
+    for type_name in &names {
+        assert!(
+            adopt.contains(&format!("list \"{type_name}\" ")),
+            "{} does not find any {type_name}",
+            query.display()
+        );
+    }
+    if !terraform_at_least(1, 14) {
+        if is_opentofu() {
+            skip(
+                "validating examples/list-resources and examples/query",
+                "OpenTofu has no list resources or `terraform query` (Terraform 1.14+)",
+            );
+        }
+        return;
+    }
+    for dir in &listed {
+        let type_name = dir.file_name().unwrap().to_str().unwrap();
+        let example = dir.join("list-resource.tfquery.hcl");
+        let text = std::fs::read_to_string(&example)
+            .unwrap_or_else(|e| panic!("{}: {e}", example.display()));
+        assert!(
+            text.contains(&format!("list \"{type_name}\" ")),
+            "{} does not list any {type_name}",
+            example.display()
+        );
+        assert_query_valid(
+            &query_workdir_with(&files_in(dir)),
+            &example.display().to_string(),
+        );
+    }
+    assert_query_valid(
+        &query_workdir_with(&files_in(&root.join("query"))),
+        "examples/query",
+    );
 }
 
 #[test]

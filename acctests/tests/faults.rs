@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use acctests::sim::{Sim, wait_output};
 use acctests::{WorkDir, terraform_at_least, workspace_root};
@@ -55,19 +55,6 @@ fn complete_workdir(sim: &Sim) -> WorkDir {
         &String::from_utf8(out.stdout).unwrap(),
     );
     wd
-}
-
-/// Waits (polling `/_sim/state`) until a PowerVS instance named `name` exists.
-fn wait_for_vm(sim: &Sim, name: &str, within: Duration) {
-    let started = Instant::now();
-    while !sim
-        .objects("power", "pvm_instances")
-        .iter()
-        .any(|vm| vm["serverName"] == name)
-    {
-        assert!(started.elapsed() < within, "no VM {name} appeared");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// True for objects that still exist from the account's point of view.
@@ -373,13 +360,23 @@ fn emulator_killed_mid_apply_and_restarted_from_its_state_file() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut sim = Sim::start_persistent(40.0, &dir.path().join("sim-state.json"));
+    let mut sim = Sim::start_persistent(200.0, &dir.path().join("sim-state.json"));
     let wd = complete_workdir(&sim);
     let before = sim.state();
+    // The standby deployment is under way when the emulator dies: the orchestrator, the rules
+    // and the first waits are behind, the standby and the VM registrations ahead. (The
+    // restart drops the hold, so the deployment goes on.)
+    sim.arm_hold("dra.standby.step2");
     let apply = sim.spawn_apply(&wd, &[("TF_VAR_orchestrator_password", PASSWORD)]);
-    // The standby deployment is under way: the orchestrator, the rules and the first waits are
-    // behind, the standby and the VM registrations ahead.
-    wait_for_vm(&sim, &format!("{PREFIX}-standby"), Duration::from_secs(120));
+    sim.hold_reached("dra.standby.step2");
+    assert_eq!(
+        sim.objects("power", "pvm_instances")
+            .iter()
+            .filter(|vm| vm["serverName"] == format!("{PREFIX}-standby"))
+            .count(),
+        1,
+        "the standby VM exists"
+    );
     sim.kill_and_restart();
     let (code, output) = wait_output(apply);
     println!("faults: apply across the emulator's restart exited {code}");
@@ -399,16 +396,14 @@ fn ctrl_c_while_the_provider_waits_then_the_next_apply_converges() {
     if !terraform_at_least(1, 11) {
         return;
     }
-    let sim = Sim::start(40.0);
+    let sim = Sim::start(200.0);
     let wd = complete_workdir(&sim);
     let before = sim.state();
+    // The deployment is held at step 3 (its orchestrator VM exists): the provider is waiting
+    // for it to finish when Ctrl-C comes.
+    sim.arm_hold("dra.deploy.step3");
     let apply = sim.spawn_apply(&wd, &[("TF_VAR_orchestrator_password", PASSWORD)]);
-    // The orchestrator VM exists: the provider is waiting for the deployment to finish.
-    wait_for_vm(
-        &sim,
-        &format!("{PREFIX}-orchestrator"),
-        Duration::from_secs(120),
-    );
+    sim.hold_reached("dra.deploy.step3");
     let status = Command::new("kill")
         .args(["-INT", &apply.id().to_string()])
         .status()
@@ -420,6 +415,7 @@ fn ctrl_c_while_the_provider_waits_then_the_next_apply_converges() {
         "the interrupted apply should report the interruption:\n{output}"
     );
     assert!(!output.contains("plugin crashed"), "{output}");
+    sim.release_hold("dra.deploy.step3");
     let out = wd.apply();
     assert!(out.stdout.contains("Apply complete!"), "{}", out.stdout);
     assert_converged(&sim, &wd, &before);

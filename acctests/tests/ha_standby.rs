@@ -3,15 +3,19 @@
 //! back; destroy detaches only an attachment the resource made; and the plan refuses a
 //! standby whose subnets overlap the gateway's networks (the default scenario's
 //! `overlap-dal13-power-workspace`), a standby in the primary workspace, and the other
-//! invalid arguments, each without a single write to the cloud.
+//! invalid arguments, each without a single write to the cloud. Day 2: a standby VM deleted
+//! and a gateway connection detached out of band, an argument change and a password version
+//! bump replace or repair the standby alone, never the primary deployment.
 //!
 //! Needs `cargo build --workspace --bins` first.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acctests::sim::Sim;
+use std::time::{Duration, Instant};
+
+use acctests::sim::{Sim, wait_output};
 use acctests::{terraform_at_least, unwrap_diagnostics};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const HEADER: &str = r#"terraform {
   required_providers {
@@ -260,4 +264,207 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
     assert_eq!(sim.requests()["total"], 0);
     wd.config(&orchestrator(&sim, "drref"));
     wd.destroy();
+}
+
+/// PowerVS instance ids of the VMs named `name`.
+fn standby_vm_ids(sim: &Sim, name: &str) -> Vec<String> {
+    sim.objects("power", "pvm_instances")
+        .iter()
+        .filter(|vm| vm["serverName"] == name)
+        .map(|vm| vm["pvmInstanceID"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// DR Automation service instances that are not removed (billed).
+fn live_dr_instances(sim: &Sim) -> usize {
+    sim.objects("rc", "resource_instances")
+        .iter()
+        .filter(|i| {
+            i["crn"]
+                .as_str()
+                .is_some_and(|c| c.contains(":power-dr-automation:"))
+        })
+        .filter(|i| {
+            !matches!(
+                i["state"].as_str(),
+                Some("removed" | "pending_removal" | "pending_reclamation")
+            )
+        })
+        .count()
+}
+
+/// Day 2 of a standby: what happens by hand (the standby VM deleted, the gateway connection
+/// detached) never touches the primary deployment; an argument change and a password version
+/// bump replace the standby alone.
+#[test]
+fn ha_standby_drift_and_replacement_never_touch_the_primary() {
+    let sim = Sim::start(200.0);
+    let wd = sim.workdir();
+    let ws = sim.workspace_id(STANDBY);
+    let tg = gateway_id(&sim);
+    let config = orchestrator(&sim, "drday") + &standby(&ws, &tg, "");
+    wd.config(&config);
+    wd.apply();
+    let primary = wd.resource_values("dr_orchestrator.o").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let primary_vm = standby_vm_ids(&sim, "drday-orchestrator");
+    assert_eq!(primary_vm.len(), 1);
+    let instances = live_dr_instances(&sim);
+    assert_eq!(instances, 1);
+    let untouched_primary = |sim: &Sim, wd: &acctests::WorkDir| {
+        assert_eq!(
+            wd.resource_values("dr_orchestrator.o").unwrap()["id"],
+            primary.as_str()
+        );
+        assert_eq!(standby_vm_ids(sim, "drday-orchestrator"), primary_vm);
+        assert_eq!(live_dr_instances(sim), instances);
+    };
+
+    // The standby VM deleted out of band: the standby alone is replaced, with a warning.
+    let standby_vm = standby_vm_ids(&sim, "drday-standby");
+    assert_eq!(standby_vm.len(), 1);
+    sim.delete_object("power", "pvm_instances", &standby_vm[0]);
+    sim.reset_requests();
+    let plan = wd.assert_plan_not_empty();
+    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_mentions(
+        &plan,
+        &[
+            r"dr_ha_standby\.s must be replaced",
+            r"Plan: 1 to add, 0 to change, 1 to destroy",
+            r"Broken standby orchestrator will be replaced",
+            &format!(
+                r"dr_ha_standby of DR instance {primary}: its standby orchestrator VM no longer exists in workspace {ws}"
+            ),
+        ],
+    );
+    assert!(
+        !plan.contains("dr_orchestrator.o must be replaced"),
+        "{plan}"
+    );
+    wd.apply();
+    wd.assert_plan_empty();
+    let replaced = standby_vm_ids(&sim, "drday-standby");
+    assert_eq!(replaced.len(), 1);
+    assert_ne!(replaced, standby_vm);
+    assert_eq!(attachments(&sim, STANDBY).len(), 1);
+    untouched_primary(&sim, &wd);
+
+    // The gateway connection detached out of band, and Transit Gateway still deleting it when
+    // the apply runs: the apply waits until it is gone (a new connection would be refused
+    // meanwhile), then attaches the workspace again in place; the standby stays.
+    let connection = attachments(&sim, STANDBY)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sim.patch_object(
+        "tg",
+        "connections",
+        &connection,
+        json!({"status": "deleting"}),
+    );
+    sim.reset_requests();
+    let plan = wd.assert_plan_not_empty();
+    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_mentions(
+        &plan,
+        &[
+            r"dr_ha_standby\.s will be updated in-place",
+            r"Plan: 0 to add, 1 to change, 0 to destroy",
+        ],
+    );
+    sim.reset_requests();
+    let mut apply = sim.spawn_apply(&wd, &[]);
+    let connection_reads = |sim: &Sim| {
+        sim.count_requests(|m, r| m == "GET" && r.ends_with("/connections/{connection_id}"))
+    };
+    let started = Instant::now();
+    // The refresh reads the connection once; further reads are the apply waiting for it.
+    while connection_reads(&sim) < 3 {
+        if apply.try_wait().unwrap().is_some() {
+            let (code, out) = wait_output(apply);
+            panic!("the apply ended ({code}) without waiting for the detaching connection:\n{out}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the apply never waited for the detaching connection: {}",
+            sim.requests()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        sim.count_requests(|m, r| m == "POST" && r.ends_with("/connections")),
+        0,
+        "no new connection while the old one is detaching"
+    );
+    // Transit Gateway finishes the deletion.
+    sim.delete_object("tg", "connections", &connection);
+    let (code, out) = wait_output(apply);
+    assert_eq!(code, 0, "{out}");
+    wd.assert_plan_empty();
+    let attached = attachments(&sim, STANDBY);
+    assert_eq!(attached.len(), 1);
+    assert_ne!(attached[0]["id"], connection.as_str());
+    let v = wd.resource_values("dr_ha_standby.s").unwrap();
+    assert_eq!(v["transit_gateway_connection_id"], attached[0]["id"]);
+    assert_eq!(v["manages_transit_gateway_connection"], true);
+    assert_eq!(standby_vm_ids(&sim, "drday-standby"), replaced);
+    untouched_primary(&sim, &wd);
+
+    // Every argument replaces the standby, and only the standby.
+    let tier3 = orchestrator(&sim, "drday") + &standby(&ws, &tg, "  tier = \"tier3\"\n");
+    wd.config(&tier3);
+    let plan = wd.assert_plan_not_empty();
+    assert_mentions(
+        &plan,
+        &[
+            r"dr_ha_standby\.s must be replaced",
+            r#"tier += "tier1" -> "tier3" # forces replacement"#,
+            r"Plan: 1 to add, 0 to change, 1 to destroy",
+        ],
+    );
+    wd.apply();
+    wd.assert_plan_empty();
+    let retiered = standby_vm_ids(&sim, "drday-standby");
+    assert_eq!(retiered.len(), 1);
+    assert_ne!(retiered, replaced);
+    assert_eq!(
+        sim.objects("dra", "deployments")[0]["standby_tier"],
+        "tier3"
+    );
+    assert_eq!(attachments(&sim, STANDBY).len(), 1);
+    untouched_primary(&sim, &wd);
+
+    // A new password version redeploys the standby with the current write-only password.
+    if terraform_at_least(1, 11) {
+        let bumped = orchestrator(&sim, "drday")
+            + &standby(&ws, &tg, "  tier = \"tier3\"\n").replace(
+                "orchestrator_password_wo_version = 1",
+                "orchestrator_password_wo_version = 2",
+            );
+        wd.config(&bumped);
+        let plan = wd.assert_plan_not_empty();
+        assert_mentions(
+            &plan,
+            &[
+                r"dr_ha_standby\.s must be replaced",
+                r"orchestrator_password_wo_version += 1 -> 2 # forces replacement",
+                r"Plan: 1 to add, 0 to change, 1 to destroy",
+            ],
+        );
+        wd.apply();
+        wd.assert_plan_empty();
+        let redeployed = standby_vm_ids(&sim, "drday-standby");
+        assert_eq!(redeployed.len(), 1);
+        assert_ne!(redeployed, retiered);
+        untouched_primary(&sim, &wd);
+    }
+
+    wd.destroy();
+    assert!(attachments(&sim, STANDBY).is_empty());
+    assert!(standby_vm_ids(&sim, "drday-standby").is_empty());
+    assert!(standby_vm_ids(&sim, "drday-orchestrator").is_empty());
+    assert_eq!(live_dr_instances(&sim), 0);
 }

@@ -326,6 +326,13 @@ fn many_managed_vms_across_orchestrators_under_rate_limits() {
         manage_commands, vms as u64,
         "each VM was managed by exactly one manage vm"
     );
+    // The rate limiting really happened (and was retried through), unless turned off.
+    if rate_429 > 0.0 {
+        assert!(
+            limited > 0,
+            "no request was answered 429 at a {rate_429} rate: {requests}"
+        );
+    }
 
     sim.clear_faults();
     let started = Instant::now();

@@ -17,7 +17,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use acctests::sim::{API_KEY, Sim};
 use acctests::{WorkDir, terraform_at_least};
@@ -468,27 +467,16 @@ fn provider_started_by_terraform_serves_only_on_a_private_unix_socket() {
     if !terraform_at_least(1, 11) {
         return;
     }
-    // Slow enough that the provider is still waiting for the deployment when we look.
-    let sim = Sim::start(20.0);
+    // The deployment is held at step 3, so the provider is still waiting for it while we look.
+    let sim = Sim::start(200.0);
     let wd = sim.workdir();
     wd.config(&config(&sim));
+    sim.arm_hold("dra.deploy.step3");
     let apply = sim.spawn_apply(&wd, &[("TF_VAR_orchestrator_password", PASSWORD)]);
-    let started = Instant::now();
-    let provider = loop {
-        let deploying = sim
-            .objects("power", "pvm_instances")
-            .iter()
-            .any(|vm| vm["serverName"] == "drsecret-orchestrator");
-        let pids = children(apply.id(), "terraform-provi");
-        if deploying && let Some(pid) = pids.first() {
-            break *pid;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no provider process found"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    sim.hold_reached("dra.deploy.step3");
+    let provider = *children(apply.id(), "terraform-provi")
+        .first()
+        .expect("the provider process Terraform started");
 
     let environ = read(Path::new(&format!("/proc/{provider}/environ")));
     assert!(
@@ -517,6 +505,7 @@ fn provider_started_by_terraform_serves_only_on_a_private_unix_socket() {
         socket.display()
     );
 
+    sim.release_hold("dra.deploy.step3");
     let out = apply.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -524,4 +513,87 @@ fn provider_started_by_terraform_serves_only_on_a_private_unix_socket() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!dir.exists(), "the socket directory outlived the provider");
+}
+
+/// IBM manage_dr's secrets (`api_key`, MFA's `client_secret`), write-only from ephemeral
+/// variables: they reach DR Automation, and appear in no log, output, plan JSON or state.
+#[test]
+fn manage_dr_write_only_secrets_stay_out_of_logs_plan_and_state() {
+    if !terraform_at_least(1, 11) {
+        return; // write-only arguments and ephemeral variables need Terraform 1.11
+    }
+    const MFA_SECRET: &str = "Mfa-Client-Secret-5d20a";
+    let sim = Sim::start(200.0);
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("terraform.log");
+    let wd = sim
+        .workdir()
+        .env("TF_VAR_orchestrator_password", PASSWORD)
+        // DR Automation checks the key with IAM: the account's key, as users pass it.
+        .env("TF_VAR_dr_api_key", API_KEY)
+        .env("TF_VAR_mfa_secret", MFA_SECRET)
+        .env("TF_LOG", "TRACE")
+        .env("TF_LOG_PATH", log.to_str().unwrap());
+    let variables = ["orchestrator_password", "dr_api_key", "mfa_secret"]
+        .iter()
+        .map(|v| format!("variable \"{v}\" {{\n  type      = string\n  sensitive = true\n  ephemeral = true\n}}\n"))
+        .collect::<String>();
+    wd.config(&format!(
+        r#"{HEADER}
+{variables}
+resource "dr_orchestrator" "o" {{
+  name                             = "drmdsecret"
+  orchestrator_user                = "admin"
+  workspace_id                     = "{ws}"
+  machine_type                     = "s922"
+  orchestrator_password_wo         = var.orchestrator_password
+  orchestrator_password_wo_version = 1
+  api_key_wo                       = var.dr_api_key
+  api_key_wo_version               = 1
+  client_id                        = "mfa-client"
+  tenant_name                      = "dr-tenant"
+  client_secret_wo                 = var.mfa_secret
+  client_secret_wo_version         = 1
+}}
+"#,
+        ws = sim.workspace_id("slz-dal10-power-workspace"),
+    ));
+    let secrets = [API_KEY, PASSWORD, MFA_SECRET];
+
+    let mut problems = Vec::new();
+    let mut all_logs = String::new();
+    let output = traced(
+        &wd,
+        &log,
+        &["plan", "-input=false", "-no-color", "-out=tfplan"],
+    );
+    problems.extend(leaks("plan output", &output, &secrets));
+    all_logs.push_str(&read(&log));
+    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
+    assert!(plan_json.contains("api_key_wo_version"), "{plan_json}");
+    problems.extend(leaks("plan JSON", &plan_json, &secrets));
+    for args in [
+        &["apply", "-auto-approve", "-input=false", "-no-color"][..],
+        &["plan", "-input=false", "-no-color", "-refresh=true"][..],
+    ] {
+        let output = traced(&wd, &log, args);
+        problems.extend(leaks(&format!("{} output", args[0]), &output, &secrets));
+        all_logs.push_str(&read(&log));
+    }
+    assert_provider_logged(&all_logs);
+    problems.extend(leaks("Terraform's TRACE log", &all_logs, &secrets));
+    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // They did reach DR Automation (the emulator keeps only their lengths).
+    let id = wd.resource_values("dr_orchestrator.o").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = &sim.object("dra", "deployments", &id)["_manage_dr_request"]["body"];
+    let shown = |value: &str| format!("[secret: {} characters]", value.chars().count());
+    assert_eq!(body["api_key"], shown(API_KEY), "{body}");
+    assert_eq!(body["client_secret"], shown(MFA_SECRET), "{body}");
+    assert_eq!(body["client_id"], "mfa-client", "{body}");
+    wd.destroy();
 }

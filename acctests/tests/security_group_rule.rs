@@ -1,8 +1,9 @@
 //! Acceptance tests of `dr_security_group_rule` with real Terraform against dr-cloudsim:
-//! create, empty re-plan, import-verify, in-place update, replacement and destroy-verify;
-//! every protocol variant; rules fanned out over a workspace's subnets in one group at
-//! parallelism 10 (serialized per group); out-of-band deletion; the pre-existing identical
-//! rule; and every validation error with zero mutating requests.
+//! create, empty re-plan, import-verify, in-place update, attribute drift (a port range edited
+//! out of band), replacement, deletion drift and destroy-verify; every protocol variant; rules
+//! fanned out over a workspace's subnets in one group at parallelism 10 (serialized per
+//! group); the pre-existing identical rule; and every validation error with zero mutating
+//! requests.
 //!
 //! Needs `cargo build --workspace --bins` first.
 
@@ -118,6 +119,38 @@ fn security_group_rule_lifecycle() {
         (Some(2222), Some("allow-ssh-alt"))
     );
 
+    // Attribute drift: the port range edited by hand in the cloud; the plan puts it back in
+    // place, on the same rule.
+    let edited: Vec<Value> = rules_of(&sim, &sg)
+        .into_iter()
+        .map(|mut r| {
+            if r["id"] == rule_id.as_str() {
+                r["port_min"] = json!(2200);
+                r["port_max"] = json!(2299);
+            }
+            r
+        })
+        .collect();
+    sim.patch_object("vpc", "security_groups", &sg, json!({ "rules": edited }));
+    let plan = wd.assert_plan_not_empty();
+    assert!(
+        plan.contains("update in-place")
+            && plan.contains("2200 -> 2222")
+            && plan.contains("2299 -> 2222")
+            && plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    wd.apply();
+    wd.assert_plan_empty();
+    let stored = rules_of(&sim, &sg)
+        .into_iter()
+        .find(|r| r["id"] == rule_id.as_str())
+        .expect("the same rule");
+    assert_eq!(
+        (&stored["port_min"], &stored["port_max"]),
+        (&json!(2222), &json!(2222))
+    );
+
     // A protocol change replaces the rule.
     wd.config(&ssh_rule(&sg, 0, "allow-ssh-alt", "icmp_tcp_udp"));
     let plan = wd.assert_plan_not_empty();
@@ -144,9 +177,27 @@ fn security_group_rule_lifecycle() {
         .collect();
     sim.patch_object("vpc", "security_groups", &sg, json!({ "rules": remaining }));
     let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("will be created"), "{plan}");
+    assert!(
+        plan.contains("dr_security_group_rule.ssh will be created")
+            && plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
     wd.apply();
     wd.assert_plan_empty();
+    let recreated = wd.resource_values(address).expect("in state")["rule_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(recreated, new_id);
+    assert_eq!(
+        rules_of(&sim, &sg)
+            .iter()
+            .filter(|r| r["name"] == "allow-ssh-alt")
+            .map(|r| r["id"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!(recreated)],
+        "exactly one rule, the re-created one"
+    );
 
     wd.destroy();
     assert!(wd.resource_values(address).is_none());

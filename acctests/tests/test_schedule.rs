@@ -322,7 +322,9 @@ fn test_schedule_create_update_import_drift_destroy() {
     );
     let plan = wd.assert_plan_not_empty();
     assert!(
-        plan.contains("enabled") && plan.contains("true -> false"),
+        plan.contains("enabled")
+            && plan.contains("true -> false")
+            && plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
         "{plan}"
     );
     wd.apply();
@@ -337,7 +339,11 @@ fn test_schedule_create_update_import_drift_destroy() {
         serde_json::json!({"text": own_only}),
     );
     let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("1 to add"), "{plan}");
+    assert!(
+        plan.contains("dr_test_schedule.weekly will be created")
+            && plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(schedules(&sim).len(), 1);

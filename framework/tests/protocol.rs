@@ -33,15 +33,56 @@ const COOKIE: (&str, &str) = (
     "TF_PLUGIN_MAGIC_COOKIE",
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
 );
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a test waits for something that takes milliseconds before it gives up: a guard
+/// against hangs, generous so that a loaded machine never trips it.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+const EXIT_GUARD: Duration = Duration::from_secs(30);
 
 /// A started provider process and what its handshake announced.
 struct Plugin {
     child: Child,
     fields: Vec<String>,
-    stderr: Arc<Mutex<String>>,
+    stderr: StderrLog,
     stdout_after_handshake: Arc<Mutex<String>>,
     tmpdir: tempfile::TempDir,
+}
+
+/// Everything the provider writes to stderr, read by a task as it comes.
+struct StderrLog {
+    text: Arc<Mutex<String>>,
+    /// Ticks after every chunk read, so a test can wait for a line without sleeping.
+    grew: tokio::sync::watch::Receiver<usize>,
+    reader: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl StderrLog {
+    fn snapshot(&self) -> String {
+        self.text.lock().expect("lock").clone()
+    }
+
+    /// Waits until stderr contains `needle` (or ends without it: then panics).
+    async fn wait_for(&mut self, needle: &str) {
+        loop {
+            if self.snapshot().contains(needle) {
+                return;
+            }
+            if self.grew.changed().await.is_err() {
+                panic!("stderr ended without {needle:?}: {}", self.snapshot());
+            }
+        }
+    }
+
+    /// All of stderr, once the reader has seen its end (the process has exited and closed
+    /// the pipe): nothing written before the exit can be missing.
+    async fn complete(&mut self) -> String {
+        if let Some(reader) = self.reader.take() {
+            tokio::time::timeout(Duration::from_secs(30), reader)
+                .await
+                .expect("stderr closes once the process has exited")
+                .expect("stderr reader");
+        }
+        self.snapshot()
+    }
 }
 
 impl Plugin {
@@ -60,7 +101,7 @@ impl Plugin {
     }
 
     fn stderr(&self) -> String {
-        self.stderr.lock().expect("lock").clone()
+        self.stderr.snapshot()
     }
 
     async fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
@@ -108,7 +149,7 @@ async fn start(extra_env: &[(&str, &str)]) -> Plugin {
         .await
         .expect("handshake within timeout")
         .expect("read stdout")
-        .unwrap_or_else(|| panic!("no handshake; stderr: {}", stderr.lock().expect("lock")));
+        .unwrap_or_else(|| panic!("no handshake; stderr: {}", stderr.snapshot()));
     let fields: Vec<String> = line.split('|').map(str::to_owned).collect();
     // Keep draining stdout like go-plugin does, remembering anything written after the handshake.
     let stdout_after_handshake = Arc::new(Mutex::new(String::new()));
@@ -127,11 +168,12 @@ async fn start(extra_env: &[(&str, &str)]) -> Plugin {
     }
 }
 
-fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
-    let buf = Arc::new(Mutex::new(String::new()));
+fn collect_stderr(child: &mut Child) -> StderrLog {
+    let text = Arc::new(Mutex::new(String::new()));
     let mut stderr = child.stderr.take().expect("stderr");
-    let sink = buf.clone();
-    tokio::spawn(async move {
+    let sink = text.clone();
+    let (tick, grew) = tokio::sync::watch::channel(0usize);
+    let reader = tokio::spawn(async move {
         let mut chunk = [0u8; 4096];
         while let Ok(n) = stderr.read(&mut chunk).await {
             if n == 0 {
@@ -140,9 +182,14 @@ fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
             sink.lock()
                 .expect("lock")
                 .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            tick.send_modify(|t| *t += 1);
         }
     });
-    buf
+    StderrLog {
+        text,
+        grew,
+        reader: Some(reader),
+    }
 }
 
 fn tls_client_config(server_cert: &[u8], client: Option<&ClientIdentity>) -> rustls::ClientConfig {
@@ -189,8 +236,15 @@ async fn health(channel: Channel) -> Result<i32, tonic::Status> {
 
 /// Starts a provider with AutoMTLS and returns it with a connected, authenticated channel.
 async fn start_mtls() -> (Plugin, Channel) {
+    start_mtls_with(&[]).await
+}
+
+/// [`start_mtls`] with more environment for the provider.
+async fn start_mtls_with(extra_env: &[(&str, &str)]) -> (Plugin, Channel) {
     let client = client_identity();
-    let plugin = start(&[("PLUGIN_CLIENT_CERT", client.pem.as_str())]).await;
+    let mut env = vec![("PLUGIN_CLIENT_CERT", client.pem.as_str())];
+    env.extend_from_slice(extra_env);
+    let plugin = start(&env).await;
     let cert = plugin.server_cert().expect("TLS handshake carries a cert");
     let channel = connect(
         plugin.socket(),
@@ -253,7 +307,7 @@ async fn socket_directory_is_private_and_removed_on_shutdown() {
         .shutdown(Empty {})
         .await
         .expect("shutdown rpc");
-    let status = plugin.wait_exit(Duration::from_secs(5)).await;
+    let status = plugin.wait_exit(EXIT_GUARD).await;
     assert_eq!(status.code(), Some(0), "stderr: {}", plugin.stderr());
     assert!(!dir.exists(), "socket directory left behind");
     assert_eq!(*plugin.stdout_after_handshake.lock().expect("lock"), "");
@@ -382,16 +436,18 @@ async fn host_without_protocol_6_is_refused() {
 
 #[tokio::test]
 async fn sigint_is_ignored_and_sigterm_stops_cleanly() {
-    let (mut plugin, channel) = start_mtls().await;
+    // With debug logs the provider says when it has handled (and ignored) the SIGINT, so the
+    // health check below runs after the signal was handled, not merely after it was sent.
+    let (mut plugin, channel) = start_mtls_with(&[("TF_LOG_PROVIDER_ECHO", "DEBUG")]).await;
     let dir = plugin.socket().parent().expect("dir").to_path_buf();
     plugin.signal("INT");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    plugin.stderr.wait_for("ignoring SIGINT").await;
     assert_eq!(
         health(channel).await.expect("still serving"),
         ServingStatus::Serving as i32
     );
     plugin.signal("TERM");
-    let status = plugin.wait_exit(Duration::from_secs(5)).await;
+    let status = plugin.wait_exit(EXIT_GUARD).await;
     assert_eq!(status.code(), Some(0), "stderr: {}", plugin.stderr());
     assert!(!dir.exists());
 }
@@ -406,11 +462,9 @@ async fn panic_in_a_handler_is_reported_like_go_and_exits_2() {
             arguments: Vec::new(),
         })
         .await;
-    let status = plugin.wait_exit(Duration::from_secs(5)).await;
+    let status = plugin.wait_exit(EXIT_GUARD).await;
     assert_eq!(status.code(), Some(2));
-    // Give the stderr reader a moment to drain the pipe.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let stderr = plugin.stderr();
+    let stderr = plugin.stderr.complete().await;
     let first = stderr
         .lines()
         .find(|l| l.starts_with("panic: "))
@@ -432,9 +486,8 @@ async fn logs_are_hclog_json_on_stderr_when_enabled() {
     ])
     .await;
     plugin.signal("TERM");
-    plugin.wait_exit(Duration::from_secs(5)).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let stderr = plugin.stderr();
+    plugin.wait_exit(EXIT_GUARD).await;
+    let stderr = plugin.stderr.complete().await;
     let lines: Vec<serde_json::Value> = stderr
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
@@ -459,9 +512,8 @@ async fn logs_are_hclog_json_on_stderr_when_enabled() {
 async fn logging_is_silent_without_a_level() {
     let mut plugin = start(&[]).await;
     plugin.signal("TERM");
-    plugin.wait_exit(Duration::from_secs(5)).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(plugin.stderr(), "");
+    plugin.wait_exit(EXIT_GUARD).await;
+    assert_eq!(plugin.stderr.complete().await, "");
 }
 
 #[tokio::test]
@@ -507,7 +559,7 @@ async fn debug_mode_prints_reattach_config_and_serves_plaintext() {
         .args(["-INT", pid.as_str()])
         .status()
         .expect("kill");
-    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+    let status = tokio::time::timeout(EXIT_GUARD, child.wait())
         .await
         .expect("exit on Ctrl-C in debug mode")
         .expect("wait");
@@ -561,11 +613,13 @@ async fn provider_stops_when_terraform_is_killed() {
         .start_kill()
         .expect("SIGKILL the stand-in for Terraform");
     parent.wait().await.expect("reap sh");
+    // The provider notices within a second (it checks its parent every second); the guard
+    // only stops a hang.
     let started = std::time::Instant::now();
     while !has_ended(pid) {
         assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "provider {pid} still runs 10 s after its parent was killed"
+            started.elapsed() < Duration::from_secs(60),
+            "provider {pid} still runs a minute after its parent was killed"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

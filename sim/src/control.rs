@@ -33,6 +33,11 @@ pub fn router() -> Router<Arc<Sim>> {
         )
         .route("/_sim/reset", post(reset))
         .route(
+            "/_sim/holds",
+            get(list_holds).post(arm_hold).delete(release_all_holds),
+        )
+        .route("/_sim/holds/{point}", get(get_hold).delete(release_hold))
+        .route(
             "/_sim/objects/{service}/{collection}/{id}",
             get(get_object).patch(patch_object).delete(delete_object),
         )
@@ -232,6 +237,91 @@ async fn set_faults(State(sim): State<Arc<Sim>>, body: axum::body::Bytes) -> Res
 
 async fn clear_faults(State(sim): State<Arc<Sim>>) -> StatusCode {
     sim.set_faults(FaultSet::default());
+    StatusCode::NO_CONTENT
+}
+
+/// `GET /_sim/holds`: every armed hold and what it stopped (the world is advanced first, so
+/// an operation whose time has come is seen at its point).
+async fn list_holds(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(sim.world().await.holds.view())
+}
+
+/// `POST /_sim/holds` with `{"point": "dra.deploy.step3"}`: arms a hold (201; 200 when it
+/// was armed already).
+async fn arm_hold(State(sim): State<Arc<Sim>>, body: axum::body::Bytes) -> Response {
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")),
+    };
+    let Some(point) = request["point"].as_str() else {
+        return control_error(StatusCode::BAD_REQUEST, "point is required");
+    };
+    if let Err(message) = crate::holds::validate_point(point) {
+        return control_error(StatusCode::BAD_REQUEST, message);
+    }
+    let now = sim.now_ms();
+    let mut world = sim.world().await;
+    let status = if world.holds.arm(point, now) {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let view = world.holds.view_point(point).unwrap_or(Value::Null);
+    (status, Json(view)).into_response()
+}
+
+/// Longest `wait_seconds` of `GET /_sim/holds/{point}`.
+const MAX_HOLD_WAIT_SECONDS: u64 = 300;
+
+/// `GET /_sim/holds/{point}[?wait_seconds=N]`: one hold; with `wait_seconds`, answers once
+/// the hold has stopped something or after N seconds, whichever comes first (`reached`
+/// says which), so a test need not poll.
+async fn get_hold(
+    State(sim): State<Arc<Sim>>,
+    Path(point): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let wait = match query.get("wait_seconds").map(|w| w.parse::<u64>()) {
+        None => 0,
+        Some(Ok(n)) if n <= MAX_HOLD_WAIT_SECONDS => n,
+        Some(_) => {
+            return control_error(
+                StatusCode::BAD_REQUEST,
+                format!("wait_seconds must be a whole number from 0 to {MAX_HOLD_WAIT_SECONDS}"),
+            );
+        }
+    };
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(wait);
+    loop {
+        let view = sim.world().await.holds.view_point(&point);
+        let Some(view) = view else {
+            return control_error(StatusCode::NOT_FOUND, format!("no hold {point:?} is armed"));
+        };
+        if view["reached"] == true || tokio::time::Instant::now() >= until {
+            return Json(view).into_response();
+        }
+        // Operations move on the emulated clock only when the world is looked at; look again
+        // shortly (this is the emulator polling itself, not the test).
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// `DELETE /_sim/holds/{point}`: releases it; what it stopped goes on (204; 404 when not armed).
+async fn release_hold(State(sim): State<Arc<Sim>>, Path(point): Path<String>) -> Response {
+    let now = sim.now_ms();
+    let released = sim.world().await.holds.release(&point, now);
+    if !released {
+        return control_error(StatusCode::NOT_FOUND, format!("no hold {point:?} is armed"));
+    }
+    sim.holds_released();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `DELETE /_sim/holds`: releases every hold.
+async fn release_all_holds(State(sim): State<Arc<Sim>>) -> StatusCode {
+    let now = sim.now_ms();
+    sim.world().await.holds.release_all(now);
+    sim.holds_released();
     StatusCode::NO_CONTENT
 }
 

@@ -57,6 +57,7 @@
 //!   `/endpoints.json` are neither counted nor faulted.
 
 pub mod control;
+pub mod holds;
 pub mod persist;
 pub mod scenario;
 pub mod services;

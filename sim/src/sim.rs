@@ -221,6 +221,12 @@ struct Counters {
     ssh_connections: u64,
     ssh_sessions: BTreeMap<String, u64>,
     ssh_commands: BTreeMap<String, u64>,
+    /// Tokens IAM issued, by grant (`apikey`, `refresh_token`), so a test can tell a refresh
+    /// from a new login.
+    iam_grants: BTreeMap<String, u64>,
+    /// Secrets received, by `<service>.<field>` (`dra.managed_apikey`): never their values,
+    /// only that a client sent one, so a test can see an argument reach the API.
+    secrets_received: BTreeMap<String, u64>,
 }
 
 /// The first words of a command that name what it does: `ksysmgr -f query vm state=manage`
@@ -260,6 +266,8 @@ pub struct Sim {
     mutation_gen: AtomicU64,
     /// Where the SSH jump host listens, once it does.
     ssh_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Bumped whenever a hold is released, so SSH streams paused at a hold wake up.
+    hold_releases: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -301,6 +309,7 @@ impl Sim {
             persisted_gen: Mutex::new(0),
             mutation_gen: AtomicU64::new(0),
             ssh_addr: std::sync::OnceLock::new(),
+            hold_releases: tokio::sync::watch::Sender::new(0),
             world: Mutex::new(world),
             scenario,
             config,
@@ -325,6 +334,19 @@ impl Sim {
     pub async fn reset(&self) {
         let fresh = Self::seeded_world(&self.scenario, self.config.seed);
         *self.world.lock().await = fresh;
+        // The fresh world has no holds: whatever waited on one goes on.
+        self.holds_released();
+    }
+
+    /// Tells everything paused at a hold that some hold was released (or all were dropped).
+    pub fn holds_released(&self) {
+        self.hold_releases.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees every later [`Sim::holds_released`]; subscribe before checking
+    /// whether a hold still applies, so no release is missed.
+    pub fn watch_hold_releases(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.hold_releases.subscribe()
     }
 
     /// Records where the SSH jump host listens (once, at start).
@@ -556,8 +578,20 @@ impl Sim {
                     "sessions": sessions,
                     "commands": commands,
                 },
+                "iam": {"grants": c.iam_grants},
+                "secrets_received": c.secrets_received,
             })
         })
+    }
+
+    /// Counts a token IAM issued with the grant `kind` (`apikey`, `refresh_token`).
+    pub fn count_iam_grant(&self, kind: &str) {
+        self.with_counters(|c| *c.iam_grants.entry(kind.to_string()).or_default() += 1);
+    }
+
+    /// Counts a secret field (`dra.managed_apikey`) a client sent; the value is not kept.
+    pub fn count_secret_received(&self, field: &str) {
+        self.with_counters(|c| *c.secrets_received.entry(field.to_string()).or_default() += 1);
     }
 
     /// Counts a connection to the jump host.

@@ -33,6 +33,9 @@ pub struct World {
     /// The seed ids are derived from.
     #[serde(default)]
     pub seed: u64,
+    /// Test holds (`/_sim/holds`): in memory only, never in the state file.
+    #[serde(skip)]
+    pub holds: crate::holds::Holds,
 }
 
 impl World {
@@ -42,6 +45,7 @@ impl World {
             services: BTreeMap::new(),
             id_seq: 0,
             seed,
+            holds: crate::holds::Holds::default(),
         }
     }
 

@@ -133,6 +133,11 @@ async fn requests_are_counted_by_route_template_and_status() {
     );
     assert_eq!(route_count(&counts, "POST", "/iam/identity/token", 200), 1);
     assert_eq!(
+        counts["iam"]["grants"],
+        serde_json::json!({"apikey": 1}),
+        "{counts}"
+    );
+    assert_eq!(
         counts["total"], 4,
         "control routes are not counted: {counts}"
     );

@@ -272,6 +272,27 @@ async fn manage_dr_validates_like_the_service() {
         (json!({"proxy_ip": "10.30.40.4"}), "proxy_ip"),
         (json!({"api_key": "wrong"}), "api_key"),
         (
+            json!({"managed_api_key": "k"}),
+            "managed_api_key is not a field of the manage_dr request",
+        ),
+        (
+            json!({"orchestrator_ha": "true"}),
+            "orchestrator_ha must be a boolean",
+        ),
+        (
+            json!({"orchestrator_network_ids": "n"}),
+            "orchestrator_network_ids must be a list of strings",
+        ),
+        (
+            json!({"client_id": "mfa-client"}),
+            "MFA needs client_id, client_secret and tenant_name together; missing: client_secret, tenant_name",
+        ),
+        (json!({"secret": "orch-pw"}), "secret and secret_group"),
+        (
+            json!({"orchestrator_password": ""}),
+            "orchestrator_password is required",
+        ),
+        (
             json!({"orchestrator_ha": true}),
             "standby_orchestrator_workspace_id is required",
         ),
@@ -860,4 +881,101 @@ async fn information_endpoints() {
     assert_eq!(key["status"], "Active");
     let (status, again) = d.get(&format!("/dra/drautomation/v1/apikey/{guid}")).await;
     assert_eq!((status, again), (200, key));
+}
+
+#[tokio::test]
+async fn manage_dr_keeps_the_request_it_was_sent_without_its_secrets() {
+    let d = Dr::new(1000.0).await;
+    let guid = d.instance("dr-fields", true).await;
+    let mut body = d.manage_dr_body(false).await;
+    for (field, value) in [
+        ("client_id", json!("mfa-client")),
+        ("client_secret", json!("Mfa-Client-Secret-1")),
+        ("tenant_name", json!("dr-tenant")),
+        ("guid", json!("0a1b2c3d-0000-4000-8000-5ec7e75a5a6e")),
+        ("secret", json!("orchestrator-credentials")),
+        ("secret_group", json!("dr-secrets")),
+        ("region_id", json!("us-south")),
+        ("orchestrator_location_type", json!("on-premises")),
+        ("managed_apikey", json!("Managed-Api-Key-7")),
+    ] {
+        body[field] = value;
+    }
+    let (status, resp) = d
+        .send(
+            reqwest::Method::POST,
+            &format!("/dra/drautomation/v1/manage_dr/{guid}?accepts_incomplete=true"),
+            Some(body.clone()),
+            &[("Accept-Language", "de-DE")],
+        )
+        .await;
+    assert_eq!(status, 200, "{resp}");
+    let (_, deployment) = d
+        .get(&format!("/_sim/objects/dra/deployments/{guid}"))
+        .await;
+    let recorded = &deployment["_manage_dr_request"];
+    assert_eq!(recorded["accept_language"], "de-DE");
+    assert_eq!(recorded["query"], json!({"accepts_incomplete": "true"}));
+    let sent = body.as_object().unwrap();
+    let kept = recorded["body"].as_object().unwrap();
+    assert_eq!(
+        kept.keys().collect::<Vec<_>>(),
+        sent.keys().collect::<Vec<_>>(),
+        "every field is recorded"
+    );
+    for (field, value) in sent {
+        let secret = [
+            "orchestrator_password",
+            "api_key",
+            "managed_apikey",
+            "client_secret",
+        ];
+        if secret.contains(&field.as_str()) {
+            let length = value.as_str().unwrap().chars().count();
+            assert_eq!(kept[field], format!("[secret: {length} characters]"));
+        } else {
+            assert_eq!(&kept[field], value, "{field}");
+        }
+    }
+    let text = deployment.to_string();
+    for secret in [
+        PASSWORD,
+        "sim-api-key",
+        "Mfa-Client-Secret-1",
+        "Managed-Api-Key-7",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+
+    // GET manage_dr echoes what ServiceInstanceManageDR carries, never a secret.
+    let (_, manage) = d
+        .get(&format!("/dra/drautomation/v1/manage_dr/{guid}"))
+        .await;
+    for field in ["tenant_name", "secret", "secret_group", "guid", "region_id"] {
+        assert_eq!(manage[field], body[field], "{field}");
+    }
+    assert_eq!(manage["orchestrator_location_type"], "on-premises");
+    for field in [
+        "client_secret",
+        "api_key",
+        "managed_apikey",
+        "orchestrator_password",
+    ] {
+        assert!(manage.get(field).is_none(), "{field} echoed: {manage}");
+    }
+
+    // With Secrets Manager holding the credentials the password may be empty.
+    let other = d.instance("dr-sm", true).await;
+    let mut from_secrets = d.manage_dr_body(false).await;
+    from_secrets["orchestrator_password"] = json!("");
+    from_secrets["secret"] = json!("orchestrator-credentials");
+    from_secrets["secret_group"] = json!("dr-secrets");
+    from_secrets["orchestrator_network_ids"] = json!([]);
+    let (status, resp) = d
+        .post(
+            &format!("/dra/drautomation/v1/manage_dr/{other}"),
+            from_secrets,
+        )
+        .await;
+    assert_eq!(status, 200, "{resp}");
 }

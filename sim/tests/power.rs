@@ -686,3 +686,114 @@ async fn actions_and_out_of_band_drift() {
     assert_eq!(status, 404);
     ctx.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn networks_attach_to_and_detach_from_an_instance_in_place() {
+    let ctx = Ctx::new(1_000.0).await;
+    let (_, list) = ctx.get("/pvm-instances").await;
+    let vm = list["pvmInstances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["serverName"] == "aix-app-01")
+        .unwrap()
+        .clone();
+    let id = vm["pvmInstanceID"].as_str().unwrap().to_owned();
+    let nets = format!("/pvm-instances/{id}/networks");
+    let (status, before) = ctx.get(&nets).await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(
+        before["networks"], vm["networks"],
+        "the same NICs as the instance shows"
+    );
+
+    // A public network, as a user creates it in the console, then attached by hand.
+    let (status, public) = ctx
+        .post(
+            "/networks",
+            json!({"type": "pub-vlan", "name": "public-net"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{public}");
+    let public_id = public["networkID"].as_str().unwrap().to_owned();
+    let (status, nic) = ctx.post(&nets, json!({"networkID": public_id})).await;
+    assert_eq!(status, 201, "{nic}");
+    assert_eq!(nic["networkID"], public_id.as_str());
+    assert_eq!(nic["networkName"], "public-net");
+    assert_eq!(
+        nic["externalIP"], nic["ipAddress"],
+        "a public NIC shows its address"
+    );
+    assert!(nic["macAddress"].as_str().unwrap().starts_with("fa:16:3e:"));
+    let (_, after) = ctx.get(&format!("/pvm-instances/{id}")).await;
+    let attached: Vec<&str> = after["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["networkID"].as_str().unwrap())
+        .collect();
+    let had = before["networks"].as_array().unwrap().len();
+    assert_eq!(attached.len(), had + 1);
+    assert_eq!(attached[had], public_id);
+    let (status, one) = ctx.get(&format!("{nets}/{public_id}")).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["networks"].as_array().unwrap().len(), 1);
+
+    // What PowerVS refuses.
+    let (status, err) = ctx.post(&nets, json!({"networkID": public_id})).await;
+    assert_eq!(status, 409, "attached twice: {err}");
+    let (status, err) = ctx.post(&nets, json!({})).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err["description"]
+            .as_str()
+            .unwrap()
+            .contains("networkID is required")
+    );
+    let (status, err) = ctx.post(&nets, json!({"networkID": "no-such-net"})).await;
+    assert_eq!(status, 400, "{err}");
+    let (status, _) = ctx
+        .post(
+            "/pvm-instances/no-such-vm/networks",
+            json!({"networkID": public_id}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, err) = ctx
+        .send(
+            reqwest::Method::DELETE,
+            &ctx.url(&format!("/networks/{public_id}")),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "a network with a NIC cannot be deleted: {err}");
+
+    // Detach: by network, or one NIC by its MAC address.
+    let nic_url = ctx.url(&format!("{nets}/{public_id}"));
+    let detach = |body: Option<Value>| ctx.send(reqwest::Method::DELETE, &nic_url, body);
+    let (status, err) = detach(Some(json!({"macAddress": "fa:16:3e:00:00:00"}))).await;
+    assert_eq!(status, 404, "no NIC with that MAC: {err}");
+    let (status, done) = detach(None).await;
+    assert_eq!((status, done), (200, json!({})));
+    let (_, now) = ctx.get(&nets).await;
+    assert_eq!(now["networks"], before["networks"]);
+    let (status, _) = detach(None).await;
+    assert_eq!(status, 404, "already detached");
+    let (status, _) = ctx.get(&format!("{nets}/{public_id}")).await;
+    assert_eq!(status, 404);
+
+    // A VM that is not ACTIVE or SHUTOFF cannot change its networks.
+    let patched = common::client()
+        .patch(format!(
+            "{}/_sim/objects/power/pvm_instances/{id}",
+            ctx.sim.url()
+        ))
+        .json(&json!({"status": "ERROR"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let (status, err) = ctx.post(&nets, json!({"networkID": public_id})).await;
+    assert_eq!(status, 409, "{err}");
+    ctx.sim.shutdown().await;
+}

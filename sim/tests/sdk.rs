@@ -32,17 +32,19 @@ async fn official_python_sdks_parse_every_response() {
     let root = repo_root();
     let python = root.join(".venv-py/bin/python");
     if !python.exists() {
-        // Outside CI a developer may not have run the setup; in CI a missing venv is a failure.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but {} is missing: run scripts/setup-python.sh",
+        // A missing venv fails the test, so it cannot pass by not running; a developer
+        // without the SDKs says so explicitly.
+        if std::env::var("DR_ALLOW_MISSING_SDKS").as_deref() == Ok("1") {
+            eprintln!(
+                "SKIPPED: {} not found (DR_ALLOW_MISSING_SDKS=1)",
+                python.display()
+            );
+            return;
+        }
+        panic!(
+            "{} is missing: run scripts/setup-python.sh (or set DR_ALLOW_MISSING_SDKS=1 to skip)",
             python.display()
         );
-        eprintln!(
-            "SKIPPED: {} not found; run scripts/setup-python.sh to drive the emulator with IBM's SDKs",
-            python.display()
-        );
-        return;
     }
     // Fast clocks: provisioning, attach and deployment steps take milliseconds.
     let dr = Dr::start(SimConfig {

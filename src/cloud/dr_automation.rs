@@ -37,6 +37,25 @@ fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
     })
 }
 
+/// A list of strings that may arrive as one comma-separated string.
+fn lenient_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Array(items)) => Some(
+            items
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+        ),
+        Some(Value::String(text)) if !text.trim().is_empty() => Some(
+            text.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        ),
+        _ => None,
+    })
+}
+
 /// Body of `POST /manage_dr/{instance_id}` (`CreateManageDr`). Secrets are never logged.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateManageDr {
@@ -129,6 +148,9 @@ pub struct ServiceInstanceManageDr {
     pub orchestrator_location_type: Option<String>,
     pub orchestrator_name: Option<String>,
     pub orchestrator_workspace_id: Option<String>,
+    /// The private networks the orchestrator was deployed with (v0.1.0 Go SDK).
+    #[serde(deserialize_with = "lenient_list")]
+    pub orchestrator_network_ids: Option<Vec<String>>,
     pub proxy_ip: Option<String>,
     pub region_id: Option<String>,
     pub resource_instance: Option<String>,
@@ -139,6 +161,8 @@ pub struct ServiceInstanceManageDr {
     pub standby_machine_type: Option<String>,
     pub standby_orchestrator_name: Option<String>,
     pub standby_orchestrator_workspace_id: Option<String>,
+    #[serde(deserialize_with = "lenient_list")]
+    pub standby_orchestrator_network_ids: Option<Vec<String>>,
     pub standby_ssh_key_name: Option<String>,
     pub standby_tier: Option<String>,
     pub tenant_name: Option<String>,
@@ -780,17 +804,43 @@ mod tests {
     }
 
     #[test]
+    fn deployed_network_ids_decode_from_a_list_or_a_string() {
+        let listed: ServiceInstanceManageDr =
+            serde_json::from_value(json!({"orchestrator_network_ids": ["n1", "n2"]}))
+                .unwrap_or_default();
+        assert_eq!(
+            listed.orchestrator_network_ids,
+            Some(vec!["n1".to_string(), "n2".to_string()])
+        );
+        let text: ServiceInstanceManageDr = serde_json::from_value(
+            json!({"standby_orchestrator_network_ids": "n3, n4", "orchestrator_network_ids": null}),
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            text.standby_orchestrator_network_ids,
+            Some(vec!["n3".to_string(), "n4".to_string()])
+        );
+        assert_eq!(text.orchestrator_network_ids, None);
+    }
+
+    #[test]
     fn debug_of_the_create_body_hides_secrets() {
         let body = CreateManageDr {
             orchestrator_password: "Passw0rd-secret".into(),
             api_key: Some("apikey-secret".into()),
             managed_apikey: Some("managed-secret".into()),
+            client_secret: Some("mfa-client-secret".into()),
             orchestrator_name: "admin".into(),
             ..CreateManageDr::default()
         };
         let shown = format!("{body:?}");
         assert!(shown.contains("admin"));
-        for secret in ["Passw0rd-secret", "apikey-secret", "managed-secret"] {
+        for secret in [
+            "Passw0rd-secret",
+            "apikey-secret",
+            "managed-secret",
+            "mfa-client-secret",
+        ] {
             assert!(!shown.contains(secret), "{shown}");
         }
     }

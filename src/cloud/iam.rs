@@ -140,7 +140,9 @@ fn now_epoch() -> u64 {
         .unwrap_or(0)
 }
 
-#[derive(Debug)]
+/// Where the token manager reads the time: the monotonic clock, or a test's.
+pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
 pub struct TokenManager {
     core: Arc<HttpCore>,
     token_url: Url,
@@ -148,6 +150,16 @@ pub struct TokenManager {
     state: RwLock<Option<Arc<CachedToken>>>,
     refresh_lock: tokio::sync::Mutex<()>,
     grants: AtomicU64,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("token_url", &self.token_url.as_str())
+            .field("grants", &self.grants)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenManager {
@@ -194,7 +206,20 @@ impl TokenManager {
             state: RwLock::new(state),
             refresh_lock: tokio::sync::Mutex::new(()),
             grants: AtomicU64::new(0),
+            clock: Arc::new(Instant::now),
         })
+    }
+
+    /// The same manager reading the time from `clock`, so a test can move a token through
+    /// its life (due for refresh, expired) without waiting for it. The clock must not run
+    /// backwards and should start at the real `Instant::now()`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn now(&self) -> Instant {
+        (self.clock)()
     }
 
     fn external_token(
@@ -270,8 +295,8 @@ impl TokenManager {
             let mut stale = CachedToken {
                 access_token: String::new(),
                 refresh_token: None,
-                refresh_at: Instant::now(),
-                expires_at: Instant::now(),
+                refresh_at: self.now(),
+                expires_at: self.now(),
                 account_id: None,
             };
             if let Some(old) = state.as_ref() {
@@ -284,7 +309,7 @@ impl TokenManager {
 
     async fn valid_token(&self) -> Result<Arc<CachedToken>, CloudError> {
         if let Some(token) = self.current() {
-            let now = Instant::now();
+            let now = self.now();
             if now < token.refresh_at {
                 return Ok(token);
             }
@@ -292,7 +317,7 @@ impl TokenManager {
                 // Due for refresh but still good: one caller refreshes, the rest go on.
                 if let Ok(_guard) = self.refresh_lock.try_lock() {
                     let latest = self.current();
-                    if let Some(latest) = latest.filter(|t| Instant::now() < t.refresh_at) {
+                    if let Some(latest) = latest.filter(|t| self.now() < t.refresh_at) {
                         return Ok(latest);
                     }
                     match self.grant().await {
@@ -308,18 +333,14 @@ impl TokenManager {
         if !self.can_renew() {
             let expired_ago_seconds = self
                 .current()
-                .map(|t| {
-                    Instant::now()
-                        .saturating_duration_since(t.expires_at)
-                        .as_secs()
-                })
+                .map(|t| self.now().saturating_duration_since(t.expires_at).as_secs())
                 .unwrap_or(0);
             return Err(CloudError::TokenExpired {
                 expired_ago_seconds,
             });
         }
         let _guard = self.refresh_lock.lock().await;
-        if let Some(token) = self.current().filter(|t| Instant::now() < t.expires_at) {
+        if let Some(token) = self.current().filter(|t| self.now() < t.expires_at) {
             return Ok(token);
         }
         self.grant().await
@@ -353,7 +374,7 @@ impl TokenManager {
             }
         };
         self.grants.fetch_add(1, Ordering::Relaxed);
-        let obtained = Instant::now();
+        let obtained = self.now();
         let mut attempts = Attempts::default();
         let response = self
             .core

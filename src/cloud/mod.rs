@@ -83,7 +83,12 @@ impl Endpoints {
                 format!("https://{region}.iaas.cloud.ibm.com")
             },
             transit_gateway: format!("https://{p}transit.cloud.ibm.com"),
-            dr_automation: "https://power-dra.cloud.ibm.com".to_string(),
+            // IBM documents only the public host (its SDKs' default URL) and IBM's own
+            // provider always uses it. We follow IBM's convention for global services
+            // (`private.iam`, `private.resource-controller`, `private.transit`): a user who
+            // asked for private endpoints must not have DR Automation calls leave over the
+            // public network. The `endpoints` block overrides it.
+            dr_automation: format!("https://{p}power-dra.cloud.ibm.com"),
         }
     }
 
@@ -115,6 +120,8 @@ pub struct ClientConfig {
     pub terraform_version: Option<String>,
     /// SSH access to the orchestrators (provider block `orchestrator_ssh`), when configured.
     pub orchestrator_ssh: Option<SshSettings>,
+    /// `Accept-Language` sent to DR Automation (provider argument `accept_language`).
+    pub accept_language: Option<String>,
 }
 
 impl ClientConfig {
@@ -126,6 +133,7 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(60),
             terraform_version: None,
             orchestrator_ssh: None,
+            accept_language: None,
         }
     }
 
@@ -199,7 +207,10 @@ impl Clients {
                 &endpoints.transit_gateway,
                 Some("/v1"),
             )?),
-            dr_automation: DrAutomationClient::new(dra),
+            dr_automation: match &config.accept_language {
+                Some(language) => DrAutomationClient::new(dra).with_accept_language(language),
+                None => DrAutomationClient::new(dra),
+            },
             ksys: orchestrator_ssh
                 .clone()
                 .map(|pool| KsysClient::new(Arc::new(pool))),
@@ -235,6 +246,49 @@ mod tests {
             Endpoints::emulator("http://127.0.0.1:9"),
             Credentials::ApiKey("api-key-for-tests".into()),
         )
+    }
+
+    fn hosts(e: &Endpoints) -> [&str; 8] {
+        [
+            &e.iam,
+            &e.resource_controller,
+            &e.global_catalog,
+            &e.resource_manager,
+            &e.power,
+            &e.vpc,
+            &e.transit_gateway,
+            &e.dr_automation,
+        ]
+    }
+
+    #[test]
+    fn every_service_has_its_public_and_its_private_host() {
+        assert_eq!(
+            hosts(&Endpoints::ibm_cloud("us-south", Visibility::Public)),
+            [
+                "https://iam.cloud.ibm.com",
+                "https://resource-controller.cloud.ibm.com",
+                "https://globalcatalog.cloud.ibm.com",
+                "https://resource-controller.cloud.ibm.com",
+                "https://us-south.power-iaas.cloud.ibm.com",
+                "https://us-south.iaas.cloud.ibm.com",
+                "https://transit.cloud.ibm.com",
+                "https://power-dra.cloud.ibm.com",
+            ]
+        );
+        assert_eq!(
+            hosts(&Endpoints::ibm_cloud("us-south", Visibility::Private)),
+            [
+                "https://private.iam.cloud.ibm.com",
+                "https://private.resource-controller.cloud.ibm.com",
+                "https://private.globalcatalog.cloud.ibm.com",
+                "https://private.resource-controller.cloud.ibm.com",
+                "https://private.us-south.power-iaas.cloud.ibm.com",
+                "https://us-south.private.iaas.cloud.ibm.com",
+                "https://private.transit.cloud.ibm.com",
+                "https://private.power-dra.cloud.ibm.com",
+            ]
+        );
     }
 
     #[test]

@@ -242,6 +242,38 @@ pub struct PvmInstanceAddNetwork {
     pub ip_address: Option<String>,
 }
 
+/// Body of `POST .../networks` (`NetworkCreate`); optional fields are omitted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkCreate {
+    /// `vlan` (private) | `pub-vlan` (public).
+    #[serde(rename = "type")]
+    pub type_: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Required for `vlan`; IBM allocates public subnets itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_servers: Option<Vec<String>>,
+}
+
+/// `PVMInstanceNetworks`: the NICs of one VM.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct PvmInstanceNetworks {
+    networks: Vec<PvmInstanceNetwork>,
+}
+
+/// Body of `DELETE .../pvm-instances/{id}/networks/{network_id}` (`PVMInstanceRemoveNetwork`):
+/// without a MAC address every NIC of the VM on that network goes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PvmInstanceRemoveNetwork {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mac_address: Option<String>,
+}
+
 /// `ImageReference` (workspace images and stock images).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -379,6 +411,83 @@ impl WorkspaceClient {
         self.api
             .send_json(self.request(Method::GET, &["networks", network_id]).await?)
             .await
+    }
+
+    /// Creates a network (`201`). When the outcome is unknown, a network of the same name
+    /// counts as created.
+    pub async fn create_network(&self, body: &NetworkCreate) -> Result<Network, CloudError> {
+        let request = self
+            .request(Method::POST, &["networks"])
+            .await?
+            .json(body)?;
+        self.api
+            .create_checked(request, || async {
+                let Some(name) = body.name.as_deref() else {
+                    return Ok(None);
+                };
+                Ok(self
+                    .list_networks()
+                    .await?
+                    .into_iter()
+                    .find(|n| n.name == name))
+            })
+            .await
+    }
+
+    /// The NICs of a VM (`GET .../pvm-instances/{id}/networks`).
+    pub async fn list_instance_networks(
+        &self,
+        pvm_instance_id: &str,
+    ) -> Result<Vec<PvmInstanceNetwork>, CloudError> {
+        let list: PvmInstanceNetworks = self
+            .api
+            .send_json(
+                self.request(Method::GET, &["pvm-instances", pvm_instance_id, "networks"])
+                    .await?,
+            )
+            .await?;
+        Ok(list.networks)
+    }
+
+    /// Attaches a network to a running or stopped VM (`201` with the new NIC). When the
+    /// outcome is unknown, a NIC of the VM on that network counts as attached.
+    pub async fn attach_network(
+        &self,
+        pvm_instance_id: &str,
+        body: &PvmInstanceAddNetwork,
+    ) -> Result<PvmInstanceNetwork, CloudError> {
+        let request = self
+            .request(
+                Method::POST,
+                &["pvm-instances", pvm_instance_id, "networks"],
+            )
+            .await?
+            .json(body)?;
+        self.api
+            .create_checked(request, || async {
+                Ok(self
+                    .list_instance_networks(pvm_instance_id)
+                    .await?
+                    .into_iter()
+                    .find(|n| n.network_id.as_deref() == Some(body.network_id.as_str())))
+            })
+            .await
+    }
+
+    /// Detaches every NIC of the VM on `network_id` (`DELETE`, `200 {}`).
+    pub async fn detach_network(
+        &self,
+        pvm_instance_id: &str,
+        network_id: &str,
+    ) -> Result<(), CloudError> {
+        let request = self
+            .request(
+                Method::DELETE,
+                &["pvm-instances", pvm_instance_id, "networks", network_id],
+            )
+            .await?
+            .json(&PvmInstanceRemoveNetwork::default())?;
+        self.api.send_empty(request).await
     }
 
     pub async fn list_instances(&self) -> Result<Vec<PvmInstance>, CloudError> {

@@ -56,7 +56,7 @@ impl DataSource for Events {
         Schema::new()
             .description("The events of a DR deployment, newest last, optionally filtered by time, level and action.")
             .attribute(Attribute::string("orchestrator_id").required().description("The DR Automation service instance GUID (a `dr_orchestrator` id)."))
-            .attribute(Attribute::string("time").optional().description("Only events at this time (ISO-8601 or epoch seconds)."))
+            .attribute(Attribute::string("time").optional().description("Only events since this time (ISO-8601 or epoch seconds), as the API's \"events since a specific timestamp\"; `from_time` wins when both are set."))
             .attribute(Attribute::string("from_time").optional().description("Only events from this time (ISO-8601 or epoch seconds)."))
             .attribute(Attribute::string("to_time").optional().description("Only events until this time (ISO-8601 or epoch seconds)."))
             .attribute(

@@ -12,14 +12,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tf_framework::context::{Context, ProviderData};
 use tf_framework::diag::{AttributePath, Diagnostics};
+use tf_framework::list::DynListResource;
 use tf_framework::path;
 use tf_framework::provider::{ConfigureRequest, Provider};
 use tf_framework::resource::DynResource;
 use tf_framework::schema::{Attribute, Block, NestedBlock, Schema};
-use tf_framework::validators::{int_between, one_of};
+use tf_framework::validators::{int_between, one_of, regex_match};
 
 use crate::cloud::{ClientConfig, Clients, RetryPolicy};
 use settings::{ProviderConfig, SERVICES, Settings, SettingsError};
+
+/// Language ranges of an HTTP `Accept-Language` header (RFC 9110): tags with optional weights.
+const ACCEPT_LANGUAGE_PATTERN: &str = r"^(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)(;q=(0(\.\d{0,3})?|1(\.0{0,3})?))?(\s*,\s*(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)(;q=(0(\.\d{0,3})?|1(\.0{0,3})?))?)*$";
 
 /// The provider's registry address, as documented for users.
 pub const ADDRESS: &str = "registry.terraform.io/powervs/dr";
@@ -104,7 +108,14 @@ fn schema() -> Schema {
             Attribute::string("visibility")
                 .optional()
                 .validator(one_of(["public", "private"]))
-                .description("`public` or `private` endpoints. Falls back to `IC_VISIBILITY`; default `public`."),
+                .description(
+                    "`public` or `private` endpoints. Falls back to `IC_VISIBILITY`; default `public`. Private \
+                     hosts: `private.iam.cloud.ibm.com`, `private.resource-controller.cloud.ibm.com`, \
+                     `private.globalcatalog.cloud.ibm.com`, `private.<region>.power-iaas.cloud.ibm.com`, \
+                     `<region>.private.iaas.cloud.ibm.com`, `private.transit.cloud.ibm.com` and \
+                     `private.power-dra.cloud.ibm.com` (IBM documents no private DR Automation host; this one \
+                     follows its naming for global services: set `endpoints.dr_automation` if yours differs).",
+                ),
         )
         .attribute(
             Attribute::string("endpoints_file_path")
@@ -125,6 +136,19 @@ fn schema() -> Schema {
                 .optional()
                 .validator(int_between(1, 3600))
                 .description("Timeout of one HTTP request, in seconds. Falls back to `IC_TIMEOUT`; default 60."),
+        )
+        .attribute(
+            Attribute::string("accept_language")
+                .optional()
+                .validator(regex_match(
+                    ACCEPT_LANGUAGE_PATTERN,
+                    "an Accept-Language value such as \"de-DE\" or \"fr, en;q=0.8\"",
+                ))
+                .description(
+                    "Language of DR Automation's messages, sent as the `Accept-Language` header of every DR \
+                     Automation request (IBM's `accept_language` of `ibm_pdr_*`), e.g. `de-DE`. Default: none \
+                     (the service's default, English).",
+                ),
         )
         .block(
             NestedBlock::single(
@@ -187,6 +211,16 @@ impl Provider for DrProvider {
     fn actions(&self) -> Vec<Arc<dyn tf_framework::action::DynAction>> {
         crate::actions::all()
     }
+
+    fn list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
+        vec![
+            Arc::new(crate::resources::orchestrator::list::OrchestratorList),
+            Arc::new(crate::resources::ha_standby::list::StandbyList),
+            Arc::new(crate::resources::managed_vm::list::ManagedVmList),
+            Arc::new(crate::resources::security_group_rule::list::SecurityGroupRuleList),
+            Arc::new(crate::resources::test_schedule::list::TestScheduleList),
+        ]
+    }
 }
 
 fn build_clients(
@@ -214,6 +248,20 @@ fn build_clients(
              IAM token in IC_IAM_TOKEN also works.",
         ));
     };
+    let e = &settings.endpoints;
+    // Which host each service is reached at (the block, file, environment and visibility
+    // resolved), so a user can see where a call went; URLs carry no secrets.
+    tracing::debug!(
+        iam = %e.iam,
+        resource_controller = %e.resource_controller,
+        global_catalog = %e.global_catalog,
+        resource_manager = %e.resource_manager,
+        power = %e.power,
+        vpc = %e.vpc,
+        transit_gateway = %e.transit_gateway,
+        dr_automation = %e.dr_automation,
+        "IBM Cloud endpoints"
+    );
     let mut config = ClientConfig::new(settings.endpoints.clone(), credentials);
     config.retry = RetryPolicy {
         max_retries: settings.max_retries,
@@ -222,6 +270,7 @@ fn build_clients(
     config.request_timeout = settings.request_timeout;
     config.terraform_version = Some(ctx.terraform_version().to_string()).filter(|v| !v.is_empty());
     config.orchestrator_ssh = settings.orchestrator_ssh.clone();
+    config.accept_language = settings.accept_language.clone();
     Clients::new(&config, ctx.cancellation_token()).map_err(|e| {
         Diagnostics::from_error("Unable to create the IBM Cloud clients", e.to_string())
     })
@@ -235,5 +284,27 @@ mod tests {
     #[test]
     fn provider_schema_is_valid() {
         assert_schema_valid(&DrProvider.schema());
+    }
+
+    #[test]
+    fn accept_language_takes_language_ranges_with_weights() {
+        use tf_framework::validators::Validator;
+        use tf_framework::value::Value;
+        let validator = regex_match(ACCEPT_LANGUAGE_PATTERN, "a language");
+        let errors = |text: &str| {
+            let mut diags = Diagnostics::new();
+            validator.validate(
+                &AttributePath::root("accept_language"),
+                &Value::String(text.into()),
+                &mut diags,
+            );
+            diags.len()
+        };
+        for good in ["de-DE", "fr", "fr, en;q=0.8", "*", "zh-Hant-TW,en;q=0.5"] {
+            assert_eq!(errors(good), 0, "{good}");
+        }
+        for bad in ["", "de DE", "en;q=2", "de_DE", "en,"] {
+            assert_eq!(errors(bad), 1, "{bad}");
+        }
     }
 }

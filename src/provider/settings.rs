@@ -33,6 +33,8 @@ pub struct ProviderConfig {
     pub endpoints: Option<EndpointsConfig>,
     pub max_retries: Option<i64>,
     pub request_timeout: Option<i64>,
+    #[serde(default)]
+    pub accept_language: Option<String>,
     pub orchestrator_ssh: Option<OrchestratorSshConfig>,
 }
 
@@ -103,6 +105,8 @@ pub struct Settings {
     pub endpoints: Endpoints,
     pub max_retries: u32,
     pub request_timeout: Duration,
+    /// `Accept-Language` of DR Automation requests (its messages' language).
+    pub accept_language: Option<String>,
     /// SSH access to the orchestrators; `None` when not configured (or not yet known).
     pub orchestrator_ssh: Option<SshSettings>,
 }
@@ -248,6 +252,7 @@ pub fn resolve(
         endpoints,
         max_retries,
         request_timeout: Duration::from_secs(timeout),
+        accept_language: config.accept_language.clone(),
         orchestrator_ssh,
     })
 }

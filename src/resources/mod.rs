@@ -4,6 +4,7 @@
 //! resource reports failures the same way: the summary names the action and the resource type,
 //! the detail names the object and the API's own words.
 
+pub mod adoption;
 pub mod ha_standby;
 pub mod managed_vm;
 pub mod orchestrator;
@@ -27,6 +28,8 @@ pub enum Action {
     Delete,
     Import,
     Plan,
+    /// Finding objects for `terraform query`.
+    List,
 }
 
 impl Action {
@@ -38,6 +41,7 @@ impl Action {
             Action::Delete => "deleting",
             Action::Import => "importing",
             Action::Plan => "planning",
+            Action::List => "listing",
         }
     }
 }

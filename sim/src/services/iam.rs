@@ -174,6 +174,11 @@ async fn token(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
             );
         }
     };
+    sim.count_iam_grant(if grant == GRANT_API_KEY {
+        "apikey"
+    } else {
+        "refresh_token"
+    });
     let now_s = util::now_ms() / 1000;
     let lifetime = sim.token_lifetime_seconds();
     let claims = Claims {

@@ -286,7 +286,7 @@ async fn serve_channel(
     if let Needs::Answer(_) = parsed.needs() {
         let refused = exec::precheck(&*sim.world().await, &ctx, &parsed, env);
         if let Some(output) = refused {
-            stream(&write, &handle, &output, ExecFault::default()).await;
+            stream(&sim, &write, &handle, &output, ExecFault::default()).await;
             return;
         }
     }
@@ -321,7 +321,7 @@ async fn serve_channel(
     {
         tracing::error!(error = %e, "state file write failed after a KSYS command");
     }
-    stream(&write, &handle, &output, fault).await;
+    stream(&sim, &write, &handle, &output, fault).await;
 }
 
 /// Largest write: lines due together are sent in chunks of about this size.
@@ -329,16 +329,38 @@ const CHUNK: usize = 32 * 1024;
 
 /// Prints the lines at their times, then the exit status, unless a fault drops the
 /// connection first. Lines due at the same time on the same stream go out together, so a
-/// 1,000-VM query is a few large writes rather than thousands of small ones.
+/// 1,000-VM query is a few large writes rather than thousands of small ones. Where a test
+/// hold stops the operation, the stream pauses too and goes on with the operation's times
+/// once it is released.
 async fn stream(
+    sim: &Sim,
     write: &russh::ChannelWriteHalf<Msg>,
     handle: &Handle,
     output: &ksys::ops::Output,
     fault: ExecFault,
 ) {
-    let lines = &output.lines;
+    let mut lines: std::borrow::Cow<'_, [ksys::ops::Line]> =
+        std::borrow::Cow::Borrowed(&output.lines);
+    let mut finish_ms = output.finish_ms;
+    let (operation, mut holds) = match &output.operation {
+        Some((id, holds)) => (Some(id.as_str()), holds.clone()),
+        None => (None, Vec::new()),
+    };
     let mut i = 0;
-    while i < lines.len() {
+    loop {
+        // The next thing to send: a line, or the exit status.
+        let next_at = lines.get(i).map_or(finish_ms, |l| l.at);
+        if let (Some(id), Some(hold)) = (operation, holds.first())
+            && next_at > hold.at
+        {
+            sleep_until(hold.at).await;
+            let (l, f, h) = wait_while_held(sim, id).await;
+            (lines, finish_ms, holds) = (std::borrow::Cow::Owned(l), f, h);
+            continue;
+        }
+        if i >= lines.len() {
+            break;
+        }
         if fault.drop == Some(DropPoint::AfterLines(i)) {
             drop_connection(handle).await;
             return;
@@ -371,7 +393,7 @@ async fn stream(
             return;
         }
     }
-    sleep_until(output.finish_ms).await;
+    sleep_until(finish_ms).await;
     if matches!(
         fault.drop,
         Some(DropPoint::BeforeExitStatus | DropPoint::AfterLines(_))
@@ -382,6 +404,27 @@ async fn stream(
     let _ = write.exit_status(output.exit_code).await;
     let _ = write.eof().await;
     let _ = write.close().await;
+}
+
+/// Waits until no hold stops operation `id`; returns its lines, finish time and remaining
+/// hold points as they stand then.
+async fn wait_while_held(
+    sim: &Sim,
+    id: &str,
+) -> (Vec<ksys::ops::Line>, u64, Vec<ksys::ops::HoldPoint>) {
+    loop {
+        // Subscribed before looking, so a release between the look and the wait is seen.
+        let mut releases = sim.watch_hold_releases();
+        let state = ksys::ops::stream_state(&*sim.world().await, id);
+        match state {
+            Some(state) => return state,
+            None => {
+                if releases.changed().await.is_err() {
+                    return (Vec::new(), 0, Vec::new());
+                }
+            }
+        }
+    }
 }
 
 async fn drop_connection(handle: &Handle) {

@@ -161,6 +161,46 @@ impl Dr {
     /// A DR instance with its orchestrator deployed in dal10 (and a standby in dal12 when
     /// `ha`), reachable over SSH.
     pub async fn deploy(&self, name: &str, ha: bool) -> Deployment {
+        let guid = self.start_deploy(name, ha).await;
+        self.until(
+            &format!("/dra/drautomation/v1/last_operation/{guid}"),
+            |b| b["status"] == "Active",
+        )
+        .await;
+        let wanted = if ha { 2 } else { 1 };
+        for _ in 0..1000 {
+            let info = self.sim_get("ssh").await;
+            let hosts: Vec<Value> = info["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| h["instance_id"] == guid.as_str())
+                .cloned()
+                .collect();
+            if hosts.len() == wanted {
+                let ip = |role: &str| {
+                    hosts.iter().find(|h| h["role"] == role).map(|h| {
+                        h["address"]
+                            .as_str()
+                            .unwrap()
+                            .trim_end_matches(":22")
+                            .to_owned()
+                    })
+                };
+                return Deployment {
+                    primary: ip("primary").unwrap(),
+                    standby: ip("standby"),
+                    guid,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the orchestrator of {name} never became an SSH host");
+    }
+
+    /// Provisions a DR instance and starts its deployment (`manage_dr`); returns its GUID
+    /// without waiting for the deployment.
+    pub async fn start_deploy(&self, name: &str, ha: bool) -> String {
         let keys = self.collection("power", "ssh_keys").await;
         if !keys.iter().any(|k| k["name"] == "ksys-key") {
             self.register_key("ksys-key", &root_key(), "slz-dal10-power-workspace")
@@ -207,40 +247,7 @@ impl Dr {
             .post(&format!("/dra/drautomation/v1/manage_dr/{guid}"), req)
             .await;
         assert_eq!(status, 200, "{resp}");
-        self.until(
-            &format!("/dra/drautomation/v1/last_operation/{guid}"),
-            |b| b["status"] == "Active",
-        )
-        .await;
-        let wanted = if ha { 2 } else { 1 };
-        for _ in 0..1000 {
-            let info = self.sim_get("ssh").await;
-            let hosts: Vec<Value> = info["hosts"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|h| h["instance_id"] == guid.as_str())
-                .cloned()
-                .collect();
-            if hosts.len() == wanted {
-                let ip = |role: &str| {
-                    hosts.iter().find(|h| h["role"] == role).map(|h| {
-                        h["address"]
-                            .as_str()
-                            .unwrap()
-                            .trim_end_matches(":22")
-                            .to_owned()
-                    })
-                };
-                return Deployment {
-                    primary: ip("primary").unwrap(),
-                    standby: ip("standby"),
-                    guid,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("the orchestrator of {name} never became an SSH host");
+        guid
     }
 
     /// The jump host, logged in with `root_key()` (registered as a PowerVS key).

@@ -88,6 +88,70 @@ def sim_state(base):
         return json.load(response)
 
 
+def sim_object(base, service, collection, object_id):
+    with urllib.request.urlopen(f"{base}/_sim/objects/{service}/{collection}/{object_id}") as response:
+        return json.load(response)
+
+
+def drive_manage_dr_fields(base, dra, rc, plan_id, group_id, workspace_id, network_id):
+    """Every optional manage_dr field the SDK knows, as its create_manage_dr sends them (None
+    dropped, snake_case names, Accept-Language as a header): the emulator accepts them and
+    records the request with each secret replaced by its length."""
+    created = ResourceInstance.from_dict(
+        rc.create_resource_instance(
+            name="sdk-dr-fields", target="global", resource_group=group_id, resource_plan_id=plan_id
+        ).get_result()
+    )
+    guid = created.guid
+    wait_for(
+        "DR instance provisioning",
+        lambda: ResourceInstance.from_dict(rc.get_resource_instance(id=guid).get_result()),
+        lambda i: i.state == "active",
+    )
+    fields = dict(
+        location_id="dal10",
+        machine_type="s922",
+        orchestrator_location_type="on-premises",
+        orchestrator_name="dradmin",
+        orchestrator_password="Sdk-Passw0rd",
+        orchestrator_workspace_id=workspace_id,
+        api_key="sim-api-key",
+        managed_apikey="Sdk-Managed-Key",
+        client_id="sdk-mfa-client",
+        client_secret="Sdk-Mfa-Secret",
+        tenant_name="sdk-tenant",
+        guid="0a1b2c3d-0000-4000-8000-5ec7e75a5a6e",
+        secret="orchestrator-credentials",
+        secret_group="dr-secrets",
+        region_id="us-south",
+        orchestrator_network_ids=[network_id],
+        proxy_ip="10.30.40.4:3128",
+        ssh_key_name="slz-ssh-key",
+        tier="tier3",
+        orchestrator_ha=False,
+    )
+    response = dra.create_manage_dr(instance_id=guid, accept_language="de-DE", accepts_incomplete=True, **fields)
+    ServiceInstanceManageDR.from_dict(response.get_result())
+    recorded = sim_object(base, "dra", "deployments", guid)["_manage_dr_request"]
+    check(recorded["accept_language"] == "de-DE", f"Accept-Language recorded: {recorded}")
+    check(recorded["query"] == {"accepts_incomplete": "true"}, f"query recorded: {recorded}")
+    secrets = {"orchestrator_password", "api_key", "managed_apikey", "client_secret"}
+    expected = {
+        k: (f"[secret: {len(v)} characters]" if k in secrets else v) for k, v in fields.items()
+    }
+    check(recorded["body"] == expected, f"manage_dr body as the SDK sent it: {recorded['body']}")
+    text = json.dumps(sim_state(base))
+    for secret in ("Sdk-Passw0rd", "Sdk-Managed-Key", "Sdk-Mfa-Secret"):
+        check(secret not in text, f"{secret} stays out of the emulator's state")
+    wait_for(
+        "DR deployment with every field",
+        lambda: ServiceInstanceStatus.from_dict(dra.get_last_operation(instance_id=guid).get_result()),
+        lambda s: s.status == "Active",
+    )
+    response = rc.delete_resource_instance(id=guid)
+    check(response.get_status_code() in (202, 204), "DR instance with every field deleted")
+
+
 def ksysmgr(guid, args):
     """Runs ksysmgr on the DR instance's orchestrator. IBM publishes no REST API for managed
     VMs: the orchestrator's ksysmgr, over SSH, is the interface. The SSH client is the Rust
@@ -343,6 +407,10 @@ def drive_dra(base, auth, rc, plan_id, group_id):
     names = [v["serverName"] for v in sim_state(base)["power"]["pvm_instances"]]
     check("sdk-dr-orchestrator" not in names and "sdk-dr-standby" not in names,
           "deleting the instance removed its orchestrator VMs")
+
+    drive_manage_dr_fields(
+        base, dra, rc, plan_id, group_id, primary["id"], networks_by_ws[primary["id"]][0]
+    )
 
 
 def main():

@@ -4,6 +4,12 @@
 //! The attachment may already exist (the landing zone or another tool made it). It is then
 //! adopted, recorded as not ours (`manages_transit_gateway_connection = false`) and left in
 //! place on destroy: this resource never deletes what it did not create.
+//!
+//! Drift never forgets a deployed standby: a standby VM deleted out of band reads back as a
+//! broken standby (`standby_vm_id` null), which the plan replaces; a gateway connection
+//! detached out of band reads back as `transit_gateway_connection_id` null, which an
+//! in-place update attaches again. Only a standby DR Automation no longer reports (or an
+//! orchestrator that is gone) drops the resource.
 
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
@@ -23,6 +29,7 @@ use crate::resources::orchestrator::common::{
     LOCATION_TYPE, find_workspace, is_removed_state, poll_until, wait_deployment_logged,
 };
 use crate::resources::orchestrator::model::standby_vm_name;
+use crate::resources::orchestrator::network::nic_networks;
 use crate::resources::orchestrator_access;
 use crate::resources::{Action, diagnose};
 
@@ -47,6 +54,15 @@ fn is_pvs_connection_of(c: &TransitConnection, workspace: &Workspace) -> bool {
             c.status.as_deref(),
             Some("deleting" | "detaching" | "detached")
         )
+}
+
+/// A connection of `workspace` that Transit Gateway is still detaching.
+fn is_leaving_connection_of(c: &TransitConnection, workspace: &Workspace) -> bool {
+    c.network_type.as_deref() == Some("power_virtual_server")
+        && c.network_id
+            .as_deref()
+            .is_some_and(|n| is_workspace_crn(n, workspace))
+        && matches!(c.status.as_deref(), Some("deleting" | "detaching"))
 }
 
 /// The gateway and connection that attach `workspace`, searching every gateway (import knows
@@ -89,8 +105,10 @@ async fn find_standby_vm(
         .find(|vm| vm.server_name == name))
 }
 
-/// The standby of deployment `id` as the cloud has it, or `None` when the standby, its VM,
-/// its workspace or its gateway attachment is gone.
+/// The standby of deployment `id` as the cloud has it; `None` when DR Automation reports no
+/// standby (or the deployment is gone). A standby whose workspace or VM is gone comes back
+/// with `standby_vm_id` null, one whose gateway connection is gone with
+/// `transit_gateway_connection_id` null (both only on refresh: an import needs them).
 pub async fn fetch(
     clients: &Clients,
     id: &str,
@@ -113,80 +131,198 @@ pub async fn fetch(
     if is_removed_state(instance.state.as_deref()) {
         return Ok(None);
     }
-    let Some(workspace) = find_workspace(clients, &standby_ws).await? else {
-        return Ok(None);
-    };
-    let vm_name = standby_vm_name(instance.name.as_deref().unwrap_or_default());
-    let known_vm = prior.and_then(|p| p.standby_vm_id.as_deref());
-    let Some(vm) = find_standby_vm(clients, &workspace, known_vm, &vm_name).await? else {
-        return Ok(None);
-    };
-    let (gateway_id, connection) = match prior.and_then(|p| {
-        p.transit_gateway_connection_id
-            .clone()
-            .map(|c| (p.transit_gateway_id.clone(), c))
-    }) {
-        Some((gateway, connection_id)) => {
-            match absent_if_not_found(
-                clients
-                    .transit_gateway
-                    .get_connection(&gateway, &connection_id)
-                    .await,
-            )? {
-                Some(c) if is_pvs_connection_of(&c, &workspace) => (gateway, c),
-                _ => return Ok(None),
-            }
-        }
-        None => match find_attachment(clients, &workspace).await? {
-            Some(found) => found,
-            None => return Ok(None),
-        },
-    };
     let status = clients.dr_automation.get_last_operation(id).await?;
-    let networks: Vec<String> = vm
-        .networks
-        .clone()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|n| n.network_id.clone())
-        .collect();
     let mut state = StandbyState {
         id: Some(id.to_string()),
         orchestrator_id: id.to_string(),
-        workspace_id: workspace.id.clone(),
-        transit_gateway_id: gateway_id,
+        workspace_id: prior
+            .map(|p| p.workspace_id.clone())
+            .filter(|w| standby_ws.contains(w.as_str()))
+            .unwrap_or_else(|| standby_ws.clone()),
+        transit_gateway_id: prior
+            .map(|p| p.transit_gateway_id.clone())
+            .unwrap_or_default(),
         orchestrator_user: non_empty(deployment.standby_orchestrator_name.clone())
             .or_else(|| non_empty(deployment.orchestrator_name.clone())),
         machine_type: non_empty(deployment.standby_machine_type.clone())
             .or_else(|| prior.and_then(|p| p.machine_type.clone())),
         tier: non_empty(deployment.standby_tier.clone())
             .or_else(|| prior.and_then(|p| p.tier.clone())),
-        network_ids: if networks.is_empty() {
-            prior.and_then(|p| p.network_ids.clone())
-        } else {
-            Some(networks)
-        },
+        // What the standby was deployed with; networks attached later are not drift.
+        network_ids: deployment
+            .standby_orchestrator_network_ids
+            .clone()
+            .filter(|ids| !ids.is_empty())
+            .or_else(|| prior.and_then(|p| p.network_ids.clone())),
         ssh_key_name: non_empty(deployment.standby_ssh_key_name.clone()),
         status: non_empty(status.standby_status.clone()),
-        standby_ip_address: non_empty(status.standby_ip_address.clone()).or_else(|| {
-            vm.networks
-                .iter()
-                .flatten()
-                .find_map(|n| non_empty(n.ip_address.clone()))
-        }),
-        standby_vm_id: Some(vm.pvm_instance_id.clone()),
-        transit_gateway_connection_id: Some(connection.id.clone()),
-        manages_transit_gateway_connection: Some(
-            prior
-                .and_then(|p| p.manages_transit_gateway_connection)
-                .unwrap_or(false),
-        ),
+        standby_ip_address: None,
+        standby_vm_id: None,
+        transit_gateway_connection_id: None,
+        manages_transit_gateway_connection: prior
+            .and_then(|p| p.manages_transit_gateway_connection),
         ..StandbyState::default()
     };
     if let Some(prior) = prior {
         state.keep_configuration_of(prior);
     }
+    let Some(workspace) = find_workspace(clients, &standby_ws).await? else {
+        return Ok(prior.is_some().then_some(state));
+    };
+    state.workspace_id = workspace.id.clone();
+    let vm_name = standby_vm_name(instance.name.as_deref().unwrap_or_default());
+    let known_vm = prior.and_then(|p| p.standby_vm_id.as_deref());
+    match find_standby_vm(clients, &workspace, known_vm, &vm_name).await? {
+        Some(vm) => {
+            if state.network_ids.is_none() {
+                state.network_ids = Some(nic_networks(&vm)).filter(|n| !n.is_empty());
+            }
+            state.standby_ip_address = non_empty(status.standby_ip_address.clone()).or_else(|| {
+                vm.networks
+                    .iter()
+                    .flatten()
+                    .find_map(|n| non_empty(n.ip_address.clone()))
+            });
+            state.standby_vm_id = Some(vm.pvm_instance_id.clone());
+        }
+        None if prior.is_none() => return Ok(None),
+        None => {}
+    }
+    let connection = match prior {
+        Some(prior) => {
+            let known = match prior.transit_gateway_connection_id.as_deref() {
+                Some(connection_id) => absent_if_not_found(
+                    clients
+                        .transit_gateway
+                        .get_connection(&prior.transit_gateway_id, connection_id)
+                        .await,
+                )?
+                .filter(|c| is_pvs_connection_of(c, &workspace)),
+                None => None,
+            };
+            match known {
+                Some(c) => Some(c),
+                // Attached again by hand: adopted, not ours.
+                None => {
+                    let found =
+                        attachment_on(clients, &prior.transit_gateway_id, &workspace).await?;
+                    if found.is_some() {
+                        state.manages_transit_gateway_connection = Some(false);
+                    }
+                    found
+                }
+            }
+        }
+        None => match find_attachment(clients, &workspace).await? {
+            Some((gateway, c)) => {
+                state.transit_gateway_id = gateway;
+                Some(c)
+            }
+            None => return Ok(None),
+        },
+    };
+    state.transit_gateway_connection_id = connection.map(|c| c.id);
+    if state.manages_transit_gateway_connection.is_none() {
+        state.manages_transit_gateway_connection = Some(false);
+    }
     Ok(Some(state))
+}
+
+/// The connection of `workspace` on gateway `gateway_id`, if any (a gateway that is gone has
+/// none).
+async fn attachment_on(
+    clients: &Clients,
+    gateway_id: &str,
+    workspace: &Workspace,
+) -> Result<Option<TransitConnection>, CloudError> {
+    let connections =
+        absent_if_not_found(clients.transit_gateway.list_connections(gateway_id).await)?;
+    Ok(connections
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| is_pvs_connection_of(c, workspace)))
+}
+
+/// Attaches `workspace` to gateway `gateway_id`, or adopts the attachment that exists, and
+/// waits until it is attached. The flag says whether this call created it.
+pub async fn attach_workspace(
+    clients: &Clients,
+    gateway_id: &str,
+    workspace: &Workspace,
+    deadline: Instant,
+    before_wait: impl FnOnce(&TransitConnection, bool),
+) -> Result<(TransitConnection, bool), CloudError> {
+    let tg = &clients.transit_gateway;
+    let gateway = tg.get_gateway(gateway_id).await?;
+    let crn = workspace.crn().map(str::to_string).unwrap_or_default();
+    let connections = tg.list_connections(&gateway.id).await?;
+    // A connection detached by hand moments ago still holds the network while Transit
+    // Gateway deletes it, and a new one would be refused (409): wait until it is gone.
+    for leaving in connections
+        .iter()
+        .filter(|c| is_leaving_connection_of(c, workspace))
+    {
+        tracing::info!(
+            connection = %leaving.id,
+            "Waiting for the earlier connection of workspace {} to finish detaching",
+            workspace.name
+        );
+        tg.wait_connection_deleted(
+            &gateway.id,
+            &leaving.id,
+            &poll_until(
+                clients,
+                format!("connection {} to be detached", leaving.id),
+                deadline,
+            ),
+        )
+        .await?;
+    }
+    let existing = connections
+        .into_iter()
+        .find(|c| is_pvs_connection_of(c, workspace));
+    let (connection, created) = match existing {
+        Some(c) => {
+            tracing::info!(
+                connection = %c.id,
+                "Workspace {} is already attached to transit gateway {}; using that connection and leaving it in place on destroy",
+                workspace.name,
+                gateway.name
+            );
+            (c, false)
+        }
+        None => {
+            tracing::info!(
+                "Attaching workspace {} to transit gateway {}",
+                workspace.name,
+                gateway.name
+            );
+            let c = tg
+                .create_connection(
+                    &gateway.id,
+                    &TransitConnectionCreate {
+                        network_type: "power_virtual_server".into(),
+                        name: Some(format!("{}-dr-standby", workspace.name)),
+                        network_id: Some(crn),
+                        ..TransitConnectionCreate::default()
+                    },
+                )
+                .await?;
+            (c, true)
+        }
+    };
+    before_wait(&connection, created);
+    tg.wait_connection_attached(
+        &gateway.id,
+        &connection.id,
+        &poll_until(
+            clients,
+            format!("connection {} to be attached", connection.id),
+            deadline,
+        ),
+    )
+    .await?;
+    Ok((connection, created))
 }
 
 fn standby_body(
@@ -238,7 +374,6 @@ pub async fn create(
     let object = format!("standby of DR instance {id}");
     let fail = |e: CloudError| diagnose(Action::Create, TYPE, &object, &e);
     let dra = &clients.dr_automation;
-    let tg = &clients.transit_gateway;
 
     let deployment = absent_if_not_found(dra.get_manage_dr(id).await)
         .map_err(fail)?
@@ -288,66 +423,26 @@ pub async fn create(
     .await
     .map_err(fail)?;
 
-    let gateway = tg
-        .get_gateway(&planned.transit_gateway_id)
-        .await
-        .map_err(fail)?;
-    let existing = tg
-        .list_connections(&gateway.id)
-        .await
-        .map_err(fail)?
-        .into_iter()
-        .find(|c| is_pvs_connection_of(c, &workspace));
-    let (connection, created) = match existing {
-        Some(c) => {
-            tracing::info!(
-                connection = %c.id,
-                "Workspace {} is already attached to transit gateway {}; using that connection and leaving it in place on destroy",
-                workspace.name,
-                gateway.name
-            );
-            (c, false)
-        }
-        None => {
-            tracing::info!(
-                "Attaching workspace {} to transit gateway {}",
-                workspace.name,
-                gateway.name
-            );
-            let c = tg
-                .create_connection(
-                    &gateway.id,
-                    &TransitConnectionCreate {
-                        network_type: "power_virtual_server".into(),
-                        name: Some(format!("{}-dr-standby", workspace.name)),
-                        network_id: Some(crn.clone()),
-                        ..TransitConnectionCreate::default()
-                    },
-                )
-                .await
-                .map_err(fail)?;
-            (c, true)
-        }
-    };
     let mut state = planned.clone();
     state.orchestrator_password_wo = None;
     state.id = Some(id.to_string());
     state.workspace_id = workspace.id.clone();
-    state.transit_gateway_connection_id = Some(connection.id.clone());
-    state.manages_transit_gateway_connection = Some(created);
-    // A failure from here on keeps the attachment in state, so destroy detaches it.
-    ctx.save_partial_state(&state);
-    tg.wait_connection_attached(
-        &gateway.id,
-        &connection.id,
-        &poll_until(
-            clients,
-            format!("connection {} to be attached", connection.id),
-            deadline,
-        ),
+    let (connection, created) = attach_workspace(
+        clients,
+        &planned.transit_gateway_id,
+        &workspace,
+        deadline,
+        |connection, created| {
+            state.transit_gateway_connection_id = Some(connection.id.clone());
+            state.manages_transit_gateway_connection = Some(created);
+            // A failure from here on keeps the attachment in state, so destroy detaches it.
+            ctx.save_partial_state(&state);
+        },
     )
     .await
     .map_err(fail)?;
+    state.transit_gateway_connection_id = Some(connection.id.clone());
+    state.manages_transit_gateway_connection = Some(created);
 
     let same_standby = deployment.orchestrator_ha == Some(true)
         && deployment
@@ -413,6 +508,7 @@ pub async fn create(
     let mut done = fetch(clients, id, Some(&state))
         .await
         .map_err(fail)?
+        .filter(|s| s.standby_vm_id.is_some() && s.transit_gateway_connection_id.is_some())
         .ok_or_else(|| {
             error(format!(
                 "{object}: DR Automation reports the standby active, but its VM or attachment is missing."
@@ -481,11 +577,18 @@ pub async fn delete(
         }
         _ => None,
     };
-    if let Some((_, vm)) = &standby_vm {
-        tracing::info!(dr_instance = id, node = %vm.server_name, "Removing the standby node from the KSYS cluster");
-        remove_cluster_node(clients, id, &vm.server_name)
-            .await
-            .map_err(fail)?;
+    // The node keeps its VM's name in the cluster even when the VM is gone (a broken standby
+    // being replaced): KSYS must forget it before a new standby can join.
+    let node = match &standby_vm {
+        Some((_, vm)) => Some(vm.server_name.clone()),
+        None => absent_if_not_found(clients.resource_controller.get_instance(id).await)
+            .map_err(fail)?
+            .and_then(|i| i.name)
+            .map(|name| standby_vm_name(&name)),
+    };
+    if let Some(node) = &node {
+        tracing::info!(dr_instance = id, node = %node, "Removing the standby node from the KSYS cluster");
+        remove_cluster_node(clients, id, node).await.map_err(fail)?;
     }
     orchestrator_access::forget_location(id);
     if let Some((wc, vm)) = &standby_vm {

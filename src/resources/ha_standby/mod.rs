@@ -6,11 +6,14 @@
 //! type the workspace does not offer, and any subnet of the standby workspace that overlaps a
 //! network already reachable through the gateway ([`overlap`]).
 //!
-//! Layout: [`model`] (state), [`deploy`] (cloud calls), [`overlap`] (the overlap check), this
-//! file (schema and the Resource glue). Validators shared with `dr_orchestrator` live in
-//! `orchestrator::common`.
+//! Layout: [`model`] (state), [`deploy`] (cloud calls), [`overlap`] (the overlap check),
+//! [`adopt`] (identity, import by identity, generated configuration), [`list`] (`terraform
+//! query`), this file (schema and the Resource glue). Validators shared with `dr_orchestrator`
+//! live in `orchestrator::common`.
 
+pub mod adopt;
 pub mod deploy;
+pub mod list;
 pub mod model;
 pub mod overlap;
 #[cfg(test)]
@@ -19,6 +22,8 @@ mod tests;
 use async_trait::async_trait;
 use tf_framework::context::Context;
 use tf_framework::diag::{AttributePath, Diagnostics};
+use tf_framework::genconfig::GeneratedConfig;
+use tf_framework::identity::{IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::{Attribute, ReplaceCheck, Schema};
@@ -61,7 +66,8 @@ pub fn schema() -> Schema {
              attaches that workspace to the Transit Gateway (or adopts an existing attachment) and deploys \
              the standby through DR Automation; destroying it removes the standby and detaches only an \
              attachment it created. The plan refuses subnets that overlap any network on the gateway. Every \
-             argument replaces the standby.",
+             argument replaces the standby. A standby VM deleted out of band is replaced (with a warning); a \
+             gateway connection detached out of band is attached again in place.",
         )
         .attribute(computed("id", "The orchestrator's id (one standby per deployment)."))
         .attribute(
@@ -335,6 +341,30 @@ impl HaStandby {
     }
 }
 
+impl HaStandby {
+    /// A refreshed standby whose VM (or workspace) is gone while DR Automation still reports
+    /// it: plan its replacement and say why.
+    fn plan_broken_replacement(ctx: &Context, plan: &mut PlanView) -> Result<(), Diagnostics> {
+        let prior: Option<StandbyState> = plan.prior_state()?;
+        let Some(prior) = prior else {
+            return Ok(());
+        };
+        plan.set_unknown(&path!("standby_vm_id"))?;
+        plan.set_unknown(&path!("standby_ip_address"))?;
+        plan.requires_replace(path!("standby_vm_id"));
+        ctx.warn(
+            "Broken standby orchestrator will be replaced",
+            format!(
+                "{TYPE} of DR instance {}: its standby orchestrator VM no longer exists in workspace {}, \
+                 while DR Automation still reports the standby. Terraform replaces it: apply removes the \
+                 standby node from the KSYS cluster and deploys a new standby.",
+                prior.orchestrator_id, prior.workspace_id
+            ),
+        );
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Resource for HaStandby {
     type State = StandbyState;
@@ -367,6 +397,19 @@ impl Resource for HaStandby {
                 )?;
             }
             return Ok(());
+        }
+        if plan.is_update() {
+            if plan.prior::<String>(&path!("standby_vm_id"))?.is_null() {
+                return Self::plan_broken_replacement(ctx, plan);
+            }
+            if plan
+                .prior::<String>(&path!("transit_gateway_connection_id"))?
+                .is_null()
+            {
+                // Detached out of band: the update attaches the workspace again.
+                plan.set_unknown(&path!("transit_gateway_connection_id"))?;
+                plan.set_unknown(&path!("manages_transit_gateway_connection"))?;
+            }
         }
         let relevant = [
             "orchestrator_id",
@@ -420,7 +463,8 @@ impl Resource for HaStandby {
             })
     }
 
-    /// Only what needs no API call changes in place (timeouts; secrets after an import).
+    /// In place: the gateway attachment when it was detached out of band; otherwise only
+    /// what needs no API call (timeouts; secrets after an import).
     async fn update(
         &self,
         ctx: &Context,
@@ -429,9 +473,38 @@ impl Resource for HaStandby {
         let clients = clients(ctx)?;
         let id = req.prior.orchestrator_id.clone();
         let object = format!("standby of DR instance {id}");
-        let mut state = deploy::fetch(&clients, &id, Some(&req.prior))
+        let fail = |e| diagnose(Action::Update, TYPE, &object, &e);
+        let mut prior = req.prior.clone();
+        if prior.transit_gateway_connection_id.is_none() {
+            let deadline = tokio::time::Instant::now() + ctx.timeout();
+            let workspace = find_workspace(&clients, &prior.workspace_id)
+                .await
+                .map_err(fail)?
+                .ok_or_else(|| {
+                    Diagnostics::from_error(
+                        format!("Error updating {TYPE}"),
+                        format!(
+                            "{object}: workspace {} no longer exists.",
+                            prior.workspace_id
+                        ),
+                    )
+                })?;
+            let (connection, created) = deploy::attach_workspace(
+                &clients,
+                &prior.transit_gateway_id,
+                &workspace,
+                deadline,
+                |_, _| {},
+            )
             .await
-            .map_err(|e| diagnose(Action::Update, TYPE, &object, &e))?
+            .map_err(fail)?;
+            prior.transit_gateway_connection_id = Some(connection.id);
+            prior.manages_transit_gateway_connection = Some(created);
+        }
+        let mut state = deploy::fetch(&clients, &id, Some(&prior))
+            .await
+            .map_err(fail)?
+            .filter(|s| s.standby_vm_id.is_some())
             .ok_or_else(|| {
                 Diagnostics::from_error(
                     format!("Error updating {TYPE}"),
@@ -439,6 +512,9 @@ impl Resource for HaStandby {
                 )
             })?;
         state.keep_configuration_of(&req.planned);
+        if prior.manages_transit_gateway_connection.is_some() {
+            state.manages_transit_gateway_connection = prior.manages_transit_gateway_connection;
+        }
         Ok(state)
     }
 
@@ -461,5 +537,36 @@ impl Resource for HaStandby {
                     ),
                 )
             })
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(adopt::identity_schema())
+    }
+
+    fn identity(&self, state: &StandbyState) -> Result<IdentityData, Diagnostics> {
+        adopt::identity(state)
+    }
+
+    async fn import_by_identity(
+        &self,
+        ctx: &Context,
+        identity: IdentityData,
+    ) -> Result<StandbyState, Diagnostics> {
+        let id = adopt::import_id(&identity)?;
+        self.import(ctx, &id).await
+    }
+
+    async fn generate_config(
+        &self,
+        ctx: &Context,
+        config: &mut GeneratedConfig,
+    ) -> Result<(), Diagnostics> {
+        let primary = match (clients(ctx), config.state::<StandbyState>()) {
+            (Ok(clients), Ok(state)) => {
+                adopt::primary_defaults(&clients, &state.orchestrator_id).await
+            }
+            _ => adopt::PrimaryDefaults::default(),
+        };
+        adopt::adjust_generated_config(config, &primary)
     }
 }

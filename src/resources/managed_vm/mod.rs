@@ -15,10 +15,14 @@
 //!   ([`directory`], [`crate::resources::orchestrator_access`]).
 //! - **No orchestrator access, no writes**: without `orchestrator_ssh` a plan that would change
 //!   a managed VM fails with one diagnostic, while refresh still works from DR Automation's list.
+//! - **Adoption in bulk** ([`adopt`], [`list`]): an identity, import by it, and a listing for
+//!   `terraform query` served by the same coalesced reads as a refresh.
 
+pub mod adopt;
 pub mod checks;
 pub mod coalesce;
 pub mod directory;
+pub mod list;
 pub mod model;
 pub mod protect;
 
@@ -27,6 +31,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tf_framework::context::Context;
 use tf_framework::diag::{AttributePath, Diagnostics};
+use tf_framework::genconfig::GeneratedConfig;
+use tf_framework::identity::{IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::{Attribute, Schema};
@@ -493,6 +499,39 @@ impl Resource for ManagedVm {
                 format!("{TYPE_NAME} has no state upgrader from schema version {v}."),
             )),
         }
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(adopt::identity_schema())
+    }
+
+    fn identity(&self, state: &ManagedVmState) -> Result<IdentityData, Diagnostics> {
+        adopt::identity(state)
+    }
+
+    async fn import_by_identity(
+        &self,
+        ctx: &Context,
+        identity: IdentityData,
+    ) -> Result<ManagedVmState, Diagnostics> {
+        let id = adopt::import_id(&identity)?;
+        self.import(ctx, &id).await
+    }
+
+    async fn generate_config(
+        &self,
+        ctx: &Context,
+        config: &mut GeneratedConfig,
+    ) -> Result<(), Diagnostics> {
+        let state: ManagedVmState = config.state()?;
+        let home = match clients(ctx) {
+            Ok(clients) => directory::orchestrator_info(&clients, &state.orchestrator_id)
+                .await
+                .ok()
+                .and_then(|info| info.workspace_id.clone()),
+            Err(_) => None,
+        };
+        adopt::adjust_generated_config(config, home.as_deref())
     }
 }
 

@@ -193,13 +193,19 @@ pub fn chosen_password(
     write_only: Option<&String>,
     stored: Option<&String>,
 ) -> Result<String, Diagnostics> {
-    write_only.or(stored).cloned().ok_or_else(|| {
+    chosen_secret(write_only, stored).ok_or_else(|| {
         Diagnostics::from_error_at(
             path!("orchestrator_password_wo"),
             "Missing orchestrator password",
             "Set orchestrator_password_wo (Terraform 1.11 and later) or orchestrator_password.",
         )
     })
+}
+
+/// A secret a deployment sends: the write-only value from the configuration, else the stored
+/// one from the plan.
+pub fn chosen_secret(write_only: Option<&String>, stored: Option<&String>) -> Option<String> {
+    write_only.or(stored).cloned()
 }
 
 /// Create, update and delete timeouts of an orchestrator deployment: DR Automation takes up to
@@ -211,42 +217,74 @@ pub fn deployment_timeouts() -> TimeoutDefaults {
         .delete(Duration::from_secs(60 * 60))
 }
 
-/// Exactly one of `orchestrator_password` (sensitive, stored in state) and
-/// `orchestrator_password_wo` (write-only, Terraform 1.11+); the version goes with the latter.
-pub fn check_password_choice(config: &ConfigView<'_>, diags: &mut Diagnostics) {
-    let state = |name: &str| match config.raw().attr(name) {
+/// Whether a configuration value is set: `Some(true)`, null: `Some(false)`, or not yet known.
+pub fn presence(config: &ConfigView<'_>, name: &str) -> Option<bool> {
+    match config.raw().attr(name) {
         None | Some(Value::Null) => Some(false),
         Some(v) if v.is_unknown() => None,
         Some(_) => Some(true),
-    };
-    let plain = state("orchestrator_password");
-    let write_only = state("orchestrator_password_wo");
-    let version = state("orchestrator_password_wo_version");
-    match (plain, write_only) {
+    }
+}
+
+/// A secret that is either stored (`<plain>`, sensitive) or write-only (`<plain>_wo` plus
+/// `<plain>_wo_version`): never both, and the version only with the write-only value.
+/// `missing` is the detail of the error when neither is set, `None` when the secret is
+/// optional; `what` names the secret in the summaries ("password", "API key").
+pub fn check_secret_pair(
+    config: &ConfigView<'_>,
+    plain: &str,
+    what: &str,
+    missing: Option<&str>,
+    diags: &mut Diagnostics,
+) {
+    let write_only = format!("{plain}_wo");
+    let version = format!("{plain}_wo_version");
+    match (presence(config, plain), presence(config, &write_only)) {
         (Some(true), Some(true)) => diags.error_at(
-            AttributePath::root("orchestrator_password_wo"),
-            "Conflicting passwords",
-            "orchestrator_password and orchestrator_password_wo are both set; set exactly one: \
-             orchestrator_password_wo (write-only, never stored; Terraform 1.11 and later) or \
-             orchestrator_password (sensitive, stored in state; any Terraform).",
+            AttributePath::root(&write_only),
+            format!("Conflicting {what}s"),
+            format!(
+                "{plain} and {write_only} are both set; set exactly one: {write_only} (write-only, never \
+                 stored; Terraform 1.11 and later) or {plain} (sensitive, stored in state; any Terraform)."
+            ),
         ),
-        (Some(false), Some(false)) => diags.error_at(
-            AttributePath::root("orchestrator_password_wo"),
-            "Missing orchestrator password",
-            "The orchestrator needs a password for its UI login: set orchestrator_password_wo \
-             (write-only, Terraform 1.11 and later) or orchestrator_password (sensitive, for older \
-             Terraform).",
-        ),
+        (Some(false), Some(false)) => {
+            if let Some(detail) = missing {
+                diags.error_at(
+                    AttributePath::root(&write_only),
+                    format!("Missing orchestrator {what}"),
+                    detail,
+                );
+            }
+        }
         _ => {}
     }
-    if version == Some(true) && write_only == Some(false) {
+    if presence(config, &version) == Some(true) && presence(config, &write_only) == Some(false) {
         diags.error_at(
-            AttributePath::root("orchestrator_password_wo_version"),
-            "Version without a write-only password",
-            "orchestrator_password_wo_version only tells Terraform that orchestrator_password_wo \
-             changed; set orchestrator_password_wo too, or remove the version.",
+            AttributePath::root(&version),
+            "Version without a write-only value",
+            format!(
+                "{version} only tells Terraform that {write_only} changed; set {write_only} too, or \
+                 remove the version."
+            ),
         );
     }
+}
+
+/// The detail of a missing orchestrator password.
+pub const PASSWORD_MISSING: &str = "The orchestrator needs a password for its UI login: set orchestrator_password_wo \
+     (write-only, Terraform 1.11 and later) or orchestrator_password (sensitive, for older Terraform).";
+
+/// Exactly one of `orchestrator_password` (sensitive, stored in state) and
+/// `orchestrator_password_wo` (write-only, Terraform 1.11+); the version goes with the latter.
+pub fn check_password_choice(config: &ConfigView<'_>, diags: &mut Diagnostics) {
+    check_secret_pair(
+        config,
+        "orchestrator_password",
+        "password",
+        Some(PASSWORD_MISSING),
+        diags,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,40 +2,53 @@
 //! orchestrator (KSYS) VM it deploys in the primary PowerVS workspace.
 //!
 //! What it does better than `ibm_pdr_managedr` (reference §1, §6): destroy deprovisions the
-//! instance instead of orphaning it; read treats anything gone as gone; waits honour the
-//! `timeouts` block, poll every few seconds and fail at once with the API's own words; the
-//! VM's `cores` and `memory_gb` change in place; the password can be write-only.
+//! instance instead of orphaning it (unless it was adopted with `service_instance_id`); waits
+//! honour the `timeouts` block, poll every few seconds and fail at once with the API's own
+//! words; the VM's `cores`, `memory_gb` and public network change in place; every secret
+//! can be write-only; and drift never destroys: what users are told to do by hand (enable the
+//! public network, resize the VM) and what operators do (attach a network, reboot) plans
+//! nothing destructive, while a deployment whose VM is gone but whose billed instance is not
+//! is replaced with a warning, never forgotten.
 //!
-//! Layout: [`model`] (state), [`deploy`] (cloud calls), [`common`] (validators and plan-time
-//! look-ups shared with `dr_ha_standby`), this file (schema and the Resource glue).
+//! Layout: [`schema`] (attributes and offline validators), [`model`] (state and its
+//! upgrade), [`deploy`] (cloud calls), [`network`] (the VM's extra networks), [`common`]
+//! (validators and plan-time look-ups shared with `dr_ha_standby`), [`adopt`] (identity,
+//! import by identity, generated configuration), [`list`] (`terraform query`), this file
+//! (plan rules and the Resource glue).
 
+pub mod adopt;
 pub mod common;
 pub mod deploy;
+pub mod list;
 pub mod model;
+pub mod network;
+pub mod schema;
 #[cfg(test)]
 mod tests;
 
 use async_trait::async_trait;
 use tf_framework::context::Context;
 use tf_framework::diag::{AttributePath, Diagnostics};
+use tf_framework::genconfig::GeneratedConfig;
+use tf_framework::identity::{IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
-use tf_framework::schema::{Attribute, ReplaceCheck, Schema};
-use tf_framework::timeouts::{self, Operation, TimeoutDefaults};
+use tf_framework::schema::Schema;
+use tf_framework::timeouts::TimeoutDefaults;
 use tf_framework::typed::{ConfigView, PlanView};
-use tf_framework::validators::custom;
-use tf_framework::value::{Attr, Number, Type};
+use tf_framework::value::Attr;
 use tokio::time::Instant;
 
 use crate::resources::{Action, clients, diagnose};
 use crate::validate::machine_type::check_offered;
 use common::{
-    check_network_ids, check_password_choice, chosen_password, deployment_timeouts,
-    dr_instance_for_queries, find_workspace, machine_type_validator, network_ids_validator,
-    offered_machine_types, password_validator, tier_validator, workspace_guid_validator,
-    workspace_networks, workspace_not_found,
+    PASSWORD_MISSING, check_network_ids, check_secret_pair, chosen_secret, deployment_timeouts,
+    dr_instance_for_queries, find_workspace, offered_machine_types, presence, workspace_networks,
+    workspace_not_found,
 };
-use model::OrchestratorState;
+use deploy::DeploySecrets;
+use model::{OrchestratorState, SCHEMA_VERSION, instance_guid, primary_vm_name, upgrade_v0};
+pub use schema::schema;
 
 pub const TYPE: &str = "dr_orchestrator";
 
@@ -49,278 +62,6 @@ const MAX_NAME_LEN: usize = 34;
 
 #[derive(Debug, Default)]
 pub struct Orchestrator;
-
-/// Replace only when a value that was known before changes: after `terraform import` the
-/// secrets are null in state (the API never returns them), and filling them in must not
-/// redeploy the orchestrator.
-fn replace_if_prior_set(check: &ReplaceCheck<'_>) -> bool {
-    !check.prior.is_null()
-}
-
-fn name_validator() -> tf_framework::validators::Custom {
-    custom(
-        format!("1 to {MAX_NAME_LEN} letters, digits, '-' or '_'"),
-        |path, value, diags| {
-            let Some(name) = value.as_str() else {
-                return;
-            };
-            let ok_chars = name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if name.is_empty() || name.len() > MAX_NAME_LEN || !ok_chars {
-                diags.error_at(
-                    path.clone(),
-                    "Invalid deployment name",
-                    format!(
-                        "{path}: {name:?} must be 1 to {MAX_NAME_LEN} letters, digits, '-' or '_': it names the \
-                         service instance and the VMs \"<name>-orchestrator\" and \"<name>-standby\", and \
-                         PowerVS VM names are at most 47 characters."
-                    ),
-                );
-            }
-        },
-    )
-}
-
-fn cores_validator() -> tf_framework::validators::Custom {
-    custom("at least 0.5, in steps of 0.25", |path, value, diags| {
-        let Some(cores) = value.as_number().and_then(Number::as_f64) else {
-            return;
-        };
-        let quarters = cores * 4.0;
-        if cores < DEFAULT_CORES || (quarters - quarters.round()).abs() > 1e-9 {
-            diags.error_at(
-                    path.clone(),
-                    "Invalid core count",
-                    format!(
-                        "{path}: {cores} cores is not a PowerVS shared-processor size; use at least 0.5, in \
-                         steps of 0.25 (0.5, 0.75, 1, 1.25, ...)."
-                    ),
-                );
-        }
-    })
-}
-
-fn memory_validator() -> tf_framework::validators::Custom {
-    custom("at least 4 (GB)", |path, value, diags| {
-        let Some(memory) = value.as_number().and_then(Number::as_f64) else {
-            return;
-        };
-        if memory < DEFAULT_MEMORY_GB {
-            diags.error_at(
-                path.clone(),
-                "Not enough memory",
-                format!(
-                    "{path}: {memory} GB is below what the orchestrator (AIX 7.3) needs; use at least 4 GB."
-                ),
-            );
-        }
-    })
-}
-
-fn proxy_validator() -> tf_framework::validators::Custom {
-    custom("host:port, e.g. 10.30.40.4:3128", |path, value, diags| {
-        let Some(text) = value.as_str() else {
-            return;
-        };
-        let valid = match text.rsplit_once(':') {
-            Some((host, port)) => {
-                !host.is_empty()
-                    && host
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-                    && port.parse::<u16>().is_ok_and(|p| p > 0)
-            }
-            None => false,
-        };
-        if !valid {
-            diags.error_at(
-                path.clone(),
-                "Invalid proxy address",
-                format!("{path}: {text:?} must be host:port or IP:port, e.g. \"10.30.40.4:3128\"."),
-            );
-        }
-    })
-}
-
-pub fn schema() -> Schema {
-    let computed = |name: &str, description: &str| {
-        Attribute::string(name)
-            .computed()
-            .use_state_for_unknown()
-            .description(description)
-    };
-    Schema::new()
-        .description(
-            "A DR deployment of DR Automation for PowerVS: the DR Automation service instance (provisioned \
-             through Resource Controller and deprovisioned on destroy) and the DR orchestrator VM it deploys \
-             in the primary workspace. `cores` and `memory_gb` change in place; every other argument \
-             replaces the deployment.",
-        )
-        .attribute(computed("id", "The DR Automation service instance GUID."))
-        .attribute(
-            Attribute::string("name")
-                .required()
-                .requires_replace()
-                .validator(name_validator())
-                .description(
-                    "Name of the DR deployment: names the service instance; the orchestrator VMs are named \
-                     `<name>-orchestrator` and `<name>-standby`.",
-                ),
-        )
-        .attribute(
-            Attribute::string("orchestrator_user")
-                .required()
-                .requires_replace()
-                .description("Login of the orchestrator UI (the API's `orchestrator_name`)."),
-        )
-        .attribute(
-            Attribute::string("workspace_id")
-                .required()
-                .requires_replace()
-                .validator(workspace_guid_validator())
-                .description(
-                    "GUID of the primary PowerVS workspace (the landing zone's `powervs_workspace_guid`).",
-                ),
-        )
-        .attribute(
-            Attribute::string("location_id")
-                .optional_computed()
-                .requires_replace()
-                .use_state_for_unknown()
-                .description("Zone of the primary workspace, e.g. `dal10`. Default: the workspace's zone."),
-        )
-        .attribute(
-            Attribute::string("machine_type")
-                .required()
-                .requires_replace()
-                .validator(machine_type_validator())
-                .description(
-                    "Power machine type (`s922`, `e980`, `s1022`, `e1050`, `e1080`, ...); at plan time it must \
-                     also be one the workspace offers.",
-                ),
-        )
-        .attribute(
-            Attribute::string("tier")
-                .optional()
-                .default_string("tier1")
-                .requires_replace()
-                .validator(tier_validator())
-                .description("Storage tier: `tier1` (10 IOPS/GB, the default) or `tier3` (3 IOPS/GB)."),
-        )
-        .attribute(
-            Attribute::list("network_ids", Type::String)
-                .optional_computed()
-                .requires_replace()
-                .use_state_for_unknown()
-                .validator(network_ids_validator())
-                .description(
-                    "Private (`vlan`) networks of the workspace for the orchestrator VM. Default: the \
-                     workspace's first private network.",
-                ),
-        )
-        .attribute(
-            Attribute::string("ssh_key_name")
-                .optional()
-                .requires_replace()
-                .description("SSH key of the workspace for the orchestrator VM."),
-        )
-        .attribute(
-            Attribute::string("orchestrator_password")
-                .optional()
-                .sensitive()
-                .requires_replace_if("the password was known before", replace_if_prior_set)
-                .validator(password_validator())
-                .description(
-                    "Password of `orchestrator_user`, stored in state (sensitive). For Terraform older than \
-                     1.11; otherwise prefer `orchestrator_password_wo`. Exactly one of the two must be set.",
-                ),
-        )
-        .attribute(
-            Attribute::string("orchestrator_password_wo")
-                .optional()
-                .sensitive()
-                .write_only()
-                .validator(password_validator())
-                .description(
-                    "Password of `orchestrator_user`, write-only (Terraform 1.11 and later): sent to the API, \
-                     never stored in plan or state. Change `orchestrator_password_wo_version` to apply a new \
-                     one.",
-                ),
-        )
-        .attribute(
-            Attribute::number("orchestrator_password_wo_version")
-                .optional()
-                .requires_replace_if("the version was known before", replace_if_prior_set)
-                .description(
-                    "Any number; changing it redeploys with the current `orchestrator_password_wo` (the API \
-                     cannot change the password of a running orchestrator).",
-                ),
-        )
-        .attribute(
-            Attribute::string("managed_api_key")
-                .optional()
-                .sensitive()
-                .requires_replace_if("the key was known before", replace_if_prior_set)
-                .description("API key the orchestrator uses to manage the VMs (the API's `managed_apikey`)."),
-        )
-        .attribute(
-            Attribute::string("proxy_ip")
-                .optional()
-                .requires_replace()
-                .validator(proxy_validator())
-                .description("Proxy the orchestrator reaches IBM Cloud through, as `IP:port`."),
-        )
-        .attribute(
-            Attribute::string("resource_group_id")
-                .optional_computed()
-                .requires_replace()
-                .use_state_for_unknown()
-                .description("Resource group of the service instance. Default: the account's default group."),
-        )
-        .attribute(
-            Attribute::number("cores")
-                .optional()
-                .default_number(Number::from_f64(DEFAULT_CORES).unwrap_or_else(Number::zero))
-                .validator(cores_validator())
-                .description(
-                    "Processors of the orchestrator VM (shared), at least 0.5 in steps of 0.25. Default 0.5; \
-                     orchestrators managing more than 100 VMs need more. Changes in place.",
-                ),
-        )
-        .attribute(
-            Attribute::number("memory_gb")
-                .optional()
-                .default_int(4)
-                .validator(memory_validator())
-                .description("Memory of the orchestrator VM in GB, at least 4 (the default). Changes in place."),
-        )
-        .attribute(computed("crn", "CRN of the DR Automation service instance."))
-        .attribute(computed("dashboard_url", "URL of the orchestrator UI."))
-        .attribute(
-            Attribute::string("status")
-                .computed()
-                .description("Deployment status as DR Automation reports it, e.g. `Active`."),
-        )
-        .attribute(computed(
-            "primary_ip_address",
-            "IP address of the orchestrator VM.",
-        ))
-        .attribute(computed(
-            "orchestrator_vm_id",
-            "PowerVS instance id of the orchestrator VM.",
-        ))
-        .attribute(
-            Attribute::number("managed_vm_count")
-                .computed()
-                .description("Number of VMs the orchestrator manages (from the DR summary)."),
-        )
-        .block(timeouts::block(&[
-            Operation::Create,
-            Operation::Update,
-            Operation::Delete,
-        ]))
-}
 
 /// The warning for an orchestrator that manages more VMs than its default size handles.
 pub fn managed_vm_warning(
@@ -375,7 +116,15 @@ impl Orchestrator {
             Attr::Null if plan.is_create() => plan.set(&path!("location_id"), &zone)?,
             _ => {}
         }
+        let adopted = plan
+            .planned::<String>(&path!("service_instance_id"))?
+            .into_known();
         if plan.is_create()
+            && let Some(adopted) = adopted.as_deref()
+        {
+            self.check_adopted_instance(&clients, plan, adopted, &mut diags)
+                .await?;
+        } else if plan.is_create()
             && plan
                 .config::<String>(&path!("resource_group_id"))?
                 .is_null()
@@ -430,6 +179,213 @@ impl Orchestrator {
         }
         diags.into_result()
     }
+
+    /// `service_instance_id` on create: the instance must exist, be a DR Automation instance
+    /// and not hold somebody else's deployment; the plan shows its GUID as `id` and its
+    /// resource group.
+    async fn check_adopted_instance(
+        &self,
+        clients: &crate::cloud::Clients,
+        plan: &mut PlanView,
+        adopted: &str,
+        diags: &mut Diagnostics,
+    ) -> Result<(), Diagnostics> {
+        let guid = instance_guid(adopted);
+        let object = format!("DR instance {guid}");
+        let fail = |e| diagnose(Action::Plan, TYPE, &object, &e);
+        let instance = match deploy::check_adoptable(clients, guid).await.map_err(fail)? {
+            Ok(instance) => instance,
+            Err(detail) => {
+                diags.error_at(
+                    path!("service_instance_id"),
+                    "Service instance cannot be used",
+                    format!("service_instance_id: {detail}"),
+                );
+                return Ok(());
+            }
+        };
+        plan.set(&path!("id"), &guid.to_string())?;
+        if let (Some(have), Some(want)) = (
+            instance.name.as_deref(),
+            plan.planned::<String>(&path!("name"))?.into_known(),
+        ) && have != want
+        {
+            diags.error_at(
+                path!("name"),
+                "Name differs from the service instance's",
+                format!("name: {}", deploy::adopted_name_mismatch(guid, have, &want)),
+            );
+        }
+        let group = instance.resource_group_id.clone().unwrap_or_default();
+        match plan.config::<String>(&path!("resource_group_id"))? {
+            Attr::Known(wanted) if wanted != group => diags.error_at(
+                path!("resource_group_id"),
+                "Resource group does not match the service instance",
+                format!(
+                    "resource_group_id: {wanted:?} is not the resource group of service instance {guid}, \
+                     which is {group:?}. Remove resource_group_id or set it to {group:?}."
+                ),
+            ),
+            Attr::Null if !group.is_empty() => plan.set(&path!("resource_group_id"), &group)?,
+            _ => {}
+        }
+        if let Ok(existing) = clients.dr_automation.get_manage_dr(guid).await {
+            let workspace = plan.planned::<String>(&path!("workspace_id"))?.into_known();
+            let user = plan
+                .planned::<String>(&path!("orchestrator_user"))?
+                .into_known();
+            let same_workspace = match (existing.orchestrator_workspace_id.as_deref(), &workspace) {
+                (Some(have), Some(want)) => have.contains(want.as_str()),
+                _ => true,
+            };
+            let same_user = match (existing.orchestrator_name.as_deref(), &user) {
+                (Some(have), Some(want)) => have == want,
+                _ => true,
+            };
+            if !(same_workspace && same_user) {
+                diags.error_at(
+                    path!("service_instance_id"),
+                    "Service instance already deployed",
+                    format!(
+                        "service_instance_id: DR instance {guid} already has a deployment (orchestrator user \
+                         {:?} in workspace {}); DR Automation deploys one orchestrator per instance. Use \
+                         another instance.",
+                        existing.orchestrator_name.as_deref().unwrap_or(""),
+                        existing
+                            .orchestrator_workspace_id
+                            .as_deref()
+                            .unwrap_or("(unknown)")
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Offline rules across attributes: the secrets' stored/write-only pairs, the password (or
+    /// Secrets Manager), and MFA's three values together.
+    fn check_choices(config: &ConfigView<'_>, diags: &mut Diagnostics) {
+        let secrets_manager = presence(config, "secrets_manager");
+        let password_missing = if secrets_manager == Some(false) {
+            Some(format!(
+                "{PASSWORD_MISSING} Or let IBM Secrets Manager hold it: a secrets_manager block."
+            ))
+        } else {
+            None
+        };
+        check_secret_pair(
+            config,
+            "orchestrator_password",
+            "password",
+            password_missing.as_deref(),
+            diags,
+        );
+        check_secret_pair(config, "api_key", "API key", None, diags);
+        check_secret_pair(config, "client_secret", "client secret", None, diags);
+        let secret = match (
+            presence(config, "client_secret"),
+            presence(config, "client_secret_wo"),
+        ) {
+            (Some(a), Some(b)) => Some(a || b),
+            _ => None,
+        };
+        let mfa = [
+            ("client_id", presence(config, "client_id")),
+            ("tenant_name", presence(config, "tenant_name")),
+            ("client_secret_wo", secret),
+        ];
+        let any_set = mfa.iter().any(|(_, p)| *p == Some(true));
+        if any_set {
+            let missing: Vec<&str> = mfa
+                .iter()
+                .filter(|(_, p)| *p == Some(false))
+                .map(|(name, _)| *name)
+                .collect();
+            if let Some(first) = missing.first() {
+                let named: Vec<String> = missing
+                    .iter()
+                    .map(|m| {
+                        if *m == "client_secret_wo" {
+                            "client_secret_wo (or client_secret)".to_string()
+                        } else {
+                            (*m).to_string()
+                        }
+                    })
+                    .collect();
+                diags.error_at(
+                    AttributePath::root(*first),
+                    "Incomplete MFA settings",
+                    format!(
+                        "MFA needs client_id, tenant_name and client_secret_wo (or client_secret) together; \
+                         missing: {}.",
+                        named.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `service_instance_id` changed on an existing deployment: naming the deployment's own
+    /// instance, or removing it, only changes who owns the instance; another instance (or one
+    /// not known yet) means a deployment elsewhere, a replacement.
+    fn plan_adoption_change(&self, plan: &mut PlanView) -> Result<(), Diagnostics> {
+        if !plan.changed(&path!("service_instance_id")) {
+            return Ok(());
+        }
+        let own = plan.prior::<String>(&path!("id"))?.into_known();
+        let same_instance = match plan.planned::<String>(&path!("service_instance_id"))? {
+            Attr::Null => true,
+            Attr::Known(wanted) => own.as_deref() == Some(instance_guid(&wanted)),
+            Attr::Unknown => false,
+        };
+        if !same_instance {
+            plan.requires_replace(path!("service_instance_id"));
+        }
+        Ok(())
+    }
+
+    /// A refreshed deployment whose orchestrator VM (or whole deployment) is gone while its
+    /// service instance exists: plan its replacement and say why.
+    fn plan_broken_replacement(ctx: &Context, plan: &mut PlanView) -> Result<(), Diagnostics> {
+        let prior: Option<OrchestratorState> = plan.prior_state()?;
+        let Some(prior) = prior else {
+            return Ok(());
+        };
+        plan.set_unknown(&path!("orchestrator_vm_id"))?;
+        plan.set_unknown(&path!("primary_ip_address"))?;
+        plan.set_unknown(&path!("attached_network_ids"))?;
+        plan.requires_replace(path!("orchestrator_vm_id"));
+        let id = prior.id.clone().unwrap_or_default();
+        let missing = if prior.status.is_none() {
+            format!("DR Automation has no deployment for DR instance {id} any more")
+        } else {
+            format!(
+                "its orchestrator VM {} no longer exists in workspace {}",
+                primary_vm_name(&prior.name),
+                prior.workspace_id
+            )
+        };
+        let outcome = if prior.is_adopted() {
+            format!(
+                "DR instance {id} was adopted (service_instance_id) and DR Automation deploys once per \
+                 instance, so the new deployment needs a new instance: replace the instance too (e.g. \
+                 terraform apply -replace on the resource that created it)."
+            )
+        } else {
+            format!(
+                "The service instance still exists and is billed. Terraform replaces the deployment: apply \
+                 deprovisions DR instance {id} and deploys a new orchestrator."
+            )
+        };
+        ctx.warn(
+            "Broken DR deployment will be replaced",
+            format!(
+                "{TYPE} {:?} (DR instance {id}): {missing}. {outcome}",
+                prior.name
+            ),
+        );
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -450,13 +406,36 @@ impl Resource for Orchestrator {
 
     async fn validate(&self, _ctx: &Context, config: &ConfigView<'_>) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        check_password_choice(config, &mut diags);
+        Self::check_choices(config, &mut diags);
         diags
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanView) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
             return Ok(());
+        }
+        if plan.is_create() {
+            // IBM's defaults, as the plan shows them; afterwards these follow the VM.
+            if plan.config::<f64>(&path!("cores"))?.is_null() {
+                plan.set(&path!("cores"), &DEFAULT_CORES)?;
+            }
+            if plan.config::<f64>(&path!("memory_gb"))?.is_null() {
+                plan.set(&path!("memory_gb"), &DEFAULT_MEMORY_GB)?;
+            }
+            if plan.config::<bool>(&path!("public_network"))?.is_null() {
+                plan.set(&path!("public_network"), &false)?;
+            }
+        } else {
+            if plan
+                .prior::<String>(&path!("orchestrator_vm_id"))?
+                .is_null()
+            {
+                return Self::plan_broken_replacement(ctx, plan);
+            }
+            if plan.changed(&path!("public_network")) {
+                plan.set_unknown(&path!("attached_network_ids"))?;
+            }
+            self.plan_adoption_change(plan)?;
         }
         let count = plan.prior::<i64>(&path!("managed_vm_count"))?.into_known();
         let cores = plan.planned::<f64>(&path!("cores"))?.into_known();
@@ -481,11 +460,30 @@ impl Resource for Orchestrator {
         req: CreateRequest<OrchestratorState>,
     ) -> Result<OrchestratorState, Diagnostics> {
         let clients = clients(ctx)?;
-        let password = chosen_password(
-            req.config.orchestrator_password_wo.as_ref(),
-            req.planned.orchestrator_password.as_ref(),
-        )?;
-        deploy::create(ctx, &clients, &req.planned, password).await
+        let config = &req.config;
+        let planned = &req.planned;
+        let password = chosen_secret(
+            config.orchestrator_password_wo.as_ref(),
+            planned.orchestrator_password.as_ref(),
+        )
+        // Without a password IBM's API still wants the field; Secrets Manager holds it.
+        .or_else(|| planned.secrets_manager.as_ref().map(|_| String::new()))
+        .ok_or_else(|| {
+            Diagnostics::from_error_at(
+                path!("orchestrator_password_wo"),
+                "Missing orchestrator password",
+                PASSWORD_MISSING,
+            )
+        })?;
+        let secrets = DeploySecrets {
+            password,
+            api_key: chosen_secret(config.api_key_wo.as_ref(), planned.api_key.as_ref()),
+            client_secret: chosen_secret(
+                config.client_secret_wo.as_ref(),
+                planned.client_secret.as_ref(),
+            ),
+        };
+        deploy::create(ctx, &clients, planned, secrets).await
     }
 
     async fn read(
@@ -510,11 +508,15 @@ impl Resource for Orchestrator {
         let clients = clients(ctx)?;
         let deadline = Instant::now() + ctx.timeout();
         let prior = &req.prior;
+        let planned = &req.planned;
         let id = prior.id.clone().unwrap_or_default();
         let object = format!("{:?} (DR instance {id})", prior.name);
         let fail = |e| diagnose(Action::Update, TYPE, &object, &e);
-        let resized = req.planned.cores != prior.cores || req.planned.memory_gb != prior.memory_gb;
-        if resized && let (Some(cores), Some(memory)) = (req.planned.cores, req.planned.memory_gb) {
+        let resized = planned.cores != prior.cores || planned.memory_gb != prior.memory_gb;
+        let public = planned
+            .public_network
+            .filter(|want| prior.public_network != Some(*want));
+        if resized || public.is_some() {
             let (Some(vm), Some(zone)) = (
                 prior.orchestrator_vm_id.as_deref(),
                 prior.location_id.as_deref(),
@@ -527,20 +529,29 @@ impl Resource for Orchestrator {
                 ));
             };
             let wc = clients.power.workspace(&prior.workspace_id, zone);
-            deploy::resize(&clients, &wc, vm, cores, memory, deadline)
-                .await
-                .map_err(fail)?;
+            // Networks first: PowerVS refuses them while the VM is resizing.
+            if let Some(want) = public {
+                network::set_public(&clients, &wc, vm, want, deadline)
+                    .await
+                    .map_err(fail)?;
+            }
+            if resized && let (Some(cores), Some(memory)) = (planned.cores, planned.memory_gb) {
+                deploy::resize(&clients, &wc, vm, cores, memory, deadline)
+                    .await
+                    .map_err(fail)?;
+            }
         }
         let mut state = deploy::fetch(&clients, &id, Some(prior))
             .await
             .map_err(fail)?
+            .filter(|s| !s.is_broken())
             .ok_or_else(|| {
                 Diagnostics::from_error(
                     format!("Error updating {TYPE}"),
-                    format!("{object}: the deployment no longer exists."),
+                    format!("{object}: the deployment or its orchestrator VM no longer exists."),
                 )
             })?;
-        state.keep_configuration_of(&req.planned);
+        state.keep_configuration_of(planned);
         Ok(state)
     }
 
@@ -552,11 +563,7 @@ impl Resource for Orchestrator {
     async fn import(&self, ctx: &Context, id: &str) -> Result<OrchestratorState, Diagnostics> {
         let clients = clients(ctx)?;
         // The CRN is accepted too: its last segment is the GUID.
-        let guid = if id.starts_with("crn:") {
-            id.trim_end_matches(':').rsplit(':').next().unwrap_or(id)
-        } else {
-            id
-        };
+        let guid = instance_guid(id);
         deploy::fetch(&clients, guid, None)
             .await
             .map_err(|e| diagnose(Action::Import, TYPE, &format!("DR instance {guid}"), &e))?
@@ -564,10 +571,52 @@ impl Resource for Orchestrator {
                 Diagnostics::from_error(
                     "Cannot import non-existent remote object",
                     format!(
-                        "No DR deployment with a DR Automation instance {guid:?} exists (or its orchestrator VM \
-                         is gone). Import takes the service instance GUID."
+                        "No DR deployment with a DR Automation instance {guid:?} exists. Import takes the \
+                         service instance GUID."
                     ),
                 )
             })
+    }
+
+    async fn upgrade_state(
+        &self,
+        _ctx: &Context,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        match from_version {
+            0 => Ok(upgrade_v0(state)),
+            v => Err(Diagnostics::from_error(
+                "Unable to upgrade resource state",
+                format!(
+                    "{TYPE} has no state upgrader from schema version {v} (current: {SCHEMA_VERSION})."
+                ),
+            )),
+        }
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(adopt::identity_schema())
+    }
+
+    fn identity(&self, state: &OrchestratorState) -> Result<IdentityData, Diagnostics> {
+        adopt::identity(state)
+    }
+
+    async fn import_by_identity(
+        &self,
+        ctx: &Context,
+        identity: IdentityData,
+    ) -> Result<OrchestratorState, Diagnostics> {
+        let id = adopt::import_id(&identity)?;
+        self.import(ctx, &id).await
+    }
+
+    async fn generate_config(
+        &self,
+        _ctx: &Context,
+        config: &mut GeneratedConfig,
+    ) -> Result<(), Diagnostics> {
+        adopt::adjust_generated_config(config)
     }
 }

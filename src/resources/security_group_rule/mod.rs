@@ -9,13 +9,19 @@
 //! - Protocol edits silently ignored → changing `protocol` replaces the rule; everything else is
 //!   patched in place.
 //! - Bad values found only at apply → [`model::check_config`] runs offline, with paths.
+//!
+//! [`adopt`] gives it an identity and import by it; [`list`] finds a group's rules for
+//! `terraform query`.
 
+pub mod adopt;
+pub mod list;
 pub mod lock;
 pub mod model;
 
 use async_trait::async_trait;
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
+use tf_framework::identity::{IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::{Attribute, Schema};
@@ -377,6 +383,23 @@ impl Resource for SecurityGroupRuleResource {
                 format!("Security group {sg} has no rule with id {rule_id:?}."),
             )),
         }
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(adopt::identity_schema())
+    }
+
+    fn identity(&self, state: &RuleState) -> Result<IdentityData, Diagnostics> {
+        adopt::identity(state)
+    }
+
+    async fn import_by_identity(
+        &self,
+        ctx: &Context,
+        identity: IdentityData,
+    ) -> Result<RuleState, Diagnostics> {
+        let id = adopt::import_id(&identity)?;
+        self.import(ctx, &id).await
     }
 }
 

@@ -12,9 +12,12 @@
 //! clock ([`next_run`]).
 //!
 //! The cron expression and the time zone are checked offline ([`cron`], [`timezone`]) so a typo
-//! fails `terraform validate` with the bad field named.
+//! fails `terraform validate` with the bad field named. [`adopt`] and [`list`] let existing
+//! schedules be imported by identity and found with `terraform query`.
 
+pub mod adopt;
 pub mod cron;
+pub mod list;
 pub mod next_run;
 pub mod timezone;
 
@@ -25,6 +28,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
+use tf_framework::identity::{IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::{Attribute, Schema};
@@ -133,6 +137,19 @@ fn state_of(
             finished_at: entry.finished_at.clone(),
         }),
     }
+}
+
+/// The workgroups an entry's job tests (`move workgroup <name> ...`), or `None` when it tests
+/// the whole site: what an import reads back as `workgroups`.
+fn workgroups_of(entry: &ScheduleEntry) -> Option<Vec<String>> {
+    let workgroups: Vec<String> = entry
+        .commands
+        .iter()
+        .filter_map(|c| c.split(" move workgroup ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+        .collect();
+    (!workgroups.is_empty()).then_some(workgroups)
 }
 
 struct Target<'a> {
@@ -553,20 +570,30 @@ impl Resource for TestScheduleResource {
             .now(&t.orchestrator)
             .await
             .map_err(|e| fail(e.into()))?;
-        let workgroups: Vec<String> = entry
-            .commands
-            .iter()
-            .filter_map(|c| c.split(" move workgroup ").nth(1))
-            .filter_map(|rest| rest.split_whitespace().next())
-            .map(str::to_string)
-            .collect();
         Ok(state_of(
             &orchestrator_id,
             &entry,
             None,
-            (!workgroups.is_empty()).then_some(workgroups),
+            workgroups_of(&entry),
             Some(&now),
         ))
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(adopt::identity_schema())
+    }
+
+    fn identity(&self, state: &ScheduleState) -> Result<IdentityData, Diagnostics> {
+        adopt::identity(state)
+    }
+
+    async fn import_by_identity(
+        &self,
+        ctx: &Context,
+        identity: IdentityData,
+    ) -> Result<ScheduleState, Diagnostics> {
+        let id = adopt::import_id(&identity)?;
+        self.import(ctx, &id).await
     }
 
     async fn upgrade_state(

@@ -18,6 +18,10 @@
 //! KSYS service (`services::ksys`), reached over SSH; the published `dr_managed_vms` and
 //! `dr_summary` list the VMs KSYS manages, and KSYS records its events here.
 //!
+//! The request body is checked field by field against the SDK's model ([`request`]), and the
+//! last one is kept, secrets replaced by their length, as `_manage_dr_request` of the
+//! deployment, so tests can see what a client sent.
+//!
 //! Secrets (`orchestrator_password`, `api_key`, `client_secret`, `managed_apikey`) are
 //! checked and then dropped: no GET and no state file ever contains them. The orchestrator
 //! password is root's password on the orchestrator LPARs, so the deployment keeps a salted
@@ -29,6 +33,7 @@
 
 mod dashboard;
 pub(crate) mod metrics;
+mod request;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -446,6 +451,7 @@ fn deadlines(d: &Value, key: &str) -> Vec<u64> {
 }
 
 fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
+    resume_after_hold(world, guid);
     let Some(d) = world.get(SERVICE, DEPLOYMENTS, guid).cloned() else {
         return;
     };
@@ -494,6 +500,9 @@ fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
         if step >= 5 {
             break;
         }
+        if held(world, "deploy", step, guid, &primary_at, started) {
+            break;
+        }
         match primary_at.get((step - 1) as usize) {
             Some(t) if *t <= now_ms => {
                 step += 1;
@@ -504,8 +513,10 @@ fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
             _ => break,
         }
     }
-    let primary_done_ms =
-        (step >= 5 && failure.is_none()).then(|| primary_at.last().copied().unwrap_or(started));
+    let held_at_last =
+        step >= 5 && failure.is_none() && held(world, "deploy", step, guid, &primary_at, started);
+    let primary_done_ms = (step >= 5 && failure.is_none() && !held_at_last)
+        .then(|| primary_at.last().copied().unwrap_or(started));
     if ha
         && failure.is_none()
         && let Some(done) = primary_done_ms
@@ -535,6 +546,9 @@ fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
             if standby >= 4 {
                 break;
             }
+            if held(world, "standby", standby, guid, &standby_at, done) {
+                break;
+            }
             match standby_at.get((standby - 1) as usize) {
                 Some(t) if *t <= now_ms => {
                     standby += 1;
@@ -551,6 +565,12 @@ fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
     }
 
     let standby_done = !ha || standby >= 4;
+    // Held at the last step of a side: everything is done but the hold keeps it from Active.
+    let held_at_end = held_at_last
+        || (ha
+            && standby >= 4
+            && failure.is_none()
+            && held(world, "standby", standby, guid, &standby_at, 0));
     let mut remove_vm: Option<String> = None;
     let Some(dm) = world.get_mut(SERVICE, DEPLOYMENTS, guid) else {
         return;
@@ -613,7 +633,7 @@ fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
                 }
             }
         }
-        None if step >= 5 && standby_done => {
+        None if step >= 5 && standby_done && !held_at_end => {
             prog["status"] = json!("Active");
             prog["orchestrator_config_status"] = json!("Configured");
             prog["orch_ext_connectivity_status"] = json!("Connected");
@@ -643,6 +663,44 @@ fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
     }
     for (action, level, message, at) in events {
         record_event(world, guid, &action, level, "managedr", message, None, at);
+    }
+}
+
+/// Whether a test hold (`dra.<side>.step<step>`, see [`crate::holds`]) keeps the deployment
+/// at `step`; `steps_at` are the side's deadlines and `started` its start, which give the
+/// step's own start time.
+fn held(
+    world: &mut World,
+    side: &str,
+    step: u64,
+    guid: &str,
+    steps_at: &[u64],
+    started: u64,
+) -> bool {
+    let since = match step {
+        0 | 1 => started,
+        n => steps_at.get((n - 2) as usize).copied().unwrap_or(started),
+    };
+    let total = if side == "deploy" { 5 } else { 4 };
+    world
+        .holds
+        .stops(&format!("dra.{side}.step{step}"), guid, since, || {
+            format!("{side} of DR instance {guid} at step {step}/{total}")
+        })
+}
+
+/// A released hold: the deployment's later steps are pushed back by the time it was held.
+fn resume_after_hold(world: &mut World, guid: &str) {
+    let Some((reached, released)) = world.holds.take_resume(guid) else {
+        return;
+    };
+    let Some(d) = world.get_mut(SERVICE, DEPLOYMENTS, guid) else {
+        return;
+    };
+    for key in ["_primary_steps_at", "_standby_steps_at"] {
+        let mut at = deadlines(d, key);
+        crate::holds::shift_after(&mut at, reached, released);
+        d["progress"][key] = json!(at);
     }
 }
 
@@ -1282,23 +1340,16 @@ async fn create_manage_dr(
             )));
         }
     }
-    for field in [
-        "location_id",
-        "machine_type",
-        "orchestrator_location_type",
-        "orchestrator_name",
-        "orchestrator_password",
-        "orchestrator_workspace_id",
-    ] {
-        required(&body, field)?;
-    }
+    request::check(&body)?;
+    let recorded = request::record(&body, &params, &headers);
     let location_type = required(&body, "orchestrator_location_type")?;
     if location_type != "off-premises" && location_type != "on-premises" {
         return Err(DraError::bad_request(format!(
             "orchestrator_location_type must be off-premises or on-premises, got {location_type:?}"
         )));
     }
-    let password = required(&body, "orchestrator_password")?;
+    // Empty only when Secrets Manager holds the credentials (`request::check`).
+    let password = str_field(&body, "orchestrator_password")?.unwrap_or_default();
     if password.len() > 256 || !password.chars().all(|c| c.is_ascii_graphic()) {
         return Err(DraError::bad_request(
             "orchestrator_password must be 1 to 256 printable ASCII characters without spaces",
@@ -1317,6 +1368,11 @@ async fn create_manage_dr(
         return Err(DraError::bad_request(format!(
             "proxy_ip {proxy:?} must be IP:port or host:port, e.g. 10.30.40.4:3128"
         )));
+    }
+    for secret in ["api_key", "managed_apikey"] {
+        if str_field(&body, secret)?.is_some_and(|v| !v.is_empty()) {
+            sim.count_secret_received(&format!("dra.{secret}"));
+        }
     }
     let ha = match body.get("orchestrator_ha") {
         None | Some(Value::Null) => false,
@@ -1486,14 +1542,20 @@ async fn create_manage_dr(
     deployment["_standby_zone"] = json!(standby.as_ref().map(|s| s.zone.clone()));
     // Root's password on the orchestrator LPARs: kept only as a salted hash for SSH logins.
     // A standby redeploy brings the standby's own password; the primary keeps its own.
-    let password_hash = crate::ssh::keys::hash_password(password);
+    // Without a password (Secrets Manager holds it) root logs in with the SSH key only.
+    let password_hash = if password.is_empty() {
+        Value::Null
+    } else {
+        json!(crate::ssh::keys::hash_password(password))
+    };
     match (&existing, redeploy) {
         (Some(d), true) => {
             deployment["_password_hash"] = d["_password_hash"].clone();
-            deployment["_standby_password_hash"] = json!(password_hash);
+            deployment["_standby_password_hash"] = password_hash;
         }
-        _ => deployment["_password_hash"] = json!(password_hash),
+        _ => deployment["_password_hash"] = password_hash,
     }
+    deployment["_manage_dr_request"] = recorded;
     let started = existing
         .as_ref()
         .filter(|_| redeploy)

@@ -200,6 +200,7 @@ fn plan_move(
     plan.say(base + 11.0, |t| {
         format!("{t}    move has started for Workgroup {w}")
     });
+    plan.hold_point(base + 11.0, format!("ksys.move.{w}"));
     for vm in &vms {
         let (active, active_name, _, _) = sides(vm);
         if kind == Kind::Planned {
@@ -338,6 +339,7 @@ fn plan_rehearsal(world: &World, plan: &mut Plan, wg: &Workgroup, to: &str, base
     plan.say(base + 11.0, |t| {
         format!("{t}    dr_test move has started for Workgroup {w}")
     });
+    plan.hold_point(base + 11.0, format!("ksys.dr_test.{w}"));
     for vm in &vms {
         let n = vm.name.clone();
         let r = format!("{n}_Rehearsal");

@@ -41,6 +41,9 @@ pub struct Output {
     pub exit_code: u32,
     /// When the exit status is sent (after the last line).
     pub finish_ms: u64,
+    /// The long operation printing these lines and its hold points (see [`crate::holds`]):
+    /// a stream pauses where the operation is held.
+    pub operation: Option<(String, Vec<HoldPoint>)>,
 }
 
 impl Output {
@@ -63,6 +66,7 @@ impl Output {
             lines,
             exit_code,
             finish_ms: env.now_ms,
+            operation: None,
         }
     }
 
@@ -125,12 +129,21 @@ pub struct Timed {
     pub effect: Effect,
 }
 
+/// A named point of an operation's timeline where a test hold can stop it: nothing after
+/// `at` happens while the hold stops the operation there.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HoldPoint {
+    pub point: String,
+    pub at: u64,
+}
+
 /// A command's timeline under construction. Times are real-cloud seconds from the start.
 #[derive(Debug, Clone)]
 pub struct Plan {
     env: Env,
     lines: Vec<Line>,
     effects: Vec<Timed>,
+    holds: Vec<HoldPoint>,
     end: u64,
 }
 
@@ -140,6 +153,7 @@ impl Plan {
             env,
             lines: Vec::new(),
             effects: Vec::new(),
+            holds: Vec::new(),
             end: env.now_ms,
         }
     }
@@ -175,6 +189,16 @@ impl Plan {
         self.effects.push(Timed { at, effect });
     }
 
+    /// A point where the hold `point` can stop the operation, after what happens at
+    /// `seconds` and before what comes later.
+    pub fn hold_point(&mut self, seconds: f64, point: impl Into<String>) {
+        let at = self.at(seconds);
+        self.holds.push(HoldPoint {
+            point: point.into(),
+            at,
+        });
+    }
+
     fn push(&mut self, at: u64, text: String, stderr: bool) {
         self.end = self.end.max(at);
         self.lines.push(Line { at, text, stderr });
@@ -204,6 +228,9 @@ pub struct Operation {
     pub effects: Vec<Timed>,
     #[serde(rename = "_applied", default)]
     pub applied: usize,
+    /// Hold points not passed yet, in time order.
+    #[serde(rename = "_holds", default)]
+    pub holds: Vec<HoldPoint>,
 }
 
 /// Stores the plan as a running operation that holds the workgroups `locks` (ids), applies
@@ -221,6 +248,7 @@ pub fn start(
 ) -> (String, Output) {
     plan.lines.sort_by_key(|l| l.at);
     plan.effects.sort_by_key(|e| e.at);
+    plan.holds.sort_by_key(|h| h.at);
     let id = world.new_id();
     let op = Operation {
         id: id.clone(),
@@ -237,6 +265,7 @@ pub fn start(
         finish_ms: plan.end,
         effects: plan.effects,
         applied: 0,
+        holds: plan.holds.clone(),
     };
     store(world, OPERATIONS, &id, &op);
     for wg in locks {
@@ -248,6 +277,7 @@ pub fn start(
         lines: plan.lines,
         exit_code,
         finish_ms: plan.end,
+        operation: Some((id.clone(), plan.holds)),
     };
     (id, output)
 }
@@ -293,6 +323,20 @@ pub fn outcome(world: &World, id: &str) -> Option<(bool, u32, u64)> {
     ))
 }
 
+/// Where a stream printing operation `id` stands: `None` while a hold stops the operation,
+/// else its lines, finish time and hold points not passed yet (times pushed back by any hold
+/// it was released from). An operation that no longer exists yields empty hold points and
+/// no lines, so the stream ends.
+pub fn stream_state(world: &World, id: &str) -> Option<(Vec<Line>, u64, Vec<HoldPoint>)> {
+    if world.holds.holds_subject(id) {
+        return None;
+    }
+    Some(match load::<Operation>(world, OPERATIONS, id) {
+        Some(op) => (op.lines, op.finish_ms, op.holds),
+        None => (Vec::new(), 0, Vec::new()),
+    })
+}
+
 /// The operations of a cluster in start order.
 pub fn of_cluster(world: &World, cluster_id: &str) -> Vec<Operation> {
     super::of_cluster(world, OPERATIONS, cluster_id)
@@ -314,16 +358,18 @@ fn advance_one(world: &mut World, id: &str, now_ms: u64) {
     if op.status != "running" {
         return;
     }
+    let resumed = resume_after_hold(world, &mut op);
+    let (limit, passed_holds) = hold_limit(world, &mut op, now_ms);
     let due = op.effects[op.applied.min(op.effects.len())..]
         .iter()
-        .take_while(|e| e.at <= now_ms)
+        .take_while(|e| e.at <= limit)
         .count();
     let effects: Vec<Timed> = op.effects[op.applied..op.applied + due].to_vec();
     for timed in &effects {
         apply(world, &op.id, &op.cluster_id, &timed.effect, timed.at);
     }
     op.applied += due;
-    let done = op.applied >= op.effects.len() && op.finish_ms <= now_ms;
+    let done = op.applied >= op.effects.len() && op.finish_ms <= limit;
     if done {
         op.status = if op.exit_code == 0 {
             "succeeded".into()
@@ -331,9 +377,50 @@ fn advance_one(world: &mut World, id: &str, now_ms: u64) {
             "failed".into()
         };
     }
-    if due > 0 || done {
+    if due > 0 || done || resumed || passed_holds {
         store(world, OPERATIONS, id, &op);
     }
+}
+
+/// The time up to which the operation may go on: `now_ms`, or the first hold point it has
+/// reached whose hold is armed. Points passed while their hold is not armed are dropped
+/// (the flag says whether any was).
+fn hold_limit(world: &mut World, op: &mut Operation, now_ms: u64) -> (u64, bool) {
+    let mut passed = false;
+    while let Some(hold) = op.holds.first() {
+        if hold.at > now_ms {
+            break;
+        }
+        let (point, at) = (hold.point.clone(), hold.at);
+        let what = || format!("KSYS operation {} ({}) at {point}", op.id, op.command);
+        if world.holds.stops(&point, &op.id, at, what) {
+            return (at, passed);
+        }
+        op.holds.remove(0);
+        passed = true;
+    }
+    (now_ms, passed)
+}
+
+/// A released hold: everything after the point is pushed back by the time it was held, and
+/// the point is passed. True when the operation changed.
+fn resume_after_hold(world: &mut World, op: &mut Operation) -> bool {
+    let Some((reached, released)) = world.holds.take_resume(&op.id) else {
+        return false;
+    };
+    let held = released.saturating_sub(reached);
+    let later = |at: &mut u64| {
+        if *at > reached {
+            *at = at.saturating_add(held);
+        }
+    };
+    op.lines.iter_mut().for_each(|l| later(&mut l.at));
+    op.effects.iter_mut().for_each(|e| later(&mut e.at));
+    later(&mut op.finish_ms);
+    op.finishes_at = util::rfc3339(op.finish_ms);
+    op.holds.retain(|h| h.at != reached);
+    op.holds.iter_mut().for_each(|h| later(&mut h.at));
+    true
 }
 
 fn apply(world: &mut World, op_id: &str, cluster_id: &str, effect: &Effect, at: u64) {

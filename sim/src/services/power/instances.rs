@@ -34,7 +34,7 @@ const PROC_TYPES: &[&str] = &["dedicated", "shared", "capped"];
 const STORAGE_TYPES: &[&str] = &["tier0", "tier1", "tier3", "tier5k"];
 const MAX_REPLICANTS: u64 = 20;
 
-fn mac_address(vm_id: &str, network_id: &str) -> String {
+pub(super) fn mac_address(vm_id: &str, network_id: &str) -> String {
     // FNV-1a: stable per (instance, network), so a restart shows the same MAC.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in vm_id.bytes().chain(network_id.bytes()) {
@@ -167,17 +167,7 @@ fn build(
         let network = networks::find(world, guid, network_ref)
             .ok_or_else(|| PowerError::not_found("network", network_ref))?;
         let address = networks::allocate_ip(world, network, ip.as_deref(), &taken)?;
-        let network_id = network["networkID"].as_str().unwrap_or_default();
-        let nic = json!({
-            "networkID": network_id,
-            "networkName": network["name"],
-            "ipAddress": address,
-            "macAddress": "",
-            "externalIP": "",
-            "type": "fixed",
-            "version": 4,
-            "href": format!("/pcloud/v1/cloud-instances/{guid}/networks/{network_id}"),
-        });
+        let nic = super::instance_networks::nic(network, guid, &address);
         // Two NICs on one network must get different addresses.
         taken.push(address);
         nics.push(nic);

@@ -1,7 +1,7 @@
 //! PowerVS: workspaces (`/v1/workspaces`), the legacy cloud-instance API
 //! (`/pcloud/v1/cloud-instances/{cid}/...`: networks, stock images and images, PVM
-//! instances, storage tiers) and SSH keys (`/v1/ssh-keys`, legacy tenant `sshkeys`), with
-//! the field names of IBM-Cloud/power-go-client `power/models`.
+//! instances and their networks, storage tiers) and SSH keys (`/v1/ssh-keys`, legacy tenant
+//! `sshkeys`), with the field names of IBM-Cloud/power-go-client `power/models`.
 //!
 //! Every request needs a valid bearer token; cloud-instance and SSH-key requests also need
 //! the `CRN` header of the workspace they address, as PowerVS checks it. Errors use the
@@ -11,6 +11,7 @@
 //! create calls [`create_workspace`], the RC delete calls [`remove_workspace`].
 
 mod images;
+mod instance_networks;
 mod instances;
 mod networks;
 
@@ -172,6 +173,14 @@ pub fn router() -> Router<Arc<Sim>> {
         .route(
             &format!("{CI}/pvm-instances/{{pvm_instance_id}}/action"),
             post(instances::action),
+        )
+        .route(
+            &format!("{CI}/pvm-instances/{{pvm_instance_id}}/networks"),
+            get(instance_networks::list).post(instance_networks::attach),
+        )
+        .route(
+            &format!("{CI}/pvm-instances/{{pvm_instance_id}}/networks/{{network_id}}"),
+            get(instance_networks::show).delete(instance_networks::detach),
         )
         .route(
             "/pcloud/v2/cloud-instances/{cloud_instance_id}/pvm-instances",

@@ -1,0 +1,9 @@
+# a VM name where the VM id belongs is refused offline
+# stage: validate
+# path: pvm_instance_id
+# expect: pvm_instance_id.*"aix-app-01".*a PowerVS instance id \(a UUID\)
+
+resource "dr_managed_vm" "m" {
+  orchestrator_id = "@ORCHESTRATOR_ID@"
+  pvm_instance_id = "aix-app-01"
+}

@@ -1,0 +1,203 @@
+//! The migration example (`examples/migration`) against dr-cloudsim: a DR deployment that
+//! exists before the move (primary and standby orchestrator, a security-group rule for the
+//! PowerVS subnet, a VM under DR with high priority) is taken over by the example's import
+//! blocks with nothing to add, change or destroy, and the takeover writes nothing to the cloud.
+//! The deployment is made by this provider in another working directory: to the provider a
+//! deployment made by IBM's `ibm_pdr_managedr` is the same objects behind the same APIs.
+//!
+//! Needs `cargo build --workspace --bins` first.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use acctests::sim::{ACC_KEY_NAME, Sim};
+use acctests::{skip, terraform_at_least, workspace_root};
+use serde_json::Value;
+
+const PRIMARY: &str = "slz-dal10-power-workspace";
+const STANDBY: &str = "slz-dal12-power-workspace";
+const PASSWORD: &str = "Orch-Passw0rd!";
+const MGMT_CIDR: &str = "10.51.0.0/24";
+
+fn gateway_id(sim: &Sim) -> String {
+    sim.objects("tg", "gateways")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn group_id(sim: &Sim, name_part: &str) -> String {
+    sim.objects("vpc", "security_groups")
+        .iter()
+        .find(|g| g["name"].as_str().is_some_and(|n| n.contains(name_part)))
+        .and_then(|g| g["id"].as_str())
+        .unwrap_or_else(|| panic!("no security group named like {name_part}"))
+        .to_string()
+}
+
+fn vm_id(sim: &Sim, name: &str) -> String {
+    sim.objects("power", "pvm_instances")
+        .iter()
+        .find(|v| v["serverName"] == name)
+        .and_then(|v| v["pvmInstanceID"].as_str())
+        .unwrap_or_else(|| panic!("no VM named {name}"))
+        .to_string()
+}
+
+fn cloud_writes(sim: &Sim) -> u64 {
+    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
+}
+
+fn string(values: &Value, key: &str) -> String {
+    values[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} in {values}"))
+        .to_string()
+}
+
+/// The deployment as it stands before the move.
+fn existing_deployment(sim: &Sim, sg: &str, vm: &str) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    dr = {{ source = "powervs/dr" }}
+  }}
+}}
+
+resource "dr_orchestrator" "o" {{
+  name                     = "dr-prod"
+  orchestrator_user        = "dradmin"
+  orchestrator_password_wo = "{PASSWORD}"
+  workspace_id             = "{primary}"
+  machine_type             = "s922"
+  ssh_key_name             = "{ACC_KEY_NAME}"
+}}
+
+resource "dr_ha_standby" "s" {{
+  orchestrator_id          = dr_orchestrator.o.id
+  workspace_id             = "{standby}"
+  transit_gateway_id       = "{gateway}"
+  orchestrator_password_wo = "{PASSWORD}"
+  ssh_key_name             = "{ACC_KEY_NAME}"
+}}
+
+resource "dr_security_group_rule" "r" {{
+  security_group_id = "{sg}"
+  direction         = "inbound"
+  remote_cidr       = "{MGMT_CIDR}"
+  protocol          = "tcp"
+  port_min          = 443
+  port_max          = 443
+}}
+
+resource "dr_managed_vm" "app" {{
+  orchestrator_id = dr_orchestrator.o.id
+  pvm_instance_id = "{vm}"
+  priority        = "high"
+}}
+"#,
+        primary = sim.workspace_id(PRIMARY),
+        standby = sim.workspace_id(STANDBY),
+        gateway = gateway_id(sim),
+    )
+}
+
+#[test]
+fn the_migration_example_takes_over_an_existing_deployment_with_imports_only() {
+    if !terraform_at_least(1, 11) {
+        skip(
+            "migration example",
+            "it uses write-only arguments (Terraform 1.11 and later); examples_are_formatted covers the file on older versions",
+        );
+        return;
+    }
+    let sim = Sim::start(200.0);
+    let sg = group_id(&sim, "management-sg");
+    let vm = vm_id(&sim, "aix-app-01");
+    let before = sim.workdir();
+    before.config(&existing_deployment(&sim, &sg, &vm));
+    before.apply();
+    let orchestrator = before.resource_values("dr_orchestrator.o").unwrap();
+    let rule = before.resource_values("dr_security_group_rule.r").unwrap();
+    let guid = string(&orchestrator, "id");
+
+    // The configuration after the move, in a directory with no state of the deployment.
+    let wd = sim.workdir();
+    let example = workspace_root().join("examples/migration");
+    for entry in std::fs::read_dir(&example).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tf") {
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            wd.write(&name, &std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    let private_key = sim.acc_private_key().replace('\n', "\\n");
+    wd.write(
+        "terraform.tfvars",
+        &format!(
+            r#"zone                           = "dal10"
+dr_instance_guid               = "{guid}"
+deployment_name                = "dr-prod"
+orchestrator_user              = "dradmin"
+orchestrator_password          = "{PASSWORD}"
+primary_workspace_guid         = "{primary}"
+ssh_key_name                   = "{ACC_KEY_NAME}"
+standby_workspace_guid         = "{standby}"
+transit_gateway_id             = "{gateway}"
+security_group_id              = "{sg}"
+security_group_rule_id         = "{rule_id}"
+powervs_management_subnet_cidr = "{MGMT_CIDR}"
+protected_vms = {{
+  app = {{ pvm_instance_id = "{vm}", priority = "high" }}
+}}
+ssh_private_key   = "{private_key}"
+access_host_or_ip = "{jump}"
+"#,
+            primary = sim.workspace_id(PRIMARY),
+            standby = sim.workspace_id(STANDBY),
+            gateway = gateway_id(&sim),
+            rule_id = string(&rule, "rule_id"),
+            jump = sim.ssh_addr(),
+        ),
+    );
+
+    let writes = cloud_writes(&sim);
+    let plan = wd.run_ok(&["plan", "-input=false", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("Plan: 4 to import, 0 to add, 0 to change, 0 to destroy."),
+        "the takeover must be imports only:\n{}",
+        plan.stdout
+    );
+    wd.apply();
+    wd.assert_plan_empty();
+    assert_eq!(
+        cloud_writes(&sim),
+        writes,
+        "taking a deployment over writes nothing to the cloud"
+    );
+
+    let taken = wd.resource_values("dr_orchestrator.dr").unwrap();
+    assert_eq!(taken["id"], orchestrator["id"]);
+    assert_eq!(
+        taken["orchestrator_vm_id"],
+        orchestrator["orchestrator_vm_id"]
+    );
+    let standby = wd.resource_values("dr_ha_standby.dr").unwrap();
+    assert_eq!(standby["status"], "Active");
+    assert_eq!(
+        standby["manages_transit_gateway_connection"], false,
+        "a gateway connection found in place is left in place on destroy"
+    );
+    let managed = wd
+        .resource_values("dr_managed_vm.protected[\"app\"]")
+        .unwrap();
+    assert_eq!(managed["priority"], "high");
+    assert_eq!(
+        wd.resource_values("dr_security_group_rule.powervs_mgmt_https")
+            .unwrap()["rule_id"],
+        rule["rule_id"]
+    );
+    let raw = wd.raw_state();
+    assert!(!raw.contains(PASSWORD), "no password in state");
+    assert!(!raw.contains("PRIVATE KEY"), "no private key in state");
+}

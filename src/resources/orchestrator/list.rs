@@ -1,0 +1,233 @@
+//! `list "dr_orchestrator"`: the DR deployments of the account, for `terraform query`.
+//!
+//! Resource Controller pages through the account's DR Automation instances (filtered on its
+//! side by the service's catalog id, resource group and name); those whose CRN names
+//! `power-dr-automation` and that are not being removed are then read the way a refresh reads one ([`super::deploy::fetch`]),
+//! a few at a time and in Resource Controller's order. An instance without an orchestrator
+//! deployment (still provisioning, or its deployment failed before the VM existed) cannot be
+//! imported as a `dr_orchestrator`, so it is left out, as a refresh would find it gone.
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use serde::Deserialize;
+use tf_framework::context::Context;
+use tf_framework::diag::Diagnostics;
+use tf_framework::list::{ListRequest, ListResource, ListResults};
+use tf_framework::schema::{Attribute, Schema};
+use tf_framework::typed::ConfigView;
+
+use super::TYPE;
+use super::common::{DR_SERVICE_NAME, is_removed_state};
+use super::deploy;
+use super::model::OrchestratorState;
+use crate::cloud::resource_controller::{ListInstances, ResourceInstance};
+use crate::cloud::{Clients, CloudError};
+use crate::resources::adoption::{CONCURRENT_READS, check_filters};
+use crate::resources::{Action, clients, diagnose};
+
+/// The CRN service name of DR Automation instances.
+const DR_SERVICE_CRN: &str = ":power-dr-automation:";
+
+pub struct OrchestratorList;
+
+/// The `config` block.
+#[derive(Debug, Default, Deserialize)]
+pub struct OrchestratorListConfig {
+    pub resource_group_id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Which DR Automation instances a listing wants.
+#[derive(Debug, Default, Clone)]
+pub struct InstanceFilter {
+    pub guid: Option<String>,
+    pub resource_group_id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Whether `instance` is a live DR Automation instance that `filter` selects. Resource
+/// Controller filters too; this keeps a lenient server from widening the result.
+pub fn selects(filter: &InstanceFilter, instance: &ResourceInstance) -> bool {
+    let is_dr = instance
+        .crn
+        .as_deref()
+        .is_some_and(|c| c.contains(DR_SERVICE_CRN));
+    let equal = |wanted: &Option<String>, actual: &Option<String>| {
+        wanted.is_none() || wanted.as_deref() == actual.as_deref()
+    };
+    is_dr
+        && !is_removed_state(instance.state.as_deref())
+        && equal(&filter.guid, &instance.guid)
+        && equal(&filter.resource_group_id, &instance.resource_group_id)
+        && equal(&filter.name, &instance.name)
+}
+
+/// The Global Catalog id of the DR Automation service, which Resource Controller filters
+/// instances by (`resource_id`): an account with thousands of other instances then pages only
+/// through its DR ones. `None` when the catalog has no such entry; the CRN check still applies.
+async fn dr_service_id(clients: &Clients) -> Result<Option<String>, CloudError> {
+    let entries = clients
+        .resource_controller
+        .search_catalog(&format!("name:{DR_SERVICE_NAME}"))
+        .await?;
+    Ok(entries
+        .into_iter()
+        .find(|e| e.name.as_deref() == Some(DR_SERVICE_NAME))
+        .and_then(|e| e.id))
+}
+
+/// The account's DR Automation instances that `filter` selects, in Resource Controller's order.
+pub async fn dr_instances(
+    clients: &Clients,
+    filter: &InstanceFilter,
+) -> Result<Vec<ResourceInstance>, CloudError> {
+    let query = ListInstances {
+        guid: filter.guid.clone(),
+        name: filter.name.clone(),
+        resource_group_id: filter.resource_group_id.clone(),
+        resource_id: dr_service_id(clients).await?,
+        type_: Some("service_instance".into()),
+        ..ListInstances::default()
+    };
+    let all = clients.resource_controller.list_instances(&query).await?;
+    Ok(all.into_iter().filter(|i| selects(filter, i)).collect())
+}
+
+#[async_trait]
+impl ListResource for OrchestratorList {
+    type Config = OrchestratorListConfig;
+    type State = OrchestratorState;
+
+    fn type_name(&self) -> &str {
+        TYPE
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new()
+            .description(
+                "Finds the DR deployments of the account (DR Automation service instances with a deployed \
+                 orchestrator), optionally of one resource group or with one name. Instances still \
+                 provisioning, or whose deployment never produced an orchestrator VM, are not listed.",
+            )
+            .attribute(
+                Attribute::string("resource_group_id")
+                    .optional()
+                    .description("Only deployments whose service instance is in this resource group."),
+            )
+            .attribute(
+                Attribute::string("name")
+                    .optional()
+                    .description("Only the deployment with this name (exact match)."),
+            )
+    }
+
+    async fn validate(&self, _ctx: &Context, config: &ConfigView<'_>) -> Diagnostics {
+        check_filters(config, &["resource_group_id", "name"])
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        req: ListRequest<OrchestratorListConfig>,
+        results: &ListResults<OrchestratorState>,
+    ) -> Result<(), Diagnostics> {
+        let clients = clients(ctx)?;
+        let filter = InstanceFilter {
+            guid: None,
+            resource_group_id: req.config.resource_group_id,
+            name: req.config.name,
+        };
+        let fail = |object: &str, e: &CloudError| diagnose(Action::List, TYPE, object, e);
+        let instances = dr_instances(&clients, &filter)
+            .await
+            .map_err(|e| fail("DR Automation service instances", &e))?;
+        let clients = &clients;
+        let mut reads = futures::stream::iter(instances.into_iter().filter_map(|i| i.guid))
+            .map(|guid| async move {
+                let found = deploy::fetch(clients, &guid, None).await;
+                (guid, found)
+            })
+            .buffered(CONCURRENT_READS);
+        while let Some((guid, found)) = reads.next().await {
+            match found {
+                Ok(Some(state)) => {
+                    if !results.push(state.name.clone(), &state).await {
+                        break;
+                    }
+                }
+                // Gone between the list and the read, or no deployment: not importable.
+                Ok(None) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(fail(&format!("DR instance {guid}"), &e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
+mod tests {
+    use super::*;
+    use tf_framework::schema::assert_schema_valid;
+
+    fn instance(
+        guid: &str,
+        name: &str,
+        group: &str,
+        service: &str,
+        state: &str,
+    ) -> ResourceInstance {
+        ResourceInstance {
+            guid: Some(guid.into()),
+            name: Some(name.into()),
+            resource_group_id: Some(group.into()),
+            crn: Some(format!(
+                "crn:v1:bluemix:public:{service}:global:a/acc:{guid}::"
+            )),
+            state: Some(state.into()),
+            ..ResourceInstance::default()
+        }
+    }
+
+    #[test]
+    fn schema_is_valid() {
+        assert_schema_valid(&OrchestratorList.schema());
+    }
+
+    #[test]
+    fn only_live_dr_instances_that_match_every_filter_are_selected() {
+        let all = InstanceFilter::default();
+        let dr = instance("g1", "dr-prod", "rg1", "power-dr-automation", "active");
+        assert!(selects(&all, &dr));
+        assert!(!selects(
+            &all,
+            &instance("g2", "ws", "rg1", "power-iaas", "active")
+        ));
+        assert!(!selects(
+            &all,
+            &instance(
+                "g3",
+                "dr-old",
+                "rg1",
+                "power-dr-automation",
+                "pending_reclamation"
+            )
+        ));
+        let by_group = InstanceFilter {
+            resource_group_id: Some("rg2".into()),
+            ..InstanceFilter::default()
+        };
+        assert!(!selects(&by_group, &dr));
+        let by_name = InstanceFilter {
+            name: Some("dr-prod".into()),
+            ..InstanceFilter::default()
+        };
+        assert!(selects(&by_name, &dr));
+        let by_guid = InstanceFilter {
+            guid: Some("g9".into()),
+            ..InstanceFilter::default()
+        };
+        assert!(!selects(&by_guid, &dr));
+    }
+}
