@@ -3,7 +3,9 @@
 //!
 //! The things are taken one page of `PAGE` at a time, the way a cloud API returns them, so tests
 //! see a listing that stops paging once Terraform's `limit` is reached: the number of pages
-//! taken is added to the store's `list_pages` when the listing ends. (The store file is read
+//! taken is added to the store's `list_pages` when the listing ends, or just before the object
+//! that reaches the limit: Terraform hangs up once it has that object and may stop the provider
+//! before the listing returns. (The store file is read
 //! once per listing: it stands in for an API, and rereading it per page would only measure the
 //! file.)
 
@@ -85,6 +87,7 @@ impl ListResource for ThingList {
         let mut ids: Vec<String> = things.keys().cloned().collect();
         ids.sort_by_key(|id| numeric_id(id));
         let mut pages = 0;
+        let mut counted = false;
         let mut outcome = Ok(());
         'pages: for page in ids.chunks(PAGE) {
             pages += 1;
@@ -112,19 +115,32 @@ impl ListResource for ThingList {
                         .zone
                         .as_deref()
                         .is_none_or(|z| thing.zone.as_deref() == Some(z));
-                if wanted && !results.push(thing.name.clone(), &thing).await {
+                if !wanted {
+                    continue;
+                }
+                if results.remaining() == Some(1) {
+                    count_pages(&store, pages).await?;
+                    counted = true;
+                }
+                if !results.push(thing.name.clone(), &thing).await {
                     break 'pages;
                 }
             }
         }
-        store
-            .update(|c| {
-                c.list_pages += pages;
-                Ok(())
-            })
-            .await?;
+        if !counted {
+            count_pages(&store, pages).await?;
+        }
         outcome
     }
+}
+
+async fn count_pages(store: &Store, pages: u64) -> Result<(), Diagnostics> {
+    store
+        .update(|c| {
+            c.list_pages += pages;
+            Ok(())
+        })
+        .await
 }
 
 #[cfg(test)]
