@@ -6,8 +6,7 @@
 //! filled in; it must also be wholly known, since nothing resolves it later.
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
-use super::rpc::Step;
-use super::{EphemeralEntry, ProviderServer};
+use super::{EphemeralEntry, ProviderServer, Step};
 use crate::diag::Diagnostics;
 use crate::plan::{check_plan, check_read_result};
 use crate::proto::tfplugin6 as pb;

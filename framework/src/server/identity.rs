@@ -19,8 +19,7 @@
 use std::collections::HashMap;
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
-use super::rpc::Step;
-use super::{ProviderServer, ResourceEntry};
+use super::{ProviderServer, ResourceEntry, Step};
 use crate::diag::Diagnostics;
 use crate::identity::{self, IdentityData};
 use crate::plan;

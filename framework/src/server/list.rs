@@ -26,8 +26,7 @@ use tonic::Status;
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
 use super::identity::{derive_identity, identity_data};
-use super::rpc::Step;
-use super::{ListEntry, ProviderServer, guard};
+use super::{ListEntry, ProviderServer, Step, guard};
 use crate::diag::{AttributePath, Diagnostics};
 use crate::list::{Found, ListSink};
 use crate::plan::{check_read_result, null_secrets, null_write_only};

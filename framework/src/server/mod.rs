@@ -10,11 +10,16 @@
 
 mod actions;
 mod convert;
+mod data_source;
 mod ephemeral;
+mod function;
 mod genconfig;
 pub mod guard;
 mod identity;
 mod list;
+mod provider;
+mod resource;
+mod resource_change;
 mod rpc;
 
 #[cfg(test)]
@@ -444,6 +449,9 @@ fn timeout_for(entry: &ResourceEntry, object: &Value, op: Operation) -> std::tim
         .flatten()
         .unwrap_or_else(|| entry.timeouts.get(op))
 }
+
+/// Collects diagnostics of steps that stop on the first error.
+type Step<T> = Result<T, Diagnostics>;
 
 /// Private bytes from Terraform; unreadable ones are logged and dropped, never fatal.
 fn private_state(bytes: &[u8]) -> PrivateState {
