@@ -27,10 +27,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::diag::{AttributePath, Diagnostics};
-use crate::plan::{value_at, value_at_mut};
 use crate::schema::{Attribute, Block, BlockNesting, Nesting};
 use crate::typed::{decode, encode, type_at};
-use crate::value::{Attr, Type, Value};
+use crate::value::{Attr, Type, Value, value_at, value_at_mut};
 
 /// Why an attribute is never written into generated configuration.
 fn never_written(a: &Attribute) -> bool {
