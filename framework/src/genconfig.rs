@@ -191,8 +191,8 @@ mod tests {
     use super::*;
     use crate::path;
     use crate::schema::{NestedBlock, Schema};
+    use crate::test_support::{obj, s};
     use crate::value::Number;
-    use std::collections::BTreeMap;
 
     fn schema() -> Schema {
         Schema::new()
@@ -228,21 +228,8 @@ mod tests {
             ))
     }
 
-    fn s(v: &str) -> Value {
-        Value::String(v.into())
-    }
-
-    fn obj(pairs: Vec<(&str, Value)>) -> Value {
-        Value::Object(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect::<BTreeMap<_, _>>(),
-        )
-    }
-
     fn state() -> Value {
-        obj(vec![
+        obj(&[
             ("id", s("i-1")),
             ("name", s("alpha")),
             ("tier", s("tier1")),
@@ -253,7 +240,7 @@ mod tests {
             ("old", s("legacy")),
             (
                 "disk",
-                obj(vec![
+                obj(&[
                     ("size", Value::Number(Number::from_i64(10))),
                     ("kind", s("ssd")),
                     ("uuid", s("u-1")),
@@ -262,12 +249,12 @@ mod tests {
             (
                 "rule",
                 Value::List(vec![
-                    obj(vec![
+                    obj(&[
                         ("cidr", s("10.0.0.0/8")),
                         ("action", s("allow")),
                         ("rule_id", s("r-1")),
                     ]),
-                    obj(vec![
+                    obj(&[
                         ("cidr", s("10.1.0.0/16")),
                         ("action", s("deny")),
                         ("rule_id", s("r-2")),

@@ -34,6 +34,8 @@ pub mod provider;
 pub mod resource;
 pub mod schema;
 pub mod server;
+#[cfg(test)]
+mod test_support;
 pub mod timeouts;
 pub mod typed;
 pub mod validators;

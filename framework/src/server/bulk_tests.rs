@@ -23,8 +23,8 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, MoveStateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
+use crate::test_support::{dv, errors, obj, s, undv};
 use crate::validators::one_of;
-use crate::value::msgpack;
 
 // ---------------------------------------------------------------------------------------------
 // A provider whose VMs live in memory, keyed `<orchestrator_id>/<pvm_instance_id>`.
@@ -404,38 +404,6 @@ impl EphemeralResource for Token {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
-
-fn s(x: &str) -> Value {
-    Value::String(x.into())
-}
-
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-    )
-}
-
-fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue {
-        msgpack: msgpack::encode(v, ty).expect("encodable test value"),
-        json: Vec::new(),
-    })
-}
-
-fn undv(d: Option<&pb::DynamicValue>, ty: &Type) -> Value {
-    msgpack::decode(&d.expect("a value").msgpack, ty).expect("decodable reply")
-}
-
-fn errors(diags: &[pb::Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(|d| format!("{} | {}", d.summary, d.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn vm_ty() -> Type {
     Vm.schema().object_type()

@@ -1,7 +1,6 @@
 //! Every RPC on the service object, called in-process with msgpack-encoded values.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,9 +15,10 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
+use crate::test_support::{dv, errors, obj, s, undv};
 use crate::typed::PlanView;
 use crate::validators::one_of;
-use crate::value::{Number, msgpack};
+use crate::value::Number;
 
 // ---------------------------------------------------------------------------------------------
 // A small provider.
@@ -262,31 +262,6 @@ fn ty() -> Type {
     Widget.schema().object_type()
 }
 
-fn s(x: &str) -> Value {
-    Value::String(x.into())
-}
-
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-    )
-}
-
-fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue {
-        msgpack: msgpack::encode(v, ty).expect("encodable test value"),
-        json: Vec::new(),
-    })
-}
-
-fn undv(d: &Option<pb::DynamicValue>, ty: &Type) -> Value {
-    let d = d.as_ref().expect("a value");
-    msgpack::decode(&d.msgpack, ty).expect("decodable reply")
-}
-
 fn widget_config(name: &str, size: Value, zone: Value) -> Value {
     obj(&[
         ("id", Value::Null),
@@ -296,14 +271,6 @@ fn widget_config(name: &str, size: Value, zone: Value) -> Value {
         ("revision", Value::Null),
         ("zone", zone),
     ])
-}
-
-fn errors(diags: &[pb::Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(|d| format!("{} | {} | {:?}", d.summary, d.detail, d.attribute))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 async fn configure(server: &ProviderServer) {
@@ -376,14 +343,14 @@ async fn create(server: &ProviderServer, name: &str) -> (Value, Vec<u8>) {
         "{}",
         errors(&planned.diagnostics)
     );
-    let planned_value = undv(&planned.planned_state, &ty());
+    let planned_value = undv(planned.planned_state.as_ref(), &ty());
     let applied = apply(server, &Value::Null, &planned_value, &config).await;
     assert!(
         applied.diagnostics.is_empty(),
         "{}",
         errors(&applied.diagnostics)
     );
-    (undv(&applied.new_state, &ty()), applied.private)
+    (undv(applied.new_state.as_ref(), &ty()), applied.private)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,7 +502,7 @@ async fn create_update_replace_destroy() {
         "{}",
         errors(&planned.diagnostics)
     );
-    let pv = undv(&planned.planned_state, &ty());
+    let pv = undv(planned.planned_state.as_ref(), &ty());
     assert!(pv.attr("id").is_some_and(Value::is_unknown));
     assert!(pv.attr("revision").is_some_and(Value::is_unknown));
     assert_eq!(pv.attr("size"), Some(&s("small")));
@@ -563,7 +530,7 @@ async fn create_update_replace_destroy() {
         .expect("OK")
         .into_inner();
     assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
-    assert_eq!(undv(&read.new_state, &ty()), state);
+    assert_eq!(undv(read.new_state.as_ref(), &ty()), state);
 
     // No-op plan equals prior.
     let mut proposed = config.clone();
@@ -578,7 +545,7 @@ async fn create_update_replace_destroy() {
     *plan::value_at_mut(&mut proposed, &AttributePath::root("secret")).expect("secret") =
         Value::Null;
     let noop = plan(&server, &state, &config, &proposed, private.clone()).await;
-    assert_eq!(undv(&noop.planned_state, &ty()), state);
+    assert_eq!(undv(noop.planned_state.as_ref(), &ty()), state);
     assert_eq!(noop.planned_private, private);
 
     // Update in place: size changes, revision unknown, id kept.
@@ -587,7 +554,7 @@ async fn create_update_replace_destroy() {
     *plan::value_at_mut(&mut proposed2, &AttributePath::root("size")).expect("size") = s("large");
     let upd = plan(&server, &state, &config2, &proposed2, private.clone()).await;
     assert!(upd.diagnostics.is_empty(), "{}", errors(&upd.diagnostics));
-    let up = undv(&upd.planned_state, &ty());
+    let up = undv(upd.planned_state.as_ref(), &ty());
     assert_eq!(up.attr("id"), Some(&s("w-a")));
     assert!(up.attr("revision").is_some_and(Value::is_unknown));
     assert!(upd.requires_replace.is_empty());
@@ -597,7 +564,7 @@ async fn create_update_replace_destroy() {
         "{}",
         errors(&applied.diagnostics)
     );
-    let state2 = undv(&applied.new_state, &ty());
+    let state2 = undv(applied.new_state.as_ref(), &ty());
     assert_eq!(
         state2.attr("revision"),
         Some(&Value::Number(Number::from_i64(2)))
@@ -620,10 +587,10 @@ async fn create_update_replace_destroy() {
         "{}",
         errors(&destroy.diagnostics)
     );
-    assert_eq!(undv(&destroy.planned_state, &ty()), Value::Null);
+    assert_eq!(undv(destroy.planned_state.as_ref(), &ty()), Value::Null);
     let gone = apply(&server, &state2, &Value::Null, &Value::Null).await;
     assert!(gone.diagnostics.is_empty());
-    assert_eq!(undv(&gone.new_state, &ty()), Value::Null);
+    assert_eq!(undv(gone.new_state.as_ref(), &ty()), Value::Null);
 }
 
 #[tokio::test]
@@ -632,7 +599,7 @@ async fn inconsistent_apply_is_caught_and_state_conforms() {
     configure(&server).await;
     let config = widget_config("liar", Value::Null, Value::Null);
     let planned = plan(&server, &Value::Null, &config, &config, Vec::new()).await;
-    let pv = undv(&planned.planned_state, &ty());
+    let pv = undv(planned.planned_state.as_ref(), &ty());
     let applied = apply(&server, &Value::Null, &pv, &config).await;
     let text = errors(&applied.diagnostics);
     assert!(
@@ -643,7 +610,7 @@ async fn inconsistent_apply_is_caught_and_state_conforms() {
         text.contains("planned \"liar\" for name but the apply produced \"LIAR\""),
         "{text}"
     );
-    let state = undv(&applied.new_state, &ty());
+    let state = undv(applied.new_state.as_ref(), &ty());
     assert_eq!(
         state.attr("name"),
         Some(&s("liar")),
@@ -658,10 +625,10 @@ async fn failed_create_keeps_partial_state() {
     configure(&server).await;
     let config = widget_config("partial", Value::Null, Value::Null);
     let planned = plan(&server, &Value::Null, &config, &config, Vec::new()).await;
-    let pv = undv(&planned.planned_state, &ty());
+    let pv = undv(planned.planned_state.as_ref(), &ty());
     let applied = apply(&server, &Value::Null, &pv, &config).await;
     assert!(errors(&applied.diagnostics).contains("the cloud said no"));
-    let state = undv(&applied.new_state, &ty());
+    let state = undv(applied.new_state.as_ref(), &ty());
     assert_eq!(state.attr("id"), Some(&s("half")));
     assert_eq!(state.attr("secret"), Some(&Value::Null));
 }
@@ -709,7 +676,7 @@ async fn read_of_deleted_object_returns_null() {
         .expect("OK")
         .into_inner();
     assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
-    assert_eq!(undv(&read.new_state, &ty()), Value::Null);
+    assert_eq!(undv(read.new_state.as_ref(), &ty()), Value::Null);
 }
 
 #[tokio::test]
@@ -718,7 +685,7 @@ async fn stop_provider_cancels_in_flight_work() {
     configure(&server).await;
     let config = widget_config("slow", Value::Null, Value::Null);
     let planned = plan(&server, &Value::Null, &config, &config, Vec::new()).await;
-    let pv = undv(&planned.planned_state, &ty());
+    let pv = undv(planned.planned_state.as_ref(), &ty());
     let worker = server.clone();
     let in_flight = tokio::spawn(async move { apply(&worker, &Value::Null, &pv, &config).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -774,13 +741,16 @@ async fn upgrade_state_paths() {
     )
     .await;
     assert!(r.diagnostics.is_empty(), "{}", errors(&r.diagnostics));
-    let v = undv(&r.upgraded_state, &ty());
+    let v = undv(r.upgraded_state.as_ref(), &ty());
     assert_eq!(v.attr("name"), Some(&s("old")));
     assert_eq!(v.attr("zone"), Some(&Value::Null));
     // Same version: lenient decode drops leftovers.
     let r = upgrade(1, r#"{"id":"x","name":"n","leftover":true}"#, false).await;
     assert!(r.diagnostics.is_empty(), "{}", errors(&r.diagnostics));
-    assert_eq!(undv(&r.upgraded_state, &ty()).attr("name"), Some(&s("n")));
+    assert_eq!(
+        undv(r.upgraded_state.as_ref(), &ty()).attr("name"),
+        Some(&s("n"))
+    );
     // Flatmap and newer versions are clear errors.
     let r = upgrade(1, "", true).await;
     assert!(errors(&r.diagnostics).contains("flatmap"));
@@ -807,7 +777,7 @@ async fn import_and_data_source() {
         errors(&imported.diagnostics)
     );
     assert_eq!(imported.imported_resources.len(), 1);
-    let st = undv(&imported.imported_resources[0].state, &ty());
+    let st = undv(imported.imported_resources[0].state.as_ref(), &ty());
     assert_eq!(st.attr("id"), Some(&s("w-77")));
     assert_eq!(
         st.attr("secret"),
@@ -826,7 +796,10 @@ async fn import_and_data_source() {
         .expect("OK")
         .into_inner();
     assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
-    assert_eq!(undv(&read.state, &dty).attr("value"), Some(&s("ABC")));
+    assert_eq!(
+        undv(read.state.as_ref(), &dty).attr("value"),
+        Some(&s("ABC"))
+    );
 }
 
 #[tokio::test]
@@ -852,7 +825,7 @@ async fn functions_and_argument_errors() {
     };
     let ok = call(vec![s("ab"), Value::Number(Number::from_i64(2))]).await;
     assert!(ok.error.is_none());
-    assert_eq!(undv(&ok.result, &Type::String), s("abab"));
+    assert_eq!(undv(ok.result.as_ref(), &Type::String), s("abab"));
     let bad = call(vec![s("ab"), Value::Number(Number::from_i64(-1))]).await;
     let e = bad.error.expect("error");
     assert_eq!(e.function_argument, Some(1));
