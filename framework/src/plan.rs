@@ -299,18 +299,17 @@ fn replace_obj(
     let Some(attrs) = planned.as_object_mut() else {
         return;
     };
-    for a in obj.attributes() {
-        let here = path.with(PathStep::Attribute(a.name.clone()));
-        let p = attr_of(prior, &a.name).unwrap_or(&Value::Null);
-        let c = attr_of(config, &a.name).unwrap_or(&Value::Null);
-        let Some(slot) = attrs.get_mut(&a.name) else {
+    for member in obj.members() {
+        let here = path.with(PathStep::Attribute(member.name.to_owned()));
+        let p = attr_of(prior, member.name).unwrap_or(&Value::Null);
+        let c = attr_of(config, member.name).unwrap_or(&Value::Null);
+        let Some(slot) = attrs.get_mut(member.name) else {
             continue;
         };
-        if modifiers_want_replace(&a.plan_modifiers, &here, p, slot, c) {
+        if modifiers_want_replace(member.plan_modifiers, &here, p, slot, c) {
             out.push(here.clone());
         }
-        if let Some((nesting, inner)) = a.nested_attributes() {
-            let inner = ObjectSchema::Attributes(inner);
+        if let Some((nesting, inner)) = member.nested {
             for_each_element(
                 nesting,
                 inner,
@@ -319,38 +318,12 @@ fn replace_obj(
                 Some(p),
                 &here,
                 |pl, c, pr, at| {
-                    match pr {
-                        Some(pr) => replace_obj(inner, pl, Some(pr), c, at, out),
-                        // A new element: any requires-replace attribute inside it that is set
-                        // replaces the resource, as it would when changed from null.
-                        None => replace_obj(inner, pl, Some(&Value::Null), c, at, out),
-                    }
+                    // A new element: any requires-replace attribute inside it that is set
+                    // replaces the resource, as it would when changed from null.
+                    replace_obj(inner, pl, Some(pr.unwrap_or(&Value::Null)), c, at, out);
                 },
             );
         }
-    }
-    for b in obj.blocks() {
-        let here = path.with(PathStep::Attribute(b.type_name.clone()));
-        let p = attr_of(prior, &b.type_name).unwrap_or(&Value::Null);
-        let c = attr_of(config, &b.type_name).unwrap_or(&Value::Null);
-        let Some(slot) = attrs.get_mut(&b.type_name) else {
-            continue;
-        };
-        if modifiers_want_replace(&b.plan_modifiers, &here, p, slot, c) {
-            out.push(here.clone());
-        }
-        let inner = ObjectSchema::Block(&b.block);
-        for_each_element(
-            block_nesting(b.nesting),
-            inner,
-            slot,
-            Some(c),
-            Some(p),
-            &here,
-            |pl, c, pr, at| {
-                replace_obj(inner, pl, Some(pr.unwrap_or(&Value::Null)), c, at, out);
-            },
-        );
     }
 }
 

@@ -8,7 +8,7 @@
 //! for a set means the element that agrees on every attribute the user configures.
 
 use crate::diag::{AttributePath, PathStep};
-use crate::schema::{Attribute, Block, BlockNesting, NestedBlock, Nesting};
+use crate::schema::{Attribute, Block, BlockNesting, NestedBlock, Nesting, PlanModifier};
 use crate::value::Value;
 use crate::value::navigate::step_into;
 
@@ -32,6 +32,33 @@ impl<'a> ObjectSchema<'a> {
             ObjectSchema::Block(b) => &b.blocks,
             ObjectSchema::Attributes(_) => &[],
         }
+    }
+}
+
+/// An attribute or a nested block, for the walks that treat the two alike.
+pub(crate) struct Member<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) plan_modifiers: &'a [PlanModifier],
+    /// How its objects nest and their schema: for nested attributes and blocks.
+    pub(crate) nested: Option<(Nesting, ObjectSchema<'a>)>,
+}
+
+impl<'a> ObjectSchema<'a> {
+    /// The attributes, then the nested blocks.
+    pub(crate) fn members(self) -> impl Iterator<Item = Member<'a>> {
+        let attributes = self.attributes().iter().map(|a| Member {
+            name: &a.name,
+            plan_modifiers: &a.plan_modifiers,
+            nested: a
+                .nested_attributes()
+                .map(|(nesting, inner)| (nesting, ObjectSchema::Attributes(inner))),
+        });
+        let blocks = self.blocks().iter().map(|b| Member {
+            name: &b.type_name,
+            plan_modifiers: &b.plan_modifiers,
+            nested: Some((block_nesting(b.nesting), ObjectSchema::Block(&b.block))),
+        });
+        attributes.chain(blocks)
     }
 }
 

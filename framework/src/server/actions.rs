@@ -122,10 +122,7 @@ impl ProviderServer {
     ) -> Result<Diagnostics, Diagnostics> {
         let entry = self.action(&req.action_type)?;
         let config = decode_dynamic(req.config.as_ref(), &entry.ty, "action configuration")?;
-        let caps = req
-            .client_capabilities
-            .as_ref()
-            .map(|c| convert::client_capabilities(Some(c)));
+        let caps = convert::sent_capabilities(req.client_capabilities.as_ref());
         let ctx = self.context(caps);
         let mut diags = entry.handler.erased_plan(&ctx, &config).await;
         diags.extend(ctx.take_warnings());
@@ -151,10 +148,7 @@ impl ProviderServer {
                 return stream;
             }
         };
-        let caps = req
-            .client_capabilities
-            .as_ref()
-            .map(|c| convert::client_capabilities(Some(c)));
+        let caps = convert::sent_capabilities(req.client_capabilities.as_ref());
         let ctx = self.context_cancelled_by(caps, cancel);
         let action_type = req.action_type;
         let stopping = ctx.cancellation_token();

@@ -26,10 +26,7 @@ impl ProviderServer {
     ) -> Step<pb::read_data_source::Response> {
         let entry = self.data_source(&req.type_name)?;
         let config = decode_dynamic(req.config.as_ref(), &entry.ty, "data source configuration")?;
-        let caps = req
-            .client_capabilities
-            .as_ref()
-            .map(|c| convert::client_capabilities(Some(c)));
+        let caps = convert::sent_capabilities(req.client_capabilities.as_ref());
         let ctx = self.context(caps);
         let mut state = entry.handler.erased_read(&ctx, &entry.ty, &config).await?;
         null_write_only(&entry.schema.block, &mut state);

@@ -78,10 +78,7 @@ impl ProviderServer {
                 ),
             ));
         }
-        let caps = req
-            .client_capabilities
-            .as_ref()
-            .map(|c| convert::client_capabilities(Some(c)));
+        let caps = convert::sent_capabilities(req.client_capabilities.as_ref());
         let ctx = self.context(caps);
         let opened = entry.handler.erased_open(&ctx, &entry.ty, &config).await?;
         let mut diags = check_read_result(&req.type_name, "open", &opened.result);

@@ -2,12 +2,13 @@
 //! ConfigureProvider. They describe what the provider serves and establish the provider data
 //! every later call's [`Context`](crate::context::Context) carries.
 
-use super::ProviderServer;
 use super::convert::{self, decode_dynamic};
+use super::{ProviderServer, Step};
 use crate::diag::{AttributePath, Diagnostics};
 use crate::plan;
 use crate::proto::tfplugin6 as pb;
 use crate::validators::validate_config;
+use crate::value::Value;
 
 impl ProviderServer {
     fn server_capabilities(&self) -> pb::ServerCapabilities {
@@ -94,16 +95,16 @@ impl ProviderServer {
         }
     }
 
+    fn provider_config(&self, config: Option<&pb::DynamicValue>) -> Step<Value> {
+        decode_dynamic(config, &self.inner.provider_ty, "provider configuration")
+    }
+
     pub(super) async fn validate_provider_config_impl(
         &self,
         req: pb::validate_provider_config::Request,
     ) -> Diagnostics {
         let inner = &self.inner;
-        let config = match decode_dynamic(
-            req.config.as_ref(),
-            &inner.provider_ty,
-            "provider configuration",
-        ) {
+        let config = match self.provider_config(req.config.as_ref()) {
             Ok(c) => c,
             Err(d) => return d,
         };
@@ -118,11 +119,7 @@ impl ProviderServer {
         req: pb::configure_provider::Request,
     ) -> Diagnostics {
         let inner = &self.inner;
-        let config = match decode_dynamic(
-            req.config.as_ref(),
-            &inner.provider_ty,
-            "provider configuration",
-        ) {
+        let config = match self.provider_config(req.config.as_ref()) {
             Ok(c) => c,
             Err(d) => return d,
         };

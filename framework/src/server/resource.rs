@@ -122,10 +122,7 @@ impl ProviderServer {
         if current.is_null() {
             return Ok(reply);
         }
-        let caps = req
-            .client_capabilities
-            .as_ref()
-            .map(|c| convert::client_capabilities(Some(c)));
+        let caps = convert::sent_capabilities(req.client_capabilities.as_ref());
         let ctx = self
             .context(caps)
             .with_operation(
@@ -176,10 +173,7 @@ impl ProviderServer {
         req: pb::import_resource_state::Request,
     ) -> Step<pb::import_resource_state::Response> {
         let entry = self.resource(&req.type_name)?;
-        let caps = req
-            .client_capabilities
-            .as_ref()
-            .map(|c| convert::client_capabilities(Some(c)));
+        let caps = convert::sent_capabilities(req.client_capabilities.as_ref());
         let ctx = self
             .context(caps)
             .with_operation(Operation::Read, entry.timeouts.read);

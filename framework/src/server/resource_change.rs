@@ -32,10 +32,7 @@ impl ProviderServer {
         let config = decode_dynamic(req.config.as_ref(), &entry.ty, "configuration")?;
         let prior_identity =
             requested_identity(entry, req.prior_identity.as_ref(), "prior identity")?;
-        let caps = req
-            .client_capabilities
-            .as_ref()
-            .map(|c| convert::client_capabilities(Some(c)));
+        let caps = convert::sent_capabilities(req.client_capabilities.as_ref());
         let ctx = self
             .context(caps)
             .with_private(private_state(&req.prior_private));
