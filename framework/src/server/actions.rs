@@ -73,15 +73,7 @@ fn completed_event(diags: Diagnostics) -> EventResult {
 
 impl ProviderServer {
     fn action(&self, type_name: &str) -> Result<&ActionEntry, Diagnostics> {
-        self.inner.actions.get(type_name).ok_or_else(|| {
-            Diagnostics::from_error(
-                "Unknown action type",
-                format!(
-                    "The provider {} has no action {type_name:?}.",
-                    self.inner.provider.erased_type_name()
-                ),
-            )
-        })
+        self.registered(&self.inner.actions, type_name, "action")
     }
 
     pub(super) fn action_names(&self) -> Vec<String> {

@@ -15,18 +15,11 @@ use crate::value::Value;
 
 impl ProviderServer {
     fn ephemeral(&self, type_name: &str) -> Result<&EphemeralEntry, Diagnostics> {
-        self.inner
-            .ephemeral_resources
-            .get(type_name)
-            .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Unknown ephemeral resource type",
-                    format!(
-                        "The provider {} has no ephemeral resource {type_name:?}.",
-                        self.inner.provider.erased_type_name()
-                    ),
-                )
-            })
+        self.registered(
+            &self.inner.ephemeral_resources,
+            type_name,
+            "ephemeral resource",
+        )
     }
 
     pub(super) fn ephemeral_names(&self) -> Vec<String> {

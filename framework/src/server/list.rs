@@ -101,15 +101,7 @@ async fn forward(
 
 impl ProviderServer {
     fn list(&self, type_name: &str) -> Result<&ListEntry, Diagnostics> {
-        self.inner.list_resources.get(type_name).ok_or_else(|| {
-            Diagnostics::from_error(
-                "Unknown list resource type",
-                format!(
-                    "The provider {} has no list resource {type_name:?}.",
-                    self.inner.provider.erased_type_name()
-                ),
-            )
-        })
+        self.registered(&self.inner.list_resources, type_name, "list resource")
     }
 
     pub(super) fn list_names(&self) -> Vec<String> {

@@ -111,72 +111,51 @@ fn step_reply<R: WithDiagnostics>(step: Step<R>) -> R {
     step.unwrap_or_else(diags_reply)
 }
 
-/// Writes the `Provider` service impl. Every unary RPC listed in a group answers through
-/// [`answer`] (panic guard, always an OK status); the group says what its handler returns:
+/// The reply of a unary RPC, by what its handler returns:
 /// - `describe`: the reply itself, from no request (the schema and metadata RPCs);
 /// - `diagnostics`: only diagnostics;
 /// - `checked_diagnostics`: diagnostics, or the diagnostics that stopped it early;
-/// - `reply`: the reply, or the diagnostics that stopped it early;
-/// - `not_supported`: nothing; the RPC answers that the provider does not implement it.
-///
-/// `others` are copied into the impl as they are. Everything is expanded in one macro so
-/// that `#[tonic::async_trait]` sees plain `async fn`s.
+/// - `reply`: the reply, or the diagnostics that stopped it early.
+macro_rules! unary_reply {
+    (describe, $server:tt, $req:ident, $handler:ident) => {{
+        drop($req);
+        $server.$handler()
+    }};
+    (diagnostics, $server:tt, $req:ident, $handler:ident) => {
+        diags_reply($server.$handler($req.into_inner()).await)
+    };
+    (checked_diagnostics, $server:tt, $req:ident, $handler:ident) => {
+        diags_reply(
+            $server
+                .$handler($req.into_inner())
+                .await
+                .unwrap_or_else(|d| d),
+        )
+    };
+    (reply, $server:tt, $req:ident, $handler:ident) => {
+        step_reply($server.$handler($req.into_inner()).await)
+    };
+}
+
+/// Writes the `Provider` service impl. Every RPC in `unary` answers through [`answer`] (panic
+/// guard, always an OK status), its reply made as [`unary_reply!`] says; every RPC in
+/// `not_supported` answers that the provider does not implement it. `others` are copied into
+/// the impl as they are. It is one macro so that `#[tonic::async_trait]` sees plain
+/// `async fn`s.
 macro_rules! provider_service {
     (
-        describe { $($d_rpc:literal $d_method:ident($d_msg:ident) => $d_handler:ident;)* }
-        diagnostics { $($g_rpc:literal $g_method:ident($g_msg:ident) => $g_handler:ident;)* }
-        checked_diagnostics {
-            $($c_rpc:literal $c_method:ident($c_msg:ident) => $c_handler:ident;)*
-        }
-        reply { $($r_rpc:literal $r_method:ident($r_msg:ident) => $r_handler:ident;)* }
+        unary { $($shape:ident $rpc:literal $method:ident => $handler:ident;)* }
         not_supported($what:literal) { $($n_method:ident($n_msg:ident);)* }
         others { $($others:tt)* }
     ) => {
         #[tonic::async_trait]
         impl ProviderService for ProviderServer {
             $(
-                async fn $d_method(
+                async fn $method(
                     &self,
-                    _: Request<pb::$d_msg::Request>,
-                ) -> Result<Response<pb::$d_msg::Response>, Status> {
-                    answer($d_rpc, async { self.$d_handler() }).await
-                }
-            )*
-            $(
-                async fn $g_method(
-                    &self,
-                    req: Request<pb::$g_msg::Request>,
-                ) -> Result<Response<pb::$g_msg::Response>, Status> {
-                    answer($g_rpc, async {
-                        diags_reply(self.$g_handler(req.into_inner()).await)
-                    })
-                    .await
-                }
-            )*
-            $(
-                async fn $c_method(
-                    &self,
-                    req: Request<pb::$c_msg::Request>,
-                ) -> Result<Response<pb::$c_msg::Response>, Status> {
-                    answer($c_rpc, async {
-                        diags_reply(
-                            self.$c_handler(req.into_inner())
-                                .await
-                                .unwrap_or_else(|d| d),
-                        )
-                    })
-                    .await
-                }
-            )*
-            $(
-                async fn $r_method(
-                    &self,
-                    req: Request<pb::$r_msg::Request>,
-                ) -> Result<Response<pb::$r_msg::Response>, Status> {
-                    answer($r_rpc, async {
-                        step_reply(self.$r_handler(req.into_inner()).await)
-                    })
-                    .await
+                    req: Request<pb::$method::Request>,
+                ) -> Result<Response<pb::$method::Response>, Status> {
+                    answer($rpc, async { unary_reply!($shape, self, req, $handler) }).await
                 }
             )*
             $(
@@ -193,52 +172,38 @@ macro_rules! provider_service {
 }
 
 provider_service! {
-    describe {
-        "GetMetadata" get_metadata(get_metadata) => get_metadata_impl;
-        "GetProviderSchema" get_provider_schema(get_provider_schema) => get_provider_schema_impl;
-        "GetResourceIdentitySchemas" get_resource_identity_schemas(get_resource_identity_schemas)
+    unary {
+        describe "GetMetadata" get_metadata => get_metadata_impl;
+        describe "GetProviderSchema" get_provider_schema => get_provider_schema_impl;
+        describe "GetResourceIdentitySchemas" get_resource_identity_schemas
             => get_resource_identity_schemas_impl;
-        "GetFunctions" get_functions(get_functions) => get_functions_impl;
-    }
-    diagnostics {
-        "ValidateProviderConfig" validate_provider_config(validate_provider_config)
+        describe "GetFunctions" get_functions => get_functions_impl;
+        diagnostics "ValidateProviderConfig" validate_provider_config
             => validate_provider_config_impl;
-        "ConfigureProvider" configure_provider(configure_provider) => configure_provider_impl;
-    }
-    checked_diagnostics {
-        "ValidateResourceConfig" validate_resource_config(validate_resource_config)
+        diagnostics "ConfigureProvider" configure_provider => configure_provider_impl;
+        checked_diagnostics "ValidateResourceConfig" validate_resource_config
             => validate_resource_config_impl;
-        "ValidateDataResourceConfig" validate_data_resource_config(validate_data_resource_config)
+        checked_diagnostics "ValidateDataResourceConfig" validate_data_resource_config
             => validate_data_resource_config_impl;
-        "ValidateEphemeralResourceConfig"
-            validate_ephemeral_resource_config(validate_ephemeral_resource_config)
+        checked_diagnostics "ValidateEphemeralResourceConfig" validate_ephemeral_resource_config
             => validate_ephemeral_resource_config_impl;
-        "CloseEphemeralResource" close_ephemeral_resource(close_ephemeral_resource)
+        checked_diagnostics "CloseEphemeralResource" close_ephemeral_resource
             => close_ephemeral_resource_impl;
-        "ValidateListResourceConfig" validate_list_resource_config(validate_list_resource_config)
+        checked_diagnostics "ValidateListResourceConfig" validate_list_resource_config
             => validate_list_resource_config_impl;
-        "PlanAction" plan_action(plan_action) => plan_action_impl;
-        "ValidateActionConfig" validate_action_config(validate_action_config)
+        checked_diagnostics "PlanAction" plan_action => plan_action_impl;
+        checked_diagnostics "ValidateActionConfig" validate_action_config
             => validate_action_config_impl;
-    }
-    reply {
-        "UpgradeResourceState" upgrade_resource_state(upgrade_resource_state)
-            => upgrade_resource_state_impl;
-        "UpgradeResourceIdentity" upgrade_resource_identity(upgrade_resource_identity)
-            => upgrade_resource_identity_impl;
-        "ReadResource" read_resource(read_resource) => read_resource_impl;
-        "PlanResourceChange" plan_resource_change(plan_resource_change)
-            => plan_resource_change_impl;
-        "ImportResourceState" import_resource_state(import_resource_state)
-            => import_resource_state_impl;
-        "MoveResourceState" move_resource_state(move_resource_state) => move_resource_state_impl;
-        "ReadDataSource" read_data_source(read_data_source) => read_data_source_impl;
-        "GenerateResourceConfig" generate_resource_config(generate_resource_config)
-            => generate_resource_config_impl;
-        "OpenEphemeralResource" open_ephemeral_resource(open_ephemeral_resource)
-            => open_ephemeral_resource_impl;
-        "RenewEphemeralResource" renew_ephemeral_resource(renew_ephemeral_resource)
-            => renew_ephemeral_resource_impl;
+        reply "UpgradeResourceState" upgrade_resource_state => upgrade_resource_state_impl;
+        reply "UpgradeResourceIdentity" upgrade_resource_identity => upgrade_resource_identity_impl;
+        reply "ReadResource" read_resource => read_resource_impl;
+        reply "PlanResourceChange" plan_resource_change => plan_resource_change_impl;
+        reply "ImportResourceState" import_resource_state => import_resource_state_impl;
+        reply "MoveResourceState" move_resource_state => move_resource_state_impl;
+        reply "ReadDataSource" read_data_source => read_data_source_impl;
+        reply "GenerateResourceConfig" generate_resource_config => generate_resource_config_impl;
+        reply "OpenEphemeralResource" open_ephemeral_resource => open_ephemeral_resource_impl;
+        reply "RenewEphemeralResource" renew_ephemeral_resource => renew_ephemeral_resource_impl;
     }
     not_supported("state stores") {
         validate_state_store_config(validate_state_store);
