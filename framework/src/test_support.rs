@@ -3,7 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use tonic::Request;
+
 use crate::proto::tfplugin6 as pb;
+use crate::proto::tfplugin6::provider_server::Provider as _;
+use crate::server::ProviderServer;
 use crate::value::{Number, Type, Value, msgpack};
 
 /// A string value.
@@ -37,6 +41,30 @@ pub(crate) fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
 /// The value inside a reply's dynamic value.
 pub(crate) fn undv(d: Option<&pb::DynamicValue>, ty: &Type) -> Value {
     msgpack::decode(&d.expect("a value").msgpack, ty).expect("decodable reply")
+}
+
+/// Configures `server` with `config` (of type `ty`) the way Terraform 1.15.5 does, and insists
+/// that it worked.
+pub(crate) async fn configure_with(
+    server: &ProviderServer,
+    config: &Value,
+    ty: &Type,
+    client_capabilities: Option<pb::ClientCapabilities>,
+) {
+    let reply = server
+        .configure_provider(Request::new(pb::configure_provider::Request {
+            terraform_version: "1.15.5".into(),
+            config: dv(config, ty),
+            client_capabilities,
+        }))
+        .await
+        .expect("OK status")
+        .into_inner();
+    assert!(
+        reply.diagnostics.is_empty(),
+        "{}",
+        errors(&reply.diagnostics)
+    );
 }
 
 /// Diagnostics as one text, for `contains` checks and failure messages.

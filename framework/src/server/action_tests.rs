@@ -17,7 +17,7 @@ use crate::path;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::schema::Attribute;
-use crate::test_support::errors;
+use crate::test_support::{configure_with, errors, obj};
 use crate::validators::int_between;
 use crate::value::{Attr, Number, msgpack};
 
@@ -173,27 +173,7 @@ fn steps(n: i64) -> Value {
 }
 
 async fn configure(server: &ProviderServer) {
-    let reply = server
-        .configure_provider(Request::new(pb::configure_provider::Request {
-            terraform_version: "1.15.5".into(),
-            config: Some(pb::DynamicValue {
-                msgpack: msgpack::encode(
-                    &Value::Object(BTreeMap::new()),
-                    &Schema::new().object_type(),
-                )
-                .expect("encodable"),
-                json: Vec::new(),
-            }),
-            client_capabilities: None,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
-    assert!(
-        reply.diagnostics.is_empty(),
-        "{}",
-        errors(&reply.diagnostics)
-    );
+    configure_with(server, &obj(&[]), &Schema::new().object_type(), None).await;
 }
 
 /// What an invocation streamed: progress messages, and the completion's diagnostics.

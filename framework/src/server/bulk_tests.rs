@@ -23,7 +23,7 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, MoveStateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
-use crate::test_support::{dv, errors, obj, s, undv};
+use crate::test_support::{configure_with, dv, errors, obj, s, undv};
 use crate::validators::one_of;
 
 // ---------------------------------------------------------------------------------------------
@@ -445,20 +445,7 @@ async fn configured() -> (ProviderServer, Arc<Cloud>) {
     let server = ProviderServer::new(Bulk {
         cloud: cloud.clone(),
     });
-    let reply = server
-        .configure_provider(Request::new(pb::configure_provider::Request {
-            terraform_version: "1.15.5".into(),
-            config: dv(&obj(&[]), &Type::object::<String>([])),
-            client_capabilities: None,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
-    assert!(
-        reply.diagnostics.is_empty(),
-        "{}",
-        errors(&reply.diagnostics)
-    );
+    configure_with(&server, &obj(&[]), &Type::object::<String>([]), None).await;
     (server, cloud)
 }
 

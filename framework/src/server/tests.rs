@@ -15,7 +15,7 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
-use crate::test_support::{dv, errors, obj, s, undv};
+use crate::test_support::{configure_with, dv, errors, obj, s, undv};
 use crate::typed::PlanView;
 use crate::validators::one_of;
 use crate::value::Number;
@@ -274,24 +274,18 @@ fn widget_config(name: &str, size: Value, zone: Value) -> Value {
 }
 
 async fn configure(server: &ProviderServer) {
+    let capabilities = pb::ClientCapabilities {
+        deferral_allowed: false,
+        write_only_attributes_allowed: true,
+    };
     let pty = TestProvider.schema().object_type();
-    let reply = server
-        .configure_provider(Request::new(pb::configure_provider::Request {
-            terraform_version: "1.15.5".into(),
-            config: dv(&obj(&[("prefix", s("w"))]), &pty),
-            client_capabilities: Some(pb::ClientCapabilities {
-                deferral_allowed: false,
-                write_only_attributes_allowed: true,
-            }),
-        }))
-        .await
-        .expect("OK status")
-        .into_inner();
-    assert!(
-        reply.diagnostics.is_empty(),
-        "{}",
-        errors(&reply.diagnostics)
-    );
+    configure_with(
+        server,
+        &obj(&[("prefix", s("w"))]),
+        &pty,
+        Some(capabilities),
+    )
+    .await;
 }
 
 async fn plan(
