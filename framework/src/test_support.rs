@@ -43,6 +43,13 @@ pub(crate) fn undv(d: Option<&pb::DynamicValue>, ty: &Type) -> Value {
     msgpack::decode(&d.expect("a value").msgpack, ty).expect("decodable reply")
 }
 
+/// The reply of an RPC, which always answers with an OK status (errors travel as diagnostics).
+pub(crate) async fn answer_of<R>(
+    call: impl std::future::Future<Output = Result<tonic::Response<R>, tonic::Status>>,
+) -> R {
+    call.await.expect("OK status").into_inner()
+}
+
 /// Configures `server` with `config` (of type `ty`) the way Terraform 1.15.5 does, and insists
 /// that it worked.
 pub(crate) async fn configure_with(

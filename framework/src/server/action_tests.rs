@@ -17,7 +17,7 @@ use crate::path;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::schema::Attribute;
-use crate::test_support::{configure_with, errors, obj};
+use crate::test_support::{answer_of, configure_with, errors, obj};
 use crate::validators::int_between;
 use crate::value::{Attr, Number, msgpack};
 
@@ -211,15 +211,14 @@ async fn invoke(
     action_type: &str,
     config: Option<pb::DynamicValue>,
 ) -> Invocation {
-    let stream = server
-        .invoke_action(Request::new(pb::invoke_action::Request {
+    let stream = answer_of(
+        server.invoke_action(Request::new(pb::invoke_action::Request {
             action_type: action_type.into(),
             config,
             client_capabilities: None,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     tokio::time::timeout(Duration::from_secs(10), collect(stream))
         .await
         .expect("the stream must end")
@@ -228,11 +227,9 @@ async fn invoke(
 #[tokio::test]
 async fn action_schemas_and_metadata_are_advertised() {
     let server = server();
-    let schema = server
-        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let schema =
+        answer_of(server.get_provider_schema(Request::new(pb::get_provider_schema::Request {})))
+            .await;
     assert!(
         schema.diagnostics.is_empty(),
         "{}",
@@ -257,11 +254,7 @@ async fn action_schemas_and_metadata_are_advertised() {
     );
     assert_eq!(block.description, "Counts.");
 
-    let meta = server
-        .get_metadata(Request::new(pb::get_metadata::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let meta = answer_of(server.get_metadata(Request::new(pb::get_metadata::Request {}))).await;
     let types: Vec<&str> = meta.actions.iter().map(|a| a.type_name.as_str()).collect();
     assert_eq!(types, ["act_count"]);
 }
@@ -273,15 +266,11 @@ async fn validation_runs_schema_validators_and_the_action_offline() {
         let server = server.clone();
         let type_name = type_name.to_string();
         async move {
-            server
-                .validate_action_config(Request::new(pb::validate_action_config::Request {
-                    type_name,
-                    config,
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
-                .diagnostics
+            answer_of(server.validate_action_config(Request::new(
+                pb::validate_action_config::Request { type_name, config },
+            )))
+            .await
+            .diagnostics
         }
     };
     assert!(
@@ -322,15 +311,12 @@ async fn plan_needs_the_configured_provider_and_reports_its_checks() {
     let plan = |config| {
         let server = server.clone();
         async move {
-            server
-                .plan_action(Request::new(pb::plan_action::Request {
-                    action_type: "act_count".into(),
-                    config,
-                    client_capabilities: Some(pb::ClientCapabilities::default()),
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
+            answer_of(server.plan_action(Request::new(pb::plan_action::Request {
+                action_type: "act_count".into(),
+                config,
+                client_capabilities: Some(pb::ClientCapabilities::default()),
+            })))
+            .await
         }
     };
     let unconfigured = plan(count_config(steps(1), None)).await;
@@ -371,14 +357,11 @@ async fn plan_needs_the_configured_provider_and_reports_its_checks() {
         pb::diagnostic::Severity::Warning as i32
     );
 
-    let unknown_type = server
-        .plan_action(Request::new(pb::plan_action::Request {
-            action_type: "act_nope".into(),
-            ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+    let unknown_type = answer_of(server.plan_action(Request::new(pb::plan_action::Request {
+        action_type: "act_nope".into(),
+        ..Default::default()
+    })))
+    .await;
     assert!(errors(&unknown_type.diagnostics).contains("Unknown action type"));
 }
 
@@ -432,15 +415,14 @@ async fn invoke_failures_panics_and_unknown_types_complete_with_errors() {
 async fn stop_provider_cancels_an_invocation_which_still_reports_winding_down() {
     let server = server();
     configure(&server).await;
-    let mut stream = server
-        .invoke_action(Request::new(pb::invoke_action::Request {
+    let mut stream = answer_of(
+        server.invoke_action(Request::new(pb::invoke_action::Request {
             action_type: "act_count".into(),
             config: count_config(steps(3), Some("slow")),
             client_capabilities: None,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     // Wait until the action is under way.
     let first = stream.next().await.expect("event").expect("OK");
     assert!(matches!(
@@ -472,15 +454,14 @@ async fn stop_provider_cancels_an_invocation_which_still_reports_winding_down() 
 async fn dropping_the_stream_cancels_the_invocation() {
     let server = server();
     configure(&server).await;
-    let stream = server
-        .invoke_action(Request::new(pb::invoke_action::Request {
+    let stream = answer_of(
+        server.invoke_action(Request::new(pb::invoke_action::Request {
             action_type: "act_count".into(),
             config: count_config(steps(3), Some("slow")),
             client_capabilities: None,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     let token = stream.cancel.clone();
     assert!(!token.is_cancelled());
     drop(stream);

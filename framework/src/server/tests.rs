@@ -15,7 +15,7 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
-use crate::test_support::{configure_with, dv, errors, obj, s, undv};
+use crate::test_support::{answer_of, configure_with, dv, errors, obj, s, undv};
 use crate::typed::PlanView;
 use crate::validators::one_of;
 use crate::value::Number;
@@ -295,18 +295,17 @@ async fn plan(
     proposed: &Value,
     private: Vec<u8>,
 ) -> pb::plan_resource_change::Response {
-    server
-        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+    answer_of(
+        server.plan_resource_change(Request::new(pb::plan_resource_change::Request {
             type_name: "test_widget".into(),
             prior_state: dv(prior, &ty()),
             proposed_new_state: dv(proposed, &ty()),
             config: dv(config, &ty()),
             prior_private: private,
             ..Default::default()
-        }))
-        .await
-        .expect("OK status")
-        .into_inner()
+        })),
+    )
+    .await
 }
 
 async fn apply(
@@ -315,17 +314,16 @@ async fn apply(
     planned: &Value,
     config: &Value,
 ) -> pb::apply_resource_change::Response {
-    server
-        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+    answer_of(
+        server.apply_resource_change(Request::new(pb::apply_resource_change::Request {
             type_name: "test_widget".into(),
             prior_state: dv(prior, &ty()),
             planned_state: dv(planned, &ty()),
             config: dv(config, &ty()),
             ..Default::default()
-        }))
-        .await
-        .expect("OK status")
-        .into_inner()
+        })),
+    )
+    .await
 }
 
 /// Plans and applies a create of `name`; returns the new state and private bytes.
@@ -353,11 +351,9 @@ async fn create(server: &ProviderServer, name: &str) -> (Value, Vec<u8>) {
 #[tokio::test]
 async fn schema_and_metadata() {
     let server = server();
-    let reply = server
-        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let reply =
+        answer_of(server.get_provider_schema(Request::new(pb::get_provider_schema::Request {})))
+            .await;
     assert!(
         reply.diagnostics.is_empty(),
         "{}",
@@ -385,24 +381,16 @@ async fn schema_and_metadata() {
     let echo = &reply.functions["echo"];
     assert_eq!(echo.parameters.len(), 2);
 
-    let meta = server
-        .get_metadata(Request::new(pb::get_metadata::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let meta = answer_of(server.get_metadata(Request::new(pb::get_metadata::Request {}))).await;
     assert_eq!(meta.resources.len(), 1);
     assert_eq!(meta.functions[0].name, "echo");
-    let functions = server
-        .get_functions(Request::new(pb::get_functions::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let functions =
+        answer_of(server.get_functions(Request::new(pb::get_functions::Request {}))).await;
     assert!(functions.functions.contains_key("echo"));
-    let ids = server
-        .get_resource_identity_schemas(Request::new(pb::get_resource_identity_schemas::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let ids = answer_of(server.get_resource_identity_schemas(Request::new(
+        pb::get_resource_identity_schemas::Request {},
+    )))
+    .await;
     assert!(ids.identity_schemas.is_empty());
 }
 
@@ -410,18 +398,17 @@ async fn schema_and_metadata() {
 async fn validation_reports_paths() {
     let server = server();
     let bad = widget_config("a", s("huge"), Value::Null);
-    let reply = server
-        .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+    let reply = answer_of(server.validate_resource_config(Request::new(
+        pb::validate_resource_config::Request {
             type_name: "test_widget".into(),
             config: dv(&bad, &ty()),
             client_capabilities: Some(pb::ClientCapabilities {
                 deferral_allowed: false,
                 write_only_attributes_allowed: false,
             }),
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     let text = errors(&reply.diagnostics);
     assert_eq!(reply.diagnostics.len(), 2, "{text}");
     assert!(
@@ -442,44 +429,39 @@ async fn validation_reports_paths() {
 
     // Unknown values are skipped, not rejected.
     let unknown = widget_config("a", Value::unknown(), Value::Null);
-    let reply = server
-        .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+    let reply = answer_of(server.validate_resource_config(Request::new(
+        pb::validate_resource_config::Request {
             type_name: "test_widget".into(),
             config: dv(&unknown, &ty()),
             client_capabilities: Some(pb::ClientCapabilities {
                 deferral_allowed: false,
                 write_only_attributes_allowed: true,
             }),
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(
         reply.diagnostics.is_empty(),
         "{}",
         errors(&reply.diagnostics)
     );
 
-    let reply = server
-        .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+    let reply = answer_of(server.validate_resource_config(Request::new(
+        pb::validate_resource_config::Request {
             type_name: "test_nope".into(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(errors(&reply.diagnostics).contains("Unknown resource type"));
 
-    let reply = server
-        .validate_ephemeral_resource_config(Request::new(
-            pb::validate_ephemeral_resource_config::Request {
-                type_name: "test_eph".into(),
-                config: None,
-            },
-        ))
-        .await
-        .expect("OK")
-        .into_inner();
+    let reply = answer_of(server.validate_ephemeral_resource_config(Request::new(
+        pb::validate_ephemeral_resource_config::Request {
+            type_name: "test_eph".into(),
+            config: None,
+        },
+    )))
+    .await;
     assert!(errors(&reply.diagnostics).contains("Unknown ephemeral resource type"));
 }
 
@@ -513,16 +495,15 @@ async fn create_update_replace_destroy() {
     assert!(!private.is_empty(), "private state travels");
 
     // Read round-trips private state.
-    let read = server
-        .read_resource(Request::new(pb::read_resource::Request {
+    let read = answer_of(
+        server.read_resource(Request::new(pb::read_resource::Request {
             type_name: "test_widget".into(),
             current_state: dv(&state, &ty()),
             private: private.clone(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
     assert_eq!(undv(read.new_state.as_ref(), &ty()), state);
 
@@ -660,15 +641,14 @@ async fn read_of_deleted_object_returns_null() {
     let server = server();
     configure(&server).await;
     let state = widget_config("gone", s("small"), Value::Null);
-    let read = server
-        .read_resource(Request::new(pb::read_resource::Request {
+    let read = answer_of(
+        server.read_resource(Request::new(pb::read_resource::Request {
             type_name: "test_widget".into(),
             current_state: dv(&state, &ty()),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
     assert_eq!(undv(read.new_state.as_ref(), &ty()), Value::Null);
 }
@@ -683,11 +663,7 @@ async fn stop_provider_cancels_in_flight_work() {
     let worker = server.clone();
     let in_flight = tokio::spawn(async move { apply(&worker, &Value::Null, &pv, &config).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let stop = server
-        .stop_provider(Request::new(pb::stop_provider::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let stop = answer_of(server.stop_provider(Request::new(pb::stop_provider::Request {}))).await;
     assert!(stop.error.is_empty());
     let applied = tokio::time::timeout(Duration::from_secs(5), in_flight)
         .await
@@ -705,8 +681,8 @@ async fn upgrade_state_paths() {
         let server = server.clone();
         let json = json.to_string();
         async move {
-            server
-                .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+            answer_of(server.upgrade_resource_state(Request::new(
+                pb::upgrade_resource_state::Request {
                     type_name: "test_widget".into(),
                     version,
                     raw_state: Some(pb::RawState {
@@ -721,10 +697,9 @@ async fn upgrade_state_paths() {
                             Default::default()
                         },
                     }),
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
+                },
+            )))
+            .await
         }
     };
     // v0 -> v1 through the resource's upgrader.
@@ -756,15 +731,14 @@ async fn upgrade_state_paths() {
 async fn import_and_data_source() {
     let server = server();
     configure(&server).await;
-    let imported = server
-        .import_resource_state(Request::new(pb::import_resource_state::Request {
+    let imported = answer_of(server.import_resource_state(Request::new(
+        pb::import_resource_state::Request {
             type_name: "test_widget".into(),
             id: "w-77".into(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(
         imported.diagnostics.is_empty(),
         "{}",
@@ -780,15 +754,14 @@ async fn import_and_data_source() {
     );
 
     let dty = Info.schema().object_type();
-    let read = server
-        .read_data_source(Request::new(pb::read_data_source::Request {
+    let read = answer_of(
+        server.read_data_source(Request::new(pb::read_data_source::Request {
             type_name: "test_info".into(),
             config: dv(&obj(&[("key", s("abc")), ("value", Value::Null)]), &dty),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
     assert_eq!(
         undv(read.state.as_ref(), &dty).attr("value"),
@@ -807,14 +780,13 @@ async fn functions_and_argument_errors() {
                 .zip([Type::String, Type::Number])
                 .map(|(v, t)| dv(v, &t).expect("value"))
                 .collect();
-            server
-                .call_function(Request::new(pb::call_function::Request {
+            answer_of(
+                server.call_function(Request::new(pb::call_function::Request {
                     name: "echo".into(),
                     arguments,
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
+                })),
+            )
+            .await
         }
     };
     let ok = call(vec![s("ab"), Value::Number(Number::from_i64(2))]).await;
@@ -837,49 +809,37 @@ async fn functions_and_argument_errors() {
 #[tokio::test]
 async fn unsupported_rpcs_answer_with_diagnostics() {
     let server = server();
-    let open = server
-        .open_ephemeral_resource(Request::new(pb::open_ephemeral_resource::Request::default()))
-        .await
-        .expect("OK")
-        .into_inner();
+    let open = answer_of(
+        server
+            .open_ephemeral_resource(Request::new(pb::open_ephemeral_resource::Request::default())),
+    )
+    .await;
     assert!(errors(&open.diagnostics).contains("Unknown ephemeral resource type"));
-    let generate = server
-        .generate_resource_config(Request::new(
-            pb::generate_resource_config::Request::default(),
-        ))
-        .await
-        .expect("OK")
-        .into_inner();
+    let generate = answer_of(server.generate_resource_config(Request::new(
+        pb::generate_resource_config::Request::default(),
+    )))
+    .await;
     assert!(errors(&generate.diagnostics).contains("Unknown resource type"));
-    let identity = server
-        .upgrade_resource_identity(Request::new(pb::upgrade_resource_identity::Request {
+    let identity = answer_of(server.upgrade_resource_identity(Request::new(
+        pb::upgrade_resource_identity::Request {
             type_name: "test_widget".into(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(errors(&identity.diagnostics).contains("has no identity schema"));
-    let lock = server
-        .lock_state(Request::new(pb::lock_state::Request::default()))
-        .await
-        .expect("OK")
-        .into_inner();
+    let lock = answer_of(server.lock_state(Request::new(pb::lock_state::Request::default()))).await;
     assert!(!lock.diagnostics.is_empty());
-    let moved = server
-        .move_resource_state(Request::new(pb::move_resource_state::Request {
+    let moved = answer_of(server.move_resource_state(Request::new(
+        pb::move_resource_state::Request {
             target_type_name: "test_widget".into(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(errors(&moved.diagnostics).contains("Move not supported"));
-    let action = server
-        .plan_action(Request::new(pb::plan_action::Request::default()))
-        .await
-        .expect("OK")
-        .into_inner();
+    let action =
+        answer_of(server.plan_action(Request::new(pb::plan_action::Request::default()))).await;
     assert!(!action.diagnostics.is_empty());
 }
 
@@ -939,11 +899,11 @@ async fn invalid_schemas_are_reported_not_served_silently() {
             Vec::new()
         }
     }
-    let reply = ProviderServer::new(Broken)
-        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let reply = answer_of(
+        ProviderServer::new(Broken)
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {})),
+    )
+    .await;
     let text = errors(&reply.diagnostics);
     assert!(text.contains("Bad Name: name must match"), "{text}");
 }
