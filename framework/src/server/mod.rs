@@ -444,6 +444,30 @@ fn timeout_for(entry: &ResourceEntry, object: &Value, op: Operation) -> std::tim
 /// Collects diagnostics of steps that stop on the first error.
 type Step<T> = Result<T, Diagnostics>;
 
+/// How the messages of [`upgrade_stored_json`] name what is upgraded.
+struct StoredJson {
+    unreadable: &'static str,
+    invalid: &'static str,
+    upgraded_not_json: &'static str,
+}
+
+/// Stored JSON (a state or an identity) of an older schema version, upgraded by the resource.
+async fn upgrade_stored_json<F>(
+    raw: &[u8],
+    names: StoredJson,
+    upgrade: impl FnOnce(serde_json::Value) -> F,
+) -> Step<Vec<u8>>
+where
+    F: std::future::Future<Output = Result<serde_json::Value, Diagnostics>>,
+{
+    let stored: serde_json::Value = serde_json::from_slice(raw).map_err(|e| {
+        Diagnostics::from_error(names.unreadable, format!("{}: {e}", names.invalid))
+    })?;
+    let upgraded = upgrade(stored).await?;
+    serde_json::to_vec(&upgraded)
+        .map_err(|e| Diagnostics::from_error(names.upgraded_not_json, e.to_string()))
+}
+
 /// Private bytes from Terraform; unreadable ones are logged and dropped, never fatal.
 fn private_state(bytes: &[u8]) -> PrivateState {
     let (private, warning) = PrivateState::from_bytes(bytes);

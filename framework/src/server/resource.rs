@@ -8,7 +8,7 @@ use super::identity::{
     derive_identity, identity_data, import_target, imported_identity, refreshed_identity,
     requested_identity,
 };
-use super::{ProviderServer, Step, private_state, timeout_for};
+use super::{ProviderServer, Step, StoredJson, private_state, timeout_for, upgrade_stored_json};
 use crate::diag::Diagnostics;
 use crate::identity;
 use crate::plan::{check_read_result, null_write_only};
@@ -68,20 +68,21 @@ impl ProviderServer {
             ));
         }
         let json_bytes = if req.version < current {
-            let stored: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
-                Diagnostics::from_error(
-                    "Unreadable resource state",
-                    format!("The stored JSON state is invalid: {e}"),
-                )
-            })?;
             let ctx = self.context(None);
-            let upgraded = entry
-                .handler
-                .erased_upgrade_state(&ctx, req.version, stored)
-                .await?;
-            serde_json::to_vec(&upgraded).map_err(|e| {
-                Diagnostics::from_error("Provider bug: upgraded state is not JSON", e.to_string())
-            })?
+            upgrade_stored_json(
+                &raw.json,
+                StoredJson {
+                    unreadable: "Unreadable resource state",
+                    invalid: "The stored JSON state is invalid",
+                    upgraded_not_json: "Provider bug: upgraded state is not JSON",
+                },
+                |stored| {
+                    entry
+                        .handler
+                        .erased_upgrade_state(&ctx, req.version, stored)
+                },
+            )
+            .await?
         } else {
             raw.json
         };
