@@ -22,11 +22,11 @@
 pub use crate::value::{value_at, value_at_mut};
 
 use crate::diag::{AttributePath, Diagnostics, PathStep};
-use crate::schema::{Attribute, Block, Nesting, PlanModifier, ReplaceCheck};
+use crate::schema::{Block, Nesting, PlanModifier, ReplaceCheck};
 use crate::value::Value;
 use crate::walk::{
     Descend, ObjectSchema, attr_of, block_nesting, element, for_each_element, index_of,
-    visit_attributes_mut,
+    null_attributes_where, visit_attributes_mut,
 };
 
 /// Replaces every unknown (at any depth) with null. Typed resource code sees "to be computed"
@@ -195,30 +195,13 @@ pub fn apply_use_state_for_unknown(
 
 /// Nulls every write-only attribute (Terraform never stores them in plan or state).
 pub fn null_write_only(block: &Block, value: &mut Value) {
-    null_where(block, value, &|a| a.write_only);
+    null_attributes_where(block, value, &|a, _| a.write_only);
 }
 
 /// Nulls every sensitive and write-only attribute: for objects shown rather than stored (list
 /// results, which `terraform query -json` prints as they are).
 pub fn null_secrets(block: &Block, value: &mut Value) {
-    null_where(block, value, &|a| a.sensitive || a.write_only);
-}
-
-fn null_where(block: &Block, value: &mut Value, secret: &dyn Fn(&Attribute) -> bool) {
-    visit_attributes_mut(
-        ObjectSchema::Block(block),
-        value,
-        None,
-        None,
-        &mut |a, slot, _, _| {
-            if secret(a) {
-                *slot = Value::Null;
-                Descend::Stop
-            } else {
-                Descend::Into
-            }
-        },
-    );
+    null_attributes_where(block, value, &|a, _| a.sensitive || a.write_only);
 }
 
 /// The framework's part of planning an update or create (not destroy): defaults, unknown

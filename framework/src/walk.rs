@@ -1,5 +1,6 @@
 //! The one walk over a schema and a value of it, shared by the planning passes
-//! ([`crate::plan`]) and by config validation ([`crate::validators::validate_config`]).
+//! ([`crate::plan`]), config validation ([`crate::validators::validate_config`]) and the
+//! configuration proposed for imported objects ([`crate::genconfig`]).
 //!
 //! Both descend the same way: attributes by name, nested attributes and nested blocks into
 //! each element of their collection (list elements by index, map elements by key, set
@@ -219,6 +220,29 @@ pub(crate) fn visit_attributes_mut(
             |element, c, p, _| visit_attributes_mut(inner, element, c, p, visit),
         );
     }
+}
+
+/// Nulls every attribute of `block` in `value`, at any depth, for which `drop` holds (nothing
+/// inside a nulled attribute is visited).
+pub(crate) fn null_attributes_where(
+    block: &Block,
+    value: &mut Value,
+    drop: &dyn Fn(&Attribute, &Value) -> bool,
+) {
+    visit_attributes_mut(
+        ObjectSchema::Block(block),
+        value,
+        None,
+        None,
+        &mut |a, slot, _, _| {
+            if drop(a, slot) {
+                *slot = Value::Null;
+                Descend::Stop
+            } else {
+                Descend::Into
+            }
+        },
+    );
 }
 
 /// The objects inside a nested value with their paths (set elements at the set's path).
