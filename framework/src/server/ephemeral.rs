@@ -34,16 +34,22 @@ impl ProviderServer {
             .collect()
     }
 
+    /// The ephemeral resource `type_name` and its configuration, decoded.
+    fn ephemeral_config(
+        &self,
+        type_name: &str,
+        config: Option<&pb::DynamicValue>,
+    ) -> Step<(&EphemeralEntry, Value)> {
+        let entry = self.ephemeral(type_name)?;
+        let config = decode_dynamic(config, &entry.ty, "ephemeral resource configuration")?;
+        Ok((entry, config))
+    }
+
     pub(super) async fn validate_ephemeral_resource_config_impl(
         &self,
         req: pb::validate_ephemeral_resource_config::Request,
     ) -> Step<Diagnostics> {
-        let entry = self.ephemeral(&req.type_name)?;
-        let config = decode_dynamic(
-            req.config.as_ref(),
-            &entry.ty,
-            "ephemeral resource configuration",
-        )?;
+        let (entry, config) = self.ephemeral_config(&req.type_name, req.config.as_ref())?;
         let mut diags = validate_config(&entry.schema, &config, true);
         let ctx = self.context(None);
         diags.extend(entry.handler.erased_validate(&ctx, &config).await);
@@ -55,12 +61,7 @@ impl ProviderServer {
         &self,
         req: pb::open_ephemeral_resource::Request,
     ) -> Step<pb::open_ephemeral_resource::Response> {
-        let entry = self.ephemeral(&req.type_name)?;
-        let config = decode_dynamic(
-            req.config.as_ref(),
-            &entry.ty,
-            "ephemeral resource configuration",
-        )?;
+        let (entry, config) = self.ephemeral_config(&req.type_name, req.config.as_ref())?;
         if !config.is_wholly_known() {
             return Err(Diagnostics::from_error(
                 "Ephemeral resource configuration not known",
