@@ -27,10 +27,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::diag::{AttributePath, Diagnostics};
-use crate::plan::{value_at, value_at_mut};
-use crate::schema::{Attribute, Block, BlockNesting, Nesting};
+use crate::schema::{Attribute, Block};
 use crate::typed::{decode, encode, type_at};
-use crate::value::{Attr, Type, Value};
+use crate::value::{Attr, Type, Value, value_at, value_at_mut};
+use crate::walk::null_attributes_where;
 
 /// Why an attribute is never written into generated configuration.
 fn never_written(a: &Attribute) -> bool {
@@ -48,61 +48,14 @@ fn left_out(a: &Attribute, value: &Value) -> bool {
 /// The configuration a user would write for `state`: see the module documentation.
 pub fn propose(block: &Block, state: &Value) -> Value {
     let mut config = state.clone();
-    walk_block(block, &mut config, &|a, v| left_out(a, v));
+    null_attributes_where(block, &mut config, &left_out);
     config
 }
 
 /// Nulls what configuration may never hold (computed-only and write-only attributes), after a
 /// resource's adjustments.
 pub fn strip_unwritable(block: &Block, config: &mut Value) {
-    walk_block(block, config, &|a, _| never_written(a));
-}
-
-type LeaveOut = dyn Fn(&Attribute, &Value) -> bool;
-
-fn walk_block(block: &Block, value: &mut Value, drop: &LeaveOut) {
-    walk_attributes(&block.attributes, value, drop);
-    let Some(object) = value.as_object_mut() else {
-        return;
-    };
-    for b in &block.blocks {
-        if let Some(slot) = object.get_mut(&b.type_name) {
-            let nesting = match b.nesting {
-                BlockNesting::Single | BlockNesting::Group => Nesting::Single,
-                BlockNesting::List => Nesting::List,
-                BlockNesting::Set => Nesting::Set,
-                BlockNesting::Map => Nesting::Map,
-            };
-            for_each_object(nesting, slot, &mut |o| walk_block(&b.block, o, drop));
-        }
-    }
-}
-
-fn walk_attributes(attributes: &[Attribute], value: &mut Value, drop: &LeaveOut) {
-    let Some(object) = value.as_object_mut() else {
-        return;
-    };
-    for a in attributes {
-        let Some(slot) = object.get_mut(&a.name) else {
-            continue;
-        };
-        if drop(a, slot) {
-            *slot = Value::Null;
-        } else if let Some((nesting, inner)) = a.nested_attributes() {
-            for_each_object(nesting, slot, &mut |o| walk_attributes(inner, o, drop));
-        }
-    }
-}
-
-fn for_each_object(nesting: Nesting, value: &mut Value, visit: &mut dyn FnMut(&mut Value)) {
-    match (nesting, value) {
-        (Nesting::Single, v @ Value::Object(_)) => visit(v),
-        (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
-            items.iter_mut().for_each(visit);
-        }
-        (Nesting::Map, Value::Map(items)) => items.values_mut().for_each(visit),
-        _ => {}
-    }
+    null_attributes_where(block, config, &|a, _| never_written(a));
 }
 
 /// What a resource's `generate_config` hook sees and may change: the imported object and the
@@ -192,8 +145,8 @@ mod tests {
     use super::*;
     use crate::path;
     use crate::schema::{NestedBlock, Schema};
+    use crate::test_support::{obj, s};
     use crate::value::Number;
-    use std::collections::BTreeMap;
 
     fn schema() -> Schema {
         Schema::new()
@@ -229,21 +182,8 @@ mod tests {
             ))
     }
 
-    fn s(v: &str) -> Value {
-        Value::String(v.into())
-    }
-
-    fn obj(pairs: Vec<(&str, Value)>) -> Value {
-        Value::Object(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect::<BTreeMap<_, _>>(),
-        )
-    }
-
     fn state() -> Value {
-        obj(vec![
+        obj(&[
             ("id", s("i-1")),
             ("name", s("alpha")),
             ("tier", s("tier1")),
@@ -254,7 +194,7 @@ mod tests {
             ("old", s("legacy")),
             (
                 "disk",
-                obj(vec![
+                obj(&[
                     ("size", Value::Number(Number::from_i64(10))),
                     ("kind", s("ssd")),
                     ("uuid", s("u-1")),
@@ -263,12 +203,12 @@ mod tests {
             (
                 "rule",
                 Value::List(vec![
-                    obj(vec![
+                    obj(&[
                         ("cidr", s("10.0.0.0/8")),
                         ("action", s("allow")),
                         ("rule_id", s("r-1")),
                     ]),
-                    obj(vec![
+                    obj(&[
                         ("cidr", s("10.1.0.0/16")),
                         ("action", s("deny")),
                         ("rule_id", s("r-2")),

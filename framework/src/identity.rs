@@ -256,8 +256,8 @@ pub fn missing_required(schema: &IdentitySchema, identity: &Value) -> Vec<String
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
+    use crate::test_support::obj;
     use serde::Deserialize;
-    use std::collections::BTreeMap;
 
     fn vm_schema() -> IdentitySchema {
         IdentitySchema::new()
@@ -265,15 +265,6 @@ mod tests {
             .attribute(IdentityAttribute::string("orchestrator_id").required_for_import())
             .attribute(IdentityAttribute::string("pvm_instance_id").required_for_import())
             .attribute(IdentityAttribute::string("region").optional_for_import())
-    }
-
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect::<BTreeMap<_, _>>(),
-        )
     }
 
     #[test]

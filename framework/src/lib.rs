@@ -12,10 +12,11 @@
 //! - [`identity`] (resource identities) and [`genconfig`] (the configuration
 //!   `-generate-config-out` writes): what a resource declares to be adopted in bulk.
 //! - [`diag`]: diagnostics with attribute paths.
-//! - [`plan`]: the planning rules and the checks of plans and apply results.
+//! - [`plan`]: the planning rules and the checks of plans and apply results; `walk` is the
+//!   one descent through a schema and its values that planning and config validation share.
 //! - [`server`]: the tfplugin6 service dispatching every RPC to the registered handlers.
 //!
-//! None of it knows about IBM Cloud. Provider code usually needs only [`prelude`].
+//! None of it knows about IBM Cloud.
 
 pub mod action;
 pub mod context;
@@ -33,30 +34,12 @@ pub mod provider;
 pub mod resource;
 pub mod schema;
 pub mod server;
+#[cfg(test)]
+mod test_support;
 pub mod timeouts;
 pub mod typed;
 pub mod validators;
 pub mod value;
+mod walk;
 
 pub use plugin::{ServeOptions, serve};
-
-/// What resource, data source and provider code typically imports.
-pub mod prelude {
-    pub use crate::context::{Context, ProviderData};
-    pub use crate::data_source::{DataSource, DynDataSource};
-    pub use crate::diag::{AttributePath, Diagnostic, Diagnostics};
-    pub use crate::ephemeral::{DynEphemeralResource, EphemeralResource, Opened, Renewed};
-    pub use crate::function::{Arguments, Function, FunctionError, Parameter, Signature};
-    pub use crate::genconfig::GeneratedConfig;
-    pub use crate::identity::{IdentityAttribute, IdentityData, IdentitySchema};
-    pub use crate::list::{DynListResource, ListRequest, ListResource, ListResults};
-    pub use crate::path;
-    pub use crate::provider::{ConfigureRequest, Provider};
-    pub use crate::resource::{CreateRequest, DynResource, Resource, UpdateRequest};
-    pub use crate::schema::{Attribute, Block, NestedBlock, Schema};
-    pub use crate::server::ProviderServer;
-    pub use crate::timeouts::{Operation, TimeoutDefaults, Timeouts};
-    pub use crate::typed::{ConfigView, PlanView};
-    pub use crate::validators;
-    pub use crate::value::{Attr, Number, Type};
-}

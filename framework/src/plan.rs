@@ -19,53 +19,15 @@
 //! Nested attributes and blocks are walked recursively: list elements align by index, map
 //! elements by key, and set elements by the values of their non-computed attributes.
 
+pub use crate::value::{value_at, value_at_mut};
+
 use crate::diag::{AttributePath, Diagnostics, PathStep};
-use crate::schema::{Attribute, Block, BlockNesting, Nesting, PlanModifier, ReplaceCheck};
+use crate::schema::{Block, Nesting, PlanModifier, ReplaceCheck};
 use crate::value::Value;
-
-// ---------------------------------------------------------------------------------------------
-// Navigating values by path.
-
-fn step_into<'a>(value: &'a Value, step: &PathStep) -> Option<&'a Value> {
-    match (value, step) {
-        (Value::Dynamic(_, inner), _) => step_into(inner, step),
-        (Value::Object(m), PathStep::Attribute(name)) => m.get(name),
-        (Value::Map(m), PathStep::Key(key)) => m.get(key),
-        (Value::List(v) | Value::Tuple(v), PathStep::Index(i)) => {
-            usize::try_from(*i).ok().and_then(|i| v.get(i))
-        }
-        _ => None,
-    }
-}
-
-fn step_into_mut<'a>(value: &'a mut Value, step: &PathStep) -> Option<&'a mut Value> {
-    match (value, step) {
-        (Value::Dynamic(_, inner), _) => step_into_mut(inner, step),
-        (Value::Object(m), PathStep::Attribute(name)) => m.get_mut(name),
-        (Value::Map(m), PathStep::Key(key)) => m.get_mut(key),
-        (Value::List(v) | Value::Tuple(v), PathStep::Index(i)) => {
-            usize::try_from(*i).ok().and_then(|i| v.get_mut(i))
-        }
-        _ => None,
-    }
-}
-
-/// The value at `path`, or `None` when the path does not lead anywhere (null parents,
-/// missing keys, out-of-range indexes).
-pub fn value_at<'a>(root: &'a Value, path: &AttributePath) -> Option<&'a Value> {
-    path.steps()
-        .iter()
-        .try_fold(root, |value, step| step_into(value, step))
-}
-
-/// Mutable access to the value at `path`.
-pub fn value_at_mut<'a>(root: &'a mut Value, path: &AttributePath) -> Option<&'a mut Value> {
-    let mut current = root;
-    for step in path.steps() {
-        current = step_into_mut(current, step)?;
-    }
-    Some(current)
-}
+use crate::walk::{
+    Descend, ObjectSchema, attr_of, block_nesting, element, for_each_element, index_of,
+    null_attributes_where, visit_attributes_mut,
+};
 
 /// Replaces every unknown (at any depth) with null. Typed resource code sees "to be computed"
 /// values as `None`.
@@ -108,10 +70,6 @@ pub fn unknown_paths(value: &Value, path: &AttributePath, out: &mut Vec<Attribut
         Value::Dynamic(_, inner) => unknown_paths(inner, path, out),
         _ => {}
     }
-}
-
-fn index_of(i: usize) -> i64 {
-    i64::try_from(i).unwrap_or(i64::MAX)
 }
 
 /// A short HCL-like rendering of a value for error messages.
@@ -161,113 +119,6 @@ fn render(value: &Value, out: &mut String) {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// A uniform view of "an object schema": a block, or the attributes of a nested attribute.
-
-#[derive(Clone, Copy)]
-enum Obj<'a> {
-    Block(&'a Block),
-    Attrs(&'a [Attribute]),
-}
-
-impl<'a> Obj<'a> {
-    fn attributes(self) -> &'a [Attribute] {
-        match self {
-            Obj::Block(b) => &b.attributes,
-            Obj::Attrs(a) => a,
-        }
-    }
-    fn blocks(self) -> &'a [crate::schema::NestedBlock] {
-        match self {
-            Obj::Block(b) => &b.blocks,
-            Obj::Attrs(_) => &[],
-        }
-    }
-}
-
-fn block_nesting(n: BlockNesting) -> Nesting {
-    match n {
-        BlockNesting::Single | BlockNesting::Group => Nesting::Single,
-        BlockNesting::List => Nesting::List,
-        BlockNesting::Set => Nesting::Set,
-        BlockNesting::Map => Nesting::Map,
-    }
-}
-
-/// True when two objects agree on every attribute the user configures (used to pair set
-/// elements, whose order means nothing).
-fn same_configured_identity(obj: Obj<'_>, a: &Value, b: &Value) -> bool {
-    obj.attributes()
-        .iter()
-        .filter(|attr| !attr.computed && !attr.write_only)
-        .all(|attr| {
-            let x = a.attr(&attr.name).unwrap_or(&Value::Null);
-            let y = b.attr(&attr.name).unwrap_or(&Value::Null);
-            x == y
-        })
-}
-
-fn find_set_partner<'v>(
-    obj: Obj<'_>,
-    element: &Value,
-    candidates: Option<&'v Value>,
-) -> Option<&'v Value> {
-    match candidates {
-        Some(Value::Set(items)) => items
-            .iter()
-            .find(|c| same_configured_identity(obj, element, c)),
-        _ => None,
-    }
-}
-
-/// Element `key` of a collection other than a set.
-fn element<'v>(container: Option<&'v Value>, step: &PathStep) -> Option<&'v Value> {
-    container.and_then(|c| step_into(c, step))
-}
-
-/// Visits the objects inside a nested value (one for single nesting, one per element
-/// otherwise), pairing each planned element with its config and prior partners.
-fn for_each_element(
-    nesting: Nesting,
-    obj: Obj<'_>,
-    planned: &mut Value,
-    config: Option<&Value>,
-    prior: Option<&Value>,
-    path: &AttributePath,
-    mut visit: impl FnMut(&mut Value, Option<&Value>, Option<&Value>, &AttributePath),
-) {
-    match (nesting, planned) {
-        (Nesting::Single, planned @ Value::Object(_)) => visit(planned, config, prior, path),
-        (Nesting::List, Value::List(items)) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                let step = PathStep::Index(index_of(i));
-                let (c, p) = (element(config, &step), element(prior, &step));
-                visit(item, c, p, &path.with(step));
-            }
-        }
-        (Nesting::Map, Value::Map(items)) => {
-            for (k, item) in items.iter_mut() {
-                let step = PathStep::Key(k.clone());
-                let (c, p) = (element(config, &step), element(prior, &step));
-                visit(item, c, p, &path.with(step));
-            }
-        }
-        (Nesting::Set, Value::Set(items)) => {
-            for item in items.iter_mut() {
-                let c = find_set_partner(obj, item, config);
-                let p = find_set_partner(obj, item, prior);
-                // Set elements are not addressable: paths stop at the set.
-                visit(item, c, p, path);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn attr_of<'v>(object: Option<&'v Value>, name: &str) -> Option<&'v Value> {
-    object.and_then(|o| o.attr(name))
-}
-
 fn is_null_or_absent(v: Option<&Value>) -> bool {
     matches!(v, None | Some(Value::Null))
 }
@@ -277,104 +128,37 @@ fn is_null_or_absent(v: Option<&Value>) -> bool {
 
 /// Fills attributes whose configuration is null with their schema default.
 pub fn apply_defaults(block: &Block, planned: &mut Value, config: &Value) {
-    defaults_obj(Obj::Block(block), planned, Some(config));
-}
-
-fn defaults_obj(obj: Obj<'_>, planned: &mut Value, config: Option<&Value>) {
-    let Some(attrs) = planned.as_object_mut() else {
-        return;
-    };
-    for a in obj.attributes() {
-        let c = attr_of(config, &a.name);
-        let Some(slot) = attrs.get_mut(&a.name) else {
-            continue;
-        };
-        if let (Some(default), true) = (&a.default, is_null_or_absent(c)) {
-            *slot = default.clone();
-        } else if let Some((nesting, inner)) = a.nested_attributes() {
-            let inner = Obj::Attrs(inner);
-            for_each_element(
-                nesting,
-                inner,
-                slot,
-                c,
-                None,
-                &AttributePath::empty(),
-                |p, c, _, _| {
-                    defaults_obj(inner, p, c);
-                },
-            );
-        }
-    }
-    for b in obj.blocks() {
-        let c = attr_of(config, &b.type_name);
-        let Some(slot) = attrs.get_mut(&b.type_name) else {
-            continue;
-        };
-        let inner = Obj::Block(&b.block);
-        for_each_element(
-            block_nesting(b.nesting),
-            inner,
-            slot,
-            c,
-            None,
-            &AttributePath::empty(),
-            |p, c, _, _| {
-                defaults_obj(inner, p, c);
-            },
-        );
-    }
+    visit_attributes_mut(
+        ObjectSchema::Block(block),
+        planned,
+        Some(config),
+        None,
+        &mut |a, slot, c, _| match &a.default {
+            Some(default) if is_null_or_absent(c) => {
+                *slot = default.clone();
+                Descend::Stop
+            }
+            _ => Descend::Into,
+        },
+    );
 }
 
 /// Marks computed attributes with null configuration (and no default) as unknown.
 pub fn mark_computed_unknown(block: &Block, planned: &mut Value, config: &Value) {
-    unknown_obj(Obj::Block(block), planned, Some(config));
-}
-
-fn unknown_obj(obj: Obj<'_>, planned: &mut Value, config: Option<&Value>) {
-    let Some(attrs) = planned.as_object_mut() else {
-        return;
-    };
-    for a in obj.attributes() {
-        let c = attr_of(config, &a.name);
-        let Some(slot) = attrs.get_mut(&a.name) else {
-            continue;
-        };
-        if a.computed && a.default.is_none() && is_null_or_absent(c) {
-            *slot = Value::unknown();
-        } else if let Some((nesting, inner)) = a.nested_attributes() {
-            let inner = Obj::Attrs(inner);
-            for_each_element(
-                nesting,
-                inner,
-                slot,
-                c,
-                None,
-                &AttributePath::empty(),
-                |p, c, _, _| {
-                    unknown_obj(inner, p, c);
-                },
-            );
-        }
-    }
-    for b in obj.blocks() {
-        let c = attr_of(config, &b.type_name);
-        let Some(slot) = attrs.get_mut(&b.type_name) else {
-            continue;
-        };
-        let inner = Obj::Block(&b.block);
-        for_each_element(
-            block_nesting(b.nesting),
-            inner,
-            slot,
-            c,
-            None,
-            &AttributePath::empty(),
-            |p, c, _, _| {
-                unknown_obj(inner, p, c);
-            },
-        );
-    }
+    visit_attributes_mut(
+        ObjectSchema::Block(block),
+        planned,
+        Some(config),
+        None,
+        &mut |a, slot, c, _| {
+            if a.computed && a.default.is_none() && is_null_or_absent(c) {
+                *slot = Value::unknown();
+                Descend::Stop
+            } else {
+                Descend::Into
+            }
+        },
+    );
 }
 
 /// Applies `use_state_for_unknown`: an unknown planned value takes the prior value.
@@ -387,114 +171,37 @@ pub fn apply_use_state_for_unknown(
     if prior.is_null() {
         return;
     }
-    use_state_obj(Obj::Block(block), planned, Some(prior), Some(config));
-}
-
-fn use_state_obj(obj: Obj<'_>, planned: &mut Value, prior: Option<&Value>, config: Option<&Value>) {
-    let Some(attrs) = planned.as_object_mut() else {
-        return;
-    };
-    for a in obj.attributes() {
-        let c = attr_of(config, &a.name);
-        let p = attr_of(prior, &a.name);
-        let Some(slot) = attrs.get_mut(&a.name) else {
-            continue;
-        };
-        let config_unknown = matches!(c, Some(Value::Unknown(_)));
-        if slot.is_unknown() && !config_unknown && a.has_modifier(&PlanModifier::UseStateForUnknown)
-        {
-            if let Some(prior_value) = p {
-                *slot = prior_value.clone();
+    visit_attributes_mut(
+        ObjectSchema::Block(block),
+        planned,
+        Some(config),
+        Some(prior),
+        &mut |a, slot, c, p| {
+            let config_unknown = matches!(c, Some(Value::Unknown(_)));
+            if slot.is_unknown()
+                && !config_unknown
+                && a.has_modifier(&PlanModifier::UseStateForUnknown)
+            {
+                if let Some(prior_value) = p {
+                    *slot = prior_value.clone();
+                }
+                Descend::Stop
+            } else {
+                Descend::Into
             }
-        } else if let Some((nesting, inner)) = a.nested_attributes() {
-            let inner = Obj::Attrs(inner);
-            for_each_element(
-                nesting,
-                inner,
-                slot,
-                c,
-                p,
-                &AttributePath::empty(),
-                |pl, c, pr, _| {
-                    use_state_obj(inner, pl, pr, c);
-                },
-            );
-        }
-    }
-    for b in obj.blocks() {
-        let c = attr_of(config, &b.type_name);
-        let p = attr_of(prior, &b.type_name);
-        let Some(slot) = attrs.get_mut(&b.type_name) else {
-            continue;
-        };
-        let inner = Obj::Block(&b.block);
-        for_each_element(
-            block_nesting(b.nesting),
-            inner,
-            slot,
-            c,
-            p,
-            &AttributePath::empty(),
-            |pl, c, pr, _| {
-                use_state_obj(inner, pl, pr, c);
-            },
-        );
-    }
+        },
+    );
 }
 
 /// Nulls every write-only attribute (Terraform never stores them in plan or state).
 pub fn null_write_only(block: &Block, value: &mut Value) {
-    null_where(Obj::Block(block), value, &|a| a.write_only);
+    null_attributes_where(block, value, &|a, _| a.write_only);
 }
 
 /// Nulls every sensitive and write-only attribute: for objects shown rather than stored (list
 /// results, which `terraform query -json` prints as they are).
 pub fn null_secrets(block: &Block, value: &mut Value) {
-    null_where(Obj::Block(block), value, &|a| a.sensitive || a.write_only);
-}
-
-fn null_where(obj: Obj<'_>, value: &mut Value, secret: &dyn Fn(&Attribute) -> bool) {
-    let Some(attrs) = value.as_object_mut() else {
-        return;
-    };
-    for a in obj.attributes() {
-        let Some(slot) = attrs.get_mut(&a.name) else {
-            continue;
-        };
-        if secret(a) {
-            *slot = Value::Null;
-        } else if let Some((nesting, inner)) = a.nested_attributes() {
-            let inner = Obj::Attrs(inner);
-            for_each_element(
-                nesting,
-                inner,
-                slot,
-                None,
-                None,
-                &AttributePath::empty(),
-                |v, _, _, _| {
-                    null_where(inner, v, secret);
-                },
-            );
-        }
-    }
-    for b in obj.blocks() {
-        let Some(slot) = attrs.get_mut(&b.type_name) else {
-            continue;
-        };
-        let inner = Obj::Block(&b.block);
-        for_each_element(
-            block_nesting(b.nesting),
-            inner,
-            slot,
-            None,
-            None,
-            &AttributePath::empty(),
-            |v, _, _, _| {
-                null_where(inner, v, secret);
-            },
-        );
-    }
+    null_attributes_where(block, value, &|a, _| a.sensitive || a.write_only);
 }
 
 /// The framework's part of planning an update or create (not destroy): defaults, unknown
@@ -530,7 +237,7 @@ pub fn requires_replace(
     }
     let mut planned = planned.clone();
     replace_obj(
-        Obj::Block(block),
+        ObjectSchema::Block(block),
         &mut planned,
         Some(prior),
         Some(config),
@@ -565,7 +272,7 @@ fn modifiers_want_replace(
 }
 
 fn replace_obj(
-    obj: Obj<'_>,
+    obj: ObjectSchema<'_>,
     planned: &mut Value,
     prior: Option<&Value>,
     config: Option<&Value>,
@@ -575,18 +282,17 @@ fn replace_obj(
     let Some(attrs) = planned.as_object_mut() else {
         return;
     };
-    for a in obj.attributes() {
-        let here = path.with(PathStep::Attribute(a.name.clone()));
-        let p = attr_of(prior, &a.name).unwrap_or(&Value::Null);
-        let c = attr_of(config, &a.name).unwrap_or(&Value::Null);
-        let Some(slot) = attrs.get_mut(&a.name) else {
+    for member in obj.members() {
+        let here = path.with(PathStep::Attribute(member.name.to_owned()));
+        let p = attr_of(prior, member.name).unwrap_or(&Value::Null);
+        let c = attr_of(config, member.name).unwrap_or(&Value::Null);
+        let Some(slot) = attrs.get_mut(member.name) else {
             continue;
         };
-        if modifiers_want_replace(&a.plan_modifiers, &here, p, slot, c) {
+        if modifiers_want_replace(member.plan_modifiers, &here, p, slot, c) {
             out.push(here.clone());
         }
-        if let Some((nesting, inner)) = a.nested_attributes() {
-            let inner = Obj::Attrs(inner);
+        if let Some((nesting, inner)) = member.nested {
             for_each_element(
                 nesting,
                 inner,
@@ -595,38 +301,12 @@ fn replace_obj(
                 Some(p),
                 &here,
                 |pl, c, pr, at| {
-                    match pr {
-                        Some(pr) => replace_obj(inner, pl, Some(pr), c, at, out),
-                        // A new element: any requires-replace attribute inside it that is set
-                        // replaces the resource, as it would when changed from null.
-                        None => replace_obj(inner, pl, Some(&Value::Null), c, at, out),
-                    }
+                    // A new element: any requires-replace attribute inside it that is set
+                    // replaces the resource, as it would when changed from null.
+                    replace_obj(inner, pl, Some(pr.unwrap_or(&Value::Null)), c, at, out);
                 },
             );
         }
-    }
-    for b in obj.blocks() {
-        let here = path.with(PathStep::Attribute(b.type_name.clone()));
-        let p = attr_of(prior, &b.type_name).unwrap_or(&Value::Null);
-        let c = attr_of(config, &b.type_name).unwrap_or(&Value::Null);
-        let Some(slot) = attrs.get_mut(&b.type_name) else {
-            continue;
-        };
-        if modifiers_want_replace(&b.plan_modifiers, &here, p, slot, c) {
-            out.push(here.clone());
-        }
-        let inner = Obj::Block(&b.block);
-        for_each_element(
-            block_nesting(b.nesting),
-            inner,
-            slot,
-            Some(c),
-            Some(p),
-            &here,
-            |pl, c, pr, at| {
-                replace_obj(inner, pl, Some(pr.unwrap_or(&Value::Null)), c, at, out);
-            },
-        );
     }
 }
 
@@ -636,7 +316,7 @@ fn replace_obj(
 /// Finds the schema attribute a path points at (skipping element steps), to learn whether it
 /// is sensitive before quoting values in a message.
 fn path_is_sensitive(block: &Block, path: &AttributePath) -> bool {
-    let mut obj = Obj::Block(block);
+    let mut obj = ObjectSchema::Block(block);
     for step in path.steps() {
         let PathStep::Attribute(name) = step else {
             continue;
@@ -646,11 +326,11 @@ fn path_is_sensitive(block: &Block, path: &AttributePath) -> bool {
                 return true;
             }
             match a.nested_attributes() {
-                Some((_, inner)) => obj = Obj::Attrs(inner),
+                Some((_, inner)) => obj = ObjectSchema::Attributes(inner),
                 None => return false,
             }
         } else if let Some(b) = obj.blocks().iter().find(|b| &b.type_name == name) {
-            obj = Obj::Block(&b.block);
+            obj = ObjectSchema::Block(&b.block);
         } else {
             return false;
         }
@@ -680,7 +360,7 @@ pub fn check_plan(
     let mut problems = Vec::new();
     if !planned.is_null() {
         plan_obj(
-            Obj::Block(block),
+            ObjectSchema::Block(block),
             Some(prior),
             planned,
             Some(config),
@@ -708,7 +388,7 @@ pub fn check_plan(
 }
 
 fn plan_obj(
-    obj: Obj<'_>,
+    obj: ObjectSchema<'_>,
     prior: Option<&Value>,
     planned: &Value,
     config: Option<&Value>,
@@ -743,7 +423,15 @@ fn plan_obj(
             && !p.is_unknown()
             && !c.is_unknown()
         {
-            nested_plan(nesting, Obj::Attrs(inner), pr, p, c, &here, problems);
+            nested_plan(
+                nesting,
+                ObjectSchema::Attributes(inner),
+                pr,
+                p,
+                c,
+                &here,
+                problems,
+            );
             continue;
         }
         if !a.computed {
@@ -773,7 +461,7 @@ fn plan_obj(
         }
         nested_plan(
             block_nesting(b.nesting),
-            Obj::Block(&b.block),
+            ObjectSchema::Block(&b.block),
             pr,
             p,
             c,
@@ -785,7 +473,7 @@ fn plan_obj(
 
 fn nested_plan(
     nesting: Nesting,
-    obj: Obj<'_>,
+    obj: ObjectSchema<'_>,
     prior: Option<&Value>,
     planned: &Value,
     config: &Value,

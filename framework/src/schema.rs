@@ -25,8 +25,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+mod rules;
+
+pub use rules::{ConfigValidator, Validator};
+
 use crate::diag::AttributePath;
-use crate::validators::{ConfigValidator, Validator};
 use crate::value::{Number, Type, Value};
 
 /// How a nested attribute holds its objects.

@@ -7,18 +7,12 @@
 
 use std::sync::Arc;
 
-use crate::diag::{AttributePath, Diagnostics, PathStep};
-use crate::plan::value_at;
-use crate::schema::{Attribute, NestedBlock, Schema};
-use crate::value::Value;
+pub use crate::schema::{ConfigValidator, Validator};
 
-/// A check of one attribute value.
-pub trait Validator: Send + Sync {
-    /// Plain-English statement of what is accepted, e.g. "one of tier1, tier3".
-    fn description(&self) -> String;
-    /// Adds diagnostics for `value` (known, non-null) found at `path`.
-    fn validate(&self, path: &AttributePath, value: &Value, diags: &mut Diagnostics);
-}
+use crate::diag::{AttributePath, Diagnostics, PathStep};
+use crate::schema::{Attribute, Schema};
+use crate::value::Value;
+use crate::walk::{Descend, ObjectSchema, visit_attributes};
 
 fn invalid(diags: &mut Diagnostics, path: &AttributePath, shown: &str, expected: &str) {
     diags.error_at(
@@ -261,19 +255,6 @@ impl Validator for Custom {
     }
 }
 
-/// A rule across attributes of one configuration object.
-#[derive(Debug, Clone)]
-pub enum ConfigValidator {
-    /// At most one of these may be set.
-    ConflictsWith(Vec<AttributePath>),
-    /// Exactly one of these must be set.
-    ExactlyOneOf(Vec<AttributePath>),
-    /// At least one of these must be set.
-    AtLeastOneOf(Vec<AttributePath>),
-    /// Either all of these are set or none.
-    RequiredTogether(Vec<AttributePath>),
-}
-
 pub fn conflicts_with(paths: impl IntoIterator<Item = AttributePath>) -> ConfigValidator {
     ConfigValidator::ConflictsWith(paths.into_iter().collect())
 }
@@ -287,127 +268,21 @@ pub fn required_together(paths: impl IntoIterator<Item = AttributePath>) -> Conf
     ConfigValidator::RequiredTogether(paths.into_iter().collect())
 }
 
-/// Whether a configuration value counts as "set": `None` while unknown.
-fn is_set(value: Option<&Value>) -> Option<bool> {
-    match value {
-        None | Some(Value::Null) => Some(false),
-        Some(Value::Unknown(_)) => None,
-        // An empty block list counts as absent, as the user wrote no block.
-        Some(Value::List(v)) | Some(Value::Set(v)) if v.is_empty() => Some(false),
-        Some(_) => Some(true),
-    }
-}
-
-impl ConfigValidator {
-    pub fn paths(&self) -> &[AttributePath] {
-        match self {
-            Self::ConflictsWith(p)
-            | Self::ExactlyOneOf(p)
-            | Self::AtLeastOneOf(p)
-            | Self::RequiredTogether(p) => p,
-        }
-    }
-
-    fn names(&self) -> String {
-        let names: Vec<String> = self.paths().iter().map(ToString::to_string).collect();
-        names.join(", ")
-    }
-
-    /// Checks `config` (the whole configuration object, possibly with unknowns).
-    pub fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let states: Vec<(&AttributePath, Option<bool>)> = self
-            .paths()
-            .iter()
-            .map(|p| (p, is_set(value_at(config, p))))
-            .collect();
-        let set: Vec<&AttributePath> = states
-            .iter()
-            .filter(|(_, s)| *s == Some(true))
-            .map(|(p, _)| *p)
-            .collect();
-        let any_unknown = states.iter().any(|(_, s)| s.is_none());
-        match self {
-            Self::ConflictsWith(_) | Self::ExactlyOneOf(_) if set.len() > 1 => {
-                let names: Vec<String> = set.iter().map(ToString::to_string).collect();
-                diags.error_at(
-                    set[1].clone(),
-                    "Invalid attribute combination",
-                    format!(
-                        "These attributes cannot be configured together: {}. Set only one of: {}.",
-                        names.join(", "),
-                        self.names()
-                    ),
-                );
-            }
-            Self::ExactlyOneOf(paths) | Self::AtLeastOneOf(paths)
-                if set.is_empty() && !any_unknown =>
-            {
-                let path = paths.first().cloned().unwrap_or_default();
-                diags.error_at(
-                    path,
-                    "Missing attribute configuration",
-                    format!(
-                        "One of these attributes must be configured: {}.",
-                        self.names()
-                    ),
-                );
-            }
-            Self::RequiredTogether(_) if !set.is_empty() && !any_unknown => {
-                if let Some((missing, _)) = states.iter().find(|(_, s)| *s == Some(false)) {
-                    diags.error_at(
-                        (*missing).clone(),
-                        "Missing attribute configuration",
-                        format!(
-                            "These attributes must be configured together: {}.",
-                            self.names()
-                        ),
-                    );
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
 /// Runs every schema-declared check on a configuration object: attribute validators (on
 /// known, non-null values, at any nesting depth), deprecation warnings, write-only support,
 /// and the schema's config validators.
 pub fn validate_config(schema: &Schema, config: &Value, write_only_allowed: bool) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    walk_object(
-        &schema.block.attributes,
-        &schema.block.blocks,
+    visit_attributes(
+        ObjectSchema::Block(&schema.block),
         config,
         &AttributePath::empty(),
-        write_only_allowed,
-        &mut diags,
+        &mut |a, v, here| check_attribute(a, v, here, write_only_allowed, &mut diags),
     );
     for v in &schema.config_validators {
         v.validate(config, &mut diags);
     }
     diags
-}
-
-fn elements_of<'v>(value: &'v Value, path: &AttributePath) -> Vec<(&'v Value, AttributePath)> {
-    match value {
-        Value::Object(_) => vec![(value, path.clone())],
-        Value::List(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                (
-                    v,
-                    path.with(PathStep::Index(i64::try_from(i).unwrap_or(i64::MAX))),
-                )
-            })
-            .collect(),
-        Value::Set(items) => items.iter().map(|v| (v, path.clone())).collect(),
-        Value::Map(m) => m
-            .iter()
-            .map(|(k, v)| (v, path.with(PathStep::Key(k.clone()))))
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Removes a sensitive value from validator messages (validators quote what they reject).
@@ -431,76 +306,48 @@ fn redact(diags: Diagnostics, value: &Value) -> Diagnostics {
     out
 }
 
-fn walk_object(
-    attributes: &[Attribute],
-    blocks: &[NestedBlock],
-    object: &Value,
-    path: &AttributePath,
+/// The checks of one attribute: a deprecation warning and the write-only gate for any set
+/// value, the attribute's validators for a known one.
+fn check_attribute(
+    a: &Attribute,
+    v: &Value,
+    here: &AttributePath,
     write_only_allowed: bool,
     diags: &mut Diagnostics,
-) {
-    if object.as_object().is_none() {
-        return;
+) -> Descend {
+    if v.is_null() {
+        return Descend::Stop;
     }
-    for a in attributes {
-        let here = path.with(PathStep::Attribute(a.name.clone()));
-        let Some(v) = object.attr(&a.name) else {
-            continue;
+    if a.deprecated {
+        let detail = if a.deprecation_message.is_empty() {
+            format!("{here} is deprecated and will be removed in a future version.")
+        } else {
+            a.deprecation_message.clone()
         };
-        if v.is_null() {
-            continue;
-        }
-        if a.deprecated {
-            let detail = if a.deprecation_message.is_empty() {
-                format!("{here} is deprecated and will be removed in a future version.")
-            } else {
-                a.deprecation_message.clone()
-            };
-            diags.warning_at(here.clone(), "Attribute Deprecated", detail);
-        }
-        if a.write_only && !write_only_allowed {
-            diags.error_at(
-                here.clone(),
-                "Write-only attribute not supported",
-                format!(
-                    "{here} is write-only, which needs Terraform 1.11 or later (or OpenTofu 1.11). \
-                     Upgrade the CLI or use the attribute's non-write-only alternative."
-                ),
-            );
-        }
-        if v.is_unknown() {
-            continue;
-        }
-        let mut found = Diagnostics::new();
-        for validator in &a.validators {
-            validator.validate(&here, v, &mut found);
-        }
-        if a.sensitive || a.write_only {
-            found = redact(found, v);
-        }
-        diags.extend(found);
-        if let Some((_, inner)) = a.nested_attributes() {
-            for (element, at) in elements_of(v, &here) {
-                walk_object(inner, &[], element, &at, write_only_allowed, diags);
-            }
-        }
+        diags.warning_at(here.clone(), "Attribute Deprecated", detail);
     }
-    for b in blocks {
-        let here = path.with(PathStep::Attribute(b.type_name.clone()));
-        let Some(v) = object.attr(&b.type_name) else {
-            continue;
-        };
-        for (element, at) in elements_of(v, &here) {
-            walk_object(
-                &b.block.attributes,
-                &b.block.blocks,
-                element,
-                &at,
-                write_only_allowed,
-                diags,
-            );
-        }
+    if a.write_only && !write_only_allowed {
+        diags.error_at(
+            here.clone(),
+            "Write-only attribute not supported",
+            format!(
+                "{here} is write-only, which needs Terraform 1.11 or later (or OpenTofu 1.11). \
+                 Upgrade the CLI or use the attribute's non-write-only alternative."
+            ),
+        );
     }
+    if v.is_unknown() {
+        return Descend::Stop;
+    }
+    let mut found = Diagnostics::new();
+    for validator in &a.validators {
+        validator.validate(here, v, &mut found);
+    }
+    if a.sensitive || a.write_only {
+        found = redact(found, v);
+    }
+    diags.extend(found);
+    Descend::Into
 }
 
 #[cfg(test)]

@@ -351,6 +351,22 @@ fn vm_ty() -> Type {
     Vm.schema().object_type()
 }
 
+/// Every event of one listing.
+async fn list_events(
+    served: &mut Served,
+    request: pb::list_resource::Request,
+) -> Vec<pb::list_resource::Event> {
+    served
+        .client
+        .list_resource(request)
+        .await
+        .expect("OK")
+        .into_inner()
+        .map(|e| e.expect("event"))
+        .collect()
+        .await
+}
+
 fn list_request(explode: bool, limit: i64, include: bool) -> pb::list_resource::Request {
     pb::list_resource::Request {
         type_name: "fleet_vm".into(),
@@ -441,15 +457,7 @@ async fn identity_schemas_and_import_by_identity_over_the_wire() {
 #[tokio::test]
 async fn a_limited_listing_streams_that_many_and_stops_the_provider() {
     let mut served = serve().await;
-    let events: Vec<pb::list_resource::Event> = served
-        .client
-        .list_resource(list_request(false, 10, true))
-        .await
-        .expect("OK")
-        .into_inner()
-        .map(|e| e.expect("event"))
-        .collect()
-        .await;
+    let events = list_events(&mut served, list_request(false, 10, true)).await;
     assert_eq!(events.len(), 10);
     for (i, event) in events.iter().enumerate() {
         assert!(event.diagnostic.is_empty(), "{:?}", event.diagnostic);
@@ -475,15 +483,7 @@ async fn a_limited_listing_streams_that_many_and_stops_the_provider() {
 #[tokio::test]
 async fn the_whole_fleet_streams_without_objects_when_not_asked() {
     let mut served = serve().await;
-    let events: Vec<pb::list_resource::Event> = served
-        .client
-        .list_resource(list_request(false, 100_000, false))
-        .await
-        .expect("OK")
-        .into_inner()
-        .map(|e| e.expect("event"))
-        .collect()
-        .await;
+    let events = list_events(&mut served, list_request(false, 100_000, false)).await;
     assert_eq!(events.len(), VMS);
     assert!(
         events
@@ -516,15 +516,7 @@ async fn a_reader_that_hangs_up_cancels_the_listing() {
 #[tokio::test]
 async fn a_listing_that_panics_ends_with_a_diagnostic() {
     let mut served = serve().await;
-    let events: Vec<pb::list_resource::Event> = served
-        .client
-        .list_resource(list_request(true, 10, false))
-        .await
-        .expect("OK")
-        .into_inner()
-        .map(|e| e.expect("event"))
-        .collect()
-        .await;
+    let events = list_events(&mut served, list_request(true, 10, false)).await;
     assert_eq!(events.len(), 1);
     let text = format!("{:?}", events[0].diagnostic);
     assert!(text.contains("the listing exploded"), "{text}");

@@ -6,14 +6,11 @@
 
 mod support;
 
-use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
 use tf_framework::proto::plugin::Empty;
 use tf_framework::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use tf_framework::proto::tfplugin6 as pb;
@@ -21,18 +18,13 @@ use tf_framework::proto::tfplugin6::provider_client::ProviderClient;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::process::{Child, Command};
-use tonic::transport::{Channel, Endpoint, Uri};
+use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use support::{ClientIdentity, client_identity};
+use support::{BIN, COOKIE, IoStream, client_identity, tls_client_config};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tf-framework-echo-provider");
-const COOKIE: (&str, &str) = (
-    "TF_PLUGIN_MAGIC_COOKIE",
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-);
 /// How long a test waits for something that takes milliseconds before it gives up: a guard
 /// against hangs, generous so that a loaded machine never trips it.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -192,38 +184,17 @@ fn collect_stderr(child: &mut Child) -> StderrLog {
     }
 }
 
-fn tls_client_config(server_cert: &[u8], client: Option<&ClientIdentity>) -> rustls::ClientConfig {
-    support::pinned_client_config(server_cert, client.map(|id| (&id.cert, id.key.as_slice())))
-}
-
 /// A gRPC channel over the plugin's unix socket, TLS if a client config is given.
 async fn connect(
     socket: PathBuf,
     tls: Option<rustls::ClientConfig>,
 ) -> Result<Channel, tonic::transport::Error> {
-    let tls = tls.map(|cfg| tokio_rustls::TlsConnector::from(Arc::new(cfg)));
-    Endpoint::from_static("http://localhost")
-        .connect_timeout(Duration::from_secs(5))
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let socket = socket.clone();
-            let tls = tls.clone();
-            async move {
-                let stream = UnixStream::connect(&socket).await?;
-                match tls {
-                    None => Ok::<_, io::Error>(TokioIo::new(Box::new(stream) as Box<dyn IoStream>)),
-                    Some(tls) => {
-                        let name = ServerName::try_from("localhost").expect("name");
-                        let stream = tls.connect(name, stream).await?;
-                        Ok(TokioIo::new(Box::new(stream) as Box<dyn IoStream>))
-                    }
-                }
-            }
-        }))
-        .await
+    let dial = move || {
+        let socket = socket.clone();
+        async move { Ok(Box::new(UnixStream::connect(&socket).await?) as Box<dyn IoStream>) }
+    };
+    support::grpc_channel(Endpoint::from_static("http://localhost"), dial, tls).await
 }
-
-trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> IoStream for T {}
 
 async fn health(channel: Channel) -> Result<i32, tonic::Status> {
     let resp = HealthClient::new(channel)

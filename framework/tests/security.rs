@@ -20,26 +20,17 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::process::{Child, Command};
-use tonic::transport::{Channel, Endpoint, Uri};
+use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use support::{ClientIdentity, client_identity};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tf-framework-echo-provider");
-const COOKIE: (&str, &str) = (
-    "TF_PLUGIN_MAGIC_COOKIE",
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-);
+use support::{BIN, COOKIE, IoStream, client_identity, tls_client_config};
 
 /// Where the plugin said it listens.
 #[derive(Debug, Clone)]
@@ -100,14 +91,7 @@ async fn start(extra_env: &[(&str, &str)]) -> Plugin {
     }
 }
 
-fn tls(server_cert: &[u8], client: Option<&ClientIdentity>) -> rustls::ClientConfig {
-    support::pinned_client_config(server_cert, client.map(|id| (&id.cert, id.key.as_slice())))
-}
-
-trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> Io for T {}
-
-async fn dial(addr: &Addr) -> io::Result<Box<dyn Io>> {
+async fn dial(addr: &Addr) -> io::Result<Box<dyn IoStream>> {
     Ok(match addr {
         Addr::Unix(path) => Box::new(UnixStream::connect(path).await?),
         Addr::Tcp(sock) => Box::new(TcpStream::connect(sock).await?),
@@ -118,25 +102,12 @@ async fn connect(
     addr: Addr,
     tls: Option<rustls::ClientConfig>,
 ) -> Result<Channel, tonic::transport::Error> {
-    let tls = tls.map(|cfg| tokio_rustls::TlsConnector::from(Arc::new(cfg)));
-    Endpoint::from_static("http://localhost")
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(5))
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let (addr, tls) = (addr.clone(), tls.clone());
-            async move {
-                let stream = dial(&addr).await?;
-                match tls {
-                    None => Ok::<_, io::Error>(TokioIo::new(stream)),
-                    Some(tls) => {
-                        let name = ServerName::try_from("localhost").expect("name");
-                        let stream = tls.connect(name, stream).await?;
-                        Ok(TokioIo::new(Box::new(stream) as Box<dyn Io>))
-                    }
-                }
-            }
-        }))
-        .await
+    let open = move || {
+        let addr = addr.clone();
+        async move { dial(&addr).await }
+    };
+    let endpoint = Endpoint::from_static("http://localhost").timeout(Duration::from_secs(5));
+    support::grpc_channel(endpoint, open, tls).await
 }
 
 /// Whether a client with this TLS configuration (or plaintext) gets a health answer.
@@ -230,7 +201,13 @@ async fn serving_on_the_unix_socket_listens_on_no_tcp_port() {
     let plugin = start(&[("PLUGIN_CLIENT_CERT", client.pem.as_str())]).await;
     assert!(matches!(plugin.addr, Addr::Unix(_)), "{:?}", plugin.addr);
     // Serving for real: an authenticated call succeeds, then look at the sockets.
-    assert!(is_let_in(&plugin.addr, Some(tls(&plugin.server_cert, Some(&client)))).await);
+    assert!(
+        is_let_in(
+            &plugin.addr,
+            Some(tls_client_config(&plugin.server_cert, Some(&client)))
+        )
+        .await
+    );
     assert!(!socket_inodes(plugin.pid()).is_empty());
     assert_eq!(tcp_listeners(plugin.pid()), vec![]);
 }
@@ -252,7 +229,7 @@ async fn tcp_fallback_listens_on_loopback_only_and_still_requires_the_client_cer
     assert!(announced.ip().is_loopback(), "{announced}");
     assert!((21000..=21999).contains(&announced.port()), "{announced}");
 
-    let ok = tls(&plugin.server_cert, Some(&client));
+    let ok = tls_client_config(&plugin.server_cert, Some(&client));
     assert!(
         is_let_in(&plugin.addr, Some(ok)).await,
         "the right client was refused"
@@ -268,11 +245,11 @@ async fn tcp_fallback_listens_on_loopback_only_and_still_requires_the_client_cer
     for (what, config) in [
         (
             "no client certificate",
-            Some(tls(&plugin.server_cert, None)),
+            Some(tls_client_config(&plugin.server_cert, None)),
         ),
         (
             "another go-plugin-shaped certificate",
-            Some(tls(&plugin.server_cert, Some(&stranger))),
+            Some(tls_client_config(&plugin.server_cert, Some(&stranger))),
         ),
         ("plaintext", None),
     ] {
@@ -282,7 +259,11 @@ async fn tcp_fallback_listens_on_loopback_only_and_still_requires_the_client_cer
         );
     }
     assert!(
-        is_let_in(&plugin.addr, Some(tls(&plugin.server_cert, Some(&client)))).await,
+        is_let_in(
+            &plugin.addr,
+            Some(tls_client_config(&plugin.server_cert, Some(&client)))
+        )
+        .await,
         "refusals broke the server"
     );
 }
@@ -314,7 +295,10 @@ async fn stalled_and_garbage_clients_neither_block_nor_crash_the_plugin() {
     // The real client still gets in promptly.
     let served = tokio::time::timeout(
         Duration::from_secs(5),
-        is_let_in(&plugin.addr, Some(tls(&plugin.server_cert, Some(&client)))),
+        is_let_in(
+            &plugin.addr,
+            Some(tls_client_config(&plugin.server_cert, Some(&client))),
+        ),
     )
     .await
     .expect("the real client was blocked by stalled ones");
@@ -338,7 +322,11 @@ async fn each_start_has_a_fresh_certificate_and_socket_directory() {
     assert_ne!(a.parent(), b.parent());
     // A client pinned to one run's certificate cannot talk to the other run.
     assert!(
-        !is_let_in(&second.addr, Some(tls(&first.server_cert, Some(&client)))).await,
+        !is_let_in(
+            &second.addr,
+            Some(tls_client_config(&first.server_cert, Some(&client)))
+        )
+        .await,
         "a client pinned to another run's server certificate got in"
     );
 }

@@ -6,22 +6,7 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::path;
 use crate::schema::{Attribute, NestedBlock, Schema};
-use crate::value::Number;
-
-fn s(x: &str) -> Value {
-    Value::String(x.into())
-}
-fn n(x: i64) -> Value {
-    Value::Number(Number::from_i64(x))
-}
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-    )
-}
+use crate::test_support::{n, obj, s};
 
 fn schema() -> Schema {
     Schema::new()

@@ -17,6 +17,7 @@ use crate::path;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::schema::Attribute;
+use crate::test_support::{answer_of, configure_with, errors, obj};
 use crate::validators::int_between;
 use crate::value::{Attr, Number, msgpack};
 
@@ -171,32 +172,8 @@ fn steps(n: i64) -> Value {
     Value::Number(Number::from(n))
 }
 
-fn text(diags: &[pb::Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(|d| format!("{} | {} | {:?}", d.summary, d.detail, d.attribute))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 async fn configure(server: &ProviderServer) {
-    let reply = server
-        .configure_provider(Request::new(pb::configure_provider::Request {
-            terraform_version: "1.15.5".into(),
-            config: Some(pb::DynamicValue {
-                msgpack: msgpack::encode(
-                    &Value::Object(BTreeMap::new()),
-                    &Schema::new().object_type(),
-                )
-                .expect("encodable"),
-                json: Vec::new(),
-            }),
-            client_capabilities: None,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
-    assert!(reply.diagnostics.is_empty(), "{}", text(&reply.diagnostics));
+    configure_with(server, &obj(&[]), &Schema::new().object_type(), None).await;
 }
 
 /// What an invocation streamed: progress messages, and the completion's diagnostics.
@@ -234,15 +211,14 @@ async fn invoke(
     action_type: &str,
     config: Option<pb::DynamicValue>,
 ) -> Invocation {
-    let stream = server
-        .invoke_action(Request::new(pb::invoke_action::Request {
+    let stream = answer_of(
+        server.invoke_action(Request::new(pb::invoke_action::Request {
             action_type: action_type.into(),
             config,
             client_capabilities: None,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     tokio::time::timeout(Duration::from_secs(10), collect(stream))
         .await
         .expect("the stream must end")
@@ -251,15 +227,13 @@ async fn invoke(
 #[tokio::test]
 async fn action_schemas_and_metadata_are_advertised() {
     let server = server();
-    let schema = server
-        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let schema =
+        answer_of(server.get_provider_schema(Request::new(pb::get_provider_schema::Request {})))
+            .await;
     assert!(
         schema.diagnostics.is_empty(),
         "{}",
-        text(&schema.diagnostics)
+        errors(&schema.diagnostics)
     );
     let action = schema
         .action_schemas
@@ -280,11 +254,7 @@ async fn action_schemas_and_metadata_are_advertised() {
     );
     assert_eq!(block.description, "Counts.");
 
-    let meta = server
-        .get_metadata(Request::new(pb::get_metadata::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let meta = answer_of(server.get_metadata(Request::new(pb::get_metadata::Request {}))).await;
     let types: Vec<&str> = meta.actions.iter().map(|a| a.type_name.as_str()).collect();
     assert_eq!(types, ["act_count"]);
 }
@@ -296,15 +266,11 @@ async fn validation_runs_schema_validators_and_the_action_offline() {
         let server = server.clone();
         let type_name = type_name.to_string();
         async move {
-            server
-                .validate_action_config(Request::new(pb::validate_action_config::Request {
-                    type_name,
-                    config,
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
-                .diagnostics
+            answer_of(server.validate_action_config(Request::new(
+                pb::validate_action_config::Request { type_name, config },
+            )))
+            .await
+            .diagnostics
         }
     };
     assert!(
@@ -320,22 +286,22 @@ async fn validation_runs_schema_validators_and_the_action_offline() {
     );
 
     let too_many = validate("act_count", count_config(steps(5000), None)).await;
-    assert_eq!(too_many.len(), 1, "{}", text(&too_many));
-    assert!(text(&too_many).contains("steps"), "{}", text(&too_many));
+    assert_eq!(too_many.len(), 1, "{}", errors(&too_many));
+    assert!(errors(&too_many).contains("steps"), "{}", errors(&too_many));
     assert!(too_many[0].attribute.is_some());
 
     let refused = validate("act_count", count_config(steps(1), Some("invalid"))).await;
     assert!(
-        text(&refused).contains("refused offline"),
+        errors(&refused).contains("refused offline"),
         "{}",
-        text(&refused)
+        errors(&refused)
     );
 
     let unknown = validate("act_nope", None).await;
     assert!(
-        text(&unknown).contains("Unknown action type"),
+        errors(&unknown).contains("Unknown action type"),
         "{}",
-        text(&unknown)
+        errors(&unknown)
     );
 }
 
@@ -345,34 +311,31 @@ async fn plan_needs_the_configured_provider_and_reports_its_checks() {
     let plan = |config| {
         let server = server.clone();
         async move {
-            server
-                .plan_action(Request::new(pb::plan_action::Request {
-                    action_type: "act_count".into(),
-                    config,
-                    client_capabilities: Some(pb::ClientCapabilities::default()),
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
+            answer_of(server.plan_action(Request::new(pb::plan_action::Request {
+                action_type: "act_count".into(),
+                config,
+                client_capabilities: Some(pb::ClientCapabilities::default()),
+            })))
+            .await
         }
     };
     let unconfigured = plan(count_config(steps(1), None)).await;
     assert!(
-        text(&unconfigured.diagnostics).contains("Provider not configured"),
+        errors(&unconfigured.diagnostics).contains("Provider not configured"),
         "{}",
-        text(&unconfigured.diagnostics)
+        errors(&unconfigured.diagnostics)
     );
 
     configure(&server).await;
     let ok = plan(count_config(steps(1), None)).await;
-    assert!(ok.diagnostics.is_empty(), "{}", text(&ok.diagnostics));
+    assert!(ok.diagnostics.is_empty(), "{}", errors(&ok.diagnostics));
     assert!(ok.deferred.is_none());
 
     let busy = plan(count_config(steps(1), Some("busy"))).await;
     assert!(
-        text(&busy.diagnostics).contains("hello: another run is in progress"),
+        errors(&busy.diagnostics).contains("hello: another run is in progress"),
         "{}",
-        text(&busy.diagnostics)
+        errors(&busy.diagnostics)
     );
 
     // Values unknown at plan (action triggered by a resource still to be created).
@@ -394,15 +357,12 @@ async fn plan_needs_the_configured_provider_and_reports_its_checks() {
         pb::diagnostic::Severity::Warning as i32
     );
 
-    let unknown_type = server
-        .plan_action(Request::new(pb::plan_action::Request {
-            action_type: "act_nope".into(),
-            ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
-    assert!(text(&unknown_type.diagnostics).contains("Unknown action type"));
+    let unknown_type = answer_of(server.plan_action(Request::new(pb::plan_action::Request {
+        action_type: "act_nope".into(),
+        ..Default::default()
+    })))
+    .await;
+    assert!(errors(&unknown_type.diagnostics).contains("Unknown action type"));
 }
 
 #[tokio::test]
@@ -412,7 +372,7 @@ async fn invoke_streams_progress_then_one_completion() {
     let run = invoke(&server, "act_count", count_config(steps(3), None)).await;
     assert_eq!(run.progress, ["step 1 of 3", "step 2 of 3", "step 3 of 3"]);
     let diags = run.completed.expect("completion");
-    assert_eq!(diags.len(), 1, "{}", text(&diags));
+    assert_eq!(diags.len(), 1, "{}", errors(&diags));
     assert_eq!(diags[0].severity, pb::diagnostic::Severity::Warning as i32);
     assert_eq!(diags[0].summary, "Counted");
     assert_eq!(run.events_after_completion, 0);
@@ -427,9 +387,9 @@ async fn invoke_failures_panics_and_unknown_types_complete_with_errors() {
     assert_eq!(failed.progress, ["step 1 of 5"]);
     let diags = failed.completed.expect("completion");
     assert!(
-        text(&diags).contains("the API said: disk full"),
+        errors(&diags).contains("the API said: disk full"),
         "{}",
-        text(&diags)
+        errors(&diags)
     );
     assert_eq!(diags[0].severity, pb::diagnostic::Severity::Error as i32);
 
@@ -437,33 +397,32 @@ async fn invoke_failures_panics_and_unknown_types_complete_with_errors() {
     assert_eq!(panicked.progress, ["step 1 of 5"]);
     let diags = panicked.completed.expect("completion");
     assert!(
-        text(&diags).contains("panicked while handling InvokeAction: counter overflow"),
+        errors(&diags).contains("panicked while handling InvokeAction: counter overflow"),
         "{}",
-        text(&diags)
+        errors(&diags)
     );
 
     let unknown = invoke(&server, "act_nope", None).await;
     assert!(unknown.progress.is_empty());
-    assert!(text(&unknown.completed.expect("completion")).contains("Unknown action type"));
+    assert!(errors(&unknown.completed.expect("completion")).contains("Unknown action type"));
 
     // Invoke time needs every value.
     let unknown_value = invoke(&server, "act_count", count_config(Value::unknown(), None)).await;
-    assert!(text(&unknown_value.completed.expect("completion")).contains("values still unknown"));
+    assert!(errors(&unknown_value.completed.expect("completion")).contains("values still unknown"));
 }
 
 #[tokio::test]
 async fn stop_provider_cancels_an_invocation_which_still_reports_winding_down() {
     let server = server();
     configure(&server).await;
-    let mut stream = server
-        .invoke_action(Request::new(pb::invoke_action::Request {
+    let mut stream = answer_of(
+        server.invoke_action(Request::new(pb::invoke_action::Request {
             action_type: "act_count".into(),
             config: count_config(steps(3), Some("slow")),
             client_capabilities: None,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     // Wait until the action is under way.
     let first = stream.next().await.expect("event").expect("OK");
     assert!(matches!(
@@ -481,9 +440,9 @@ async fn stop_provider_cancels_an_invocation_which_still_reports_winding_down() 
     assert!(rest.progress.is_empty(), "{:?}", rest.progress);
     let diags = rest.completed.expect("completion");
     assert!(
-        text(&diags).contains("Action cancelled"),
+        errors(&diags).contains("Action cancelled"),
         "{}",
-        text(&diags)
+        errors(&diags)
     );
 
     // Later invocations get a fresh token.
@@ -495,15 +454,14 @@ async fn stop_provider_cancels_an_invocation_which_still_reports_winding_down() 
 async fn dropping_the_stream_cancels_the_invocation() {
     let server = server();
     configure(&server).await;
-    let stream = server
-        .invoke_action(Request::new(pb::invoke_action::Request {
+    let stream = answer_of(
+        server.invoke_action(Request::new(pb::invoke_action::Request {
             action_type: "act_count".into(),
             config: count_config(steps(3), Some("slow")),
             client_capabilities: None,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     let token = stream.cancel.clone();
     assert!(!token.is_cancelled());
     drop(stream);

@@ -73,15 +73,7 @@ fn completed_event(diags: Diagnostics) -> EventResult {
 
 impl ProviderServer {
     fn action(&self, type_name: &str) -> Result<&ActionEntry, Diagnostics> {
-        self.inner.actions.get(type_name).ok_or_else(|| {
-            Diagnostics::from_error(
-                "Unknown action type",
-                format!(
-                    "The provider {} has no action {type_name:?}.",
-                    self.inner.provider.erased_type_name()
-                ),
-            )
-        })
+        self.registered(&self.inner.actions, type_name, "action")
     }
 
     pub(super) fn action_names(&self) -> Vec<String> {
@@ -122,10 +114,7 @@ impl ProviderServer {
     ) -> Result<Diagnostics, Diagnostics> {
         let entry = self.action(&req.action_type)?;
         let config = decode_dynamic(req.config.as_ref(), &entry.ty, "action configuration")?;
-        let caps = req
-            .client_capabilities
-            .as_ref()
-            .map(|c| convert::client_capabilities(Some(c)));
+        let caps = convert::sent_capabilities(req.client_capabilities.as_ref());
         let ctx = self.context(caps);
         let mut diags = entry.handler.erased_plan(&ctx, &config).await;
         diags.extend(ctx.take_warnings());
@@ -151,10 +140,7 @@ impl ProviderServer {
                 return stream;
             }
         };
-        let caps = req
-            .client_capabilities
-            .as_ref()
-            .map(|c| convert::client_capabilities(Some(c)));
+        let caps = convert::sent_capabilities(req.client_capabilities.as_ref());
         let ctx = self.context_cancelled_by(caps, cancel);
         let action_type = req.action_type;
         let stopping = ctx.cancellation_token();

@@ -23,8 +23,8 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, MoveStateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
+use crate::test_support::{answer_of, configure_with, dv, errors, obj, s, undv};
 use crate::validators::one_of;
-use crate::value::msgpack;
 
 // ---------------------------------------------------------------------------------------------
 // A provider whose VMs live in memory, keyed `<orchestrator_id>/<pvm_instance_id>`.
@@ -405,38 +405,6 @@ impl EphemeralResource for Token {
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-fn s(x: &str) -> Value {
-    Value::String(x.into())
-}
-
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-    )
-}
-
-fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue {
-        msgpack: msgpack::encode(v, ty).expect("encodable test value"),
-        json: Vec::new(),
-    })
-}
-
-fn undv(d: Option<&pb::DynamicValue>, ty: &Type) -> Value {
-    msgpack::decode(&d.expect("a value").msgpack, ty).expect("decodable reply")
-}
-
-fn errors(diags: &[pb::Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(|d| format!("{} | {}", d.summary, d.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn vm_ty() -> Type {
     Vm.schema().object_type()
 }
@@ -477,20 +445,7 @@ async fn configured() -> (ProviderServer, Arc<Cloud>) {
     let server = ProviderServer::new(Bulk {
         cloud: cloud.clone(),
     });
-    let reply = server
-        .configure_provider(Request::new(pb::configure_provider::Request {
-            terraform_version: "1.15.5".into(),
-            config: dv(&obj(&[]), &Type::object::<String>([])),
-            client_capabilities: None,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
-    assert!(
-        reply.diagnostics.is_empty(),
-        "{}",
-        errors(&reply.diagnostics)
-    );
+    configure_with(&server, &obj(&[]), &Type::object::<String>([]), None).await;
     (server, cloud)
 }
 
@@ -507,18 +462,17 @@ async fn plan(
             p.insert(name.into(), prior[name].clone());
         }
     }
-    server
-        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+    answer_of(
+        server.plan_resource_change(Request::new(pb::plan_resource_change::Request {
             type_name: "bulk_vm".into(),
             prior_state: dv(prior, &vm_ty()),
             proposed_new_state: dv(&proposed, &vm_ty()),
             config: dv(config, &vm_ty()),
             prior_identity: prior_identity.and_then(identity_dv),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner()
+        })),
+    )
+    .await
 }
 
 async fn apply(
@@ -527,18 +481,17 @@ async fn apply(
     planned: &pb::plan_resource_change::Response,
     config: &Value,
 ) -> pb::apply_resource_change::Response {
-    server
-        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+    answer_of(
+        server.apply_resource_change(Request::new(pb::apply_resource_change::Request {
             type_name: "bulk_vm".into(),
             prior_state: dv(prior, &vm_ty()),
             planned_state: planned.planned_state.clone(),
             config: dv(config, &vm_ty()),
             planned_identity: planned.planned_identity.clone(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner()
+        })),
+    )
+    .await
 }
 
 /// Creates a VM through plan and apply; returns its state and identity.
@@ -569,16 +522,15 @@ async fn read(
     state: &Value,
     current: Option<&Value>,
 ) -> pb::read_resource::Response {
-    server
-        .read_resource(Request::new(pb::read_resource::Request {
+    answer_of(
+        server.read_resource(Request::new(pb::read_resource::Request {
             type_name: "bulk_vm".into(),
             current_state: dv(state, &vm_ty()),
             current_identity: current.and_then(identity_dv),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner()
+        })),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -587,11 +539,9 @@ async fn read(
 #[tokio::test]
 async fn schemas_announce_identity_list_and_ephemeral_types() {
     let (server, _) = configured().await;
-    let schema = server
-        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let schema =
+        answer_of(server.get_provider_schema(Request::new(pb::get_provider_schema::Request {})))
+            .await;
     assert!(
         schema.diagnostics.is_empty(),
         "{}",
@@ -615,19 +565,14 @@ async fn schemas_announce_identity_list_and_ephemeral_types() {
             .move_resource_state
     );
 
-    let meta = server
-        .get_metadata(Request::new(pb::get_metadata::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let meta = answer_of(server.get_metadata(Request::new(pb::get_metadata::Request {}))).await;
     assert_eq!(meta.list_resources[0].type_name, "bulk_vm");
     assert_eq!(meta.ephemeral_resources[0].type_name, "bulk_token");
 
-    let ids = server
-        .get_resource_identity_schemas(Request::new(pb::get_resource_identity_schemas::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let ids = answer_of(server.get_resource_identity_schemas(Request::new(
+        pb::get_resource_identity_schemas::Request {},
+    )))
+    .await;
     let vm = &ids.identity_schemas["bulk_vm"];
     assert_eq!(vm.version, 1);
     let attrs: Vec<(&str, &[u8], bool)> = vm
@@ -722,18 +667,17 @@ async fn identity_follows_the_object_through_its_life() {
         .get_mut("o1/p1")
         .expect("vm")
         .pvm_instance_id = "p1".into();
-    let destroy = server
-        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+    let destroy = answer_of(server.plan_resource_change(Request::new(
+        pb::plan_resource_change::Request {
             type_name: "bulk_vm".into(),
             prior_state: dv(&state, &vm_ty()),
             proposed_new_state: dv(&Value::Null, &vm_ty()),
             config: dv(&Value::Null, &vm_ty()),
             prior_identity: identity_dv(&id),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert_eq!(
         identity_of(destroy.planned_identity.as_ref()),
         Some(id.clone())
@@ -764,16 +708,15 @@ async fn import(
     id: &str,
     by: Option<&Value>,
 ) -> pb::import_resource_state::Response {
-    server
-        .import_resource_state(Request::new(pb::import_resource_state::Request {
+    answer_of(
+        server.import_resource_state(Request::new(pb::import_resource_state::Request {
             type_name: "bulk_vm".into(),
             id: id.into(),
             identity: by.and_then(identity_dv),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner()
+        })),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -844,18 +787,17 @@ async fn stored_identities_are_upgraded_by_version() {
         let server = server.clone();
         let json = json.as_bytes().to_vec();
         async move {
-            server
-                .upgrade_resource_identity(Request::new(pb::upgrade_resource_identity::Request {
+            answer_of(server.upgrade_resource_identity(Request::new(
+                pb::upgrade_resource_identity::Request {
                     type_name: "bulk_vm".into(),
                     version,
                     raw_identity: Some(pb::RawState {
                         json,
                         flatmap: Default::default(),
                     }),
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
+                },
+            )))
+            .await
         }
     };
     let v0 = upgrade(0, r#"{"orchestrator_id": "o1", "vm": "p1"}"#).await;
@@ -879,8 +821,8 @@ async fn stored_identities_are_upgraded_by_version() {
 #[tokio::test]
 async fn a_moved_object_gets_its_identity() {
     let (server, _) = configured().await;
-    let reply = server
-        .move_resource_state(Request::new(pb::move_resource_state::Request {
+    let reply = answer_of(server.move_resource_state(Request::new(
+        pb::move_resource_state::Request {
             source_type_name: "legacy_vm".into(),
             source_state: Some(pb::RawState {
                 json: br#"{"orch": "o3", "pvm": "p3"}"#.to_vec(),
@@ -892,10 +834,9 @@ async fn a_moved_object_gets_its_identity() {
             }),
             target_type_name: "bulk_vm".into(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(
         reply.diagnostics.is_empty(),
         "{}",
@@ -913,14 +854,13 @@ async fn generated_config_holds_what_a_user_writes() {
     let generate = |state: Value| {
         let server = server.clone();
         async move {
-            server
-                .generate_resource_config(Request::new(pb::generate_resource_config::Request {
+            answer_of(server.generate_resource_config(Request::new(
+                pb::generate_resource_config::Request {
                     type_name: "bulk_vm".into(),
                     state: dv(&state, &vm_ty()),
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
+                },
+            )))
+            .await
         }
     };
     let state = obj(&[
@@ -981,16 +921,15 @@ async fn list(
     include: bool,
 ) -> Vec<pb::list_resource::Event> {
     let ty = VmList.schema().object_type();
-    let stream = server
-        .list_resource(Request::new(pb::list_resource::Request {
+    let stream = answer_of(
+        server.list_resource(Request::new(pb::list_resource::Request {
             type_name: "bulk_vm".into(),
             config: dv(config, &ty),
             include_resource_object: include,
             limit,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     stream.map(|e| e.expect("event")).collect().await
 }
 
@@ -1070,14 +1009,13 @@ async fn listing_problems_end_the_stream_with_diagnostics() {
     let events = list(&server, &unknown, 100, false).await;
     assert!(errors(&events[0].diagnostic).contains("not known yet"));
 
-    let stream = server
-        .list_resource(Request::new(pb::list_resource::Request {
+    let stream = answer_of(
+        server.list_resource(Request::new(pb::list_resource::Request {
             type_name: "bulk_nope".into(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     let events: Vec<_> = stream.collect().await;
     assert!(errors(&events[0].as_ref().expect("event").diagnostic).contains("no list resource"));
 
@@ -1086,15 +1024,14 @@ async fn listing_problems_end_the_stream_with_diagnostics() {
     if let Some(o) = bad.as_object_mut() {
         o.insert("mode".into(), s("warp"));
     }
-    let reply = server
-        .validate_list_resource_config(Request::new(pb::validate_list_resource_config::Request {
+    let reply = answer_of(server.validate_list_resource_config(Request::new(
+        pb::validate_list_resource_config::Request {
             type_name: "bulk_vm".into(),
             config: dv(&bad, &ty),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     let text = errors(&reply.diagnostics);
     assert!(
         text.contains(r#"must be one of: ["fast", "slow"], got: "warp""#),
@@ -1107,16 +1044,13 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
     let (server, cloud) = configured().await;
     let ty = Token.schema().object_type();
     let config = obj(&[("name", s("ci")), ("value", Value::Null)]);
-    let valid = server
-        .validate_ephemeral_resource_config(Request::new(
-            pb::validate_ephemeral_resource_config::Request {
-                type_name: "bulk_token".into(),
-                config: dv(&config, &ty),
-            },
-        ))
-        .await
-        .expect("OK")
-        .into_inner();
+    let valid = answer_of(server.validate_ephemeral_resource_config(Request::new(
+        pb::validate_ephemeral_resource_config::Request {
+            type_name: "bulk_token".into(),
+            config: dv(&config, &ty),
+        },
+    )))
+    .await;
     assert!(
         valid.diagnostics.is_empty(),
         "{}",
@@ -1127,15 +1061,14 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
         let server = server.clone();
         let ty = ty.clone();
         async move {
-            server
-                .open_ephemeral_resource(Request::new(pb::open_ephemeral_resource::Request {
+            answer_of(server.open_ephemeral_resource(Request::new(
+                pb::open_ephemeral_resource::Request {
                     type_name: "bulk_token".into(),
                     config: dv(&config, &ty),
                     client_capabilities: None,
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
+                },
+            )))
+            .await
         }
     };
     let opened = open(config).await;
@@ -1152,14 +1085,13 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
     let renew = |private: Option<Vec<u8>>| {
         let server = server.clone();
         async move {
-            server
-                .renew_ephemeral_resource(Request::new(pb::renew_ephemeral_resource::Request {
+            answer_of(server.renew_ephemeral_resource(Request::new(
+                pb::renew_ephemeral_resource::Request {
                     type_name: "bulk_token".into(),
                     private,
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
+                },
+            )))
+            .await
         }
     };
     let first = renew(Some(private)).await;
@@ -1174,14 +1106,13 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
     assert!(errors(&renew(None).await.diagnostics).contains("nothing to renew"));
     assert_eq!(cloud.renewals.load(Ordering::SeqCst), 2);
 
-    let closed = server
-        .close_ephemeral_resource(Request::new(pb::close_ephemeral_resource::Request {
+    let closed = answer_of(server.close_ephemeral_resource(Request::new(
+        pb::close_ephemeral_resource::Request {
             type_name: "bulk_token".into(),
             private: second.private,
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(
         closed.diagnostics.is_empty(),
         "{}",
@@ -1222,11 +1153,11 @@ async fn list_resources_need_a_resource_with_an_identity() {
             vec![Arc::new(VmList)]
         }
     }
-    let reply = ProviderServer::new(NoIdentity)
-        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let reply = answer_of(
+        ProviderServer::new(NoIdentity)
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {})),
+    )
+    .await;
     let text = errors(&reply.diagnostics);
     assert!(text.contains("list resource without an identity"), "{text}");
 }

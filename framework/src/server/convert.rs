@@ -207,6 +207,14 @@ pub(crate) fn function(sig: &Signature) -> pb::Function {
     }
 }
 
+/// The capabilities a request carries, or `None` when the client sent none (then the ones
+/// ConfigureProvider received apply).
+pub(crate) fn sent_capabilities(
+    c: Option<&pb::ClientCapabilities>,
+) -> Option<crate::context::ClientCapabilities> {
+    c.map(|c| client_capabilities(Some(c)))
+}
+
 pub(crate) fn client_capabilities(
     c: Option<&pb::ClientCapabilities>,
 ) -> crate::context::ClientCapabilities {

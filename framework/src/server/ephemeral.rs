@@ -6,8 +6,7 @@
 //! filled in; it must also be wholly known, since nothing resolves it later.
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
-use super::rpc::Step;
-use super::{EphemeralEntry, ProviderServer};
+use super::{EphemeralEntry, ProviderServer, Step};
 use crate::diag::Diagnostics;
 use crate::plan::{check_plan, check_read_result};
 use crate::proto::tfplugin6 as pb;
@@ -16,18 +15,11 @@ use crate::value::Value;
 
 impl ProviderServer {
     fn ephemeral(&self, type_name: &str) -> Result<&EphemeralEntry, Diagnostics> {
-        self.inner
-            .ephemeral_resources
-            .get(type_name)
-            .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Unknown ephemeral resource type",
-                    format!(
-                        "The provider {} has no ephemeral resource {type_name:?}.",
-                        self.inner.provider.erased_type_name()
-                    ),
-                )
-            })
+        self.registered(
+            &self.inner.ephemeral_resources,
+            type_name,
+            "ephemeral resource",
+        )
     }
 
     pub(super) fn ephemeral_names(&self) -> Vec<String> {
@@ -42,16 +34,22 @@ impl ProviderServer {
             .collect()
     }
 
+    /// The ephemeral resource `type_name` and its configuration, decoded.
+    fn ephemeral_config(
+        &self,
+        type_name: &str,
+        config: Option<&pb::DynamicValue>,
+    ) -> Step<(&EphemeralEntry, Value)> {
+        let entry = self.ephemeral(type_name)?;
+        let config = decode_dynamic(config, &entry.ty, "ephemeral resource configuration")?;
+        Ok((entry, config))
+    }
+
     pub(super) async fn validate_ephemeral_resource_config_impl(
         &self,
         req: pb::validate_ephemeral_resource_config::Request,
     ) -> Step<Diagnostics> {
-        let entry = self.ephemeral(&req.type_name)?;
-        let config = decode_dynamic(
-            req.config.as_ref(),
-            &entry.ty,
-            "ephemeral resource configuration",
-        )?;
+        let (entry, config) = self.ephemeral_config(&req.type_name, req.config.as_ref())?;
         let mut diags = validate_config(&entry.schema, &config, true);
         let ctx = self.context(None);
         diags.extend(entry.handler.erased_validate(&ctx, &config).await);
@@ -63,12 +61,7 @@ impl ProviderServer {
         &self,
         req: pb::open_ephemeral_resource::Request,
     ) -> Step<pb::open_ephemeral_resource::Response> {
-        let entry = self.ephemeral(&req.type_name)?;
-        let config = decode_dynamic(
-            req.config.as_ref(),
-            &entry.ty,
-            "ephemeral resource configuration",
-        )?;
+        let (entry, config) = self.ephemeral_config(&req.type_name, req.config.as_ref())?;
         if !config.is_wholly_known() {
             return Err(Diagnostics::from_error(
                 "Ephemeral resource configuration not known",
@@ -79,10 +72,7 @@ impl ProviderServer {
                 ),
             ));
         }
-        let caps = req
-            .client_capabilities
-            .as_ref()
-            .map(|c| convert::client_capabilities(Some(c)));
+        let caps = convert::sent_capabilities(req.client_capabilities.as_ref());
         let ctx = self.context(caps);
         let opened = entry.handler.erased_open(&ctx, &entry.ty, &config).await?;
         let mut diags = check_read_result(&req.type_name, "open", &opened.result);

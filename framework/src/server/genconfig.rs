@@ -3,9 +3,8 @@
 //! for every resource, so Terraform asks instead of guessing from the state; the rules are in
 //! [`crate::genconfig`].
 
-use super::ProviderServer;
 use super::convert::{decode_dynamic, encode_dynamic};
-use super::rpc::Step;
+use super::{ProviderServer, Step};
 use crate::diag::Diagnostics;
 use crate::genconfig::{self, GeneratedConfig};
 use crate::proto::tfplugin6 as pb;

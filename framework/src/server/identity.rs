@@ -19,8 +19,7 @@
 use std::collections::HashMap;
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
-use super::rpc::Step;
-use super::{ProviderServer, ResourceEntry};
+use super::{ProviderServer, ResourceEntry, Step, StoredJson, upgrade_stored_json};
 use crate::diag::Diagnostics;
 use crate::identity::{self, IdentityData};
 use crate::plan;
@@ -97,23 +96,21 @@ impl ProviderServer {
             ));
         }
         let json = if req.version < current {
-            let stored: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| {
-                Diagnostics::from_error(
-                    "Unreadable resource identity",
-                    format!("The stored identity is not JSON: {e}"),
-                )
-            })?;
             let ctx = self.context(None);
-            let upgraded = entry
-                .handler
-                .erased_upgrade_identity(&ctx, req.version, stored)
-                .await?;
-            serde_json::to_vec(&upgraded).map_err(|e| {
-                Diagnostics::from_error(
-                    "Provider bug: upgraded identity is not JSON",
-                    e.to_string(),
-                )
-            })?
+            upgrade_stored_json(
+                &raw,
+                StoredJson {
+                    unreadable: "Unreadable resource identity",
+                    invalid: "The stored identity is not JSON",
+                    upgraded_not_json: "Provider bug: upgraded identity is not JSON",
+                },
+                |stored| {
+                    entry
+                        .handler
+                        .erased_upgrade_identity(&ctx, req.version, stored)
+                },
+            )
+            .await?
         } else {
             raw
         };

@@ -26,8 +26,7 @@ use tonic::Status;
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
 use super::identity::{derive_identity, identity_data};
-use super::rpc::Step;
-use super::{ListEntry, ProviderServer, guard};
+use super::{ListEntry, ProviderServer, Step, guard};
 use crate::diag::{AttributePath, Diagnostics};
 use crate::list::{Found, ListSink};
 use crate::plan::{check_read_result, null_secrets, null_write_only};
@@ -102,15 +101,7 @@ async fn forward(
 
 impl ProviderServer {
     fn list(&self, type_name: &str) -> Result<&ListEntry, Diagnostics> {
-        self.inner.list_resources.get(type_name).ok_or_else(|| {
-            Diagnostics::from_error(
-                "Unknown list resource type",
-                format!(
-                    "The provider {} has no list resource {type_name:?}.",
-                    self.inner.provider.erased_type_name()
-                ),
-            )
-        })
+        self.registered(&self.inner.list_resources, type_name, "list resource")
     }
 
     pub(super) fn list_names(&self) -> Vec<String> {

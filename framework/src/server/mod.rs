@@ -10,11 +10,16 @@
 
 mod actions;
 mod convert;
+mod data_source;
 mod ephemeral;
+mod function;
 mod genconfig;
 pub mod guard;
 mod identity;
 mod list;
+mod provider;
+mod resource;
+mod resource_change;
 mod rpc;
 
 #[cfg(test)]
@@ -132,29 +137,17 @@ struct IdentityEntry {
     ty: Type,
 }
 
-struct ListEntry {
-    handler: Arc<dyn DynListResource>,
+/// A registered handler with its schema and the object type of its values.
+struct SchemaEntry<H: ?Sized> {
+    handler: Arc<H>,
     schema: Schema,
     ty: Type,
 }
 
-struct EphemeralEntry {
-    handler: Arc<dyn DynEphemeralResource>,
-    schema: Schema,
-    ty: Type,
-}
-
-struct DataSourceEntry {
-    handler: Arc<dyn DynDataSource>,
-    schema: Schema,
-    ty: Type,
-}
-
-struct ActionEntry {
-    handler: Arc<dyn DynAction>,
-    schema: Schema,
-    ty: Type,
-}
+type DataSourceEntry = SchemaEntry<dyn DynDataSource>;
+type ActionEntry = SchemaEntry<dyn DynAction>;
+type ListEntry = SchemaEntry<dyn DynListResource>;
+type EphemeralEntry = SchemaEntry<dyn DynEphemeralResource>;
 
 struct FunctionEntry {
     handler: Arc<dyn Function>,
@@ -224,20 +217,12 @@ impl Inner {
     fn build(provider: Box<dyn DynProvider>) -> Self {
         let provider_schema = provider.erased_schema();
         let mut schema_problems = Diagnostics::new();
-        let note = |problems_found: &mut Diagnostics, what: &str, schema: &Schema| {
-            if let Err(problems) = schema.check() {
-                problems_found.error(
-                    "Provider bug: invalid schema",
-                    format!("The schema of {what} is invalid: {}", problems.join("; ")),
-                );
-            }
-        };
-        note(&mut schema_problems, "the provider", &provider_schema);
+        note_invalid_schema(&mut schema_problems, "the provider", &provider_schema);
         let mut resources = BTreeMap::new();
         for handler in provider.erased_resources() {
             let schema = handler.erased_schema();
             let name = handler.erased_type_name();
-            note(&mut schema_problems, &name, &schema);
+            note_invalid_schema(&mut schema_problems, &name, &schema);
             let identity = handler
                 .erased_identity_schema()
                 .map(|schema| IdentityEntry {
@@ -264,81 +249,46 @@ impl Inner {
                 );
             }
         }
-        let mut data_sources = BTreeMap::new();
-        for handler in provider.erased_data_sources() {
-            let schema = handler.erased_schema();
-            let name = handler.erased_type_name();
-            note(&mut schema_problems, &name, &schema);
-            data_sources.insert(
-                name,
-                DataSourceEntry {
-                    ty: schema.object_type(),
-                    schema,
-                    handler,
-                },
-            );
-        }
-        let mut actions = BTreeMap::new();
-        for handler in provider.erased_actions() {
-            let schema = handler.erased_schema();
-            let name = handler.erased_type_name();
-            note(&mut schema_problems, &name, &schema);
-            actions.insert(
-                name,
-                ActionEntry {
-                    ty: schema.object_type(),
-                    schema,
-                    handler,
-                },
-            );
-        }
-        let mut list_resources = BTreeMap::new();
-        for handler in provider.erased_list_resources() {
-            let schema = handler.erased_schema();
-            let name = handler.erased_type_name();
-            note(
-                &mut schema_problems,
-                &format!("the list resource {name}"),
-                &schema,
-            );
-            if resources.get(&name).is_none_or(|r| r.identity.is_none()) {
-                // Terraform refuses to list a type without a managed resource of that name
-                // that has an identity: every result is reported as that resource's identity.
-                schema_problems.error(
-                    "Provider bug: list resource without an identity",
-                    format!(
-                        "The list resource {name} needs a managed resource {name} that declares \
-                         an identity schema."
-                    ),
-                );
-            }
-            list_resources.insert(
-                name,
-                ListEntry {
-                    ty: schema.object_type(),
-                    schema,
-                    handler,
-                },
-            );
-        }
-        let mut ephemeral_resources = BTreeMap::new();
-        for handler in provider.erased_ephemeral_resources() {
-            let schema = handler.erased_schema();
-            let name = handler.erased_type_name();
-            note(
-                &mut schema_problems,
-                &format!("the ephemeral resource {name}"),
-                &schema,
-            );
-            ephemeral_resources.insert(
-                name,
-                EphemeralEntry {
-                    ty: schema.object_type(),
-                    schema,
-                    handler,
-                },
-            );
-        }
+        let data_sources = schema_entries(
+            provider.erased_data_sources(),
+            |h| (h.erased_type_name(), h.erased_schema()),
+            |name| name.to_owned(),
+            &mut schema_problems,
+            |_, _| {},
+        );
+        let actions = schema_entries(
+            provider.erased_actions(),
+            |h| (h.erased_type_name(), h.erased_schema()),
+            |name| name.to_owned(),
+            &mut schema_problems,
+            |_, _| {},
+        );
+        let list_resources = schema_entries(
+            provider.erased_list_resources(),
+            |h| (h.erased_type_name(), h.erased_schema()),
+            |name| format!("the list resource {name}"),
+            &mut schema_problems,
+            |name, problems| {
+                if resources.get(name).is_none_or(|r| r.identity.is_none()) {
+                    // Terraform refuses to list a type without a managed resource of that name
+                    // that has an identity: every result is reported as that resource's identity.
+                    problems.error(
+                        "Provider bug: list resource without an identity",
+                        format!(
+                            "The list resource {name} needs a managed resource {name} that \
+                             declares an identity schema."
+                        ),
+                    );
+                }
+            },
+        );
+        let ephemeral_resources = schema_entries(
+            provider.erased_ephemeral_resources(),
+            |h| (h.erased_type_name(), h.erased_schema()),
+            |name| format!("the ephemeral resource {name}"),
+            &mut schema_problems,
+            |_, _| {},
+        );
         let functions = provider
             .erased_functions()
             .into_iter()
@@ -364,6 +314,41 @@ impl Inner {
             configured: RwLock::new(Configured::default()),
             stop: Mutex::new(CancellationToken::new()),
         }
+    }
+}
+
+/// Builds the entries of one kind of handler, noting every invalid schema (`what` names the
+/// handler in the message) and, right after it, what `check` finds about that handler.
+fn schema_entries<H: ?Sized>(
+    handlers: Vec<Arc<H>>,
+    name_and_schema: impl Fn(&H) -> (String, Schema),
+    what: impl Fn(&str) -> String,
+    problems: &mut Diagnostics,
+    mut check: impl FnMut(&str, &mut Diagnostics),
+) -> BTreeMap<String, SchemaEntry<H>> {
+    let mut entries = BTreeMap::new();
+    for handler in handlers {
+        let (name, schema) = name_and_schema(&handler);
+        note_invalid_schema(problems, &what(&name), &schema);
+        check(&name, problems);
+        entries.insert(
+            name,
+            SchemaEntry {
+                ty: schema.object_type(),
+                schema,
+                handler,
+            },
+        );
+    }
+    entries
+}
+
+fn note_invalid_schema(problems: &mut Diagnostics, what: &str, schema: &Schema) {
+    if let Err(found) = schema.check() {
+        problems.error(
+            "Provider bug: invalid schema",
+            format!("The schema of {what} is invalid: {}", found.join("; ")),
+        );
     }
 }
 
@@ -425,11 +410,22 @@ impl ProviderServer {
     }
 
     fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry, Diagnostics> {
-        self.inner.data_sources.get(type_name).ok_or_else(|| {
+        self.registered(&self.inner.data_sources, type_name, "data source")
+    }
+
+    /// The handler registered as `type_name` among `entries`, or the error that names the
+    /// kind of type the provider lacks.
+    fn registered<'a, E>(
+        &self,
+        entries: &'a BTreeMap<String, E>,
+        type_name: &str,
+        kind: &str,
+    ) -> Result<&'a E, Diagnostics> {
+        entries.get(type_name).ok_or_else(|| {
             Diagnostics::from_error(
-                "Unknown data source type",
+                format!("Unknown {kind} type"),
                 format!(
-                    "The provider {} has no data source {type_name:?}.",
+                    "The provider {} has no {kind} {type_name:?}.",
                     self.inner.provider.erased_type_name()
                 ),
             )
@@ -443,6 +439,33 @@ fn timeout_for(entry: &ResourceEntry, object: &Value, op: Operation) -> std::tim
         .ok()
         .flatten()
         .unwrap_or_else(|| entry.timeouts.get(op))
+}
+
+/// Collects diagnostics of steps that stop on the first error.
+type Step<T> = Result<T, Diagnostics>;
+
+/// How the messages of [`upgrade_stored_json`] name what is upgraded.
+struct StoredJson {
+    unreadable: &'static str,
+    invalid: &'static str,
+    upgraded_not_json: &'static str,
+}
+
+/// Stored JSON (a state or an identity) of an older schema version, upgraded by the resource.
+async fn upgrade_stored_json<F>(
+    raw: &[u8],
+    names: StoredJson,
+    upgrade: impl FnOnce(serde_json::Value) -> F,
+) -> Step<Vec<u8>>
+where
+    F: std::future::Future<Output = Result<serde_json::Value, Diagnostics>>,
+{
+    let stored: serde_json::Value = serde_json::from_slice(raw).map_err(|e| {
+        Diagnostics::from_error(names.unreadable, format!("{}: {e}", names.invalid))
+    })?;
+    let upgraded = upgrade(stored).await?;
+    serde_json::to_vec(&upgraded)
+        .map_err(|e| Diagnostics::from_error(names.upgraded_not_json, e.to_string()))
 }
 
 /// Private bytes from Terraform; unreadable ones are logged and dropped, never fatal.

@@ -1,7 +1,6 @@
 //! Every RPC on the service object, called in-process with msgpack-encoded values.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,9 +15,10 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
+use crate::test_support::{answer_of, configure_with, dv, errors, obj, s, undv};
 use crate::typed::PlanView;
 use crate::validators::one_of;
-use crate::value::{Number, msgpack};
+use crate::value::Number;
 
 // ---------------------------------------------------------------------------------------------
 // A small provider.
@@ -262,31 +262,6 @@ fn ty() -> Type {
     Widget.schema().object_type()
 }
 
-fn s(x: &str) -> Value {
-    Value::String(x.into())
-}
-
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-    )
-}
-
-fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue {
-        msgpack: msgpack::encode(v, ty).expect("encodable test value"),
-        json: Vec::new(),
-    })
-}
-
-fn undv(d: &Option<pb::DynamicValue>, ty: &Type) -> Value {
-    let d = d.as_ref().expect("a value");
-    msgpack::decode(&d.msgpack, ty).expect("decodable reply")
-}
-
 fn widget_config(name: &str, size: Value, zone: Value) -> Value {
     obj(&[
         ("id", Value::Null),
@@ -298,33 +273,19 @@ fn widget_config(name: &str, size: Value, zone: Value) -> Value {
     ])
 }
 
-fn errors(diags: &[pb::Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(|d| format!("{} | {} | {:?}", d.summary, d.detail, d.attribute))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 async fn configure(server: &ProviderServer) {
+    let capabilities = pb::ClientCapabilities {
+        deferral_allowed: false,
+        write_only_attributes_allowed: true,
+    };
     let pty = TestProvider.schema().object_type();
-    let reply = server
-        .configure_provider(Request::new(pb::configure_provider::Request {
-            terraform_version: "1.15.5".into(),
-            config: dv(&obj(&[("prefix", s("w"))]), &pty),
-            client_capabilities: Some(pb::ClientCapabilities {
-                deferral_allowed: false,
-                write_only_attributes_allowed: true,
-            }),
-        }))
-        .await
-        .expect("OK status")
-        .into_inner();
-    assert!(
-        reply.diagnostics.is_empty(),
-        "{}",
-        errors(&reply.diagnostics)
-    );
+    configure_with(
+        server,
+        &obj(&[("prefix", s("w"))]),
+        &pty,
+        Some(capabilities),
+    )
+    .await;
 }
 
 async fn plan(
@@ -334,18 +295,17 @@ async fn plan(
     proposed: &Value,
     private: Vec<u8>,
 ) -> pb::plan_resource_change::Response {
-    server
-        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+    answer_of(
+        server.plan_resource_change(Request::new(pb::plan_resource_change::Request {
             type_name: "test_widget".into(),
             prior_state: dv(prior, &ty()),
             proposed_new_state: dv(proposed, &ty()),
             config: dv(config, &ty()),
             prior_private: private,
             ..Default::default()
-        }))
-        .await
-        .expect("OK status")
-        .into_inner()
+        })),
+    )
+    .await
 }
 
 async fn apply(
@@ -354,17 +314,16 @@ async fn apply(
     planned: &Value,
     config: &Value,
 ) -> pb::apply_resource_change::Response {
-    server
-        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+    answer_of(
+        server.apply_resource_change(Request::new(pb::apply_resource_change::Request {
             type_name: "test_widget".into(),
             prior_state: dv(prior, &ty()),
             planned_state: dv(planned, &ty()),
             config: dv(config, &ty()),
             ..Default::default()
-        }))
-        .await
-        .expect("OK status")
-        .into_inner()
+        })),
+    )
+    .await
 }
 
 /// Plans and applies a create of `name`; returns the new state and private bytes.
@@ -376,14 +335,14 @@ async fn create(server: &ProviderServer, name: &str) -> (Value, Vec<u8>) {
         "{}",
         errors(&planned.diagnostics)
     );
-    let planned_value = undv(&planned.planned_state, &ty());
+    let planned_value = undv(planned.planned_state.as_ref(), &ty());
     let applied = apply(server, &Value::Null, &planned_value, &config).await;
     assert!(
         applied.diagnostics.is_empty(),
         "{}",
         errors(&applied.diagnostics)
     );
-    (undv(&applied.new_state, &ty()), applied.private)
+    (undv(applied.new_state.as_ref(), &ty()), applied.private)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,11 +351,9 @@ async fn create(server: &ProviderServer, name: &str) -> (Value, Vec<u8>) {
 #[tokio::test]
 async fn schema_and_metadata() {
     let server = server();
-    let reply = server
-        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let reply =
+        answer_of(server.get_provider_schema(Request::new(pb::get_provider_schema::Request {})))
+            .await;
     assert!(
         reply.diagnostics.is_empty(),
         "{}",
@@ -424,24 +381,16 @@ async fn schema_and_metadata() {
     let echo = &reply.functions["echo"];
     assert_eq!(echo.parameters.len(), 2);
 
-    let meta = server
-        .get_metadata(Request::new(pb::get_metadata::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let meta = answer_of(server.get_metadata(Request::new(pb::get_metadata::Request {}))).await;
     assert_eq!(meta.resources.len(), 1);
     assert_eq!(meta.functions[0].name, "echo");
-    let functions = server
-        .get_functions(Request::new(pb::get_functions::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let functions =
+        answer_of(server.get_functions(Request::new(pb::get_functions::Request {}))).await;
     assert!(functions.functions.contains_key("echo"));
-    let ids = server
-        .get_resource_identity_schemas(Request::new(pb::get_resource_identity_schemas::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let ids = answer_of(server.get_resource_identity_schemas(Request::new(
+        pb::get_resource_identity_schemas::Request {},
+    )))
+    .await;
     assert!(ids.identity_schemas.is_empty());
 }
 
@@ -449,18 +398,17 @@ async fn schema_and_metadata() {
 async fn validation_reports_paths() {
     let server = server();
     let bad = widget_config("a", s("huge"), Value::Null);
-    let reply = server
-        .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+    let reply = answer_of(server.validate_resource_config(Request::new(
+        pb::validate_resource_config::Request {
             type_name: "test_widget".into(),
             config: dv(&bad, &ty()),
             client_capabilities: Some(pb::ClientCapabilities {
                 deferral_allowed: false,
                 write_only_attributes_allowed: false,
             }),
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     let text = errors(&reply.diagnostics);
     assert_eq!(reply.diagnostics.len(), 2, "{text}");
     assert!(
@@ -481,44 +429,39 @@ async fn validation_reports_paths() {
 
     // Unknown values are skipped, not rejected.
     let unknown = widget_config("a", Value::unknown(), Value::Null);
-    let reply = server
-        .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+    let reply = answer_of(server.validate_resource_config(Request::new(
+        pb::validate_resource_config::Request {
             type_name: "test_widget".into(),
             config: dv(&unknown, &ty()),
             client_capabilities: Some(pb::ClientCapabilities {
                 deferral_allowed: false,
                 write_only_attributes_allowed: true,
             }),
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(
         reply.diagnostics.is_empty(),
         "{}",
         errors(&reply.diagnostics)
     );
 
-    let reply = server
-        .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+    let reply = answer_of(server.validate_resource_config(Request::new(
+        pb::validate_resource_config::Request {
             type_name: "test_nope".into(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(errors(&reply.diagnostics).contains("Unknown resource type"));
 
-    let reply = server
-        .validate_ephemeral_resource_config(Request::new(
-            pb::validate_ephemeral_resource_config::Request {
-                type_name: "test_eph".into(),
-                config: None,
-            },
-        ))
-        .await
-        .expect("OK")
-        .into_inner();
+    let reply = answer_of(server.validate_ephemeral_resource_config(Request::new(
+        pb::validate_ephemeral_resource_config::Request {
+            type_name: "test_eph".into(),
+            config: None,
+        },
+    )))
+    .await;
     assert!(errors(&reply.diagnostics).contains("Unknown ephemeral resource type"));
 }
 
@@ -535,7 +478,7 @@ async fn create_update_replace_destroy() {
         "{}",
         errors(&planned.diagnostics)
     );
-    let pv = undv(&planned.planned_state, &ty());
+    let pv = undv(planned.planned_state.as_ref(), &ty());
     assert!(pv.attr("id").is_some_and(Value::is_unknown));
     assert!(pv.attr("revision").is_some_and(Value::is_unknown));
     assert_eq!(pv.attr("size"), Some(&s("small")));
@@ -552,18 +495,17 @@ async fn create_update_replace_destroy() {
     assert!(!private.is_empty(), "private state travels");
 
     // Read round-trips private state.
-    let read = server
-        .read_resource(Request::new(pb::read_resource::Request {
+    let read = answer_of(
+        server.read_resource(Request::new(pb::read_resource::Request {
             type_name: "test_widget".into(),
             current_state: dv(&state, &ty()),
             private: private.clone(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
-    assert_eq!(undv(&read.new_state, &ty()), state);
+    assert_eq!(undv(read.new_state.as_ref(), &ty()), state);
 
     // No-op plan equals prior.
     let mut proposed = config.clone();
@@ -578,7 +520,7 @@ async fn create_update_replace_destroy() {
     *plan::value_at_mut(&mut proposed, &AttributePath::root("secret")).expect("secret") =
         Value::Null;
     let noop = plan(&server, &state, &config, &proposed, private.clone()).await;
-    assert_eq!(undv(&noop.planned_state, &ty()), state);
+    assert_eq!(undv(noop.planned_state.as_ref(), &ty()), state);
     assert_eq!(noop.planned_private, private);
 
     // Update in place: size changes, revision unknown, id kept.
@@ -587,7 +529,7 @@ async fn create_update_replace_destroy() {
     *plan::value_at_mut(&mut proposed2, &AttributePath::root("size")).expect("size") = s("large");
     let upd = plan(&server, &state, &config2, &proposed2, private.clone()).await;
     assert!(upd.diagnostics.is_empty(), "{}", errors(&upd.diagnostics));
-    let up = undv(&upd.planned_state, &ty());
+    let up = undv(upd.planned_state.as_ref(), &ty());
     assert_eq!(up.attr("id"), Some(&s("w-a")));
     assert!(up.attr("revision").is_some_and(Value::is_unknown));
     assert!(upd.requires_replace.is_empty());
@@ -597,7 +539,7 @@ async fn create_update_replace_destroy() {
         "{}",
         errors(&applied.diagnostics)
     );
-    let state2 = undv(&applied.new_state, &ty());
+    let state2 = undv(applied.new_state.as_ref(), &ty());
     assert_eq!(
         state2.attr("revision"),
         Some(&Value::Number(Number::from_i64(2)))
@@ -620,10 +562,10 @@ async fn create_update_replace_destroy() {
         "{}",
         errors(&destroy.diagnostics)
     );
-    assert_eq!(undv(&destroy.planned_state, &ty()), Value::Null);
+    assert_eq!(undv(destroy.planned_state.as_ref(), &ty()), Value::Null);
     let gone = apply(&server, &state2, &Value::Null, &Value::Null).await;
     assert!(gone.diagnostics.is_empty());
-    assert_eq!(undv(&gone.new_state, &ty()), Value::Null);
+    assert_eq!(undv(gone.new_state.as_ref(), &ty()), Value::Null);
 }
 
 #[tokio::test]
@@ -632,7 +574,7 @@ async fn inconsistent_apply_is_caught_and_state_conforms() {
     configure(&server).await;
     let config = widget_config("liar", Value::Null, Value::Null);
     let planned = plan(&server, &Value::Null, &config, &config, Vec::new()).await;
-    let pv = undv(&planned.planned_state, &ty());
+    let pv = undv(planned.planned_state.as_ref(), &ty());
     let applied = apply(&server, &Value::Null, &pv, &config).await;
     let text = errors(&applied.diagnostics);
     assert!(
@@ -643,7 +585,7 @@ async fn inconsistent_apply_is_caught_and_state_conforms() {
         text.contains("planned \"liar\" for name but the apply produced \"LIAR\""),
         "{text}"
     );
-    let state = undv(&applied.new_state, &ty());
+    let state = undv(applied.new_state.as_ref(), &ty());
     assert_eq!(
         state.attr("name"),
         Some(&s("liar")),
@@ -658,10 +600,10 @@ async fn failed_create_keeps_partial_state() {
     configure(&server).await;
     let config = widget_config("partial", Value::Null, Value::Null);
     let planned = plan(&server, &Value::Null, &config, &config, Vec::new()).await;
-    let pv = undv(&planned.planned_state, &ty());
+    let pv = undv(planned.planned_state.as_ref(), &ty());
     let applied = apply(&server, &Value::Null, &pv, &config).await;
     assert!(errors(&applied.diagnostics).contains("the cloud said no"));
-    let state = undv(&applied.new_state, &ty());
+    let state = undv(applied.new_state.as_ref(), &ty());
     assert_eq!(state.attr("id"), Some(&s("half")));
     assert_eq!(state.attr("secret"), Some(&Value::Null));
 }
@@ -699,17 +641,16 @@ async fn read_of_deleted_object_returns_null() {
     let server = server();
     configure(&server).await;
     let state = widget_config("gone", s("small"), Value::Null);
-    let read = server
-        .read_resource(Request::new(pb::read_resource::Request {
+    let read = answer_of(
+        server.read_resource(Request::new(pb::read_resource::Request {
             type_name: "test_widget".into(),
             current_state: dv(&state, &ty()),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
-    assert_eq!(undv(&read.new_state, &ty()), Value::Null);
+    assert_eq!(undv(read.new_state.as_ref(), &ty()), Value::Null);
 }
 
 #[tokio::test]
@@ -718,15 +659,11 @@ async fn stop_provider_cancels_in_flight_work() {
     configure(&server).await;
     let config = widget_config("slow", Value::Null, Value::Null);
     let planned = plan(&server, &Value::Null, &config, &config, Vec::new()).await;
-    let pv = undv(&planned.planned_state, &ty());
+    let pv = undv(planned.planned_state.as_ref(), &ty());
     let worker = server.clone();
     let in_flight = tokio::spawn(async move { apply(&worker, &Value::Null, &pv, &config).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let stop = server
-        .stop_provider(Request::new(pb::stop_provider::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let stop = answer_of(server.stop_provider(Request::new(pb::stop_provider::Request {}))).await;
     assert!(stop.error.is_empty());
     let applied = tokio::time::timeout(Duration::from_secs(5), in_flight)
         .await
@@ -744,8 +681,8 @@ async fn upgrade_state_paths() {
         let server = server.clone();
         let json = json.to_string();
         async move {
-            server
-                .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+            answer_of(server.upgrade_resource_state(Request::new(
+                pb::upgrade_resource_state::Request {
                     type_name: "test_widget".into(),
                     version,
                     raw_state: Some(pb::RawState {
@@ -760,10 +697,9 @@ async fn upgrade_state_paths() {
                             Default::default()
                         },
                     }),
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
+                },
+            )))
+            .await
         }
     };
     // v0 -> v1 through the resource's upgrader.
@@ -774,13 +710,16 @@ async fn upgrade_state_paths() {
     )
     .await;
     assert!(r.diagnostics.is_empty(), "{}", errors(&r.diagnostics));
-    let v = undv(&r.upgraded_state, &ty());
+    let v = undv(r.upgraded_state.as_ref(), &ty());
     assert_eq!(v.attr("name"), Some(&s("old")));
     assert_eq!(v.attr("zone"), Some(&Value::Null));
     // Same version: lenient decode drops leftovers.
     let r = upgrade(1, r#"{"id":"x","name":"n","leftover":true}"#, false).await;
     assert!(r.diagnostics.is_empty(), "{}", errors(&r.diagnostics));
-    assert_eq!(undv(&r.upgraded_state, &ty()).attr("name"), Some(&s("n")));
+    assert_eq!(
+        undv(r.upgraded_state.as_ref(), &ty()).attr("name"),
+        Some(&s("n"))
+    );
     // Flatmap and newer versions are clear errors.
     let r = upgrade(1, "", true).await;
     assert!(errors(&r.diagnostics).contains("flatmap"));
@@ -792,22 +731,21 @@ async fn upgrade_state_paths() {
 async fn import_and_data_source() {
     let server = server();
     configure(&server).await;
-    let imported = server
-        .import_resource_state(Request::new(pb::import_resource_state::Request {
+    let imported = answer_of(server.import_resource_state(Request::new(
+        pb::import_resource_state::Request {
             type_name: "test_widget".into(),
             id: "w-77".into(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(
         imported.diagnostics.is_empty(),
         "{}",
         errors(&imported.diagnostics)
     );
     assert_eq!(imported.imported_resources.len(), 1);
-    let st = undv(&imported.imported_resources[0].state, &ty());
+    let st = undv(imported.imported_resources[0].state.as_ref(), &ty());
     assert_eq!(st.attr("id"), Some(&s("w-77")));
     assert_eq!(
         st.attr("secret"),
@@ -816,17 +754,19 @@ async fn import_and_data_source() {
     );
 
     let dty = Info.schema().object_type();
-    let read = server
-        .read_data_source(Request::new(pb::read_data_source::Request {
+    let read = answer_of(
+        server.read_data_source(Request::new(pb::read_data_source::Request {
             type_name: "test_info".into(),
             config: dv(&obj(&[("key", s("abc")), ("value", Value::Null)]), &dty),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        })),
+    )
+    .await;
     assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
-    assert_eq!(undv(&read.state, &dty).attr("value"), Some(&s("ABC")));
+    assert_eq!(
+        undv(read.state.as_ref(), &dty).attr("value"),
+        Some(&s("ABC"))
+    );
 }
 
 #[tokio::test]
@@ -840,19 +780,18 @@ async fn functions_and_argument_errors() {
                 .zip([Type::String, Type::Number])
                 .map(|(v, t)| dv(v, &t).expect("value"))
                 .collect();
-            server
-                .call_function(Request::new(pb::call_function::Request {
+            answer_of(
+                server.call_function(Request::new(pb::call_function::Request {
                     name: "echo".into(),
                     arguments,
-                }))
-                .await
-                .expect("OK")
-                .into_inner()
+                })),
+            )
+            .await
         }
     };
     let ok = call(vec![s("ab"), Value::Number(Number::from_i64(2))]).await;
     assert!(ok.error.is_none());
-    assert_eq!(undv(&ok.result, &Type::String), s("abab"));
+    assert_eq!(undv(ok.result.as_ref(), &Type::String), s("abab"));
     let bad = call(vec![s("ab"), Value::Number(Number::from_i64(-1))]).await;
     let e = bad.error.expect("error");
     assert_eq!(e.function_argument, Some(1));
@@ -870,49 +809,37 @@ async fn functions_and_argument_errors() {
 #[tokio::test]
 async fn unsupported_rpcs_answer_with_diagnostics() {
     let server = server();
-    let open = server
-        .open_ephemeral_resource(Request::new(pb::open_ephemeral_resource::Request::default()))
-        .await
-        .expect("OK")
-        .into_inner();
+    let open = answer_of(
+        server
+            .open_ephemeral_resource(Request::new(pb::open_ephemeral_resource::Request::default())),
+    )
+    .await;
     assert!(errors(&open.diagnostics).contains("Unknown ephemeral resource type"));
-    let generate = server
-        .generate_resource_config(Request::new(
-            pb::generate_resource_config::Request::default(),
-        ))
-        .await
-        .expect("OK")
-        .into_inner();
+    let generate = answer_of(server.generate_resource_config(Request::new(
+        pb::generate_resource_config::Request::default(),
+    )))
+    .await;
     assert!(errors(&generate.diagnostics).contains("Unknown resource type"));
-    let identity = server
-        .upgrade_resource_identity(Request::new(pb::upgrade_resource_identity::Request {
+    let identity = answer_of(server.upgrade_resource_identity(Request::new(
+        pb::upgrade_resource_identity::Request {
             type_name: "test_widget".into(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(errors(&identity.diagnostics).contains("has no identity schema"));
-    let lock = server
-        .lock_state(Request::new(pb::lock_state::Request::default()))
-        .await
-        .expect("OK")
-        .into_inner();
+    let lock = answer_of(server.lock_state(Request::new(pb::lock_state::Request::default()))).await;
     assert!(!lock.diagnostics.is_empty());
-    let moved = server
-        .move_resource_state(Request::new(pb::move_resource_state::Request {
+    let moved = answer_of(server.move_resource_state(Request::new(
+        pb::move_resource_state::Request {
             target_type_name: "test_widget".into(),
             ..Default::default()
-        }))
-        .await
-        .expect("OK")
-        .into_inner();
+        },
+    )))
+    .await;
     assert!(errors(&moved.diagnostics).contains("Move not supported"));
-    let action = server
-        .plan_action(Request::new(pb::plan_action::Request::default()))
-        .await
-        .expect("OK")
-        .into_inner();
+    let action =
+        answer_of(server.plan_action(Request::new(pb::plan_action::Request::default()))).await;
     assert!(!action.diagnostics.is_empty());
 }
 
@@ -972,11 +899,11 @@ async fn invalid_schemas_are_reported_not_served_silently() {
             Vec::new()
         }
     }
-    let reply = ProviderServer::new(Broken)
-        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
-        .await
-        .expect("OK")
-        .into_inner();
+    let reply = answer_of(
+        ProviderServer::new(Broken)
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {})),
+    )
+    .await;
     let text = errors(&reply.diagnostics);
     assert!(text.contains("Bad Name: name must match"), "{text}");
 }

@@ -14,12 +14,14 @@ mod types;
 
 pub mod json;
 pub mod msgpack;
+pub(crate) mod navigate;
 pub mod serde;
 
 #[cfg(test)]
 mod proptests;
 
 pub use self::serde::{Attr, Error as SerdeError, from_value, to_value};
+pub use navigate::{value_at, value_at_mut};
 pub use number::{NonFiniteNumber, Number, ParseNumberError};
 pub use types::{Type, TypeJsonError};
 

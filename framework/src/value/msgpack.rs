@@ -821,18 +821,10 @@ fn write_ext(out: &mut Vec<u8>, ext_type: i8, payload: &[u8]) {
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
+    use crate::test_support::obj;
 
     fn num(text: &str) -> Value {
         Value::Number(text.parse().unwrap())
-    }
-
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
     }
 
     #[test]

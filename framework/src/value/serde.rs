@@ -653,6 +653,15 @@ impl TypedSerializer<'_> {
     }
 }
 
+/// Integers narrower than 64 bits, widened losslessly.
+macro_rules! serialize_integer {
+    ($($method:ident: $t:ty => $from:ident($wide:ty))*) => {$(
+        fn $method(self, v: $t) -> Result<Value, Error> {
+            self.number(Number::$from(<$wide>::from(v)))
+        }
+    )*};
+}
+
 impl<'t> Serializer for TypedSerializer<'t> {
     type Ok = Value;
     type Error = Error;
@@ -667,32 +676,17 @@ impl<'t> Serializer for TypedSerializer<'t> {
     fn serialize_bool(self, v: bool) -> Result<Value, Error> {
         self.primitive(Type::Bool, Value::Bool(v), "a bool")
     }
-    fn serialize_i8(self, v: i8) -> Result<Value, Error> {
-        self.number(Number::from_i64(i64::from(v)))
-    }
-    fn serialize_i16(self, v: i16) -> Result<Value, Error> {
-        self.number(Number::from_i64(i64::from(v)))
-    }
-    fn serialize_i32(self, v: i32) -> Result<Value, Error> {
-        self.number(Number::from_i64(i64::from(v)))
-    }
+    serialize_integer!(serialize_i8: i8 => from_i64(i64) serialize_i16: i16 => from_i64(i64)
+        serialize_i32: i32 => from_i64(i64) serialize_u8: u8 => from_u64(u64)
+        serialize_u16: u16 => from_u64(u64) serialize_u32: u32 => from_u64(u64));
     fn serialize_i64(self, v: i64) -> Result<Value, Error> {
         self.number(Number::from_i64(v))
     }
-    fn serialize_i128(self, v: i128) -> Result<Value, Error> {
-        self.number(v.to_string().parse().map_err(de::Error::custom)?)
-    }
-    fn serialize_u8(self, v: u8) -> Result<Value, Error> {
-        self.number(Number::from_u64(u64::from(v)))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Value, Error> {
-        self.number(Number::from_u64(u64::from(v)))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Value, Error> {
-        self.number(Number::from_u64(u64::from(v)))
-    }
     fn serialize_u64(self, v: u64) -> Result<Value, Error> {
         self.number(Number::from_u64(v))
+    }
+    fn serialize_i128(self, v: i128) -> Result<Value, Error> {
+        self.number(v.to_string().parse().map_err(de::Error::custom)?)
     }
     fn serialize_u128(self, v: u128) -> Result<Value, Error> {
         self.number(v.to_string().parse().map_err(de::Error::custom)?)
@@ -873,38 +867,25 @@ impl<'t> SeqBuilder<'t> {
     }
 }
 
-impl ser::SerializeSeq for SeqBuilder<'_> {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        self.finish()
-    }
+/// Sequences, tuples and tuple structs all become lists or tuples through [`SeqBuilder`];
+/// serde names the element method differently for each.
+macro_rules! seq_builder_impls {
+    ($($serialize:ident::$element:ident)*) => {$(
+        impl ser::$serialize for SeqBuilder<'_> {
+            type Ok = Value;
+            type Error = Error;
+            fn $element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Value, Error> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for SeqBuilder<'_> {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqBuilder<'_> {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        self.finish()
-    }
-}
+seq_builder_impls!(SerializeSeq::serialize_element SerializeTuple::serialize_element
+    SerializeTupleStruct::serialize_field);
 
 /// Builds an object (every attribute present, missing ones null), a map, or at a dynamic
 /// position an object of inferred attribute types.

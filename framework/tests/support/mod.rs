@@ -1,10 +1,25 @@
-//! What several test binaries need to talk TLS to the plugin the way Terraform's go-plugin does.
+//! What the test binaries that start the echo provider share: how to start it the way
+//! Terraform does (its path, go-plugin's magic cookie) and how to talk TLS and gRPC to it the way
+//! Terraform's go-plugin does.
 
+use std::future::Future;
+use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
+use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+use tonic::transport::{Channel, Endpoint, Uri};
+
+/// The provider binary the tests start.
+pub const BIN: &str = env!("CARGO_BIN_EXE_tf-framework-echo-provider");
+/// go-plugin's magic cookie, without which the provider refuses to serve.
+pub const COOKIE: (&str, &str) = (
+    "TF_PLUGIN_MAGIC_COOKIE",
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+);
 
 /// Pins the server certificate announced in the handshake (webpki would refuse it as a CA used
 /// as end entity, exactly like go-plugin's own certificates).
@@ -112,4 +127,47 @@ pub fn client_identity() -> ClientIdentity {
         key: key.serialize_der(),
         pem: cert.pem(),
     }
+}
+
+/// A client config that pins `server_cert` and presents `client`, when given.
+pub fn tls_client_config(
+    server_cert: &[u8],
+    client: Option<&ClientIdentity>,
+) -> rustls::ClientConfig {
+    pinned_client_config(server_cert, client.map(|id| (&id.cert, id.key.as_slice())))
+}
+
+/// A byte stream to the plugin: a socket, or TLS over one.
+pub trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> IoStream for T {}
+
+/// A gRPC channel from `endpoint` over the streams `dial` opens, TLS if a client config is
+/// given. The connection attempt is bounded, so a plugin that never answers fails the test.
+pub async fn grpc_channel<D, F>(
+    endpoint: Endpoint,
+    dial: D,
+    tls: Option<rustls::ClientConfig>,
+) -> Result<Channel, tonic::transport::Error>
+where
+    D: Fn() -> F + Clone + Send + 'static,
+    F: Future<Output = io::Result<Box<dyn IoStream>>> + Send + 'static,
+{
+    let tls = tls.map(|cfg| tokio_rustls::TlsConnector::from(Arc::new(cfg)));
+    endpoint
+        .connect_timeout(Duration::from_secs(5))
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let (dial, tls) = (dial.clone(), tls.clone());
+            async move {
+                let stream = dial().await?;
+                match tls {
+                    None => Ok::<_, io::Error>(TokioIo::new(stream)),
+                    Some(tls) => {
+                        let name = ServerName::try_from("localhost").expect("name");
+                        let stream = tls.connect(name, stream).await?;
+                        Ok(TokioIo::new(Box::new(stream) as Box<dyn IoStream>))
+                    }
+                }
+            }
+        }))
+        .await
 }

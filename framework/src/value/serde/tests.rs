@@ -6,23 +6,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use ::serde::{Deserialize, Serialize};
 
 use super::{Attr, from_value, to_value};
+use crate::test_support::{obj, s};
 use crate::value::{Number, PathStep, Refinements, Type, Value, json, msgpack};
-
-fn s(text: &str) -> Value {
-    Value::String(text.to_owned())
-}
 
 fn n(text: &str) -> Value {
     Value::Number(text.parse().unwrap())
-}
-
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
