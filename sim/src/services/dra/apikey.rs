@@ -53,12 +53,7 @@ pub(super) async fn update_apikey(
 
 /// Validates the key the way the service does (it must be a key of this account) and
 /// records that it is valid; the key itself is not kept.
-pub(super) async fn store_apikey(
-    sim: &Sim,
-    headers: &HeaderMap,
-    id: &str,
-    body: &Bytes,
-) -> DraResult {
+async fn store_apikey(sim: &Sim, headers: &HeaderMap, id: &str, body: &Bytes) -> DraResult {
     let claims = authenticate(sim, headers)?;
     let body = parse_body(body)?;
     let key = body

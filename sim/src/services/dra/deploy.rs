@@ -2,6 +2,7 @@
 //! objects, the orchestrator VMs created through PowerVS, and the deployment record the
 //! progress walks.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ use super::{
 };
 
 /// The request fields echoed by `GET manage_dr` (never the secrets).
-pub(super) const ECHOED_FIELDS: &[&str] = &[
+const ECHOED_FIELDS: &[&str] = &[
     "location_id",
     "machine_type",
     "orchestrator_ha",
@@ -52,10 +53,7 @@ pub(super) const ECHOED_FIELDS: &[&str] = &[
     "guid",
 ];
 
-pub(super) fn str_field<'a>(
-    body: &'a Map<String, Value>,
-    field: &str,
-) -> Result<Option<&'a str>, DraError> {
+fn str_field<'a>(body: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, DraError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
@@ -69,10 +67,7 @@ pub(super) fn required<'a>(body: &'a Map<String, Value>, field: &str) -> Result<
         .ok_or_else(|| DraError::bad_request(format!("{field} is required")))
 }
 
-pub(super) fn string_list(
-    body: &Map<String, Value>,
-    field: &str,
-) -> Result<Option<Vec<String>>, DraError> {
+fn string_list(body: &Map<String, Value>, field: &str) -> Result<Option<Vec<String>>, DraError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => items
@@ -90,7 +85,7 @@ pub(super) fn string_list(
     }
 }
 
-pub(super) fn check_tier(field: &str, value: Option<&str>) -> Result<String, DraError> {
+fn check_tier(field: &str, value: Option<&str>) -> Result<String, DraError> {
     match value {
         None => Ok("tier1".into()),
         Some(t @ ("tier1" | "tier3")) => Ok(t.to_owned()),
@@ -101,7 +96,7 @@ pub(super) fn check_tier(field: &str, value: Option<&str>) -> Result<String, Dra
 }
 
 /// One side (primary or standby) of a validated deployment request.
-pub(super) struct Side {
+struct Side {
     workspace_guid: String,
     workspace_name: String,
     zone: String,
@@ -114,7 +109,7 @@ pub(super) struct Side {
 
 // Plain data in, one object out: a struct would only rename the parameters.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn check_side(
+fn check_side(
     world: &World,
     label: &str,
     workspace_field: &str,
@@ -214,11 +209,7 @@ pub(super) fn check_side(
 }
 
 /// Creates an orchestrator VM through PowerVS; returns (VM id, VM name).
-pub(super) fn create_orchestrator_vm(
-    world: &mut World,
-    sim: &Sim,
-    side: &Side,
-) -> Result<String, DraError> {
+fn create_orchestrator_vm(world: &mut World, sim: &Sim, side: &Side) -> Result<String, DraError> {
     let mut spec = json!({
         "serverName": side.vm_name,
         "imageID": ORCHESTRATOR_IMAGE,
@@ -256,7 +247,7 @@ pub(super) fn create_orchestrator_vm(
         })
 }
 
-pub(super) fn step_deadlines(sim: &Sim, start_offset: Duration, steps: &[Duration]) -> Vec<u64> {
+fn step_deadlines(sim: &Sim, start_offset: Duration, steps: &[Duration]) -> Vec<u64> {
     let mut total = start_offset;
     steps
         .iter()
@@ -267,6 +258,9 @@ pub(super) fn step_deadlines(sim: &Sim, start_offset: Duration, steps: &[Duratio
         .collect()
 }
 
+/// `POST manage_dr/{id}`, in phases: the query and the request's own fields, then the
+/// instance, then both sides against the PowerVS objects; only then are the orchestrator VMs
+/// created and the deployment recorded for the progress to walk.
 pub(super) async fn create_manage_dr(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
@@ -276,6 +270,63 @@ pub(super) async fn create_manage_dr(
 ) -> DraResult {
     let claims = authenticate(&sim, &headers)?;
     let body = parse_body(&body)?;
+    let redeploy = check_query(&params)?;
+    super::request::check(&body)?;
+    let recorded = super::request::record(&body, &params, &headers);
+    let fields = check_fields(&sim, &body)?;
+
+    let mut world = sim.world().await;
+    let instance = dr_instance(&world, &id)?;
+    let guid = guid_of(&instance);
+    let existing = existing_deployment(&world, &instance, &guid, redeploy)?;
+    let deployment_name = instance["name"].as_str().unwrap_or_default().to_owned();
+    let (primary, standby) = check_sides(&world, &body, &deployment_name, &fields)?;
+
+    let now = sim.now_ms();
+    let vms = create_vms(
+        &mut world,
+        &sim,
+        existing.as_ref(),
+        redeploy,
+        &primary,
+        standby.as_ref(),
+    )?;
+    let plan = Plan {
+        guid,
+        redeploy,
+        existing,
+        fields,
+        primary,
+        standby,
+        vms,
+    };
+    let crn = instance["crn"].as_str().unwrap_or_default().to_owned();
+    // The emulator serves the dashboard itself (see `dashboard`), at its own address.
+    let dashboard_url = format!(
+        "{}/dra/dashboard/{}",
+        crate::control::base_url(&sim, &headers),
+        plan.guid
+    );
+    let deployment = deployment_record(&plan, &body, crn, dashboard_url, recorded, now);
+    world.insert(SERVICE, DEPLOYMENTS, &plan.guid, deployment.clone());
+    record_event(
+        &mut world,
+        &plan.guid,
+        "create",
+        "info",
+        "managedr",
+        started_message(&plan),
+        Some(&claims),
+        now,
+    );
+    Ok(ok(
+        &json!({"dashboard_url": deployment["dashboard_url"], "id": deployment["id"]}),
+    ))
+}
+
+/// The query: `stand_by_redeploy` (whether only the standby is rebuilt, returned) and
+/// `accepts_incomplete`, which this asynchronous plan requires.
+fn check_query(params: &HashMap<String, String>) -> Result<bool, DraError> {
     let redeploy = match params.get("stand_by_redeploy").map(String::as_str) {
         None | Some("false") => false,
         Some("true") => true,
@@ -300,29 +351,44 @@ pub(super) async fn create_manage_dr(
             )));
         }
     }
-    super::request::check(&body)?;
-    let recorded = super::request::record(&body, &params, &headers);
-    let location_type = required(&body, "orchestrator_location_type")?;
+    Ok(redeploy)
+}
+
+/// What `manage_dr` decides from the request's own fields, before it looks at the world.
+struct CheckedFields<'a> {
+    /// Empty only when Secrets Manager holds the credentials (`super::request::check`).
+    password: &'a str,
+    ha: bool,
+    tier: String,
+    standby_tier: String,
+}
+
+/// Checks the fields that need no other object: location type, password, API key, proxy,
+/// HA flag and tiers (and counts the secrets received).
+fn check_fields<'a>(
+    sim: &Sim,
+    body: &'a Map<String, Value>,
+) -> Result<CheckedFields<'a>, DraError> {
+    let location_type = required(body, "orchestrator_location_type")?;
     if location_type != "off-premises" && location_type != "on-premises" {
         return Err(DraError::bad_request(format!(
             "orchestrator_location_type must be off-premises or on-premises, got {location_type:?}"
         )));
     }
-    // Empty only when Secrets Manager holds the credentials (`super::request::check`).
-    let password = str_field(&body, "orchestrator_password")?.unwrap_or_default();
+    let password = str_field(body, "orchestrator_password")?.unwrap_or_default();
     if password.len() > 256 || !password.chars().all(|c| c.is_ascii_graphic()) {
         return Err(DraError::bad_request(
             "orchestrator_password must be 1 to 256 printable ASCII characters without spaces",
         ));
     }
-    if let Some(key) = str_field(&body, "api_key")?
+    if let Some(key) = str_field(body, "api_key")?
         && key != sim.config().api_key
     {
         return Err(DraError::bad_request(
             "api_key is not valid: IAM did not accept it",
         ));
     }
-    if let Some(proxy) = str_field(&body, "proxy_ip")?
+    if let Some(proxy) = str_field(body, "proxy_ip")?
         && !valid_proxy(proxy)
     {
         return Err(DraError::bad_request(format!(
@@ -330,7 +396,7 @@ pub(super) async fn create_manage_dr(
         )));
     }
     for secret in ["api_key", "managed_apikey"] {
-        if str_field(&body, secret)?.is_some_and(|v| !v.is_empty()) {
+        if str_field(body, secret)?.is_some_and(|v| !v.is_empty()) {
             sim.count_secret_received(&format!("dra.{secret}"));
         }
     }
@@ -339,19 +405,32 @@ pub(super) async fn create_manage_dr(
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(DraError::bad_request("orchestrator_ha must be a boolean")),
     };
-    let tier = check_tier("tier", str_field(&body, "tier")?)?;
-    let standby_tier = check_tier("standby_tier", str_field(&body, "standby_tier")?)?;
+    let tier = check_tier("tier", str_field(body, "tier")?)?;
+    let standby_tier = check_tier("standby_tier", str_field(body, "standby_tier")?)?;
+    Ok(CheckedFields {
+        password,
+        ha,
+        tier,
+        standby_tier,
+    })
+}
 
-    let mut world = sim.world().await;
-    let instance = dr_instance(&world, &id)?;
-    let guid = guid_of(&instance);
+/// The instance must be active; without a redeploy it must not be deployed yet (or have
+/// failed), with one it must be deployed and no longer running. Returns the deployment a
+/// retry or redeploy replaces.
+fn existing_deployment(
+    world: &World,
+    instance: &Value,
+    guid: &str,
+    redeploy: bool,
+) -> Result<Option<Value>, DraError> {
     let state = instance["state"].as_str().unwrap_or_default();
     if state != "active" {
         return Err(DraError::conflict(format!(
             "service instance {guid} is {state}; manage_dr needs an active instance"
         )));
     }
-    let existing = world.get(SERVICE, DEPLOYMENTS, &guid).cloned();
+    let existing = world.get(SERVICE, DEPLOYMENTS, guid).cloned();
     if let Some(d) = &existing {
         let status = d["progress"]["status"].as_str().unwrap_or_default();
         if redeploy {
@@ -370,17 +449,27 @@ pub(super) async fn create_manage_dr(
             "stand_by_redeploy=true needs an existing deployment",
         ));
     }
-    let deployment_name = instance["name"].as_str().unwrap_or_default().to_owned();
-    let location_id = required(&body, "location_id")?.to_owned();
+    Ok(existing)
+}
+
+/// Both sides checked against the PowerVS objects: the primary in the zone `location_id`
+/// names and, for HA, the standby in another workspace.
+fn check_sides(
+    world: &World,
+    body: &Map<String, Value>,
+    deployment_name: &str,
+    fields: &CheckedFields,
+) -> Result<(Side, Option<Side>), DraError> {
+    let location_id = required(body, "location_id")?.to_owned();
     let primary = check_side(
-        &world,
+        world,
         "primary",
         "orchestrator_workspace_id",
-        required(&body, "orchestrator_workspace_id")?,
-        required(&body, "machine_type")?,
-        tier,
-        string_list(&body, "orchestrator_network_ids")?,
-        str_field(&body, "ssh_key_name")?,
+        required(body, "orchestrator_workspace_id")?,
+        required(body, "machine_type")?,
+        fields.tier.clone(),
+        string_list(body, "orchestrator_network_ids")?,
+        str_field(body, "ssh_key_name")?,
         format!("{deployment_name}-orchestrator"),
     )?;
     if primary.zone != location_id {
@@ -389,20 +478,20 @@ pub(super) async fn create_manage_dr(
             primary.zone, primary.workspace_name
         )));
     }
-    let standby = if ha {
-        let ws_id = required(&body, "standby_orchestrator_workspace_id")?;
-        let mt = str_field(&body, "standby_machine_type")?
+    let standby = if fields.ha {
+        let ws_id = required(body, "standby_orchestrator_workspace_id")?;
+        let mt = str_field(body, "standby_machine_type")?
             .unwrap_or(primary.machine_type.as_str())
             .to_owned();
         let side = check_side(
-            &world,
+            world,
             "standby",
             "standby_orchestrator_workspace_id",
             ws_id,
             &mt,
-            standby_tier,
-            string_list(&body, "standby_orchestrator_network_ids")?,
-            str_field(&body, "standby_ssh_key_name")?.or(str_field(&body, "ssh_key_name")?),
+            fields.standby_tier.clone(),
+            string_list(body, "standby_orchestrator_network_ids")?,
+            str_field(body, "standby_ssh_key_name")?.or(str_field(body, "ssh_key_name")?),
             format!("{deployment_name}-standby"),
         )?;
         if side.workspace_guid == primary.workspace_guid {
@@ -414,10 +503,30 @@ pub(super) async fn create_manage_dr(
     } else {
         None
     };
+    Ok((primary, standby))
+}
 
-    let now = sim.now_ms();
-    // A retry after a failure, or a standby redeploy, replaces the VMs it rebuilds.
-    if let Some(d) = &existing {
+/// The orchestrator VMs of a deployment and the deadlines of their steps.
+struct OrchestratorVms {
+    primary_vm: String,
+    primary_at: Vec<u64>,
+    /// 1, or 5 when a standby redeploy keeps the primary as it is.
+    first_step: u64,
+    standby_vm: Option<String>,
+    standby_at: Vec<u64>,
+}
+
+/// Creates the VMs the deployment (re)builds: a retry after a failure replaces both, a
+/// standby redeploy only the standby and keeps the primary and its deadlines.
+fn create_vms(
+    world: &mut World,
+    sim: &Sim,
+    existing: Option<&Value>,
+    redeploy: bool,
+    primary: &Side,
+    standby: Option<&Side>,
+) -> Result<OrchestratorVms, DraError> {
+    if let Some(d) = existing {
         let stale: &[&str] = if redeploy {
             &["_standby_vm_id"]
         } else {
@@ -429,24 +538,23 @@ pub(super) async fn create_manage_dr(
             }
         }
     }
-    // A redeploy keeps the primary as it is and rebuilds only the standby.
-    let (primary_vm, primary_at, first_step) = match (&existing, redeploy) {
+    let (primary_vm, primary_at, first_step) = match (existing, redeploy) {
         (Some(d), true) => (
             d["_primary_vm_id"].as_str().unwrap_or_default().to_owned(),
             deadlines(d, "_primary_steps_at"),
             5,
         ),
         _ => {
-            let vm = create_orchestrator_vm(&mut world, &sim, &primary)?;
+            let vm = create_orchestrator_vm(world, sim, primary)?;
             (
                 vm,
-                step_deadlines(&sim, Duration::ZERO, &PRIMARY_STEP_DURATIONS),
+                step_deadlines(sim, Duration::ZERO, &PRIMARY_STEP_DURATIONS),
                 1,
             )
         }
     };
-    let standby_vm = match &standby {
-        Some(side) => Some(create_orchestrator_vm(&mut world, &sim, side)?),
+    let standby_vm = match standby {
+        Some(side) => Some(create_orchestrator_vm(world, sim, side)?),
         None => None,
     };
     let primary_total: Duration = if first_step == 5 {
@@ -455,17 +563,44 @@ pub(super) async fn create_manage_dr(
         PRIMARY_STEP_DURATIONS.iter().sum()
     };
     let standby_at = if standby.is_some() {
-        step_deadlines(&sim, primary_total, &STANDBY_STEP_DURATIONS)
+        step_deadlines(sim, primary_total, &STANDBY_STEP_DURATIONS)
     } else {
         Vec::new()
     };
+    Ok(OrchestratorVms {
+        primary_vm,
+        primary_at,
+        first_step,
+        standby_vm,
+        standby_at,
+    })
+}
 
-    let crn = instance["crn"].as_str().unwrap_or_default().to_owned();
-    // The emulator serves the dashboard itself (see `dashboard`), at its own address.
-    let dashboard_url = format!(
-        "{}/dra/dashboard/{guid}",
-        crate::control::base_url(&sim, &headers)
-    );
+/// Everything a checked `manage_dr` request decided, for the deployment record.
+struct Plan<'a> {
+    guid: String,
+    redeploy: bool,
+    /// The deployment a retry or a standby redeploy replaces.
+    existing: Option<Value>,
+    fields: CheckedFields<'a>,
+    primary: Side,
+    standby: Option<Side>,
+    vms: OrchestratorVms,
+}
+
+/// The deployment record: what `GET manage_dr` shows (the echoed request and the sides),
+/// the internal `_` fields the progress and SSH logins use, and the initial `progress`.
+fn deployment_record(
+    plan: &Plan,
+    body: &Map<String, Value>,
+    crn: String,
+    dashboard_url: String,
+    recorded: Value,
+    now: u64,
+) -> Value {
+    let ha = plan.fields.ha;
+    let primary = &plan.primary;
+    let standby = &plan.standby;
     let mut deployment = json!({
         "id": crn,
         "dashboard_url": dashboard_url,
@@ -480,7 +615,7 @@ pub(super) async fn create_manage_dr(
     deployment["orchestrator_ha"] = json!(ha);
     deployment["tier"] = json!(primary.tier);
     deployment["orchestrator_network_ids"] = json!(primary.network_ids);
-    if let Some(s) = &standby {
+    if let Some(s) = standby {
         deployment["standby_tier"] = json!(s.tier);
         deployment["standby_machine_type"] = json!(s.machine_type);
         deployment["standby_orchestrator_network_ids"] = json!(s.network_ids);
@@ -491,11 +626,11 @@ pub(super) async fn create_manage_dr(
                 .unwrap_or(Value::Null);
         }
     }
-    deployment["_instance_id"] = json!(guid);
-    deployment["_primary_vm_id"] = json!(primary_vm);
+    deployment["_instance_id"] = json!(plan.guid);
+    deployment["_primary_vm_id"] = json!(plan.vms.primary_vm);
     deployment["_primary_vm_name"] = json!(primary.vm_name);
     deployment["_primary_workspace_name"] = json!(primary.workspace_name);
-    deployment["_standby_vm_id"] = json!(standby_vm);
+    deployment["_standby_vm_id"] = json!(plan.vms.standby_vm);
     deployment["_standby_vm_name"] = json!(standby.as_ref().map(|s| s.vm_name.clone()));
     deployment["_standby_workspace_name"] =
         json!(standby.as_ref().map(|s| s.workspace_name.clone()));
@@ -503,12 +638,13 @@ pub(super) async fn create_manage_dr(
     // Root's password on the orchestrator LPARs: kept only as a salted hash for SSH logins.
     // A standby redeploy brings the standby's own password; the primary keeps its own.
     // Without a password (Secrets Manager holds it) root logs in with the SSH key only.
+    let password = plan.fields.password;
     let password_hash = if password.is_empty() {
         Value::Null
     } else {
         json!(crate::ssh::keys::hash_password(password))
     };
-    match (&existing, redeploy) {
+    match (&plan.existing, plan.redeploy) {
         (Some(d), true) => {
             deployment["_password_hash"] = d["_password_hash"].clone();
             deployment["_standby_password_hash"] = password_hash;
@@ -516,12 +652,22 @@ pub(super) async fn create_manage_dr(
         _ => deployment["_password_hash"] = password_hash,
     }
     deployment["_manage_dr_request"] = recorded;
+    deployment["progress"] = initial_progress(plan, now);
+    deployment
+}
+
+/// The `progress` of a deployment that has just started: its first step, and for a standby
+/// redeploy the primary's finished state and start time.
+fn initial_progress(plan: &Plan, now: u64) -> Value {
+    let ha = plan.fields.ha;
+    let redeploy = plan.redeploy;
+    let existing = &plan.existing;
     let started = existing
         .as_ref()
         .filter(|_| redeploy)
         .and_then(|d| d["progress"]["_started_ms"].as_u64())
         .unwrap_or(now);
-    let (pdesc, pstatus) = primary_step(first_step, &primary.vm_name, "");
+    let (pdesc, pstatus) = primary_step(plan.vms.first_step, &plan.primary.vm_name, "");
     let mut progress = json!({
         "status": "Running",
         "primary_description": pdesc,
@@ -535,39 +681,30 @@ pub(super) async fn create_manage_dr(
         "last_updated_orchestrator_deployment_time": util::rfc3339(now),
         "last_updated_standby_orchestrator_deployment_time": util::rfc3339(now),
         "_started_ms": started,
-        "_primary_step": first_step,
+        "_primary_step": plan.vms.first_step,
         "_standby_step": 0,
-        "_primary_steps_at": primary_at,
-        "_standby_steps_at": standby_at,
+        "_primary_steps_at": plan.vms.primary_at,
+        "_standby_steps_at": plan.vms.standby_at,
     });
-    if redeploy && let Some(d) = &existing {
+    if redeploy && let Some(d) = existing {
         progress["primary_description"] = d["progress"]["primary_description"].clone();
         progress["last_updated_orchestrator_deployment_time"] =
             d["progress"]["last_updated_orchestrator_deployment_time"].clone();
     }
-    deployment["progress"] = progress;
-    world.insert(SERVICE, DEPLOYMENTS, &guid, deployment.clone());
-    let message = if redeploy {
+    progress
+}
+
+/// The event that says the deployment (or the standby redeploy) has started.
+fn started_message(plan: &Plan) -> String {
+    let guid = &plan.guid;
+    if plan.redeploy {
         format!("Standby orchestrator redeployment for Service Instance '{guid}' has started.")
     } else {
         format!(
             "DR deployment for Service Instance '{guid}' has started: primary orchestrator {} in workspace {}.",
-            primary.vm_name, primary.workspace_name
+            plan.primary.vm_name, plan.primary.workspace_name
         )
-    };
-    record_event(
-        &mut world,
-        &guid,
-        "create",
-        "info",
-        "managedr",
-        message,
-        Some(&claims),
-        now,
-    );
-    Ok(ok(
-        &json!({"dashboard_url": deployment["dashboard_url"], "id": deployment["id"]}),
-    ))
+    }
 }
 
 pub(super) fn valid_proxy(text: &str) -> bool {

@@ -13,7 +13,7 @@ use crate::util;
 use super::{DraError, DraResult, EVENTS, Params, SERVICE, authenticate, dr_instance, guid_of, ok};
 
 /// A time query parameter: RFC 3339 or Unix epoch seconds.
-pub(super) fn parse_time(name: &str, text: &str) -> Result<u64, DraError> {
+fn parse_time(name: &str, text: &str) -> Result<u64, DraError> {
     if let Ok(secs) = text.parse::<u64>() {
         return Ok(secs.saturating_mul(1000));
     }

@@ -91,7 +91,7 @@ pub(super) async fn machine_types(
     Ok(ok(&json!({"workspaces": out})))
 }
 
-pub(super) fn dr_workspace_view(ws: &Value, default: Option<bool>) -> Value {
+fn dr_workspace_view(ws: &Value, default: Option<bool>) -> Value {
     let mut view = json!({
         "details": {"crn": ws["details"]["crn"]},
         "id": ws["id"],

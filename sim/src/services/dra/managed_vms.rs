@@ -16,7 +16,7 @@ use super::{
 
 /// The `ManagedVmDetails` of a VM KSYS manages, read live from its PowerVS VM: the backup
 /// zone is its `dr_region`.
-pub(super) fn managed_vm_details(
+fn managed_vm_details(
     world: &World,
     vm: &crate::services::ksys::ManagedVm,
 ) -> Option<(String, Value)> {
@@ -46,7 +46,7 @@ pub(super) fn managed_vm_details(
     ))
 }
 
-pub(super) fn format_memory(gb: f64) -> String {
+fn format_memory(gb: f64) -> String {
     if gb.fract() == 0.0 {
         format!("{gb:.0}")
     } else {

@@ -66,7 +66,7 @@ pub(super) fn standby_step(step: u64, vm_name: &str, elapsed: &str) -> (String, 
     }
 }
 
-pub(super) fn failure_message(side: &str, step: u64, vm_name: &str, workspace: &str) -> String {
+fn failure_message(side: &str, step: u64, vm_name: &str, workspace: &str) -> String {
     match step {
         1 => format!(
             "Failed to download the orchestrator image {ORCHESTRATOR_IMAGE} into workspace {workspace} for the {side} orchestrator."
@@ -101,7 +101,7 @@ pub fn advance(world: &mut World, now_ms: u64) {
     }
 }
 
-pub(super) fn note_new_instances(world: &mut World, now_ms: u64) {
+fn note_new_instances(world: &mut World, now_ms: u64) {
     let fresh: Vec<(String, u64)> = world
         .list(RC, RC_INSTANCES)
         .filter(|i| {
@@ -133,7 +133,7 @@ pub(super) fn deadlines(d: &Value, key: &str) -> Vec<u64> {
         .unwrap_or_default()
 }
 
-pub(super) fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
+fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
     resume_after_hold(world, guid);
     let Some(d) = world.get(SERVICE, DEPLOYMENTS, guid).cloned() else {
         return;
@@ -352,7 +352,7 @@ pub(super) fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
 /// Whether a test hold (`dra.<side>.step<step>`, see [`crate::holds`]) keeps the deployment
 /// at `step`; `steps_at` are the side's deadlines and `started` its start, which give the
 /// step's own start time.
-pub(super) fn held(
+fn held(
     world: &mut World,
     side: &str,
     step: u64,
@@ -373,7 +373,7 @@ pub(super) fn held(
 }
 
 /// A released hold: the deployment's later steps are pushed back by the time it was held.
-pub(super) fn resume_after_hold(world: &mut World, guid: &str) {
+fn resume_after_hold(world: &mut World, guid: &str) {
     let Some((reached, released)) = world.holds.take_resume(guid) else {
         return;
     };

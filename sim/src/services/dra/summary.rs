@@ -18,7 +18,7 @@ use super::{
 };
 
 /// The IP address of a VM's first NIC, or "" when the VM is not there (yet).
-pub(super) fn vm_ip(world: &World, vm_id: Option<&str>) -> String {
+fn vm_ip(world: &World, vm_id: Option<&str>) -> String {
     vm_id
         .and_then(|id| world.get(POWER, PVM_INSTANCES, id))
         .and_then(|vm| {
@@ -32,7 +32,7 @@ pub(super) fn vm_ip(world: &World, vm_id: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-pub(super) fn recovery_location(d: &Value) -> String {
+fn recovery_location(d: &Value) -> String {
     d["_standby_zone"]
         .as_str()
         .map(str::to_owned)
@@ -114,7 +114,7 @@ pub(super) async fn last_operation(
 }
 
 /// The Transit Gateway that connects this workspace, and the VPC on the same gateway.
-pub(super) fn network_names(world: &World, workspace_crn: &str) -> (String, String) {
+fn network_names(world: &World, workspace_crn: &str) -> (String, String) {
     let Some(conn) = world.find("tg", "connections", |c| {
         c["network_id"].as_str() == Some(workspace_crn)
     }) else {

@@ -28,7 +28,7 @@ pub(super) struct Network {
 
 /// Finds the network a connection names: a VPC by CRN, or a PowerVS workspace (an active
 /// `power-iaas` Resource Controller instance) by CRN.
-pub(super) fn find_network(world: &World, network_type: &str, crn: &str) -> Option<Network> {
+fn find_network(world: &World, network_type: &str, crn: &str) -> Option<Network> {
     match network_type {
         "vpc" => world
             .find("vpc", "vpcs", |v| v["crn"].as_str() == Some(crn))
@@ -51,7 +51,7 @@ pub(super) fn find_network(world: &World, network_type: &str, crn: &str) -> Opti
 }
 
 /// Whether a connection still holds its network (a detached one no longer does).
-pub(super) fn holds_network(c: &Value) -> bool {
+fn holds_network(c: &Value) -> bool {
     !matches!(c["status"].as_str(), Some("detached" | "failed"))
 }
 
@@ -82,11 +82,7 @@ pub(super) fn connection_object(
     (id, c)
 }
 
-pub(super) fn find_connection<'a>(
-    world: &'a World,
-    gateway_id: &str,
-    id: &str,
-) -> Result<&'a Value, TgError> {
+fn find_connection<'a>(world: &'a World, gateway_id: &str, id: &str) -> Result<&'a Value, TgError> {
     find_gateway(world, gateway_id)?;
     world
         .get(SERVICE, CONNECTIONS, id)

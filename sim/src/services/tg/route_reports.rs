@@ -21,7 +21,7 @@ use super::{
 
 /// The prefixes a network advertises to the gateway: a VPC's address prefixes, a PowerVS
 /// workspace's subnets.
-pub(super) fn network_routes(world: &World, network_type: &str, crn: &str) -> Vec<String> {
+fn network_routes(world: &World, network_type: &str, crn: &str) -> Vec<String> {
     match network_type {
         "vpc" => {
             let Some(vpc_id) = world
@@ -120,11 +120,7 @@ pub(super) fn compute_report(world: &World, gateway_id: &str) -> Value {
     json!({"connections": connections, "overlapping_routes": overlapping_routes})
 }
 
-pub(super) fn find_report<'a>(
-    world: &'a World,
-    gateway_id: &str,
-    id: &str,
-) -> Result<&'a Value, TgError> {
+fn find_report<'a>(world: &'a World, gateway_id: &str, id: &str) -> Result<&'a Value, TgError> {
     find_gateway(world, gateway_id)?;
     world
         .get(SERVICE, ROUTE_REPORTS, id)

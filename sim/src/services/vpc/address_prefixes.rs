@@ -181,11 +181,7 @@ pub(super) async fn create_prefix(
     Ok(created(&prefix))
 }
 
-pub(super) fn find_prefix<'a>(
-    world: &'a World,
-    vpc_id: &str,
-    id: &str,
-) -> Result<&'a Value, VpcError> {
+fn find_prefix<'a>(world: &'a World, vpc_id: &str, id: &str) -> Result<&'a Value, VpcError> {
     if world.get(SERVICE, VPCS, vpc_id).is_none() {
         return Err(VpcError::not_found("VPC", vpc_id));
     }

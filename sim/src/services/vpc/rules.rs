@@ -44,7 +44,7 @@ pub(super) fn is_known_protocol(p: &str) -> bool {
 }
 
 /// Checks `remote` (or `local` when `local_side`) and returns its stored form.
-pub(super) fn parse_endpoint(
+fn parse_endpoint(
     world: &World,
     vpc_id: &str,
     field: &str,
@@ -94,7 +94,7 @@ pub(super) fn parse_endpoint(
     ))
 }
 
-pub(super) fn opt_u64(body: &Map<String, Value>, field: &str) -> Result<Option<u64>, VpcError> {
+fn opt_u64(body: &Map<String, Value>, field: &str) -> Result<Option<u64>, VpcError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v.as_u64().map(Some).ok_or_else(|| {
@@ -361,11 +361,7 @@ pub(super) async fn create_rule(
     Ok(created(&rule))
 }
 
-pub(super) fn find_rule<'a>(
-    world: &'a World,
-    sg_id: &str,
-    rule_id: &str,
-) -> Result<&'a Value, VpcError> {
+fn find_rule<'a>(world: &'a World, sg_id: &str, rule_id: &str) -> Result<&'a Value, VpcError> {
     find_sg(world, sg_id)?["rules"]
         .as_array()
         .and_then(|rs| rs.iter().find(|r| r["id"].as_str() == Some(rule_id)))

@@ -219,7 +219,7 @@ pub(super) async fn update_security_group(
 }
 
 /// Keeps remote references to a renamed group, and the VPC's default reference, current.
-pub(super) fn refresh_sg_references(world: &mut World, sg_id: &str) {
+fn refresh_sg_references(world: &mut World, sg_id: &str) {
     let Some(sg) = world.get(SERVICE, SECURITY_GROUPS, sg_id) else {
         return;
     };

@@ -21,7 +21,7 @@ use super::{
 };
 
 /// Addresses IBM reserves in every subnet (network, gateway, two internal, broadcast).
-pub(super) const RESERVED_ADDRESSES_PER_SUBNET: u64 = 5;
+const RESERVED_ADDRESSES_PER_SUBNET: u64 = 5;
 
 // Plain data in, one object out: a struct would only rename the parameters.
 #[allow(clippy::too_many_arguments)]
@@ -202,7 +202,7 @@ pub(super) async fn create_subnet(
 }
 
 /// Picks the first free block of `count` addresses inside the zone's address prefixes.
-pub(super) fn allocate_cidr(
+fn allocate_cidr(
     world: &World,
     vpc_id: &str,
     zone: &str,

@@ -280,7 +280,7 @@ pub(super) async fn update_vpc(
 }
 
 /// Rewrites the embedded `vpc` references after a rename.
-pub(super) fn refresh_vpc_references(world: &mut World, vpc_id: &str) {
+fn refresh_vpc_references(world: &mut World, vpc_id: &str) {
     let Some(vpc) = world.get(SERVICE, VPCS, vpc_id) else {
         return;
     };
