@@ -1,8 +1,8 @@
 //! dr-cloudsim: a faithful local emulator of the IBM Cloud APIs that terraform-provider-dr
 //! calls (IAM, Resource Controller + Global Catalog + Resource Manager, PowerVS, VPC,
 //! Transit Gateway, DR Automation), so the provider can be developed, demonstrated and
-//! tested with no IBM Cloud account. DESIGN.md §3 is the outside contract; this is the
-//! inside one, which every service module keeps.
+//! tested with no IBM Cloud account. `docs/guides/dr-cloudsim.md` describes it from the
+//! outside; this is the inside contract, which every service module keeps.
 //!
 //! # Core contract for service modules
 //!
@@ -85,7 +85,7 @@ pub struct SimConfig {
     pub ssh_listen: SocketAddr,
     /// `--state FILE`: load it when present, write every change to it.
     pub state_file: Option<PathBuf>,
-    /// `--scenario FILE` (JSON); the default scenario of DESIGN §5 otherwise.
+    /// `--scenario FILE` (JSON); the default scenario (`docs/guides/dr-cloudsim.md`) otherwise.
     pub scenario: Option<PathBuf>,
     pub api_key: String,
     /// Factor applied to the speed of every asynchronous transition (2.0 = twice as fast).

@@ -21,7 +21,8 @@ use crate::scenario::Scenario;
 use crate::sim::Sim;
 use crate::store::World;
 
-/// Every service mounted under its prefix (DESIGN §3).
+/// Every service mounted under its prefix (`/iam`, `/rc`, ..., as `docs/guides/dr-cloudsim.md`
+/// lists them).
 pub fn router() -> Router<Arc<Sim>> {
     Router::new()
         .nest("/iam", iam::router())
