@@ -31,16 +31,20 @@
 //!   `AuthError` into its own 401 body.
 //! - **Helpers**: [`util::crn`] (`crn:v1:bluemix:public:<svc>:<loc>:a/<account>:<guid>::`),
 //!   [`util::guid_of_crn`], `sim.account_id()`, `sim.scenario()` ([`scenario::Scenario`]).
-//! - **Service module shape** (`services/<name>.rs`): `pub fn router() -> Router<Arc<Sim>>`
+//! - **Service module shape** (`services/<name>.rs` or `services/<name>/mod.rs`, one row of
+//!   [`services::SERVICES`]): `pub fn router() -> Router<Arc<Sim>>`
 //!   (paths below its prefix: `/iam /rc /gc /rm /power /vpc /tg /dra`),
 //!   `pub fn advance(world: &mut World, now_ms: u64)`,
 //!   `pub fn seed(world: &mut World, scenario: &Scenario, now_ms: u64)` (order: iam, rc,
 //!   power, vpc, tg, dra; later seeds may read earlier ones' objects), and
 //!   `pub fn error_response(status: StatusCode, message: &str) -> Response` in the service's
-//!   own error body, used for injected faults.
-//! - **Cross-service hooks**: deleting a PowerVS workspace (RC DELETE of a `power-iaas`
-//!   instance) calls `tg::on_network_deleted(world, workspace_crn, now_ms)`; deleting a DR
-//!   Automation instance calls `dra::on_instance_deleted(world, guid, now_ms)`.
+//!   own error body ([`services::kit::IbmError`] with the service's style), used for injected
+//!   faults.
+//! - **Cross-service hooks**: a service that changes what others hold announces it with
+//!   [`services::notify`] and a [`services::WorldEvent`]; every service with an `on_event` in
+//!   the table follows. Deleting a `power-iaas` instance through RC removes the workspace
+//!   (`power`) and detaches its gateway connections (`tg`); deleting a DR Automation instance
+//!   removes its deployment, orchestrator VMs and KSYS cluster (`dra`).
 //!   `power::create_instance(world, sim, workspace_guid, &spec) -> Result<Value, PowerError>`
 //!   creates a VM from a PVMInstanceCreate body (used by the DR deployment for orchestrator
 //!   VMs); it honours the faults' `pvm_build_errors`.

@@ -53,6 +53,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::scenario::Scenario;
+use crate::services::kit::{ErrorStyle, IbmError, hex_trace_id};
 use crate::sim::Sim;
 use crate::store::{World, public_view};
 use crate::token::Claims;
@@ -72,7 +73,7 @@ use events::{get_event, list_events};
 use information::{dr_locations, grs_location_pairs, machine_types, powervs_workspaces};
 use managed_vms::{average_recovery_minutes, dr_managed_vms};
 use progress::elapsed_text;
-pub use progress::{advance, on_instance_deleted};
+pub use progress::{advance, on_event, on_instance_deleted};
 pub(crate) use progress::{record_ksys_event, standby_left_cluster};
 use summary::{dr_summary, last_operation};
 
@@ -185,20 +186,26 @@ pub fn error_response(status: StatusCode, message: &str) -> Response {
 
 // Errors and shared request handling
 
-#[derive(Debug)]
-pub(crate) struct DraError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
+/// The DR Automation error body: `{errors: [{code, message}], status_code, trace}`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DraStyle;
+
+impl ErrorStyle for DraStyle {
+    fn body(e: &IbmError<Self>) -> Value {
+        let trace = hex_trace_id();
+        json!({
+            "errors": [{"code": e.code, "message": e.message}],
+            "status_code": e.status.as_u16(),
+            "trace": trace,
+        })
+    }
 }
 
-impl DraError {
+pub(crate) type DraError = IbmError<DraStyle>;
+
+impl IbmError<DraStyle> {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        DraError {
-            status,
-            code,
-            message: message.into(),
-        }
+        Self::with_status(status, code, message)
     }
     fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
@@ -208,18 +215,6 @@ impl DraError {
     }
     fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", message)
-    }
-}
-
-impl IntoResponse for DraError {
-    fn into_response(self) -> Response {
-        let trace = format!("{:032x}", rand::random::<u128>());
-        let body = json!({
-            "errors": [{"code": self.code, "message": self.message}],
-            "status_code": self.status.as_u16(),
-            "trace": trace,
-        });
-        (self.status, axum::Json(body)).into_response()
     }
 }
 

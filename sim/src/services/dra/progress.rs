@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use crate::services::{WorldEvent, gc};
 use crate::store::World;
 use crate::util;
 
@@ -384,6 +385,14 @@ fn resume_after_hold(world: &mut World, guid: &str) {
         let mut at = deadlines(d, key);
         crate::holds::shift_after(&mut at, reached, released);
         d["progress"][key] = json!(at);
+    }
+}
+
+/// A deleted `power-dr-automation` instance takes its deployment along.
+pub fn on_event(world: &mut World, event: &WorldEvent, now_ms: u64) {
+    let WorldEvent::InstanceDeleted { service, guid, .. } = event;
+    if *service == gc::POWER_DR_AUTOMATION.service_name {
+        on_instance_deleted(world, guid, now_ms);
     }
 }
 

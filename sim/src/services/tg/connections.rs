@@ -2,22 +2,20 @@
 //! `pending` -> `attached` after a time-scaled delay; a network another gateway already holds
 //! answers 409 with IBM's message.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use crate::sim::Sim;
 use crate::store::World;
 use crate::util;
 
+use super::TgRequest;
 use super::gateways::{find_gateway, refresh_connection_count};
 use super::{
-    ALREADY_CONNECTED, CONNECTION_ATTACH, CONNECTION_DELETE, CONNECTIONS, NETWORK_TYPES, Params,
-    SERVICE, TgError, TgResult, check_request, name_field, page, parse_body, respond,
+    ALREADY_CONNECTED, CONNECTION_ATTACH, CONNECTION_DELETE, CONNECTIONS, NETWORK_TYPES, SERVICE,
+    TgError, TgResult, name_field, page, parse_body, respond,
 };
 
 /// What a connectable network looks like to the gateway.
@@ -91,12 +89,14 @@ fn find_connection<'a>(world: &'a World, gateway_id: &str, id: &str) -> Result<&
 }
 
 pub(super) async fn list_connections(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    TgRequest {
+        sim,
+        headers,
+        params,
+        ..
+    }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     find_gateway(&world, &id)?;
     let items: Vec<Value> = world
@@ -122,11 +122,13 @@ pub(super) async fn list_connections(
 
 /// `GET /connections`: every connection of every gateway, each with its gateway reference.
 pub(super) async fn list_all_connections(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
+    TgRequest {
+        sim,
+        headers,
+        params,
+        ..
+    }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     let items: Vec<Value> = world
         .list(SERVICE, CONNECTIONS)
@@ -153,13 +155,10 @@ pub(super) async fn list_all_connections(
 }
 
 pub(super) async fn create_connection(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(gateway_id): Path<String>,
+    TgRequest { sim, .. }: TgRequest,
     body: Bytes,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let body = parse_body(&body)?;
     let network_type = match body.get("network_type") {
         Some(Value::String(t)) if NETWORK_TYPES.contains(&t.as_str()) => t.clone(),
@@ -258,12 +257,9 @@ pub(super) async fn create_connection(
 }
 
 pub(super) async fn get_connection(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((gateway_id, id)): Path<(String, String)>,
+    TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     Ok(respond(
         StatusCode::OK,
@@ -272,13 +268,10 @@ pub(super) async fn get_connection(
 }
 
 pub(super) async fn update_connection(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((gateway_id, id)): Path<(String, String)>,
+    TgRequest { sim, .. }: TgRequest,
     body: Bytes,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let body = parse_body(&body)?;
     let name = name_field(&body, false)?;
     let default = match body.get("prefix_filters_default") {
@@ -325,12 +318,9 @@ pub(super) async fn update_connection(
 }
 
 pub(super) async fn delete_connection(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((gateway_id, id)): Path<(String, String)>,
+    TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let removed_at = sim.deadline_after(CONNECTION_DELETE);
     let now = sim.now_rfc3339();
     let mut world = sim.world().await;

@@ -1,21 +1,19 @@
 //! Gateways and the location list: a create provisions after a time-scaled delay, a delete
 //! refuses while connections remain, as IBM does.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use crate::sim::Sim;
 use crate::store::World;
 use crate::util;
 
+use super::TgRequest;
 use super::{
-    CONNECTIONS, GATEWAY_PROVISIONING, GATEWAYS, LOCATIONS, Params, ROUTE_REPORTS, SERVICE,
-    TgError, TgResult, check_request, name_field, page, parse_body, respond,
+    CONNECTIONS, GATEWAY_PROVISIONING, GATEWAYS, LOCATIONS, ROUTE_REPORTS, SERVICE, TgError,
+    TgResult, name_field, page, parse_body, respond,
 };
 
 pub(super) fn find_gateway<'a>(world: &'a World, id: &str) -> Result<&'a Value, TgError> {
@@ -92,11 +90,13 @@ pub(super) fn insert_gateway(
 }
 
 pub(super) async fn list_gateways(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
+    TgRequest {
+        sim,
+        headers,
+        params,
+        ..
+    }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     let items: Vec<Value> = world.list(SERVICE, GATEWAYS).cloned().collect();
     let body = page(
@@ -110,13 +110,7 @@ pub(super) async fn list_gateways(
     Ok(respond(StatusCode::OK, &body))
 }
 
-pub(super) async fn create_gateway(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
-    body: Bytes,
-) -> TgResult {
-    check_request(&sim, &headers, &params)?;
+pub(super) async fn create_gateway(TgRequest { sim, .. }: TgRequest, body: Bytes) -> TgResult {
     let body = parse_body(&body)?;
     let name = name_field(&body, true)?.unwrap_or_default();
     let location = match body.get("location") {
@@ -206,24 +200,18 @@ pub(super) async fn create_gateway(
 }
 
 pub(super) async fn get_gateway(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     Ok(respond(StatusCode::OK, find_gateway(&world, &id)?))
 }
 
 pub(super) async fn update_gateway(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    TgRequest { sim, .. }: TgRequest,
     body: Bytes,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let body = parse_body(&body)?;
     let name = name_field(&body, false)?;
     let global = match body.get("global") {
@@ -268,12 +256,9 @@ pub(super) async fn update_gateway(
 }
 
 pub(super) async fn delete_gateway(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let mut world = sim.world().await;
     find_gateway(&world, &id)?;
     if world
@@ -297,12 +282,7 @@ pub(super) async fn delete_gateway(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub(super) async fn list_locations(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
-) -> TgResult {
-    check_request(&sim, &headers, &params)?;
+pub(super) async fn list_locations(_: TgRequest) -> TgResult {
     let locations: Vec<Value> = LOCATIONS
         .iter()
         .map(|l| json!({"billing_location": if l.starts_with("us") || l.starts_with("ca") || l.starts_with("br") { "us" } else if l.starts_with("eu") { "eu" } else { "ap" }, "name": l, "type": "region"}))

@@ -21,12 +21,15 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
+use crate::services::kit::{
+    CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, hex_trace_id, is_version_date,
+};
+use crate::services::{WorldEvent, gc};
 use crate::sim::Sim;
 use crate::store::{World, public_view};
 use crate::util;
@@ -166,6 +169,14 @@ pub fn advance(world: &mut World, now_ms: u64) {
     }
 }
 
+/// A deleted `power-iaas` instance is a deleted network for the gateways connected to it.
+pub fn on_event(world: &mut World, event: &WorldEvent, now_ms: u64) {
+    let WorldEvent::InstanceDeleted { service, crn, .. } = event;
+    if *service == gc::POWER_IAAS.service_name {
+        on_network_deleted(world, crn, now_ms);
+    }
+}
+
 /// A network (PowerVS workspace, VPC) with this CRN was deleted: its connections become
 /// `detached` and stay listed until the user deletes them, as on IBM Cloud.
 pub fn on_network_deleted(world: &mut World, network_crn: &str, now_ms: u64) {
@@ -204,31 +215,47 @@ pub fn error_response(status: StatusCode, message: &str) -> Response {
 
 // Errors and request checks
 
-#[derive(Debug)]
-struct TgError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    target: Option<(String, &'static str)>,
+/// The Transit Gateway error body: `{errors: [{code, message, more_info, target}], trace}`
+/// (no `status_code`, unlike VPC).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TgStyle;
+
+impl ErrorStyle for TgStyle {
+    fn body(e: &IbmError<Self>) -> Value {
+        let mut error = json!({
+            "code": e.code,
+            "message": e.message,
+            "more_info": "https://cloud.ibm.com/docs/transit-gateway?topic=transit-gateway-troubleshooting",
+        });
+        if let Some(target) = &e.target {
+            error["target"] = json!({"name": target.name, "type": target.kind});
+        }
+        json!({"errors": [error], "trace": hex_trace_id()})
+    }
 }
 
-impl TgError {
+type TgError = IbmError<TgStyle>;
+
+impl IbmError<TgStyle> {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        TgError {
-            status,
-            code,
-            message: message.into(),
-            target: None,
-        }
+        Self::with_status(status, code, message)
+    }
+
+    fn targeted(
+        code: &'static str,
+        kind: &'static str,
+        name: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::with_status(StatusCode::BAD_REQUEST, code, message).with_target(ErrorTarget {
+            name: name.to_owned(),
+            kind,
+            value: None,
+        })
     }
 
     fn field(code: &'static str, field: &str, message: impl Into<String>) -> Self {
-        TgError {
-            status: StatusCode::BAD_REQUEST,
-            code,
-            message: message.into(),
-            target: Some((field.to_owned(), "field")),
-        }
+        Self::targeted(code, "field", field, message)
     }
 
     fn not_found(what: &str, id: &str) -> Self {
@@ -240,27 +267,25 @@ impl TgError {
     }
 }
 
-impl IntoResponse for TgError {
-    fn into_response(self) -> Response {
-        let mut error = json!({
-            "code": self.code,
-            "message": self.message,
-            "more_info": "https://cloud.ibm.com/docs/transit-gateway?topic=transit-gateway-troubleshooting",
-        });
-        if let Some((name, kind)) = self.target {
-            error["target"] = json!({"name": name, "type": kind});
-        }
-        let trace = format!("{:032x}", rand::random::<u128>());
-        (
-            self.status,
-            axum::Json(json!({"errors": [error], "trace": trace})),
-        )
-            .into_response()
+type TgResult = Result<Response, TgError>;
+
+/// The Tg checks of every request, for the [`TgRequest`] extractor.
+pub(super) struct TgChecks;
+
+impl RequestCheck for TgChecks {
+    type Error = TgError;
+
+    fn check(
+        sim: &Sim,
+        headers: &HeaderMap,
+        params: &HashMap<String, String>,
+    ) -> Result<(), TgError> {
+        check_request(sim, headers, params)
     }
 }
 
-type TgResult = Result<Response, TgError>;
-type Params = Query<HashMap<String, String>>;
+/// A request that passed the Tg checks: what every handler starts from.
+type TgRequest = CheckedRequest<TgChecks>;
 
 fn check_request(
     sim: &Sim,
@@ -270,19 +295,19 @@ fn check_request(
     sim.authenticate(headers)
         .map_err(|e| TgError::new(StatusCode::UNAUTHORIZED, "not_authorized", e.to_string()))?;
     match params.get("version") {
-        Some(v) if super::vpc::is_version_date(v) => Ok(()),
-        Some(_) => Err(TgError {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_version",
-            message: "The version query parameter must be a date in the format YYYY-MM-DD.".into(),
-            target: Some(("version".into(), "query")),
-        }),
-        None => Err(TgError {
-            status: StatusCode::BAD_REQUEST,
-            code: "missing_version",
-            message: "The version query parameter is required.".into(),
-            target: Some(("version".into(), "query")),
-        }),
+        Some(v) if is_version_date(v) => Ok(()),
+        Some(_) => Err(TgError::targeted(
+            "invalid_version",
+            "query",
+            "version",
+            "The version query parameter must be a date in the format YYYY-MM-DD.",
+        )),
+        None => Err(TgError::targeted(
+            "missing_version",
+            "query",
+            "version",
+            "The version query parameter is required.",
+        )),
     }
 }
 

@@ -1,22 +1,19 @@
 //! Route reports: `overlapping_routes` computed from the real CIDRs of the attached networks,
 //! because the real service accepts overlapping prefixes silently and only reports them here.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use ipnet::Ipv4Net;
 use serde_json::{Value, json};
 
-use crate::sim::Sim;
 use crate::store::{World, public_view};
 use crate::util;
 
+use super::TgRequest;
 use super::gateways::find_gateway;
 use super::{
-    CONNECTIONS, Params, ROUTE_REPORT_GENERATION, ROUTE_REPORTS, SERVICE, TgError, TgResult,
-    check_request, respond,
+    CONNECTIONS, ROUTE_REPORT_GENERATION, ROUTE_REPORTS, SERVICE, TgError, TgResult, respond,
 };
 
 /// The prefixes a network advertises to the gateway: a VPC's address prefixes, a PowerVS
@@ -129,12 +126,9 @@ fn find_report<'a>(world: &'a World, gateway_id: &str, id: &str) -> Result<&'a V
 }
 
 pub(super) async fn create_route_report(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(gateway_id): Path<String>,
+    TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let complete_at = sim.deadline_after(ROUTE_REPORT_GENERATION);
     let now = sim.now_rfc3339();
     let mut world = sim.world().await;
@@ -171,12 +165,9 @@ pub(super) async fn create_route_report(
 }
 
 pub(super) async fn list_route_reports(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(gateway_id): Path<String>,
+    TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     find_gateway(&world, &gateway_id)?;
     let reports: Vec<Value> = world
@@ -188,12 +179,9 @@ pub(super) async fn list_route_reports(
 }
 
 pub(super) async fn get_route_report(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((gateway_id, id)): Path<(String, String)>,
+    TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     Ok(respond(
         StatusCode::OK,
@@ -202,12 +190,9 @@ pub(super) async fn get_route_report(
 }
 
 pub(super) async fn delete_route_report(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((gateway_id, id)): Path<(String, String)>,
+    TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
-    check_request(&sim, &headers, &params)?;
     let mut world = sim.world().await;
     find_report(&world, &gateway_id, &id)?;
     world.remove(SERVICE, ROUTE_REPORTS, &id);

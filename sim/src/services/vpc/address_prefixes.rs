@@ -1,22 +1,18 @@
 //! Address prefixes of a VPC: the CIDR blocks subnets are carved from. IBM refuses overlapping
 //! prefixes in one VPC and the deletion of a prefix that still has subnets, so the emulator does too.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::Path;
 use ipnet::Ipv4Net;
 use serde_json::{Value, json};
 
-use crate::sim::Sim;
 use crate::store::World;
 use crate::util;
 
+use super::VpcRequest;
 use super::{
-    PREFIXES, Params, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, check_request,
-    created, generated_name, name_field, no_content, ok, page, parse_body, region, region_prefix,
-    zone_ref, zones_of,
+    PREFIXES, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, created, generated_name,
+    name_field, no_content, ok, page, parse_body, region, region_prefix, zone_ref, zones_of,
 };
 
 #[allow(clippy::too_many_arguments)]
@@ -80,12 +76,14 @@ pub(super) fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
 }
 
 pub(super) async fn list_prefixes(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(vpc_id): Path<String>,
+    VpcRequest {
+        sim,
+        headers,
+        params,
+        ..
+    }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     if world.get(SERVICE, VPCS, &vpc_id).is_none() {
         return Err(VpcError::not_found("VPC", &vpc_id));
@@ -109,13 +107,10 @@ pub(super) async fn list_prefixes(
 }
 
 pub(super) async fn create_prefix(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(vpc_id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
     body: Bytes,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let body = parse_body(&body)?;
     let region = region(&sim);
     let mut world = sim.world().await;
@@ -192,24 +187,18 @@ fn find_prefix<'a>(world: &'a World, vpc_id: &str, id: &str) -> Result<&'a Value
 }
 
 pub(super) async fn get_prefix(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((vpc_id, id)): Path<(String, String)>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     Ok(ok(find_prefix(&world, &vpc_id, &id)?))
 }
 
 pub(super) async fn update_prefix(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((vpc_id, id)): Path<(String, String)>,
+    VpcRequest { sim, .. }: VpcRequest,
     body: Bytes,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let body = parse_body(&body)?;
     let mut world = sim.world().await;
     find_prefix(&world, &vpc_id, &id)?;
@@ -249,12 +238,9 @@ pub(super) async fn update_prefix(
 }
 
 pub(super) async fn delete_prefix(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((vpc_id, id)): Path<(String, String)>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let mut world = sim.world().await;
     let prefix = find_prefix(&world, &vpc_id, &id)?;
     if prefix["has_subnets"].as_bool() == Some(true) {

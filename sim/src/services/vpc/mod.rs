@@ -22,12 +22,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
+use crate::services::kit::{
+    CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, is_version_date, uuid_trace_id,
+};
 use crate::sim::Sim;
 use crate::store::{World, public_view};
 
@@ -129,39 +131,60 @@ pub fn error_response(status: StatusCode, message: &str) -> Response {
 
 // Errors
 
-/// A VPC API error: one entry of `errors`, with an optional `target`.
-#[derive(Debug)]
-struct VpcError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    target: Option<(String, &'static str, Option<String>)>,
+/// The VPC error body: `{errors: [{code, message, more_info, target}], status_code, trace}`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct VpcStyle;
+
+impl ErrorStyle for VpcStyle {
+    fn body(e: &IbmError<Self>) -> Value {
+        let mut error = json!({
+            "code": e.code,
+            "message": e.message,
+            "more_info": "https://cloud.ibm.com/docs/vpc?topic=vpc-rias-error-messages",
+        });
+        if let Some(target) = &e.target {
+            let mut body = json!({"name": target.name, "type": target.kind});
+            if let Some(value) = &target.value {
+                body["value"] = Value::String(value.clone());
+            }
+            error["target"] = body;
+        }
+        json!({
+            "errors": [error],
+            "status_code": e.status.as_u16(),
+            "trace": uuid_trace_id(),
+        })
+    }
 }
 
-impl VpcError {
+/// A VPC API error: one entry of `errors`, with an optional `target`.
+type VpcError = IbmError<VpcStyle>;
+
+impl IbmError<VpcStyle> {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        VpcError {
-            status,
-            code,
-            message: message.into(),
-            target: None,
-        }
+        Self::with_status(status, code, message)
     }
 
     fn bad_field(code: &'static str, field: &str, value: Option<&Value>, message: String) -> Self {
-        VpcError {
-            status: StatusCode::BAD_REQUEST,
-            code,
-            message,
-            target: Some((
-                field.to_owned(),
-                "field",
-                value.map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                }),
-            )),
-        }
+        Self::with_status(StatusCode::BAD_REQUEST, code, message).with_target(ErrorTarget {
+            name: field.to_owned(),
+            kind: "field",
+            value: value.map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }),
+        })
+    }
+
+    /// A query parameter the VPC API rejects, echoing the rejected value.
+    fn bad_query(name: &str, value: Option<&String>, message: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::BAD_REQUEST, "invalid_query_parameter", message).with_target(
+            ErrorTarget {
+                name: name.to_owned(),
+                kind: "query",
+                value: value.cloned(),
+            },
+        )
     }
 
     fn invalid(field: &str, value: Option<&Value>, message: impl Into<String>) -> Self {
@@ -190,48 +213,27 @@ impl VpcError {
     }
 }
 
-impl IntoResponse for VpcError {
-    fn into_response(self) -> Response {
-        let mut error = json!({
-            "code": self.code,
-            "message": self.message,
-            "more_info": "https://cloud.ibm.com/docs/vpc?topic=vpc-rias-error-messages",
-        });
-        if let Some((name, kind, value)) = self.target {
-            let mut target = json!({"name": name, "type": kind});
-            if let Some(value) = value {
-                target["value"] = Value::String(value);
-            }
-            error["target"] = target;
-        }
-        let body = json!({
-            "errors": [error],
-            "status_code": self.status.as_u16(),
-            "trace": trace_id(),
-        });
-        (self.status, axum::Json(body)).into_response()
-    }
-}
-
-/// A fresh trace id per error, as IBM support would ask for.
-fn trace_id() -> String {
-    let n: u128 = rand::random();
-    let hex = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
 type VpcResult = Result<Response, VpcError>;
 
 // Request checks shared by every route
 
-type Params = Query<HashMap<String, String>>;
+/// The Vpc checks of every request, for the [`VpcRequest`] extractor.
+pub(super) struct VpcChecks;
+
+impl RequestCheck for VpcChecks {
+    type Error = VpcError;
+
+    fn check(
+        sim: &Sim,
+        headers: &HeaderMap,
+        params: &HashMap<String, String>,
+    ) -> Result<(), VpcError> {
+        check_request(sim, headers, params)
+    }
+}
+
+/// A request that passed the Vpc checks: what every handler starts from.
+type VpcRequest = CheckedRequest<VpcChecks>;
 
 /// What every request must carry: a valid token, `version` and `generation=2`.
 fn check_request(
@@ -241,11 +243,8 @@ fn check_request(
 ) -> Result<(), VpcError> {
     sim.authenticate(headers)
         .map_err(|e| VpcError::new(StatusCode::UNAUTHORIZED, "not_authorized", e.to_string()))?;
-    let query_error = |name: &str, value: Option<&String>, message: String| VpcError {
-        status: StatusCode::BAD_REQUEST,
-        code: "invalid_query_parameter",
-        message,
-        target: Some((name.to_owned(), "query", value.cloned())),
+    let query_error = |name: &str, value: Option<&String>, message: String| {
+        VpcError::bad_query(name, value, message)
     };
     match params.get("version") {
         None => {
@@ -279,23 +278,6 @@ fn check_request(
             "The `generation` query parameter is required.".into(),
         )),
     }
-}
-
-/// `YYYY-MM-DD` with a plausible month and day.
-pub(crate) fn is_version_date(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return false;
-    }
-    let digits = |range: std::ops::Range<usize>| {
-        text.get(range)
-            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|s| s.parse::<u32>().ok())
-    };
-    matches!(
-        (digits(0..4), digits(5..7), digits(8..10)),
-        (Some(_), Some(1..=12), Some(1..=31))
-    )
 }
 
 fn parse_body(body: &Bytes) -> Result<Map<String, Value>, VpcError> {
@@ -479,14 +461,11 @@ fn page(
         Some(l) => match l.parse::<usize>() {
             Ok(n) if (1..=MAX_PAGE_LIMIT).contains(&n) => n,
             _ => {
-                return Err(VpcError {
-                    status: StatusCode::BAD_REQUEST,
-                    code: "invalid_query_parameter",
-                    message: format!(
-                        "The `limit` query parameter must be between 1 and {MAX_PAGE_LIMIT}."
-                    ),
-                    target: Some(("limit".into(), "query", Some(l.clone()))),
-                });
+                return Err(VpcError::bad_query(
+                    "limit",
+                    Some(l),
+                    format!("The `limit` query parameter must be between 1 and {MAX_PAGE_LIMIT}."),
+                ));
             }
         },
     };
@@ -495,11 +474,12 @@ fn page(
         Some(start) => items
             .iter()
             .position(|item| item["id"].as_str() == Some(start.as_str()))
-            .ok_or_else(|| VpcError {
-                status: StatusCode::BAD_REQUEST,
-                code: "invalid_query_parameter",
-                message: "The `start` query parameter is not a valid page token.".into(),
-                target: Some(("start".into(), "query", Some(start.clone()))),
+            .ok_or_else(|| {
+                VpcError::bad_query(
+                    "start",
+                    Some(start),
+                    "The `start` query parameter is not a valid page token.",
+                )
             })?,
     };
     let total = items.len();

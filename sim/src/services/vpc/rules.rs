@@ -4,22 +4,21 @@
 //! per-group quota.
 
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::sim::Sim;
 use crate::store::World;
 
+use super::VpcRequest;
 use super::address_prefixes::parse_cidr;
 use super::security_groups::find_sg;
 use super::{
-    INDIVIDUAL_PROTOCOLS, MAX_RULES_PER_GROUP, Params, SECURITY_GROUPS, SERVICE, VpcError,
-    VpcResult, api_base, check_request, created, generated_name, name_field, no_content, ok,
-    parse_body, reference, region, region_prefix, sg_by_identity,
+    INDIVIDUAL_PROTOCOLS, MAX_RULES_PER_GROUP, SECURITY_GROUPS, SERVICE, VpcError, VpcResult,
+    api_base, created, generated_name, name_field, no_content, ok, parse_body, reference, region,
+    region_prefix, sg_by_identity,
 };
 
 /// A validated rule: everything needed to store it.
@@ -335,25 +334,19 @@ pub(super) fn add_rule(
 }
 
 pub(super) async fn list_rules(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     let rules = find_sg(&world, &id)?["rules"].clone();
     Ok(ok(&json!({"rules": rules})))
 }
 
 pub(super) async fn create_rule(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
     body: Bytes,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let body = parse_body(&body)?;
     let region = region(&sim);
     let mut world = sim.world().await;
@@ -369,24 +362,18 @@ fn find_rule<'a>(world: &'a World, sg_id: &str, rule_id: &str) -> Result<&'a Val
 }
 
 pub(super) async fn get_rule(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((id, rule_id)): Path<(String, String)>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     Ok(ok(find_rule(&world, &id, &rule_id)?))
 }
 
 pub(super) async fn update_rule(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((id, rule_id)): Path<(String, String)>,
+    VpcRequest { sim, .. }: VpcRequest,
     body: Bytes,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let patch = parse_body(&body)?;
     let mut world = sim.world().await;
     let current = find_rule(&world, &id, &rule_id)?.clone();
@@ -472,12 +459,9 @@ pub(super) async fn update_rule(
 }
 
 pub(super) async fn delete_rule(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path((id, rule_id)): Path<(String, String)>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let mut world = sim.world().await;
     find_rule(&world, &id, &rule_id)?;
     if let Some(rules) = world

@@ -1,21 +1,19 @@
 //! Security groups: the default group of each VPC cannot be deleted, nor a group that still has
 //! targets or is the remote of another group's rule.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::sim::Sim;
 use crate::store::World;
 use crate::util;
 
+use super::VpcRequest;
 use super::rules::{add_rule, validate_rule_prototype};
 use super::{
-    Params, SECURITY_GROUPS, SERVICE, VPCS, VpcError, VpcResult, api_base, check_request, created,
-    generated_name, name_field, no_content, ok, page, parse_body, reference, region, region_prefix,
+    SECURITY_GROUPS, SERVICE, VPCS, VpcError, VpcResult, api_base, created, generated_name,
+    name_field, no_content, ok, page, parse_body, reference, region, region_prefix,
     resolve_resource_group, vpc_by_identity, vpc_crn,
 };
 
@@ -45,11 +43,13 @@ pub(super) fn insert_security_group(
 }
 
 pub(super) async fn list_security_groups(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
+    VpcRequest {
+        sim,
+        headers,
+        params,
+        ..
+    }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     let filter = |s: &&Value| {
         let eq = |param: &str, value: &Value| {
@@ -76,12 +76,9 @@ pub(super) async fn list_security_groups(
 }
 
 pub(super) async fn create_security_group(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
+    VpcRequest { sim, .. }: VpcRequest,
     body: Bytes,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let body = parse_body(&body)?;
     let region = region(&sim);
     let mut world = sim.world().await;
@@ -171,24 +168,18 @@ pub(super) fn find_sg<'a>(world: &'a World, id: &str) -> Result<&'a Value, VpcEr
 }
 
 pub(super) async fn get_security_group(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     Ok(ok(find_sg(&world, &id)?))
 }
 
 pub(super) async fn update_security_group(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
     body: Bytes,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let body = parse_body(&body)?;
     let mut world = sim.world().await;
     let vpc_id = find_sg(&world, &id)?["vpc"]["id"]
@@ -245,12 +236,9 @@ fn refresh_sg_references(world: &mut World, sg_id: &str) {
 }
 
 pub(super) async fn delete_security_group(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let mut world = sim.world().await;
     let sg = find_sg(&world, &id)?;
     if sg["_default_of_vpc"].is_string() {
@@ -292,12 +280,14 @@ pub(super) async fn delete_security_group(
 }
 
 pub(super) async fn list_security_group_targets(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest {
+        sim,
+        headers,
+        params,
+        ..
+    }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     let targets: Vec<Value> = find_sg(&world, &id)?["targets"]
         .as_array()

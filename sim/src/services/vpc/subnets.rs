@@ -1,23 +1,20 @@
 //! Subnets: a CIDR given explicitly or allocated from the zone's address prefixes by
 //! `total_ipv4_address_count`, with the five addresses IBM reserves in each.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::Path;
 use ipnet::Ipv4Net;
 use serde_json::{Value, json};
 
-use crate::sim::Sim;
 use crate::store::World;
 use crate::util;
 
+use super::VpcRequest;
 use super::address_prefixes::{overlaps, parse_cidr, prefixes_of, refresh_has_subnets};
 use super::{
-    Params, SERVICE, SUBNETS, VpcError, VpcResult, api_base, check_request, created,
-    generated_name, name_field, no_content, ok, page, parse_body, reference, region,
-    resolve_resource_group, vpc_by_identity, zone_crn, zone_prefix, zone_ref, zones_of,
+    SERVICE, SUBNETS, VpcError, VpcResult, api_base, created, generated_name, name_field,
+    no_content, ok, page, parse_body, reference, region, resolve_resource_group, vpc_by_identity,
+    zone_crn, zone_prefix, zone_ref, zones_of,
 };
 
 /// Addresses IBM reserves in every subnet (network, gateway, two internal, broadcast).
@@ -64,11 +61,13 @@ pub(super) fn insert_subnet(
 }
 
 pub(super) async fn list_subnets(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
+    VpcRequest {
+        sim,
+        headers,
+        params,
+        ..
+    }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     let filter = |s: &&Value| {
         let eq = |param: &str, value: &Value| {
@@ -91,13 +90,7 @@ pub(super) async fn list_subnets(
     Ok(ok(&body))
 }
 
-pub(super) async fn create_subnet(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
-    body: Bytes,
-) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
+pub(super) async fn create_subnet(VpcRequest { sim, .. }: VpcRequest, body: Bytes) -> VpcResult {
     let body = parse_body(&body)?;
     let region = region(&sim);
     let mut world = sim.world().await;
@@ -241,12 +234,9 @@ fn allocate_cidr(
 }
 
 pub(super) async fn get_subnet(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     let subnet = world
         .get(SERVICE, SUBNETS, &id)
@@ -255,13 +245,10 @@ pub(super) async fn get_subnet(
 }
 
 pub(super) async fn update_subnet(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
     body: Bytes,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let body = parse_body(&body)?;
     let mut world = sim.world().await;
     let vpc_id = world
@@ -296,12 +283,9 @@ pub(super) async fn update_subnet(
 }
 
 pub(super) async fn delete_subnet(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let mut world = sim.world().await;
     let subnet = world
         .remove(SERVICE, SUBNETS, &id)

@@ -2,24 +2,22 @@
 //! and (unless management is manual) one address prefix per zone; a delete refuses while
 //! subnets or non-default security groups remain, as IBM does.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::sim::Sim;
 use crate::store::World;
 use crate::util;
 
+use super::VpcRequest;
 use super::address_prefixes::insert_prefix;
 use super::rules::add_rule;
 use super::security_groups::insert_security_group;
 use super::{
-    PREFIXES, Params, SECURITY_GROUPS, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base,
-    check_request, created, generated_name, name_field, no_content, ok, page, parse_body,
-    reference, region, region_prefix, resolve_resource_group, vpc_crn, zone_ref, zones_of,
+    PREFIXES, SECURITY_GROUPS, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, created,
+    generated_name, name_field, no_content, ok, page, parse_body, reference, region, region_prefix,
+    resolve_resource_group, vpc_crn, zone_ref, zones_of,
 };
 
 /// Builds a VPC with its default network ACL, routing table and security group (and the
@@ -126,11 +124,13 @@ pub(super) fn build_vpc(
 }
 
 pub(super) async fn list_vpcs(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
+    VpcRequest {
+        sim,
+        headers,
+        params,
+        ..
+    }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     let items: Vec<Value> = world
         .list(SERVICE, VPCS)
@@ -154,13 +154,7 @@ pub(super) async fn list_vpcs(
     Ok(ok(&body))
 }
 
-pub(super) async fn create_vpc(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
-    body: Bytes,
-) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
+pub(super) async fn create_vpc(VpcRequest { sim, .. }: VpcRequest, body: Bytes) -> VpcResult {
     let body = parse_body(&body)?;
     let region = region(&sim);
     let mut world = sim.world().await;
@@ -229,12 +223,9 @@ pub(super) async fn create_vpc(
 }
 
 pub(super) async fn get_vpc(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let world = sim.world().await;
     let vpc = world
         .get(SERVICE, VPCS, &id)
@@ -243,13 +234,10 @@ pub(super) async fn get_vpc(
 }
 
 pub(super) async fn update_vpc(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
     body: Bytes,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let body = parse_body(&body)?;
     let mut world = sim.world().await;
     if world.get(SERVICE, VPCS, &id).is_none() {
@@ -297,12 +285,9 @@ fn refresh_vpc_references(world: &mut World, vpc_id: &str) {
 }
 
 pub(super) async fn delete_vpc(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Query(params): Params,
     Path(id): Path<String>,
+    VpcRequest { sim, .. }: VpcRequest,
 ) -> VpcResult {
-    check_request(&sim, &headers, &params)?;
     let mut world = sim.world().await;
     if world.get(SERVICE, VPCS, &id).is_none() {
         return Err(VpcError::not_found("VPC", &id));
