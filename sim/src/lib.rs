@@ -1,8 +1,8 @@
 //! dr-cloudsim: a faithful local emulator of the IBM Cloud APIs that terraform-provider-dr
 //! calls (IAM, Resource Controller + Global Catalog + Resource Manager, PowerVS, VPC,
 //! Transit Gateway, DR Automation), so the provider can be developed, demonstrated and
-//! tested with no IBM Cloud account. DESIGN.md §3 is the outside contract; this is the
-//! inside one, which every service module keeps.
+//! tested with no IBM Cloud account. `docs/guides/dr-cloudsim.md` describes it from the
+//! outside; this is the inside contract, which every service module keeps.
 //!
 //! # Core contract for service modules
 //!
@@ -31,16 +31,20 @@
 //!   `AuthError` into its own 401 body.
 //! - **Helpers**: [`util::crn`] (`crn:v1:bluemix:public:<svc>:<loc>:a/<account>:<guid>::`),
 //!   [`util::guid_of_crn`], `sim.account_id()`, `sim.scenario()` ([`scenario::Scenario`]).
-//! - **Service module shape** (`services/<name>.rs`): `pub fn router() -> Router<Arc<Sim>>`
+//! - **Service module shape** (`services/<name>.rs` or `services/<name>/mod.rs`, one row of
+//!   [`services::SERVICES`]): `pub fn router() -> Router<Arc<Sim>>`
 //!   (paths below its prefix: `/iam /rc /gc /rm /power /vpc /tg /dra`),
 //!   `pub fn advance(world: &mut World, now_ms: u64)`,
 //!   `pub fn seed(world: &mut World, scenario: &Scenario, now_ms: u64)` (order: iam, rc,
 //!   power, vpc, tg, dra; later seeds may read earlier ones' objects), and
 //!   `pub fn error_response(status: StatusCode, message: &str) -> Response` in the service's
-//!   own error body, used for injected faults.
-//! - **Cross-service hooks**: deleting a PowerVS workspace (RC DELETE of a `power-iaas`
-//!   instance) calls `tg::on_network_deleted(world, workspace_crn, now_ms)`; deleting a DR
-//!   Automation instance calls `dra::on_instance_deleted(world, guid, now_ms)`.
+//!   own error body ([`services::kit::IbmError`] with the service's style), used for injected
+//!   faults.
+//! - **Cross-service hooks**: a service that changes what others hold announces it with
+//!   [`services::notify`] and a [`services::WorldEvent`]; every service with an `on_event` in
+//!   the table follows. Deleting a `power-iaas` instance through RC removes the workspace
+//!   (`power`) and detaches its gateway connections (`tg`); deleting a DR Automation instance
+//!   removes its deployment, orchestrator VMs and KSYS cluster (`dra`).
 //!   `power::create_instance(world, sim, workspace_guid, &spec) -> Result<Value, PowerError>`
 //!   creates a VM from a PVMInstanceCreate body (used by the DR deployment for orchestrator
 //!   VMs); it honours the faults' `pvm_build_errors`.
@@ -85,7 +89,7 @@ pub struct SimConfig {
     pub ssh_listen: SocketAddr,
     /// `--state FILE`: load it when present, write every change to it.
     pub state_file: Option<PathBuf>,
-    /// `--scenario FILE` (JSON); the default scenario of DESIGN §5 otherwise.
+    /// `--scenario FILE` (JSON); the default scenario (`docs/guides/dr-cloudsim.md`) otherwise.
     pub scenario: Option<PathBuf>,
     pub api_key: String,
     /// Factor applied to the speed of every asynchronous transition (2.0 = twice as fast).

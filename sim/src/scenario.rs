@@ -1,4 +1,5 @@
-//! The account the emulator starts with (DESIGN §5), as data.
+//! The account the emulator starts with (described in `docs/guides/dr-cloudsim.md`, "The
+//! default scenario"), as data.
 //!
 //! A scenario describes intent (names, CIDRs, images, which networks a VM sits on); each
 //! service's `seed` turns it into API-shaped objects with generated ids. Keeping it as serde
@@ -230,7 +231,7 @@ fn scenario_public_key() -> String {
 }
 
 impl Default for Scenario {
-    /// The landing-zone-shaped account of DESIGN §5.
+    /// The landing-zone-shaped account `docs/guides/dr-cloudsim.md` describes.
     fn default() -> Self {
         let images = vec![
             "7300-02-01".to_owned(),

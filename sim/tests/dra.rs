@@ -38,18 +38,8 @@ impl Dr {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> (u16, Value) {
-        let mut req = common::client()
-            .request(method, format!("{}{path}", self.sim.url()))
-            .bearer_auth(&self.token);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let url = format!("{}{path}", self.sim.url());
+        common::call(method, &url, &self.token, headers, body).await
     }
     async fn get(&self, path: &str) -> (u16, Value) {
         self.send(reqwest::Method::GET, path, None, &[]).await

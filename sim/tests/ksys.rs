@@ -987,7 +987,8 @@ async fn parallel_unmanage_is_refused() {
     e.dr.sim.shutdown().await;
 }
 
-/// A header and job line as `dr_test_schedule` writes them (contract §7).
+/// A header and job line as `dr_test_schedule` writes them (see
+/// `docs/guides/orchestrator-access.md`).
 fn schedule(id: &str, patterns: &str, minutes: &str) -> String {
     format!(
         "# terraform-provider-dr dr_test_schedule={id} cron=\"*/15 * * * *\" time_zone=UTC last_result=- finished_at=-\n\

@@ -42,15 +42,14 @@ impl Ctx {
     }
 
     async fn send(&self, method: reqwest::Method, url: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = common::client()
-            .request(method, url)
-            .bearer_auth(&self.token)
-            .header("CRN", &self.crn);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let r = request.send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+        common::call(
+            method,
+            url,
+            &self.token,
+            &[("CRN", self.crn.as_str())],
+            body,
+        )
+        .await
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {

@@ -30,16 +30,8 @@ impl Tg {
     }
 
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut req = common::client()
-            .request(method, format!("{}{path}{sep}{V}", self.sim.url()))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let url = common::with_query(format!("{}{path}", self.sim.url()), V);
+        common::call(method, &url, &self.token, &[], body).await
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {

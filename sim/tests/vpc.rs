@@ -22,20 +22,11 @@ impl Vpc {
     }
 
     fn url(&self, path: &str) -> String {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        format!("{}/vpc/v1{path}{sep}{Q}", self.sim.url())
+        common::with_query(format!("{}/vpc/v1{path}", self.sim.url()), Q)
     }
 
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = common::client()
-            .request(method, self.url(path))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        common::call(method, &self.url(path), &self.token, &[], body).await
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {

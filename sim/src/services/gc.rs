@@ -79,7 +79,7 @@ pub fn advance(_world: &mut World, _now_ms: u64) {}
 
 /// The platform error body (`{error_code, message, status_code, transaction_id}`).
 pub fn error_response(status: StatusCode, message: &str) -> Response {
-    super::rc::platform_error(status, "GC-Error", message)
+    super::kit::platform_error(status, "GC-Error", message)
 }
 
 const CREATED: &str = "2019-01-01T00:00:00.000Z";

@@ -1,9 +1,11 @@
-//! The emulated IBM services, each under its URL prefix, and the lists of their `seed` and
-//! `advance` functions that the core calls.
+//! The emulated IBM services: one table of them ([`SERVICES`]) with where each is mounted and
+//! its hooks into the core (`seed`, `advance`, its fault error body, and what it does when
+//! another service changes the world), so adding a service is one row, not four lists.
 
 pub mod dra;
 pub mod gc;
 pub mod iam;
+pub mod kit;
 pub mod ksys;
 pub mod power;
 pub mod rc;
@@ -21,54 +23,175 @@ use crate::scenario::Scenario;
 use crate::sim::Sim;
 use crate::store::World;
 
-/// Every service mounted under its prefix (DESIGN §3).
-pub fn router() -> Router<Arc<Sim>> {
-    Router::new()
-        .nest("/iam", iam::router())
-        .nest("/rc", rc::router())
-        .nest("/gc", gc::router())
-        .nest("/rm", rm::router())
-        .nest("/power", power::router())
-        .nest("/vpc", vpc::router())
-        .nest("/tg", tg::router())
-        .nest("/dra", dra::router())
+/// Where a REST service is mounted: its URL prefix (without `/`), its routes, and its error
+/// body for injected faults.
+pub struct Mount {
+    pub prefix: &'static str,
+    pub router: fn() -> Router<Arc<Sim>>,
+    pub error_response: fn(StatusCode, &str) -> Response,
 }
 
-/// Builds the scenario's initial objects. Order matters: later services read earlier ones'
-/// objects (the Transit Gateway connects the workspaces' CRNs and the VPC).
-pub fn seed_all(world: &mut World, scenario: &Scenario, now_ms: u64) {
-    iam::seed(world, scenario, now_ms);
-    rc::seed(world, scenario, now_ms);
-    power::seed(world, scenario, now_ms);
-    vpc::seed(world, scenario, now_ms);
-    tg::seed(world, scenario, now_ms);
-    dra::seed(world, scenario, now_ms);
+/// One emulated service and its hooks into the core.
+pub struct Service {
+    /// `None` for KSYS, which is reached over SSH, not REST.
+    pub mount: Option<Mount>,
+    /// Builds the scenario's initial objects; later services may read earlier ones' objects.
+    pub seed: Option<fn(&mut World, &Scenario, u64)>,
+    /// Applies the asynchronous transitions due at `now_ms`.
+    pub advance: Option<fn(&mut World, u64)>,
+    /// Follows a change another service made (see [`WorldEvent`]).
+    pub on_event: Option<fn(&mut World, &WorldEvent, u64)>,
+}
+
+/// A change one service makes that others follow, so no service keeps what the world no
+/// longer has.
+#[derive(Debug)]
+pub enum WorldEvent<'a> {
+    /// A Resource Controller instance is being deleted (`service` is its catalog name).
+    InstanceDeleted {
+        service: &'a str,
+        guid: &'a str,
+        crn: &'a str,
+    },
+}
+
+fn seed_ksys(world: &mut World, _scenario: &Scenario, _now_ms: u64) {
     ksys::seed(world);
+}
+
+/// Every service, in the order they are seeded, advanced and told of events: the Transit
+/// Gateway connects the workspaces' CRNs and the VPC, so it comes after both.
+pub const SERVICES: &[Service] = &[
+    Service {
+        mount: Some(Mount {
+            prefix: "iam",
+            router: iam::router,
+            error_response: iam::error_response,
+        }),
+        seed: Some(iam::seed),
+        advance: None,
+        on_event: None,
+    },
+    Service {
+        mount: Some(Mount {
+            prefix: "rc",
+            router: rc::router,
+            error_response: rc::error_response,
+        }),
+        seed: Some(rc::seed),
+        advance: Some(rc::advance),
+        on_event: None,
+    },
+    Service {
+        mount: Some(Mount {
+            prefix: "gc",
+            router: gc::router,
+            error_response: gc::error_response,
+        }),
+        seed: None,
+        advance: None,
+        on_event: None,
+    },
+    Service {
+        mount: Some(Mount {
+            prefix: "rm",
+            router: rm::router,
+            error_response: rm::error_response,
+        }),
+        seed: None,
+        advance: None,
+        on_event: None,
+    },
+    Service {
+        mount: Some(Mount {
+            prefix: "power",
+            router: power::router,
+            error_response: power::error_response,
+        }),
+        seed: Some(power::seed),
+        advance: Some(power::advance),
+        on_event: Some(power::on_event),
+    },
+    Service {
+        mount: Some(Mount {
+            prefix: "vpc",
+            router: vpc::router,
+            error_response: vpc::error_response,
+        }),
+        seed: Some(vpc::seed),
+        advance: Some(vpc::advance),
+        on_event: None,
+    },
+    Service {
+        mount: Some(Mount {
+            prefix: "tg",
+            router: tg::router,
+            error_response: tg::error_response,
+        }),
+        seed: Some(tg::seed),
+        advance: Some(tg::advance),
+        on_event: Some(tg::on_event),
+    },
+    Service {
+        mount: Some(Mount {
+            prefix: "dra",
+            router: dra::router,
+            error_response: dra::error_response,
+        }),
+        seed: Some(dra::seed),
+        advance: Some(dra::advance),
+        on_event: Some(dra::on_event),
+    },
+    Service {
+        mount: None,
+        seed: Some(seed_ksys),
+        advance: Some(ksys::advance),
+        on_event: None,
+    },
+];
+
+/// Every REST service mounted under its prefix (`/iam`, `/rc`, ..., as
+/// `docs/guides/dr-cloudsim.md` lists them).
+pub fn router() -> Router<Arc<Sim>> {
+    SERVICES
+        .iter()
+        .filter_map(|s| s.mount.as_ref())
+        .fold(Router::new(), |router, mount| {
+            router.nest(&format!("/{}", mount.prefix), (mount.router)())
+        })
+}
+
+/// Builds the scenario's initial objects, service by service in table order.
+pub fn seed_all(world: &mut World, scenario: &Scenario, now_ms: u64) {
+    for seed in SERVICES.iter().filter_map(|s| s.seed) {
+        seed(world, scenario, now_ms);
+    }
 }
 
 /// Applies every asynchronous transition that is due at `now_ms`.
 pub fn advance_all(world: &mut World, now_ms: u64) {
-    rc::advance(world, now_ms);
-    power::advance(world, now_ms);
-    vpc::advance(world, now_ms);
-    tg::advance(world, now_ms);
-    dra::advance(world, now_ms);
-    ksys::advance(world, now_ms);
+    for advance in SERVICES.iter().filter_map(|s| s.advance) {
+        advance(world, now_ms);
+    }
+}
+
+/// Tells every service of a change another one made, in table order.
+pub fn notify(world: &mut World, event: &WorldEvent, now_ms: u64) {
+    for on_event in SERVICES.iter().filter_map(|s| s.on_event) {
+        on_event(world, event, now_ms);
+    }
 }
 
 /// An error in the body shape of the service that owns `path` (used for injected faults).
 pub fn error_response_for_path(path: &str, status: StatusCode, message: &str) -> Response {
-    let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    match service {
-        "iam" => iam::error_response(status, message),
-        "rc" => rc::error_response(status, message),
-        "gc" => gc::error_response(status, message),
-        "rm" => rm::error_response(status, message),
-        "power" => power::error_response(status, message),
-        "vpc" => vpc::error_response(status, message),
-        "tg" => tg::error_response(status, message),
-        "dra" => dra::error_response(status, message),
-        _ => (
+    let prefix = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    match SERVICES
+        .iter()
+        .filter_map(|s| s.mount.as_ref())
+        .find(|mount| mount.prefix == prefix)
+    {
+        Some(mount) => (mount.error_response)(status, message),
+        None => (
             status,
             axum::Json(serde_json::json!({"errors": [{"code": status.as_u16().to_string(), "message": message}]})),
         )

@@ -22,6 +22,8 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::scenario::Scenario;
+use crate::services::WorldEvent;
+use crate::services::kit::platform_error;
 use crate::sim::Sim;
 use crate::store::{World, public_view};
 use crate::token::Claims;
@@ -51,17 +53,6 @@ pub fn router() -> Router<Arc<Sim>> {
     Router::new()
         .route("/v2/resource_instances", get(list).post(create))
         .route("/v2/resource_instances/{id}", get(show).delete(remove))
-}
-
-/// The platform services' error body: `{error_code, message, status_code, transaction_id}`.
-pub fn platform_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({
-        "error_code": code,
-        "message": message,
-        "status_code": status.as_u16(),
-        "transaction_id": format!("sim-{}", util::now_ms()),
-    });
-    (status, Json(body)).into_response()
 }
 
 pub fn error_response(status: StatusCode, message: &str) -> Response {
@@ -520,11 +511,15 @@ async fn remove(
             last_operation("delete", "in progress", now_ms),
         );
     }
-    if service == gc::POWER_IAAS.service_name {
-        super::power::remove_workspace(&mut world, &guid);
-        super::tg::on_network_deleted(&mut world, &crn, now_ms);
-    } else if service == gc::POWER_DR_AUTOMATION.service_name {
-        super::dra::on_instance_deleted(&mut world, &guid, now_ms);
-    }
+    // The services that keep objects of this instance (a workspace, a deployment) follow.
+    super::notify(
+        &mut world,
+        &WorldEvent::InstanceDeleted {
+            service: &service,
+            guid: &guid,
+            crn: &crn,
+        },
+        now_ms,
+    );
     StatusCode::ACCEPTED.into_response()
 }

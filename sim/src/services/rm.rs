@@ -31,7 +31,7 @@ pub fn seed(_world: &mut World, _scenario: &Scenario, _now_ms: u64) {}
 pub fn advance(_world: &mut World, _now_ms: u64) {}
 
 pub fn error_response(status: StatusCode, message: &str) -> Response {
-    super::rc::platform_error(status, "RM-Error", message)
+    super::kit::platform_error(status, "RM-Error", message)
 }
 
 async fn list(
@@ -40,7 +40,7 @@ async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     if let Err(e) = sim.authenticate(&headers) {
-        return super::rc::platform_error(
+        return super::kit::platform_error(
             StatusCode::UNAUTHORIZED,
             "RM-Unauthorized",
             &e.to_string(),
@@ -67,7 +67,7 @@ async fn list(
 
 async fn show(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(e) = sim.authenticate(&headers) {
-        return super::rc::platform_error(
+        return super::kit::platform_error(
             StatusCode::UNAUTHORIZED,
             "RM-Unauthorized",
             &e.to_string(),
@@ -76,7 +76,7 @@ async fn show(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<St
     let world = sim.world().await;
     match world.get(RC, RESOURCE_GROUPS, &id) {
         Some(group) => Json(public_view(group)).into_response(),
-        None => super::rc::platform_error(
+        None => super::kit::platform_error(
             StatusCode::NOT_FOUND,
             "RM-ResourceGroupNotFound",
             &format!("Resource group {id} not found"),

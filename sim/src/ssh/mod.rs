@@ -1,5 +1,5 @@
 //! The SSH side of dr-cloudsim: a jump host, and behind it every orchestrator VM as an
-//! emulated KSYS host (DESIGN §3, contract §1).
+//! emulated KSYS host (see `docs/guides/dr-cloudsim.md`, "The orchestrators over SSH").
 //!
 //! Users reach private PowerVS subnets through the landing zone's jump VSI; the emulator
 //! stands one up on `--ssh-listen` (user `jump`, public-key auth with any key registered as

@@ -55,18 +55,9 @@ impl Dr {
         body: Option<Value>,
         crn: Option<&str>,
     ) -> (u16, Value) {
-        let mut req = super::client()
-            .request(method, format!("{}{path}", self.sim.url()))
-            .bearer_auth(&self.token);
-        if let Some(c) = crn {
-            req = req.header("CRN", c);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let url = format!("{}{path}", self.sim.url());
+        let headers: Vec<(&str, &str)> = crn.map(|c| ("CRN", c)).into_iter().collect();
+        super::call(method, &url, &self.token, &headers, body).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {

@@ -41,6 +41,34 @@ pub async fn token(sim: &RunningSim) -> String {
         .to_owned()
 }
 
+/// The one way the tests call an emulated IBM API: the bearer token, extra headers (PowerVS's
+/// `CRN`) and an optional JSON body; returns the status and the JSON body (`null` if none).
+pub async fn call(
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = client().request(method, url).bearer_auth(token);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// `url` with the query parameters a regional API needs on every call (VPC's and Transit
+/// Gateway's `version`).
+pub fn with_query(url: String, query: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{query}")
+}
+
 /// GET a JSON document with a status check.
 pub async fn get_json(url: &str) -> (u16, Value) {
     let response = client().get(url).send().await.expect("request");

@@ -1,5 +1,5 @@
 //! `GET /metrics`: DR Automation's platform metrics in the Prometheus text format (version
-//! 0.0.4), named and labelled as IBM Cloud Monitoring shows them (reference §6), so a
+//! 0.0.4), named and labelled as IBM Cloud Monitoring shows them, so a
 //! Prometheus or Grafana next to the emulator sees what a real account's monitoring would.
 //! Not an IBM API: no token, and the request counters and faults leave it alone.
 //!

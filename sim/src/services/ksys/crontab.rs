@@ -1,5 +1,6 @@
 //! Root's crontab on the emulated orchestrator, and the scheduled DR tests in it
-//! (contract §7).
+//! (the line format is in `docs/guides/orchestrator-access.md`, "DR test schedules in root's
+//! crontab").
 //!
 //! `crontab -l` prints the stored text verbatim and `crontab -` replaces it. The emulator
 //! runs no shell, so it runs only the entries `dr_test_schedule` writes, recognised by their

@@ -1,4 +1,5 @@
-//! What an exec request runs on an emulated KSYS host (contract §2).
+//! What an exec request runs on an emulated KSYS host (the commands the provider runs are
+//! listed in `docs/guides/orchestrator-access.md`).
 //!
 //! The command string is split on whitespace, single and double quotes grouping words; no
 //! other shell syntax is interpreted. The first word picks the program: `ksysmgr` (or

@@ -1,6 +1,6 @@
 //! ksysmgr's output layout: `Label:` padded so that values start at column 22 (width 21)
 //! for vm, workgroup, site and cluster objects (width 29 for `query system`), one block per
-//! object, blocks separated by one blank line (reference §2, §8.14).
+//! object, blocks separated by one blank line, as IBM's KSYS documentation shows them.
 
 /// One object's `Label: value` lines.
 #[derive(Debug, Default, Clone)]

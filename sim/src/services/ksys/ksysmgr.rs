@@ -1,9 +1,9 @@
-//! `ksysmgr`'s command line (reference §2): flags, ACTION and CLASS with their aliases,
+//! `ksysmgr`'s command line: flags, ACTION and CLASS with their aliases,
 //! the object name, `ATTR=VALUE` pairs, help, prompts, and the dispatch to the commands.
 //!
 //! `ksysmgr [-v] [-f] [-l low|max] [-i] [-t] [-a a,b] <ACTION> <CLASS> [<NAME>] [ATTR=VALUE ...]`.
 //! ACTION and CLASS ignore case and accept IBM's aliases (`*` is a prefix wildcard); NAME,
-//! ATTR and VALUE are case-sensitive. Exit codes (contract §3): 0 success, 1 failure or
+//! ATTR and VALUE are case-sensitive. Exit codes: 0 success, 1 failure or
 //! conflicting state, 2 object not found, 3 mandatory argument missing, 4 argument invalid.
 
 use super::exec::Ctx;
@@ -218,7 +218,7 @@ fn usage(exit_code: u32, message: impl Into<String>) -> Usage {
     }
 }
 
-/// KSYS names: letters, digits, `_`, `.` and `-`; never a space (LIM §5.2).
+/// KSYS names: letters, digits, `_`, `.` and `-`; never a space (KSYS refuses others).
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name

@@ -1,5 +1,5 @@
 //! A VM's life in KSYS: `manage vm`, `modify workgroup`, `discover workgroup|site`,
-//! `unmanage vm`, plus `modify ksyscluster` (reference §3.2–§3.7, contract §3.2–§3.6).
+//! `unmanage vm`, plus `modify ksyscluster` (see `docs/guides/orchestrator-access.md`).
 //!
 //! ASSUMPTIONS where IBM documents nothing: several VMs may share a workgroup (its home and
 //! backup workspaces are fixed by its first VM); a VM joining a discovered workgroup puts it
@@ -395,7 +395,8 @@ fn find_managed(world: &World, ctx: &Ctx, inv: &Invocation) -> Result<ManagedVm,
     }
 }
 
-/// `ksysmgr unmanage vm`: ~60 s, refused while another unmanage runs (LIM §5.1).
+/// `ksysmgr unmanage vm`: ~60 s, refused while another unmanage runs (KSYS runs one at a
+/// time).
 pub fn unmanage_vm(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Output {
     if let Some(bad) = inv.unknown_attr(&["name", "vmuuid", "workspace", "force"]) {
         return Output::error(env, 4, format!("Unknown attribute {bad} for unmanage vm."));

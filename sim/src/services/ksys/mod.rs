@@ -8,7 +8,8 @@
 //!
 //! - **Clusters**: every DR deployment whose primary orchestrator is deployed is a KSYS
 //!   cluster (`clusters`, id = the DR instance GUID). Its nodes are the primary VM and, once
-//!   deployed, the standby VM: both answer with the same state (reference §1).
+//!   deployed, the standby VM: both answer with the same state, as KSYS nodes of one
+//!   cluster do.
 //! - **State** (service `ksys` of the World): `sites`, `workspaces` (KSYS's view of a
 //!   PowerVS workspace: its default partner), `workgroups`, `vms` (managed source VMs, id =
 //!   PowerVS instance id), `operations` (long commands with their output lines and timed

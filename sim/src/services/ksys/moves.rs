@@ -1,5 +1,5 @@
 //! Failover, failback and DR tests: `move site|workgroup` and `cleanup site|workgroup`
-//! (reference §3.9, §3.10, §4.2, §4.3; contract §3.7, §3.8).
+//! (as IBM documents them for KSYS; see `docs/guides/orchestrator-access.md`).
 //!
 //! A planned move shuts the active VMs down, reverses the volume groups and boots the
 //! partners at the target site; an unplanned one only attempts the shutdown. PowerVS power
@@ -327,7 +327,7 @@ fn plan_move(
     (end, false)
 }
 
-/// Adds one workgroup's DR test from `base` seconds (literal §3.9 timings); returns its end.
+/// Adds one workgroup's DR test from `base` seconds (IBM's documented timings); returns its end.
 fn plan_rehearsal(world: &World, plan: &mut Plan, wg: &Workgroup, to: &str, base: f64) -> f64 {
     let w = wg.name.clone();
     let vms = members(world, wg);

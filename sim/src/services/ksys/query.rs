@@ -1,5 +1,5 @@
-//! `ksysmgr query vm|workgroup|ksyscluster|version|system|disk_group` (reference §3.1,
-//! §3.5, §3.11, §3.12, §3.14; contract §3.1, §3.4, §3.10, §3.11).
+//! `ksysmgr query vm|workgroup|ksyscluster|version|system|disk_group`, in the layout of IBM's
+//! KSYS documentation (the fields the provider parses: `docs/guides/orchestrator-access.md`).
 //!
 //! Everything is read live from the World: KSYS's records plus the PowerVS instances they
 //! name, so power states, sizes and addresses always match what PowerVS shows. Lookups are
@@ -383,7 +383,7 @@ pub fn query_version(env: Env) -> Output {
     )
 }
 
-/// `ksysmgr query system [properties]`: the documented defaults (§3.12) at width 29.
+/// `ksysmgr query system [properties]`: IBM's documented defaults at width 29.
 pub fn query_system(inv: &Invocation, env: Env) -> Output {
     if inv.args.first().is_some_and(|a| a == "status") {
         return Output::ok(env, vec!["KSYS is running fine".into()]);

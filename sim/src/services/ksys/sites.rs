@@ -1,5 +1,5 @@
 //! Sites and workspaces: `add site`, `delete site`, `query site`, `pair workspace`,
-//! `query workspace` (reference §3.11, §3.14).
+//! `query workspace`, with the output layout of IBM's KSYS documentation.
 //!
 //! KSYS builds a site from an IBM Cloud region: the site holds every PowerVS workspace of
 //! the account whose zone is in that region. Workspaces are read live, so a workspace

@@ -27,6 +27,8 @@ use serde_json::{Value, json};
 use tokio::sync::MutexGuard;
 
 use crate::scenario::Scenario;
+use crate::services::kit::{ErrorStyle, IbmError};
+use crate::services::{WorldEvent, gc};
 use crate::sim::Sim;
 use crate::store::{World, public_view};
 use crate::token::Claims;
@@ -45,21 +47,29 @@ pub const PVM_INSTANCES: &str = "pvm_instances";
 /// The internal key naming the workspace (GUID) an object belongs to.
 pub const OWNER: &str = "_workspace";
 
-/// A PowerVS error: HTTP status plus the `error` (short) and `description` (long) texts.
+/// The PowerVS error body: `{code, description, error, message}`, `code` being the HTTP
+/// status and `message` repeating `description`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PowerError {
-    pub status: StatusCode,
-    pub error: String,
-    pub description: String,
+pub struct PowerStyle;
+
+impl ErrorStyle for PowerStyle {
+    fn body(e: &IbmError<Self>) -> Value {
+        json!({
+            "code": e.status.as_u16(),
+            "description": e.message,
+            "error": e.code,
+            "message": e.message,
+        })
+    }
 }
 
-impl PowerError {
+/// A PowerVS error: HTTP status plus the `error` (short, kept as `code`) and `description`
+/// (long, kept as `message`) texts.
+pub type PowerError = IbmError<PowerStyle>;
+
+impl IbmError<PowerStyle> {
     pub fn new(status: StatusCode, error: &str, description: impl Into<String>) -> Self {
-        PowerError {
-            status,
-            error: error.to_owned(),
-            description: description.into(),
-        }
+        Self::with_status(status, error, description)
     }
 
     pub fn bad_request(description: impl Into<String>) -> Self {
@@ -79,31 +89,19 @@ impl PowerError {
     }
 }
 
-impl IntoResponse for PowerError {
-    fn into_response(self) -> Response {
-        let body = json!({
-            "code": self.status.as_u16(),
-            "description": self.description,
-            "error": self.error,
-            "message": self.description,
-        });
-        (self.status, Json(body)).into_response()
-    }
-}
-
-impl std::fmt::Display for PowerError {
+impl std::fmt::Display for IbmError<PowerStyle> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
             "{} ({}): {}",
-            self.error,
+            self.code,
             self.status.as_u16(),
-            self.description
+            self.message
         )
     }
 }
 
-impl std::error::Error for PowerError {}
+impl std::error::Error for IbmError<PowerStyle> {}
 
 pub fn error_response(status: StatusCode, message: &str) -> Response {
     let error = status.canonical_reason().unwrap_or("error").to_lowercase();
@@ -257,6 +255,14 @@ pub fn create_workspace(world: &mut World, init: WorkspaceInit) {
         "_active_at": init.active_at,
     });
     world.insert(SERVICE, WORKSPACES, &init.guid, object);
+}
+
+/// A deleted `power-iaas` instance takes its workspace and everything in it along.
+pub fn on_event(world: &mut World, event: &WorldEvent, _now_ms: u64) {
+    let WorldEvent::InstanceDeleted { service, guid, .. } = event;
+    if *service == gc::POWER_IAAS.service_name {
+        remove_workspace(world, guid);
+    }
 }
 
 /// Removes a workspace and everything in it.

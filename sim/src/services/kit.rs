@@ -1,0 +1,170 @@
+//! What the emulated IBM services share, so that a new handler is written the same way in
+//! every service: one error type whose body each service lays out in its own API's shape,
+//! the platform services' error body, the `version` date check of the regional APIs, and
+//! the authenticated-request extractor ([`CheckedRequest`]) of VPC and Transit Gateway.
+//!
+//! Each IBM API has its own error body (VPC's `errors[]` with `more_info` and `target`,
+//! Transit Gateway's without `status_code`, DR Automation's bare `errors[]`, PowerVS's flat
+//! `{code, description, error, message}`), and the official SDKs parse exactly those; so the
+//! error is one type, [`IbmError`], and the layout is a per-service [`ErrorStyle`].
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::sim::Sim;
+use crate::util;
+
+/// The field of the request an error is about, as the VPC and Transit Gateway APIs name it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorTarget {
+    pub name: String,
+    /// `field` (a body field) or `query` (a query parameter).
+    pub kind: &'static str,
+    /// The rejected value, when the API echoes it (VPC does).
+    pub value: Option<String>,
+}
+
+/// How one service lays out an [`IbmError`] in its response body.
+pub trait ErrorStyle {
+    fn body(error: &IbmError<Self>) -> Value
+    where
+        Self: Sized;
+}
+
+/// An IBM API error: status, IBM's error code, message and optional target; `S` says whose
+/// body shape it answers with. Each service gives its own constructors (`not_found`, ...) in
+/// an `impl IbmError<ItsStyle>` block next to its handlers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IbmError<S> {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub target: Option<ErrorTarget>,
+    style: PhantomData<S>,
+}
+
+impl<S> IbmError<S> {
+    pub fn with_status(
+        status: StatusCode,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        IbmError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            target: None,
+            style: PhantomData,
+        }
+    }
+
+    pub fn with_target(mut self, target: ErrorTarget) -> Self {
+        self.target = Some(target);
+        self
+    }
+}
+
+impl<S: ErrorStyle> IntoResponse for IbmError<S> {
+    fn into_response(self) -> Response {
+        let body = S::body(&self);
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// A trace id of 32 hex digits, as Transit Gateway and DR Automation return it.
+pub(crate) fn hex_trace_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// A trace id in the UUID layout the VPC API returns.
+pub(crate) fn uuid_trace_id() -> String {
+    let n: u128 = rand::random();
+    let hex = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// The platform services' (Resource Controller, Resource Manager, Global Catalog) error body:
+/// `{error_code, message, status_code, transaction_id}`.
+pub fn platform_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({
+        "error_code": code,
+        "message": message,
+        "status_code": status.as_u16(),
+        "transaction_id": format!("sim-{}", util::now_ms()),
+    });
+    (status, Json(body)).into_response()
+}
+
+/// `YYYY-MM-DD` with a plausible month and day: the `version` query parameter the VPC and
+/// Transit Gateway APIs require on every call.
+pub(crate) fn is_version_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return false;
+    }
+    let digits = |range: std::ops::Range<usize>| {
+        text.get(range)
+            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse::<u32>().ok())
+    };
+    matches!(
+        (digits(0..4), digits(5..7), digits(8..10)),
+        (Some(_), Some(1..=12), Some(1..=31))
+    )
+}
+
+/// What a service checks on every request before its handler runs (for VPC: the token,
+/// `version` and `generation=2`; for Transit Gateway: the token and `version`).
+pub trait RequestCheck {
+    /// The service's own error, answered when a check fails.
+    type Error: IntoResponse;
+
+    fn check(
+        sim: &Sim,
+        headers: &HeaderMap,
+        params: &HashMap<String, String>,
+    ) -> Result<(), Self::Error>;
+}
+
+/// The preamble the VPC and Transit Gateway handlers share, as an extractor: the state, the
+/// headers and the query, with `C`'s checks passed. It goes after the `Path` extractor, so a
+/// handler sees the same errors in the same order as when it made the checks itself.
+pub struct CheckedRequest<C> {
+    pub sim: Arc<Sim>,
+    pub headers: HeaderMap,
+    pub params: HashMap<String, String>,
+    check: PhantomData<C>,
+}
+
+impl<C: RequestCheck> FromRequestParts<Arc<Sim>> for CheckedRequest<C> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, sim: &Arc<Sim>) -> Result<Self, Response> {
+        let headers = parts.headers.clone();
+        let Query(params) = Query::<HashMap<String, String>>::from_request_parts(parts, sim)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        C::check(sim, &headers, &params).map_err(IntoResponse::into_response)?;
+        Ok(CheckedRequest {
+            sim: Arc::clone(sim),
+            headers,
+            params,
+            check: PhantomData,
+        })
+    }
+}

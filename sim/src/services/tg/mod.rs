@@ -1,0 +1,493 @@
+//! Transit Gateway (`/tg/v1/...`): gateways, their connections and route reports.
+//!
+//! The DR standby workspace must reach the VPC through the gateway, and the provider's
+//! overlap check exists because the real service accepts overlapping prefixes silently and
+//! only reports them in route reports. So the emulator behaves the same way: connections
+//! are accepted whatever their prefixes, go `pending` -> `attached` after a time-scaled
+//! delay, and a route report computes `overlapping_routes` from the real CIDRs of the
+//! attached networks (the VPC's address prefixes, the PowerVS workspace's subnets).
+//! Attaching a network that another gateway already has answers 409 with IBM's message.
+//!
+//! Every call needs a bearer token and the `version` query parameter (`YYYY-MM-DD`).
+//! Object `href`s use the real endpoint; pagination links use the host the client called.
+//!
+//! One file per collection (`gateways`, `connections`, `route_reports`) and one for the
+//! start-up objects (`seeding`); this file holds the route table, the asynchronous
+//! transitions and what the handlers share: the error body, request checks and pagination.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use crate::services::kit::{
+    CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, hex_trace_id, is_version_date,
+};
+use crate::services::{WorldEvent, gc};
+use crate::sim::Sim;
+use crate::store::{World, public_view};
+use crate::util;
+
+mod connections;
+mod gateways;
+mod route_reports;
+mod seeding;
+
+use connections::{
+    create_connection, delete_connection, get_connection, list_all_connections, list_connections,
+    update_connection,
+};
+use gateways::{
+    create_gateway, delete_gateway, get_gateway, list_gateways, list_locations,
+    refresh_connection_count, update_gateway,
+};
+use route_reports::{
+    create_route_report, delete_route_report, get_route_report, list_route_reports,
+};
+pub use seeding::seed;
+
+const SERVICE: &str = "tg";
+const GATEWAYS: &str = "gateways";
+const CONNECTIONS: &str = "connections";
+const ROUTE_REPORTS: &str = "route_reports";
+
+/// Real-cloud durations (divided by `--time-scale`).
+const GATEWAY_PROVISIONING: Duration = Duration::from_secs(20);
+const CONNECTION_ATTACH: Duration = Duration::from_secs(30);
+const CONNECTION_DELETE: Duration = Duration::from_secs(10);
+const ROUTE_REPORT_GENERATION: Duration = Duration::from_secs(5);
+
+const DEFAULT_PAGE_LIMIT: usize = 50;
+const MAX_PAGE_LIMIT: usize = 50;
+
+const NETWORK_TYPES: &[&str] = &[
+    "classic",
+    "directlink",
+    "gre_tunnel",
+    "power_virtual_server",
+    "redundant_gre",
+    "unbound_gre_tunnel",
+    "vpc",
+    "vpn_gateway",
+];
+
+/// Locations a gateway may be created in (the multi-zone regions).
+const LOCATIONS: &[&str] = &[
+    "us-south", "us-east", "ca-tor", "ca-mon", "br-sao", "eu-de", "eu-gb", "eu-es", "jp-tok",
+    "jp-osa", "au-syd", "in-che",
+];
+
+/// IBM's message when a network is already on a gateway (TFP issue #5482).
+const ALREADY_CONNECTED: &str =
+    "The requested network is already connected to an existing transit gateway.";
+
+pub fn router() -> Router<Arc<Sim>> {
+    Router::new()
+        .route(
+            "/v1/transit_gateways",
+            get(list_gateways).post(create_gateway),
+        )
+        .route(
+            "/v1/transit_gateways/{id}",
+            get(get_gateway)
+                .patch(update_gateway)
+                .delete(delete_gateway),
+        )
+        .route("/v1/connections", get(list_all_connections))
+        .route("/v1/locations", get(list_locations))
+        .route(
+            "/v1/transit_gateways/{id}/connections",
+            get(list_connections).post(create_connection),
+        )
+        .route(
+            "/v1/transit_gateways/{id}/connections/{connection_id}",
+            get(get_connection)
+                .patch(update_connection)
+                .delete(delete_connection),
+        )
+        .route(
+            "/v1/transit_gateways/{id}/route_reports",
+            get(list_route_reports).post(create_route_report),
+        )
+        .route(
+            "/v1/transit_gateways/{id}/route_reports/{report_id}",
+            get(get_route_report).delete(delete_route_report),
+        )
+}
+
+/// Applies due transitions: gateways become available, connections attached, deleted
+/// connections disappear, route reports complete.
+pub fn advance(world: &mut World, now_ms: u64) {
+    let due = |o: &Value, key: &str| o[key].as_u64().is_some_and(|t| t <= now_ms);
+    for id in world.ids_where(SERVICE, GATEWAYS, |g| due(g, "_available_at")) {
+        if let Some(g) = world.get_mut(SERVICE, GATEWAYS, &id)
+            && let Some(obj) = g.as_object_mut()
+            && let Some(at) = obj.remove("_available_at").and_then(|v| v.as_u64())
+        {
+            obj.insert("status".into(), json!("available"));
+            obj.insert("updated_at".into(), json!(util::rfc3339(at)));
+        }
+    }
+    for id in world.ids_where(SERVICE, CONNECTIONS, |c| due(c, "_attached_at")) {
+        if let Some(c) = world.get_mut(SERVICE, CONNECTIONS, &id)
+            && let Some(obj) = c.as_object_mut()
+            && let Some(at) = obj.remove("_attached_at").and_then(|v| v.as_u64())
+            && obj.get("status").and_then(Value::as_str) == Some("pending")
+        {
+            obj.insert("status".into(), json!("attached"));
+            obj.insert("updated_at".into(), json!(util::rfc3339(at)));
+        }
+    }
+    let removed = world.ids_where(SERVICE, CONNECTIONS, |c| due(c, "_removed_at"));
+    for id in &removed {
+        if let Some(c) = world.remove(SERVICE, CONNECTIONS, id)
+            && let Some(gw) = c["_gateway_id"].as_str()
+        {
+            refresh_connection_count(world, gw);
+        }
+    }
+    for id in world.ids_where(SERVICE, ROUTE_REPORTS, |r| due(r, "_complete_at")) {
+        if let Some(r) = world.get_mut(SERVICE, ROUTE_REPORTS, &id)
+            && let Some(obj) = r.as_object_mut()
+            && let Some(at) = obj.remove("_complete_at").and_then(|v| v.as_u64())
+        {
+            let result = obj.remove("_result").unwrap_or_else(|| json!({}));
+            obj.insert("connections".into(), result["connections"].clone());
+            obj.insert(
+                "overlapping_routes".into(),
+                result["overlapping_routes"].clone(),
+            );
+            obj.insert("status".into(), json!("complete"));
+            obj.insert("updated_at".into(), json!(util::rfc3339(at)));
+        }
+    }
+}
+
+/// A deleted `power-iaas` instance is a deleted network for the gateways connected to it.
+pub fn on_event(world: &mut World, event: &WorldEvent, now_ms: u64) {
+    let WorldEvent::InstanceDeleted { service, crn, .. } = event;
+    if *service == gc::POWER_IAAS.service_name {
+        on_network_deleted(world, crn, now_ms);
+    }
+}
+
+/// A network (PowerVS workspace, VPC) with this CRN was deleted: its connections become
+/// `detached` and stay listed until the user deletes them, as on IBM Cloud.
+pub fn on_network_deleted(world: &mut World, network_crn: &str, now_ms: u64) {
+    for id in world.ids_where(SERVICE, CONNECTIONS, |c| {
+        c["network_id"].as_str() == Some(network_crn)
+    }) {
+        if let Some(c) = world.get_mut(SERVICE, CONNECTIONS, &id)
+            && let Some(obj) = c.as_object_mut()
+        {
+            obj.remove("_attached_at");
+            obj.insert("status".into(), json!("detached"));
+            obj.insert("updated_at".into(), json!(util::rfc3339(now_ms)));
+        }
+        if let Some(gw) = world
+            .get(SERVICE, CONNECTIONS, &id)
+            .and_then(|c| c["_gateway_id"].as_str())
+            .map(str::to_owned)
+        {
+            refresh_connection_count(world, &gw);
+        }
+    }
+}
+
+/// The Transit Gateway error body.
+pub fn error_response(status: StatusCode, message: &str) -> Response {
+    let code = match status.as_u16() {
+        401 => "not_authorized",
+        404 => "not_found",
+        409 => "conflict",
+        429 => "rate_limit_exceeded",
+        s if s >= 500 => "internal_error",
+        _ => "bad_request",
+    };
+    TgError::new(status, code, message).into_response()
+}
+
+// Errors and request checks
+
+/// The Transit Gateway error body: `{errors: [{code, message, more_info, target}], trace}`
+/// (no `status_code`, unlike VPC).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TgStyle;
+
+impl ErrorStyle for TgStyle {
+    fn body(e: &IbmError<Self>) -> Value {
+        let mut error = json!({
+            "code": e.code,
+            "message": e.message,
+            "more_info": "https://cloud.ibm.com/docs/transit-gateway?topic=transit-gateway-troubleshooting",
+        });
+        if let Some(target) = &e.target {
+            error["target"] = json!({"name": target.name, "type": target.kind});
+        }
+        json!({"errors": [error], "trace": hex_trace_id()})
+    }
+}
+
+type TgError = IbmError<TgStyle>;
+
+impl IbmError<TgStyle> {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::with_status(status, code, message)
+    }
+
+    fn targeted(
+        code: &'static str,
+        kind: &'static str,
+        name: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::with_status(StatusCode::BAD_REQUEST, code, message).with_target(ErrorTarget {
+            name: name.to_owned(),
+            kind,
+            value: None,
+        })
+    }
+
+    fn field(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        Self::targeted(code, "field", field, message)
+    }
+
+    fn not_found(what: &str, id: &str) -> Self {
+        TgError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found: {id}"),
+        )
+    }
+}
+
+type TgResult = Result<Response, TgError>;
+
+/// The Tg checks of every request, for the [`TgRequest`] extractor.
+pub(super) struct TgChecks;
+
+impl RequestCheck for TgChecks {
+    type Error = TgError;
+
+    fn check(
+        sim: &Sim,
+        headers: &HeaderMap,
+        params: &HashMap<String, String>,
+    ) -> Result<(), TgError> {
+        check_request(sim, headers, params)
+    }
+}
+
+/// A request that passed the Tg checks: what every handler starts from.
+type TgRequest = CheckedRequest<TgChecks>;
+
+fn check_request(
+    sim: &Sim,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<(), TgError> {
+    sim.authenticate(headers)
+        .map_err(|e| TgError::new(StatusCode::UNAUTHORIZED, "not_authorized", e.to_string()))?;
+    match params.get("version") {
+        Some(v) if is_version_date(v) => Ok(()),
+        Some(_) => Err(TgError::targeted(
+            "invalid_version",
+            "query",
+            "version",
+            "The version query parameter must be a date in the format YYYY-MM-DD.",
+        )),
+        None => Err(TgError::targeted(
+            "missing_version",
+            "query",
+            "version",
+            "The version query parameter is required.",
+        )),
+    }
+}
+
+fn parse_body(body: &Bytes) -> Result<Map<String, Value>, TgError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(TgError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "The request body must be a JSON object.",
+        )),
+    }
+}
+
+fn request_base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}/tg/v1")
+}
+
+/// Gateway and connection names: 1-63 characters of letters, digits, `-`, `_` and spaces.
+fn valid_name(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' '))
+}
+
+fn name_field(body: &Map<String, Value>, required: bool) -> Result<Option<String>, TgError> {
+    match body.get("name") {
+        None | Some(Value::Null) if required => {
+            Err(TgError::field("missing_field", "name", "name is required."))
+        }
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if valid_name(s) => Ok(Some(s.clone())),
+        Some(_) => Err(TgError::field(
+            "invalid_name",
+            "name",
+            "name must be 1-63 characters: letters, digits, hyphens, underscores or spaces.",
+        )),
+    }
+}
+
+/// One page of `items` with `first`/`next` links; `start` tokens are object ids.
+fn page(
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    path: &str,
+    key: &str,
+    items: Vec<Value>,
+    with_total: bool,
+) -> Result<Value, TgError> {
+    let limit = match params.get("limit") {
+        None => DEFAULT_PAGE_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE_LIMIT).contains(n))
+            .ok_or_else(|| {
+                TgError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_limit",
+                    format!("limit must be between 1 and {MAX_PAGE_LIMIT}."),
+                )
+            })?,
+    };
+    let start_index = match params.get("start") {
+        None => 0,
+        Some(s) => items
+            .iter()
+            .position(|i| i["id"].as_str() == Some(s.as_str()))
+            .ok_or_else(|| {
+                TgError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_start",
+                    "start is not a valid page token.",
+                )
+            })?,
+    };
+    let version = params.get("version").cloned().unwrap_or_default();
+    let base = request_base(headers);
+    let link = |start: Option<&str>| match start {
+        Some(s) => format!("{base}{path}?version={version}&limit={limit}&start={s}"),
+        None => format!("{base}{path}?version={version}&limit={limit}"),
+    };
+    let total = items.len();
+    let page_items: Vec<Value> = items
+        .iter()
+        .skip(start_index)
+        .take(limit)
+        .map(public_view)
+        .collect();
+    let mut body = json!({"first": {"href": link(None)}, "limit": limit, key: page_items});
+    if with_total {
+        body["total_count"] = json!(total);
+    }
+    if let Some(next_id) = items
+        .get(start_index + limit)
+        .and_then(|n| n["id"].as_str())
+    {
+        body["next"] = json!({"href": link(Some(next_id)), "start": next_id});
+    }
+    Ok(body)
+}
+
+fn respond(status: StatusCode, value: &Value) -> Response {
+    (status, axum::Json(public_view(value))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gateways::insert_gateway;
+    use super::route_reports::compute_report;
+    use super::*;
+
+    fn route_world(prefixes: &[(&str, &str)]) -> (World, String) {
+        let mut world = World::new(3);
+        let gw = insert_gateway(
+            &mut world,
+            "acc",
+            "gw",
+            "us-south",
+            false,
+            json!({}),
+            "available",
+            0,
+        );
+        for (conn, vpc_prefix) in prefixes {
+            let crn = format!("crn:v1:bluemix:public:is:us-south:a/acc::vpc:{conn}");
+            world.insert(
+                "vpc",
+                "vpcs",
+                conn,
+                json!({"id": conn, "crn": crn, "name": conn}),
+            );
+            world.insert(
+                "vpc",
+                "address_prefixes",
+                &format!("p-{conn}-{vpc_prefix}"),
+                json!({"cidr": vpc_prefix, "_vpc_id": conn}),
+            );
+            world.insert(
+                SERVICE,
+                CONNECTIONS,
+                conn,
+                json!({"id": conn, "name": conn, "network_type": "vpc", "network_id": crn, "status": "attached", "_gateway_id": gw}),
+            );
+        }
+        (world, gw)
+    }
+
+    #[test]
+    fn report_groups_overlapping_routes_of_different_connections() {
+        let (world, gw) = route_world(&[
+            ("a", "10.51.0.0/24"),
+            ("b", "10.51.0.0/16"),
+            ("c", "10.30.0.0/16"),
+        ]);
+        let report = compute_report(&world, &gw);
+        assert_eq!(report["connections"].as_array().map(Vec::len), Some(3));
+        let groups = report["overlapping_routes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(groups.len(), 1);
+        let prefixes: Vec<&str> = groups[0]["routes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["prefix"].as_str())
+            .collect();
+        assert_eq!(prefixes, vec!["10.51.0.0/24", "10.51.0.0/16"]);
+    }
+
+    #[test]
+    fn default_route_is_ignored_for_overlaps() {
+        let (world, gw) = route_world(&[("a", "0.0.0.0/0"), ("b", "10.51.0.0/24")]);
+        let report = compute_report(&world, &gw);
+        assert_eq!(report["overlapping_routes"], json!([]));
+    }
+}
