@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+pub mod fixtures;
 pub mod sim;
 
 /// Registry namespace of every provider this project builds.
@@ -129,6 +130,19 @@ pub fn skip(what: &str, reason: &str) {
         "SKIP {what} on {}: {reason}",
         cli_label()
     );
+}
+
+/// True, after saying so on stderr, when the CLI under test predates `feature` (Terraform
+/// `major.minor`): the test then has nothing to check and returns.
+pub fn terraform_lacks(major: u32, minor: u32, feature: &str) -> bool {
+    let old = !terraform_at_least(major, minor);
+    if old {
+        eprintln!(
+            "Terraform {} has no {feature} (needs {major}.{minor}); nothing to test",
+            terraform_version()
+        );
+    }
+    old
 }
 
 /// "Terraform 1.16.4" or "OpenTofu 1.12.6".

@@ -13,33 +13,21 @@
 
 use std::time::{Duration, Instant};
 
-use acctests::sim::{Sim, wait_output};
-use acctests::{terraform_at_least, unwrap_diagnostics};
+use acctests::fixtures::{
+    self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, STANDBY, assert_mentions, ha_standby,
+    password_arguments,
+};
+use acctests::sim::{ACC_KEY_NAME, Sim, wait_output};
+use acctests::terraform_at_least;
 use serde_json::{Value, json};
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-const PRIMARY: &str = "slz-dal10-power-workspace";
-const STANDBY: &str = "slz-dal12-power-workspace";
 const OVERLAPPING: &str = "overlap-dal13-power-workspace";
-const PASSWORD: &str = "Orch-Passw0rd!";
 
 fn workspace(sim: &Sim, name: &str) -> Value {
     sim.objects("power", "workspaces")
         .into_iter()
         .find(|w| w["name"] == name)
         .unwrap_or_else(|| panic!("workspace {name}"))
-}
-
-fn gateway_id(sim: &Sim) -> String {
-    sim.objects("tg", "gateways")[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 /// Transit Gateway connections of `workspace` (by its CRN).
@@ -58,58 +46,20 @@ fn vms_named(sim: &Sim, name: &str) -> usize {
         .count()
 }
 
-fn password() -> String {
-    if terraform_at_least(1, 11) {
-        format!(
-            "  orchestrator_password_wo         = \"{PASSWORD}\"\n  orchestrator_password_wo_version = 1\n"
-        )
-    } else {
-        format!("  orchestrator_password = \"{PASSWORD}\"\n")
-    }
-}
-
+/// The provider header and `dr_orchestrator.o` named `name` in the primary workspace.
 fn orchestrator(sim: &Sim, name: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "dr_orchestrator" "o" {{
-  name              = "{name}"
-  orchestrator_user = "admin"
-  workspace_id      = "{ws}"
-  machine_type      = "s922"
-  ssh_key_name      = "slz-ssh-key"
-{password}}}
-"#,
-        ws = sim.workspace_id(PRIMARY),
-        password = password()
-    )
+    let block = fixtures::orchestrator(name, &sim.workspace_id(PRIMARY))
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&password_arguments(ORCH_PASSWORD));
+    format!("{PROVIDER_HEADER}{block}")
 }
 
+/// `dr_ha_standby.s` in `workspace` on `gateway`, with `extra` argument lines.
 fn standby(workspace: &str, gateway: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "dr_ha_standby" "s" {{
-  orchestrator_id    = dr_orchestrator.o.id
-  workspace_id       = "{workspace}"
-  transit_gateway_id = "{gateway}"
-{password}{extra}}}
-"#,
-        password = password()
-    )
-}
-
-fn cloud_writes(sim: &Sim) -> u64 {
-    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
-}
-
-fn assert_mentions(output: &str, patterns: &[&str]) {
-    let flat = unwrap_diagnostics(output);
-    for p in patterns {
-        let re = regex::Regex::new(p).unwrap();
-        assert!(
-            re.is_match(output) || re.is_match(&flat),
-            "output does not match /{p}/:\n{output}"
-        );
-    }
+    ha_standby("s", "o", workspace, gateway)
+        .raw(&password_arguments(ORCH_PASSWORD))
+        .raw(extra)
+        .hcl()
 }
 
 #[test]
@@ -117,7 +67,7 @@ fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
     let ws = sim.workspace_id(STANDBY);
-    let tg = gateway_id(&sim);
+    let tg = sim.transit_gateway_id();
     let config = orchestrator(&sim, "drha") + &standby(&ws, &tg, "");
     assert!(attachments(&sim, STANDBY).is_empty());
 
@@ -201,7 +151,7 @@ fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
 fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
-    let tg = gateway_id(&sim);
+    let tg = sim.transit_gateway_id();
     wd.config(&orchestrator(&sim, "drref"));
     wd.apply();
 
@@ -216,7 +166,7 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
             r#"workspace_id "{overlapping}": Subnet mgmt_net \(10\.51\.0\.0/24\) of standby workspace {OVERLAPPING} overlaps subnet mgmt_net \(10\.51\.0\.0/24\) of PowerVS workspace {PRIMARY}; both would be reachable through transit gateway slz-transit-gateway \({tg}\)"#
         )],
     );
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
     assert!(attachments(&sim, OVERLAPPING).is_empty());
 
     // The primary workspace cannot host the standby.
@@ -226,7 +176,7 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
     wd.plan_expect_error(&format!(
         r#"workspace_id: "{primary}" \({PRIMARY}\) is the workspace of the primary orchestrator; the standby must run in a different workspace"#
     ));
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
     // Machine type, networks and gateway, checked against the cloud.
     let ws = sim.workspace_id(STANDBY);
@@ -253,7 +203,7 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
             ),
         ],
     );
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
     // Offline: tiers DR does not replicate.
     wd.config(&(orchestrator(&sim, "drref") + &standby(&ws, &tg, "  tier = \"tier5k\"\n")));
@@ -301,7 +251,7 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
     let ws = sim.workspace_id(STANDBY);
-    let tg = gateway_id(&sim);
+    let tg = sim.transit_gateway_id();
     let config = orchestrator(&sim, "drday") + &standby(&ws, &tg, "");
     wd.config(&config);
     wd.apply();
@@ -328,7 +278,7 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     sim.delete_object("power", "pvm_instances", &standby_vm[0]);
     sim.reset_requests();
     let plan = wd.assert_plan_not_empty();
-    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
     assert_mentions(
         &plan,
         &[
@@ -367,7 +317,7 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     );
     sim.reset_requests();
     let plan = wd.assert_plan_not_empty();
-    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
     assert_mentions(
         &plan,
         &[

@@ -14,20 +14,15 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use acctests::sim::{Sim, wait_output};
-use acctests::{terraform_at_least, unwrap_diagnostics};
+use acctests::fixtures::{
+    self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, STANDBY, assert_mentions, password_arguments,
+    plain_password,
+};
+use acctests::sim::{ACC_KEY_NAME, Sim, wait_output};
+use acctests::terraform_at_least;
 use serde_json::{Value, json};
 
 const ADDRESS: &str = "dr_orchestrator.o";
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-const PRIMARY: &str = "slz-dal10-power-workspace";
-const SECONDARY: &str = "slz-dal12-power-workspace";
-const PASSWORD: &str = "Orch-Passw0rd!";
 /// What import cannot read back: secrets the API never returns, and the timeouts block.
 const NOT_IMPORTED: &[&str] = &[
     "orchestrator_password",
@@ -39,34 +34,18 @@ const NOT_IMPORTED: &[&str] = &[
 
 /// The password argument the Terraform under test supports.
 fn password() -> String {
-    if terraform_at_least(1, 11) {
-        format!(
-            "  orchestrator_password_wo         = \"{PASSWORD}\"\n  orchestrator_password_wo_version = 1\n"
-        )
-    } else {
-        format!("  orchestrator_password = \"{PASSWORD}\"\n")
-    }
+    password_arguments(ORCH_PASSWORD)
 }
 
-/// An orchestrator named `name` in `workspace`, with `extra` arguments.
+/// The provider header and `dr_orchestrator.o` named `name` in `workspace`, with `extra`
+/// argument lines and ten-minute create and delete timeouts.
 fn orchestrator(name: &str, workspace: &str, extra: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "dr_orchestrator" "o" {{
-  name              = "{name}"
-  orchestrator_user = "admin"
-  workspace_id      = "{workspace}"
-  machine_type      = "s922"
-  ssh_key_name      = "slz-ssh-key"
-{password}{extra}
-  timeouts {{
-    create = "10m"
-    delete = "10m"
-  }}
-}}
-"#,
-        password = password()
-    )
+    let block = fixtures::orchestrator(name, workspace)
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&password())
+        .raw(extra)
+        .raw("\n  timeouts {\n    create = \"10m\"\n    delete = \"10m\"\n  }\n");
+    format!("{PROVIDER_HEADER}{block}")
 }
 
 /// DR Automation instances that exist and are not being removed.
@@ -92,23 +71,6 @@ fn vms_named(sim: &Sim, name: &str) -> Vec<Value> {
         .into_iter()
         .filter(|vm| vm["serverName"] == name)
         .collect()
-}
-
-/// Writes to IBM Cloud since the last reset; the IAM token grant (a POST that changes
-/// nothing) does not count.
-fn cloud_writes(sim: &Sim) -> u64 {
-    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
-}
-
-fn assert_mentions(output: &str, patterns: &[&str]) {
-    let flat = unwrap_diagnostics(output);
-    for p in patterns {
-        let re = regex::Regex::new(p).unwrap();
-        assert!(
-            re.is_match(output) || re.is_match(&flat),
-            "output does not match /{p}/:\n{output}"
-        );
-    }
 }
 
 #[test]
@@ -138,7 +100,7 @@ fn orchestrator_lifecycle() {
         json!([sim.network_id(PRIMARY, "mgmt_net")])
     );
     assert!(v["crn"].as_str().unwrap().contains(&id));
-    assert!(!wd.raw_state().contains(PASSWORD) || !terraform_at_least(1, 11));
+    assert!(!wd.raw_state().contains(ORCH_PASSWORD) || !terraform_at_least(1, 11));
     let instances = live_dr_instances(&sim);
     assert_eq!(instances.len(), 1);
     assert_eq!(instances[0]["guid"], id.as_str());
@@ -231,6 +193,15 @@ fn strings(values: &[&str]) -> Value {
     json!(values)
 }
 
+/// A PowerVS call on the primary workspace made by hand, as in the console, which must answer
+/// `status`; returns the answer.
+fn by_hand(sim: &Sim, method: reqwest::Method, tail: &str, body: Value, status: u16) -> Value {
+    let what = format!("{method} {tail}");
+    let (got, answer) = sim.power_api(PRIMARY, method, tail, Some(body));
+    assert_eq!(got, status, "{what}: {answer}");
+    answer
+}
+
 #[test]
 fn day_two_changes_by_hand_plan_nothing_destructive() {
     let sim = Sim::start(200.0);
@@ -247,44 +218,24 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
     assert_eq!(v["attached_network_ids"], strings(&[&mgmt]));
 
     // What IBM tells users to do after a deployment: enable the public network by hand.
-    let (status, public) = sim.power_api(
-        PRIMARY,
-        reqwest::Method::POST,
+    let post = reqwest::Method::POST;
+    let public = by_hand(
+        &sim,
+        post.clone(),
         "/networks",
-        Some(json!({"type": "pub-vlan", "name": "console-public"})),
+        json!({"type": "pub-vlan", "name": "console-public"}),
+        201,
     );
-    assert_eq!(status, 201, "{public}");
     let public = public["networkID"].as_str().unwrap().to_string();
     let nics = format!("/pvm-instances/{vm}/networks");
-    let (status, nic) = sim.power_api(
-        PRIMARY,
-        reqwest::Method::POST,
-        &nics,
-        Some(json!({"networkID": public})),
-    );
-    assert_eq!(status, 201, "{nic}");
+    by_hand(&sim, post.clone(), &nics, json!({"networkID": public}), 201);
     // What operators do: attach another network, reboot, resize for more than 100 VMs.
-    let (status, nic) = sim.power_api(
-        PRIMARY,
-        reqwest::Method::POST,
-        &nics,
-        Some(json!({"networkID": bkp})),
-    );
-    assert_eq!(status, 201, "{nic}");
-    let (status, _) = sim.power_api(
-        PRIMARY,
-        reqwest::Method::POST,
-        &format!("/pvm-instances/{vm}/action"),
-        Some(json!({"action": "soft-reboot"})),
-    );
-    assert_eq!(status, 200);
-    let (status, resized) = sim.power_api(
-        PRIMARY,
-        reqwest::Method::PUT,
-        &format!("/pvm-instances/{vm}"),
-        Some(json!({"processors": 1.0, "memory": 8})),
-    );
-    assert_eq!(status, 202, "{resized}");
+    by_hand(&sim, post.clone(), &nics, json!({"networkID": bkp}), 201);
+    let reboot = format!("/pvm-instances/{vm}/action");
+    by_hand(&sim, post, &reboot, json!({"action": "soft-reboot"}), 200);
+    let resize = json!({"processors": 1.0, "memory": 8});
+    let vm_path = format!("/pvm-instances/{vm}");
+    by_hand(&sim, reqwest::Method::PUT, &vm_path, resize, 202);
     // And rename the VM and the service instance in the console.
     let renamed = "drday2-orch-renamed";
     sim.patch_object(
@@ -308,7 +259,7 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
     // None of it is a diff, let alone a replacement.
     sim.reset_requests();
     wd.assert_plan_empty();
-    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
     wd.apply_args(&["-refresh-only"]);
     let v = wd.resource_values(ADDRESS).unwrap();
     assert_eq!(v["id"], id.as_str(), "the same deployment");
@@ -432,7 +383,7 @@ fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
     sim.delete_object("power", "pvm_instances", &vm);
     sim.reset_requests();
     let plan = wd.assert_plan_not_empty();
-    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
     assert_mentions(
         &plan,
         &[
@@ -555,7 +506,7 @@ fn version_0_state_is_upgraded_and_plans_nothing() {
 
     sim.reset_requests();
     wd.assert_plan_empty();
-    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
     wd.apply_args(&["-refresh-only"]);
     let v = wd.resource_values(ADDRESS).unwrap();
     assert_eq!(v["id"], id.as_str());
@@ -618,7 +569,7 @@ fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
     );
     // Secrets Manager instead of a password: the API still gets the field, empty.
     let without_password = orchestrator("drsm", &ws, "")
-        .replace(HEADER, "")
+        .replace(PROVIDER_HEADER, "")
         .replace("\"o\"", "\"sm\"")
         .replace(&password(), "  secrets_manager {\n    guid         = \"SM\"\n    secret       = \"orch-pw\"\n    secret_group = \"dr\"\n    region_id    = \"us-south\"\n  }\n")
         .replace("\"SM\"", &format!("\"{SM_GUID}\""));
@@ -641,7 +592,7 @@ fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
                 "machine_type": "s922",
                 "orchestrator_location_type": "on-premises",
                 "orchestrator_name": "admin",
-                "orchestrator_password": shown(PASSWORD),
+                "orchestrator_password": shown(ORCH_PASSWORD),
                 "orchestrator_workspace_id": ws,
                 "api_key": shown(acctests::sim::API_KEY),
                 "managed_apikey": shown(MANAGED_KEY),
@@ -692,7 +643,7 @@ fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
     wd.import_verify(ADDRESS, &id, &not_imported);
     if terraform_at_least(1, 11) {
         let state = wd.raw_state();
-        for secret in [PASSWORD, acctests::sim::API_KEY, MFA_SECRET] {
+        for secret in [ORCH_PASSWORD, acctests::sim::API_KEY, MFA_SECRET] {
             assert!(!state.contains(secret), "{secret} in the state");
         }
     }
@@ -760,7 +711,7 @@ fn an_adopted_service_instance_is_deployed_into_and_never_deprovisioned() {
     wd.plan_expect_error(&format!(
         r#"name: "drother" is not the name of service instance {guid}, which is "dradopt".*set name = "dradopt""#
     ));
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
     wd.config(&orchestrator("dradopt", &ws, &adopt));
     sim.reset_requests();
@@ -838,16 +789,12 @@ fn orchestrator_validation_errors_change_nothing() {
         r"Missing orchestrator password.*orchestrator_password_wo \(write-only, Terraform 1\.11 and later\) or orchestrator_password",
     );
     if terraform_at_least(1, 11) {
-        wd.config(&orchestrator(
-            "drbad",
-            &ws,
-            &format!("  orchestrator_password = \"{PASSWORD}\"\n"),
-        ));
+        wd.config(&orchestrator("drbad", &ws, &plain_password(ORCH_PASSWORD)));
         wd.plan_expect_error(
             r"orchestrator_password and orchestrator_password_wo are both set; set exactly one",
         );
     }
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
     // Plan-time checks against the cloud: GET only.
     wd.config(&orchestrator(
@@ -865,9 +812,9 @@ fn orchestrator_validation_errors_change_nothing() {
             r"Workspaces in this account: .*{ws} \({PRIMARY}, dal10\)"
         )],
     );
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
-    let foreign = sim.network_id(SECONDARY, "mgmt_net");
+    let foreign = sim.network_id(STANDBY, "mgmt_net");
     let public = sim.network_id(PRIMARY, "bkp_net");
     sim.patch_object("power", "networks", &public, json!({"type": "pub-vlan"}));
     wd.config(&orchestrator(
@@ -890,20 +837,20 @@ fn orchestrator_validation_errors_change_nothing() {
             r#"location_id: "dal12" is not the zone of workspace slz-dal10-power-workspace .* which is "dal10""#,
         ],
     );
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
     // The workspace's machine types come from DR Automation once an instance exists.
     let first = sim.workdir();
     first.config(&orchestrator("drfirst", &ws, ""));
     first.apply();
     wd.config(
-        &orchestrator("drbad", &sim.workspace_id(SECONDARY), "").replace("\"s922\"", "\"e980\""),
+        &orchestrator("drbad", &sim.workspace_id(STANDBY), "").replace("\"s922\"", "\"e980\""),
     );
     sim.reset_requests();
     wd.plan_expect_error(
         r#"machine_type: Machine type "e980" is not available in workspace slz-dal12-power-workspace; it offers: s922, s1022"#,
     );
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
     first.destroy();
 }
 

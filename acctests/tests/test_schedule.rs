@@ -10,68 +10,28 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use acctests::WorkDir;
+use acctests::fixtures::{
+    self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, managed_vm, password_arguments,
+};
 use acctests::sim::{ACC_KEY_NAME, Sim};
-use acctests::{terraform_at_least, unwrap_diagnostics};
+use acctests::unwrap_diagnostics;
 use serde_json::Value;
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
 const ADDRESS: &str = "dr_test_schedule.weekly";
-
-fn workspace_guid(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "workspaces")
-        .iter()
-        .find(|w| w["name"] == name)
-        .and_then(|w| w["id"].as_str())
-        .expect("workspace exists")
-        .to_string()
-}
 
 /// The orchestrator (root logs in with the scenario's key) and one managed VM, so a scheduled
 /// DR test has a workgroup to rehearse.
 fn orchestrator(sim: &Sim) -> String {
-    let password = if terraform_at_least(1, 11) {
-        "  orchestrator_password_wo         = \"Orch-Passw0rd!\"\n  orchestrator_password_wo_version = 1\n"
-    } else {
-        "  orchestrator_password = \"Orch-Passw0rd!\"\n"
-    };
-    format!(
-        r#"{HEADER}
-resource "dr_orchestrator" "o" {{
-  name              = "drsched"
-  orchestrator_user = "admin"
-  workspace_id      = "{ws}"
-  machine_type      = "s922"
-  ssh_key_name      = "{ACC_KEY_NAME}"
-{password}}}
-
-resource "dr_managed_vm" "app" {{
-  orchestrator_id = dr_orchestrator.o.id
-  pvm_instance_id = "{vm}"
-}}
-"#,
-        ws = workspace_guid(sim, "slz-dal10-power-workspace"),
-        vm = sim
-            .objects("power", "pvm_instances")
-            .iter()
-            .find(|v| v["serverName"] == "aix-app-01")
-            .and_then(|v| v["pvmInstanceID"].as_str())
-            .unwrap(),
-    )
+    let orchestrator = fixtures::orchestrator("drsched", &sim.workspace_id(PRIMARY))
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&password_arguments(ORCH_PASSWORD));
+    let app = managed_vm("app", "o", &sim.vm_id("aix-app-01"));
+    format!("{PROVIDER_HEADER}{orchestrator}{app}")
 }
 
+/// `dr_test_schedule.<label>` on `dr_orchestrator.o`, with `body` argument lines.
 fn schedule(label: &str, body: &str) -> String {
-    format!(
-        r#"
-resource "dr_test_schedule" "{label}" {{
-  orchestrator_id = dr_orchestrator.o.id
-{body}}}
-"#
-    )
+    fixtures::test_schedule(label, "o").raw(body).hcl()
 }
 
 /// Root's crontab on the orchestrator (`crontab -l`), as the emulated KSYS host keeps it.
@@ -102,10 +62,6 @@ fn foreign_lines(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn writes(sim: &Sim) -> u64 {
-    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
-}
-
 fn plan_fails_offline(wd: &WorkDir, sim: &Sim, config: &str, patterns: &[&str]) {
     wd.config(config);
     sim.reset_requests();
@@ -114,7 +70,7 @@ fn plan_fails_offline(wd: &WorkDir, sim: &Sim, config: &str, patterns: &[&str]) 
     for p in patterns {
         assert!(text.contains(p), "missing {p:?} in:\n{text}");
     }
-    assert_eq!(writes(sim), 0, "a refused plan must not write");
+    assert_eq!(sim.cloud_writes(), 0, "a refused plan must not write");
 }
 
 #[test]
