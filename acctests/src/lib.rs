@@ -468,6 +468,18 @@ provider "drtest" {{
     )
 }
 
+/// The objects the test provider keeps in its JSON file `store`, as a test reads them to check
+/// what an apply wrote.
+pub fn read_drtest_store(store: &Path) -> Value {
+    let text = std::fs::read_to_string(store).expect("store file exists");
+    serde_json::from_str(&text).expect("store is JSON")
+}
+
+/// Replaces the test provider's objects in `store`, as a change made outside Terraform.
+pub fn write_drtest_store(store: &Path, contents: &Value) {
+    std::fs::write(store, serde_json::to_vec_pretty(contents).expect("json")).expect("write store");
+}
+
 /// The `list_resource_found` messages of `terraform query -json` for the list block at
 /// `address` (e.g. `list.drtest_thing.all`), in the order Terraform printed them.
 pub fn query_results(messages: &[Value], address: &str) -> Vec<Value> {

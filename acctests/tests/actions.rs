@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use acctests::fixtures::{BACKUP, PRIMARY, PROVIDER_HEADER};
 use acctests::sim::{ACC_KEY_NAME, Sim};
 use acctests::{WorkDir, terraform_at_least, unwrap_diagnostics};
 use serde_json::Value;
@@ -320,24 +321,7 @@ resource "drtest_thing" "b" {
 // ---------------------------------------------------------------------------------------------
 // dr_failover, dr_failback, dr_test against dr-cloudsim.
 
-const DR_HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-const PRIMARY: &str = "slz-dal10-power-workspace";
-const BACKUP: &str = "slz-wdc07-power-workspace";
 const WORKLOADS: [&str; 3] = ["aix-app-01", "ibmi-db-01", "rhel-web-01"];
-
-fn vm_id(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "pvm_instances")
-        .iter()
-        .find(|v| v["serverName"] == name)
-        .and_then(|v| v["pvmInstanceID"].as_str())
-        .unwrap_or_else(|| panic!("no VM named {name}"))
-        .to_string()
-}
 
 /// PowerVS status of the VM `name` of workspace `workspace`, found by the GUID in its CRN.
 fn power_status(sim: &Sim, workspace: &str, name: &str) -> Option<String> {
@@ -415,7 +399,7 @@ resource "dr_managed_vm" "{label}" {{
   priority        = "{priority}"
 {group}}}
 "#,
-            id = vm_id(sim, vm),
+            id = sim.vm_id(vm),
             group = if group.is_empty() {
                 String::new()
             } else {
@@ -429,7 +413,7 @@ resource "dr_managed_vm" "{label}" {{
         )
     };
     format!(
-        r#"{DR_HEADER}
+        r#"{PROVIDER_HEADER}
 resource "dr_orchestrator" "o" {{
   name                  = "dract"
   orchestrator_user     = "admin"
@@ -455,7 +439,7 @@ resource "dr_orchestrator" "o" {{
             action(
                 "dr_test",
                 "erp_only",
-                &format!("    vm_ids = [\"{}\"]\n", vm_id(sim, "aix-app-01"))
+                &format!("    vm_ids = [\"{}\"]\n", sim.vm_id("aix-app-01"))
             ),
             action(
                 "dr_test",
@@ -652,7 +636,7 @@ fn dr_failover_failback_and_dr_tests_through_ksys() {
     assert_all_at_home(&sim, "after the partial failback");
 
     // A move that fails at the orchestrator stops with KSYS's words; a new one completes it.
-    let aix = vm_id(&sim, "aix-app-01");
+    let aix = sim.vm_id("aix-app-01");
     sim.patch_object("ksys", "vms", &aix, serde_json::json!({"_fail_move": true}));
     let text = invoke_err(&wd, "action.dr_failover.go");
     assert!(

@@ -7,30 +7,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use acctests::fixtures::PROVIDER_HEADER;
 use acctests::sim::Sim;
 use serde_json::{Value, json};
-
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
 
 fn output(state: &Value, name: &str) -> Value {
     state
         .pointer(&format!("/values/outputs/{name}/value"))
         .cloned()
         .unwrap_or_else(|| panic!("no output {name}: {state:#}"))
-}
-
-fn vm_id(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "pvm_instances")
-        .iter()
-        .find(|v| v["serverName"] == name)
-        .and_then(|v| v["pvmInstanceID"].as_str())
-        .unwrap()
-        .to_string()
 }
 
 #[test]
@@ -49,7 +34,7 @@ fn workspace_data_sources() {
         .unwrap();
     sim.patch_object("power", "networks", &bkp, json!({"type": "pub-vlan"}));
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 data "dr_workspaces" "all" {{}}
 
 data "dr_workspaces" "dal12" {{
@@ -160,7 +145,7 @@ output "overlaps" {{
     wd.assert_plan_empty();
 
     wd.config(&format!(
-        "{HEADER}\ndata \"dr_workspace_subnets\" \"x\" {{\n  workspace_id = \"no-such-workspace\"\n}}\n"
+        "{PROVIDER_HEADER}\ndata \"dr_workspace_subnets\" \"x\" {{\n  workspace_id = \"no-such-workspace\"\n}}\n"
     ));
     wd.plan_expect_error(r#"PowerVS workspace not found.*"no-such-workspace""#);
 }
@@ -176,10 +161,10 @@ fn deployment_data_sources() {
         .and_then(|w| w["id"].as_str())
         .unwrap()
         .to_string();
-    let (aix, ibmi) = (vm_id(&sim, "aix-app-01"), vm_id(&sim, "ibmi-db-01"));
+    let (aix, ibmi) = (sim.vm_id("aix-app-01"), sim.vm_id("ibmi-db-01"));
     let config = |extra: &str| {
         format!(
-            r#"{HEADER}
+            r#"{PROVIDER_HEADER}
 resource "dr_orchestrator" "main" {{
   name                  = "dr-ds"
   orchestrator_user     = "dradmin"

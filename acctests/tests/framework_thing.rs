@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use acctests::{WorkDir, drtest_header, terraform_at_least};
+use acctests::{WorkDir, drtest_header, read_drtest_store, terraform_at_least, write_drtest_store};
 use serde_json::Value;
 
 const ADDRESS: &str = "drtest_thing.a";
@@ -76,15 +76,6 @@ fn setup() -> (WorkDir, std::path::PathBuf) {
     (wd, store)
 }
 
-fn read_store(store: &Path) -> Value {
-    let text = std::fs::read_to_string(store).expect("store file exists");
-    serde_json::from_str(&text).expect("store is JSON")
-}
-
-fn write_store(store: &Path, contents: &Value) {
-    std::fs::write(store, serde_json::to_vec_pretty(contents).expect("json")).expect("write store");
-}
-
 #[test]
 fn framework_thing_lifecycle() {
     let (wd, store) = setup();
@@ -119,7 +110,7 @@ fn framework_thing_lifecycle() {
         wd.raw_state()
     );
 
-    let s = read_store(&store);
+    let s = read_drtest_store(&store);
     assert_eq!(s["things"]["thing-1"]["name"], "alpha");
     if terraform_at_least(1, 11) {
         assert_eq!(
@@ -158,14 +149,14 @@ fn framework_thing_lifecycle() {
     wd.assert_plan_empty();
     let v = wd.resource_values(ADDRESS).expect("in state");
     assert_eq!(v["id"], "thing-2");
-    let s = read_store(&store);
+    let s = read_drtest_store(&store);
     assert!(
         s["things"].get("thing-1").is_none(),
         "the replaced object is gone"
     );
 
     wd.destroy();
-    let s = read_store(&store);
+    let s = read_drtest_store(&store);
     assert_eq!(
         s["things"],
         serde_json::json!({}),
@@ -181,9 +172,9 @@ fn framework_thing_drift_and_disappearance() {
     wd.apply();
 
     // Drift: the name changes behind Terraform's back; the plan puts it back in place.
-    let mut s = read_store(&store);
+    let mut s = read_drtest_store(&store);
     s["things"]["thing-1"]["name"] = Value::String("changed-outside".into());
-    write_store(&store, &s);
+    write_drtest_store(&store, &s);
     let plan = wd.assert_plan_not_empty();
     assert!(plan.contains("\"changed-outside\" -> \"beta\""), "{plan}");
     assert!(plan.contains("update in-place"), "{plan}");
@@ -191,9 +182,9 @@ fn framework_thing_drift_and_disappearance() {
     wd.assert_plan_empty();
 
     // Out-of-band deletion: refresh drops it, the plan re-creates it.
-    let mut s = read_store(&store);
+    let mut s = read_drtest_store(&store);
     s["things"] = serde_json::json!({});
-    write_store(&store, &s);
+    write_drtest_store(&store, &s);
     let plan = wd.assert_plan_not_empty();
     assert!(plan.contains("will be created"), "{plan}");
     wd.apply();
@@ -303,7 +294,7 @@ resource "drtest_thing" "a" {
 "#),
     );
     // The object as the cloud has it, and a state written by schema version 0 (`title`).
-    write_store(
+    write_drtest_store(
         &store,
         &serde_json::json!({
             "things": {"thing-9": {"id": "thing-9", "name": "legacy", "zone": "dal10", "enabled": true, "revision": 1}},

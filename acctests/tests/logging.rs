@@ -13,28 +13,13 @@
 use std::path::Path;
 
 use acctests::WorkDir;
+use acctests::fixtures::PROVIDER_HEADER;
 use acctests::sim::{API_KEY, Sim};
 use regex::Regex;
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-
-fn group_id(sim: &Sim, name: &str) -> String {
-    sim.objects("vpc", "security_groups")
-        .iter()
-        .find(|g| g["name"].as_str().is_some_and(|n| n.contains(name)))
-        .and_then(|g| g["id"].as_str())
-        .unwrap_or_else(|| panic!("no security group named like {name} in the scenario"))
-        .to_string()
-}
-
 fn rule_config(sg: &str) -> String {
     format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 resource "dr_security_group_rule" "ssh" {{
   security_group_id = "{sg}"
   direction         = "inbound"
@@ -128,7 +113,7 @@ fn total_requests(sim: &Sim) -> u64 {
 #[test]
 fn debug_log_shows_every_api_call_and_no_secret() {
     let sim = Sim::start(200.0);
-    let sg = group_id(&sim, "network-services");
+    let sg = sim.security_group_id_like("network-services");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("terraform.log");
     let wd = logging_workdir(&sim, "DEBUG", &log);
@@ -180,7 +165,7 @@ fn debug_log_shows_every_api_call_and_no_secret() {
 #[test]
 fn trace_log_redacts_headers_bodies_and_provider_configuration() {
     let sim = Sim::start(200.0);
-    let sg = group_id(&sim, "network-services");
+    let sg = sim.security_group_id_like("network-services");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("terraform.log");
     let wd = logging_workdir(&sim, "TRACE", &log);

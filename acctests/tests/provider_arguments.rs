@@ -22,15 +22,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acctests::WorkDir;
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER};
 use acctests::sim::{API_KEY, Sim};
 use serde_json::{Value, json};
-
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
 
 /// Every environment variable the provider reads for its IBM Cloud settings.
 const PROVIDER_ENV: &[&str] = &[
@@ -110,7 +104,7 @@ output "subnets" {{
 }}
 "#,
         sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
-        ws = sim.workspace_id("slz-dal10-power-workspace"),
+        ws = sim.workspace_id(PRIMARY),
     )
 }
 
@@ -160,7 +154,7 @@ fn endpoints_block_alone_configures_every_service() {
         .map(|(attribute, _, prefix)| format!("    {attribute} = \"{}/{prefix}\"\n", sim.url()))
         .collect();
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 provider "dr" {{
   ibmcloud_api_key = "{API_KEY}"
   region           = "us-south"
@@ -215,7 +209,7 @@ fn endpoints_file_entries_are_picked_by_visibility() {
     for visibility in ["public", "private"] {
         wd.write("endpoints.json", &endpoints_file(&sim, visibility));
         wd.config(&format!(
-            r#"{HEADER}
+            r#"{PROVIDER_HEADER}
 provider "dr" {{
   ibmcloud_api_key    = "{API_KEY}"
   region              = "us-south"
@@ -280,17 +274,10 @@ fn expired_access_token() -> String {
 
 /// A refresh token issued by the emulator's IAM for the scenario's API key.
 fn refresh_token(sim: &Sim) -> String {
-    let resp: Value = reqwest::blocking::Client::new()
-        .post(format!("{}/iam/identity/token", sim.url()))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={API_KEY}&response_type=cloud_iam"
-        ))
-        .send()
+    sim.iam_token_grant()["refresh_token"]
+        .as_str()
         .unwrap()
-        .json()
-        .unwrap();
-    resp["refresh_token"].as_str().unwrap().to_string()
+        .to_string()
 }
 
 #[test]
@@ -303,7 +290,7 @@ fn expired_iam_token_is_renewed_with_the_refresh_token() {
         .map(|(attribute, _, prefix)| format!("    {attribute} = \"{}/{prefix}\"\n", sim.url()))
         .collect();
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 provider "dr" {{
   iam_token         = "{token}"
   iam_refresh_token = "{refresh}"
@@ -376,7 +363,7 @@ fn private_visibility_sends_every_service_to_its_private_host() {
         .env("TF_LOG", "DEBUG")
         .env("TF_LOG_PATH", log.to_str().unwrap());
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 provider "dr" {{
   iam_token   = "{token}"
   region      = "us-south"

@@ -18,24 +18,19 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER};
 use acctests::sim::{API_KEY, Sim};
 use acctests::{WorkDir, terraform_at_least};
 use serde_json::json;
 
 const PASSWORD: &str = "Wo-Secret-Passw0rd-7";
 const MANAGED_KEY: &str = "managed-api-key-0f3c9a";
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
 
 /// The password comes from an ephemeral variable, as examples/complete does: a literal in the
 /// configuration would be printed by Terraform itself in the plan JSON's `configuration`.
 fn config(sim: &Sim) -> String {
     format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 variable "orchestrator_password" {{
   type      = string
   sensitive = true
@@ -63,23 +58,14 @@ resource "dr_security_group_rule" "r" {{
 
 data "dr_workspaces" "all" {{}}
 "#,
-        ws = sim.workspace_id("slz-dal10-power-workspace"),
+        ws = sim.workspace_id(PRIMARY),
         sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
     )
 }
 
 /// A token pair issued by the emulator's IAM for the scenario's API key.
 fn issue_tokens(sim: &Sim) -> (String, String) {
-    let resp: serde_json::Value = reqwest::blocking::Client::new()
-        .post(format!("{}/iam/identity/token", sim.url()))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={API_KEY}&response_type=cloud_iam"
-        ))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let resp = sim.iam_token_grant();
     (
         resp["access_token"].as_str().unwrap().to_string(),
         resp["refresh_token"].as_str().unwrap().to_string(),
@@ -219,7 +205,7 @@ fn orchestrator_ssh_password_and_key_stay_out_of_logs_plan_and_state() {
         .and_then(|v| v["pvmInstanceID"].as_str().map(str::to_string))
         .unwrap();
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 variable "orchestrator_password" {{
   type      = string
   sensitive = true
@@ -262,7 +248,7 @@ resource "dr_managed_vm" "app" {{
 "#,
         jump = sim.ssh_addr(),
         jump_key = sim.jump_host_key(),
-        ws = sim.workspace_id("slz-dal10-power-workspace"),
+        ws = sim.workspace_id(PRIMARY),
     ));
     // The key's body, line by line: any of them in a log is a leak.
     let key_lines: Vec<&str> = key
@@ -323,7 +309,7 @@ fn iam_token_from_the_environment_stays_out_of_logs_plan_and_state() {
         .env("TF_LOG", "TRACE")
         .env("TF_LOG_PATH", log.to_str().unwrap());
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 resource "dr_security_group_rule" "r" {{
   security_group_id = "{sg}"
   direction         = "inbound"
@@ -335,7 +321,7 @@ data "dr_workspace_subnets" "primary" {{
 }}
 "#,
         sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
-        ws = sim.workspace_id("slz-dal10-power-workspace"),
+        ws = sim.workspace_id(PRIMARY),
     ));
     let secrets = [access.as_str(), refresh.as_str(), API_KEY];
     let mut problems = Vec::new();
@@ -539,7 +525,7 @@ fn manage_dr_write_only_secrets_stay_out_of_logs_plan_and_state() {
         .map(|v| format!("variable \"{v}\" {{\n  type      = string\n  sensitive = true\n  ephemeral = true\n}}\n"))
         .collect::<String>();
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 {variables}
 resource "dr_orchestrator" "o" {{
   name                             = "drmdsecret"
@@ -556,7 +542,7 @@ resource "dr_orchestrator" "o" {{
   client_secret_wo_version         = 1
 }}
 "#,
-        ws = sim.workspace_id("slz-dal10-power-workspace"),
+        ws = sim.workspace_id(PRIMARY),
     ));
     let secrets = [API_KEY, PASSWORD, MFA_SECRET];
 

@@ -9,21 +9,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER};
 use acctests::sim::Sim;
 use serde_json::{Value, json};
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-
 /// Every write except IAM token requests (a token is fetched with a POST, but changes nothing).
-fn mutating(sim: &Sim) -> u64 {
-    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
-}
-
 fn group<'a>(groups: &'a [Value], name_part: &str) -> &'a Value {
     groups
         .iter()
@@ -48,15 +38,6 @@ fn rules_of(sim: &Sim, group_id: &str) -> Vec<Value> {
     g["rules"].as_array().cloned().unwrap_or_default()
 }
 
-fn workspace_guid(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "workspaces")
-        .iter()
-        .find(|w| w["name"] == name)
-        .and_then(|w| w["id"].as_str())
-        .expect("workspace exists")
-        .to_string()
-}
-
 fn ssh_rule(sg: &str, port: u16, name: &str, protocol: &str) -> String {
     let ports = if protocol == "tcp" || protocol == "udp" {
         format!("  port_min = {port}\n  port_max = {port}\n")
@@ -64,7 +45,7 @@ fn ssh_rule(sg: &str, port: u16, name: &str, protocol: &str) -> String {
         String::new()
     };
     format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 resource "dr_security_group_rule" "ssh" {{
   security_group_id = "{sg}"
   direction         = "inbound"
@@ -214,9 +195,9 @@ fn security_group_rule_every_protocol_and_subnet_fan_out() {
     let sim = Sim::start(100.0);
     let wd = sim.workdir();
     let sg = group_id(&sim, "network-services");
-    let primary = workspace_guid(&sim, "slz-dal10-power-workspace");
+    let primary = sim.workspace_id(PRIMARY);
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 data "dr_workspace_subnets" "primary" {{
   workspace_id = "{primary}"
 }}
@@ -310,7 +291,7 @@ fn security_group_rule_errors_change_nothing() {
     let mgmt = group_id(&sim, "management-sg");
     let rule = |body: &str| {
         format!(
-            r#"{HEADER}
+            r#"{PROVIDER_HEADER}
 resource "dr_security_group_rule" "bad" {{
   security_group_id = "{sg}"
   direction         = "inbound"
@@ -375,20 +356,20 @@ resource "dr_security_group_rule" "bad" {{
         ),
         (
             format!(
-                "{HEADER}\nresource \"dr_security_group_rule\" \"bad\" {{\n  security_group_id = \"{sg}\"\n  direction = \"sideways\"\n}}\n"
+                "{PROVIDER_HEADER}\nresource \"dr_security_group_rule\" \"bad\" {{\n  security_group_id = \"{sg}\"\n  direction = \"sideways\"\n}}\n"
             ),
             r#"direction value must be one of: \["inbound", "outbound"\]"#,
         ),
         // Plan-time checks against the cloud (still no writes).
         (
             format!(
-                "{HEADER}\nresource \"dr_security_group_rule\" \"bad\" {{\n  security_group_id = \"r006-no-such-group\"\n  direction = \"inbound\"\n}}\n"
+                "{PROVIDER_HEADER}\nresource \"dr_security_group_rule\" \"bad\" {{\n  security_group_id = \"r006-no-such-group\"\n  direction = \"inbound\"\n}}\n"
             ),
             r#"No VPC security group has the id "r006-no-such-group""#,
         ),
         (
             format!(
-                r#"{HEADER}
+                r#"{PROVIDER_HEADER}
 resource "dr_security_group_rule" "dup" {{
   security_group_id = "{mgmt}"
   direction         = "inbound"
@@ -415,9 +396,9 @@ resource "dr_security_group_rule" "dup" {{
             );
         }
     }
-    assert_eq!(mutating(&sim), 0, "{}", sim.requests());
+    assert_eq!(sim.cloud_writes(), 0, "{}", sim.requests());
     // The duplicate is refused at apply too, before any write.
     wd.config(&cases.last().unwrap().0);
     wd.apply_expect_error(r"Identical security group rule already exists");
-    assert_eq!(mutating(&sim), 0, "{}", sim.requests());
+    assert_eq!(sim.cloud_writes(), 0, "{}", sim.requests());
 }
