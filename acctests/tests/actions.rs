@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use acctests::fixtures::{BACKUP, PRIMARY, PROVIDER_HEADER};
-use acctests::sim::{ACC_KEY_NAME, Sim};
+use acctests::fixtures::{self, BACKUP, PRIMARY, PROVIDER_HEADER, managed_vm, plain_password};
+use acctests::sim::{ACC_KEY_NAME, ORCHESTRATOR_PASSWORD, Sim};
 use acctests::{WorkDir, terraform_at_least, unwrap_diagnostics};
 use serde_json::Value;
 
@@ -391,39 +391,22 @@ fn assert_all_at_home(sim: &Sim, context: &str) {
 /// and the actions.
 fn dr_config(sim: &Sim) -> String {
     let managed = |label: &str, vm: &str, priority: &str, group: &str| {
-        format!(
-            r#"
-resource "dr_managed_vm" "{label}" {{
-  orchestrator_id = dr_orchestrator.o.id
-  pvm_instance_id = "{id}"
-  priority        = "{priority}"
-{group}}}
-"#,
-            id = sim.vm_id(vm),
-            group = if group.is_empty() {
-                String::new()
-            } else {
-                format!("  workgroup_name  = \"{group}\"\n")
-            }
-        )
+        let block = managed_vm(label, "o", &sim.vm_id(vm)).string("priority", priority);
+        match group {
+            "" => block,
+            group => block.string("workgroup_name", group),
+        }
     };
+    let orchestrator = fixtures::orchestrator("dract", &sim.workspace_id(PRIMARY))
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&plain_password(ORCHESTRATOR_PASSWORD));
     let action = |kind: &str, name: &str, extra: &str| {
         format!(
             "\naction \"{kind}\" \"{name}\" {{\n  config {{\n    orchestrator_id = dr_orchestrator.o.id\n{extra}  }}\n}}\n"
         )
     };
     format!(
-        r#"{PROVIDER_HEADER}
-resource "dr_orchestrator" "o" {{
-  name                  = "dract"
-  orchestrator_user     = "admin"
-  workspace_id          = "{primary}"
-  machine_type          = "s922"
-  ssh_key_name          = "{ACC_KEY_NAME}"
-  orchestrator_password = "Passw0rd-Secret!"
-}}
-{app}{db}{web}{actions}"#,
-        primary = sim.workspace_id(PRIMARY),
+        "{PROVIDER_HEADER}{orchestrator}{app}{db}{web}{actions}",
         app = managed("app", "aix-app-01", "high", "erp"),
         db = managed("db", "ibmi-db-01", "high", "erp"),
         web = managed("web", "rhel-web-01", "low", ""),
@@ -451,6 +434,23 @@ resource "dr_orchestrator" "o" {{
         ]
         .concat(),
     )
+}
+
+/// Waits (up to 300 s) until KSYS shows every workgroup at the backup site, ready to move:
+/// a move the provider stopped waiting for completes at the orchestrator on its own.
+fn wait_until_moved_to_backup(sim: &Sim) {
+    let start = Instant::now();
+    while workgroups(sim)
+        .values()
+        .any(|(site, state, _)| site != "us-east" || state != "READY_TO_MOVE")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the move never completed: {:?}",
+            workgroups(sim)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// The progress lines of one invoked action.
@@ -703,18 +703,7 @@ fn ctrl_c_stops_waiting_without_interrupting_the_move() {
 
     // Released, the move goes on at the orchestrator and completes there.
     sim.release_hold("ksys.move.erp");
-    let start = Instant::now();
-    while workgroups(&sim)
-        .values()
-        .any(|(site, state, _)| site != "us-east" || state != "READY_TO_MOVE")
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "the move never completed: {:?}",
-            workgroups(&sim)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until_moved_to_backup(&sim);
     invoke_ok(&wd, "action.dr_failback.back");
     assert_all_at_home(&sim, "after the failback");
     wd.destroy();
@@ -753,18 +742,7 @@ fn an_action_timeout_running_out_reports_the_move_still_running() {
 
     // Released, the move completes at the orchestrator on its own.
     sim.release_hold("ksys.move.erp");
-    let start = Instant::now();
-    while workgroups(&sim)
-        .values()
-        .any(|(site, state, _)| site != "us-east" || state != "READY_TO_MOVE")
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "the move never completed: {:?}",
-            workgroups(&sim)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until_moved_to_backup(&sim);
     invoke_ok(&wd, "action.dr_failback.back");
     assert_all_at_home(&sim, "after the failback");
     wd.destroy();

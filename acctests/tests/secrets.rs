@@ -93,12 +93,60 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// Runs `args` with TRACE logging into `log` and returns everything Terraform printed.
-fn traced(wd: &WorkDir, log: &Path, args: &[&str]) -> String {
-    let _ = std::fs::remove_file(log);
-    let out = wd.run_ok(args);
-    out.combined()
+/// Runs Terraform commands with TRACE logging into `log` and gathers where a secret showed
+/// up, so a test reports every leak at once rather than the first.
+struct LeakCheck<'a> {
+    wd: &'a WorkDir,
+    log: &'a Path,
+    problems: Vec<String>,
+    /// The TRACE log of every command run so far.
+    logs: String,
 }
+
+impl<'a> LeakCheck<'a> {
+    fn new(wd: &'a WorkDir, log: &'a Path) -> LeakCheck<'a> {
+        LeakCheck {
+            wd,
+            log,
+            problems: Vec::new(),
+            logs: String::new(),
+        }
+    }
+
+    /// Runs `args`, which must succeed, and checks what Terraform printed (`what`) for
+    /// `secrets`; keeps the command's log.
+    fn run(&mut self, what: &str, args: &[&str], secrets: &[&str]) {
+        let _ = std::fs::remove_file(self.log);
+        let output = self.wd.run_ok(args).combined();
+        self.check(what, &output, secrets);
+        self.logs.push_str(&read(self.log));
+    }
+
+    /// `terraform plan -out=tfplan`, checked as "plan output"; returns the saved plan's JSON,
+    /// which the caller checks after its own assertions.
+    fn plan(&mut self, secrets: &[&str]) -> String {
+        let args = ["plan", "-input=false", "-no-color", "-out=tfplan"];
+        self.run("plan output", &args, secrets);
+        let show = ["show", "-json", "-no-color", "tfplan"];
+        self.wd.run_ok(&show).stdout
+    }
+
+    fn check(&mut self, what: &str, text: &str, secrets: &[&str]) {
+        self.problems.extend(leaks(what, text, secrets));
+    }
+
+    /// The logs of every command and the state checked for `secrets`; then no leak may be left.
+    fn assert_no_leaks(mut self, log_secrets: &[&str], state_secrets: &[&str]) {
+        let logs = std::mem::take(&mut self.logs);
+        self.check("Terraform's TRACE log", &logs, log_secrets);
+        let state = self.wd.raw_state();
+        self.check("the state", &state, state_secrets);
+        assert!(self.problems.is_empty(), "{}", self.problems.join("\n"));
+    }
+}
+
+const APPLY: [&str; 4] = ["apply", "-auto-approve", "-input=false", "-no-color"];
+const REFRESH: [&str; 4] = ["plan", "-input=false", "-no-color", "-refresh=true"];
 
 fn assert_provider_logged(log: &str) {
     // The check is only meaningful if the provider really logged at TRACE into this file.
@@ -129,58 +177,20 @@ fn api_key_tokens_and_passwords_stay_out_of_logs_plan_and_state() {
         .env("TF_LOG_PATH", log.to_str().unwrap());
     wd.config(&config(&sim));
     let secrets = [API_KEY, PASSWORD];
+    let with_managed_key = [API_KEY, PASSWORD, MANAGED_KEY];
 
-    let mut problems = Vec::new();
-    let mut all_logs = String::new();
-    let output = traced(
-        &wd,
-        &log,
-        &["plan", "-input=false", "-no-color", "-out=tfplan"],
-    );
-    problems.extend(leaks(
-        "plan output",
-        &output,
-        &[API_KEY, PASSWORD, MANAGED_KEY],
-    ));
-    all_logs.push_str(&read(&log));
-    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
+    let mut check = LeakCheck::new(&wd, &log);
+    let plan_json = check.plan(&with_managed_key);
     assert!(plan_json.contains("dr_orchestrator"), "{plan_json}");
-    problems.extend(leaks("plan JSON", &plan_json, &secrets));
+    check.check("plan JSON", &plan_json, &secrets);
+    check.run("apply output", &APPLY, &with_managed_key);
+    check.run("refresh output", &REFRESH, &with_managed_key);
 
-    let output = traced(
-        &wd,
-        &log,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-    );
-    problems.extend(leaks(
-        "apply output",
-        &output,
-        &[API_KEY, PASSWORD, MANAGED_KEY],
-    ));
-    all_logs.push_str(&read(&log));
-    let output = traced(
-        &wd,
-        &log,
-        &["plan", "-input=false", "-no-color", "-refresh=true"],
-    );
-    problems.extend(leaks(
-        "refresh output",
-        &output,
-        &[API_KEY, PASSWORD, MANAGED_KEY],
-    ));
-    all_logs.push_str(&read(&log));
-
-    assert_provider_logged(&all_logs);
-    problems.extend(leaks(
-        "Terraform's TRACE log",
-        &all_logs,
-        &[API_KEY, PASSWORD, MANAGED_KEY],
-    ));
-    // The write-only password is in no state; the API key and tokens never are.
-    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
+    assert_provider_logged(&check.logs);
     let tokens_issued = sim.count_requests(|m, r| m == "POST" && r.starts_with("/iam/"));
     assert!(tokens_issued > 1, "tokens did not rotate ({tokens_issued})");
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The write-only password is in no state; the API key and tokens never are.
+    check.assert_no_leaks(&with_managed_key, &secrets);
 }
 
 #[test]
@@ -259,38 +269,22 @@ resource "dr_managed_vm" "app" {{
     let mut secrets: Vec<&str> = vec![PASSWORD];
     secrets.extend(key_lines.iter().copied());
 
-    let mut problems = Vec::new();
-    let mut all_logs = String::new();
-    let output = traced(
-        &wd,
-        &log,
-        &["plan", "-input=false", "-no-color", "-out=tfplan"],
-    );
-    problems.extend(leaks("plan output", &output, &secrets));
-    all_logs.push_str(&read(&log));
-    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
-    problems.extend(leaks("plan JSON", &plan_json, &secrets));
-    for args in [
-        &["apply", "-auto-approve", "-input=false", "-no-color"][..],
-        &["plan", "-input=false", "-no-color", "-refresh=true"][..],
-    ] {
-        let output = traced(&wd, &log, args);
-        problems.extend(leaks(&format!("{} output", args[0]), &output, &secrets));
-        all_logs.push_str(&read(&log));
-    }
-    assert_provider_logged(&all_logs);
+    let mut check = LeakCheck::new(&wd, &log);
+    let plan_json = check.plan(&secrets);
+    check.check("plan JSON", &plan_json, &secrets);
+    check.run("apply output", &APPLY, &secrets);
+    check.run("plan output", &REFRESH, &secrets);
+    assert_provider_logged(&check.logs);
     assert!(
-        all_logs.contains("ksysmgr"),
+        check.logs.contains("ksysmgr"),
         "the provider's ksysmgr commands are not in the TRACE log"
     );
-    problems.extend(leaks("Terraform's TRACE log", &all_logs, &secrets));
-    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
     assert_eq!(
         sim.objects("ksys", "vms").len(),
         1,
         "the VM was managed over SSH"
     );
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    check.assert_no_leaks(&secrets, &secrets);
     wd.destroy();
 }
 
@@ -324,38 +318,22 @@ data "dr_workspace_subnets" "primary" {{
         ws = sim.workspace_id(PRIMARY),
     ));
     let secrets = [access.as_str(), refresh.as_str(), API_KEY];
-    let mut problems = Vec::new();
-    let mut all_logs = String::new();
-    let output = traced(
-        &wd,
-        &log,
-        &["plan", "-input=false", "-no-color", "-out=tfplan"],
-    );
-    problems.extend(leaks("plan output", &output, &secrets));
-    all_logs.push_str(&read(&log));
-    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
-    problems.extend(leaks("plan JSON", &plan_json, &secrets));
-    let output = traced(
-        &wd,
-        &log,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-    );
-    problems.extend(leaks("apply output", &output, &secrets));
-    all_logs.push_str(&read(&log));
+    let mut check = LeakCheck::new(&wd, &log);
+    let plan_json = check.plan(&secrets);
+    check.check("plan JSON", &plan_json, &secrets);
+    check.run("apply output", &APPLY, &secrets);
 
     assert!(
-        all_logs.contains("provider.terraform-provider-dr"),
+        check.logs.contains("provider.terraform-provider-dr"),
         "no provider lines in the TRACE log"
     );
-    problems.extend(leaks("Terraform's TRACE log", &all_logs, &secrets));
-    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
     // The token was used, not replaced by an API key login.
     assert_eq!(
         sim.count_requests(|m, r| m == "POST" && r.starts_with("/iam/")),
         1,
         "only the test itself asked IAM for a token"
     );
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    check.assert_no_leaks(&secrets, &secrets);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -546,30 +524,14 @@ resource "dr_orchestrator" "o" {{
     ));
     let secrets = [API_KEY, PASSWORD, MFA_SECRET];
 
-    let mut problems = Vec::new();
-    let mut all_logs = String::new();
-    let output = traced(
-        &wd,
-        &log,
-        &["plan", "-input=false", "-no-color", "-out=tfplan"],
-    );
-    problems.extend(leaks("plan output", &output, &secrets));
-    all_logs.push_str(&read(&log));
-    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
+    let mut check = LeakCheck::new(&wd, &log);
+    let plan_json = check.plan(&secrets);
     assert!(plan_json.contains("api_key_wo_version"), "{plan_json}");
-    problems.extend(leaks("plan JSON", &plan_json, &secrets));
-    for args in [
-        &["apply", "-auto-approve", "-input=false", "-no-color"][..],
-        &["plan", "-input=false", "-no-color", "-refresh=true"][..],
-    ] {
-        let output = traced(&wd, &log, args);
-        problems.extend(leaks(&format!("{} output", args[0]), &output, &secrets));
-        all_logs.push_str(&read(&log));
-    }
-    assert_provider_logged(&all_logs);
-    problems.extend(leaks("Terraform's TRACE log", &all_logs, &secrets));
-    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    check.check("plan JSON", &plan_json, &secrets);
+    check.run("apply output", &APPLY, &secrets);
+    check.run("plan output", &REFRESH, &secrets);
+    assert_provider_logged(&check.logs);
+    check.assert_no_leaks(&secrets, &secrets);
 
     // They did reach DR Automation (the emulator keeps only their lengths).
     let id = wd.resource_values("dr_orchestrator.o").unwrap()["id"]
