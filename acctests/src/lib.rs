@@ -377,6 +377,17 @@ impl WorkDir {
             .and_then(|r| r.get("values").cloned())
     }
 
+    /// The string `attribute` of the resource at `address` in state (its `id`, an address).
+    pub fn string_attribute(&self, address: &str, attribute: &str) -> String {
+        let values = self
+            .resource_values(address)
+            .unwrap_or_else(|| panic!("{address} is not in state"));
+        values[attribute]
+            .as_str()
+            .unwrap_or_else(|| panic!("{address}.{attribute} is not a string: {values}"))
+            .to_string()
+    }
+
     /// The resource identity Terraform stores for `address` (Terraform 1.12+), from
     /// `terraform show -json`; None when it stores none.
     pub fn resource_identity(&self, address: &str) -> Option<Value> {

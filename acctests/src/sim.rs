@@ -487,6 +487,33 @@ impl Sim {
             .to_string()
     }
 
+    /// The PowerVS VMs named `name` (an orchestrator's VM is `<name>-orchestrator`).
+    pub fn vms_named(&self, name: &str) -> Vec<Value> {
+        self.objects("power", "pvm_instances")
+            .into_iter()
+            .filter(|vm| vm["serverName"] == name)
+            .collect()
+    }
+
+    /// The DR Automation service instances that exist and are not being removed: what the
+    /// account is billed for.
+    pub fn live_dr_instances(&self) -> Vec<Value> {
+        self.objects("rc", "resource_instances")
+            .into_iter()
+            .filter(|i| {
+                i["crn"]
+                    .as_str()
+                    .is_some_and(|c| c.contains(":power-dr-automation:"))
+            })
+            .filter(|i| {
+                !matches!(
+                    i["state"].as_str(),
+                    Some("removed" | "pending_removal" | "pending_reclamation")
+                )
+            })
+            .collect()
+    }
+
     /// The id of the scenario's Transit Gateway (it has one).
     pub fn transit_gateway_id(&self) -> String {
         self.objects("tg", "gateways")[0]["id"]

@@ -39,13 +39,6 @@ fn attachments(sim: &Sim, workspace_name: &str) -> Vec<Value> {
         .collect()
 }
 
-fn vms_named(sim: &Sim, name: &str) -> usize {
-    sim.objects("power", "pvm_instances")
-        .iter()
-        .filter(|vm| vm["serverName"] == name)
-        .count()
-}
-
 /// The provider header and `dr_orchestrator.o` named `name` in the primary workspace.
 fn orchestrator(sim: &Sim, name: &str) -> String {
     let block = fixtures::orchestrator(name, &sim.workspace_id(PRIMARY))
@@ -92,7 +85,7 @@ fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
     assert_eq!(attached[0]["status"], "attached");
     assert_eq!(attached[0]["network_type"], "power_virtual_server");
     assert_eq!(attached[0]["id"], v["transit_gateway_connection_id"]);
-    assert_eq!(vms_named(&sim, "drha-standby"), 1);
+    assert_eq!(sim.vms_named("drha-standby").len(), 1);
     let deployment = &sim.objects("dra", "deployments")[0];
     assert_eq!(deployment["orchestrator_ha"], true);
     assert_eq!(deployment["standby_orchestrator_workspace_id"], ws.as_str());
@@ -119,12 +112,16 @@ fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
         "-target=dr_ha_standby.s",
     ]);
     assert!(attachments(&sim, STANDBY).is_empty());
-    assert_eq!(vms_named(&sim, "drha-standby"), 0);
+    assert_eq!(sim.vms_named("drha-standby").len(), 0);
     assert_eq!(
         sim.objects("dra", "deployments")[0]["orchestrator_ha"],
         false
     );
-    assert_eq!(vms_named(&sim, "drha-orchestrator"), 1, "the primary stays");
+    assert_eq!(
+        sim.vms_named("drha-orchestrator").len(),
+        1,
+        "the primary stays"
+    );
 
     // An attachment (and standby) this resource did not create is adopted and left alone.
     wd.apply();
@@ -138,13 +135,13 @@ fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
         1,
         "adopted, not duplicated"
     );
-    assert_eq!(vms_named(&sim, "drha-standby"), 1);
+    assert_eq!(sim.vms_named("drha-standby").len(), 1);
     wd.destroy();
     let kept = attachments(&sim, STANDBY);
     assert_eq!(kept.len(), 1, "an adopted attachment survives destroy");
     assert_eq!(kept[0]["status"], "attached");
-    assert_eq!(vms_named(&sim, "drha-standby"), 0);
-    assert_eq!(vms_named(&sim, "drha-orchestrator"), 0);
+    assert_eq!(sim.vms_named("drha-standby").len(), 0);
+    assert_eq!(sim.vms_named("drha-orchestrator").len(), 0);
 }
 
 #[test]
@@ -225,24 +222,6 @@ fn standby_vm_ids(sim: &Sim, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// DR Automation service instances that are not removed (billed).
-fn live_dr_instances(sim: &Sim) -> usize {
-    sim.objects("rc", "resource_instances")
-        .iter()
-        .filter(|i| {
-            i["crn"]
-                .as_str()
-                .is_some_and(|c| c.contains(":power-dr-automation:"))
-        })
-        .filter(|i| {
-            !matches!(
-                i["state"].as_str(),
-                Some("removed" | "pending_removal" | "pending_reclamation")
-            )
-        })
-        .count()
-}
-
 /// Day 2 of a standby: what happens by hand (the standby VM deleted, the gateway connection
 /// detached) never touches the primary deployment; an argument change and a password version
 /// bump replace the standby alone.
@@ -255,13 +234,10 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     let config = orchestrator(&sim, "drday") + &standby(&ws, &tg, "");
     wd.config(&config);
     wd.apply();
-    let primary = wd.resource_values("dr_orchestrator.o").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let primary = wd.string_attribute("dr_orchestrator.o", "id");
     let primary_vm = standby_vm_ids(&sim, "drday-orchestrator");
     assert_eq!(primary_vm.len(), 1);
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances().len();
     assert_eq!(instances, 1);
     let untouched_primary = |sim: &Sim, wd: &acctests::WorkDir| {
         assert_eq!(
@@ -269,7 +245,7 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
             primary.as_str()
         );
         assert_eq!(standby_vm_ids(sim, "drday-orchestrator"), primary_vm);
-        assert_eq!(live_dr_instances(sim), instances);
+        assert_eq!(sim.live_dr_instances().len(), instances);
     };
 
     // The standby VM deleted out of band: the standby alone is replaced, with a warning.
@@ -416,5 +392,5 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     assert!(attachments(&sim, STANDBY).is_empty());
     assert!(standby_vm_ids(&sim, "drday-standby").is_empty());
     assert!(standby_vm_ids(&sim, "drday-orchestrator").is_empty());
-    assert_eq!(live_dr_instances(&sim), 0);
+    assert_eq!(sim.live_dr_instances().len(), 0);
 }

@@ -144,10 +144,7 @@ fn debug_log_shows_every_api_call_and_no_secret() {
         lines_with(&text, "[TRACE]")
     );
 
-    let rule = wd.resource_values("dr_security_group_rule.ssh").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rule = wd.string_attribute("dr_security_group_rule.ssh", "id");
     let rule_id = rule.rsplit('/').next().unwrap();
     sim.reset_requests();
     wd.destroy();

@@ -81,10 +81,7 @@ fn with_orchestrator(sim: &Sim) -> (WorkDir, String) {
 fn managed_vm_lifecycle() {
     let sim = Sim::start(300.0);
     let (wd, base) = with_orchestrator(&sim);
-    let orch = wd.resource_values("dr_orchestrator.main").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let orch = wd.string_attribute("dr_orchestrator.main", "id");
     let aix = sim.vm_id("aix-app-01");
     let rhel = sim.vm_id("rhel-web-01");
     let ibmi = sim.vm_id("ibmi-db-01");
@@ -305,10 +302,7 @@ fn key_login_with_pinned_host_keys_and_a_changed_key_refused() {
         );
     wd.config(&base);
     wd.apply();
-    let ip = wd.resource_values("dr_orchestrator.main").unwrap()["primary_ip_address"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ip = wd.string_attribute("dr_orchestrator.main", "primary_ip_address");
     let hosts = sim.ssh_info();
     let host_key = hosts["hosts"]
         .as_array()
@@ -427,14 +421,8 @@ resource "dr_managed_vm" "ours" {{
         );
     wd.config(&base);
     wd.apply();
-    let orch = wd.resource_values("dr_orchestrator.main").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let other = wd.resource_values("dr_orchestrator.other").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let orch = wd.string_attribute("dr_orchestrator.main", "id");
+    let other = wd.string_attribute("dr_orchestrator.other", "id");
     let orchestrator_vm = sim.vm_id("dr-acc-orchestrator");
 
     let cases: Vec<(String, String)> = vec![

@@ -48,31 +48,6 @@ fn orchestrator(name: &str, workspace: &str, extra: &str) -> String {
     format!("{PROVIDER_HEADER}{block}")
 }
 
-/// DR Automation instances that exist and are not being removed.
-fn live_dr_instances(sim: &Sim) -> Vec<Value> {
-    sim.objects("rc", "resource_instances")
-        .into_iter()
-        .filter(|i| {
-            i["crn"]
-                .as_str()
-                .is_some_and(|c| c.contains(":power-dr-automation:"))
-        })
-        .filter(|i| {
-            !matches!(
-                i["state"].as_str(),
-                Some("removed" | "pending_removal" | "pending_reclamation")
-            )
-        })
-        .collect()
-}
-
-fn vms_named(sim: &Sim, name: &str) -> Vec<Value> {
-    sim.objects("power", "pvm_instances")
-        .into_iter()
-        .filter(|vm| vm["serverName"] == name)
-        .collect()
-}
-
 #[test]
 fn orchestrator_lifecycle() {
     let sim = Sim::start(200.0);
@@ -101,11 +76,11 @@ fn orchestrator_lifecycle() {
     );
     assert!(v["crn"].as_str().unwrap().contains(&id));
     assert!(!wd.raw_state().contains(ORCH_PASSWORD) || !terraform_at_least(1, 11));
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1);
     assert_eq!(instances[0]["guid"], id.as_str());
     assert_eq!(instances[0]["name"], "drlife");
-    let vm = &vms_named(&sim, "drlife-orchestrator")[0];
+    let vm = &sim.vms_named("drlife-orchestrator")[0];
     assert_eq!(vm["pvmInstanceID"], v["orchestrator_vm_id"]);
     assert_eq!(vm["processors"], 0.5);
 
@@ -126,7 +101,7 @@ fn orchestrator_lifecycle() {
     let v = wd.resource_values(ADDRESS).unwrap();
     assert_eq!(v["id"], id.as_str(), "same deployment");
     assert_eq!(v["cores"], 1.25);
-    let vm = &vms_named(&sim, "drlife-orchestrator")[0];
+    let vm = &sim.vms_named("drlife-orchestrator")[0];
     assert_eq!(vm["processors"], 1.25);
     assert_eq!(vm["memory"], 8.0);
     assert_eq!(vm["status"], "ACTIVE");
@@ -146,15 +121,15 @@ fn orchestrator_lifecycle() {
     let new_id = v["id"].as_str().unwrap().to_string();
     assert_ne!(new_id, id);
     assert_eq!(v["tier"], "tier3");
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1, "the old instance was deprovisioned");
     assert_eq!(instances[0]["guid"], new_id.as_str());
-    assert_eq!(vms_named(&sim, "drlife-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("drlife-orchestrator").len(), 1);
 
     // Destroy deprovisions the instance and waits for the VM to go.
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
-    assert!(vms_named(&sim, "drlife-orchestrator").is_empty());
+    assert!(sim.live_dr_instances().is_empty());
+    assert!(sim.vms_named("drlife-orchestrator").is_empty());
     let removed: Vec<Value> = sim
         .objects("rc", "resource_instances")
         .into_iter()
@@ -168,7 +143,7 @@ fn orchestrator_lifecycle() {
 
 /// The network ids of the NICs of VM `name`, as PowerVS has them.
 fn vm_network_ids(sim: &Sim, name: &str) -> Vec<String> {
-    vms_named(sim, name)[0]["networks"]
+    sim.vms_named(name)[0]["networks"]
         .as_array()
         .unwrap()
         .iter()
@@ -250,7 +225,7 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
         &id,
         json!({"name": "dr-renamed-in-console"}),
     );
-    assert_eq!(vms_named(&sim, renamed).len(), 1);
+    assert_eq!(sim.vms_named(renamed).len(), 1);
     assert_eq!(
         sim.object("rc", "resource_instances", &id)["name"],
         "dr-renamed-in-console"
@@ -270,7 +245,7 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
         (v["cores"].clone(), v["memory_gb"].clone()),
         (json!(1), json!(8))
     );
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1);
     assert_eq!(instances[0]["guid"], id.as_str());
 
@@ -307,9 +282,9 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
     assert_eq!(v["cores"], 1, "the resize by hand is kept");
 
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
-    assert!(vms_named(&sim, "drday2-orchestrator").is_empty());
-    assert!(vms_named(&sim, renamed).is_empty());
+    assert!(sim.live_dr_instances().is_empty());
+    assert!(sim.vms_named("drday2-orchestrator").is_empty());
+    assert!(sim.vms_named(renamed).is_empty());
 }
 
 #[test]
@@ -359,9 +334,9 @@ fn public_network_attaches_and_detaches_in_place() {
     assert_eq!(v["id"], id.as_str());
     assert_eq!(v["public_network"], false);
     assert_eq!(v["attached_network_ids"], strings(&[&mgmt]));
-    assert_eq!(live_dr_instances(&sim).len(), 1);
+    assert_eq!(sim.live_dr_instances().len(), 1);
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
+    assert!(sim.live_dr_instances().is_empty());
 }
 
 #[test]
@@ -370,13 +345,10 @@ fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
     let wd = sim.workdir();
     wd.config(&orchestrator("drdrift", &sim.workspace_id(PRIMARY), ""));
     wd.apply();
-    let old = wd.resource_values(ADDRESS).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let old = wd.string_attribute(ADDRESS, "id");
 
     // The orchestrator VM disappears; its billed service instance does not.
-    let vm = vms_named(&sim, "drdrift-orchestrator")[0]["pvmInstanceID"]
+    let vm = sim.vms_named("drdrift-orchestrator")[0]["pvmInstanceID"]
         .as_str()
         .unwrap()
         .to_string();
@@ -404,19 +376,16 @@ fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
 
     wd.apply();
     wd.assert_plan_empty();
-    let new = wd.resource_values(ADDRESS).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let new = wd.string_attribute(ADDRESS, "id");
     assert_ne!(new, old);
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(
         instances.len(),
         1,
         "the broken instance was deprovisioned: {instances:?}"
     );
     assert_eq!(instances[0]["guid"], new.as_str());
-    assert_eq!(vms_named(&sim, "drdrift-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("drdrift-orchestrator").len(), 1);
 
     // The instance itself deleted in the console: only then is the deployment gone.
     let (status, body) = sim.api(
@@ -433,8 +402,8 @@ fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
         "{plan}"
     );
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
-    assert!(vms_named(&sim, "drdrift-orchestrator").is_empty());
+    assert!(sim.live_dr_instances().is_empty());
+    assert!(sim.vms_named("drdrift-orchestrator").is_empty());
 }
 
 /// The issue's orphan: the orchestrator VM deleted out of band, then `terraform destroy`
@@ -445,17 +414,17 @@ fn destroying_a_broken_deployment_deprovisions_its_instance() {
     let wd = sim.workdir();
     wd.config(&orchestrator("drorphan", &sim.workspace_id(PRIMARY), ""));
     wd.apply();
-    let vm = vms_named(&sim, "drorphan-orchestrator")[0]["pvmInstanceID"]
+    let vm = sim.vms_named("drorphan-orchestrator")[0]["pvmInstanceID"]
         .as_str()
         .unwrap()
         .to_string();
     sim.delete_object("power", "pvm_instances", &vm);
-    assert_eq!(live_dr_instances(&sim).len(), 1);
+    assert_eq!(sim.live_dr_instances().len(), 1);
     wd.destroy();
     assert!(
-        live_dr_instances(&sim).is_empty(),
+        sim.live_dr_instances().is_empty(),
         "{:?}",
-        live_dr_instances(&sim)
+        sim.live_dr_instances()
     );
     assert!(wd.resource_values(ADDRESS).is_none());
 }
@@ -469,10 +438,7 @@ fn version_0_state_is_upgraded_and_plans_nothing() {
     let wd = sim.workdir();
     wd.config(&orchestrator("drv0", &sim.workspace_id(PRIMARY), ""));
     wd.apply();
-    let id = wd.resource_values(ADDRESS).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = wd.string_attribute(ADDRESS, "id");
     let mut state: Value = serde_json::from_str(&wd.raw_state()).unwrap();
     let resource = state["resources"]
         .as_array_mut()
@@ -526,7 +492,7 @@ fn version_0_state_is_upgraded_and_plans_nothing() {
         "{upgraded}"
     );
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
+    assert!(sim.live_dr_instances().is_empty());
 }
 
 /// A secret argument for the Terraform under test: write-only with a version where it is
@@ -617,10 +583,7 @@ fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
     assert_eq!(v["orchestrator_location_type"], "on-premises");
     assert_eq!(v["tenant_name"], "dr-tenant");
     assert_eq!(v["secrets_manager"]["secret_group"], "dr-secrets");
-    let sm_id = wd.resource_values("dr_orchestrator.sm").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sm_id = wd.string_attribute("dr_orchestrator.sm", "id");
     let sm = &sim.object("dra", "deployments", &sm_id)["_manage_dr_request"]["body"];
     assert_eq!(sm["orchestrator_password"], shown(""), "{sm}");
     assert_eq!(sm["secret"], "orch-pw");
@@ -648,7 +611,7 @@ fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
         }
     }
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
+    assert!(sim.live_dr_instances().is_empty());
 }
 
 /// Provisions a DR Automation instance outside Terraform, as `ibm_resource_instance` or the
@@ -727,10 +690,10 @@ fn an_adopted_service_instance_is_deployed_into_and_never_deprovisioned() {
         0,
         "nothing was provisioned"
     );
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1);
     assert_eq!(instances[0]["guid"], guid.as_str());
-    assert_eq!(vms_named(&sim, "dradopt-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("dradopt-orchestrator").len(), 1);
 
     // Destroy leaves the adopted instance, and its deployment, where they are.
     let out = wd.destroy();
@@ -741,10 +704,10 @@ fn an_adopted_service_instance_is_deployed_into_and_never_deprovisioned() {
             r"destroy its ibm_resource_instance",
         ],
     );
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1, "never deprovisioned");
     assert_eq!(instances[0]["state"], "active");
-    assert_eq!(vms_named(&sim, "dradopt-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("dradopt-orchestrator").len(), 1);
     assert_eq!(
         sim.count_requests(|m, r| m == "DELETE" && r.starts_with("/rc/")),
         0
@@ -907,13 +870,13 @@ fn interrupted_apply_is_completed_by_the_next_one() {
     // The next apply replaces the tainted deployment; nothing is left behind.
     wd.apply();
     wd.assert_plan_empty();
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1, "{instances:?}");
     assert_eq!(
         wd.resource_values(ADDRESS).unwrap()["id"],
         instances[0]["guid"]
     );
-    assert_eq!(vms_named(&sim, "drstop-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("drstop-orchestrator").len(), 1);
 }
 
 #[test]
@@ -934,7 +897,7 @@ fn killed_apply_is_adopted_by_the_next_one() {
     let out = wd.apply();
     assert!(out.stdout.contains(&first), "{}", out.stdout);
     wd.assert_plan_empty();
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1, "{instances:?}");
     assert_eq!(instances[0]["guid"], first.as_str());
     assert_eq!(
@@ -942,5 +905,5 @@ fn killed_apply_is_adopted_by_the_next_one() {
         1,
         "one instance was ever requested"
     );
-    assert_eq!(vms_named(&sim, "drkill-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("drkill-orchestrator").len(), 1);
 }

@@ -122,10 +122,7 @@ fn applied(sim: &Sim) -> (WorkDir, String) {
     owner.config(&setup(sim));
     owner.apply();
     owner.assert_plan_empty();
-    let id = owner.resource_values("dr_orchestrator.main").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = owner.string_attribute("dr_orchestrator.main", "id");
     (owner, id)
 }
 

@@ -534,10 +534,7 @@ resource "dr_orchestrator" "o" {{
     check.assert_no_leaks(&secrets, &secrets);
 
     // They did reach DR Automation (the emulator keeps only their lengths).
-    let id = wd.resource_values("dr_orchestrator.o").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = wd.string_attribute("dr_orchestrator.o", "id");
     let body = &sim.object("dra", "deployments", &id)["_manage_dr_request"]["body"];
     let shown = |value: &str| format!("[secret: {} characters]", value.chars().count());
     assert_eq!(body["api_key"], shown(API_KEY), "{body}");

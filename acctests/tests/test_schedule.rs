@@ -127,10 +127,7 @@ fn test_schedule_create_update_import_drift_destroy() {
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(ADDRESS).expect("in state");
-    let orch = wd.resource_values("dr_orchestrator.o").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let orch = wd.string_attribute("dr_orchestrator.o", "id");
     let schedule_id = v["schedule_id"].as_str().unwrap().to_string();
     let id = format!("{orch}/{schedule_id}");
     assert_eq!(v["id"], id.as_str());
