@@ -140,6 +140,14 @@ fn workspace_ids(sim: &Sim) -> Vec<String> {
     ids
 }
 
+/// The `endpoints` block's arguments sending every service to the emulator.
+fn endpoint_arguments(sim: &Sim) -> String {
+    SERVICES
+        .iter()
+        .map(|(attribute, _, prefix)| format!("    {attribute} = \"{}/{prefix}\"\n", sim.url()))
+        .collect()
+}
+
 fn output(wd: &WorkDir, name: &str) -> Value {
     let out = wd.run_ok(&["output", "-json", name]);
     serde_json::from_str(&out.stdout).unwrap()
@@ -149,10 +157,7 @@ fn output(wd: &WorkDir, name: &str) -> Value {
 fn endpoints_block_alone_configures_every_service() {
     let sim = Sim::start(200.0);
     let wd = block_only_workdir();
-    let endpoints: String = SERVICES
-        .iter()
-        .map(|(attribute, _, prefix)| format!("    {attribute} = \"{}/{prefix}\"\n", sim.url()))
-        .collect();
+    let endpoints = endpoint_arguments(&sim);
     wd.config(&format!(
         r#"{PROVIDER_HEADER}
 provider "dr" {{
@@ -285,10 +290,7 @@ fn expired_iam_token_is_renewed_with_the_refresh_token() {
     let sim = Sim::start(200.0);
     let refresh = refresh_token(&sim);
     let wd = block_only_workdir();
-    let endpoints: String = SERVICES
-        .iter()
-        .map(|(attribute, _, prefix)| format!("    {attribute} = \"{}/{prefix}\"\n", sim.url()))
-        .collect();
+    let endpoints = endpoint_arguments(&sim);
     wd.config(&format!(
         r#"{PROVIDER_HEADER}
 provider "dr" {{
