@@ -11,8 +11,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use acctests::fixtures::{
-    self, PRIMARY, PROVIDER_HEADER, STANDBY, ha_standby, managed_vm, password_arguments,
-    plain_password, test_schedule, write_only_password,
+    self, Block, PRIMARY, PROVIDER_HEADER, STANDBY, ha_standby, managed_vm, password_arguments,
+    plain_password, security_group_rule, single_port, test_schedule, write_only_password,
 };
 use acctests::sim::{ACC_KEY_NAME, Sim};
 use acctests::{WorkDir, default_registry, terraform_at_least};
@@ -108,25 +108,14 @@ fn full_config(s: &Scenario) -> String {
     let weekly = test_schedule("weekly", "o")
         .string("cron", "0 2 * * SUN")
         .string("time_zone", "America/Chicago");
+    let subnets = Block::data("dr_workspace_subnets", "primary")
+        .string("workspace_id", &s.primary)
+        .string("name", "mgmt_net");
+    let rule = single_port(security_group_rule("r", &s.security_group, ""), "udp", 123)
+        .arg("remote_cidr", "data.dr_workspace_subnets.primary.cidrs[0]");
     format!(
-        r#"{PROVIDER_HEADER}{orchestrator}{standby}{vm}{weekly}
-data "dr_workspace_subnets" "primary" {{
-  workspace_id = "{primary}"
-  name         = "mgmt_net"
-}}
-
-resource "dr_security_group_rule" "r" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = data.dr_workspace_subnets.primary.cidrs[0]
-  protocol          = "udp"
-  port_min          = 123
-  port_max          = 123
-}}
-"#,
+        "{PROVIDER_HEADER}{orchestrator}{standby}{vm}{weekly}{subnets}{rule}",
         orchestrator = orchestrator(s, &password),
-        primary = s.primary,
-        sg = s.security_group,
     )
 }
 

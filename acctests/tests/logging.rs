@@ -13,23 +13,14 @@
 use std::path::Path;
 
 use acctests::WorkDir;
-use acctests::fixtures::PROVIDER_HEADER;
+use acctests::fixtures::{PROVIDER_HEADER, security_group_rule, single_port};
 use acctests::sim::{API_KEY, Sim};
 use regex::Regex;
 
+/// The provider header and an SSH rule into the security group `sg`.
 fn rule_config(sg: &str) -> String {
-    format!(
-        r#"{PROVIDER_HEADER}
-resource "dr_security_group_rule" "ssh" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.51.0.0/24"
-  protocol          = "tcp"
-  port_min          = 22
-  port_max          = 22
-}}
-"#
-    )
+    let rule = single_port(security_group_rule("ssh", sg, "10.51.0.0/24"), "tcp", 22);
+    format!("{PROVIDER_HEADER}{rule}")
 }
 
 /// A working directory against `sim` whose runs log the provider at `level` into `log`.

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acctests::WorkDir;
-use acctests::fixtures::{PRIMARY, PROVIDER_HEADER};
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER, security_group_rule};
 use acctests::sim::{API_KEY, Sim};
 use serde_json::{Value, json};
 
@@ -87,14 +87,9 @@ fn block_only_workdir() -> WorkDir {
 
 /// Data sources that call Power (workspaces, subnets) and a rule that calls VPC.
 fn resources(sim: &Sim) -> String {
+    let sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id");
     format!(
-        r#"
-resource "dr_security_group_rule" "r" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.71.0.0/24"
-}}
-
+        r#"{rule}
 data "dr_workspace_subnets" "primary" {{
   workspace_id = "{ws}"
 }}
@@ -103,7 +98,7 @@ output "subnets" {{
   value = data.dr_workspace_subnets.primary.cidr_by_name
 }}
 "#,
-        sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
+        rule = security_group_rule("r", &sg, "10.71.0.0/24"),
         ws = sim.workspace_id(PRIMARY),
     )
 }

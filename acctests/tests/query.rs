@@ -16,8 +16,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use acctests::fixtures::{
-    self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, STANDBY, ha_standby, managed_vm, test_schedule,
-    write_only_password,
+    self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, STANDBY, ha_standby, managed_vm,
+    security_group_rule, single_port, test_schedule, write_only_password,
 };
 use acctests::sim::{ACC_KEY_NAME, Sim};
 use acctests::{WorkDir, query_results, terraform_lacks, workspace_root};
@@ -89,31 +89,14 @@ fn setup(sim: &Sim) -> String {
         .string("cron", "0 2 * * SUN")
         .string("time_zone", "America/Chicago")
         .arg("depends_on", "[dr_managed_vm.db]");
-    format!(
-        r#"{PROVIDER_HEADER}{orchestrator}{standby}{app}{web}{db}{weekly}
-resource "dr_security_group_rule" "ssh" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.61.0.0/24"
-  protocol          = "tcp"
-  port_min          = 22
-  port_max          = 22
-  name              = "adopt-ssh"
-}}
-
-resource "dr_security_group_rule" "ntp" {{
-  security_group_id = "{sg}"
-  direction         = "outbound"
-  remote_cidr       = "10.62.0.0/24"
-  protocol          = "udp"
-  port_min          = 123
-  port_max          = 123
-  name              = "adopt-ntp"
-  depends_on        = [dr_security_group_rule.ssh]
-}}
-"#,
-        sg = security_group_id(sim),
-    )
+    let sg = security_group_id(sim);
+    let ssh = single_port(security_group_rule("ssh", &sg, "10.61.0.0/24"), "tcp", 22)
+        .string("name", "adopt-ssh");
+    let ntp = single_port(security_group_rule("ntp", &sg, "10.62.0.0/24"), "udp", 123)
+        .string("direction", "outbound")
+        .string("name", "adopt-ntp")
+        .arg("depends_on", "[dr_security_group_rule.ssh]");
+    format!("{PROVIDER_HEADER}{orchestrator}{standby}{app}{web}{db}{weekly}{ssh}{ntp}")
 }
 
 /// The owner's working directory with the setup applied, and the orchestrator id.

@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use acctests::fixtures::{PRIMARY, PROVIDER_HEADER};
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER, security_group_rule, single_port};
 use acctests::sim::{API_KEY, Sim};
 use acctests::{WorkDir, terraform_at_least};
 use serde_json::json;
@@ -29,6 +29,7 @@ const MANAGED_KEY: &str = "managed-api-key-0f3c9a";
 /// The password comes from an ephemeral variable, as examples/complete does: a literal in the
 /// configuration would be printed by Terraform itself in the plan JSON's `configuration`.
 fn config(sim: &Sim) -> String {
+    let sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id");
     format!(
         r#"{PROVIDER_HEADER}
 variable "orchestrator_password" {{
@@ -46,20 +47,11 @@ resource "dr_orchestrator" "o" {{
   orchestrator_password_wo_version = 1
   managed_api_key                  = "{MANAGED_KEY}"
 }}
-
-resource "dr_security_group_rule" "r" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.51.0.0/24"
-  protocol          = "tcp"
-  port_min          = 2222
-  port_max          = 2222
-}}
-
+{rule}
 data "dr_workspaces" "all" {{}}
 "#,
         ws = sim.workspace_id(PRIMARY),
-        sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
+        rule = single_port(security_group_rule("r", &sg, "10.51.0.0/24"), "tcp", 2222),
     )
 }
 
@@ -294,6 +286,7 @@ fn iam_token_from_the_environment_stays_out_of_logs_plan_and_state() {
     let (access, refresh) = issue_tokens(&sim);
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("terraform.log");
+    let sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id");
     // Schematics-style credentials: a token and its refresh token, no API key.
     let wd = sim
         .workdir()
@@ -303,18 +296,12 @@ fn iam_token_from_the_environment_stays_out_of_logs_plan_and_state() {
         .env("TF_LOG", "TRACE")
         .env("TF_LOG_PATH", log.to_str().unwrap());
     wd.config(&format!(
-        r#"{PROVIDER_HEADER}
-resource "dr_security_group_rule" "r" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.61.0.0/24"
-}}
-
+        r#"{PROVIDER_HEADER}{rule}
 data "dr_workspace_subnets" "primary" {{
   workspace_id = "{ws}"
 }}
 "#,
-        sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
+        rule = security_group_rule("r", &sg, "10.61.0.0/24"),
         ws = sim.workspace_id(PRIMARY),
     ));
     let secrets = [access.as_str(), refresh.as_str(), API_KEY];

@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acctests::fixtures::{PRIMARY, PROVIDER_HEADER};
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER, security_group_rule, single_port};
 use acctests::sim::Sim;
 use serde_json::{Value, json};
 
@@ -38,23 +38,17 @@ fn rules_of(sim: &Sim, group_id: &str) -> Vec<Value> {
     g["rules"].as_array().cloned().unwrap_or_default()
 }
 
+/// The provider header and `dr_security_group_rule.ssh` named `name` into `sg`: `protocol`
+/// on `port` for tcp and udp, without ports for the others.
 fn ssh_rule(sg: &str, port: u16, name: &str, protocol: &str) -> String {
-    let ports = if protocol == "tcp" || protocol == "udp" {
-        format!("  port_min = {port}\n  port_max = {port}\n")
+    let rule = security_group_rule("ssh", sg, "10.61.0.0/24");
+    let rule = if protocol == "tcp" || protocol == "udp" {
+        single_port(rule, protocol, port)
     } else {
-        String::new()
+        rule.string("protocol", protocol)
     };
-    format!(
-        r#"{PROVIDER_HEADER}
-resource "dr_security_group_rule" "ssh" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.61.0.0/24"
-  protocol          = "{protocol}"
-{ports}  name              = "{name}"
-}}
-"#
-    )
+    let rule = rule.string("name", name);
+    format!("{PROVIDER_HEADER}{rule}")
 }
 
 #[test]
