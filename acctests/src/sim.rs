@@ -577,6 +577,15 @@ impl Sim {
     }
 }
 
+/// Ctrl-C: SIGINT to the Terraform process `child`, as a terminal sends it.
+pub fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -INT {}", child.id());
+}
+
 /// Waits for a Terraform started in the background; its exit code and its stdout + stderr.
 pub fn wait_output(child: Child) -> (i32, String) {
     let out = child.wait_with_output().expect("terraform output");

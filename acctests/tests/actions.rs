@@ -17,11 +17,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use acctests::fixtures::{self, BACKUP, PRIMARY, PROVIDER_HEADER, managed_vm, plain_password};
-use acctests::sim::{ACC_KEY_NAME, ORCHESTRATOR_PASSWORD, Sim};
+use acctests::sim::{ACC_KEY_NAME, ORCHESTRATOR_PASSWORD, Sim, interrupt};
 use acctests::{WorkDir, terraform_at_least, unwrap_diagnostics};
 use serde_json::Value;
 
@@ -88,11 +88,7 @@ impl Background {
 
     /// Ctrl-C: SIGINT to Terraform, as a terminal would send it.
     fn interrupt(&self) {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
+        interrupt(&self.child);
     }
 
     /// Waits for Terraform to exit; returns its exit code and output.

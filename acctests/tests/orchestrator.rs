@@ -11,14 +11,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use acctests::fixtures::{
     self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, STANDBY, assert_mentions, password_arguments,
     plain_password,
 };
-use acctests::sim::{ACC_KEY_NAME, Sim, wait_output};
+use acctests::sim::{ACC_KEY_NAME, Sim, interrupt, wait_output};
 use acctests::terraform_at_least;
 use serde_json::{Value, json};
 
@@ -857,11 +856,7 @@ fn interrupted_apply_is_completed_by_the_next_one() {
     let apply = sim.spawn_apply(&wd, &[]);
     let first = sim.hold_reached("dra.deploy.step3");
     // Ctrl-C: Terraform stops the provider, which records what exists (tainted).
-    let status = Command::new("kill")
-        .args(["-INT", &apply.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    interrupt(&apply);
     let (code, output) = wait_output(apply);
     assert_ne!(code, 0, "{output}");
     assert!(wd.raw_state().contains(&first), "{output}");
