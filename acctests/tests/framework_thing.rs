@@ -199,29 +199,24 @@ fn framework_thing_drift_and_disappearance() {
 #[test]
 fn framework_thing_validation_errors_carry_paths() {
     let (wd, store) = setup();
-    wd.config(
-        &(header(&store)
-            + r#"
+    // The diagnostic points at the attribute's line in the configuration: Terraform quotes it.
+    let refused_at = |thing: &str, message: &str, line: &str| {
+        wd.config(&(header(&store) + thing));
+        let out = wd.expect_error(&["validate", "-no-color"], message);
+        assert!(out.combined().contains(line), "{}", out.combined());
+    };
+    refused_at(
+        r#"
 resource "drtest_thing" "a" {
   name = "gamma"
   tier = "tier2"
 }
-"#),
-    );
-    let out = wd.expect_error(
-        &["validate", "-no-color"],
+"#,
         r#"Attribute tier value must be one of: \["tier1", "tier3"\], got: "tier2""#,
+        r#"tier = "tier2""#,
     );
-    // The diagnostic points at the attribute's line in the configuration.
-    assert!(
-        out.combined().contains(r#"tier = "tier2""#),
-        "{}",
-        out.combined()
-    );
-
-    wd.config(
-        &(header(&store)
-            + r#"
+    refused_at(
+        r#"
 resource "drtest_thing" "a" {
   name = "gamma"
   rule {
@@ -232,13 +227,9 @@ resource "drtest_thing" "a" {
     action = "deny"
   }
 }
-"#),
-    );
-    let out = wd.expect_error(&["validate", "-no-color"], "Deny rules need a deny name");
-    assert!(
-        out.combined().contains(r#"action = "deny""#),
-        "{}",
-        out.combined()
+"#,
+        "Deny rules need a deny name",
+        r#"action = "deny""#,
     );
 
     wd.config(

@@ -47,6 +47,16 @@ fn crontab(sim: &Sim) -> (String, String) {
         .unwrap_or_default()
 }
 
+/// Replaces root's crontab of KSYS cluster `cluster` with `text`, as an operator's `crontab -e`.
+fn edit_crontab(sim: &Sim, cluster: &str, text: &str) {
+    sim.patch_object(
+        "ksys",
+        "crontabs",
+        cluster,
+        serde_json::json!({ "text": text }),
+    );
+}
+
 /// The schedules the crontab holds, as the emulator parses them.
 fn schedules(sim: &Sim) -> Vec<Value> {
     sim.objects("ksys", "crontabs")
@@ -163,12 +173,7 @@ fn test_schedule_create_update_import_drift_destroy() {
 
     // An administrator's own job, added by hand: never touched by the provider.
     let own = "15 4 * * * /usr/local/bin/backup.sh";
-    sim.patch_object(
-        "ksys",
-        "crontabs",
-        &cluster,
-        serde_json::json!({"text": format!("{own}\n{text}")}),
-    );
+    edit_crontab(&sim, &cluster, &format!("{own}\n{text}"));
 
     // A run fires on emulated time (the last Sunday 02:00 in Chicago), and its result is read.
     let a_week_ago = std::time::SystemTime::now()
@@ -267,12 +272,7 @@ fn test_schedule_create_update_import_drift_destroy() {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n";
-    sim.patch_object(
-        "ksys",
-        "crontabs",
-        &cluster,
-        serde_json::json!({"text": enabled_by_hand}),
-    );
+    edit_crontab(&sim, &cluster, &enabled_by_hand);
     let plan = wd.assert_plan_not_empty();
     assert!(
         plan.contains("enabled")
@@ -285,12 +285,7 @@ fn test_schedule_create_update_import_drift_destroy() {
 
     // Deleted behind Terraform's back: planned for creation again.
     let own_only = format!("{own}\n");
-    sim.patch_object(
-        "ksys",
-        "crontabs",
-        &cluster,
-        serde_json::json!({"text": own_only}),
-    );
+    edit_crontab(&sim, &cluster, &own_only);
     let plan = wd.assert_plan_not_empty();
     assert!(
         plan.contains("dr_test_schedule.weekly will be created")
