@@ -555,6 +555,16 @@ fn bulk_ids(sim: &Sim) -> Vec<String> {
         .collect()
 }
 
+/// Creates `count` VMs in the primary workspace and configures `wd` to manage them all through
+/// the orchestrator `name`.
+fn configure_bulk(sim: &Sim, wd: &WorkDir, name: &str, count: usize) {
+    let primary = sim.workspace_id(PRIMARY);
+    create_vms(sim, &primary, count);
+    let ids = bulk_ids(sim);
+    assert_eq!(ids.len(), count);
+    wd.config(&bulk_config(name, &primary, &ids));
+}
+
 fn bulk_config(name: &str, primary: &str, ids: &[String]) -> String {
     let id_list = ids
         .iter()
@@ -600,11 +610,7 @@ output "listed" {{
 fn fifty_managed_vms_are_destroyed_one_unmanage_at_a_time() {
     let sim = Sim::start(500.0);
     let wd = sim.workdir();
-    let primary = sim.workspace_id(PRIMARY);
-    create_vms(&sim, &primary, 50);
-    let ids = bulk_ids(&sim);
-    assert_eq!(ids.len(), 50);
-    wd.config(&bulk_config("dr-fifty", &primary, &ids));
+    configure_bulk(&sim, &wd, "dr-fifty", 50);
     wd.apply_args(&["-parallelism=10"]);
     assert_eq!(sim.objects("ksys", "vms").len(), 50);
     sim.reset_requests();
@@ -639,11 +645,7 @@ fn fifty_managed_vms_are_destroyed_one_unmanage_at_a_time() {
 fn two_hundred_managed_vms_refresh_on_one_connection_with_two_commands() {
     let sim = Sim::start(500.0);
     let wd = sim.workdir();
-    let primary = sim.workspace_id(PRIMARY);
-    create_vms(&sim, &primary, 200);
-    let ids = bulk_ids(&sim);
-    assert_eq!(ids.len(), 200);
-    wd.config(&bulk_config("dr-scale", &primary, &ids));
+    configure_bulk(&sim, &wd, "dr-scale", 200);
     sim.reset_requests();
     let started = std::time::Instant::now();
     wd.apply_args(&["-parallelism=10"]);
