@@ -26,8 +26,7 @@ use serde_json::{Value, json};
 /// Writes to the cloud (an IAM token is fetched with a POST but changes nothing), and KSYS
 /// commands that are not read-only.
 fn writes(sim: &Sim) -> (u64, Vec<String>) {
-    let requests =
-        sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"));
+    let requests = sim.cloud_writes();
     let commands = sim
         .ssh_commands()
         .into_keys()
