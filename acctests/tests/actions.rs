@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use acctests::fixtures::{self, BACKUP, PRIMARY, PROVIDER_HEADER, managed_vm, plain_password};
 use acctests::sim::{ACC_KEY_NAME, ORCHESTRATOR_PASSWORD, Sim, interrupt};
-use acctests::{WorkDir, terraform_at_least, unwrap_diagnostics};
+use acctests::{WorkDir, drtest_header, terraform_at_least, unwrap_diagnostics};
 use serde_json::Value;
 
 fn actions_supported() -> bool {
@@ -120,24 +120,9 @@ fn assert_no_crash(output: &str) {
 // ---------------------------------------------------------------------------------------------
 // drtest_touch: the framework through real Terraform.
 
+/// The test provider's header and the thing `drtest_touch` touches.
 fn touch_header(store: &Path) -> String {
-    format!(
-        r#"terraform {{
-  required_providers {{
-    drtest = {{ source = "powervs/drtest" }}
-  }}
-}}
-
-provider "drtest" {{
-  store_path = {store:?}
-}}
-
-resource "drtest_thing" "a" {{
-  name = "alpha"
-}}
-"#,
-        store = store.display().to_string()
-    )
+    drtest_header(store) + "\nresource \"drtest_thing\" \"a\" {\n  name = \"alpha\"\n}\n"
 }
 
 fn touch_action(name: &str, body: &str) -> String {
