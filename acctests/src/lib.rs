@@ -332,6 +332,20 @@ impl WorkDir {
         out.stdout
     }
 
+    /// A plan must propose changes and its text contain every one of `phrases` (Terraform's
+    /// words for the change: "will be updated in-place", "Plan: 0 to add, 1 to change, ...");
+    /// returns the text.
+    pub fn assert_plan_mentions(&self, phrases: &[&str]) -> String {
+        let plan = self.assert_plan_not_empty();
+        for phrase in phrases {
+            assert!(
+                plan.contains(phrase),
+                "the plan does not mention {phrase:?}:\n{plan}"
+            );
+        }
+        plan
+    }
+
     /// Runs a command that must fail, and checks its output against a regular expression.
     pub fn expect_error(&self, args: &[&str], pattern: &str) -> TfOutput {
         let out = self.run(args);

@@ -139,15 +139,11 @@ fn managed_vm_lifecycle() {
 
     // The shared workgroup's priority changes in place: KSYS's modify workgroup, nothing else.
     wd.config(&three("medium"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("update in-place") && plan.contains("\"high\" -> \"medium\""),
-        "{plan}"
-    );
-    assert!(
-        plan.contains("Plan: 0 to add, 2 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "update in-place",
+        "\"high\" -> \"medium\"",
+        "Plan: 0 to add, 2 to change, 0 to destroy",
+    ]);
     sim.reset_requests();
     wd.apply();
     assert!(
@@ -172,8 +168,7 @@ fn managed_vm_lifecycle() {
         erp["id"].as_str().unwrap(),
         json!({"priority": "Low"}),
     );
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("\"low\" -> \"medium\""), "{plan}");
+    wd.assert_plan_mentions(&["\"low\" -> \"medium\""]);
     wd.apply();
     assert_eq!(ksys_managed(&sim)["rhel-web-01"].2, "Medium");
     wd.assert_plan_empty();
@@ -183,12 +178,10 @@ fn managed_vm_lifecycle() {
     let out = sim.ksys_exec("ksysmgr unmanage vm name=rhel-web-01");
     assert_eq!(out["exit_code"], 0, "{out}");
     assert!(!ksys_managed(&sim).contains_key("rhel-web-01"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("dr_managed_vm.web will be created")
-            && plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "dr_managed_vm.web will be created",
+        "Plan: 1 to add, 0 to change, 0 to destroy",
+    ]);
     sim.reset_requests();
     wd.apply();
     assert_eq!(ksys_command_count(&sim, "ksysmgr manage vm"), 1);

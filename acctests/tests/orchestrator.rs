@@ -92,8 +92,7 @@ fn orchestrator_lifecycle() {
         &ws,
         "  cores     = 1.25\n  memory_gb = 8\n",
     ));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("updated in-place"), "{plan}");
+    let plan = wd.assert_plan_mentions(&["updated in-place"]);
     assert!(!plan.contains("must be replaced"), "{plan}");
     wd.apply();
     wd.assert_plan_empty();
@@ -111,9 +110,7 @@ fn orchestrator_lifecycle() {
         &ws,
         "  cores     = 1.25\n  memory_gb = 8\n  tier      = \"tier3\"\n",
     ));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("must be replaced"), "{plan}");
-    assert!(plan.contains("forces replacement"), "{plan}");
+    wd.assert_plan_mentions(&["must be replaced", "forces replacement"]);
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(ADDRESS).unwrap();
@@ -250,21 +247,15 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
 
     // Terraform's own switch detaches and attaches the public network in place.
     wd.config(&orchestrator("drday2", &ws, "  public_network = false\n"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("updated in-place"), "{plan}");
-    assert!(
-        plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "updated in-place",
+        "Plan: 0 to add, 1 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(vm_network_ids(&sim, renamed), [mgmt.clone(), bkp.clone()]);
     wd.config(&orchestrator("drday2", &ws, "  public_network = true\n"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&["Plan: 0 to add, 1 to change, 0 to destroy"]);
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(
@@ -312,12 +303,10 @@ fn public_network_attaches_and_detaches_in_place() {
     assert_eq!(v["attached_network_ids"], strings(&[&mgmt, &public]));
 
     wd.config(&orchestrator("drpub", &ws, "  public_network = false\n"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("~ public_network"), "{plan}");
-    assert!(
-        plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "~ public_network",
+        "Plan: 0 to add, 1 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(
@@ -394,12 +383,10 @@ fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
         &[],
     );
     assert!(status == 202 || status == 204, "{status}: {body}");
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("dr_orchestrator.o will be created"), "{plan}");
-    assert!(
-        plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "dr_orchestrator.o will be created",
+        "Plan: 1 to add, 0 to change, 0 to destroy",
+    ]);
     wd.destroy();
     assert!(sim.live_dr_instances().is_empty());
     assert!(sim.vms_named("drdrift-orchestrator").is_empty());

@@ -83,8 +83,7 @@ fn security_group_rule_lifecycle() {
 
     // Ports and name change in place: same rule id.
     wd.config(&ssh_rule(&sg, 2222, "allow-ssh-alt", "tcp"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("update in-place"), "{plan}");
+    wd.assert_plan_mentions(&["update in-place"]);
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(address).expect("in state");
@@ -107,14 +106,12 @@ fn security_group_rule_lifecycle() {
         })
         .collect();
     sim.patch_object("vpc", "security_groups", &sg, json!({ "rules": edited }));
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("update in-place")
-            && plan.contains("2200 -> 2222")
-            && plan.contains("2299 -> 2222")
-            && plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "update in-place",
+        "2200 -> 2222",
+        "2299 -> 2222",
+        "Plan: 0 to add, 1 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
     let stored = rules_of(&sim, &sg)
@@ -128,8 +125,7 @@ fn security_group_rule_lifecycle() {
 
     // A protocol change replaces the rule.
     wd.config(&ssh_rule(&sg, 0, "allow-ssh-alt", "icmp_tcp_udp"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("forces replacement"), "{plan}");
+    wd.assert_plan_mentions(&["forces replacement"]);
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(address).expect("in state");
@@ -151,12 +147,10 @@ fn security_group_rule_lifecycle() {
         .filter(|r| r["id"] != new_id.as_str())
         .collect();
     sim.patch_object("vpc", "security_groups", &sg, json!({ "rules": remaining }));
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("dr_security_group_rule.ssh will be created")
-            && plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "dr_security_group_rule.ssh will be created",
+        "Plan: 1 to add, 0 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
     let recreated = wd.resource_values(address).expect("in state")["rule_id"]

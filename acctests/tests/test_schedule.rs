@@ -230,8 +230,7 @@ fn test_schedule_create_update_import_drift_destroy() {
                 "  cron      = \"30 3 * * MON-FRI\"\n  time_zone = \"Europe/Berlin\"\n  enabled   = false\n",
             )),
     );
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("1 to change, 0 to destroy"), "{plan}");
+    wd.assert_plan_mentions(&["1 to change, 0 to destroy"]);
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(ADDRESS).unwrap();
@@ -273,25 +272,21 @@ fn test_schedule_create_update_import_drift_destroy() {
         .join("\n")
         + "\n";
     edit_crontab(&sim, &cluster, &enabled_by_hand);
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("enabled")
-            && plan.contains("true -> false")
-            && plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "enabled",
+        "true -> false",
+        "Plan: 0 to add, 1 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
 
     // Deleted behind Terraform's back: planned for creation again.
     let own_only = format!("{own}\n");
     edit_crontab(&sim, &cluster, &own_only);
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("dr_test_schedule.weekly will be created")
-            && plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "dr_test_schedule.weekly will be created",
+        "Plan: 1 to add, 0 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(schedules(&sim).len(), 1);
