@@ -6,8 +6,10 @@
 //! `scripts/install-terraform.sh` (a project-local virtualenv, or a build from the Go module);
 //! `TF_ACC_TERRAFORM_VERSION` picks the version, and `tofu-<version>` picks OpenTofu instead
 //! (see [`flavour`], [`terraform_at_least`] and [`skip`]). The helpers mirror
-//! terraform-plugin-testing's steps: apply, plan-must-be-empty (with and without refresh), import and import-verify, destroy, expect-error, and state/plan
-//! inspection through `terraform show -json`.
+//! terraform-plugin-testing's steps: apply, plan-must-be-empty (with and without refresh),
+//! import and import-verify, destroy, expect-error, and state/plan inspection through
+//! `terraform show -json`. [`sim`] runs dr-cloudsim and reads its world; [`fixtures`] holds the
+//! scenario's names and the HCL blocks the tests share.
 //!
 //! Helpers panic with Terraform's full output on failure: they run only inside tests, where a
 //! panic is the failure report.
