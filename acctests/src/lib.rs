@@ -6,8 +6,10 @@
 //! `scripts/install-terraform.sh` (a project-local virtualenv, or a build from the Go module);
 //! `TF_ACC_TERRAFORM_VERSION` picks the version, and `tofu-<version>` picks OpenTofu instead
 //! (see [`flavour`], [`terraform_at_least`] and [`skip`]). The helpers mirror
-//! terraform-plugin-testing's steps: apply, plan-must-be-empty (with and without refresh), import and import-verify, destroy, expect-error, and state/plan
-//! inspection through `terraform show -json`.
+//! terraform-plugin-testing's steps: apply, plan-must-be-empty (with and without refresh),
+//! import and import-verify, destroy, expect-error, and state/plan inspection through
+//! `terraform show -json`. [`sim`] runs dr-cloudsim and reads its world; [`fixtures`] holds the
+//! scenario's names and the HCL blocks the tests share.
 //!
 //! Helpers panic with Terraform's full output on failure: they run only inside tests, where a
 //! panic is the failure report.
@@ -20,6 +22,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+pub mod fixtures;
 pub mod sim;
 
 /// Registry namespace of every provider this project builds.
@@ -129,6 +132,19 @@ pub fn skip(what: &str, reason: &str) {
         "SKIP {what} on {}: {reason}",
         cli_label()
     );
+}
+
+/// True, after saying so on stderr, when the CLI under test predates `feature` (Terraform
+/// `major.minor`): the test then has nothing to check and returns.
+pub fn terraform_lacks(major: u32, minor: u32, feature: &str) -> bool {
+    let old = !terraform_at_least(major, minor);
+    if old {
+        eprintln!(
+            "Terraform {} has no {feature} (needs {major}.{minor}); nothing to test",
+            terraform_version()
+        );
+    }
+    old
 }
 
 /// "Terraform 1.16.4" or "OpenTofu 1.12.6".
@@ -318,6 +334,20 @@ impl WorkDir {
         out.stdout
     }
 
+    /// A plan must propose changes and its text contain every one of `phrases` (Terraform's
+    /// words for the change: "will be updated in-place", "Plan: 0 to add, 1 to change, ...");
+    /// returns the text.
+    pub fn assert_plan_mentions(&self, phrases: &[&str]) -> String {
+        let plan = self.assert_plan_not_empty();
+        for phrase in phrases {
+            assert!(
+                plan.contains(phrase),
+                "the plan does not mention {phrase:?}:\n{plan}"
+            );
+        }
+        plan
+    }
+
     /// Runs a command that must fail, and checks its output against a regular expression.
     pub fn expect_error(&self, args: &[&str], pattern: &str) -> TfOutput {
         let out = self.run(args);
@@ -361,6 +391,17 @@ impl WorkDir {
     pub fn resource_values(&self, address: &str) -> Option<Value> {
         self.resource_json(address)
             .and_then(|r| r.get("values").cloned())
+    }
+
+    /// The string `attribute` of the resource at `address` in state (its `id`, an address).
+    pub fn string_attribute(&self, address: &str, attribute: &str) -> String {
+        let values = self
+            .resource_values(address)
+            .unwrap_or_else(|| panic!("{address} is not in state"));
+        values[attribute]
+            .as_str()
+            .unwrap_or_else(|| panic!("{address}.{attribute} is not a string: {values}"))
+            .to_string()
     }
 
     /// The resource identity Terraform stores for `address` (Terraform 1.12+), from
@@ -452,6 +493,18 @@ provider "drtest" {{
 "#,
         store = store.display().to_string()
     )
+}
+
+/// The objects the test provider keeps in its JSON file `store`, as a test reads them to check
+/// what an apply wrote.
+pub fn read_drtest_store(store: &Path) -> Value {
+    let text = std::fs::read_to_string(store).expect("store file exists");
+    serde_json::from_str(&text).expect("store is JSON")
+}
+
+/// Replaces the test provider's objects in `store`, as a change made outside Terraform.
+pub fn write_drtest_store(store: &Path, contents: &Value) {
+    std::fs::write(store, serde_json::to_vec_pretty(contents).expect("json")).expect("write store");
 }
 
 /// The `list_resource_found` messages of `terraform query -json` for the list block at

@@ -337,6 +337,12 @@ impl Sim {
         self.count_requests(|method, _| method != "GET")
     }
 
+    /// Writes to IBM Cloud since the last reset: every request but a GET, except the IAM token
+    /// grant (a POST that changes nothing).
+    pub fn cloud_writes(&self) -> u64 {
+        self.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
+    }
+
     /// Sums the counters whose method and route template satisfy `filter`.
     pub fn count_requests(&self, filter: impl Fn(&str, &str) -> bool) -> u64 {
         let r = self.requests();
@@ -357,7 +363,8 @@ impl Sim {
             .unwrap_or(0)
     }
 
-    /// Replaces the fault rules (see DESIGN §3).
+    /// Replaces the injected faults (errors, latency, rate limits, short token lifetimes, SSH
+    /// refusals and drops); `POST /_sim/faults` in `docs/guides/dr-cloudsim.md` lists the fields.
     pub fn set_faults(&self, faults: Value) {
         self.call(reqwest::Method::POST, "/_sim/faults", Some(faults));
     }
@@ -470,6 +477,76 @@ impl Sim {
         self.id_by_name("power", "workspaces", name, "id")
     }
 
+    /// The id of the scenario's PowerVS VM named `name` (any workspace).
+    pub fn vm_id(&self, name: &str) -> String {
+        self.objects("power", "pvm_instances")
+            .iter()
+            .find(|v| v["serverName"] == name)
+            .and_then(|v| v["pvmInstanceID"].as_str())
+            .unwrap_or_else(|| panic!("no VM named {name}"))
+            .to_string()
+    }
+
+    /// The PowerVS VMs named `name` (an orchestrator's VM is `<name>-orchestrator`).
+    pub fn vms_named(&self, name: &str) -> Vec<Value> {
+        self.objects("power", "pvm_instances")
+            .into_iter()
+            .filter(|vm| vm["serverName"] == name)
+            .collect()
+    }
+
+    /// The DR Automation service instances that exist and are not being removed: what the
+    /// account is billed for.
+    pub fn live_dr_instances(&self) -> Vec<Value> {
+        self.objects("rc", "resource_instances")
+            .into_iter()
+            .filter(|i| {
+                i["crn"]
+                    .as_str()
+                    .is_some_and(|c| c.contains(":power-dr-automation:"))
+            })
+            .filter(|i| {
+                !matches!(
+                    i["state"].as_str(),
+                    Some("removed" | "pending_removal" | "pending_reclamation")
+                )
+            })
+            .collect()
+    }
+
+    /// The id of the scenario's Transit Gateway (it has one).
+    pub fn transit_gateway_id(&self) -> String {
+        self.objects("tg", "gateways")[0]["id"]
+            .as_str()
+            .expect("the scenario's transit gateway")
+            .to_string()
+    }
+
+    /// The id of the VPC security group whose name contains `name_part`.
+    pub fn security_group_id_like(&self, name_part: &str) -> String {
+        self.objects("vpc", "security_groups")
+            .iter()
+            .find(|g| g["name"].as_str().is_some_and(|n| n.contains(name_part)))
+            .and_then(|g| g["id"].as_str())
+            .unwrap_or_else(|| panic!("no security group named like {name_part} in the scenario"))
+            .to_string()
+    }
+
+    /// What the emulator's IAM answers a grant of the scenario's API key: `access_token` and
+    /// `refresh_token`, for tests that call the APIs themselves or hand the provider a token.
+    pub fn iam_token_grant(&self) -> Value {
+        reqwest::blocking::Client::new()
+            .post(format!("{}/iam/identity/token", self.url()))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={API_KEY}&response_type=cloud_iam"
+            ))
+            .send()
+            .expect("IAM token grant")
+            .json()
+            .expect("IAM token response")
+    }
+
     /// The id of network `name` of workspace `workspace` (by name): its CRN carries the
     /// workspace GUID, as PowerVS network CRNs do.
     pub fn network_id(&self, workspace: &str, name: &str) -> String {
@@ -498,6 +575,15 @@ impl Sim {
             .spawn()
             .expect("start terraform apply")
     }
+}
+
+/// Ctrl-C: SIGINT to the Terraform process `child`, as a terminal sends it.
+pub fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -INT {}", child.id());
 }
 
 /// Waits for a Terraform started in the background; its exit code and its stdout + stderr.

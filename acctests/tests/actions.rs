@@ -17,11 +17,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use acctests::sim::{ACC_KEY_NAME, Sim};
-use acctests::{WorkDir, terraform_at_least, unwrap_diagnostics};
+use acctests::fixtures::{self, BACKUP, PRIMARY, PROVIDER_HEADER, managed_vm, plain_password};
+use acctests::sim::{ACC_KEY_NAME, ORCHESTRATOR_PASSWORD, Sim, interrupt};
+use acctests::{WorkDir, drtest_header, terraform_at_least, unwrap_diagnostics};
 use serde_json::Value;
 
 fn actions_supported() -> bool {
@@ -87,11 +88,7 @@ impl Background {
 
     /// Ctrl-C: SIGINT to Terraform, as a terminal would send it.
     fn interrupt(&self) {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
+        interrupt(&self.child);
     }
 
     /// Waits for Terraform to exit; returns its exit code and output.
@@ -123,24 +120,9 @@ fn assert_no_crash(output: &str) {
 // ---------------------------------------------------------------------------------------------
 // drtest_touch: the framework through real Terraform.
 
+/// The test provider's header and the thing `drtest_touch` touches.
 fn touch_header(store: &Path) -> String {
-    format!(
-        r#"terraform {{
-  required_providers {{
-    drtest = {{ source = "powervs/drtest" }}
-  }}
-}}
-
-provider "drtest" {{
-  store_path = {store:?}
-}}
-
-resource "drtest_thing" "a" {{
-  name = "alpha"
-}}
-"#,
-        store = store.display().to_string()
-    )
+    drtest_header(store) + "\nresource \"drtest_thing\" \"a\" {\n  name = \"alpha\"\n}\n"
 }
 
 fn touch_action(name: &str, body: &str) -> String {
@@ -320,24 +302,7 @@ resource "drtest_thing" "b" {
 // ---------------------------------------------------------------------------------------------
 // dr_failover, dr_failback, dr_test against dr-cloudsim.
 
-const DR_HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-const PRIMARY: &str = "slz-dal10-power-workspace";
-const BACKUP: &str = "slz-wdc07-power-workspace";
 const WORKLOADS: [&str; 3] = ["aix-app-01", "ibmi-db-01", "rhel-web-01"];
-
-fn vm_id(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "pvm_instances")
-        .iter()
-        .find(|v| v["serverName"] == name)
-        .and_then(|v| v["pvmInstanceID"].as_str())
-        .unwrap_or_else(|| panic!("no VM named {name}"))
-        .to_string()
-}
 
 /// PowerVS status of the VM `name` of workspace `workspace`, found by the GUID in its CRN.
 fn power_status(sim: &Sim, workspace: &str, name: &str) -> Option<String> {
@@ -407,39 +372,22 @@ fn assert_all_at_home(sim: &Sim, context: &str) {
 /// and the actions.
 fn dr_config(sim: &Sim) -> String {
     let managed = |label: &str, vm: &str, priority: &str, group: &str| {
-        format!(
-            r#"
-resource "dr_managed_vm" "{label}" {{
-  orchestrator_id = dr_orchestrator.o.id
-  pvm_instance_id = "{id}"
-  priority        = "{priority}"
-{group}}}
-"#,
-            id = vm_id(sim, vm),
-            group = if group.is_empty() {
-                String::new()
-            } else {
-                format!("  workgroup_name  = \"{group}\"\n")
-            }
-        )
+        let block = managed_vm(label, "o", &sim.vm_id(vm)).string("priority", priority);
+        match group {
+            "" => block,
+            group => block.string("workgroup_name", group),
+        }
     };
+    let orchestrator = fixtures::orchestrator("dract", &sim.workspace_id(PRIMARY))
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&plain_password(ORCHESTRATOR_PASSWORD));
     let action = |kind: &str, name: &str, extra: &str| {
         format!(
             "\naction \"{kind}\" \"{name}\" {{\n  config {{\n    orchestrator_id = dr_orchestrator.o.id\n{extra}  }}\n}}\n"
         )
     };
     format!(
-        r#"{DR_HEADER}
-resource "dr_orchestrator" "o" {{
-  name                  = "dract"
-  orchestrator_user     = "admin"
-  workspace_id          = "{primary}"
-  machine_type          = "s922"
-  ssh_key_name          = "{ACC_KEY_NAME}"
-  orchestrator_password = "Passw0rd-Secret!"
-}}
-{app}{db}{web}{actions}"#,
-        primary = sim.workspace_id(PRIMARY),
+        "{PROVIDER_HEADER}{orchestrator}{app}{db}{web}{actions}",
         app = managed("app", "aix-app-01", "high", "erp"),
         db = managed("db", "ibmi-db-01", "high", "erp"),
         web = managed("web", "rhel-web-01", "low", ""),
@@ -455,7 +403,7 @@ resource "dr_orchestrator" "o" {{
             action(
                 "dr_test",
                 "erp_only",
-                &format!("    vm_ids = [\"{}\"]\n", vm_id(sim, "aix-app-01"))
+                &format!("    vm_ids = [\"{}\"]\n", sim.vm_id("aix-app-01"))
             ),
             action(
                 "dr_test",
@@ -467,6 +415,23 @@ resource "dr_orchestrator" "o" {{
         ]
         .concat(),
     )
+}
+
+/// Waits (up to 300 s) until KSYS shows every workgroup at the backup site, ready to move:
+/// a move the provider stopped waiting for completes at the orchestrator on its own.
+fn wait_until_moved_to_backup(sim: &Sim) {
+    let start = Instant::now();
+    while workgroups(sim)
+        .values()
+        .any(|(site, state, _)| site != "us-east" || state != "READY_TO_MOVE")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the move never completed: {:?}",
+            workgroups(sim)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// The progress lines of one invoked action.
@@ -652,7 +617,7 @@ fn dr_failover_failback_and_dr_tests_through_ksys() {
     assert_all_at_home(&sim, "after the partial failback");
 
     // A move that fails at the orchestrator stops with KSYS's words; a new one completes it.
-    let aix = vm_id(&sim, "aix-app-01");
+    let aix = sim.vm_id("aix-app-01");
     sim.patch_object("ksys", "vms", &aix, serde_json::json!({"_fail_move": true}));
     let text = invoke_err(&wd, "action.dr_failover.go");
     assert!(
@@ -719,18 +684,7 @@ fn ctrl_c_stops_waiting_without_interrupting_the_move() {
 
     // Released, the move goes on at the orchestrator and completes there.
     sim.release_hold("ksys.move.erp");
-    let start = Instant::now();
-    while workgroups(&sim)
-        .values()
-        .any(|(site, state, _)| site != "us-east" || state != "READY_TO_MOVE")
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "the move never completed: {:?}",
-            workgroups(&sim)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until_moved_to_backup(&sim);
     invoke_ok(&wd, "action.dr_failback.back");
     assert_all_at_home(&sim, "after the failback");
     wd.destroy();
@@ -769,18 +723,7 @@ fn an_action_timeout_running_out_reports_the_move_still_running() {
 
     // Released, the move completes at the orchestrator on its own.
     sim.release_hold("ksys.move.erp");
-    let start = Instant::now();
-    while workgroups(&sim)
-        .values()
-        .any(|(site, state, _)| site != "us-east" || state != "READY_TO_MOVE")
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "the move never completed: {:?}",
-            workgroups(&sim)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until_moved_to_backup(&sim);
     invoke_ok(&wd, "action.dr_failback.back");
     assert_all_at_home(&sim, "after the failback");
     wd.destroy();

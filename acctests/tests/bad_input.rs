@@ -28,17 +28,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER, STANDBY};
 use acctests::sim::Sim;
 use acctests::{WorkDir, terraform_at_least, unwrap_diagnostics, workspace_root};
 use serde_json::Value;
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-
-"#;
 const WORKERS: usize = 3;
 const MIN_CASES: usize = 40;
 
@@ -112,7 +106,7 @@ fn parse_case(file: &Path, vars: &BTreeMap<&str, String>) -> Case {
     let hcl = if text.contains("required_providers") {
         text
     } else {
-        format!("{HEADER}{text}")
+        format!("{PROVIDER_HEADER}\n{text}")
     };
     Case {
         stage: stage.unwrap_or_else(|| panic!("{rel}: no `# stage:` line")),
@@ -218,8 +212,8 @@ fn run_case(wd: &WorkDir, case: &Case) -> Option<String> {
 
 /// Ids of the scenario the catalogue's placeholders name.
 fn placeholders(sim: &Sim) -> BTreeMap<&'static str, String> {
-    let primary = sim.workspace_id("slz-dal10-power-workspace");
-    let secondary = sim.workspace_id("slz-dal12-power-workspace");
+    let primary = sim.workspace_id(PRIMARY);
+    let secondary = sim.workspace_id(STANDBY);
     let find = |service: &str, collection: &str, key: &str, value: &str, id: &str| -> String {
         sim.objects(service, collection)
             .iter()
@@ -229,14 +223,8 @@ fn placeholders(sim: &Sim) -> BTreeMap<&'static str, String> {
             .to_string()
     };
     BTreeMap::from([
-        (
-            "PRIMARY_MGMT_NET",
-            sim.network_id("slz-dal10-power-workspace", "mgmt_net"),
-        ),
-        (
-            "SECONDARY_MGMT_NET",
-            sim.network_id("slz-dal12-power-workspace", "mgmt_net"),
-        ),
+        ("PRIMARY_MGMT_NET", sim.network_id(PRIMARY, "mgmt_net")),
+        ("SECONDARY_MGMT_NET", sim.network_id(STANDBY, "mgmt_net")),
         ("PRIMARY_WS", primary),
         ("SECONDARY_WS", secondary),
         (

@@ -10,18 +10,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acctests::sim::Sim;
+use acctests::fixtures::{
+    self, Block, PRIMARY, PROVIDER_HEADER, STANDBY, ha_standby, managed_vm, password_arguments,
+    plain_password, security_group_rule, single_port, test_schedule, write_only_password,
+};
+use acctests::sim::{ACC_KEY_NAME, Sim};
 use acctests::{WorkDir, default_registry, terraform_at_least};
 use serde_json::Value;
 
 const PASSWORD: &str = "Compat-Passw0rd!";
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-
 /// Ids of the default scenario, looked up by name so a scenario change shows up here clearly.
 struct Scenario {
     primary: String,
@@ -50,8 +47,8 @@ fn scenario(sim: &Sim) -> Scenario {
             .to_string()
     };
     let workspaces = &state["power"]["workspaces"];
-    let primary = by_name(workspaces, "name", "slz-dal10-power-workspace", "id");
-    let standby = by_name(workspaces, "name", "slz-dal12-power-workspace", "id");
+    let primary = by_name(workspaces, "name", PRIMARY, "id");
+    let standby = by_name(workspaces, "name", STANDBY, "id");
     let network = |ws: &str| -> String {
         state["power"]["networks"]
             .as_array()
@@ -87,89 +84,45 @@ fn scenario(sim: &Sim) -> Scenario {
     }
 }
 
-/// The password argument of `dr_orchestrator` and `dr_ha_standby` for this Terraform.
-fn password_arguments() -> String {
-    if terraform_at_least(1, 11) {
-        format!(
-            "  orchestrator_password_wo         = \"{PASSWORD}\"\n  orchestrator_password_wo_version = 1\n"
-        )
-    } else {
-        format!("  orchestrator_password = \"{PASSWORD}\"\n")
-    }
-}
-
+/// `dr_orchestrator.o` in the primary workspace's management network, with `password` lines.
 fn orchestrator(s: &Scenario, password: &str) -> String {
-    format!(
-        r#"
-resource "dr_orchestrator" "o" {{
-  name              = "compat"
-  orchestrator_user = "dradmin"
-  workspace_id      = "{primary}"
-  machine_type      = "s922"
-  network_ids       = ["{network}"]
-  ssh_key_name      = "slz-ssh-key"
-{password}}}
-"#,
-        primary = s.primary,
-        network = s.primary_network,
-    )
+    fixtures::orchestrator("compat", &s.primary)
+        .string("orchestrator_user", "dradmin")
+        .arg("network_ids", &format!("[\"{}\"]", s.primary_network))
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(password)
+        .hcl()
 }
 
 /// Every resource type once: orchestrator, standby, a managed VM, a DR test schedule and a
 /// security-group rule fed by the workspace-subnets data source.
 fn full_config(s: &Scenario) -> String {
-    let password = password_arguments();
+    let password = password_arguments(PASSWORD);
+    let standby = ha_standby("s", "o", &s.standby, &s.gateway)
+        .arg("network_ids", &format!("[\"{}\"]", s.standby_network))
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&password);
+    let vm = managed_vm("vm", "o", &s.aix_vm)
+        .string("priority", "high")
+        .arg("depends_on", "[dr_ha_standby.s]");
+    let weekly = test_schedule("weekly", "o")
+        .string("cron", "0 2 * * SUN")
+        .string("time_zone", "America/Chicago");
+    let subnets = Block::data("dr_workspace_subnets", "primary")
+        .string("workspace_id", &s.primary)
+        .string("name", "mgmt_net");
+    let rule = single_port(security_group_rule("r", &s.security_group, ""), "udp", 123)
+        .arg("remote_cidr", "data.dr_workspace_subnets.primary.cidrs[0]");
     format!(
-        r#"{HEADER}{orchestrator}
-resource "dr_ha_standby" "s" {{
-  orchestrator_id    = dr_orchestrator.o.id
-  workspace_id       = "{standby}"
-  transit_gateway_id = "{gateway}"
-  network_ids        = ["{standby_network}"]
-  ssh_key_name       = "slz-ssh-key"
-{password}}}
-
-resource "dr_managed_vm" "vm" {{
-  orchestrator_id = dr_orchestrator.o.id
-  pvm_instance_id = "{aix}"
-  priority        = "high"
-  depends_on      = [dr_ha_standby.s]
-}}
-
-resource "dr_test_schedule" "weekly" {{
-  orchestrator_id = dr_orchestrator.o.id
-  cron            = "0 2 * * SUN"
-  time_zone       = "America/Chicago"
-}}
-
-data "dr_workspace_subnets" "primary" {{
-  workspace_id = "{primary}"
-  name         = "mgmt_net"
-}}
-
-resource "dr_security_group_rule" "r" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = data.dr_workspace_subnets.primary.cidrs[0]
-  protocol          = "udp"
-  port_min          = 123
-  port_max          = 123
-}}
-"#,
+        "{PROVIDER_HEADER}{orchestrator}{standby}{vm}{weekly}{subnets}{rule}",
         orchestrator = orchestrator(s, &password),
-        standby = s.standby,
-        gateway = s.gateway,
-        standby_network = s.standby_network,
-        aix = s.aix_vm,
-        primary = s.primary,
-        sg = s.security_group,
     )
 }
 
 #[test]
 fn compat_schema_has_every_type() {
     let wd = WorkDir::new();
-    wd.config(HEADER);
+    wd.config(PROVIDER_HEADER);
     let out = wd.run_ok(&["providers", "schema", "-json"]);
     let start = out.stdout.find('{').unwrap();
     let schema: Value = serde_json::from_str(out.stdout[start..].trim()).unwrap();
@@ -209,10 +162,11 @@ fn compat_write_only_password_needs_terraform_1_11() {
     let sim = Sim::start(200.0);
     let s = scenario(&sim);
     let wd = sim.workdir();
-    let write_only = format!(
-        "  orchestrator_password_wo         = \"{PASSWORD}\"\n  orchestrator_password_wo_version = 1\n"
-    );
-    wd.config(&format!("{HEADER}{}", orchestrator(&s, &write_only)));
+    let write_only = write_only_password(PASSWORD);
+    wd.config(&format!(
+        "{PROVIDER_HEADER}{}",
+        orchestrator(&s, &write_only)
+    ));
     if terraform_at_least(1, 11) {
         wd.apply();
         assert!(
@@ -230,8 +184,11 @@ fn compat_write_only_password_needs_terraform_1_11() {
         assert!(!wd.raw_state().contains(PASSWORD));
         assert_eq!(sim.mutating_requests(), 0);
         // The sensitive argument is the way on these versions.
-        let sensitive = format!("  orchestrator_password = \"{PASSWORD}\"\n");
-        wd.config(&format!("{HEADER}{}", orchestrator(&s, &sensitive)));
+        let sensitive = plain_password(PASSWORD);
+        wd.config(&format!(
+            "{PROVIDER_HEADER}{}",
+            orchestrator(&s, &sensitive)
+        ));
         wd.apply();
         wd.assert_plan_empty();
         wd.destroy();
@@ -260,7 +217,7 @@ fn compat_apply_plan_and_generate_config_for_every_resource() {
         // A fresh directory with only an import block: Terraform writes the resource's HCL.
         let fresh = sim.workdir();
         fresh.config(&format!(
-            "{HEADER}\nimport {{\n  to = {type_name}.imported\n  id = \"{id}\"\n}}\n"
+            "{PROVIDER_HEADER}\nimport {{\n  to = {type_name}.imported\n  id = \"{id}\"\n}}\n"
         ));
         let out = fresh.run(&[
             "plan",

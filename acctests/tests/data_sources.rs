@@ -7,30 +7,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acctests::sim::Sim;
+use acctests::fixtures::{
+    self, Block, PRIMARY, PROVIDER_HEADER, STANDBY, managed_vm, plain_password,
+};
+use acctests::sim::{ORCHESTRATOR_PASSWORD, Sim};
 use serde_json::{Value, json};
-
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
 
 fn output(state: &Value, name: &str) -> Value {
     state
         .pointer(&format!("/values/outputs/{name}/value"))
         .cloned()
         .unwrap_or_else(|| panic!("no output {name}: {state:#}"))
-}
-
-fn vm_id(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "pvm_instances")
-        .iter()
-        .find(|v| v["serverName"] == name)
-        .and_then(|v| v["pvmInstanceID"].as_str())
-        .unwrap()
-        .to_string()
 }
 
 #[test]
@@ -49,7 +36,7 @@ fn workspace_data_sources() {
         .unwrap();
     sim.patch_object("power", "networks", &bkp, json!({"type": "pub-vlan"}));
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 data "dr_workspaces" "all" {{}}
 
 data "dr_workspaces" "dal12" {{
@@ -160,7 +147,7 @@ output "overlaps" {{
     wd.assert_plan_empty();
 
     wd.config(&format!(
-        "{HEADER}\ndata \"dr_workspace_subnets\" \"x\" {{\n  workspace_id = \"no-such-workspace\"\n}}\n"
+        "{PROVIDER_HEADER}\ndata \"dr_workspace_subnets\" \"x\" {{\n  workspace_id = \"no-such-workspace\"\n}}\n"
     ));
     wd.plan_expect_error(r#"PowerVS workspace not found.*"no-such-workspace""#);
 }
@@ -169,95 +156,45 @@ output "overlaps" {{
 fn deployment_data_sources() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
-    let primary = sim
-        .objects("power", "workspaces")
-        .iter()
-        .find(|w| w["name"] == "slz-dal10-power-workspace")
-        .and_then(|w| w["id"].as_str())
-        .unwrap()
-        .to_string();
-    let (aix, ibmi) = (vm_id(&sim, "aix-app-01"), vm_id(&sim, "ibmi-db-01"));
+    let primary = sim.workspace_id(PRIMARY);
+    let (aix, ibmi) = (sim.vm_id("aix-app-01"), sim.vm_id("ibmi-db-01"));
+    let orchestrator = fixtures::orchestrator("dr-ds", &primary)
+        .label("main")
+        .string("orchestrator_user", "dradmin")
+        .raw(&plain_password(ORCHESTRATOR_PASSWORD));
+    let aix_vm = managed_vm("aix", "main", &aix)
+        .string("priority", "high")
+        .string("workgroup_name", "apps");
+    let ibmi_vm = managed_vm("ibmi", "main", &ibmi);
+    let reading = |kind: &str, label: &str| {
+        Block::data(kind, label).arg("orchestrator_id", "dr_orchestrator.main.id")
+    };
+    // Read once both VMs are managed.
+    let after_vms =
+        |block: Block| block.arg("depends_on", "[dr_managed_vm.aix, dr_managed_vm.ibmi]");
+    let machine_types = reading("dr_machine_types", "mt")
+        .string("primary_workspace_name", PRIMARY)
+        .string("standby_workspace_name", STANDBY);
+    let summary = after_vms(reading("dr_summary", "s"));
+    let all = after_vms(reading("dr_managed_vms", "all"));
+    let high = after_vms(reading("dr_managed_vms", "high").string("priority", "high"));
+    let created = after_vms(reading("dr_events", "created").string("action", "create"));
+    let all_events = after_vms(reading("dr_events", "all"));
+    let apps = after_vms(reading("dr_managed_vms", "apps").string("workgroup_name", "apps"));
+    let in_primary =
+        after_vms(reading("dr_managed_vms", "in_primary").string("workspace_name", PRIMARY));
+    let in_standby =
+        after_vms(reading("dr_managed_vms", "in_standby").string("workspace_name", STANDBY));
     let config = |extra: &str| {
         format!(
-            r#"{HEADER}
-resource "dr_orchestrator" "main" {{
-  name                  = "dr-ds"
-  orchestrator_user     = "dradmin"
-  workspace_id          = "{primary}"
-  machine_type          = "s922"
-  orchestrator_password = "Passw0rd-Secret!"
-}}
-
-resource "dr_managed_vm" "aix" {{
-  orchestrator_id = dr_orchestrator.main.id
-  pvm_instance_id = "{aix}"
-  priority        = "high"
-  workgroup_name  = "apps"
-}}
-
-resource "dr_managed_vm" "ibmi" {{
-  orchestrator_id = dr_orchestrator.main.id
-  pvm_instance_id = "{ibmi}"
-}}
-
-data "dr_machine_types" "mt" {{
-  orchestrator_id        = dr_orchestrator.main.id
-  primary_workspace_name = "slz-dal10-power-workspace"
-  standby_workspace_name = "slz-dal12-power-workspace"
-}}
-
-data "dr_summary" "s" {{
-  orchestrator_id = dr_orchestrator.main.id
-  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
-}}
-
-data "dr_managed_vms" "all" {{
-  orchestrator_id = dr_orchestrator.main.id
-  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
-}}
-
-data "dr_managed_vms" "high" {{
-  orchestrator_id = dr_orchestrator.main.id
-  priority        = "high"
-  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
-}}
-
-data "dr_events" "created" {{
-  orchestrator_id = dr_orchestrator.main.id
-  action          = "create"
-  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
-}}
-
+            r#"{PROVIDER_HEADER}{orchestrator}{aix_vm}{ibmi_vm}{machine_types}{summary}{all}{high}{created}
 output "standby_types" {{ value = data.dr_machine_types.mt.standby_machine_types }}
 output "primary_types" {{ value = data.dr_machine_types.mt.machine_types }}
 output "summary" {{ value = data.dr_summary.s }}
 output "all" {{ value = data.dr_managed_vms.all.managed_vms }}
 output "high" {{ value = data.dr_managed_vms.high.ids }}
 output "events" {{ value = data.dr_events.created.events }}
-
-data "dr_events" "all" {{
-  orchestrator_id = dr_orchestrator.main.id
-  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
-}}
-
-data "dr_managed_vms" "apps" {{
-  orchestrator_id = dr_orchestrator.main.id
-  workgroup_name  = "apps"
-  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
-}}
-
-data "dr_managed_vms" "in_primary" {{
-  orchestrator_id = dr_orchestrator.main.id
-  workspace_name  = "slz-dal10-power-workspace"
-  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
-}}
-
-data "dr_managed_vms" "in_standby" {{
-  orchestrator_id = dr_orchestrator.main.id
-  workspace_name  = "slz-dal12-power-workspace"
-  depends_on      = [dr_managed_vm.aix, dr_managed_vm.ibmi]
-}}
-
+{all_events}{apps}{in_primary}{in_standby}
 output "all_events" {{ value = data.dr_events.all.events }}
 output "apps" {{ value = data.dr_managed_vms.apps.ids }}
 output "in_primary" {{ value = data.dr_managed_vms.in_primary.ids }}

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::Instant;
 
-use acctests::sim::{Sim, wait_output};
+use acctests::sim::{Sim, interrupt, wait_output};
 use acctests::{WorkDir, terraform_at_least, workspace_root};
 use serde_json::{Value, json};
 
@@ -404,11 +404,7 @@ fn ctrl_c_while_the_provider_waits_then_the_next_apply_converges() {
     sim.arm_hold("dra.deploy.step3");
     let apply = sim.spawn_apply(&wd, &[("TF_VAR_orchestrator_password", PASSWORD)]);
     sim.hold_reached("dra.deploy.step3");
-    let status = Command::new("kill")
-        .args(["-INT", &apply.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    interrupt(&apply);
     let (code, output) = wait_output(apply);
     assert_ne!(
         code, 0,

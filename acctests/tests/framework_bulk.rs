@@ -12,30 +12,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-
-use acctests::{WorkDir, drtest_header, query_results, terraform_at_least, terraform_version};
+use acctests::{
+    WorkDir, drtest_header, query_results, read_drtest_store, terraform_lacks, write_drtest_store,
+};
 use serde_json::{Value, json};
-
-fn read_store(store: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(store).expect("store file")).expect("JSON")
-}
-
-fn write_store(store: &Path, contents: &Value) {
-    std::fs::write(store, serde_json::to_vec_pretty(contents).expect("json")).expect("write");
-}
-
-/// True (after saying why) when the Terraform under test predates `feature`.
-fn too_old(major: u32, minor: u32, feature: &str) -> bool {
-    let old = !terraform_at_least(major, minor);
-    if old {
-        eprintln!(
-            "Terraform {} has no {feature} (needs {major}.{minor}); nothing to test",
-            terraform_version()
-        );
-    }
-    old
-}
 
 const BETA: &str = r#"
 resource "drtest_thing" "beta" {
@@ -52,7 +32,7 @@ resource "drtest_thing" "beta" {
 
 #[test]
 fn framework_identity_import_block_and_refused_change() {
-    if too_old(1, 12, "resource identity") {
+    if terraform_lacks(1, 12, "resource identity") {
         return;
     }
     let owner = WorkDir::new();
@@ -99,9 +79,9 @@ fn framework_identity_import_block_and_refused_change() {
 
     // The object moves zone behind Terraform's back: its identity would change, which the
     // framework refuses instead of tracking another object under the same address.
-    let mut s = read_store(&store);
+    let mut s = read_drtest_store(&store);
     s["things"]["thing-1"]["zone"] = json!("dal13");
-    write_store(&store, &s);
+    write_drtest_store(&store, &s);
     let out = owner.plan_expect_error("Unexpected identity change");
     let text = acctests::unwrap_diagnostics(&out.combined());
     assert!(text.contains("(zone changed)"), "{text}");
@@ -176,7 +156,7 @@ resource "drtest_thing" "small" {
 
 #[test]
 fn framework_query_lists_and_generates_config_that_only_imports() {
-    if too_old(1, 14, "terraform query") {
+    if terraform_lacks(1, 14, "terraform query") {
         return;
     }
     let owner = WorkDir::new();
@@ -184,9 +164,9 @@ fn framework_query_lists_and_generates_config_that_only_imports() {
     owner.config(&(drtest_header(&store) + &things()));
     owner.apply();
     owner.assert_plan_empty();
-    let mut s = read_store(&store);
+    let mut s = read_drtest_store(&store);
     s["list_pages"] = json!(0);
-    write_store(&store, &s);
+    write_drtest_store(&store, &s);
 
     // A fresh directory holding only the provider and the query.
     let adopter = WorkDir::new();
@@ -255,7 +235,7 @@ list "drtest_thing" "dal12" {
     assert_eq!(dal12, [json!("thing-1"), json!("thing-4")]);
     // Five things in pages of two: `all` and `dal12` read three pages each, `first_two` one,
     // since the listing stops once Terraform has its two results.
-    assert_eq!(read_store(&store)["list_pages"], 7);
+    assert_eq!(read_drtest_store(&store)["list_pages"], 7);
 
     // Bad list configuration is reported at the attribute, before anything is listed.
     adopter.write(
@@ -304,7 +284,7 @@ list "drtest_thing" "dal12" {
     );
     adopter.apply();
     adopter.assert_plan_empty();
-    let s = read_store(&store);
+    let s = read_drtest_store(&store);
     assert_eq!(s["next_id"], 5, "nothing was created");
     assert_eq!(
         adopter.resource_identity("drtest_thing.found_2"),
@@ -333,7 +313,7 @@ fn supply_api_key(generated: &str, name: &str, key: &str) -> String {
 
 #[test]
 fn framework_ephemeral_token_feeds_a_write_only_argument() {
-    if too_old(1, 11, "ephemeral values in write-only arguments") {
+    if terraform_lacks(1, 11, "ephemeral values in write-only arguments") {
         return;
     }
     let wd = WorkDir::new();
@@ -361,7 +341,7 @@ resource "drtest_thing" "a" {
             out.combined()
         );
     }
-    let s = read_store(&store);
+    let s = read_drtest_store(&store);
     let tokens = s["tokens"].as_object().expect("tokens");
     assert!(!tokens.is_empty());
     assert!(

@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use acctests::{WorkDir, drtest_header, terraform_at_least};
+use acctests::{WorkDir, drtest_header, read_drtest_store, terraform_at_least, write_drtest_store};
 use serde_json::Value;
 
 const ADDRESS: &str = "drtest_thing.a";
@@ -76,15 +76,6 @@ fn setup() -> (WorkDir, std::path::PathBuf) {
     (wd, store)
 }
 
-fn read_store(store: &Path) -> Value {
-    let text = std::fs::read_to_string(store).expect("store file exists");
-    serde_json::from_str(&text).expect("store is JSON")
-}
-
-fn write_store(store: &Path, contents: &Value) {
-    std::fs::write(store, serde_json::to_vec_pretty(contents).expect("json")).expect("write store");
-}
-
 #[test]
 fn framework_thing_lifecycle() {
     let (wd, store) = setup();
@@ -119,7 +110,7 @@ fn framework_thing_lifecycle() {
         wd.raw_state()
     );
 
-    let s = read_store(&store);
+    let s = read_drtest_store(&store);
     assert_eq!(s["things"]["thing-1"]["name"], "alpha");
     if terraform_at_least(1, 11) {
         assert_eq!(
@@ -136,12 +127,7 @@ fn framework_thing_lifecycle() {
 
     // In-place update: revision moves, id stays.
     wd.config(&(header(&store) + &thing("alpha", 4, "dal10")));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("update in-place"), "{plan}");
-    assert!(
-        plan.contains("revision") && plan.contains("(known after apply)"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&["update in-place", "revision", "(known after apply)"]);
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(ADDRESS).expect("in state");
@@ -152,20 +138,19 @@ fn framework_thing_lifecycle() {
 
     // Replacement: zone requires replace.
     wd.config(&(header(&store) + &thing("alpha", 4, "dal12")));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("forces replacement"), "{plan}");
+    wd.assert_plan_mentions(&["forces replacement"]);
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(ADDRESS).expect("in state");
     assert_eq!(v["id"], "thing-2");
-    let s = read_store(&store);
+    let s = read_drtest_store(&store);
     assert!(
         s["things"].get("thing-1").is_none(),
         "the replaced object is gone"
     );
 
     wd.destroy();
-    let s = read_store(&store);
+    let s = read_drtest_store(&store);
     assert_eq!(
         s["things"],
         serde_json::json!({}),
@@ -181,21 +166,18 @@ fn framework_thing_drift_and_disappearance() {
     wd.apply();
 
     // Drift: the name changes behind Terraform's back; the plan puts it back in place.
-    let mut s = read_store(&store);
+    let mut s = read_drtest_store(&store);
     s["things"]["thing-1"]["name"] = Value::String("changed-outside".into());
-    write_store(&store, &s);
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("\"changed-outside\" -> \"beta\""), "{plan}");
-    assert!(plan.contains("update in-place"), "{plan}");
+    write_drtest_store(&store, &s);
+    wd.assert_plan_mentions(&["\"changed-outside\" -> \"beta\"", "update in-place"]);
     wd.apply();
     wd.assert_plan_empty();
 
     // Out-of-band deletion: refresh drops it, the plan re-creates it.
-    let mut s = read_store(&store);
+    let mut s = read_drtest_store(&store);
     s["things"] = serde_json::json!({});
-    write_store(&store, &s);
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("will be created"), "{plan}");
+    write_drtest_store(&store, &s);
+    wd.assert_plan_mentions(&["will be created"]);
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(
@@ -208,29 +190,24 @@ fn framework_thing_drift_and_disappearance() {
 #[test]
 fn framework_thing_validation_errors_carry_paths() {
     let (wd, store) = setup();
-    wd.config(
-        &(header(&store)
-            + r#"
+    // The diagnostic points at the attribute's line in the configuration: Terraform quotes it.
+    let refused_at = |thing: &str, message: &str, line: &str| {
+        wd.config(&(header(&store) + thing));
+        let out = wd.expect_error(&["validate", "-no-color"], message);
+        assert!(out.combined().contains(line), "{}", out.combined());
+    };
+    refused_at(
+        r#"
 resource "drtest_thing" "a" {
   name = "gamma"
   tier = "tier2"
 }
-"#),
-    );
-    let out = wd.expect_error(
-        &["validate", "-no-color"],
+"#,
         r#"Attribute tier value must be one of: \["tier1", "tier3"\], got: "tier2""#,
+        r#"tier = "tier2""#,
     );
-    // The diagnostic points at the attribute's line in the configuration.
-    assert!(
-        out.combined().contains(r#"tier = "tier2""#),
-        "{}",
-        out.combined()
-    );
-
-    wd.config(
-        &(header(&store)
-            + r#"
+    refused_at(
+        r#"
 resource "drtest_thing" "a" {
   name = "gamma"
   rule {
@@ -241,13 +218,9 @@ resource "drtest_thing" "a" {
     action = "deny"
   }
 }
-"#),
-    );
-    let out = wd.expect_error(&["validate", "-no-color"], "Deny rules need a deny name");
-    assert!(
-        out.combined().contains(r#"action = "deny""#),
-        "{}",
-        out.combined()
+"#,
+        "Deny rules need a deny name",
+        r#"action = "deny""#,
     );
 
     wd.config(
@@ -303,7 +276,7 @@ resource "drtest_thing" "a" {
 "#),
     );
     // The object as the cloud has it, and a state written by schema version 0 (`title`).
-    write_store(
+    write_drtest_store(
         &store,
         &serde_json::json!({
             "things": {"thing-9": {"id": "thing-9", "name": "legacy", "zone": "dal10", "enabled": true, "revision": 1}},

@@ -13,33 +13,21 @@
 
 use std::time::{Duration, Instant};
 
-use acctests::sim::{Sim, wait_output};
-use acctests::{terraform_at_least, unwrap_diagnostics};
+use acctests::fixtures::{
+    self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, STANDBY, assert_mentions, ha_standby,
+    password_arguments,
+};
+use acctests::sim::{ACC_KEY_NAME, Sim, wait_output};
+use acctests::terraform_at_least;
 use serde_json::{Value, json};
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-const PRIMARY: &str = "slz-dal10-power-workspace";
-const STANDBY: &str = "slz-dal12-power-workspace";
 const OVERLAPPING: &str = "overlap-dal13-power-workspace";
-const PASSWORD: &str = "Orch-Passw0rd!";
 
 fn workspace(sim: &Sim, name: &str) -> Value {
     sim.objects("power", "workspaces")
         .into_iter()
         .find(|w| w["name"] == name)
         .unwrap_or_else(|| panic!("workspace {name}"))
-}
-
-fn gateway_id(sim: &Sim) -> String {
-    sim.objects("tg", "gateways")[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 /// Transit Gateway connections of `workspace` (by its CRN).
@@ -51,65 +39,20 @@ fn attachments(sim: &Sim, workspace_name: &str) -> Vec<Value> {
         .collect()
 }
 
-fn vms_named(sim: &Sim, name: &str) -> usize {
-    sim.objects("power", "pvm_instances")
-        .iter()
-        .filter(|vm| vm["serverName"] == name)
-        .count()
-}
-
-fn password() -> String {
-    if terraform_at_least(1, 11) {
-        format!(
-            "  orchestrator_password_wo         = \"{PASSWORD}\"\n  orchestrator_password_wo_version = 1\n"
-        )
-    } else {
-        format!("  orchestrator_password = \"{PASSWORD}\"\n")
-    }
-}
-
+/// The provider header and `dr_orchestrator.o` named `name` in the primary workspace.
 fn orchestrator(sim: &Sim, name: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "dr_orchestrator" "o" {{
-  name              = "{name}"
-  orchestrator_user = "admin"
-  workspace_id      = "{ws}"
-  machine_type      = "s922"
-  ssh_key_name      = "slz-ssh-key"
-{password}}}
-"#,
-        ws = sim.workspace_id(PRIMARY),
-        password = password()
-    )
+    let block = fixtures::orchestrator(name, &sim.workspace_id(PRIMARY))
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&password_arguments(ORCH_PASSWORD));
+    format!("{PROVIDER_HEADER}{block}")
 }
 
+/// `dr_ha_standby.s` in `workspace` on `gateway`, with `extra` argument lines.
 fn standby(workspace: &str, gateway: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "dr_ha_standby" "s" {{
-  orchestrator_id    = dr_orchestrator.o.id
-  workspace_id       = "{workspace}"
-  transit_gateway_id = "{gateway}"
-{password}{extra}}}
-"#,
-        password = password()
-    )
-}
-
-fn cloud_writes(sim: &Sim) -> u64 {
-    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
-}
-
-fn assert_mentions(output: &str, patterns: &[&str]) {
-    let flat = unwrap_diagnostics(output);
-    for p in patterns {
-        let re = regex::Regex::new(p).unwrap();
-        assert!(
-            re.is_match(output) || re.is_match(&flat),
-            "output does not match /{p}/:\n{output}"
-        );
-    }
+    ha_standby("s", "o", workspace, gateway)
+        .raw(&password_arguments(ORCH_PASSWORD))
+        .raw(extra)
+        .hcl()
 }
 
 #[test]
@@ -117,7 +60,7 @@ fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
     let ws = sim.workspace_id(STANDBY);
-    let tg = gateway_id(&sim);
+    let tg = sim.transit_gateway_id();
     let config = orchestrator(&sim, "drha") + &standby(&ws, &tg, "");
     assert!(attachments(&sim, STANDBY).is_empty());
 
@@ -142,7 +85,7 @@ fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
     assert_eq!(attached[0]["status"], "attached");
     assert_eq!(attached[0]["network_type"], "power_virtual_server");
     assert_eq!(attached[0]["id"], v["transit_gateway_connection_id"]);
-    assert_eq!(vms_named(&sim, "drha-standby"), 1);
+    assert_eq!(sim.vms_named("drha-standby").len(), 1);
     let deployment = &sim.objects("dra", "deployments")[0];
     assert_eq!(deployment["orchestrator_ha"], true);
     assert_eq!(deployment["standby_orchestrator_workspace_id"], ws.as_str());
@@ -169,12 +112,16 @@ fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
         "-target=dr_ha_standby.s",
     ]);
     assert!(attachments(&sim, STANDBY).is_empty());
-    assert_eq!(vms_named(&sim, "drha-standby"), 0);
+    assert_eq!(sim.vms_named("drha-standby").len(), 0);
     assert_eq!(
         sim.objects("dra", "deployments")[0]["orchestrator_ha"],
         false
     );
-    assert_eq!(vms_named(&sim, "drha-orchestrator"), 1, "the primary stays");
+    assert_eq!(
+        sim.vms_named("drha-orchestrator").len(),
+        1,
+        "the primary stays"
+    );
 
     // An attachment (and standby) this resource did not create is adopted and left alone.
     wd.apply();
@@ -188,20 +135,20 @@ fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
         1,
         "adopted, not duplicated"
     );
-    assert_eq!(vms_named(&sim, "drha-standby"), 1);
+    assert_eq!(sim.vms_named("drha-standby").len(), 1);
     wd.destroy();
     let kept = attachments(&sim, STANDBY);
     assert_eq!(kept.len(), 1, "an adopted attachment survives destroy");
     assert_eq!(kept[0]["status"], "attached");
-    assert_eq!(vms_named(&sim, "drha-standby"), 0);
-    assert_eq!(vms_named(&sim, "drha-orchestrator"), 0);
+    assert_eq!(sim.vms_named("drha-standby").len(), 0);
+    assert_eq!(sim.vms_named("drha-orchestrator").len(), 0);
 }
 
 #[test]
 fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
-    let tg = gateway_id(&sim);
+    let tg = sim.transit_gateway_id();
     wd.config(&orchestrator(&sim, "drref"));
     wd.apply();
 
@@ -216,7 +163,7 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
             r#"workspace_id "{overlapping}": Subnet mgmt_net \(10\.51\.0\.0/24\) of standby workspace {OVERLAPPING} overlaps subnet mgmt_net \(10\.51\.0\.0/24\) of PowerVS workspace {PRIMARY}; both would be reachable through transit gateway slz-transit-gateway \({tg}\)"#
         )],
     );
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
     assert!(attachments(&sim, OVERLAPPING).is_empty());
 
     // The primary workspace cannot host the standby.
@@ -226,7 +173,7 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
     wd.plan_expect_error(&format!(
         r#"workspace_id: "{primary}" \({PRIMARY}\) is the workspace of the primary orchestrator; the standby must run in a different workspace"#
     ));
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
     // Machine type, networks and gateway, checked against the cloud.
     let ws = sim.workspace_id(STANDBY);
@@ -253,7 +200,7 @@ fn ha_standby_plan_refuses_overlaps_and_invalid_arguments_without_writes() {
             ),
         ],
     );
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
     // Offline: tiers DR does not replicate.
     wd.config(&(orchestrator(&sim, "drref") + &standby(&ws, &tg, "  tier = \"tier5k\"\n")));
@@ -275,24 +222,6 @@ fn standby_vm_ids(sim: &Sim, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// DR Automation service instances that are not removed (billed).
-fn live_dr_instances(sim: &Sim) -> usize {
-    sim.objects("rc", "resource_instances")
-        .iter()
-        .filter(|i| {
-            i["crn"]
-                .as_str()
-                .is_some_and(|c| c.contains(":power-dr-automation:"))
-        })
-        .filter(|i| {
-            !matches!(
-                i["state"].as_str(),
-                Some("removed" | "pending_removal" | "pending_reclamation")
-            )
-        })
-        .count()
-}
-
 /// Day 2 of a standby: what happens by hand (the standby VM deleted, the gateway connection
 /// detached) never touches the primary deployment; an argument change and a password version
 /// bump replace the standby alone.
@@ -301,17 +230,14 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
     let ws = sim.workspace_id(STANDBY);
-    let tg = gateway_id(&sim);
+    let tg = sim.transit_gateway_id();
     let config = orchestrator(&sim, "drday") + &standby(&ws, &tg, "");
     wd.config(&config);
     wd.apply();
-    let primary = wd.resource_values("dr_orchestrator.o").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let primary = wd.string_attribute("dr_orchestrator.o", "id");
     let primary_vm = standby_vm_ids(&sim, "drday-orchestrator");
     assert_eq!(primary_vm.len(), 1);
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances().len();
     assert_eq!(instances, 1);
     let untouched_primary = |sim: &Sim, wd: &acctests::WorkDir| {
         assert_eq!(
@@ -319,7 +245,7 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
             primary.as_str()
         );
         assert_eq!(standby_vm_ids(sim, "drday-orchestrator"), primary_vm);
-        assert_eq!(live_dr_instances(sim), instances);
+        assert_eq!(sim.live_dr_instances().len(), instances);
     };
 
     // The standby VM deleted out of band: the standby alone is replaced, with a warning.
@@ -328,7 +254,7 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     sim.delete_object("power", "pvm_instances", &standby_vm[0]);
     sim.reset_requests();
     let plan = wd.assert_plan_not_empty();
-    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
     assert_mentions(
         &plan,
         &[
@@ -367,7 +293,7 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     );
     sim.reset_requests();
     let plan = wd.assert_plan_not_empty();
-    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
     assert_mentions(
         &plan,
         &[
@@ -466,5 +392,5 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     assert!(attachments(&sim, STANDBY).is_empty());
     assert!(standby_vm_ids(&sim, "drday-standby").is_empty());
     assert!(standby_vm_ids(&sim, "drday-orchestrator").is_empty());
-    assert_eq!(live_dr_instances(&sim), 0);
+    assert_eq!(sim.live_dr_instances().len(), 0);
 }

@@ -16,17 +16,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use acctests::sim::{API_KEY, Sim};
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER};
+use acctests::sim::Sim;
 use acctests::terraform_at_least;
 use serde_json::{Value, json};
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-const PRIMARY: &str = "slz-dal10-power-workspace";
 /// The sim's PowerVS create accepts at most this many replicants per request.
 const REPLICANTS_PER_CALL: usize = 20;
 
@@ -49,16 +43,7 @@ struct PowerApi<'a> {
 impl<'a> PowerApi<'a> {
     fn new(sim: &'a Sim, workspace_name: &str) -> PowerApi<'a> {
         let http = reqwest::blocking::Client::new();
-        let token: Value = http
-            .post(format!("{}/iam/identity/token", sim.url()))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(format!(
-                "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={API_KEY}&response_type=cloud_iam"
-            ))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let token = sim.iam_token_grant();
         let ws = sim
             .objects("power", "workspaces")
             .into_iter()
@@ -161,7 +146,7 @@ fn create_workload_vms(sim: &Sim, count: usize) -> Vec<String> {
 
 fn config(workspace: &str, orchestrators: usize) -> String {
     format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 locals {{
   vm_ids = jsondecode(file("${{path.module}}/vms.json"))
 }}

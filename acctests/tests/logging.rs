@@ -13,38 +13,14 @@
 use std::path::Path;
 
 use acctests::WorkDir;
+use acctests::fixtures::{PROVIDER_HEADER, security_group_rule, single_port};
 use acctests::sim::{API_KEY, Sim};
 use regex::Regex;
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-
-fn group_id(sim: &Sim, name: &str) -> String {
-    sim.objects("vpc", "security_groups")
-        .iter()
-        .find(|g| g["name"].as_str().is_some_and(|n| n.contains(name)))
-        .and_then(|g| g["id"].as_str())
-        .unwrap_or_else(|| panic!("no security group named like {name} in the scenario"))
-        .to_string()
-}
-
+/// The provider header and an SSH rule into the security group `sg`.
 fn rule_config(sg: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "dr_security_group_rule" "ssh" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.51.0.0/24"
-  protocol          = "tcp"
-  port_min          = 22
-  port_max          = 22
-}}
-"#
-    )
+    let rule = single_port(security_group_rule("ssh", sg, "10.51.0.0/24"), "tcp", 22);
+    format!("{PROVIDER_HEADER}{rule}")
 }
 
 /// A working directory against `sim` whose runs log the provider at `level` into `log`.
@@ -128,7 +104,7 @@ fn total_requests(sim: &Sim) -> u64 {
 #[test]
 fn debug_log_shows_every_api_call_and_no_secret() {
     let sim = Sim::start(200.0);
-    let sg = group_id(&sim, "network-services");
+    let sg = sim.security_group_id_like("network-services");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("terraform.log");
     let wd = logging_workdir(&sim, "DEBUG", &log);
@@ -159,10 +135,7 @@ fn debug_log_shows_every_api_call_and_no_secret() {
         lines_with(&text, "[TRACE]")
     );
 
-    let rule = wd.resource_values("dr_security_group_rule.ssh").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rule = wd.string_attribute("dr_security_group_rule.ssh", "id");
     let rule_id = rule.rsplit('/').next().unwrap();
     sim.reset_requests();
     wd.destroy();
@@ -180,7 +153,7 @@ fn debug_log_shows_every_api_call_and_no_secret() {
 #[test]
 fn trace_log_redacts_headers_bodies_and_provider_configuration() {
     let sim = Sim::start(200.0);
-    let sg = group_id(&sim, "network-services");
+    let sg = sim.security_group_id_like("network-services");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("terraform.log");
     let wd = logging_workdir(&sim, "TRACE", &log);

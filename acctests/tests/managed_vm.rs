@@ -15,36 +15,13 @@
 use std::collections::BTreeMap;
 
 use acctests::WorkDir;
-use acctests::sim::{ACC_KEY_NAME, API_KEY, Sim};
+use acctests::fixtures::{
+    self, BACKUP, PRIMARY, PROVIDER_HEADER, STANDBY, managed_vm, plain_password,
+};
+use acctests::sim::{ACC_KEY_NAME, ORCHESTRATOR_PASSWORD, Sim};
 use serde_json::{Value, json};
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-const PRIMARY: &str = "slz-dal10-power-workspace";
-const SECONDARY: &str = "slz-dal12-power-workspace";
-const BACKUP: &str = "slz-wdc07-power-workspace";
 const MANAGE: &str = "/opt/IBM/ksys/ksysmgr -f manage vm";
-
-fn mutating(sim: &Sim) -> u64 {
-    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
-}
-
-fn workspace_guid(sim: &Sim, name: &str) -> String {
-    sim.workspace_id(name)
-}
-
-fn vm_id(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "pvm_instances")
-        .iter()
-        .find(|v| v["serverName"] == name)
-        .and_then(|v| v["pvmInstanceID"].as_str())
-        .unwrap_or_else(|| panic!("no VM named {name}"))
-        .to_string()
-}
 
 /// KSYS's managed VMs by name: (state, workgroup, workgroup priority).
 fn ksys_managed(sim: &Sim) -> BTreeMap<String, (String, String, String)> {
@@ -73,36 +50,28 @@ fn ksys_command_count(sim: &Sim, label: &str) -> u64 {
     sim.ssh_commands().get(label).copied().unwrap_or(0)
 }
 
+/// `dr_orchestrator.<label>` named `name` in `workspace`, logged into as `dradmin` with a
+/// plain password, with `extra` argument lines.
 fn orchestrator(label: &str, name: &str, workspace: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "dr_orchestrator" "{label}" {{
-  name                  = "{name}"
-  orchestrator_user     = "dradmin"
-  workspace_id          = "{workspace}"
-  machine_type          = "s922"
-  orchestrator_password = "Passw0rd-Secret!"
-{extra}}}
-"#
-    )
+    fixtures::orchestrator(name, workspace)
+        .label(label)
+        .string("orchestrator_user", "dradmin")
+        .raw(&plain_password(ORCHESTRATOR_PASSWORD))
+        .raw(extra)
+        .hcl()
 }
 
+/// `dr_managed_vm.<label>` of the VM `vm` through `dr_orchestrator.main`, with `extra`
+/// argument lines.
 fn managed(label: &str, vm: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "dr_managed_vm" "{label}" {{
-  orchestrator_id = dr_orchestrator.main.id
-  pvm_instance_id = "{vm}"
-{extra}}}
-"#
-    )
+    managed_vm(label, "main", vm).raw(extra).hcl()
 }
 
 /// A working directory with the primary orchestrator applied.
 fn with_orchestrator(sim: &Sim) -> (WorkDir, String) {
     let wd = sim.workdir();
-    let primary = workspace_guid(sim, PRIMARY);
-    let base = HEADER.to_string() + &orchestrator("main", "dr-acc", &primary, "");
+    let primary = sim.workspace_id(PRIMARY);
+    let base = PROVIDER_HEADER.to_string() + &orchestrator("main", "dr-acc", &primary, "");
     wd.config(&base);
     wd.apply();
     (wd, base)
@@ -112,13 +81,10 @@ fn with_orchestrator(sim: &Sim) -> (WorkDir, String) {
 fn managed_vm_lifecycle() {
     let sim = Sim::start(300.0);
     let (wd, base) = with_orchestrator(&sim);
-    let orch = wd.resource_values("dr_orchestrator.main").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let aix = vm_id(&sim, "aix-app-01");
-    let rhel = vm_id(&sim, "rhel-web-01");
-    let ibmi = vm_id(&sim, "ibmi-db-01");
+    let orch = wd.string_attribute("dr_orchestrator.main", "id");
+    let aix = sim.vm_id("aix-app-01");
+    let rhel = sim.vm_id("rhel-web-01");
+    let ibmi = sim.vm_id("ibmi-db-01");
     let three = |erp_priority: &str| {
         base.clone()
             + &managed(
@@ -153,7 +119,7 @@ fn managed_vm_lifecycle() {
     assert_eq!(v["os_type"], "aix");
     assert_eq!(
         v["workspace_id"],
-        workspace_guid(&sim, PRIMARY),
+        sim.workspace_id(PRIMARY),
         "defaults to the orchestrator's"
     );
     assert_eq!(v["protection_state"], "READY_TO_MOVE");
@@ -173,15 +139,11 @@ fn managed_vm_lifecycle() {
 
     // The shared workgroup's priority changes in place: KSYS's modify workgroup, nothing else.
     wd.config(&three("medium"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("update in-place") && plan.contains("\"high\" -> \"medium\""),
-        "{plan}"
-    );
-    assert!(
-        plan.contains("Plan: 0 to add, 2 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "update in-place",
+        "\"high\" -> \"medium\"",
+        "Plan: 0 to add, 2 to change, 0 to destroy",
+    ]);
     sim.reset_requests();
     wd.apply();
     assert!(
@@ -206,8 +168,7 @@ fn managed_vm_lifecycle() {
         erp["id"].as_str().unwrap(),
         json!({"priority": "Low"}),
     );
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("\"low\" -> \"medium\""), "{plan}");
+    wd.assert_plan_mentions(&["\"low\" -> \"medium\""]);
     wd.apply();
     assert_eq!(ksys_managed(&sim)["rhel-web-01"].2, "Medium");
     wd.assert_plan_empty();
@@ -217,12 +178,10 @@ fn managed_vm_lifecycle() {
     let out = sim.ksys_exec("ksysmgr unmanage vm name=rhel-web-01");
     assert_eq!(out["exit_code"], 0, "{out}");
     assert!(!ksys_managed(&sim).contains_key("rhel-web-01"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("dr_managed_vm.web will be created")
-            && plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "dr_managed_vm.web will be created",
+        "Plan: 1 to add, 0 to change, 0 to destroy",
+    ]);
     sim.reset_requests();
     wd.apply();
     assert_eq!(ksys_command_count(&sim, "ksysmgr manage vm"), 1);
@@ -260,8 +219,8 @@ fn managed_vm_lifecycle() {
 fn a_workgroup_with_two_priorities_is_refused_at_plan() {
     let sim = Sim::start(300.0);
     let (wd, base) = with_orchestrator(&sim);
-    let aix = vm_id(&sim, "aix-app-01");
-    let rhel = vm_id(&sim, "rhel-web-01");
+    let aix = sim.vm_id("aix-app-01");
+    let rhel = sim.vm_id("rhel-web-01");
     wd.config(
         &(base.clone()
             + &managed(
@@ -284,7 +243,7 @@ fn a_workgroup_with_two_priorities_is_refused_at_plan() {
         "names both VMs: {text}"
     );
     wd.apply_expect_error("VMs of one workgroup with different priorities");
-    assert_eq!(mutating(&sim), 0, "{}", sim.requests());
+    assert_eq!(sim.cloud_writes(), 0, "{}", sim.requests());
     assert_eq!(ksys_command_count(&sim, "ksysmgr manage vm"), 0);
     assert!(ksys_managed(&sim).is_empty());
 }
@@ -293,15 +252,15 @@ fn a_workgroup_with_two_priorities_is_refused_at_plan() {
 fn without_orchestrator_access_managing_fails_at_plan_once() {
     let sim = Sim::start(300.0);
     let wd = sim.workdir_without_ssh();
-    let primary = workspace_guid(&sim, PRIMARY);
-    let base = HEADER.to_string() + &orchestrator("main", "dr-nossh", &primary, "");
+    let primary = sim.workspace_id(PRIMARY);
+    let base = PROVIDER_HEADER.to_string() + &orchestrator("main", "dr-nossh", &primary, "");
     wd.config(&base);
     // Everything IBM's REST APIs serve works without SSH.
     wd.apply();
     wd.config(
         &(base.clone()
-            + &managed("app", &vm_id(&sim, "aix-app-01"), "")
-            + &managed("web", &vm_id(&sim, "rhel-web-01"), "")),
+            + &managed("app", &sim.vm_id("aix-app-01"), "")
+            + &managed("web", &sim.vm_id("rhel-web-01"), "")),
     );
     sim.reset_requests();
     let out = wd.plan_expect_error(
@@ -315,7 +274,7 @@ fn without_orchestrator_access_managing_fails_at_plan_once() {
         "one diagnostic for two VMs:\n{}",
         out.combined()
     );
-    assert_eq!(mutating(&sim), 0, "{}", sim.requests());
+    assert_eq!(sim.cloud_writes(), 0, "{}", sim.requests());
     assert_eq!(sim.ssh_connections(), (0, 0));
     wd.config(&base);
     wd.destroy();
@@ -326,8 +285,8 @@ fn key_login_with_pinned_host_keys_and_a_changed_key_refused() {
     let sim = Sim::start(300.0);
     let wd = sim.workdir_without_ssh();
     wd.write("acc_key", &sim.acc_private_key());
-    let primary = workspace_guid(&sim, PRIMARY);
-    let base = HEADER.to_string()
+    let primary = sim.workspace_id(PRIMARY);
+    let base = PROVIDER_HEADER.to_string()
         + &orchestrator(
             "main",
             "dr-keys",
@@ -336,10 +295,7 @@ fn key_login_with_pinned_host_keys_and_a_changed_key_refused() {
         );
     wd.config(&base);
     wd.apply();
-    let ip = wd.resource_values("dr_orchestrator.main").unwrap()["primary_ip_address"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ip = wd.string_attribute("dr_orchestrator.main", "primary_ip_address");
     let hosts = sim.ssh_info();
     let host_key = hosts["hosts"]
         .as_array()
@@ -373,7 +329,7 @@ provider "dr" {{
             jump_key = sim.jump_host_key(),
         )
     };
-    let aix = vm_id(&sim, "aix-app-01");
+    let aix = sim.vm_id("aix-app-01");
     wd.config(
         &(base.clone() + &provider(&host_key) + &managed("app", &aix, "  priority = \"high\"\n")),
     );
@@ -410,7 +366,7 @@ provider "dr" {{
 fn a_connection_dropped_during_manage_is_completed_without_a_duplicate() {
     let sim = Sim::start(300.0);
     let (wd, base) = with_orchestrator(&sim);
-    let aix = vm_id(&sim, "aix-app-01");
+    let aix = sim.vm_id("aix-app-01");
     sim.set_faults(json!({"ssh_rules": [{"kind": "drop", "command_prefix": MANAGE, "count": 1}]}));
     sim.reset_requests();
     wd.config(&(base.clone() + &managed("app", &aix, "")));
@@ -436,12 +392,12 @@ fn a_connection_dropped_during_manage_is_completed_without_a_duplicate() {
 fn managed_vm_plan_checks_change_nothing() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
-    let primary = workspace_guid(&sim, PRIMARY);
-    let secondary = workspace_guid(&sim, SECONDARY);
-    let dr_test = vm_id(&sim, "aix-dr-test-01");
-    let aix = vm_id(&sim, "aix-app-01");
+    let primary = sim.workspace_id(PRIMARY);
+    let secondary = sim.workspace_id(STANDBY);
+    let dr_test = sim.vm_id("aix-dr-test-01");
+    let aix = sim.vm_id("aix-app-01");
     // Two orchestrators; the second one already manages aix-dr-test-01, the first aix-app-01.
-    let base = HEADER.to_string()
+    let base = PROVIDER_HEADER.to_string()
         + &orchestrator("main", "dr-acc", &primary, "")
         + &orchestrator("other", "dr-other", &secondary, "")
         + &format!(
@@ -458,19 +414,13 @@ resource "dr_managed_vm" "ours" {{
         );
     wd.config(&base);
     wd.apply();
-    let orch = wd.resource_values("dr_orchestrator.main").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let other = wd.resource_values("dr_orchestrator.other").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let orchestrator_vm = vm_id(&sim, "dr-acc-orchestrator");
+    let orch = wd.string_attribute("dr_orchestrator.main", "id");
+    let other = wd.string_attribute("dr_orchestrator.other", "id");
+    let orchestrator_vm = sim.vm_id("dr-acc-orchestrator");
 
     let cases: Vec<(String, String)> = vec![
         (
-            managed("bad", &vm_id(&sim, "sles-util-01"), ""),
+            managed("bad", &sim.vm_id("sles-util-01"), ""),
             r#"Operating system not supported by DR.*sles-util-01.*runs .*osType "sles".*AIX, IBM i and RHEL"#.into(),
         ),
         (
@@ -515,31 +465,13 @@ resource "dr_managed_vm" "ours" {{
             out.combined()
         );
     }
-    assert_eq!(mutating(&sim), 0, "{}", sim.requests());
+    assert_eq!(sim.cloud_writes(), 0, "{}", sim.requests());
     // At apply the checks stop the run before anything is written, too.
     wd.config(&(base.clone() + &cases[0].0));
     wd.apply_expect_error("Operating system not supported by DR");
-    assert_eq!(mutating(&sim), 0, "{}", sim.requests());
+    assert_eq!(sim.cloud_writes(), 0, "{}", sim.requests());
     wd.config(&base);
     wd.destroy();
-}
-
-/// An IAM token for calling the emulator's PowerVS API directly.
-fn token(sim: &Sim) -> String {
-    let resp: Value = reqwest::blocking::Client::new()
-        .post(format!("{}/iam/identity/token", sim.url()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={API_KEY}"
-        ))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    resp["access_token"]
-        .as_str()
-        .expect("access token")
-        .to_string()
 }
 
 /// Creates `count` AIX VMs in the workspace through PowerVS (20 per request, the API's limit).
@@ -551,7 +483,12 @@ fn create_vms(sim: &Sim, workspace: &str, count: usize) {
         .unwrap();
     let crn = ws["details"]["crn"].as_str().unwrap().to_string();
     let http = reqwest::blocking::Client::new();
-    let bearer = format!("Bearer {}", token(sim));
+    let bearer = format!(
+        "Bearer {}",
+        sim.iam_token_grant()["access_token"]
+            .as_str()
+            .expect("access token")
+    );
     let base = format!("{}/power/pcloud/v1/cloud-instances/{workspace}", sim.url());
     let get = |path: &str| -> Value {
         http.get(format!("{base}/{path}"))
@@ -611,13 +548,23 @@ fn bulk_ids(sim: &Sim) -> Vec<String> {
         .collect()
 }
 
+/// Creates `count` VMs in the primary workspace and configures `wd` to manage them all through
+/// the orchestrator `name`.
+fn configure_bulk(sim: &Sim, wd: &WorkDir, name: &str, count: usize) {
+    let primary = sim.workspace_id(PRIMARY);
+    create_vms(sim, &primary, count);
+    let ids = bulk_ids(sim);
+    assert_eq!(ids.len(), count);
+    wd.config(&bulk_config(name, &primary, &ids));
+}
+
 fn bulk_config(name: &str, primary: &str, ids: &[String]) -> String {
     let id_list = ids
         .iter()
         .map(|i| format!("\"{i}\""))
         .collect::<Vec<_>>()
         .join(",\n    ");
-    HEADER.to_string()
+    PROVIDER_HEADER.to_string()
         + &orchestrator(
             "main",
             name,
@@ -656,11 +603,7 @@ output "listed" {{
 fn fifty_managed_vms_are_destroyed_one_unmanage_at_a_time() {
     let sim = Sim::start(500.0);
     let wd = sim.workdir();
-    let primary = workspace_guid(&sim, PRIMARY);
-    create_vms(&sim, &primary, 50);
-    let ids = bulk_ids(&sim);
-    assert_eq!(ids.len(), 50);
-    wd.config(&bulk_config("dr-fifty", &primary, &ids));
+    configure_bulk(&sim, &wd, "dr-fifty", 50);
     wd.apply_args(&["-parallelism=10"]);
     assert_eq!(sim.objects("ksys", "vms").len(), 50);
     sim.reset_requests();
@@ -695,11 +638,7 @@ fn fifty_managed_vms_are_destroyed_one_unmanage_at_a_time() {
 fn two_hundred_managed_vms_refresh_on_one_connection_with_two_commands() {
     let sim = Sim::start(500.0);
     let wd = sim.workdir();
-    let primary = workspace_guid(&sim, PRIMARY);
-    create_vms(&sim, &primary, 200);
-    let ids = bulk_ids(&sim);
-    assert_eq!(ids.len(), 200);
-    wd.config(&bulk_config("dr-scale", &primary, &ids));
+    configure_bulk(&sim, &wd, "dr-scale", 200);
     sim.reset_requests();
     let started = std::time::Instant::now();
     wd.apply_args(&["-parallelism=10"]);
@@ -756,7 +695,7 @@ fn two_hundred_managed_vms_refresh_on_one_connection_with_two_commands() {
         (10..=11).contains(&all_reads),
         "{all_reads} reads for 200 VMs"
     );
-    assert_eq!(mutating(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
     assert_eq!(sim.retired_api_requests(), 0);
 
     wd.run_ok(&[

@@ -9,43 +9,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use acctests::fixtures::{ORCH_PASSWORD, PRIMARY, STANDBY};
 use acctests::sim::{ACC_KEY_NAME, Sim};
 use acctests::{skip, terraform_at_least, workspace_root};
 use serde_json::Value;
 
-const PRIMARY: &str = "slz-dal10-power-workspace";
-const STANDBY: &str = "slz-dal12-power-workspace";
-const PASSWORD: &str = "Orch-Passw0rd!";
 const MGMT_CIDR: &str = "10.51.0.0/24";
-
-fn gateway_id(sim: &Sim) -> String {
-    sim.objects("tg", "gateways")[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn group_id(sim: &Sim, name_part: &str) -> String {
-    sim.objects("vpc", "security_groups")
-        .iter()
-        .find(|g| g["name"].as_str().is_some_and(|n| n.contains(name_part)))
-        .and_then(|g| g["id"].as_str())
-        .unwrap_or_else(|| panic!("no security group named like {name_part}"))
-        .to_string()
-}
-
-fn vm_id(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "pvm_instances")
-        .iter()
-        .find(|v| v["serverName"] == name)
-        .and_then(|v| v["pvmInstanceID"].as_str())
-        .unwrap_or_else(|| panic!("no VM named {name}"))
-        .to_string()
-}
-
-fn cloud_writes(sim: &Sim) -> u64 {
-    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
-}
 
 fn string(values: &Value, key: &str) -> String {
     values[key]
@@ -66,7 +35,7 @@ fn existing_deployment(sim: &Sim, sg: &str, vm: &str) -> String {
 resource "dr_orchestrator" "o" {{
   name                     = "dr-prod"
   orchestrator_user        = "dradmin"
-  orchestrator_password_wo = "{PASSWORD}"
+  orchestrator_password_wo = "{ORCH_PASSWORD}"
   workspace_id             = "{primary}"
   machine_type             = "s922"
   ssh_key_name             = "{ACC_KEY_NAME}"
@@ -76,7 +45,7 @@ resource "dr_ha_standby" "s" {{
   orchestrator_id          = dr_orchestrator.o.id
   workspace_id             = "{standby}"
   transit_gateway_id       = "{gateway}"
-  orchestrator_password_wo = "{PASSWORD}"
+  orchestrator_password_wo = "{ORCH_PASSWORD}"
   ssh_key_name             = "{ACC_KEY_NAME}"
 }}
 
@@ -97,7 +66,7 @@ resource "dr_managed_vm" "app" {{
 "#,
         primary = sim.workspace_id(PRIMARY),
         standby = sim.workspace_id(STANDBY),
-        gateway = gateway_id(sim),
+        gateway = sim.transit_gateway_id(),
     )
 }
 
@@ -111,8 +80,8 @@ fn the_migration_example_takes_over_an_existing_deployment_with_imports_only() {
         return;
     }
     let sim = Sim::start(200.0);
-    let sg = group_id(&sim, "management-sg");
-    let vm = vm_id(&sim, "aix-app-01");
+    let sg = sim.security_group_id_like("management-sg");
+    let vm = sim.vm_id("aix-app-01");
     let before = sim.workdir();
     before.config(&existing_deployment(&sim, &sg, &vm));
     before.apply();
@@ -138,7 +107,7 @@ fn the_migration_example_takes_over_an_existing_deployment_with_imports_only() {
 dr_instance_guid               = "{guid}"
 deployment_name                = "dr-prod"
 orchestrator_user              = "dradmin"
-orchestrator_password          = "{PASSWORD}"
+orchestrator_password          = "{ORCH_PASSWORD}"
 primary_workspace_guid         = "{primary}"
 ssh_key_name                   = "{ACC_KEY_NAME}"
 standby_workspace_guid         = "{standby}"
@@ -154,13 +123,13 @@ access_host_or_ip = "{jump}"
 "#,
             primary = sim.workspace_id(PRIMARY),
             standby = sim.workspace_id(STANDBY),
-            gateway = gateway_id(&sim),
+            gateway = sim.transit_gateway_id(),
             rule_id = string(&rule, "rule_id"),
             jump = sim.ssh_addr(),
         ),
     );
 
-    let writes = cloud_writes(&sim);
+    let writes = sim.cloud_writes();
     let plan = wd.run_ok(&["plan", "-input=false", "-no-color"]);
     assert!(
         plan.stdout
@@ -171,7 +140,7 @@ access_host_or_ip = "{jump}"
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(
-        cloud_writes(&sim),
+        sim.cloud_writes(),
         writes,
         "taking a deployment over writes nothing to the cloud"
     );
@@ -198,6 +167,6 @@ access_host_or_ip = "{jump}"
         rule["rule_id"]
     );
     let raw = wd.raw_state();
-    assert!(!raw.contains(PASSWORD), "no password in state");
+    assert!(!raw.contains(ORCH_PASSWORD), "no password in state");
     assert!(!raw.contains("PRIVATE KEY"), "no private key in state");
 }

@@ -11,23 +11,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use acctests::sim::{Sim, wait_output};
-use acctests::{terraform_at_least, unwrap_diagnostics};
+use acctests::fixtures::{
+    self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, STANDBY, assert_mentions, password_arguments,
+    plain_password,
+};
+use acctests::sim::{ACC_KEY_NAME, Sim, interrupt, wait_output};
+use acctests::terraform_at_least;
 use serde_json::{Value, json};
 
 const ADDRESS: &str = "dr_orchestrator.o";
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-const PRIMARY: &str = "slz-dal10-power-workspace";
-const SECONDARY: &str = "slz-dal12-power-workspace";
-const PASSWORD: &str = "Orch-Passw0rd!";
 /// What import cannot read back: secrets the API never returns, and the timeouts block.
 const NOT_IMPORTED: &[&str] = &[
     "orchestrator_password",
@@ -39,76 +33,18 @@ const NOT_IMPORTED: &[&str] = &[
 
 /// The password argument the Terraform under test supports.
 fn password() -> String {
-    if terraform_at_least(1, 11) {
-        format!(
-            "  orchestrator_password_wo         = \"{PASSWORD}\"\n  orchestrator_password_wo_version = 1\n"
-        )
-    } else {
-        format!("  orchestrator_password = \"{PASSWORD}\"\n")
-    }
+    password_arguments(ORCH_PASSWORD)
 }
 
-/// An orchestrator named `name` in `workspace`, with `extra` arguments.
+/// The provider header and `dr_orchestrator.o` named `name` in `workspace`, with `extra`
+/// argument lines and ten-minute create and delete timeouts.
 fn orchestrator(name: &str, workspace: &str, extra: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "dr_orchestrator" "o" {{
-  name              = "{name}"
-  orchestrator_user = "admin"
-  workspace_id      = "{workspace}"
-  machine_type      = "s922"
-  ssh_key_name      = "slz-ssh-key"
-{password}{extra}
-  timeouts {{
-    create = "10m"
-    delete = "10m"
-  }}
-}}
-"#,
-        password = password()
-    )
-}
-
-/// DR Automation instances that exist and are not being removed.
-fn live_dr_instances(sim: &Sim) -> Vec<Value> {
-    sim.objects("rc", "resource_instances")
-        .into_iter()
-        .filter(|i| {
-            i["crn"]
-                .as_str()
-                .is_some_and(|c| c.contains(":power-dr-automation:"))
-        })
-        .filter(|i| {
-            !matches!(
-                i["state"].as_str(),
-                Some("removed" | "pending_removal" | "pending_reclamation")
-            )
-        })
-        .collect()
-}
-
-fn vms_named(sim: &Sim, name: &str) -> Vec<Value> {
-    sim.objects("power", "pvm_instances")
-        .into_iter()
-        .filter(|vm| vm["serverName"] == name)
-        .collect()
-}
-
-/// Writes to IBM Cloud since the last reset; the IAM token grant (a POST that changes
-/// nothing) does not count.
-fn cloud_writes(sim: &Sim) -> u64 {
-    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
-}
-
-fn assert_mentions(output: &str, patterns: &[&str]) {
-    let flat = unwrap_diagnostics(output);
-    for p in patterns {
-        let re = regex::Regex::new(p).unwrap();
-        assert!(
-            re.is_match(output) || re.is_match(&flat),
-            "output does not match /{p}/:\n{output}"
-        );
-    }
+    let block = fixtures::orchestrator(name, workspace)
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&password())
+        .raw(extra)
+        .raw("\n  timeouts {\n    create = \"10m\"\n    delete = \"10m\"\n  }\n");
+    format!("{PROVIDER_HEADER}{block}")
 }
 
 #[test]
@@ -138,12 +74,12 @@ fn orchestrator_lifecycle() {
         json!([sim.network_id(PRIMARY, "mgmt_net")])
     );
     assert!(v["crn"].as_str().unwrap().contains(&id));
-    assert!(!wd.raw_state().contains(PASSWORD) || !terraform_at_least(1, 11));
-    let instances = live_dr_instances(&sim);
+    assert!(!wd.raw_state().contains(ORCH_PASSWORD) || !terraform_at_least(1, 11));
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1);
     assert_eq!(instances[0]["guid"], id.as_str());
     assert_eq!(instances[0]["name"], "drlife");
-    let vm = &vms_named(&sim, "drlife-orchestrator")[0];
+    let vm = &sim.vms_named("drlife-orchestrator")[0];
     assert_eq!(vm["pvmInstanceID"], v["orchestrator_vm_id"]);
     assert_eq!(vm["processors"], 0.5);
 
@@ -156,15 +92,14 @@ fn orchestrator_lifecycle() {
         &ws,
         "  cores     = 1.25\n  memory_gb = 8\n",
     ));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("updated in-place"), "{plan}");
+    let plan = wd.assert_plan_mentions(&["updated in-place"]);
     assert!(!plan.contains("must be replaced"), "{plan}");
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(ADDRESS).unwrap();
     assert_eq!(v["id"], id.as_str(), "same deployment");
     assert_eq!(v["cores"], 1.25);
-    let vm = &vms_named(&sim, "drlife-orchestrator")[0];
+    let vm = &sim.vms_named("drlife-orchestrator")[0];
     assert_eq!(vm["processors"], 1.25);
     assert_eq!(vm["memory"], 8.0);
     assert_eq!(vm["status"], "ACTIVE");
@@ -175,24 +110,22 @@ fn orchestrator_lifecycle() {
         &ws,
         "  cores     = 1.25\n  memory_gb = 8\n  tier      = \"tier3\"\n",
     ));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("must be replaced"), "{plan}");
-    assert!(plan.contains("forces replacement"), "{plan}");
+    wd.assert_plan_mentions(&["must be replaced", "forces replacement"]);
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(ADDRESS).unwrap();
     let new_id = v["id"].as_str().unwrap().to_string();
     assert_ne!(new_id, id);
     assert_eq!(v["tier"], "tier3");
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1, "the old instance was deprovisioned");
     assert_eq!(instances[0]["guid"], new_id.as_str());
-    assert_eq!(vms_named(&sim, "drlife-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("drlife-orchestrator").len(), 1);
 
     // Destroy deprovisions the instance and waits for the VM to go.
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
-    assert!(vms_named(&sim, "drlife-orchestrator").is_empty());
+    assert!(sim.live_dr_instances().is_empty());
+    assert!(sim.vms_named("drlife-orchestrator").is_empty());
     let removed: Vec<Value> = sim
         .objects("rc", "resource_instances")
         .into_iter()
@@ -206,7 +139,7 @@ fn orchestrator_lifecycle() {
 
 /// The network ids of the NICs of VM `name`, as PowerVS has them.
 fn vm_network_ids(sim: &Sim, name: &str) -> Vec<String> {
-    vms_named(sim, name)[0]["networks"]
+    sim.vms_named(name)[0]["networks"]
         .as_array()
         .unwrap()
         .iter()
@@ -231,6 +164,15 @@ fn strings(values: &[&str]) -> Value {
     json!(values)
 }
 
+/// A PowerVS call on the primary workspace made by hand, as in the console, which must answer
+/// `status`; returns the answer.
+fn by_hand(sim: &Sim, method: reqwest::Method, tail: &str, body: Value, status: u16) -> Value {
+    let what = format!("{method} {tail}");
+    let (got, answer) = sim.power_api(PRIMARY, method, tail, Some(body));
+    assert_eq!(got, status, "{what}: {answer}");
+    answer
+}
+
 #[test]
 fn day_two_changes_by_hand_plan_nothing_destructive() {
     let sim = Sim::start(200.0);
@@ -247,44 +189,24 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
     assert_eq!(v["attached_network_ids"], strings(&[&mgmt]));
 
     // What IBM tells users to do after a deployment: enable the public network by hand.
-    let (status, public) = sim.power_api(
-        PRIMARY,
-        reqwest::Method::POST,
+    let post = reqwest::Method::POST;
+    let public = by_hand(
+        &sim,
+        post.clone(),
         "/networks",
-        Some(json!({"type": "pub-vlan", "name": "console-public"})),
+        json!({"type": "pub-vlan", "name": "console-public"}),
+        201,
     );
-    assert_eq!(status, 201, "{public}");
     let public = public["networkID"].as_str().unwrap().to_string();
     let nics = format!("/pvm-instances/{vm}/networks");
-    let (status, nic) = sim.power_api(
-        PRIMARY,
-        reqwest::Method::POST,
-        &nics,
-        Some(json!({"networkID": public})),
-    );
-    assert_eq!(status, 201, "{nic}");
+    by_hand(&sim, post.clone(), &nics, json!({"networkID": public}), 201);
     // What operators do: attach another network, reboot, resize for more than 100 VMs.
-    let (status, nic) = sim.power_api(
-        PRIMARY,
-        reqwest::Method::POST,
-        &nics,
-        Some(json!({"networkID": bkp})),
-    );
-    assert_eq!(status, 201, "{nic}");
-    let (status, _) = sim.power_api(
-        PRIMARY,
-        reqwest::Method::POST,
-        &format!("/pvm-instances/{vm}/action"),
-        Some(json!({"action": "soft-reboot"})),
-    );
-    assert_eq!(status, 200);
-    let (status, resized) = sim.power_api(
-        PRIMARY,
-        reqwest::Method::PUT,
-        &format!("/pvm-instances/{vm}"),
-        Some(json!({"processors": 1.0, "memory": 8})),
-    );
-    assert_eq!(status, 202, "{resized}");
+    by_hand(&sim, post.clone(), &nics, json!({"networkID": bkp}), 201);
+    let reboot = format!("/pvm-instances/{vm}/action");
+    by_hand(&sim, post, &reboot, json!({"action": "soft-reboot"}), 200);
+    let resize = json!({"processors": 1.0, "memory": 8});
+    let vm_path = format!("/pvm-instances/{vm}");
+    by_hand(&sim, reqwest::Method::PUT, &vm_path, resize, 202);
     // And rename the VM and the service instance in the console.
     let renamed = "drday2-orch-renamed";
     sim.patch_object(
@@ -299,7 +221,7 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
         &id,
         json!({"name": "dr-renamed-in-console"}),
     );
-    assert_eq!(vms_named(&sim, renamed).len(), 1);
+    assert_eq!(sim.vms_named(renamed).len(), 1);
     assert_eq!(
         sim.object("rc", "resource_instances", &id)["name"],
         "dr-renamed-in-console"
@@ -308,7 +230,7 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
     // None of it is a diff, let alone a replacement.
     sim.reset_requests();
     wd.assert_plan_empty();
-    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
     wd.apply_args(&["-refresh-only"]);
     let v = wd.resource_values(ADDRESS).unwrap();
     assert_eq!(v["id"], id.as_str(), "the same deployment");
@@ -319,27 +241,21 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
         (v["cores"].clone(), v["memory_gb"].clone()),
         (json!(1), json!(8))
     );
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1);
     assert_eq!(instances[0]["guid"], id.as_str());
 
     // Terraform's own switch detaches and attaches the public network in place.
     wd.config(&orchestrator("drday2", &ws, "  public_network = false\n"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("updated in-place"), "{plan}");
-    assert!(
-        plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "updated in-place",
+        "Plan: 0 to add, 1 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(vm_network_ids(&sim, renamed), [mgmt.clone(), bkp.clone()]);
     wd.config(&orchestrator("drday2", &ws, "  public_network = true\n"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&["Plan: 0 to add, 1 to change, 0 to destroy"]);
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(
@@ -356,9 +272,9 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
     assert_eq!(v["cores"], 1, "the resize by hand is kept");
 
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
-    assert!(vms_named(&sim, "drday2-orchestrator").is_empty());
-    assert!(vms_named(&sim, renamed).is_empty());
+    assert!(sim.live_dr_instances().is_empty());
+    assert!(sim.vms_named("drday2-orchestrator").is_empty());
+    assert!(sim.vms_named(renamed).is_empty());
 }
 
 #[test]
@@ -387,12 +303,10 @@ fn public_network_attaches_and_detaches_in_place() {
     assert_eq!(v["attached_network_ids"], strings(&[&mgmt, &public]));
 
     wd.config(&orchestrator("drpub", &ws, "  public_network = false\n"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("~ public_network"), "{plan}");
-    assert!(
-        plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "~ public_network",
+        "Plan: 0 to add, 1 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(
@@ -408,9 +322,9 @@ fn public_network_attaches_and_detaches_in_place() {
     assert_eq!(v["id"], id.as_str());
     assert_eq!(v["public_network"], false);
     assert_eq!(v["attached_network_ids"], strings(&[&mgmt]));
-    assert_eq!(live_dr_instances(&sim).len(), 1);
+    assert_eq!(sim.live_dr_instances().len(), 1);
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
+    assert!(sim.live_dr_instances().is_empty());
 }
 
 #[test]
@@ -419,20 +333,17 @@ fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
     let wd = sim.workdir();
     wd.config(&orchestrator("drdrift", &sim.workspace_id(PRIMARY), ""));
     wd.apply();
-    let old = wd.resource_values(ADDRESS).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let old = wd.string_attribute(ADDRESS, "id");
 
     // The orchestrator VM disappears; its billed service instance does not.
-    let vm = vms_named(&sim, "drdrift-orchestrator")[0]["pvmInstanceID"]
+    let vm = sim.vms_named("drdrift-orchestrator")[0]["pvmInstanceID"]
         .as_str()
         .unwrap()
         .to_string();
     sim.delete_object("power", "pvm_instances", &vm);
     sim.reset_requests();
     let plan = wd.assert_plan_not_empty();
-    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
     assert_mentions(
         &plan,
         &[
@@ -453,19 +364,16 @@ fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
 
     wd.apply();
     wd.assert_plan_empty();
-    let new = wd.resource_values(ADDRESS).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let new = wd.string_attribute(ADDRESS, "id");
     assert_ne!(new, old);
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(
         instances.len(),
         1,
         "the broken instance was deprovisioned: {instances:?}"
     );
     assert_eq!(instances[0]["guid"], new.as_str());
-    assert_eq!(vms_named(&sim, "drdrift-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("drdrift-orchestrator").len(), 1);
 
     // The instance itself deleted in the console: only then is the deployment gone.
     let (status, body) = sim.api(
@@ -475,15 +383,13 @@ fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
         &[],
     );
     assert!(status == 202 || status == 204, "{status}: {body}");
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("dr_orchestrator.o will be created"), "{plan}");
-    assert!(
-        plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "dr_orchestrator.o will be created",
+        "Plan: 1 to add, 0 to change, 0 to destroy",
+    ]);
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
-    assert!(vms_named(&sim, "drdrift-orchestrator").is_empty());
+    assert!(sim.live_dr_instances().is_empty());
+    assert!(sim.vms_named("drdrift-orchestrator").is_empty());
 }
 
 /// The issue's orphan: the orchestrator VM deleted out of band, then `terraform destroy`
@@ -494,17 +400,17 @@ fn destroying_a_broken_deployment_deprovisions_its_instance() {
     let wd = sim.workdir();
     wd.config(&orchestrator("drorphan", &sim.workspace_id(PRIMARY), ""));
     wd.apply();
-    let vm = vms_named(&sim, "drorphan-orchestrator")[0]["pvmInstanceID"]
+    let vm = sim.vms_named("drorphan-orchestrator")[0]["pvmInstanceID"]
         .as_str()
         .unwrap()
         .to_string();
     sim.delete_object("power", "pvm_instances", &vm);
-    assert_eq!(live_dr_instances(&sim).len(), 1);
+    assert_eq!(sim.live_dr_instances().len(), 1);
     wd.destroy();
     assert!(
-        live_dr_instances(&sim).is_empty(),
+        sim.live_dr_instances().is_empty(),
         "{:?}",
-        live_dr_instances(&sim)
+        sim.live_dr_instances()
     );
     assert!(wd.resource_values(ADDRESS).is_none());
 }
@@ -518,10 +424,7 @@ fn version_0_state_is_upgraded_and_plans_nothing() {
     let wd = sim.workdir();
     wd.config(&orchestrator("drv0", &sim.workspace_id(PRIMARY), ""));
     wd.apply();
-    let id = wd.resource_values(ADDRESS).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = wd.string_attribute(ADDRESS, "id");
     let mut state: Value = serde_json::from_str(&wd.raw_state()).unwrap();
     let resource = state["resources"]
         .as_array_mut()
@@ -555,7 +458,7 @@ fn version_0_state_is_upgraded_and_plans_nothing() {
 
     sim.reset_requests();
     wd.assert_plan_empty();
-    assert_eq!(cloud_writes(&sim), 0, "a plan writes nothing");
+    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
     wd.apply_args(&["-refresh-only"]);
     let v = wd.resource_values(ADDRESS).unwrap();
     assert_eq!(v["id"], id.as_str());
@@ -575,7 +478,7 @@ fn version_0_state_is_upgraded_and_plans_nothing() {
         "{upgraded}"
     );
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
+    assert!(sim.live_dr_instances().is_empty());
 }
 
 /// A secret argument for the Terraform under test: write-only with a version where it is
@@ -618,7 +521,7 @@ fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
     );
     // Secrets Manager instead of a password: the API still gets the field, empty.
     let without_password = orchestrator("drsm", &ws, "")
-        .replace(HEADER, "")
+        .replace(PROVIDER_HEADER, "")
         .replace("\"o\"", "\"sm\"")
         .replace(&password(), "  secrets_manager {\n    guid         = \"SM\"\n    secret       = \"orch-pw\"\n    secret_group = \"dr\"\n    region_id    = \"us-south\"\n  }\n")
         .replace("\"SM\"", &format!("\"{SM_GUID}\""));
@@ -641,7 +544,7 @@ fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
                 "machine_type": "s922",
                 "orchestrator_location_type": "on-premises",
                 "orchestrator_name": "admin",
-                "orchestrator_password": shown(PASSWORD),
+                "orchestrator_password": shown(ORCH_PASSWORD),
                 "orchestrator_workspace_id": ws,
                 "api_key": shown(acctests::sim::API_KEY),
                 "managed_apikey": shown(MANAGED_KEY),
@@ -666,10 +569,7 @@ fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
     assert_eq!(v["orchestrator_location_type"], "on-premises");
     assert_eq!(v["tenant_name"], "dr-tenant");
     assert_eq!(v["secrets_manager"]["secret_group"], "dr-secrets");
-    let sm_id = wd.resource_values("dr_orchestrator.sm").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sm_id = wd.string_attribute("dr_orchestrator.sm", "id");
     let sm = &sim.object("dra", "deployments", &sm_id)["_manage_dr_request"]["body"];
     assert_eq!(sm["orchestrator_password"], shown(""), "{sm}");
     assert_eq!(sm["secret"], "orch-pw");
@@ -692,12 +592,12 @@ fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
     wd.import_verify(ADDRESS, &id, &not_imported);
     if terraform_at_least(1, 11) {
         let state = wd.raw_state();
-        for secret in [PASSWORD, acctests::sim::API_KEY, MFA_SECRET] {
+        for secret in [ORCH_PASSWORD, acctests::sim::API_KEY, MFA_SECRET] {
             assert!(!state.contains(secret), "{secret} in the state");
         }
     }
     wd.destroy();
-    assert!(live_dr_instances(&sim).is_empty());
+    assert!(sim.live_dr_instances().is_empty());
 }
 
 /// Provisions a DR Automation instance outside Terraform, as `ibm_resource_instance` or the
@@ -760,7 +660,7 @@ fn an_adopted_service_instance_is_deployed_into_and_never_deprovisioned() {
     wd.plan_expect_error(&format!(
         r#"name: "drother" is not the name of service instance {guid}, which is "dradopt".*set name = "dradopt""#
     ));
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
     wd.config(&orchestrator("dradopt", &ws, &adopt));
     sim.reset_requests();
@@ -776,10 +676,10 @@ fn an_adopted_service_instance_is_deployed_into_and_never_deprovisioned() {
         0,
         "nothing was provisioned"
     );
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1);
     assert_eq!(instances[0]["guid"], guid.as_str());
-    assert_eq!(vms_named(&sim, "dradopt-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("dradopt-orchestrator").len(), 1);
 
     // Destroy leaves the adopted instance, and its deployment, where they are.
     let out = wd.destroy();
@@ -790,10 +690,10 @@ fn an_adopted_service_instance_is_deployed_into_and_never_deprovisioned() {
             r"destroy its ibm_resource_instance",
         ],
     );
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1, "never deprovisioned");
     assert_eq!(instances[0]["state"], "active");
-    assert_eq!(vms_named(&sim, "dradopt-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("dradopt-orchestrator").len(), 1);
     assert_eq!(
         sim.count_requests(|m, r| m == "DELETE" && r.starts_with("/rc/")),
         0
@@ -838,16 +738,12 @@ fn orchestrator_validation_errors_change_nothing() {
         r"Missing orchestrator password.*orchestrator_password_wo \(write-only, Terraform 1\.11 and later\) or orchestrator_password",
     );
     if terraform_at_least(1, 11) {
-        wd.config(&orchestrator(
-            "drbad",
-            &ws,
-            &format!("  orchestrator_password = \"{PASSWORD}\"\n"),
-        ));
+        wd.config(&orchestrator("drbad", &ws, &plain_password(ORCH_PASSWORD)));
         wd.plan_expect_error(
             r"orchestrator_password and orchestrator_password_wo are both set; set exactly one",
         );
     }
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
     // Plan-time checks against the cloud: GET only.
     wd.config(&orchestrator(
@@ -865,9 +761,9 @@ fn orchestrator_validation_errors_change_nothing() {
             r"Workspaces in this account: .*{ws} \({PRIMARY}, dal10\)"
         )],
     );
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
-    let foreign = sim.network_id(SECONDARY, "mgmt_net");
+    let foreign = sim.network_id(STANDBY, "mgmt_net");
     let public = sim.network_id(PRIMARY, "bkp_net");
     sim.patch_object("power", "networks", &public, json!({"type": "pub-vlan"}));
     wd.config(&orchestrator(
@@ -890,20 +786,20 @@ fn orchestrator_validation_errors_change_nothing() {
             r#"location_id: "dal12" is not the zone of workspace slz-dal10-power-workspace .* which is "dal10""#,
         ],
     );
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
 
     // The workspace's machine types come from DR Automation once an instance exists.
     let first = sim.workdir();
     first.config(&orchestrator("drfirst", &ws, ""));
     first.apply();
     wd.config(
-        &orchestrator("drbad", &sim.workspace_id(SECONDARY), "").replace("\"s922\"", "\"e980\""),
+        &orchestrator("drbad", &sim.workspace_id(STANDBY), "").replace("\"s922\"", "\"e980\""),
     );
     sim.reset_requests();
     wd.plan_expect_error(
         r#"machine_type: Machine type "e980" is not available in workspace slz-dal12-power-workspace; it offers: s922, s1022"#,
     );
-    assert_eq!(cloud_writes(&sim), 0);
+    assert_eq!(sim.cloud_writes(), 0);
     first.destroy();
 }
 
@@ -947,11 +843,7 @@ fn interrupted_apply_is_completed_by_the_next_one() {
     let apply = sim.spawn_apply(&wd, &[]);
     let first = sim.hold_reached("dra.deploy.step3");
     // Ctrl-C: Terraform stops the provider, which records what exists (tainted).
-    let status = Command::new("kill")
-        .args(["-INT", &apply.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    interrupt(&apply);
     let (code, output) = wait_output(apply);
     assert_ne!(code, 0, "{output}");
     assert!(wd.raw_state().contains(&first), "{output}");
@@ -960,13 +852,13 @@ fn interrupted_apply_is_completed_by_the_next_one() {
     // The next apply replaces the tainted deployment; nothing is left behind.
     wd.apply();
     wd.assert_plan_empty();
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1, "{instances:?}");
     assert_eq!(
         wd.resource_values(ADDRESS).unwrap()["id"],
         instances[0]["guid"]
     );
-    assert_eq!(vms_named(&sim, "drstop-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("drstop-orchestrator").len(), 1);
 }
 
 #[test]
@@ -987,7 +879,7 @@ fn killed_apply_is_adopted_by_the_next_one() {
     let out = wd.apply();
     assert!(out.stdout.contains(&first), "{}", out.stdout);
     wd.assert_plan_empty();
-    let instances = live_dr_instances(&sim);
+    let instances = sim.live_dr_instances();
     assert_eq!(instances.len(), 1, "{instances:?}");
     assert_eq!(instances[0]["guid"], first.as_str());
     assert_eq!(
@@ -995,5 +887,5 @@ fn killed_apply_is_adopted_by_the_next_one() {
         1,
         "one instance was ever requested"
     );
-    assert_eq!(vms_named(&sim, "drkill-orchestrator").len(), 1);
+    assert_eq!(sim.vms_named("drkill-orchestrator").len(), 1);
 }

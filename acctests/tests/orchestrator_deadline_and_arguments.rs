@@ -7,32 +7,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acctests::sim::{ACC_KEY_NAME, Sim};
+use acctests::fixtures::{self, PRIMARY, PROVIDER_HEADER, plain_password};
+use acctests::sim::{ACC_KEY_NAME, ORCHESTRATOR_PASSWORD, Sim};
 use acctests::unwrap_diagnostics;
 use serde_json::Value;
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-const PRIMARY: &str = "slz-dal10-power-workspace";
-
+/// The provider header and `dr_orchestrator.o` named `name` in the primary workspace, with
+/// `extra` argument lines.
 fn orchestrator(sim: &Sim, name: &str, extra: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "dr_orchestrator" "o" {{
-  name                  = "{name}"
-  orchestrator_user     = "admin"
-  workspace_id          = "{ws}"
-  machine_type          = "s922"
-  ssh_key_name          = "{ACC_KEY_NAME}"
-  orchestrator_password = "Passw0rd-Secret!"
-{extra}}}
-"#,
-        ws = sim.workspace_id(PRIMARY),
-    )
+    let block = fixtures::orchestrator(name, &sim.workspace_id(PRIMARY))
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&plain_password(ORCHESTRATOR_PASSWORD))
+        .raw(extra);
+    format!("{PROVIDER_HEADER}{block}")
 }
 
 /// The live DR Automation instances named `name`.

@@ -22,15 +22,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acctests::WorkDir;
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER, security_group_rule};
 use acctests::sim::{API_KEY, Sim};
 use serde_json::{Value, json};
-
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
 
 /// Every environment variable the provider reads for its IBM Cloud settings.
 const PROVIDER_ENV: &[&str] = &[
@@ -93,14 +87,9 @@ fn block_only_workdir() -> WorkDir {
 
 /// Data sources that call Power (workspaces, subnets) and a rule that calls VPC.
 fn resources(sim: &Sim) -> String {
+    let sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id");
     format!(
-        r#"
-resource "dr_security_group_rule" "r" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.71.0.0/24"
-}}
-
+        r#"{rule}
 data "dr_workspace_subnets" "primary" {{
   workspace_id = "{ws}"
 }}
@@ -109,8 +98,8 @@ output "subnets" {{
   value = data.dr_workspace_subnets.primary.cidr_by_name
 }}
 "#,
-        sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
-        ws = sim.workspace_id("slz-dal10-power-workspace"),
+        rule = security_group_rule("r", &sg, "10.71.0.0/24"),
+        ws = sim.workspace_id(PRIMARY),
     )
 }
 
@@ -146,6 +135,14 @@ fn workspace_ids(sim: &Sim) -> Vec<String> {
     ids
 }
 
+/// The `endpoints` block's arguments sending every service to the emulator.
+fn endpoint_arguments(sim: &Sim) -> String {
+    SERVICES
+        .iter()
+        .map(|(attribute, _, prefix)| format!("    {attribute} = \"{}/{prefix}\"\n", sim.url()))
+        .collect()
+}
+
 fn output(wd: &WorkDir, name: &str) -> Value {
     let out = wd.run_ok(&["output", "-json", name]);
     serde_json::from_str(&out.stdout).unwrap()
@@ -155,12 +152,9 @@ fn output(wd: &WorkDir, name: &str) -> Value {
 fn endpoints_block_alone_configures_every_service() {
     let sim = Sim::start(200.0);
     let wd = block_only_workdir();
-    let endpoints: String = SERVICES
-        .iter()
-        .map(|(attribute, _, prefix)| format!("    {attribute} = \"{}/{prefix}\"\n", sim.url()))
-        .collect();
+    let endpoints = endpoint_arguments(&sim);
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 provider "dr" {{
   ibmcloud_api_key = "{API_KEY}"
   region           = "us-south"
@@ -215,7 +209,7 @@ fn endpoints_file_entries_are_picked_by_visibility() {
     for visibility in ["public", "private"] {
         wd.write("endpoints.json", &endpoints_file(&sim, visibility));
         wd.config(&format!(
-            r#"{HEADER}
+            r#"{PROVIDER_HEADER}
 provider "dr" {{
   ibmcloud_api_key    = "{API_KEY}"
   region              = "us-south"
@@ -280,17 +274,10 @@ fn expired_access_token() -> String {
 
 /// A refresh token issued by the emulator's IAM for the scenario's API key.
 fn refresh_token(sim: &Sim) -> String {
-    let resp: Value = reqwest::blocking::Client::new()
-        .post(format!("{}/iam/identity/token", sim.url()))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={API_KEY}&response_type=cloud_iam"
-        ))
-        .send()
+    sim.iam_token_grant()["refresh_token"]
+        .as_str()
         .unwrap()
-        .json()
-        .unwrap();
-    resp["refresh_token"].as_str().unwrap().to_string()
+        .to_string()
 }
 
 #[test]
@@ -298,12 +285,9 @@ fn expired_iam_token_is_renewed_with_the_refresh_token() {
     let sim = Sim::start(200.0);
     let refresh = refresh_token(&sim);
     let wd = block_only_workdir();
-    let endpoints: String = SERVICES
-        .iter()
-        .map(|(attribute, _, prefix)| format!("    {attribute} = \"{}/{prefix}\"\n", sim.url()))
-        .collect();
+    let endpoints = endpoint_arguments(&sim);
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 provider "dr" {{
   iam_token         = "{token}"
   iam_refresh_token = "{refresh}"
@@ -376,7 +360,7 @@ fn private_visibility_sends_every_service_to_its_private_host() {
         .env("TF_LOG", "DEBUG")
         .env("TF_LOG_PATH", log.to_str().unwrap());
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 provider "dr" {{
   iam_token   = "{token}"
   region      = "us-south"

@@ -15,52 +15,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acctests::sim::Sim;
-use acctests::{WorkDir, query_results, terraform_at_least, terraform_version, workspace_root};
+use acctests::fixtures::{
+    self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, STANDBY, ha_standby, managed_vm,
+    security_group_rule, single_port, test_schedule, write_only_password,
+};
+use acctests::sim::{ACC_KEY_NAME, Sim};
+use acctests::{WorkDir, query_results, terraform_lacks, workspace_root};
 use serde_json::{Value, json};
-
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-const PRIMARY: &str = "slz-dal10-power-workspace";
-const STANDBY: &str = "slz-dal12-power-workspace";
-const PASSWORD: &str = "Orch-Passw0rd!";
-
-/// True (after saying why) when the Terraform under test predates `feature`.
-fn too_old(major: u32, minor: u32, feature: &str) -> bool {
-    let old = !terraform_at_least(major, minor);
-    if old {
-        eprintln!(
-            "Terraform {} has no {feature} (needs {major}.{minor}); nothing to test",
-            terraform_version()
-        );
-    }
-    old
-}
 
 /// Writes to the cloud (an IAM token is fetched with a POST but changes nothing), and KSYS
 /// commands that are not read-only.
 fn writes(sim: &Sim) -> (u64, Vec<String>) {
-    let requests =
-        sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"));
+    let requests = sim.cloud_writes();
     let commands = sim
         .ssh_commands()
         .into_keys()
         .filter(|c| !(c.starts_with("ksysmgr query") || c == "crontab -l" || c == "date -u"))
         .collect();
     (requests, commands)
-}
-
-fn vm_id(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "pvm_instances")
-        .iter()
-        .find(|v| v["serverName"] == name)
-        .and_then(|v| v["pvmInstanceID"].as_str())
-        .unwrap_or_else(|| panic!("no VM named {name}"))
-        .to_string()
 }
 
 fn security_group_id(sim: &Sim) -> String {
@@ -79,88 +51,51 @@ fn network_id(sim: &Sim, workspace: &str) -> String {
 /// A DR setup of every type: orchestrator with standby, three managed VMs (two in one
 /// workgroup), a weekly test and two security group rules.
 fn setup(sim: &Sim) -> String {
-    let password = "  orchestrator_password_wo         = \"Orch-Passw0rd!\"\n  \
-                    orchestrator_password_wo_version = 1\n";
-    format!(
-        r#"{HEADER}
-resource "dr_orchestrator" "main" {{
-  name              = "dr-adopt"
-  orchestrator_user = "dradmin"
-  workspace_id      = "{primary}"
-  machine_type      = "s922"
-  network_ids       = ["{primary_net}"]
-  ssh_key_name      = "slz-ssh-key"
-{password}}}
-
-resource "dr_ha_standby" "standby" {{
-  orchestrator_id    = dr_orchestrator.main.id
-  workspace_id       = "{standby}"
-  transit_gateway_id = "{gateway}"
-  network_ids        = ["{standby_net}"]
-  ssh_key_name       = "slz-ssh-key"
-{password}}}
-
-resource "dr_managed_vm" "app" {{
-  orchestrator_id = dr_orchestrator.main.id
-  pvm_instance_id = "{aix}"
-  workgroup_name  = "erp"
-  priority        = "high"
-  depends_on      = [dr_ha_standby.standby]
-}}
-
-resource "dr_managed_vm" "web" {{
-  orchestrator_id = dr_orchestrator.main.id
-  pvm_instance_id = "{rhel}"
-  workgroup_name  = "erp"
-  priority        = "high"
-  depends_on      = [dr_managed_vm.app]
-}}
-
-resource "dr_managed_vm" "db" {{
-  orchestrator_id = dr_orchestrator.main.id
-  pvm_instance_id = "{ibmi}"
-  priority        = "low"
-  depends_on      = [dr_managed_vm.web]
-}}
-
-resource "dr_test_schedule" "weekly" {{
-  orchestrator_id = dr_orchestrator.main.id
-  cron            = "0 2 * * SUN"
-  time_zone       = "America/Chicago"
-  depends_on      = [dr_managed_vm.db]
-}}
-
-resource "dr_security_group_rule" "ssh" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.61.0.0/24"
-  protocol          = "tcp"
-  port_min          = 22
-  port_max          = 22
-  name              = "adopt-ssh"
-}}
-
-resource "dr_security_group_rule" "ntp" {{
-  security_group_id = "{sg}"
-  direction         = "outbound"
-  remote_cidr       = "10.62.0.0/24"
-  protocol          = "udp"
-  port_min          = 123
-  port_max          = 123
-  name              = "adopt-ntp"
-  depends_on        = [dr_security_group_rule.ssh]
-}}
-"#,
-        primary = sim.workspace_id(PRIMARY),
-        primary_net = network_id(sim, PRIMARY),
-        standby = sim.workspace_id(STANDBY),
-        standby_net = network_id(sim, STANDBY),
-        gateway = sim.objects("tg", "gateways")[0]["id"].as_str().unwrap(),
-        aix = vm_id(sim, "aix-app-01"),
-        rhel = vm_id(sim, "rhel-web-01"),
-        ibmi = vm_id(sim, "ibmi-db-01"),
-        sg = security_group_id(sim),
+    let password = write_only_password(ORCH_PASSWORD);
+    let orchestrator = fixtures::orchestrator("dr-adopt", &sim.workspace_id(PRIMARY))
+        .label("main")
+        .string("orchestrator_user", "dradmin")
+        .arg(
+            "network_ids",
+            &format!("[\"{}\"]", network_id(sim, PRIMARY)),
+        )
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&password);
+    let standby = ha_standby(
+        "standby",
+        "main",
+        &sim.workspace_id(STANDBY),
+        &sim.transit_gateway_id(),
     )
+    .arg(
+        "network_ids",
+        &format!("[\"{}\"]", network_id(sim, STANDBY)),
+    )
+    .string("ssh_key_name", ACC_KEY_NAME)
+    .raw(&password);
+    let erp = |label: &str, vm: &str, after: &str| {
+        managed_vm(label, "main", &sim.vm_id(vm))
+            .string("workgroup_name", "erp")
+            .string("priority", "high")
+            .arg("depends_on", &format!("[{after}]"))
+    };
+    let app = erp("app", "aix-app-01", "dr_ha_standby.standby");
+    let web = erp("web", "rhel-web-01", "dr_managed_vm.app");
+    let db = managed_vm("db", "main", &sim.vm_id("ibmi-db-01"))
+        .string("priority", "low")
+        .arg("depends_on", "[dr_managed_vm.web]");
+    let weekly = test_schedule("weekly", "main")
+        .string("cron", "0 2 * * SUN")
+        .string("time_zone", "America/Chicago")
+        .arg("depends_on", "[dr_managed_vm.db]");
+    let sg = security_group_id(sim);
+    let ssh = single_port(security_group_rule("ssh", &sg, "10.61.0.0/24"), "tcp", 22)
+        .string("name", "adopt-ssh");
+    let ntp = single_port(security_group_rule("ntp", &sg, "10.62.0.0/24"), "udp", 123)
+        .string("direction", "outbound")
+        .string("name", "adopt-ntp")
+        .arg("depends_on", "[dr_security_group_rule.ssh]");
+    format!("{PROVIDER_HEADER}{orchestrator}{standby}{app}{web}{db}{weekly}{ssh}{ntp}")
 }
 
 /// The owner's working directory with the setup applied, and the orchestrator id.
@@ -169,10 +104,7 @@ fn applied(sim: &Sim) -> (WorkDir, String) {
     owner.config(&setup(sim));
     owner.apply();
     owner.assert_plan_empty();
-    let id = owner.resource_values("dr_orchestrator.main").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = owner.string_attribute("dr_orchestrator.main", "id");
     (owner, id)
 }
 
@@ -290,7 +222,7 @@ fn supply_password(generated: &str) -> String {
             out.push_str(line);
             out.push('\n');
         } else if trimmed.starts_with("orchestrator_password_wo") {
-            out.push_str(&format!("  orchestrator_password_wo = {PASSWORD:?}\n"));
+            out.push_str(&format!("  orchestrator_password_wo = {ORCH_PASSWORD:?}\n"));
         } else if trimmed.starts_with("orchestrator_password") {
             continue;
         } else {
@@ -303,7 +235,7 @@ fn supply_password(generated: &str) -> String {
 
 #[test]
 fn query_lists_every_type_and_generated_config_only_imports() {
-    if too_old(1, 14, "terraform query") {
+    if terraform_lacks(1, 14, "terraform query") {
         return;
     }
     let sim = Sim::start(300.0);
@@ -317,7 +249,7 @@ fn query_lists_every_type_and_generated_config_only_imports() {
         .unwrap_or_default();
 
     let adopter = sim.workdir();
-    adopter.config(HEADER);
+    adopter.config(PROVIDER_HEADER);
     adopter.write("adopt.tfquery.hcl", &queries(&orchestrator, &sg));
     sim.reset_requests();
     let messages = adopter.query_json(&[]);
@@ -330,7 +262,9 @@ fn query_lists_every_type_and_generated_config_only_imports() {
     assert_eq!(object["workspace_id"], sim.workspace_id(PRIMARY).as_str());
     assert_eq!(object["orchestrator_user"], "dradmin");
     assert!(
-        !messages.iter().any(|m| m.to_string().contains(PASSWORD)),
+        !messages
+            .iter()
+            .any(|m| m.to_string().contains(ORCH_PASSWORD)),
         "a listed object showed the password"
     );
 
@@ -351,13 +285,13 @@ fn query_lists_every_type_and_generated_config_only_imports() {
     vm_identities.sort_by_key(|v| v["pvm_instance_id"].as_str().unwrap().to_string());
     let mut want: Vec<Value> = ["aix-app-01", "rhel-web-01", "ibmi-db-01"]
         .iter()
-        .map(|name| json!({"orchestrator_id": orchestrator, "pvm_instance_id": vm_id(&sim, name)}))
+        .map(|name| json!({"orchestrator_id": orchestrator, "pvm_instance_id": sim.vm_id(name)}))
         .collect();
     want.sort_by_key(|v| v["pvm_instance_id"].as_str().unwrap().to_string());
     assert_eq!(vm_identities, want);
     let app = vms
         .iter()
-        .find(|r| r["identity"]["pvm_instance_id"] == vm_id(&sim, "aix-app-01").as_str())
+        .find(|r| r["identity"]["pvm_instance_id"] == sim.vm_id("aix-app-01").as_str())
         .expect("aix-app-01 listed");
     assert_eq!(app["resource_object"]["workgroup_name"], "erp");
     assert_eq!(app["resource_object"]["priority"], "high");
@@ -472,7 +406,7 @@ fn query_lists_every_type_and_generated_config_only_imports() {
 
 #[test]
 fn query_import_blocks_by_identity_for_every_type() {
-    if too_old(1, 12, "resource identity") {
+    if terraform_lacks(1, 12, "resource identity") {
         return;
     }
     let sim = Sim::start(300.0);
@@ -493,7 +427,7 @@ fn query_import_blocks_by_identity_for_every_type() {
         owner.resource_identity("dr_ha_standby.standby"),
         Some(json!({"orchestrator_id": orchestrator}))
     );
-    let aix = vm_id(&sim, "aix-app-01");
+    let aix = sim.vm_id("aix-app-01");
     assert_eq!(
         owner.resource_identity("dr_managed_vm.app"),
         Some(json!({"orchestrator_id": orchestrator, "pvm_instance_id": aix}))
@@ -542,14 +476,14 @@ fn query_import_blocks_by_identity_for_every_type() {
             "dr_managed_vm.web",
             &[
                 ("orchestrator_id", &orchestrator),
-                ("pvm_instance_id", &vm_id(&sim, "rhel-web-01")),
+                ("pvm_instance_id", &sim.vm_id("rhel-web-01")),
             ],
         ),
         import(
             "dr_managed_vm.db",
             &[
                 ("orchestrator_id", &orchestrator),
-                ("pvm_instance_id", &vm_id(&sim, "ibmi-db-01")),
+                ("pvm_instance_id", &sim.vm_id("ibmi-db-01")),
             ],
         ),
         import(
@@ -637,14 +571,14 @@ fn query_import_blocks_by_identity_for_every_type() {
 
 #[test]
 fn query_managed_vms_needs_orchestrator_access_and_valid_config() {
-    if too_old(1, 14, "terraform query") {
+    if terraform_lacks(1, 14, "terraform query") {
         return;
     }
     let sim = Sim::start(300.0);
     let (_owner, orchestrator) = applied(&sim);
 
     let no_ssh = sim.workdir_without_ssh();
-    no_ssh.config(HEADER);
+    no_ssh.config(PROVIDER_HEADER);
     no_ssh.write(
         "vms.tfquery.hcl",
         &format!(
@@ -659,7 +593,7 @@ fn query_managed_vms_needs_orchestrator_access_and_valid_config() {
     );
 
     let bad = sim.workdir();
-    bad.config(HEADER);
+    bad.config(PROVIDER_HEADER);
     bad.write(
         "bad.tfquery.hcl",
         "list \"dr_security_group_rule\" \"r\" {\n  provider = dr\n  config {\n    security_group_id = \"\"\n  }\n}\n",

@@ -18,24 +18,20 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER, security_group_rule, single_port};
 use acctests::sim::{API_KEY, Sim};
 use acctests::{WorkDir, terraform_at_least};
 use serde_json::json;
 
 const PASSWORD: &str = "Wo-Secret-Passw0rd-7";
 const MANAGED_KEY: &str = "managed-api-key-0f3c9a";
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
 
 /// The password comes from an ephemeral variable, as examples/complete does: a literal in the
 /// configuration would be printed by Terraform itself in the plan JSON's `configuration`.
 fn config(sim: &Sim) -> String {
+    let sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id");
     format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 variable "orchestrator_password" {{
   type      = string
   sensitive = true
@@ -51,35 +47,17 @@ resource "dr_orchestrator" "o" {{
   orchestrator_password_wo_version = 1
   managed_api_key                  = "{MANAGED_KEY}"
 }}
-
-resource "dr_security_group_rule" "r" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.51.0.0/24"
-  protocol          = "tcp"
-  port_min          = 2222
-  port_max          = 2222
-}}
-
+{rule}
 data "dr_workspaces" "all" {{}}
 "#,
-        ws = sim.workspace_id("slz-dal10-power-workspace"),
-        sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
+        ws = sim.workspace_id(PRIMARY),
+        rule = single_port(security_group_rule("r", &sg, "10.51.0.0/24"), "tcp", 2222),
     )
 }
 
 /// A token pair issued by the emulator's IAM for the scenario's API key.
 fn issue_tokens(sim: &Sim) -> (String, String) {
-    let resp: serde_json::Value = reqwest::blocking::Client::new()
-        .post(format!("{}/iam/identity/token", sim.url()))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={API_KEY}&response_type=cloud_iam"
-        ))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let resp = sim.iam_token_grant();
     (
         resp["access_token"].as_str().unwrap().to_string(),
         resp["refresh_token"].as_str().unwrap().to_string(),
@@ -107,12 +85,60 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// Runs `args` with TRACE logging into `log` and returns everything Terraform printed.
-fn traced(wd: &WorkDir, log: &Path, args: &[&str]) -> String {
-    let _ = std::fs::remove_file(log);
-    let out = wd.run_ok(args);
-    out.combined()
+/// Runs Terraform commands with TRACE logging into `log` and gathers where a secret showed
+/// up, so a test reports every leak at once rather than the first.
+struct LeakCheck<'a> {
+    wd: &'a WorkDir,
+    log: &'a Path,
+    problems: Vec<String>,
+    /// The TRACE log of every command run so far.
+    logs: String,
 }
+
+impl<'a> LeakCheck<'a> {
+    fn new(wd: &'a WorkDir, log: &'a Path) -> LeakCheck<'a> {
+        LeakCheck {
+            wd,
+            log,
+            problems: Vec::new(),
+            logs: String::new(),
+        }
+    }
+
+    /// Runs `args`, which must succeed, and checks what Terraform printed (`what`) for
+    /// `secrets`; keeps the command's log.
+    fn run(&mut self, what: &str, args: &[&str], secrets: &[&str]) {
+        let _ = std::fs::remove_file(self.log);
+        let output = self.wd.run_ok(args).combined();
+        self.check(what, &output, secrets);
+        self.logs.push_str(&read(self.log));
+    }
+
+    /// `terraform plan -out=tfplan`, checked as "plan output"; returns the saved plan's JSON,
+    /// which the caller checks after its own assertions.
+    fn plan(&mut self, secrets: &[&str]) -> String {
+        let args = ["plan", "-input=false", "-no-color", "-out=tfplan"];
+        self.run("plan output", &args, secrets);
+        let show = ["show", "-json", "-no-color", "tfplan"];
+        self.wd.run_ok(&show).stdout
+    }
+
+    fn check(&mut self, what: &str, text: &str, secrets: &[&str]) {
+        self.problems.extend(leaks(what, text, secrets));
+    }
+
+    /// The logs of every command and the state checked for `secrets`; then no leak may be left.
+    fn assert_no_leaks(mut self, log_secrets: &[&str], state_secrets: &[&str]) {
+        let logs = std::mem::take(&mut self.logs);
+        self.check("Terraform's TRACE log", &logs, log_secrets);
+        let state = self.wd.raw_state();
+        self.check("the state", &state, state_secrets);
+        assert!(self.problems.is_empty(), "{}", self.problems.join("\n"));
+    }
+}
+
+const APPLY: [&str; 4] = ["apply", "-auto-approve", "-input=false", "-no-color"];
+const REFRESH: [&str; 4] = ["plan", "-input=false", "-no-color", "-refresh=true"];
 
 fn assert_provider_logged(log: &str) {
     // The check is only meaningful if the provider really logged at TRACE into this file.
@@ -143,58 +169,20 @@ fn api_key_tokens_and_passwords_stay_out_of_logs_plan_and_state() {
         .env("TF_LOG_PATH", log.to_str().unwrap());
     wd.config(&config(&sim));
     let secrets = [API_KEY, PASSWORD];
+    let with_managed_key = [API_KEY, PASSWORD, MANAGED_KEY];
 
-    let mut problems = Vec::new();
-    let mut all_logs = String::new();
-    let output = traced(
-        &wd,
-        &log,
-        &["plan", "-input=false", "-no-color", "-out=tfplan"],
-    );
-    problems.extend(leaks(
-        "plan output",
-        &output,
-        &[API_KEY, PASSWORD, MANAGED_KEY],
-    ));
-    all_logs.push_str(&read(&log));
-    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
+    let mut check = LeakCheck::new(&wd, &log);
+    let plan_json = check.plan(&with_managed_key);
     assert!(plan_json.contains("dr_orchestrator"), "{plan_json}");
-    problems.extend(leaks("plan JSON", &plan_json, &secrets));
+    check.check("plan JSON", &plan_json, &secrets);
+    check.run("apply output", &APPLY, &with_managed_key);
+    check.run("refresh output", &REFRESH, &with_managed_key);
 
-    let output = traced(
-        &wd,
-        &log,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-    );
-    problems.extend(leaks(
-        "apply output",
-        &output,
-        &[API_KEY, PASSWORD, MANAGED_KEY],
-    ));
-    all_logs.push_str(&read(&log));
-    let output = traced(
-        &wd,
-        &log,
-        &["plan", "-input=false", "-no-color", "-refresh=true"],
-    );
-    problems.extend(leaks(
-        "refresh output",
-        &output,
-        &[API_KEY, PASSWORD, MANAGED_KEY],
-    ));
-    all_logs.push_str(&read(&log));
-
-    assert_provider_logged(&all_logs);
-    problems.extend(leaks(
-        "Terraform's TRACE log",
-        &all_logs,
-        &[API_KEY, PASSWORD, MANAGED_KEY],
-    ));
-    // The write-only password is in no state; the API key and tokens never are.
-    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
+    assert_provider_logged(&check.logs);
     let tokens_issued = sim.count_requests(|m, r| m == "POST" && r.starts_with("/iam/"));
     assert!(tokens_issued > 1, "tokens did not rotate ({tokens_issued})");
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The write-only password is in no state; the API key and tokens never are.
+    check.assert_no_leaks(&with_managed_key, &secrets);
 }
 
 #[test]
@@ -219,7 +207,7 @@ fn orchestrator_ssh_password_and_key_stay_out_of_logs_plan_and_state() {
         .and_then(|v| v["pvmInstanceID"].as_str().map(str::to_string))
         .unwrap();
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 variable "orchestrator_password" {{
   type      = string
   sensitive = true
@@ -262,7 +250,7 @@ resource "dr_managed_vm" "app" {{
 "#,
         jump = sim.ssh_addr(),
         jump_key = sim.jump_host_key(),
-        ws = sim.workspace_id("slz-dal10-power-workspace"),
+        ws = sim.workspace_id(PRIMARY),
     ));
     // The key's body, line by line: any of them in a log is a leak.
     let key_lines: Vec<&str> = key
@@ -273,38 +261,22 @@ resource "dr_managed_vm" "app" {{
     let mut secrets: Vec<&str> = vec![PASSWORD];
     secrets.extend(key_lines.iter().copied());
 
-    let mut problems = Vec::new();
-    let mut all_logs = String::new();
-    let output = traced(
-        &wd,
-        &log,
-        &["plan", "-input=false", "-no-color", "-out=tfplan"],
-    );
-    problems.extend(leaks("plan output", &output, &secrets));
-    all_logs.push_str(&read(&log));
-    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
-    problems.extend(leaks("plan JSON", &plan_json, &secrets));
-    for args in [
-        &["apply", "-auto-approve", "-input=false", "-no-color"][..],
-        &["plan", "-input=false", "-no-color", "-refresh=true"][..],
-    ] {
-        let output = traced(&wd, &log, args);
-        problems.extend(leaks(&format!("{} output", args[0]), &output, &secrets));
-        all_logs.push_str(&read(&log));
-    }
-    assert_provider_logged(&all_logs);
+    let mut check = LeakCheck::new(&wd, &log);
+    let plan_json = check.plan(&secrets);
+    check.check("plan JSON", &plan_json, &secrets);
+    check.run("apply output", &APPLY, &secrets);
+    check.run("plan output", &REFRESH, &secrets);
+    assert_provider_logged(&check.logs);
     assert!(
-        all_logs.contains("ksysmgr"),
+        check.logs.contains("ksysmgr"),
         "the provider's ksysmgr commands are not in the TRACE log"
     );
-    problems.extend(leaks("Terraform's TRACE log", &all_logs, &secrets));
-    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
     assert_eq!(
         sim.objects("ksys", "vms").len(),
         1,
         "the VM was managed over SSH"
     );
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    check.assert_no_leaks(&secrets, &secrets);
     wd.destroy();
 }
 
@@ -314,6 +286,7 @@ fn iam_token_from_the_environment_stays_out_of_logs_plan_and_state() {
     let (access, refresh) = issue_tokens(&sim);
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("terraform.log");
+    let sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id");
     // Schematics-style credentials: a token and its refresh token, no API key.
     let wd = sim
         .workdir()
@@ -323,53 +296,31 @@ fn iam_token_from_the_environment_stays_out_of_logs_plan_and_state() {
         .env("TF_LOG", "TRACE")
         .env("TF_LOG_PATH", log.to_str().unwrap());
     wd.config(&format!(
-        r#"{HEADER}
-resource "dr_security_group_rule" "r" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.61.0.0/24"
-}}
-
+        r#"{PROVIDER_HEADER}{rule}
 data "dr_workspace_subnets" "primary" {{
   workspace_id = "{ws}"
 }}
 "#,
-        sg = sim.id_by_name("vpc", "security_groups", "management-sg", "id"),
-        ws = sim.workspace_id("slz-dal10-power-workspace"),
+        rule = security_group_rule("r", &sg, "10.61.0.0/24"),
+        ws = sim.workspace_id(PRIMARY),
     ));
     let secrets = [access.as_str(), refresh.as_str(), API_KEY];
-    let mut problems = Vec::new();
-    let mut all_logs = String::new();
-    let output = traced(
-        &wd,
-        &log,
-        &["plan", "-input=false", "-no-color", "-out=tfplan"],
-    );
-    problems.extend(leaks("plan output", &output, &secrets));
-    all_logs.push_str(&read(&log));
-    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
-    problems.extend(leaks("plan JSON", &plan_json, &secrets));
-    let output = traced(
-        &wd,
-        &log,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-    );
-    problems.extend(leaks("apply output", &output, &secrets));
-    all_logs.push_str(&read(&log));
+    let mut check = LeakCheck::new(&wd, &log);
+    let plan_json = check.plan(&secrets);
+    check.check("plan JSON", &plan_json, &secrets);
+    check.run("apply output", &APPLY, &secrets);
 
     assert!(
-        all_logs.contains("provider.terraform-provider-dr"),
+        check.logs.contains("provider.terraform-provider-dr"),
         "no provider lines in the TRACE log"
     );
-    problems.extend(leaks("Terraform's TRACE log", &all_logs, &secrets));
-    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
     // The token was used, not replaced by an API key login.
     assert_eq!(
         sim.count_requests(|m, r| m == "POST" && r.starts_with("/iam/")),
         1,
         "only the test itself asked IAM for a token"
     );
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    check.assert_no_leaks(&secrets, &secrets);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,7 +490,7 @@ fn manage_dr_write_only_secrets_stay_out_of_logs_plan_and_state() {
         .map(|v| format!("variable \"{v}\" {{\n  type      = string\n  sensitive = true\n  ephemeral = true\n}}\n"))
         .collect::<String>();
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 {variables}
 resource "dr_orchestrator" "o" {{
   name                             = "drmdsecret"
@@ -556,40 +507,21 @@ resource "dr_orchestrator" "o" {{
   client_secret_wo_version         = 1
 }}
 "#,
-        ws = sim.workspace_id("slz-dal10-power-workspace"),
+        ws = sim.workspace_id(PRIMARY),
     ));
     let secrets = [API_KEY, PASSWORD, MFA_SECRET];
 
-    let mut problems = Vec::new();
-    let mut all_logs = String::new();
-    let output = traced(
-        &wd,
-        &log,
-        &["plan", "-input=false", "-no-color", "-out=tfplan"],
-    );
-    problems.extend(leaks("plan output", &output, &secrets));
-    all_logs.push_str(&read(&log));
-    let plan_json = wd.run_ok(&["show", "-json", "-no-color", "tfplan"]).stdout;
+    let mut check = LeakCheck::new(&wd, &log);
+    let plan_json = check.plan(&secrets);
     assert!(plan_json.contains("api_key_wo_version"), "{plan_json}");
-    problems.extend(leaks("plan JSON", &plan_json, &secrets));
-    for args in [
-        &["apply", "-auto-approve", "-input=false", "-no-color"][..],
-        &["plan", "-input=false", "-no-color", "-refresh=true"][..],
-    ] {
-        let output = traced(&wd, &log, args);
-        problems.extend(leaks(&format!("{} output", args[0]), &output, &secrets));
-        all_logs.push_str(&read(&log));
-    }
-    assert_provider_logged(&all_logs);
-    problems.extend(leaks("Terraform's TRACE log", &all_logs, &secrets));
-    problems.extend(leaks("the state", &wd.raw_state(), &secrets));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    check.check("plan JSON", &plan_json, &secrets);
+    check.run("apply output", &APPLY, &secrets);
+    check.run("plan output", &REFRESH, &secrets);
+    assert_provider_logged(&check.logs);
+    check.assert_no_leaks(&secrets, &secrets);
 
     // They did reach DR Automation (the emulator keeps only their lengths).
-    let id = wd.resource_values("dr_orchestrator.o").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = wd.string_attribute("dr_orchestrator.o", "id");
     let body = &sim.object("dra", "deployments", &id)["_manage_dr_request"]["body"];
     let shown = |value: &str| format!("[secret: {} characters]", value.chars().count());
     assert_eq!(body["api_key"], shown(API_KEY), "{body}");

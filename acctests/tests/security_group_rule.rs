@@ -9,21 +9,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use acctests::fixtures::{PRIMARY, PROVIDER_HEADER, security_group_rule, single_port};
 use acctests::sim::Sim;
 use serde_json::{Value, json};
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
-
 /// Every write except IAM token requests (a token is fetched with a POST, but changes nothing).
-fn mutating(sim: &Sim) -> u64 {
-    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
-}
-
 fn group<'a>(groups: &'a [Value], name_part: &str) -> &'a Value {
     groups
         .iter()
@@ -48,32 +38,17 @@ fn rules_of(sim: &Sim, group_id: &str) -> Vec<Value> {
     g["rules"].as_array().cloned().unwrap_or_default()
 }
 
-fn workspace_guid(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "workspaces")
-        .iter()
-        .find(|w| w["name"] == name)
-        .and_then(|w| w["id"].as_str())
-        .expect("workspace exists")
-        .to_string()
-}
-
+/// The provider header and `dr_security_group_rule.ssh` named `name` into `sg`: `protocol`
+/// on `port` for tcp and udp, without ports for the others.
 fn ssh_rule(sg: &str, port: u16, name: &str, protocol: &str) -> String {
-    let ports = if protocol == "tcp" || protocol == "udp" {
-        format!("  port_min = {port}\n  port_max = {port}\n")
+    let rule = security_group_rule("ssh", sg, "10.61.0.0/24");
+    let rule = if protocol == "tcp" || protocol == "udp" {
+        single_port(rule, protocol, port)
     } else {
-        String::new()
+        rule.string("protocol", protocol)
     };
-    format!(
-        r#"{HEADER}
-resource "dr_security_group_rule" "ssh" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "10.61.0.0/24"
-  protocol          = "{protocol}"
-{ports}  name              = "{name}"
-}}
-"#
-    )
+    let rule = rule.string("name", name);
+    format!("{PROVIDER_HEADER}{rule}")
 }
 
 #[test]
@@ -108,8 +83,7 @@ fn security_group_rule_lifecycle() {
 
     // Ports and name change in place: same rule id.
     wd.config(&ssh_rule(&sg, 2222, "allow-ssh-alt", "tcp"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("update in-place"), "{plan}");
+    wd.assert_plan_mentions(&["update in-place"]);
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(address).expect("in state");
@@ -132,14 +106,12 @@ fn security_group_rule_lifecycle() {
         })
         .collect();
     sim.patch_object("vpc", "security_groups", &sg, json!({ "rules": edited }));
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("update in-place")
-            && plan.contains("2200 -> 2222")
-            && plan.contains("2299 -> 2222")
-            && plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "update in-place",
+        "2200 -> 2222",
+        "2299 -> 2222",
+        "Plan: 0 to add, 1 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
     let stored = rules_of(&sim, &sg)
@@ -153,8 +125,7 @@ fn security_group_rule_lifecycle() {
 
     // A protocol change replaces the rule.
     wd.config(&ssh_rule(&sg, 0, "allow-ssh-alt", "icmp_tcp_udp"));
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("forces replacement"), "{plan}");
+    wd.assert_plan_mentions(&["forces replacement"]);
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(address).expect("in state");
@@ -176,12 +147,10 @@ fn security_group_rule_lifecycle() {
         .filter(|r| r["id"] != new_id.as_str())
         .collect();
     sim.patch_object("vpc", "security_groups", &sg, json!({ "rules": remaining }));
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("dr_security_group_rule.ssh will be created")
-            && plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    wd.assert_plan_mentions(&[
+        "dr_security_group_rule.ssh will be created",
+        "Plan: 1 to add, 0 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
     let recreated = wd.resource_values(address).expect("in state")["rule_id"]
@@ -214,9 +183,9 @@ fn security_group_rule_every_protocol_and_subnet_fan_out() {
     let sim = Sim::start(100.0);
     let wd = sim.workdir();
     let sg = group_id(&sim, "network-services");
-    let primary = workspace_guid(&sim, "slz-dal10-power-workspace");
+    let primary = sim.workspace_id(PRIMARY);
     wd.config(&format!(
-        r#"{HEADER}
+        r#"{PROVIDER_HEADER}
 data "dr_workspace_subnets" "primary" {{
   workspace_id = "{primary}"
 }}
@@ -310,7 +279,7 @@ fn security_group_rule_errors_change_nothing() {
     let mgmt = group_id(&sim, "management-sg");
     let rule = |body: &str| {
         format!(
-            r#"{HEADER}
+            r#"{PROVIDER_HEADER}
 resource "dr_security_group_rule" "bad" {{
   security_group_id = "{sg}"
   direction         = "inbound"
@@ -375,20 +344,20 @@ resource "dr_security_group_rule" "bad" {{
         ),
         (
             format!(
-                "{HEADER}\nresource \"dr_security_group_rule\" \"bad\" {{\n  security_group_id = \"{sg}\"\n  direction = \"sideways\"\n}}\n"
+                "{PROVIDER_HEADER}\nresource \"dr_security_group_rule\" \"bad\" {{\n  security_group_id = \"{sg}\"\n  direction = \"sideways\"\n}}\n"
             ),
             r#"direction value must be one of: \["inbound", "outbound"\]"#,
         ),
         // Plan-time checks against the cloud (still no writes).
         (
             format!(
-                "{HEADER}\nresource \"dr_security_group_rule\" \"bad\" {{\n  security_group_id = \"r006-no-such-group\"\n  direction = \"inbound\"\n}}\n"
+                "{PROVIDER_HEADER}\nresource \"dr_security_group_rule\" \"bad\" {{\n  security_group_id = \"r006-no-such-group\"\n  direction = \"inbound\"\n}}\n"
             ),
             r#"No VPC security group has the id "r006-no-such-group""#,
         ),
         (
             format!(
-                r#"{HEADER}
+                r#"{PROVIDER_HEADER}
 resource "dr_security_group_rule" "dup" {{
   security_group_id = "{mgmt}"
   direction         = "inbound"
@@ -415,9 +384,9 @@ resource "dr_security_group_rule" "dup" {{
             );
         }
     }
-    assert_eq!(mutating(&sim), 0, "{}", sim.requests());
+    assert_eq!(sim.cloud_writes(), 0, "{}", sim.requests());
     // The duplicate is refused at apply too, before any write.
     wd.config(&cases.last().unwrap().0);
     wd.apply_expect_error(r"Identical security group rule already exists");
-    assert_eq!(mutating(&sim), 0, "{}", sim.requests());
+    assert_eq!(sim.cloud_writes(), 0, "{}", sim.requests());
 }

@@ -10,68 +10,28 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use acctests::WorkDir;
+use acctests::fixtures::{
+    self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, managed_vm, password_arguments,
+};
 use acctests::sim::{ACC_KEY_NAME, Sim};
-use acctests::{terraform_at_least, unwrap_diagnostics};
+use acctests::unwrap_diagnostics;
 use serde_json::Value;
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    dr = { source = "powervs/dr" }
-  }
-}
-"#;
 const ADDRESS: &str = "dr_test_schedule.weekly";
-
-fn workspace_guid(sim: &Sim, name: &str) -> String {
-    sim.objects("power", "workspaces")
-        .iter()
-        .find(|w| w["name"] == name)
-        .and_then(|w| w["id"].as_str())
-        .expect("workspace exists")
-        .to_string()
-}
 
 /// The orchestrator (root logs in with the scenario's key) and one managed VM, so a scheduled
 /// DR test has a workgroup to rehearse.
 fn orchestrator(sim: &Sim) -> String {
-    let password = if terraform_at_least(1, 11) {
-        "  orchestrator_password_wo         = \"Orch-Passw0rd!\"\n  orchestrator_password_wo_version = 1\n"
-    } else {
-        "  orchestrator_password = \"Orch-Passw0rd!\"\n"
-    };
-    format!(
-        r#"{HEADER}
-resource "dr_orchestrator" "o" {{
-  name              = "drsched"
-  orchestrator_user = "admin"
-  workspace_id      = "{ws}"
-  machine_type      = "s922"
-  ssh_key_name      = "{ACC_KEY_NAME}"
-{password}}}
-
-resource "dr_managed_vm" "app" {{
-  orchestrator_id = dr_orchestrator.o.id
-  pvm_instance_id = "{vm}"
-}}
-"#,
-        ws = workspace_guid(sim, "slz-dal10-power-workspace"),
-        vm = sim
-            .objects("power", "pvm_instances")
-            .iter()
-            .find(|v| v["serverName"] == "aix-app-01")
-            .and_then(|v| v["pvmInstanceID"].as_str())
-            .unwrap(),
-    )
+    let orchestrator = fixtures::orchestrator("drsched", &sim.workspace_id(PRIMARY))
+        .string("ssh_key_name", ACC_KEY_NAME)
+        .raw(&password_arguments(ORCH_PASSWORD));
+    let app = managed_vm("app", "o", &sim.vm_id("aix-app-01"));
+    format!("{PROVIDER_HEADER}{orchestrator}{app}")
 }
 
+/// `dr_test_schedule.<label>` on `dr_orchestrator.o`, with `body` argument lines.
 fn schedule(label: &str, body: &str) -> String {
-    format!(
-        r#"
-resource "dr_test_schedule" "{label}" {{
-  orchestrator_id = dr_orchestrator.o.id
-{body}}}
-"#
-    )
+    fixtures::test_schedule(label, "o").raw(body).hcl()
 }
 
 /// Root's crontab on the orchestrator (`crontab -l`), as the emulated KSYS host keeps it.
@@ -85,6 +45,16 @@ fn crontab(sim: &Sim) -> (String, String) {
             )
         })
         .unwrap_or_default()
+}
+
+/// Replaces root's crontab of KSYS cluster `cluster` with `text`, as an operator's `crontab -e`.
+fn edit_crontab(sim: &Sim, cluster: &str, text: &str) {
+    sim.patch_object(
+        "ksys",
+        "crontabs",
+        cluster,
+        serde_json::json!({ "text": text }),
+    );
 }
 
 /// The schedules the crontab holds, as the emulator parses them.
@@ -102,10 +72,6 @@ fn foreign_lines(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn writes(sim: &Sim) -> u64 {
-    sim.count_requests(|method, route| method != "GET" && !route.starts_with("/iam"))
-}
-
 fn plan_fails_offline(wd: &WorkDir, sim: &Sim, config: &str, patterns: &[&str]) {
     wd.config(config);
     sim.reset_requests();
@@ -114,7 +80,7 @@ fn plan_fails_offline(wd: &WorkDir, sim: &Sim, config: &str, patterns: &[&str]) 
     for p in patterns {
         assert!(text.contains(p), "missing {p:?} in:\n{text}");
     }
-    assert_eq!(writes(sim), 0, "a refused plan must not write");
+    assert_eq!(sim.cloud_writes(), 0, "a refused plan must not write");
 }
 
 #[test]
@@ -171,10 +137,7 @@ fn test_schedule_create_update_import_drift_destroy() {
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(ADDRESS).expect("in state");
-    let orch = wd.resource_values("dr_orchestrator.o").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let orch = wd.string_attribute("dr_orchestrator.o", "id");
     let schedule_id = v["schedule_id"].as_str().unwrap().to_string();
     let id = format!("{orch}/{schedule_id}");
     assert_eq!(v["id"], id.as_str());
@@ -210,12 +173,7 @@ fn test_schedule_create_update_import_drift_destroy() {
 
     // An administrator's own job, added by hand: never touched by the provider.
     let own = "15 4 * * * /usr/local/bin/backup.sh";
-    sim.patch_object(
-        "ksys",
-        "crontabs",
-        &cluster,
-        serde_json::json!({"text": format!("{own}\n{text}")}),
-    );
+    edit_crontab(&sim, &cluster, &format!("{own}\n{text}"));
 
     // A run fires on emulated time (the last Sunday 02:00 in Chicago), and its result is read.
     let a_week_ago = std::time::SystemTime::now()
@@ -272,8 +230,7 @@ fn test_schedule_create_update_import_drift_destroy() {
                 "  cron      = \"30 3 * * MON-FRI\"\n  time_zone = \"Europe/Berlin\"\n  enabled   = false\n",
             )),
     );
-    let plan = wd.assert_plan_not_empty();
-    assert!(plan.contains("1 to change, 0 to destroy"), "{plan}");
+    wd.assert_plan_mentions(&["1 to change, 0 to destroy"]);
     wd.apply();
     wd.assert_plan_empty();
     let v = wd.resource_values(ADDRESS).unwrap();
@@ -314,36 +271,22 @@ fn test_schedule_create_update_import_drift_destroy() {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n";
-    sim.patch_object(
-        "ksys",
-        "crontabs",
-        &cluster,
-        serde_json::json!({"text": enabled_by_hand}),
-    );
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("enabled")
-            && plan.contains("true -> false")
-            && plan.contains("Plan: 0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
+    edit_crontab(&sim, &cluster, &enabled_by_hand);
+    wd.assert_plan_mentions(&[
+        "enabled",
+        "true -> false",
+        "Plan: 0 to add, 1 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
 
     // Deleted behind Terraform's back: planned for creation again.
     let own_only = format!("{own}\n");
-    sim.patch_object(
-        "ksys",
-        "crontabs",
-        &cluster,
-        serde_json::json!({"text": own_only}),
-    );
-    let plan = wd.assert_plan_not_empty();
-    assert!(
-        plan.contains("dr_test_schedule.weekly will be created")
-            && plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
-        "{plan}"
-    );
+    edit_crontab(&sim, &cluster, &own_only);
+    wd.assert_plan_mentions(&[
+        "dr_test_schedule.weekly will be created",
+        "Plan: 1 to add, 0 to change, 0 to destroy",
+    ]);
     wd.apply();
     wd.assert_plan_empty();
     assert_eq!(schedules(&sim).len(), 1);
