@@ -306,9 +306,15 @@ output "level" {{ value = data.dr_events.level.events[*].event_id }}
                 .collect::<Vec<_>>()
         )
     };
-    let time = |e: &Value| e["time"].as_str().unwrap().to_string();
-    let since = ids(&|e| time(e) >= pivot);
-    let until = ids(&|e| time(e) <= pivot);
+    // As instants, not as text: `…05.5Z` is earlier than `…05.55Z` but sorts after it.
+    let instant = |t: &str| {
+        t.parse::<jiff::Timestamp>()
+            .expect("an RFC 3339 event time")
+    };
+    let pivot_instant = instant(&pivot);
+    let time = |e: &Value| instant(e["time"].as_str().unwrap());
+    let since = ids(&|e| time(e) >= pivot_instant);
+    let until = ids(&|e| time(e) <= pivot_instant);
     assert_eq!(output(&state, "since"), since);
     assert_eq!(output(&state, "until"), until);
     assert_eq!(
