@@ -25,13 +25,13 @@ use crate::cloud::ksys::command::{Class, KsysCommand, Verb};
 use crate::cloud::power::{PvmInstance, Workspace};
 use crate::cloud::transit_gateway::{TransitConnection, TransitConnectionCreate};
 use crate::cloud::{Clients, CloudError};
-use crate::resources::orchestrator::common::{
+use crate::resources::deployment::network::nic_networks;
+use crate::resources::deployment::standby_vm_name;
+use crate::resources::deployment::{
     LOCATION_TYPE, find_workspace, is_removed_state, poll_until, wait_deployment_logged,
 };
-use crate::resources::orchestrator::model::standby_vm_name;
-use crate::resources::orchestrator::network::nic_networks;
-use crate::resources::orchestrator_access;
-use crate::resources::{Action, diagnose};
+use crate::support::orchestrator_access;
+use crate::support::{Action, diagnose};
 
 fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
     match result {

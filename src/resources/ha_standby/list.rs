@@ -20,9 +20,9 @@ use super::deploy;
 use super::model::StandbyState;
 use crate::cloud::CloudError;
 use crate::resources::adoption::{CONCURRENT_READS, check_filters};
-use crate::resources::orchestrator::list::{InstanceFilter, dr_instances};
-use crate::resources::orchestrator::model::standby_vm_name;
-use crate::resources::{Action, clients, diagnose};
+use crate::resources::deployment::instances::{InstanceFilter, dr_instances};
+use crate::resources::deployment::standby_vm_name;
+use crate::support::{Action, clients, diagnose};
 
 pub struct StandbyList;
 

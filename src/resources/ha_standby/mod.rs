@@ -9,7 +9,7 @@
 //! Layout: [`model`] (state), [`deploy`] (cloud calls), [`overlap`] (the overlap check),
 //! [`adopt`] (identity, import by identity, generated configuration), [`list`] (`terraform
 //! query`), this file (schema and the Resource glue). Validators shared with `dr_orchestrator`
-//! live in `orchestrator::common`.
+//! live in [`crate::resources::deployment`].
 
 pub mod adopt;
 pub mod deploy;
@@ -32,14 +32,14 @@ use tf_framework::typed::{ConfigView, PlanView};
 use tf_framework::value::Type;
 
 use crate::cloud::Clients;
-use crate::resources::orchestrator::common::{
+use crate::resources::deployment::{
     check_network_ids, check_password_choice, chosen_password, deployment_timeouts,
     dr_instance_for_queries, find_workspace, machine_type_validator, network_ids_validator,
     offered_machine_types, password_validator, tier_validator, workspace_guid_validator,
     workspace_networks, workspace_not_found,
 };
-use crate::resources::orchestrator_access::ksys_for_plan;
-use crate::resources::{Action, clients, diagnose};
+use crate::support::orchestrator_access::ksys_for_plan;
+use crate::support::{Action, clients, diagnose};
 use crate::validate::machine_type::check_offered;
 use model::StandbyState;
 use overlap::{overlap_messages, reachable_networks, workspace_subnets};

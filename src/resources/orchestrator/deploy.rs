@@ -17,18 +17,18 @@ use tf_framework::path;
 use tokio::time::Instant;
 
 use super::TYPE;
-use super::common::{
-    DR_PLAN_NAME, DR_SERVICE_NAME, LOCATION_TYPE, find_workspace, is_removed_state, poll_until,
-    wait_deployment_logged,
-};
 use super::model::{OrchestratorState, SecretsManager, instance_guid, primary_vm_name};
-use super::network;
 use crate::cloud::dr_automation::{CreateManageDr, ManageDrOptions, ServiceInstanceManageDr};
 use crate::cloud::poll::{PollStatus, wait_for};
 use crate::cloud::power::{PvmInstance, PvmInstanceUpdate, WorkspaceClient};
 use crate::cloud::resource_controller::{ListInstances, ResourceInstance, ResourceInstanceCreate};
 use crate::cloud::{Clients, CloudError};
-use crate::resources::{Action, diagnose};
+use crate::resources::deployment::network;
+use crate::resources::deployment::{
+    DR_PLAN_NAME, DR_SERVICE_NAME, LOCATION_TYPE, find_workspace, is_removed_state, poll_until,
+    wait_deployment_logged,
+};
+use crate::support::{Action, diagnose};
 
 /// `Ok(None)` for a 404, so "gone" reads as a value rather than an error.
 fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {

@@ -11,17 +11,16 @@
 //! is replaced with a warning, never forgotten.
 //!
 //! Layout: [`schema`] (attributes and offline validators), [`model`] (state and its
-//! upgrade), [`deploy`] (cloud calls), [`network`] (the VM's extra networks), [`common`]
-//! (validators and plan-time look-ups shared with `dr_ha_standby`), [`adopt`] (identity,
+//! upgrade), [`deploy`] (cloud calls), [`adopt`] (identity,
 //! import by identity, generated configuration), [`list`] (`terraform query`), this file
-//! (plan rules and the Resource glue).
+//! (plan rules and the Resource glue). What it shares with `dr_ha_standby` (validators,
+//! plan-time look-ups, the VM's extra networks, the deployment waiter) is in
+//! [`crate::resources::deployment`].
 
 pub mod adopt;
-pub mod common;
 pub mod deploy;
 pub mod list;
 pub mod model;
-pub mod network;
 pub mod schema;
 #[cfg(test)]
 mod tests;
@@ -39,13 +38,14 @@ use tf_framework::typed::{ConfigView, PlanView};
 use tf_framework::value::Attr;
 use tokio::time::Instant;
 
-use crate::resources::{Action, clients, diagnose};
-use crate::validate::machine_type::check_offered;
-use common::{
+use crate::resources::deployment::network;
+use crate::resources::deployment::{
     PASSWORD_MISSING, check_network_ids, check_secret_pair, chosen_secret, deployment_timeouts,
     dr_instance_for_queries, find_workspace, offered_machine_types, presence, workspace_networks,
     workspace_not_found,
 };
+use crate::support::{Action, clients, diagnose};
+use crate::validate::machine_type::check_offered;
 use deploy::DeploySecrets;
 use model::{OrchestratorState, SCHEMA_VERSION, instance_guid, primary_vm_name, upgrade_v0};
 pub use schema::schema;

@@ -39,13 +39,13 @@ use tf_framework::value::{Attr, Type, Value};
 use crate::cloud::ksys::crontab::{self, ScheduleEntry};
 use crate::cloud::ksys::{KsysClient, Orchestrator};
 use crate::cloud::{Clients, CloudError};
-use crate::resources::managed_vm::coalesce::Freshness;
-use crate::resources::managed_vm::directory;
-use crate::resources::managed_vm::split_import_id;
-use crate::resources::orchestrator_access::{
+use crate::support::coalesce::Freshness;
+use crate::support::directory;
+use crate::support::orchestrator_access::{
     self, WorkspaceRef, ensure_sites, ksys, ksys_for_plan, shared_to_owned,
 };
-use crate::resources::{Action, clients, diagnose};
+use crate::support::split_import_id;
+use crate::support::{Action, clients, diagnose};
 
 pub const TYPE_NAME: &str = "dr_test_schedule";
 

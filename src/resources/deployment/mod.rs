@@ -3,6 +3,11 @@
 //! waiter that logs DR Automation's own progress lines.
 //!
 //! Plan-time checks only read (GET): a plan that fails must leave the cloud untouched.
+//! [`network`] holds the orchestrator VM's networks (both resources read a VM's NICs) and
+//! [`instances`] finds the account's DR Automation instances for `terraform query`.
+
+pub mod instances;
+pub mod network;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -27,6 +32,11 @@ pub const DR_SERVICE_NAME: &str = "power-dr-automation";
 pub const DR_PLAN_NAME: &str = "power-virtual-server-dr-automation";
 /// DR Automation deploys orchestrators in IBM's cloud (the alternative is on-premises).
 pub const LOCATION_TYPE: &str = "off-premises";
+
+/// `<name>-standby`: the name of the standby orchestrator VM.
+pub fn standby_vm_name(deployment: &str) -> String {
+    format!("{deployment}-standby")
+}
 
 /// Resource Controller states of an instance that is gone or going.
 pub fn is_removed_state(state: Option<&str>) -> bool {
