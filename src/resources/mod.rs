@@ -23,9 +23,9 @@ use tf_framework::resource::DynResource;
 /// Every resource type the provider offers.
 pub fn all() -> Vec<Arc<dyn DynResource>> {
     vec![
-        Arc::new(orchestrator::Orchestrator),
-        Arc::new(ha_standby::HaStandby),
-        Arc::new(managed_vm::ManagedVm),
+        Arc::new(orchestrator::OrchestratorResource),
+        Arc::new(ha_standby::HaStandbyResource),
+        Arc::new(managed_vm::ManagedVmResource),
         Arc::new(security_group_rule::SecurityGroupRuleResource),
         Arc::new(test_schedule::TestScheduleResource),
     ]
@@ -35,7 +35,7 @@ pub fn all() -> Vec<Arc<dyn DynResource>> {
 pub fn list_all() -> Vec<Arc<dyn DynListResource>> {
     vec![
         Arc::new(orchestrator::list::OrchestratorList),
-        Arc::new(ha_standby::list::StandbyList),
+        Arc::new(ha_standby::list::HaStandbyList),
         Arc::new(managed_vm::list::ManagedVmList),
         Arc::new(security_group_rule::list::SecurityGroupRuleList),
         Arc::new(test_schedule::list::TestScheduleList),

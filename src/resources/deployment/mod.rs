@@ -27,7 +27,8 @@ use crate::cloud::resource_controller::ListInstances;
 use crate::cloud::{Clients, CloudError};
 use crate::validate::{machine_type, tier};
 
-/// Global Catalog name of the DR Automation service and its plan (DESIGN §4).
+/// Global Catalog name of the DR Automation service and its plan: a `dr_orchestrator`
+/// provisions its service instance with them, the plan id looked up by name.
 pub const DR_SERVICE_NAME: &str = "power-dr-automation";
 pub const DR_PLAN_NAME: &str = "power-virtual-server-dr-automation";
 /// DR Automation deploys orchestrators in IBM's cloud (the alternative is on-premises).

@@ -16,7 +16,7 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::path;
 use tokio::time::Instant;
 
-use super::TYPE;
+use super::TYPE_NAME;
 use super::model::StandbyState;
 use super::overlap::is_workspace_crn;
 use crate::cloud::dr_automation::{CreateManageDr, ManageDrOptions, ServiceInstanceManageDr};
@@ -358,7 +358,7 @@ fn standby_body(
 }
 
 fn error(detail: String) -> Diagnostics {
-    Diagnostics::from_error(format!("Error creating {TYPE}"), detail)
+    Diagnostics::from_error(format!("Error creating {TYPE_NAME}"), detail)
 }
 
 /// Attaches the standby workspace (or adopts its attachment), deploys the standby
@@ -372,7 +372,7 @@ pub async fn create(
     let deadline = Instant::now() + ctx.timeout();
     let id = planned.orchestrator_id.as_str();
     let object = format!("standby of DR instance {id}");
-    let fail = |e: CloudError| diagnose(Action::Create, TYPE, &object, &e);
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, &object, &e);
     let dra = &clients.dr_automation;
 
     let deployment = absent_if_not_found(dra.get_manage_dr(id).await)
@@ -380,7 +380,7 @@ pub async fn create(
         .ok_or_else(|| {
             Diagnostics::from_error_at(
                 path!("orchestrator_id"),
-                format!("Error creating {TYPE}"),
+                format!("Error creating {TYPE_NAME}"),
                 format!("orchestrator_id: DR instance {id:?} has no orchestrator deployment."),
             )
         })?;
@@ -396,7 +396,7 @@ pub async fn create(
     if deployment.orchestrator_workspace_id.as_deref() == Some(workspace.id.as_str()) {
         return Err(Diagnostics::from_error_at(
             path!("workspace_id"),
-            format!("Error creating {TYPE}"),
+            format!("Error creating {TYPE_NAME}"),
             format!(
                 "workspace_id: {} is the primary orchestrator's workspace; the standby must run in another one.",
                 workspace.id
@@ -562,7 +562,7 @@ pub async fn delete(
     let deadline = Instant::now() + ctx.timeout();
     let id = state.orchestrator_id.as_str();
     let object = format!("standby of DR instance {id}");
-    let fail = |e: CloudError| diagnose(Action::Delete, TYPE, &object, &e);
+    let fail = |e: CloudError| diagnose(Action::Delete, TYPE_NAME, &object, &e);
     let workspace = find_workspace(clients, &state.workspace_id)
         .await
         .map_err(fail)?;

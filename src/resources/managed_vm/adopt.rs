@@ -207,7 +207,7 @@ mod tests {
             .into(),
             ..WorkspaceInventory::default()
         };
-        let block = super::super::ManagedVm.schema().block;
+        let block = super::super::ManagedVmResource.schema().block;
         let generated = |vm: &str, home_ws: Option<&str>| {
             let state = listed_state(
                 "o",

@@ -55,7 +55,7 @@ pub(crate) const TYPE_NAME: &str = "dr_managed_vm";
 const UUID_PATTERN: &str =
     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
-pub struct ManagedVm;
+pub struct ManagedVmResource;
 
 fn shared_error(action: Action, object: &str, err: &std::sync::Arc<CloudError>) -> Diagnostics {
     diagnose(action, TYPE_NAME, object, err)
@@ -109,7 +109,7 @@ async fn current(
 }
 
 #[async_trait]
-impl Resource for ManagedVm {
+impl Resource for ManagedVmResource {
     type State = ManagedVmState;
 
     fn type_name(&self) -> &str {
@@ -521,7 +521,7 @@ mod tests {
 
     #[test]
     fn schema_is_valid() {
-        assert_schema_valid(&ManagedVm.schema());
+        assert_schema_valid(&ManagedVmResource.schema());
     }
 
     #[test]

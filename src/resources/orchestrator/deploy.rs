@@ -16,7 +16,7 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::path;
 use tokio::time::Instant;
 
-use super::TYPE;
+use super::TYPE_NAME;
 use super::model::{OrchestratorState, SecretsManager, instance_guid, primary_vm_name};
 use crate::cloud::dr_automation::{CreateManageDr, ManageDrOptions, ServiceInstanceManageDr};
 use crate::cloud::poll::{PollStatus, wait_for};
@@ -294,7 +294,7 @@ async fn instance_for(
 ) -> Result<(ResourceInstance, String), Diagnostics> {
     let rc = &clients.resource_controller;
     let name = planned.name.as_str();
-    let fail = |e: CloudError| diagnose(Action::Create, TYPE, object, &e);
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, object, &e);
     if let Some(adopted) = planned.service_instance_id.as_deref() {
         let guid = instance_guid(adopted);
         let instance = check_adoptable(clients, guid)
@@ -303,7 +303,7 @@ async fn instance_for(
             .map_err(|detail| {
                 Diagnostics::from_error_at(
                     path!("service_instance_id"),
-                    format!("Error creating {TYPE}"),
+                    format!("Error creating {TYPE_NAME}"),
                     format!("service_instance_id: {detail}"),
                 )
             })?;
@@ -312,7 +312,7 @@ async fn instance_for(
         {
             return Err(Diagnostics::from_error_at(
                 path!("name"),
-                format!("Error creating {TYPE}"),
+                format!("Error creating {TYPE_NAME}"),
                 format!("name: {}", adopted_name_mismatch(guid, have, name)),
             ));
         }
@@ -421,11 +421,11 @@ pub async fn create(
 
     let workspace = find_workspace(clients, &planned.workspace_id)
         .await
-        .map_err(|e| diagnose(Action::Create, TYPE, &object, &e))?
+        .map_err(|e| diagnose(Action::Create, TYPE_NAME, &object, &e))?
         .ok_or_else(|| {
             Diagnostics::from_error_at(
                 path!("workspace_id"),
-                format!("Error creating {TYPE}"),
+                format!("Error creating {TYPE_NAME}"),
                 format!(
                     "workspace_id: no PowerVS workspace has the GUID {:?}.",
                     planned.workspace_id
@@ -437,7 +437,7 @@ pub async fn create(
     let (instance, group) = instance_for(clients, planned, &object).await?;
     let guid = instance.guid.clone().unwrap_or_default();
     object = format!("{name:?} (DR instance {guid})");
-    let fail = |e: CloudError| diagnose(Action::Create, TYPE, &object, &e);
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, &object, &e);
 
     let mut state = planned.clone();
     state.orchestrator_password_wo = None;
@@ -473,7 +473,7 @@ pub async fn create(
                 false
             } else {
                 return Err(Diagnostics::from_error(
-                    format!("Error creating {TYPE}"),
+                    format!("Error creating {TYPE_NAME}"),
                     format!(
                         "{object}: the instance already has a DR deployment (orchestrator user {:?} in workspace \
                          {}); DR Automation deploys one orchestrator per instance. Use another instance.",
@@ -524,7 +524,7 @@ pub async fn create(
                  delete the instance (or pick another name) and apply again."
             };
             Diagnostics::from_error(
-                format!("Error creating {TYPE}"),
+                format!("Error creating {TYPE_NAME}"),
                 format!(
                     "{object}: DR Automation reports the deployment active, but workspace {} has no VM named \
                      {vm_name:?}. {remedy}",
@@ -567,7 +567,7 @@ pub async fn create(
         .filter(|s| !s.is_broken())
         .ok_or_else(|| {
             Diagnostics::from_error(
-                format!("Error creating {TYPE}"),
+                format!("Error creating {TYPE_NAME}"),
                 format!("{object}: the deployment disappeared right after it became active."),
             )
         })?;
@@ -639,7 +639,7 @@ pub async fn delete(
         ctx.warn(
             "DR Automation instance left in place",
             format!(
-                "{TYPE} {:?} deployed into DR instance {id}, which it adopted (service_instance_id), so \
+                "{TYPE_NAME} {:?} deployed into DR instance {id}, which it adopted (service_instance_id), so \
                  destroy leaves that instance and its orchestrator running. Deprovision it where it was \
                  created (e.g. destroy its ibm_resource_instance).",
                 state.name
@@ -649,7 +649,7 @@ pub async fn delete(
     }
     let deadline = Instant::now() + ctx.timeout();
     let object = format!("{:?} (DR instance {id})", state.name);
-    let fail = |e: CloudError| diagnose(Action::Delete, TYPE, &object, &e);
+    let fail = |e: CloudError| diagnose(Action::Delete, TYPE_NAME, &object, &e);
     tracing::info!(
         dr_instance = id,
         "Deprovisioning DR Automation instance {:?}",

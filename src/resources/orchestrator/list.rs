@@ -16,7 +16,7 @@ use tf_framework::list::{ListRequest, ListResource, ListResults};
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::typed::ConfigView;
 
-use super::TYPE;
+use super::TYPE_NAME;
 use super::deploy;
 use super::model::OrchestratorState;
 use crate::cloud::CloudError;
@@ -39,7 +39,7 @@ impl ListResource for OrchestratorList {
     type State = OrchestratorState;
 
     fn type_name(&self) -> &str {
-        TYPE
+        TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
@@ -77,7 +77,7 @@ impl ListResource for OrchestratorList {
             resource_group_id: req.config.resource_group_id,
             name: req.config.name,
         };
-        let fail = |object: &str, e: &CloudError| diagnose(Action::List, TYPE, object, e);
+        let fail = |object: &str, e: &CloudError| diagnose(Action::List, TYPE_NAME, object, e);
         let instances = dr_instances(&clients, &filter)
             .await
             .map_err(|e| fail("DR Automation service instances", &e))?;
