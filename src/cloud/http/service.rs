@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use reqwest::{Method, Url};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -114,6 +115,48 @@ impl ServiceApi {
         let operation = request.operation();
         let response = self.send(request).await?;
         self.decode(&operation, &response.body)
+    }
+
+    /// `GET base/segments...`, the JSON answer decoded.
+    pub async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T, CloudError> {
+        self.send_json(self.request(Method::GET, segments)).await
+    }
+
+    /// `POST base/segments...` with a JSON body, the JSON answer decoded. Not repeated when
+    /// its outcome is unknown (see [`ServiceApi::create_checked`] for that).
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T, CloudError> {
+        self.send_json(self.request(Method::POST, segments).json(body)?)
+            .await
+    }
+
+    /// `PUT base/segments...` with a JSON body, the JSON answer decoded.
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T, CloudError> {
+        self.send_json(self.request(Method::PUT, segments).json(body)?)
+            .await
+    }
+
+    /// `PATCH base/segments...` with a JSON body, the JSON answer decoded.
+    pub async fn patch<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T, CloudError> {
+        self.send_json(self.request(Method::PATCH, segments).json(body)?)
+            .await
+    }
+
+    /// `DELETE base/segments...`, whatever the success body.
+    pub async fn delete(&self, segments: &[&str]) -> Result<(), CloudError> {
+        self.send_empty(self.request(Method::DELETE, segments))
+            .await
     }
 
     /// For calls whose success body does not matter (DELETE 202/204).
