@@ -39,6 +39,20 @@ pub fn standby_vm_name(deployment: &str) -> String {
     format!("{deployment}-standby")
 }
 
+/// `Ok(None)` for a 404, so "gone" reads as a value rather than an error.
+pub fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `None` for a missing or blank string, as the APIs report unset fields either way.
+pub fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|v| !v.trim().is_empty())
+}
+
 /// Resource Controller states of an instance that is gone or going.
 pub fn is_removed_state(state: Option<&str>) -> bool {
     matches!(

@@ -28,20 +28,8 @@ use crate::resources::deployment::{
     DR_PLAN_NAME, DR_SERVICE_NAME, LOCATION_TYPE, find_workspace, is_removed_state, poll_until,
     wait_deployment_logged,
 };
+use crate::resources::deployment::{absent_if_not_found, non_empty};
 use crate::support::{Action, diagnose};
-
-/// `Ok(None)` for a 404, so "gone" reads as a value rather than an error.
-fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.filter(|v| !v.trim().is_empty())
-}
 
 /// The orchestrator VM: by id when known, else by the name DR Automation gives it.
 async fn find_vm(
@@ -417,7 +405,6 @@ pub async fn create(
     let name = planned.name.as_str();
     let mut object = format!("{name:?}");
     let rc = &clients.resource_controller;
-    let dra = &clients.dr_automation;
 
     let workspace = find_workspace(clients, &planned.workspace_id)
         .await
@@ -461,10 +448,66 @@ pub async fn create(
     .await
     .map_err(fail)?;
 
-    let start = match absent_if_not_found(dra.get_manage_dr(&guid).await).map_err(fail)? {
+    start_deployment(
+        clients,
+        &guid,
+        planned,
+        &location,
+        &workspace.name,
+        secrets,
+        &object,
+    )
+    .await?;
+    wait_deployment_logged(
+        clients,
+        &guid,
+        false,
+        &poll_until(clients, format!("the DR deployment of {name:?}"), deadline),
+    )
+    .await
+    .map_err(fail)?;
+
+    let wc = clients.power.workspace(&workspace.id, &zone);
+    let vm = deployed_vm(clients, &wc, planned, &workspace.name, &object, deadline).await?;
+    state.orchestrator_vm_id = Some(vm.pvm_instance_id.clone());
+    ctx.save_partial_state(&state);
+
+    settle_vm(clients, &wc, &vm, planned, deadline)
+        .await
+        .map_err(fail)?;
+
+    let mut created = fetch(clients, &guid, Some(&state))
+        .await
+        .map_err(fail)?
+        .filter(|s| !s.is_broken())
+        .ok_or_else(|| {
+            Diagnostics::from_error(
+                format!("Error creating {TYPE_NAME}"),
+                format!("{object}: the deployment disappeared right after it became active."),
+            )
+        })?;
+    created.keep_configuration_of(planned);
+    Ok(created)
+}
+
+/// Starts DR Automation's deployment on the instance, unless one of ours is already under way
+/// (an interrupted apply waits for it instead); a failed earlier deployment is started again,
+/// someone else's deployment is an error.
+async fn start_deployment(
+    clients: &Clients,
+    guid: &str,
+    planned: &OrchestratorState,
+    location: &str,
+    workspace_name: &str,
+    secrets: DeploySecrets,
+    object: &str,
+) -> Result<(), Diagnostics> {
+    let dra = &clients.dr_automation;
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, object, &e);
+    let start = match absent_if_not_found(dra.get_manage_dr(guid).await).map_err(fail)? {
         None => true,
         Some(existing) => {
-            let status = dra.get_last_operation(&guid).await.map_err(fail)?;
+            let status = dra.get_last_operation(guid).await.map_err(fail)?;
             if deployment_failed(status.status.as_deref()) {
                 tracing::info!(dr_instance = %guid, "The earlier deployment failed; starting it again");
                 true
@@ -488,10 +531,10 @@ pub async fn create(
         }
     };
     if start {
-        tracing::info!(dr_instance = %guid, "Deploying the DR orchestrator in workspace {} ({location})", workspace.name);
+        tracing::info!(dr_instance = %guid, "Deploying the DR orchestrator in workspace {} ({location})", workspace_name);
         dra.create_manage_dr(
-            &guid,
-            &manage_dr_body(planned, &location, secrets),
+            guid,
+            &manage_dr_body(planned, location, secrets),
             ManageDrOptions {
                 stand_by_redeploy: None,
                 accepts_incomplete: Some(true),
@@ -500,18 +543,22 @@ pub async fn create(
         .await
         .map_err(fail)?;
     }
-    wait_deployment_logged(
-        clients,
-        &guid,
-        false,
-        &poll_until(clients, format!("the DR deployment of {name:?}"), deadline),
-    )
-    .await
-    .map_err(fail)?;
+    Ok(())
+}
 
-    let wc = clients.power.workspace(&workspace.id, &zone);
+/// The orchestrator VM the deployment created, once PowerVS reports it ACTIVE.
+async fn deployed_vm(
+    clients: &Clients,
+    wc: &WorkspaceClient,
+    planned: &OrchestratorState,
+    workspace_name: &str,
+    object: &str,
+    deadline: Instant,
+) -> Result<PvmInstance, Diagnostics> {
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, object, &e);
+    let name = planned.name.as_str();
     let vm_name = primary_vm_name(name);
-    let vm = find_vm(&wc, None, &vm_name)
+    let vm = find_vm(wc, None, &vm_name)
         .await
         .map_err(fail)?
         .ok_or_else(|| {
@@ -528,51 +575,42 @@ pub async fn create(
                 format!(
                     "{object}: DR Automation reports the deployment active, but workspace {} has no VM named \
                      {vm_name:?}. {remedy}",
-                    workspace.name
+                    workspace_name
                 ),
             )
         })?;
-    let vm = wc
-        .wait_instance_ready(
-            &vm.pvm_instance_id,
-            true,
-            false,
-            &poll_until(
-                clients,
-                format!("orchestrator VM {vm_name} to be ACTIVE"),
-                deadline,
-            ),
-        )
-        .await
-        .map_err(fail)?;
-    state.orchestrator_vm_id = Some(vm.pvm_instance_id.clone());
-    ctx.save_partial_state(&state);
+    wc.wait_instance_ready(
+        &vm.pvm_instance_id,
+        true,
+        false,
+        &poll_until(
+            clients,
+            format!("orchestrator VM {vm_name} to be ACTIVE"),
+            deadline,
+        ),
+    )
+    .await
+    .map_err(fail)
+}
 
+/// Brings the VM to the planned size and public network, which the deployment does not set.
+async fn settle_vm(
+    clients: &Clients,
+    wc: &WorkspaceClient,
+    vm: &PvmInstance,
+    planned: &OrchestratorState,
+    deadline: Instant,
+) -> Result<(), CloudError> {
     if let (Some(cores), Some(memory)) = (planned.cores, planned.memory_gb)
         && (vm.processors != Some(cores) || vm.memory != Some(memory))
     {
-        resize(clients, &wc, &vm.pvm_instance_id, cores, memory, deadline)
-            .await
-            .map_err(fail)?;
+        resize(clients, wc, &vm.pvm_instance_id, cores, memory, deadline).await?;
     }
     if planned.public_network == Some(true) {
-        network::set_public(clients, &wc, &vm.pvm_instance_id, true, deadline)
-            .await
-            .map_err(fail)?;
+        network::set_public(clients, wc, &vm.pvm_instance_id, true, deadline).await?;
     }
 
-    let mut created = fetch(clients, &guid, Some(&state))
-        .await
-        .map_err(fail)?
-        .filter(|s| !s.is_broken())
-        .ok_or_else(|| {
-            Diagnostics::from_error(
-                format!("Error creating {TYPE_NAME}"),
-                format!("{object}: the deployment disappeared right after it became active."),
-            )
-        })?;
-    created.keep_configuration_of(planned);
-    Ok(created)
+    Ok(())
 }
 
 /// Resizes the orchestrator VM in place and waits until PowerVS reports the new size, ACTIVE.
