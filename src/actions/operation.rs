@@ -39,10 +39,8 @@ use crate::cloud::ksys::command::{Class, KsysCommand, Verb};
 use crate::cloud::ksys::parse::{Site, Workgroup};
 use crate::cloud::ksys::{KsysClient, Orchestrator};
 use crate::cloud::{Clients, CloudError};
-use crate::resources::managed_vm::coalesce::Freshness;
-use crate::resources::orchestrator_access::{
-    self, Inventory, ksys, ksys_for_plan, shared_to_owned,
-};
+use crate::support::coalesce::Freshness;
+use crate::support::orchestrator_access::{self, Inventory, ksys, ksys_for_plan, shared_to_owned};
 
 /// How long an invocation waits for the operation by default (`timeout` argument).
 const DEFAULT_TIMEOUT: &str = "2h";
@@ -785,7 +783,7 @@ impl Action for DrOperation {
 }
 
 fn orchestrator_access_clients(ctx: &Context) -> Result<Clients, Diagnostics> {
-    crate::resources::clients(ctx)
+    crate::support::clients(ctx)
 }
 
 #[cfg(test)]

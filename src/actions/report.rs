@@ -2,7 +2,7 @@
 //! DR test brought up.
 
 use crate::cloud::ksys::parse::Workgroup;
-use crate::resources::orchestrator_access::Inventory;
+use crate::support::orchestrator_access::Inventory;
 
 /// `erp (High): active at us-east (ws-wdc07), READY_TO_MOVE`.
 pub fn workgroup_line(wg: &Workgroup) -> String {

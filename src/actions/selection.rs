@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use crate::cloud::ksys::parse::Workgroup;
-use crate::resources::orchestrator_access::Inventory;
+use crate::support::orchestrator_access::Inventory;
 
 /// A name in the configuration that matches nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -512,6 +513,11 @@ impl DrAutomationClient {
         }
     }
 
+    /// `GET /drautomation/v1/<tail>`, the JSON answer decoded.
+    async fn get<T: DeserializeOwned>(&self, tail: &[&str]) -> Result<T, CloudError> {
+        self.api.send_json(self.request(Method::GET, tail)?).await
+    }
+
     /// `POST /apikey/{instance_id}`: registers and validates the API key the orchestrator
     /// uses. Repeating it stores the same key again, so it is safe to retry.
     pub async fn create_apikey(
@@ -527,9 +533,7 @@ impl DrAutomationClient {
     }
 
     pub async fn get_apikey(&self, instance_id: &str) -> Result<ValidationKeyResponse, CloudError> {
-        self.api
-            .send_json(self.request(Method::GET, &["apikey", instance_id])?)
-            .await
+        self.get(&["apikey", instance_id]).await
     }
 
     pub async fn update_apikey(
@@ -547,33 +551,25 @@ impl DrAutomationClient {
         &self,
         instance_id: &str,
     ) -> Result<GetGrsLocationPairResponse, CloudError> {
-        self.api
-            .send_json(self.request(Method::GET, &["dr_grs_location_pairs", instance_id])?)
-            .await
+        self.get(&["dr_grs_location_pairs", instance_id]).await
     }
 
     pub async fn get_dr_locations(
         &self,
         instance_id: &str,
     ) -> Result<GetDrLocationsResponse, CloudError> {
-        self.api
-            .send_json(self.request(Method::GET, &["dr_locations", instance_id])?)
-            .await
+        self.get(&["dr_locations", instance_id]).await
     }
 
     pub async fn get_managed_vms(
         &self,
         instance_id: &str,
     ) -> Result<ManagedVmMapResponse, CloudError> {
-        self.api
-            .send_json(self.request(Method::GET, &["dr_managed_vms", instance_id])?)
-            .await
+        self.get(&["dr_managed_vms", instance_id]).await
     }
 
     pub async fn get_summary(&self, instance_id: &str) -> Result<DrSummary, CloudError> {
-        self.api
-            .send_json(self.request(Method::GET, &["dr_summary", instance_id])?)
-            .await
+        self.get(&["dr_summary", instance_id]).await
     }
 
     pub async fn get_machine_types(
@@ -655,18 +651,14 @@ impl DrAutomationClient {
         &self,
         instance_id: &str,
     ) -> Result<ServiceInstanceManageDr, CloudError> {
-        self.api
-            .send_json(self.request(Method::GET, &["manage_dr", instance_id])?)
-            .await
+        self.get(&["manage_dr", instance_id]).await
     }
 
     pub async fn get_last_operation(
         &self,
         instance_id: &str,
     ) -> Result<ServiceInstanceStatus, CloudError> {
-        self.api
-            .send_json(self.request(Method::GET, &["last_operation", instance_id])?)
-            .await
+        self.get(&["last_operation", instance_id]).await
     }
 
     /// Waits for the deployment to be `active` (and the standby too when `ha`); a failed
@@ -699,11 +691,7 @@ impl DrAutomationClient {
     }
 
     pub async fn get_event(&self, instance_id: &str, event_id: &str) -> Result<Event, CloudError> {
-        self.api
-            .send_json(self.request(
-                Method::GET,
-                &["service_instances", instance_id, "events", event_id],
-            )?)
+        self.get(&["service_instances", instance_id, "events", event_id])
             .await
     }
 }

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::CloudError;
-use super::http::{ApiRequest, Attempts, HttpCore};
+use super::http::{ApiRequest, Attempts, HttpCore, TokenSource};
 
 const APIKEY_GRANT: &str = "urn:ibm:params:oauth:grant-type:apikey";
 const REFRESH_GRANT: &str = "refresh_token";
@@ -416,6 +416,26 @@ impl TokenManager {
             "obtained a new IAM access token"
         );
         Ok(token)
+    }
+}
+
+/// The HTTP core asks for tokens through this trait, so it does not depend on IAM.
+#[async_trait::async_trait]
+impl TokenSource for TokenManager {
+    async fn token(&self) -> Result<String, CloudError> {
+        TokenManager::token(self).await
+    }
+
+    async fn account_id(&self) -> Result<String, CloudError> {
+        TokenManager::account_id(self).await
+    }
+
+    fn can_renew(&self) -> bool {
+        TokenManager::can_renew(self)
+    }
+
+    fn invalidate(&self, used: &str) {
+        TokenManager::invalidate(self, used)
     }
 }
 

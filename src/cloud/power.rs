@@ -7,6 +7,7 @@
 //! PowerVS API's camelCase exactly.
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -329,18 +330,13 @@ impl PowerClient {
 
     /// `GET /v1/workspaces` (only `Authorization`, no CRN header).
     pub async fn list_workspaces(&self) -> Result<Vec<Workspace>, CloudError> {
-        let list: Workspaces = self
-            .api
-            .send_json(self.api.request(Method::GET, &["v1", "workspaces"]))
-            .await?;
+        let list: Workspaces = self.api.get(&["v1", "workspaces"]).await?;
         Ok(list.workspaces)
     }
 
     /// `GET /v1/workspaces/{id}`.
     pub async fn get_workspace(&self, guid: &str) -> Result<Workspace, CloudError> {
-        self.api
-            .send_json(self.api.request(Method::GET, &["v1", "workspaces", guid]))
-            .await
+        self.api.get(&["v1", "workspaces", guid]).await
     }
 
     /// A client for one workspace whose zone is known.
@@ -399,18 +395,27 @@ impl WorkspaceClient {
         self.api.request(method, &segments).header("crn", &crn)
     }
 
+    /// `GET` of a path under the workspace, the JSON answer decoded.
+    async fn get<T: DeserializeOwned>(&self, tail: &[&str]) -> Result<T, CloudError> {
+        self.api
+            .send_json(self.request(Method::GET, tail).await?)
+            .await
+    }
+
+    /// `DELETE` of a path under the workspace, whatever the success body.
+    async fn delete(&self, tail: &[&str]) -> Result<(), CloudError> {
+        self.api
+            .send_empty(self.request(Method::DELETE, tail).await?)
+            .await
+    }
+
     pub async fn list_networks(&self) -> Result<Vec<Network>, CloudError> {
-        let list: Networks = self
-            .api
-            .send_json(self.request(Method::GET, &["networks"]).await?)
-            .await?;
+        let list: Networks = self.get(&["networks"]).await?;
         Ok(list.networks)
     }
 
     pub async fn get_network(&self, network_id: &str) -> Result<Network, CloudError> {
-        self.api
-            .send_json(self.request(Method::GET, &["networks", network_id]).await?)
-            .await
+        self.get(&["networks", network_id]).await
     }
 
     /// Creates a network (`201`). When the outcome is unknown, a network of the same name
@@ -440,11 +445,7 @@ impl WorkspaceClient {
         pvm_instance_id: &str,
     ) -> Result<Vec<PvmInstanceNetwork>, CloudError> {
         let list: PvmInstanceNetworks = self
-            .api
-            .send_json(
-                self.request(Method::GET, &["pvm-instances", pvm_instance_id, "networks"])
-                    .await?,
-            )
+            .get(&["pvm-instances", pvm_instance_id, "networks"])
             .await?;
         Ok(list.networks)
     }
@@ -491,20 +492,12 @@ impl WorkspaceClient {
     }
 
     pub async fn list_instances(&self) -> Result<Vec<PvmInstance>, CloudError> {
-        let list: PvmInstances = self
-            .api
-            .send_json(self.request(Method::GET, &["pvm-instances"]).await?)
-            .await?;
+        let list: PvmInstances = self.get(&["pvm-instances"]).await?;
         Ok(list.pvm_instances)
     }
 
     pub async fn get_instance(&self, pvm_instance_id: &str) -> Result<PvmInstance, CloudError> {
-        self.api
-            .send_json(
-                self.request(Method::GET, &["pvm-instances", pvm_instance_id])
-                    .await?,
-            )
-            .await
+        self.get(&["pvm-instances", pvm_instance_id]).await
     }
 
     /// Creates VMs (the API answers with an array). When the outcome is unknown, a VM with
@@ -544,12 +537,7 @@ impl WorkspaceClient {
     }
 
     pub async fn delete_instance(&self, pvm_instance_id: &str) -> Result<(), CloudError> {
-        self.api
-            .send_empty(
-                self.request(Method::DELETE, &["pvm-instances", pvm_instance_id])
-                    .await?,
-            )
-            .await
+        self.delete(&["pvm-instances", pvm_instance_id]).await
     }
 
     /// Waits until the VM is `ACTIVE` (or `SHUTOFF` when `allow_shutoff`) with health `OK`
@@ -610,18 +598,12 @@ impl WorkspaceClient {
     }
 
     pub async fn list_images(&self) -> Result<Vec<Image>, CloudError> {
-        let list: Images = self
-            .api
-            .send_json(self.request(Method::GET, &["images"]).await?)
-            .await?;
+        let list: Images = self.get(&["images"]).await?;
         Ok(list.images)
     }
 
     pub async fn list_stock_images(&self) -> Result<Vec<Image>, CloudError> {
-        let list: Images = self
-            .api
-            .send_json(self.request(Method::GET, &["stock-images"]).await?)
-            .await?;
+        let list: Images = self.get(&["stock-images"]).await?;
         Ok(list.images)
     }
 

@@ -196,12 +196,7 @@ impl ResourceControllerClient {
     }
 
     pub async fn get_instance(&self, id: &str) -> Result<ResourceInstance, CloudError> {
-        self.rc
-            .send_json(
-                self.rc
-                    .request(Method::GET, &["v2", "resource_instances", id]),
-            )
-            .await
+        self.rc.get(&["v2", "resource_instances", id]).await
     }
 
     /// Every instance matching `filter`, following `next_url`.
@@ -347,10 +342,7 @@ impl ResourceControllerClient {
         parent_id: &str,
         kind: &str,
     ) -> Result<Vec<CatalogEntry>, CloudError> {
-        let request = self
-            .catalog
-            .request(Method::GET, &["api", "v1", parent_id, kind]);
-        let result: EntrySearchResult = self.catalog.send_json(request).await?;
+        let result: EntrySearchResult = self.catalog.get(&["api", "v1", parent_id, kind]).await?;
         Ok(result.resources)
     }
 

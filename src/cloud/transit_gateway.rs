@@ -202,12 +202,7 @@ impl TransitGatewayClient {
     }
 
     pub async fn get_gateway(&self, id: &str) -> Result<TransitGateway, CloudError> {
-        self.api
-            .send_json(
-                self.api
-                    .request(Method::GET, &["v1", "transit_gateways", id]),
-            )
-            .await
+        self.api.get(&["v1", "transit_gateways", id]).await
     }
 
     pub async fn list_connections(
@@ -227,16 +222,13 @@ impl TransitGatewayClient {
         connection_id: &str,
     ) -> Result<TransitConnection, CloudError> {
         self.api
-            .send_json(self.api.request(
-                Method::GET,
-                &[
-                    "v1",
-                    "transit_gateways",
-                    gateway_id,
-                    "connections",
-                    connection_id,
-                ],
-            ))
+            .get(&[
+                "v1",
+                "transit_gateways",
+                gateway_id,
+                "connections",
+                connection_id,
+            ])
             .await
     }
 
@@ -276,16 +268,13 @@ impl TransitGatewayClient {
         connection_id: &str,
     ) -> Result<(), CloudError> {
         self.api
-            .send_empty(self.api.request(
-                Method::DELETE,
-                &[
-                    "v1",
-                    "transit_gateways",
-                    gateway_id,
-                    "connections",
-                    connection_id,
-                ],
-            ))
+            .delete(&[
+                "v1",
+                "transit_gateways",
+                gateway_id,
+                "connections",
+                connection_id,
+            ])
             .await
     }
 
@@ -361,10 +350,7 @@ impl TransitGatewayClient {
     ) -> Result<Vec<RouteReport>, CloudError> {
         let list: RouteReportCollection = self
             .api
-            .send_json(self.api.request(
-                Method::GET,
-                &["v1", "transit_gateways", gateway_id, "route_reports"],
-            ))
+            .get(&["v1", "transit_gateways", gateway_id, "route_reports"])
             .await?;
         Ok(list.route_reports)
     }
@@ -375,16 +361,13 @@ impl TransitGatewayClient {
         report_id: &str,
     ) -> Result<RouteReport, CloudError> {
         self.api
-            .send_json(self.api.request(
-                Method::GET,
-                &[
-                    "v1",
-                    "transit_gateways",
-                    gateway_id,
-                    "route_reports",
-                    report_id,
-                ],
-            ))
+            .get(&[
+                "v1",
+                "transit_gateways",
+                gateway_id,
+                "route_reports",
+                report_id,
+            ])
             .await
     }
 
@@ -394,16 +377,13 @@ impl TransitGatewayClient {
         report_id: &str,
     ) -> Result<(), CloudError> {
         self.api
-            .send_empty(self.api.request(
-                Method::DELETE,
-                &[
-                    "v1",
-                    "transit_gateways",
-                    gateway_id,
-                    "route_reports",
-                    report_id,
-                ],
-            ))
+            .delete(&[
+                "v1",
+                "transit_gateways",
+                gateway_id,
+                "route_reports",
+                report_id,
+            ])
             .await
     }
 

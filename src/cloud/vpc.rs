@@ -365,9 +365,7 @@ impl VpcClient {
     }
 
     pub async fn get_vpc(&self, id: &str) -> Result<Vpc, CloudError> {
-        self.api
-            .send_json(self.api.request(Method::GET, &["v1", "vpcs", id]))
-            .await
+        self.api.get(&["v1", "vpcs", id]).await
     }
 
     pub async fn list_subnets(&self, vpc_id: Option<&str>) -> Result<Vec<Subnet>, CloudError> {
@@ -398,12 +396,7 @@ impl VpcClient {
     }
 
     pub async fn get_security_group(&self, id: &str) -> Result<SecurityGroup, CloudError> {
-        self.api
-            .send_json(
-                self.api
-                    .request(Method::GET, &["v1", "security_groups", id]),
-            )
-            .await
+        self.api.get(&["v1", "security_groups", id]).await
     }
 
     pub async fn list_rules(
@@ -412,10 +405,7 @@ impl VpcClient {
     ) -> Result<Vec<SecurityGroupRule>, CloudError> {
         let list: RuleCollection = self
             .api
-            .send_json(self.api.request(
-                Method::GET,
-                &["v1", "security_groups", security_group_id, "rules"],
-            ))
+            .get(&["v1", "security_groups", security_group_id, "rules"])
             .await?;
         Ok(list.rules)
     }
@@ -426,10 +416,7 @@ impl VpcClient {
         rule_id: &str,
     ) -> Result<SecurityGroupRule, CloudError> {
         self.api
-            .send_json(self.api.request(
-                Method::GET,
-                &["v1", "security_groups", security_group_id, "rules", rule_id],
-            ))
+            .get(&["v1", "security_groups", security_group_id, "rules", rule_id])
             .await
     }
 
@@ -479,10 +466,7 @@ impl VpcClient {
         rule_id: &str,
     ) -> Result<(), CloudError> {
         self.api
-            .send_empty(self.api.request(
-                Method::DELETE,
-                &["v1", "security_groups", security_group_id, "rules", rule_id],
-            ))
+            .delete(&["v1", "security_groups", security_group_id, "rules", rule_id])
             .await
     }
 }

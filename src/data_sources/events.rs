@@ -11,7 +11,7 @@ use tf_framework::validators::one_of;
 
 use super::{matches, orchestrator_read_error};
 use crate::cloud::dr_automation::EventFilter;
-use crate::resources::clients;
+use crate::support::clients;
 
 const TYPE_NAME: &str = "dr_events";
 

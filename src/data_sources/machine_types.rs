@@ -10,7 +10,7 @@ use tf_framework::schema::{Attribute, Schema};
 use tf_framework::value::Type;
 
 use super::{orchestrator_read_error, read_error};
-use crate::resources::clients;
+use crate::support::clients;
 
 const TYPE_NAME: &str = "dr_machine_types";
 

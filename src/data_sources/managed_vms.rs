@@ -17,10 +17,10 @@ use tf_framework::validators::one_of;
 use tf_framework::value::Type;
 
 use super::matches;
-use crate::resources::managed_vm::coalesce::Freshness;
-use crate::resources::managed_vm::directory::{self, PublishedVms};
-use crate::resources::orchestrator_access;
-use crate::resources::{Action, clients, diagnose};
+use crate::support::coalesce::Freshness;
+use crate::support::directory::{self, PublishedVms};
+use crate::support::orchestrator_access;
+use crate::support::{Action, clients, diagnose};
 
 const TYPE_NAME: &str = "dr_managed_vms";
 

@@ -4,7 +4,7 @@
 //! shaped for `for_each` of security group rules), [`machine_types`] (`dr_machine_types`),
 //! [`summary`] (`dr_summary`), [`managed_vms`] (`dr_managed_vms`, sharing the coalesced list
 //! that `dr_managed_vm` reads) and [`events`] (`dr_events`). [`all`] is the list the provider
-//! registers. Cloud errors become diagnostics through [`crate::resources::diagnose`], the
+//! registers. Cloud errors become diagnostics through [`crate::support::diagnose`], the
 //! same edge resources use.
 
 pub mod events;
@@ -20,7 +20,7 @@ use tf_framework::data_source::DynDataSource;
 use tf_framework::diag::Diagnostics;
 
 use crate::cloud::CloudError;
-use crate::resources::{Action, diagnose};
+use crate::support::{Action, diagnose};
 
 /// Every data source the provider offers.
 pub fn all() -> Vec<Arc<dyn DynDataSource>> {

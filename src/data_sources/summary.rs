@@ -8,7 +8,7 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::schema::{Attribute, Schema};
 
 use super::orchestrator_read_error;
-use crate::resources::clients;
+use crate::support::clients;
 
 const TYPE_NAME: &str = "dr_summary";
 

@@ -17,7 +17,7 @@ use tf_framework::validators::one_of;
 use tf_framework::value::Type;
 
 use super::{matches, read_error};
-use crate::resources::clients;
+use crate::support::clients;
 
 const TYPE_NAME: &str = "dr_workspace_subnets";
 

@@ -9,7 +9,7 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::schema::{Attribute, Schema};
 
 use super::{matches, read_error};
-use crate::resources::clients;
+use crate::support::clients;
 
 const TYPE_NAME: &str = "dr_workspaces";
 

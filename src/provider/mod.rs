@@ -20,6 +20,7 @@ use tf_framework::schema::{Attribute, Block, NestedBlock, Schema};
 use tf_framework::validators::{int_between, one_of, regex_match};
 
 use crate::cloud::{ClientConfig, Clients, RetryPolicy};
+pub use crate::support::DrProviderData;
 use settings::{ProviderConfig, SERVICES, Settings, SettingsError};
 
 /// Language ranges of an HTTP `Accept-Language` header (RFC 9110): tags with optional weights.
@@ -31,19 +32,6 @@ pub const ADDRESS: &str = "registry.terraform.io/powervs/dr";
 /// The `dr` provider.
 #[derive(Debug, Default)]
 pub struct DrProvider;
-
-/// What resources receive from `configure`.
-pub struct DrProviderData {
-    pub settings: Option<Settings>,
-    clients: Result<Clients, Diagnostics>,
-}
-
-impl DrProviderData {
-    /// The clients, or the reason there are none (missing credentials, unknown configuration).
-    pub fn clients(&self) -> Result<&Clients, Diagnostics> {
-        self.clients.as_ref().map_err(Clone::clone)
-    }
-}
 
 fn settings_error(e: SettingsError) -> Diagnostics {
     Diagnostics::from_error_at(e.path, e.summary, e.detail)
@@ -184,20 +172,11 @@ impl Provider for DrProvider {
         )
         .map_err(settings_error)?;
         let clients = build_clients(ctx, &settings, &req.unknown_paths);
-        Ok(Arc::new(DrProviderData {
-            settings: Some(settings),
-            clients,
-        }))
+        Ok(Arc::new(DrProviderData::new(clients)))
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![
-            Arc::new(crate::resources::orchestrator::Orchestrator),
-            Arc::new(crate::resources::ha_standby::HaStandby),
-            Arc::new(crate::resources::managed_vm::ManagedVm),
-            Arc::new(crate::resources::security_group_rule::SecurityGroupRuleResource),
-            Arc::new(crate::resources::test_schedule::TestScheduleResource),
-        ]
+        crate::resources::all()
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn tf_framework::data_source::DynDataSource>> {
@@ -213,13 +192,7 @@ impl Provider for DrProvider {
     }
 
     fn list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
-        vec![
-            Arc::new(crate::resources::orchestrator::list::OrchestratorList),
-            Arc::new(crate::resources::ha_standby::list::StandbyList),
-            Arc::new(crate::resources::managed_vm::list::ManagedVmList),
-            Arc::new(crate::resources::security_group_rule::list::SecurityGroupRuleList),
-            Arc::new(crate::resources::test_schedule::list::TestScheduleList),
-        ]
+        crate::resources::list_all()
     }
 }
 

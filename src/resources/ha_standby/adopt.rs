@@ -9,7 +9,7 @@ use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::value::Attr;
 
-use super::TYPE;
+use super::TYPE_NAME;
 use super::model::StandbyState;
 use crate::cloud::Clients;
 use crate::resources::adoption::identity_attribute;
@@ -40,7 +40,7 @@ pub fn identity(state: &StandbyState) -> Result<IdentityData, Diagnostics> {
 /// The orchestrator id an `import { identity = { ... } }` names.
 pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
     let wanted: StandbyIdentity = identity.get()?;
-    identity_attribute(wanted.orchestrator_id, TYPE, "orchestrator_id")
+    identity_attribute(wanted.orchestrator_id, TYPE_NAME, "orchestrator_id")
 }
 
 /// What the primary deployment sets that the standby defaults to.

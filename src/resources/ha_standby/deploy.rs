@@ -16,7 +16,7 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::path;
 use tokio::time::Instant;
 
-use super::TYPE;
+use super::TYPE_NAME;
 use super::model::StandbyState;
 use super::overlap::is_workspace_crn;
 use crate::cloud::dr_automation::{CreateManageDr, ManageDrOptions, ServiceInstanceManageDr};
@@ -25,25 +25,14 @@ use crate::cloud::ksys::command::{Class, KsysCommand, Verb};
 use crate::cloud::power::{PvmInstance, Workspace};
 use crate::cloud::transit_gateway::{TransitConnection, TransitConnectionCreate};
 use crate::cloud::{Clients, CloudError};
-use crate::resources::orchestrator::common::{
+use crate::resources::deployment::network::nic_networks;
+use crate::resources::deployment::standby_vm_name;
+use crate::resources::deployment::{
     LOCATION_TYPE, find_workspace, is_removed_state, poll_until, wait_deployment_logged,
 };
-use crate::resources::orchestrator::model::standby_vm_name;
-use crate::resources::orchestrator::network::nic_networks;
-use crate::resources::orchestrator_access;
-use crate::resources::{Action, diagnose};
-
-fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.filter(|v| !v.trim().is_empty())
-}
+use crate::resources::deployment::{absent_if_not_found, non_empty};
+use crate::support::orchestrator_access;
+use crate::support::{Action, diagnose};
 
 fn is_pvs_connection_of(c: &TransitConnection, workspace: &Workspace) -> bool {
     c.network_type.as_deref() == Some("power_virtual_server")
@@ -358,32 +347,18 @@ fn standby_body(
 }
 
 fn error(detail: String) -> Diagnostics {
-    Diagnostics::from_error(format!("Error creating {TYPE}"), detail)
+    Diagnostics::from_error(format!("Error creating {TYPE_NAME}"), detail)
 }
 
-/// Attaches the standby workspace (or adopts its attachment), deploys the standby
-/// orchestrator and waits for both.
-pub async fn create(
-    ctx: &Context,
+/// The workspace the standby goes to, and its CRN: it must exist and differ from the
+/// primary orchestrator's.
+async fn standby_workspace(
     clients: &Clients,
     planned: &StandbyState,
-    password: String,
-) -> Result<StandbyState, Diagnostics> {
-    let deadline = Instant::now() + ctx.timeout();
-    let id = planned.orchestrator_id.as_str();
-    let object = format!("standby of DR instance {id}");
-    let fail = |e: CloudError| diagnose(Action::Create, TYPE, &object, &e);
-    let dra = &clients.dr_automation;
-
-    let deployment = absent_if_not_found(dra.get_manage_dr(id).await)
-        .map_err(fail)?
-        .ok_or_else(|| {
-            Diagnostics::from_error_at(
-                path!("orchestrator_id"),
-                format!("Error creating {TYPE}"),
-                format!("orchestrator_id: DR instance {id:?} has no orchestrator deployment."),
-            )
-        })?;
+    deployment: &ServiceInstanceManageDr,
+    object: &str,
+) -> Result<(Workspace, String), Diagnostics> {
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, object, &e);
     let workspace = find_workspace(clients, &planned.workspace_id)
         .await
         .map_err(fail)?
@@ -396,7 +371,7 @@ pub async fn create(
     if deployment.orchestrator_workspace_id.as_deref() == Some(workspace.id.as_str()) {
         return Err(Diagnostics::from_error_at(
             path!("workspace_id"),
-            format!("Error creating {TYPE}"),
+            format!("Error creating {TYPE_NAME}"),
             format!(
                 "workspace_id: {} is the primary orchestrator's workspace; the standby must run in another one.",
                 workspace.id
@@ -409,41 +384,23 @@ pub async fn create(
             workspace.name
         ))
     })?;
-    // The primary must be deployed before its standby.
-    wait_deployment_logged(
-        clients,
-        id,
-        false,
-        &poll_until(
-            clients,
-            format!("the primary deployment of DR instance {id}"),
-            deadline,
-        ),
-    )
-    .await
-    .map_err(fail)?;
+    Ok((workspace, crn))
+}
 
-    let mut state = planned.clone();
-    state.orchestrator_password_wo = None;
-    state.id = Some(id.to_string());
-    state.workspace_id = workspace.id.clone();
-    let (connection, created) = attach_workspace(
-        clients,
-        &planned.transit_gateway_id,
-        &workspace,
-        deadline,
-        |connection, created| {
-            state.transit_gateway_connection_id = Some(connection.id.clone());
-            state.manages_transit_gateway_connection = Some(created);
-            // A failure from here on keeps the attachment in state, so destroy detaches it.
-            ctx.save_partial_state(&state);
-        },
-    )
-    .await
-    .map_err(fail)?;
-    state.transit_gateway_connection_id = Some(connection.id.clone());
-    state.manages_transit_gateway_connection = Some(created);
-
+/// Starts the standby's deployment, unless the same standby is already deployed or under way
+/// (an interrupted apply); a failed one is started again, a standby elsewhere is an error.
+async fn start_standby(
+    clients: &Clients,
+    deployment: &ServiceInstanceManageDr,
+    planned: &StandbyState,
+    workspace: &Workspace,
+    crn: &str,
+    password: String,
+    object: &str,
+) -> Result<(), Diagnostics> {
+    let id = planned.orchestrator_id.as_str();
+    let dra = &clients.dr_automation;
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, object, &e);
     let same_standby = deployment.orchestrator_ha == Some(true)
         && deployment
             .standby_orchestrator_workspace_id
@@ -483,7 +440,7 @@ pub async fn create(
         );
         dra.create_manage_dr(
             id,
-            &standby_body(&deployment, planned, &workspace, password),
+            &standby_body(deployment, planned, workspace, password),
             ManageDrOptions {
                 stand_by_redeploy: Some(true),
                 accepts_incomplete: Some(true),
@@ -492,6 +449,78 @@ pub async fn create(
         .await
         .map_err(fail)?;
     }
+    Ok(())
+}
+
+/// Attaches the standby workspace (or adopts its attachment), deploys the standby
+/// orchestrator and waits for both.
+pub async fn create(
+    ctx: &Context,
+    clients: &Clients,
+    planned: &StandbyState,
+    password: String,
+) -> Result<StandbyState, Diagnostics> {
+    let deadline = Instant::now() + ctx.timeout();
+    let id = planned.orchestrator_id.as_str();
+    let object = format!("standby of DR instance {id}");
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, &object, &e);
+    let dra = &clients.dr_automation;
+
+    let deployment = absent_if_not_found(dra.get_manage_dr(id).await)
+        .map_err(fail)?
+        .ok_or_else(|| {
+            Diagnostics::from_error_at(
+                path!("orchestrator_id"),
+                format!("Error creating {TYPE_NAME}"),
+                format!("orchestrator_id: DR instance {id:?} has no orchestrator deployment."),
+            )
+        })?;
+    let (workspace, crn) = standby_workspace(clients, planned, &deployment, &object).await?;
+    // The primary must be deployed before its standby.
+    wait_deployment_logged(
+        clients,
+        id,
+        false,
+        &poll_until(
+            clients,
+            format!("the primary deployment of DR instance {id}"),
+            deadline,
+        ),
+    )
+    .await
+    .map_err(fail)?;
+
+    let mut state = planned.clone();
+    state.orchestrator_password_wo = None;
+    state.id = Some(id.to_string());
+    state.workspace_id = workspace.id.clone();
+    let (connection, created) = attach_workspace(
+        clients,
+        &planned.transit_gateway_id,
+        &workspace,
+        deadline,
+        |connection, created| {
+            state.transit_gateway_connection_id = Some(connection.id.clone());
+            state.manages_transit_gateway_connection = Some(created);
+            // A failure from here on keeps the attachment in state, so destroy detaches it.
+            ctx.save_partial_state(&state);
+        },
+    )
+    .await
+    .map_err(fail)?;
+    state.transit_gateway_connection_id = Some(connection.id.clone());
+    state.manages_transit_gateway_connection = Some(created);
+
+    start_standby(
+        clients,
+        &deployment,
+        planned,
+        &workspace,
+        &crn,
+        password,
+        &object,
+    )
+    .await?;
     wait_deployment_logged(
         clients,
         id,
@@ -562,7 +591,7 @@ pub async fn delete(
     let deadline = Instant::now() + ctx.timeout();
     let id = state.orchestrator_id.as_str();
     let object = format!("standby of DR instance {id}");
-    let fail = |e: CloudError| diagnose(Action::Delete, TYPE, &object, &e);
+    let fail = |e: CloudError| diagnose(Action::Delete, TYPE_NAME, &object, &e);
     let workspace = find_workspace(clients, &state.workspace_id)
         .await
         .map_err(fail)?;

@@ -15,16 +15,16 @@ use tf_framework::list::{ListRequest, ListResource, ListResults};
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::typed::ConfigView;
 
-use super::TYPE;
+use super::TYPE_NAME;
 use super::deploy;
 use super::model::StandbyState;
 use crate::cloud::CloudError;
 use crate::resources::adoption::{CONCURRENT_READS, check_filters};
-use crate::resources::orchestrator::list::{InstanceFilter, dr_instances};
-use crate::resources::orchestrator::model::standby_vm_name;
-use crate::resources::{Action, clients, diagnose};
+use crate::resources::deployment::instances::{InstanceFilter, dr_instances};
+use crate::resources::deployment::standby_vm_name;
+use crate::support::{Action, clients, diagnose};
 
-pub struct StandbyList;
+pub struct HaStandbyList;
 
 /// The `config` block.
 #[derive(Debug, Default, Deserialize)]
@@ -33,12 +33,12 @@ pub struct StandbyListConfig {
 }
 
 #[async_trait]
-impl ListResource for StandbyList {
+impl ListResource for HaStandbyList {
     type Config = StandbyListConfig;
     type State = StandbyState;
 
     fn type_name(&self) -> &str {
-        TYPE
+        TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
@@ -68,7 +68,7 @@ impl ListResource for StandbyList {
         results: &ListResults<StandbyState>,
     ) -> Result<(), Diagnostics> {
         let clients = clients(ctx)?;
-        let fail = |object: &str, e: &CloudError| diagnose(Action::List, TYPE, object, e);
+        let fail = |object: &str, e: &CloudError| diagnose(Action::List, TYPE_NAME, object, e);
         let filter = InstanceFilter {
             guid: req.config.orchestrator_id,
             ..InstanceFilter::default()
@@ -111,6 +111,6 @@ mod tests {
 
     #[test]
     fn schema_is_valid() {
-        assert_schema_valid(&StandbyList.schema());
+        assert_schema_valid(&HaStandbyList.schema());
     }
 }

@@ -9,7 +9,7 @@
 //! Layout: [`model`] (state), [`deploy`] (cloud calls), [`overlap`] (the overlap check),
 //! [`adopt`] (identity, import by identity, generated configuration), [`list`] (`terraform
 //! query`), this file (schema and the Resource glue). Validators shared with `dr_orchestrator`
-//! live in `orchestrator::common`.
+//! live in [`crate::resources::deployment`].
 
 pub mod adopt;
 pub mod deploy;
@@ -32,22 +32,22 @@ use tf_framework::typed::{ConfigView, PlanView};
 use tf_framework::value::Type;
 
 use crate::cloud::Clients;
-use crate::resources::orchestrator::common::{
+use crate::resources::deployment::{
     check_network_ids, check_password_choice, chosen_password, deployment_timeouts,
     dr_instance_for_queries, find_workspace, machine_type_validator, network_ids_validator,
     offered_machine_types, password_validator, tier_validator, workspace_guid_validator,
     workspace_networks, workspace_not_found,
 };
-use crate::resources::orchestrator_access::ksys_for_plan;
-use crate::resources::{Action, clients, diagnose};
+use crate::support::orchestrator_access::ksys_for_plan;
+use crate::support::{Action, clients, diagnose};
 use crate::validate::machine_type::check_offered;
 use model::StandbyState;
 use overlap::{overlap_messages, reachable_networks, workspace_subnets};
 
-pub const TYPE: &str = "dr_ha_standby";
+pub const TYPE_NAME: &str = "dr_ha_standby";
 
 #[derive(Debug, Default)]
-pub struct HaStandby;
+pub struct HaStandbyResource;
 
 fn replace_if_prior_set(check: &ReplaceCheck<'_>) -> bool {
     !check.prior.is_null()
@@ -187,7 +187,7 @@ pub fn schema() -> Schema {
         ]))
 }
 
-impl HaStandby {
+impl HaStandbyResource {
     /// Plan-time checks that need the cloud; only GET requests.
     async fn check_against_cloud(
         &self,
@@ -198,7 +198,7 @@ impl HaStandby {
             return Ok(());
         };
         let object = format!("standby workspace {ws_id}");
-        let fail = |e| diagnose(Action::Plan, TYPE, &object, &e);
+        let fail = |e| diagnose(Action::Plan, TYPE_NAME, &object, &e);
         let Some(workspace) = find_workspace(clients, &ws_id).await.map_err(fail)? else {
             return Err(workspace_not_found(clients, path!("workspace_id"), &ws_id).await);
         };
@@ -341,7 +341,7 @@ impl HaStandby {
     }
 }
 
-impl HaStandby {
+impl HaStandbyResource {
     /// A refreshed standby whose VM (or workspace) is gone while DR Automation still reports
     /// it: plan its replacement and say why.
     fn plan_broken_replacement(ctx: &Context, plan: &mut PlanView) -> Result<(), Diagnostics> {
@@ -355,7 +355,7 @@ impl HaStandby {
         ctx.warn(
             "Broken standby orchestrator will be replaced",
             format!(
-                "{TYPE} of DR instance {}: its standby orchestrator VM no longer exists in workspace {}, \
+                "{TYPE_NAME} of DR instance {}: its standby orchestrator VM no longer exists in workspace {}, \
                  while DR Automation still reports the standby. Terraform replaces it: apply removes the \
                  standby node from the KSYS cluster and deploys a new standby.",
                 prior.orchestrator_id, prior.workspace_id
@@ -366,11 +366,11 @@ impl HaStandby {
 }
 
 #[async_trait]
-impl Resource for HaStandby {
+impl Resource for HaStandbyResource {
     type State = StandbyState;
 
     fn type_name(&self) -> &str {
-        TYPE
+        TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
@@ -456,7 +456,7 @@ impl Resource for HaStandby {
             .map_err(|e| {
                 diagnose(
                     Action::Read,
-                    TYPE,
+                    TYPE_NAME,
                     &format!("standby of DR instance {id}"),
                     &e,
                 )
@@ -473,7 +473,7 @@ impl Resource for HaStandby {
         let clients = clients(ctx)?;
         let id = req.prior.orchestrator_id.clone();
         let object = format!("standby of DR instance {id}");
-        let fail = |e| diagnose(Action::Update, TYPE, &object, &e);
+        let fail = |e| diagnose(Action::Update, TYPE_NAME, &object, &e);
         let mut prior = req.prior.clone();
         if prior.transit_gateway_connection_id.is_none() {
             let deadline = tokio::time::Instant::now() + ctx.timeout();
@@ -482,7 +482,7 @@ impl Resource for HaStandby {
                 .map_err(fail)?
                 .ok_or_else(|| {
                     Diagnostics::from_error(
-                        format!("Error updating {TYPE}"),
+                        format!("Error updating {TYPE_NAME}"),
                         format!(
                             "{object}: workspace {} no longer exists.",
                             prior.workspace_id
@@ -507,7 +507,7 @@ impl Resource for HaStandby {
             .filter(|s| s.standby_vm_id.is_some())
             .ok_or_else(|| {
                 Diagnostics::from_error(
-                    format!("Error updating {TYPE}"),
+                    format!("Error updating {TYPE_NAME}"),
                     format!("{object}: the standby no longer exists."),
                 )
             })?;
@@ -527,7 +527,7 @@ impl Resource for HaStandby {
         let clients = clients(ctx)?;
         deploy::fetch(&clients, id, None)
             .await
-            .map_err(|e| diagnose(Action::Import, TYPE, &format!("standby of DR instance {id}"), &e))?
+            .map_err(|e| diagnose(Action::Import, TYPE_NAME, &format!("standby of DR instance {id}"), &e))?
             .ok_or_else(|| {
                 Diagnostics::from_error(
                     "Cannot import non-existent remote object",

@@ -10,7 +10,7 @@
 use crate::cloud::power::Workspace;
 use crate::cloud::transit_gateway::TransitGateway;
 use crate::cloud::{Clients, CloudError};
-use crate::resources::orchestrator::common::workspace_networks;
+use crate::resources::deployment::workspace_networks;
 use crate::validate::cidr::{Cidr, overlapping_pairs};
 
 /// A subnet (or address prefix) and the words that name it in a message.

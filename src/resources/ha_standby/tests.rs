@@ -15,7 +15,7 @@ fn schema_is_valid() {
 
 #[test]
 fn timeouts_default_to_90_30_60_minutes() {
-    let d = HaStandby.timeout_defaults();
+    let d = HaStandbyResource.timeout_defaults();
     assert_eq!(d.create, Duration::from_secs(5400));
     assert_eq!(d.update, Duration::from_secs(1800));
     assert_eq!(d.delete, Duration::from_secs(3600));

@@ -11,11 +11,11 @@ use tf_framework::path;
 use tf_framework::value::Attr;
 
 use super::TYPE_NAME;
-use super::directory::{PublishedVms, WorkspaceInventory};
 use super::model::{ManagedVmState, composite_id, default_workgroup};
 use crate::cloud::ksys::parse::KsysVm;
 use crate::resources::adoption::identity_attribute;
-use crate::resources::orchestrator_access::Inventory;
+use crate::support::directory::{PublishedVms, WorkspaceInventory};
+use crate::support::orchestrator_access::Inventory;
 
 /// The identity of a `dr_managed_vm`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,7 +207,7 @@ mod tests {
             .into(),
             ..WorkspaceInventory::default()
         };
-        let block = super::super::ManagedVm.schema().block;
+        let block = super::super::ManagedVmResource.schema().block;
         let generated = |vm: &str, home_ws: Option<&str>| {
             let state = listed_state(
                 "o",

@@ -10,13 +10,13 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::path;
 
 use crate::cloud::Clients;
-use crate::resources::Action;
-use crate::resources::orchestrator_access;
+use crate::support::Action;
+use crate::support::orchestrator_access;
 
-use super::coalesce::Freshness;
-use super::directory::{self, OrchestratorInfo, WorkspaceInventory};
 use super::model::composite_id;
 use super::{TYPE_NAME, shared_error};
+use crate::support::coalesce::Freshness;
+use crate::support::directory::{self, OrchestratorInfo, WorkspaceInventory};
 
 /// Operating systems DR Automation protects, as PowerVS reports them (`osType`).
 const SUPPORTED_OS: &[(&str, &str)] = &[("aix", "AIX"), ("ibmi", "IBM i"), ("rhel", "RHEL")];

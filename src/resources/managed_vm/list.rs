@@ -23,13 +23,13 @@ use tf_framework::validators::one_of;
 
 use super::TYPE_NAME;
 use super::adopt::listed_state;
-use super::coalesce::Freshness;
-use super::directory;
 use super::model::ManagedVmState;
 use crate::cloud::CloudError;
 use crate::resources::adoption::{check_filters, check_required_id};
-use crate::resources::orchestrator_access::{self, not_configured};
-use crate::resources::{Action, clients, diagnose};
+use crate::support::coalesce::Freshness;
+use crate::support::directory;
+use crate::support::orchestrator_access::{self, not_configured};
+use crate::support::{Action, clients, diagnose};
 
 pub struct ManagedVmList;
 

@@ -12,7 +12,7 @@
 //!   the priority per workgroup.
 //! - **Coalesced reads**: deployments protect hundreds of VMs; every read of every VM of one
 //!   orchestrator is served by the same two remote commands and one list request
-//!   ([`directory`], [`crate::resources::orchestrator_access`]).
+//!   ([`directory`], [`crate::support::orchestrator_access`]).
 //! - **No orchestrator access, no writes**: without `orchestrator_ssh` a plan that would change
 //!   a managed VM fails with one diagnostic, while refresh still works from DR Automation's list.
 //! - **Adoption in bulk** ([`adopt`], [`list`]): an identity, import by it, and a listing for
@@ -20,8 +20,6 @@
 
 pub mod adopt;
 pub mod checks;
-pub mod coalesce;
-pub mod directory;
 pub mod list;
 pub mod model;
 pub mod protect;
@@ -44,9 +42,10 @@ use tokio::time::Instant;
 
 use crate::cloud::ksys::parse::Priority;
 use crate::cloud::{Clients, CloudError};
-use crate::resources::orchestrator_access::{self, ksys, ksys_for_plan, shared_to_owned};
-use crate::resources::{Action, clients, diagnose};
-use coalesce::Freshness;
+use crate::support::coalesce::Freshness;
+use crate::support::orchestrator_access::{self, ksys, ksys_for_plan, shared_to_owned};
+use crate::support::{Action, clients, diagnose};
+use crate::support::{directory, split_import_id};
 pub use model::ManagedVmState;
 use model::{SCHEMA_VERSION, composite_id, upgrade_v0};
 
@@ -56,28 +55,7 @@ pub(crate) const TYPE_NAME: &str = "dr_managed_vm";
 const UUID_PATTERN: &str =
     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
-pub struct ManagedVm;
-
-/// Splits a two-part import id `<first>/<second>`, naming the expected form on error.
-pub(crate) fn split_import_id(
-    id: &str,
-    type_name: &str,
-    first: &str,
-    second: &str,
-) -> Result<(String, String), Diagnostics> {
-    match id.split_once('/') {
-        Some((a, b)) if !a.is_empty() && !b.is_empty() && !b.contains('/') => {
-            Ok((a.to_string(), b.to_string()))
-        }
-        _ => Err(Diagnostics::from_error(
-            "Invalid import id",
-            format!(
-                "{type_name} is imported as <{first}>/<{second}>, got {id:?}. Example: terraform import \
-                 {type_name}.<name> <{first}>/<{second}>"
-            ),
-        )),
-    }
-}
+pub struct ManagedVmResource;
 
 fn shared_error(action: Action, object: &str, err: &std::sync::Arc<CloudError>) -> Diagnostics {
     diagnose(action, TYPE_NAME, object, err)
@@ -131,7 +109,7 @@ async fn current(
 }
 
 #[async_trait]
-impl Resource for ManagedVm {
+impl Resource for ManagedVmResource {
     type State = ManagedVmState;
 
     fn type_name(&self) -> &str {
@@ -543,7 +521,7 @@ mod tests {
 
     #[test]
     fn schema_is_valid() {
-        assert_schema_valid(&ManagedVm.schema());
+        assert_schema_valid(&ManagedVmResource.schema());
     }
 
     #[test]

@@ -6,9 +6,9 @@ use tf_framework::timeouts::Timeouts;
 
 use crate::cloud::dr_automation::ManagedVmDetails;
 use crate::cloud::ksys::parse::KsysVm;
-use crate::resources::orchestrator_access::Inventory;
+use crate::support::orchestrator_access::Inventory;
 
-use super::directory::PublishedVms;
+use crate::support::directory::PublishedVms;
 
 /// Schema version 1: KSYS's model (workgroup default `<vm>_WG`, backup workspace, protection
 /// state). Version 0 was the REST-era model.

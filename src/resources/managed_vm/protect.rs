@@ -17,13 +17,13 @@ use tokio::time::Instant;
 use crate::cloud::ksys::parse::Priority;
 use crate::cloud::ksys::{KsysClient, KsysError, Orchestrator};
 use crate::cloud::{Clients, CloudError};
-use crate::resources::orchestrator_access::{
+use crate::support::orchestrator_access::{
     self, Inventory, WorkspaceRef, ensure_sites, shared_to_owned,
 };
 
-use super::coalesce::Freshness;
-use super::directory;
 use super::model::{ManagedVmState, default_workgroup};
+use crate::support::coalesce::Freshness;
+use crate::support::directory;
 
 /// How often a create checks whether the VM reached READY_TO_MOVE, or DR Automation lists it.
 const POLL: Duration = Duration::from_secs(2);

@@ -11,7 +11,7 @@ use tf_framework::diag::{AttributePath, Diagnostics};
 use tf_framework::genconfig::GeneratedConfig;
 use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
 
-use super::TYPE;
+use super::TYPE_NAME;
 use super::model::OrchestratorState;
 use crate::resources::adoption::identity_attribute;
 
@@ -38,7 +38,7 @@ pub fn identity(state: &OrchestratorState) -> Result<IdentityData, Diagnostics> 
 /// The GUID an `import { identity = { id = ... } }` names.
 pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
     let wanted: OrchestratorIdentity = identity.get()?;
-    let id = identity_attribute(wanted.id, TYPE, "id")?;
+    let id = identity_attribute(wanted.id, TYPE_NAME, "id")?;
     if id.starts_with("crn:") {
         let guid = id
             .trim_end_matches(':')
@@ -48,7 +48,7 @@ pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
         return Err(Diagnostics::from_error(
             "Invalid identity",
             format!(
-                "identity.id of a {TYPE} is the service instance GUID, got the CRN {id:?}; its GUID is \
+                "identity.id of a {TYPE_NAME} is the service instance GUID, got the CRN {id:?}; its GUID is \
                  {guid:?}. (An import block with `id = ...` takes the CRN too.)"
             ),
         ));

@@ -16,32 +16,20 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::path;
 use tokio::time::Instant;
 
-use super::TYPE;
-use super::common::{
-    DR_PLAN_NAME, DR_SERVICE_NAME, LOCATION_TYPE, find_workspace, is_removed_state, poll_until,
-    wait_deployment_logged,
-};
+use super::TYPE_NAME;
 use super::model::{OrchestratorState, SecretsManager, instance_guid, primary_vm_name};
-use super::network;
 use crate::cloud::dr_automation::{CreateManageDr, ManageDrOptions, ServiceInstanceManageDr};
 use crate::cloud::poll::{PollStatus, wait_for};
 use crate::cloud::power::{PvmInstance, PvmInstanceUpdate, WorkspaceClient};
 use crate::cloud::resource_controller::{ListInstances, ResourceInstance, ResourceInstanceCreate};
 use crate::cloud::{Clients, CloudError};
-use crate::resources::{Action, diagnose};
-
-/// `Ok(None)` for a 404, so "gone" reads as a value rather than an error.
-fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.filter(|v| !v.trim().is_empty())
-}
+use crate::resources::deployment::network;
+use crate::resources::deployment::{
+    DR_PLAN_NAME, DR_SERVICE_NAME, LOCATION_TYPE, find_workspace, is_removed_state, poll_until,
+    wait_deployment_logged,
+};
+use crate::resources::deployment::{absent_if_not_found, non_empty};
+use crate::support::{Action, diagnose};
 
 /// The orchestrator VM: by id when known, else by the name DR Automation gives it.
 async fn find_vm(
@@ -294,7 +282,7 @@ async fn instance_for(
 ) -> Result<(ResourceInstance, String), Diagnostics> {
     let rc = &clients.resource_controller;
     let name = planned.name.as_str();
-    let fail = |e: CloudError| diagnose(Action::Create, TYPE, object, &e);
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, object, &e);
     if let Some(adopted) = planned.service_instance_id.as_deref() {
         let guid = instance_guid(adopted);
         let instance = check_adoptable(clients, guid)
@@ -303,7 +291,7 @@ async fn instance_for(
             .map_err(|detail| {
                 Diagnostics::from_error_at(
                     path!("service_instance_id"),
-                    format!("Error creating {TYPE}"),
+                    format!("Error creating {TYPE_NAME}"),
                     format!("service_instance_id: {detail}"),
                 )
             })?;
@@ -312,7 +300,7 @@ async fn instance_for(
         {
             return Err(Diagnostics::from_error_at(
                 path!("name"),
-                format!("Error creating {TYPE}"),
+                format!("Error creating {TYPE_NAME}"),
                 format!("name: {}", adopted_name_mismatch(guid, have, name)),
             ));
         }
@@ -417,15 +405,14 @@ pub async fn create(
     let name = planned.name.as_str();
     let mut object = format!("{name:?}");
     let rc = &clients.resource_controller;
-    let dra = &clients.dr_automation;
 
     let workspace = find_workspace(clients, &planned.workspace_id)
         .await
-        .map_err(|e| diagnose(Action::Create, TYPE, &object, &e))?
+        .map_err(|e| diagnose(Action::Create, TYPE_NAME, &object, &e))?
         .ok_or_else(|| {
             Diagnostics::from_error_at(
                 path!("workspace_id"),
-                format!("Error creating {TYPE}"),
+                format!("Error creating {TYPE_NAME}"),
                 format!(
                     "workspace_id: no PowerVS workspace has the GUID {:?}.",
                     planned.workspace_id
@@ -437,7 +424,7 @@ pub async fn create(
     let (instance, group) = instance_for(clients, planned, &object).await?;
     let guid = instance.guid.clone().unwrap_or_default();
     object = format!("{name:?} (DR instance {guid})");
-    let fail = |e: CloudError| diagnose(Action::Create, TYPE, &object, &e);
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, &object, &e);
 
     let mut state = planned.clone();
     state.orchestrator_password_wo = None;
@@ -461,10 +448,66 @@ pub async fn create(
     .await
     .map_err(fail)?;
 
-    let start = match absent_if_not_found(dra.get_manage_dr(&guid).await).map_err(fail)? {
+    start_deployment(
+        clients,
+        &guid,
+        planned,
+        &location,
+        &workspace.name,
+        secrets,
+        &object,
+    )
+    .await?;
+    wait_deployment_logged(
+        clients,
+        &guid,
+        false,
+        &poll_until(clients, format!("the DR deployment of {name:?}"), deadline),
+    )
+    .await
+    .map_err(fail)?;
+
+    let wc = clients.power.workspace(&workspace.id, &zone);
+    let vm = deployed_vm(clients, &wc, planned, &workspace.name, &object, deadline).await?;
+    state.orchestrator_vm_id = Some(vm.pvm_instance_id.clone());
+    ctx.save_partial_state(&state);
+
+    settle_vm(clients, &wc, &vm, planned, deadline)
+        .await
+        .map_err(fail)?;
+
+    let mut created = fetch(clients, &guid, Some(&state))
+        .await
+        .map_err(fail)?
+        .filter(|s| !s.is_broken())
+        .ok_or_else(|| {
+            Diagnostics::from_error(
+                format!("Error creating {TYPE_NAME}"),
+                format!("{object}: the deployment disappeared right after it became active."),
+            )
+        })?;
+    created.keep_configuration_of(planned);
+    Ok(created)
+}
+
+/// Starts DR Automation's deployment on the instance, unless one of ours is already under way
+/// (an interrupted apply waits for it instead); a failed earlier deployment is started again,
+/// someone else's deployment is an error.
+async fn start_deployment(
+    clients: &Clients,
+    guid: &str,
+    planned: &OrchestratorState,
+    location: &str,
+    workspace_name: &str,
+    secrets: DeploySecrets,
+    object: &str,
+) -> Result<(), Diagnostics> {
+    let dra = &clients.dr_automation;
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, object, &e);
+    let start = match absent_if_not_found(dra.get_manage_dr(guid).await).map_err(fail)? {
         None => true,
         Some(existing) => {
-            let status = dra.get_last_operation(&guid).await.map_err(fail)?;
+            let status = dra.get_last_operation(guid).await.map_err(fail)?;
             if deployment_failed(status.status.as_deref()) {
                 tracing::info!(dr_instance = %guid, "The earlier deployment failed; starting it again");
                 true
@@ -473,7 +516,7 @@ pub async fn create(
                 false
             } else {
                 return Err(Diagnostics::from_error(
-                    format!("Error creating {TYPE}"),
+                    format!("Error creating {TYPE_NAME}"),
                     format!(
                         "{object}: the instance already has a DR deployment (orchestrator user {:?} in workspace \
                          {}); DR Automation deploys one orchestrator per instance. Use another instance.",
@@ -488,10 +531,10 @@ pub async fn create(
         }
     };
     if start {
-        tracing::info!(dr_instance = %guid, "Deploying the DR orchestrator in workspace {} ({location})", workspace.name);
+        tracing::info!(dr_instance = %guid, "Deploying the DR orchestrator in workspace {} ({location})", workspace_name);
         dra.create_manage_dr(
-            &guid,
-            &manage_dr_body(planned, &location, secrets),
+            guid,
+            &manage_dr_body(planned, location, secrets),
             ManageDrOptions {
                 stand_by_redeploy: None,
                 accepts_incomplete: Some(true),
@@ -500,18 +543,22 @@ pub async fn create(
         .await
         .map_err(fail)?;
     }
-    wait_deployment_logged(
-        clients,
-        &guid,
-        false,
-        &poll_until(clients, format!("the DR deployment of {name:?}"), deadline),
-    )
-    .await
-    .map_err(fail)?;
+    Ok(())
+}
 
-    let wc = clients.power.workspace(&workspace.id, &zone);
+/// The orchestrator VM the deployment created, once PowerVS reports it ACTIVE.
+async fn deployed_vm(
+    clients: &Clients,
+    wc: &WorkspaceClient,
+    planned: &OrchestratorState,
+    workspace_name: &str,
+    object: &str,
+    deadline: Instant,
+) -> Result<PvmInstance, Diagnostics> {
+    let fail = |e: CloudError| diagnose(Action::Create, TYPE_NAME, object, &e);
+    let name = planned.name.as_str();
     let vm_name = primary_vm_name(name);
-    let vm = find_vm(&wc, None, &vm_name)
+    let vm = find_vm(wc, None, &vm_name)
         .await
         .map_err(fail)?
         .ok_or_else(|| {
@@ -524,55 +571,46 @@ pub async fn create(
                  delete the instance (or pick another name) and apply again."
             };
             Diagnostics::from_error(
-                format!("Error creating {TYPE}"),
+                format!("Error creating {TYPE_NAME}"),
                 format!(
                     "{object}: DR Automation reports the deployment active, but workspace {} has no VM named \
                      {vm_name:?}. {remedy}",
-                    workspace.name
+                    workspace_name
                 ),
             )
         })?;
-    let vm = wc
-        .wait_instance_ready(
-            &vm.pvm_instance_id,
-            true,
-            false,
-            &poll_until(
-                clients,
-                format!("orchestrator VM {vm_name} to be ACTIVE"),
-                deadline,
-            ),
-        )
-        .await
-        .map_err(fail)?;
-    state.orchestrator_vm_id = Some(vm.pvm_instance_id.clone());
-    ctx.save_partial_state(&state);
+    wc.wait_instance_ready(
+        &vm.pvm_instance_id,
+        true,
+        false,
+        &poll_until(
+            clients,
+            format!("orchestrator VM {vm_name} to be ACTIVE"),
+            deadline,
+        ),
+    )
+    .await
+    .map_err(fail)
+}
 
+/// Brings the VM to the planned size and public network, which the deployment does not set.
+async fn settle_vm(
+    clients: &Clients,
+    wc: &WorkspaceClient,
+    vm: &PvmInstance,
+    planned: &OrchestratorState,
+    deadline: Instant,
+) -> Result<(), CloudError> {
     if let (Some(cores), Some(memory)) = (planned.cores, planned.memory_gb)
         && (vm.processors != Some(cores) || vm.memory != Some(memory))
     {
-        resize(clients, &wc, &vm.pvm_instance_id, cores, memory, deadline)
-            .await
-            .map_err(fail)?;
+        resize(clients, wc, &vm.pvm_instance_id, cores, memory, deadline).await?;
     }
     if planned.public_network == Some(true) {
-        network::set_public(clients, &wc, &vm.pvm_instance_id, true, deadline)
-            .await
-            .map_err(fail)?;
+        network::set_public(clients, wc, &vm.pvm_instance_id, true, deadline).await?;
     }
 
-    let mut created = fetch(clients, &guid, Some(&state))
-        .await
-        .map_err(fail)?
-        .filter(|s| !s.is_broken())
-        .ok_or_else(|| {
-            Diagnostics::from_error(
-                format!("Error creating {TYPE}"),
-                format!("{object}: the deployment disappeared right after it became active."),
-            )
-        })?;
-    created.keep_configuration_of(planned);
-    Ok(created)
+    Ok(())
 }
 
 /// Resizes the orchestrator VM in place and waits until PowerVS reports the new size, ACTIVE.
@@ -639,7 +677,7 @@ pub async fn delete(
         ctx.warn(
             "DR Automation instance left in place",
             format!(
-                "{TYPE} {:?} deployed into DR instance {id}, which it adopted (service_instance_id), so \
+                "{TYPE_NAME} {:?} deployed into DR instance {id}, which it adopted (service_instance_id), so \
                  destroy leaves that instance and its orchestrator running. Deprovision it where it was \
                  created (e.g. destroy its ibm_resource_instance).",
                 state.name
@@ -649,7 +687,7 @@ pub async fn delete(
     }
     let deadline = Instant::now() + ctx.timeout();
     let object = format!("{:?} (DR instance {id})", state.name);
-    let fail = |e: CloudError| diagnose(Action::Delete, TYPE, &object, &e);
+    let fail = |e: CloudError| diagnose(Action::Delete, TYPE_NAME, &object, &e);
     tracing::info!(
         dr_instance = id,
         "Deprovisioning DR Automation instance {:?}",

@@ -16,17 +16,13 @@ use tf_framework::list::{ListRequest, ListResource, ListResults};
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::typed::ConfigView;
 
-use super::TYPE;
-use super::common::{DR_SERVICE_NAME, is_removed_state};
+use super::TYPE_NAME;
 use super::deploy;
 use super::model::OrchestratorState;
-use crate::cloud::resource_controller::{ListInstances, ResourceInstance};
-use crate::cloud::{Clients, CloudError};
+use crate::cloud::CloudError;
 use crate::resources::adoption::{CONCURRENT_READS, check_filters};
-use crate::resources::{Action, clients, diagnose};
-
-/// The CRN service name of DR Automation instances.
-const DR_SERVICE_CRN: &str = ":power-dr-automation:";
+use crate::resources::deployment::instances::{InstanceFilter, dr_instances};
+use crate::support::{Action, clients, diagnose};
 
 pub struct OrchestratorList;
 
@@ -37,69 +33,13 @@ pub struct OrchestratorListConfig {
     pub name: Option<String>,
 }
 
-/// Which DR Automation instances a listing wants.
-#[derive(Debug, Default, Clone)]
-pub struct InstanceFilter {
-    pub guid: Option<String>,
-    pub resource_group_id: Option<String>,
-    pub name: Option<String>,
-}
-
-/// Whether `instance` is a live DR Automation instance that `filter` selects. Resource
-/// Controller filters too; this keeps a lenient server from widening the result.
-pub fn selects(filter: &InstanceFilter, instance: &ResourceInstance) -> bool {
-    let is_dr = instance
-        .crn
-        .as_deref()
-        .is_some_and(|c| c.contains(DR_SERVICE_CRN));
-    let equal = |wanted: &Option<String>, actual: &Option<String>| {
-        wanted.is_none() || wanted.as_deref() == actual.as_deref()
-    };
-    is_dr
-        && !is_removed_state(instance.state.as_deref())
-        && equal(&filter.guid, &instance.guid)
-        && equal(&filter.resource_group_id, &instance.resource_group_id)
-        && equal(&filter.name, &instance.name)
-}
-
-/// The Global Catalog id of the DR Automation service, which Resource Controller filters
-/// instances by (`resource_id`): an account with thousands of other instances then pages only
-/// through its DR ones. `None` when the catalog has no such entry; the CRN check still applies.
-async fn dr_service_id(clients: &Clients) -> Result<Option<String>, CloudError> {
-    let entries = clients
-        .resource_controller
-        .search_catalog(&format!("name:{DR_SERVICE_NAME}"))
-        .await?;
-    Ok(entries
-        .into_iter()
-        .find(|e| e.name.as_deref() == Some(DR_SERVICE_NAME))
-        .and_then(|e| e.id))
-}
-
-/// The account's DR Automation instances that `filter` selects, in Resource Controller's order.
-pub async fn dr_instances(
-    clients: &Clients,
-    filter: &InstanceFilter,
-) -> Result<Vec<ResourceInstance>, CloudError> {
-    let query = ListInstances {
-        guid: filter.guid.clone(),
-        name: filter.name.clone(),
-        resource_group_id: filter.resource_group_id.clone(),
-        resource_id: dr_service_id(clients).await?,
-        type_: Some("service_instance".into()),
-        ..ListInstances::default()
-    };
-    let all = clients.resource_controller.list_instances(&query).await?;
-    Ok(all.into_iter().filter(|i| selects(filter, i)).collect())
-}
-
 #[async_trait]
 impl ListResource for OrchestratorList {
     type Config = OrchestratorListConfig;
     type State = OrchestratorState;
 
     fn type_name(&self) -> &str {
-        TYPE
+        TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
@@ -137,7 +77,7 @@ impl ListResource for OrchestratorList {
             resource_group_id: req.config.resource_group_id,
             name: req.config.name,
         };
-        let fail = |object: &str, e: &CloudError| diagnose(Action::List, TYPE, object, e);
+        let fail = |object: &str, e: &CloudError| diagnose(Action::List, TYPE_NAME, object, e);
         let instances = dr_instances(&clients, &filter)
             .await
             .map_err(|e| fail("DR Automation service instances", &e))?;
@@ -169,6 +109,8 @@ impl ListResource for OrchestratorList {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
+    use crate::cloud::resource_controller::ResourceInstance;
+    use crate::resources::deployment::instances::selects;
     use tf_framework::schema::assert_schema_valid;
 
     fn instance(

@@ -1,7 +1,8 @@
 //! `dr_orchestrator`: one DR deployment, i.e. a DR Automation service instance and the DR
 //! orchestrator (KSYS) VM it deploys in the primary PowerVS workspace.
 //!
-//! What it does better than `ibm_pdr_managedr` (reference §1, §6): destroy deprovisions the
+//! What it does better than IBM's `ibm_pdr_managedr` (see
+//! docs/guides/migrating-from-ibm-pdr-managedr.md): destroy deprovisions the
 //! instance instead of orphaning it (unless it was adopted with `service_instance_id`); waits
 //! honour the `timeouts` block, poll every few seconds and fail at once with the API's own
 //! words; the VM's `cores`, `memory_gb` and public network change in place; every secret
@@ -11,17 +12,16 @@
 //! is replaced with a warning, never forgotten.
 //!
 //! Layout: [`schema`] (attributes and offline validators), [`model`] (state and its
-//! upgrade), [`deploy`] (cloud calls), [`network`] (the VM's extra networks), [`common`]
-//! (validators and plan-time look-ups shared with `dr_ha_standby`), [`adopt`] (identity,
+//! upgrade), [`deploy`] (cloud calls), [`adopt`] (identity,
 //! import by identity, generated configuration), [`list`] (`terraform query`), this file
-//! (plan rules and the Resource glue).
+//! (plan rules and the Resource glue). What it shares with `dr_ha_standby` (validators,
+//! plan-time look-ups, the VM's extra networks, the deployment waiter) is in
+//! [`crate::resources::deployment`].
 
 pub mod adopt;
-pub mod common;
 pub mod deploy;
 pub mod list;
 pub mod model;
-pub mod network;
 pub mod schema;
 #[cfg(test)]
 mod tests;
@@ -39,29 +39,30 @@ use tf_framework::typed::{ConfigView, PlanView};
 use tf_framework::value::Attr;
 use tokio::time::Instant;
 
-use crate::resources::{Action, clients, diagnose};
-use crate::validate::machine_type::check_offered;
-use common::{
+use crate::resources::deployment::network;
+use crate::resources::deployment::{
     PASSWORD_MISSING, check_network_ids, check_secret_pair, chosen_secret, deployment_timeouts,
     dr_instance_for_queries, find_workspace, offered_machine_types, presence, workspace_networks,
     workspace_not_found,
 };
+use crate::support::{Action, clients, diagnose};
+use crate::validate::machine_type::check_offered;
 use deploy::DeploySecrets;
 use model::{OrchestratorState, SCHEMA_VERSION, instance_guid, primary_vm_name, upgrade_v0};
 pub use schema::schema;
 
-pub const TYPE: &str = "dr_orchestrator";
+pub const TYPE_NAME: &str = "dr_orchestrator";
 
-/// The orchestrator VM's default size (DESIGN §1).
+/// The orchestrator VM's default size, as DR Automation deploys it (0.5 core, 4 GB).
 pub const DEFAULT_CORES: f64 = 0.5;
 pub const DEFAULT_MEMORY_GB: f64 = 4.0;
-/// Above this many managed VMs the default size is too small (DESIGN §1).
+/// Above this many managed VMs IBM documents that the default size is too small.
 pub const MANAGED_VMS_AT_DEFAULT_SIZE: i64 = 100;
 /// PowerVS VM names are at most 47 characters; `-orchestrator` takes 13 of them.
 const MAX_NAME_LEN: usize = 34;
 
 #[derive(Debug, Default)]
-pub struct Orchestrator;
+pub struct OrchestratorResource;
 
 /// The warning for an orchestrator that manages more VMs than its default size handles.
 pub fn managed_vm_warning(
@@ -81,7 +82,7 @@ pub fn managed_vm_warning(
     })
 }
 
-impl Orchestrator {
+impl OrchestratorResource {
     /// Plan-time checks that need the cloud; only GET requests.
     async fn check_against_cloud(
         &self,
@@ -96,7 +97,7 @@ impl Orchestrator {
             return Ok(());
         };
         let object = format!("workspace {ws_id}");
-        let fail = |e| diagnose(Action::Plan, TYPE, &object, &e);
+        let fail = |e| diagnose(Action::Plan, TYPE_NAME, &object, &e);
         let Some(workspace) = find_workspace(&clients, &ws_id).await.map_err(fail)? else {
             return Err(workspace_not_found(&clients, path!("workspace_id"), &ws_id).await);
         };
@@ -192,7 +193,7 @@ impl Orchestrator {
     ) -> Result<(), Diagnostics> {
         let guid = instance_guid(adopted);
         let object = format!("DR instance {guid}");
-        let fail = |e| diagnose(Action::Plan, TYPE, &object, &e);
+        let fail = |e| diagnose(Action::Plan, TYPE_NAME, &object, &e);
         let instance = match deploy::check_adoptable(clients, guid).await.map_err(fail)? {
             Ok(instance) => instance,
             Err(detail) => {
@@ -380,7 +381,7 @@ impl Orchestrator {
         ctx.warn(
             "Broken DR deployment will be replaced",
             format!(
-                "{TYPE} {:?} (DR instance {id}): {missing}. {outcome}",
+                "{TYPE_NAME} {:?} (DR instance {id}): {missing}. {outcome}",
                 prior.name
             ),
         );
@@ -389,11 +390,11 @@ impl Orchestrator {
 }
 
 #[async_trait]
-impl Resource for Orchestrator {
+impl Resource for OrchestratorResource {
     type State = OrchestratorState;
 
     fn type_name(&self) -> &str {
-        TYPE
+        TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
@@ -497,7 +498,7 @@ impl Resource for Orchestrator {
         let clients = clients(ctx)?;
         deploy::fetch(&clients, &id, Some(&state))
             .await
-            .map_err(|e| diagnose(Action::Read, TYPE, &format!("DR instance {id}"), &e))
+            .map_err(|e| diagnose(Action::Read, TYPE_NAME, &format!("DR instance {id}"), &e))
     }
 
     async fn update(
@@ -511,7 +512,7 @@ impl Resource for Orchestrator {
         let planned = &req.planned;
         let id = prior.id.clone().unwrap_or_default();
         let object = format!("{:?} (DR instance {id})", prior.name);
-        let fail = |e| diagnose(Action::Update, TYPE, &object, &e);
+        let fail = |e| diagnose(Action::Update, TYPE_NAME, &object, &e);
         let resized = planned.cores != prior.cores || planned.memory_gb != prior.memory_gb;
         let public = planned
             .public_network
@@ -522,7 +523,7 @@ impl Resource for Orchestrator {
                 prior.location_id.as_deref(),
             ) else {
                 return Err(Diagnostics::from_error(
-                    format!("Error updating {TYPE}"),
+                    format!("Error updating {TYPE_NAME}"),
                     format!(
                         "{object}: the state does not say where the orchestrator VM is; refresh first."
                     ),
@@ -547,7 +548,7 @@ impl Resource for Orchestrator {
             .filter(|s| !s.is_broken())
             .ok_or_else(|| {
                 Diagnostics::from_error(
-                    format!("Error updating {TYPE}"),
+                    format!("Error updating {TYPE_NAME}"),
                     format!("{object}: the deployment or its orchestrator VM no longer exists."),
                 )
             })?;
@@ -566,7 +567,7 @@ impl Resource for Orchestrator {
         let guid = instance_guid(id);
         deploy::fetch(&clients, guid, None)
             .await
-            .map_err(|e| diagnose(Action::Import, TYPE, &format!("DR instance {guid}"), &e))?
+            .map_err(|e| diagnose(Action::Import, TYPE_NAME, &format!("DR instance {guid}"), &e))?
             .ok_or_else(|| {
                 Diagnostics::from_error(
                     "Cannot import non-existent remote object",
@@ -589,7 +590,7 @@ impl Resource for Orchestrator {
             v => Err(Diagnostics::from_error(
                 "Unable to upgrade resource state",
                 format!(
-                    "{TYPE} has no state upgrader from schema version {v} (current: {SCHEMA_VERSION})."
+                    "{TYPE_NAME} has no state upgrader from schema version {v} (current: {SCHEMA_VERSION})."
                 ),
             )),
         }

@@ -124,11 +124,6 @@ pub fn primary_vm_name(deployment: &str) -> String {
     format!("{deployment}-orchestrator")
 }
 
-/// `<name>-standby`: the name of the standby orchestrator VM.
-pub fn standby_vm_name(deployment: &str) -> String {
-    format!("{deployment}-standby")
-}
-
 /// The GUID of a service instance given as GUID or CRN (`crn:...:<guid>::`).
 pub fn instance_guid(id: &str) -> &str {
     if id.starts_with("crn:") {
@@ -146,7 +141,9 @@ pub fn upgrade_v0(mut state: serde_json::Value) -> serde_json::Value {
     if let Some(object) = state.as_object_mut() {
         object
             .entry("orchestrator_location_type")
-            .or_insert_with(|| serde_json::Value::String(super::common::LOCATION_TYPE.into()));
+            .or_insert_with(|| {
+                serde_json::Value::String(crate::resources::deployment::LOCATION_TYPE.into())
+            });
         for added in [
             "api_key",
             "api_key_wo",

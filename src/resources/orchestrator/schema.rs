@@ -13,12 +13,12 @@ use tf_framework::timeouts::{self, Operation};
 use tf_framework::validators::{Custom, custom, one_of};
 use tf_framework::value::{Number, Type};
 
-use super::common::{
+use super::model::SCHEMA_VERSION;
+use super::{DEFAULT_CORES, DEFAULT_MEMORY_GB, MAX_NAME_LEN};
+use crate::resources::deployment::{
     LOCATION_TYPE, machine_type_validator, network_ids_validator, password_validator,
     tier_validator, workspace_guid_validator,
 };
-use super::model::SCHEMA_VERSION;
-use super::{DEFAULT_CORES, DEFAULT_MEMORY_GB, MAX_NAME_LEN};
 
 /// Replace only when a value that was known before changes: after `terraform import` the
 /// secrets are null in state (the API never returns them), and filling them in must not

@@ -19,7 +19,7 @@ use super::TYPE_NAME;
 use super::adopt::{display_name, listed_state};
 use super::model::RuleState;
 use crate::resources::adoption::check_required_id;
-use crate::resources::{Action, clients, diagnose};
+use crate::support::{Action, clients, diagnose};
 
 pub struct SecurityGroupRuleList;
 

@@ -31,8 +31,8 @@ use tf_framework::value::Attr;
 
 use crate::cloud::vpc::{SecurityGroupRule, SecurityGroupRulePrototype, rule_matches};
 use crate::cloud::{Clients, CloudError};
-use crate::resources::managed_vm::split_import_id;
-use crate::resources::{Action, clients, diagnose};
+use crate::support::split_import_id;
+use crate::support::{Action, clients, diagnose};
 use model::{ANY_CIDR, DEFAULT_PROTOCOL, PROTOCOLS, RuleState, composite_id};
 
 const TYPE_NAME: &str = "dr_security_group_rule";

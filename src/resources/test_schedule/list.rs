@@ -18,8 +18,8 @@ use super::{ScheduleState, TYPE_NAME, state_of, target, workgroups_of};
 use crate::cloud::CloudError;
 use crate::cloud::ksys::crontab;
 use crate::resources::adoption::check_required_id;
-use crate::resources::orchestrator_access::not_configured;
-use crate::resources::{Action, clients, diagnose};
+use crate::support::orchestrator_access::not_configured;
+use crate::support::{Action, clients, diagnose};
 
 pub struct TestScheduleList;
 

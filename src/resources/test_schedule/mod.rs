@@ -14,6 +14,9 @@
 //! The cron expression and the time zone are checked offline ([`cron`], [`timezone`]) so a typo
 //! fails `terraform validate` with the bad field named. [`adopt`] and [`list`] let existing
 //! schedules be imported by identity and found with `terraform query`.
+//!
+//! Layout as for the other resources: [`model`] (state, read from a crontab entry), [`deploy`]
+//! (the crontab edits on the orchestrator), this file (schema and the Resource glue).
 
 pub mod adopt;
 pub mod cron;
@@ -21,11 +24,10 @@ pub mod list;
 pub mod next_run;
 pub mod timezone;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+mod deploy;
+mod model;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
 use tf_framework::identity::{IdentityData, IdentitySchema};
@@ -36,16 +38,16 @@ use tf_framework::typed::PlanView;
 use tf_framework::validators::{custom, each, size_between, string_length_between};
 use tf_framework::value::{Attr, Type, Value};
 
-use crate::cloud::ksys::crontab::{self, ScheduleEntry};
-use crate::cloud::ksys::{KsysClient, Orchestrator};
-use crate::cloud::{Clients, CloudError};
-use crate::resources::managed_vm::coalesce::Freshness;
-use crate::resources::managed_vm::directory;
-use crate::resources::managed_vm::split_import_id;
-use crate::resources::orchestrator_access::{
-    self, WorkspaceRef, ensure_sites, ksys, ksys_for_plan, shared_to_owned,
-};
-use crate::resources::{Action, clients, diagnose};
+use crate::cloud::CloudError;
+use crate::cloud::ksys::crontab;
+use crate::support::coalesce::Freshness;
+use crate::support::directory;
+use crate::support::orchestrator_access::ksys_for_plan;
+use crate::support::split_import_id;
+use crate::support::{Action, clients, diagnose};
+use deploy::{crontab_lock, read_entry, target, write_planned};
+pub use model::{LastResult, ScheduleState};
+use model::{composite_id, new_schedule_id, state_of, workgroups_of};
 
 pub const TYPE_NAME: &str = "dr_test_schedule";
 
@@ -54,207 +56,8 @@ const SCHEMA_VERSION: i64 = 1;
 
 pub struct TestScheduleResource;
 
-/// Outcome of the last scheduled run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct LastResult {
-    pub status: Option<String>,
-    pub finished_at: Option<String>,
-}
-
-/// The state of a `dr_test_schedule`; field names are the schema's attribute names.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ScheduleState {
-    pub id: Option<String>,
-    pub schedule_id: Option<String>,
-    pub orchestrator_id: String,
-    pub cron: String,
-    pub time_zone: Option<String>,
-    pub enabled: Option<bool>,
-    #[serde(default)]
-    pub workgroups: Option<Vec<String>>,
-    pub next_run: Option<String>,
-    pub last_result: Option<LastResult>,
-}
-
-fn composite_id(orchestrator_id: &str, schedule_id: &str) -> String {
-    format!("{orchestrator_id}/{schedule_id}")
-}
-
-/// Same expression up to spacing: the configured spelling is kept.
-fn same_cron(a: &str, b: &str) -> bool {
-    a.split_whitespace().eq(b.split_whitespace())
-}
-
 fn error(action: Action, object: &str, err: &CloudError) -> Diagnostics {
     diagnose(action, TYPE_NAME, object, err)
-}
-
-/// Crontab edits are read-modify-write: one at a time per orchestrator in this process.
-fn crontab_lock(instance_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
-    LOCKS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .entry(instance_id.to_string())
-        .or_default()
-        .clone()
-}
-
-/// A new schedule id: `sched-` and 8 hex digits.
-fn new_schedule_id() -> String {
-    format!("sched-{:08x}", rand::random::<u32>())
-}
-
-/// The state for an entry of the crontab; the known spelling of the expression wins when it is
-/// the same expression.
-fn state_of(
-    orchestrator_id: &str,
-    entry: &ScheduleEntry,
-    known_cron: Option<&str>,
-    workgroups: Option<Vec<String>>,
-    now: Option<&str>,
-) -> ScheduleState {
-    let cron_text = match known_cron {
-        Some(known) if same_cron(known, &entry.cron) => known.to_string(),
-        _ => entry.cron.clone(),
-    };
-    let next = match (entry.enabled, now, cron::expand(&entry.cron)) {
-        (true, Some(now), Ok(sets)) => next_run::next_run(&sets, &entry.time_zone, now),
-        _ => None,
-    };
-    ScheduleState {
-        id: Some(composite_id(orchestrator_id, &entry.id)),
-        schedule_id: Some(entry.id.clone()),
-        orchestrator_id: orchestrator_id.to_string(),
-        cron: cron_text,
-        time_zone: Some(entry.time_zone.clone()),
-        enabled: Some(entry.enabled),
-        workgroups,
-        next_run: next,
-        last_result: entry.last_result.as_ref().map(|status| LastResult {
-            status: Some(status.clone()),
-            finished_at: entry.finished_at.clone(),
-        }),
-    }
-}
-
-/// The workgroups an entry's job tests (`move workgroup <name> ...`), or `None` when it tests
-/// the whole site: what an import reads back as `workgroups`.
-fn workgroups_of(entry: &ScheduleEntry) -> Option<Vec<String>> {
-    let workgroups: Vec<String> = entry
-        .commands
-        .iter()
-        .filter_map(|c| c.split(" move workgroup ").nth(1))
-        .filter_map(|rest| rest.split_whitespace().next())
-        .map(str::to_string)
-        .collect();
-    (!workgroups.is_empty()).then_some(workgroups)
-}
-
-struct Target<'a> {
-    ksys: &'a KsysClient,
-    orchestrator: Orchestrator,
-}
-
-async fn target<'a>(clients: &'a Clients, orchestrator_id: &str) -> Result<Target<'a>, CloudError> {
-    let ksys = ksys(clients)?;
-    let orchestrator = orchestrator_access::locate(clients, orchestrator_id)
-        .await
-        .map_err(|e| shared_to_owned(&e))?
-        .as_ref()
-        .clone();
-    Ok(Target { ksys, orchestrator })
-}
-
-/// The entry's job commands: a rehearsal from the home site to the backup site, then cleanup.
-async fn job_commands(
-    clients: &Clients,
-    t: &Target<'_>,
-    workgroups: &[String],
-) -> Result<Vec<String>, CloudError> {
-    let info = directory::orchestrator_info(clients, &t.orchestrator.instance_id)
-        .await
-        .map_err(|e| shared_to_owned(&e))?;
-    let workspace_id = info.workspace_id.clone().unwrap_or_default();
-    let workspace = directory::workspace_inventory(clients, &workspace_id)
-        .await
-        .map_err(|e| shared_to_owned(&e))?;
-    let home = WorkspaceRef {
-        name: workspace.name.clone(),
-        zone: workspace.zone.clone(),
-    };
-    let sites = ensure_sites(t.ksys, &t.orchestrator, &home, None).await?;
-    let home_site = sites
-        .iter()
-        .find(|s| s.workspaces.contains(&home.name))
-        .map(|s| s.name.clone());
-    let backup_site = sites
-        .iter()
-        .find(|s| Some(&s.name) != home_site.as_ref())
-        .map(|s| s.name.clone());
-    match (home_site, backup_site) {
-        (Some(home), Some(backup)) => Ok(crontab::dr_test_commands(&home, &backup, workgroups)),
-        _ => Err(CloudError::Failed {
-            what: format!("KSYS of orchestrator {}", t.orchestrator.instance_id),
-            state: "no backup site".into(),
-            message: format!(
-                "KSYS has no site besides the one of workspace {}; a DR test moves to the backup site",
-                home.name
-            ),
-        }),
-    }
-}
-
-/// Writes `entry` into the crontab (in place of its old lines) and reads it back.
-async fn write_entry(t: &Target<'_>, entry: &ScheduleEntry) -> Result<ScheduleEntry, CloudError> {
-    let sets = cron::expand(&entry.cron).map_err(CloudError::Config)?;
-    let _one_at_a_time = crontab_lock(&t.orchestrator.instance_id).lock_owned().await;
-    let current = t.ksys.crontab(&t.orchestrator).await?;
-    let updated = crontab::with(&current, entry, &sets);
-    t.ksys.install_crontab(&t.orchestrator, &updated).await?;
-    read_entry(t, &entry.id)
-        .await?
-        .ok_or_else(|| CloudError::Failed {
-            what: format!("crontab of orchestrator {}", t.orchestrator.instance_id),
-            state: "entry missing".into(),
-            message: format!("schedule {} is not in crontab -l after crontab -", entry.id),
-        })
-}
-
-async fn read_entry(t: &Target<'_>, id: &str) -> Result<Option<ScheduleEntry>, CloudError> {
-    let text = t.ksys.crontab(&t.orchestrator).await?;
-    Ok(crontab::parse(&text).into_iter().find(|e| e.id == id))
-}
-
-/// Writes the planned schedule as entry `id` (keeping the last result of `existing`), and the
-/// state as the orchestrator then shows it.
-async fn write_planned(
-    clients: &Clients,
-    t: &Target<'_>,
-    id: String,
-    planned: &ScheduleState,
-    existing: Option<&ScheduleEntry>,
-) -> Result<ScheduleState, CloudError> {
-    let workgroups = planned.workgroups.clone().unwrap_or_default();
-    let entry = ScheduleEntry {
-        id,
-        cron: planned.cron.clone(),
-        time_zone: planned.time_zone.clone().unwrap_or_else(|| "UTC".into()),
-        enabled: planned.enabled.unwrap_or(true),
-        last_result: existing.and_then(|e| e.last_result.clone()),
-        finished_at: existing.and_then(|e| e.finished_at.clone()),
-        commands: job_commands(clients, t, &workgroups).await?,
-    };
-    let written = write_entry(t, &entry).await?;
-    let now = t.ksys.now(&t.orchestrator).await?;
-    Ok(state_of(
-        &planned.orchestrator_id,
-        &written,
-        Some(&planned.cron),
-        planned.workgroups.clone(),
-        Some(&now),
-    ))
 }
 
 fn schedule_of(state: &ScheduleState) -> Result<&str, Diagnostics> {
@@ -629,6 +432,7 @@ impl Resource for TestScheduleResource {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
+    use crate::cloud::ksys::crontab::ScheduleEntry;
     use tf_framework::schema::assert_schema_valid;
 
     #[test]

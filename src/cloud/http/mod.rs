@@ -16,284 +16,34 @@
 //!   expired in flight).
 //! * Requests and responses are logged at DEBUG (line) and TRACE (headers and bodies), always
 //!   through the [`Redactor`].
+//!
+//! Layout: [`retry`] (backoff and `Retry-After`), [`request`] (what a typed client builds),
+//! [`error_body`] (IBM's error shapes), [`service`] ([`ServiceApi`], the typed clients' view),
+//! [`token`] (the [`TokenSource`] the core asks for bearer tokens); this file sends.
 
-use std::future::Future;
+mod error_body;
+mod request;
+mod retry;
+mod service;
+mod token;
+
+pub use error_body::{ParsedError, parse_error_body};
+pub use request::{ApiRequest, Attempts, Idempotency, RawResponse, RequestBody};
+pub use retry::{RetryPolicy, parse_retry_after};
+pub use service::{ServiceApi, start_token};
+pub use token::TokenSource;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use rand::Rng;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode, Url};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use reqwest::header::HeaderValue;
 use tokio_util::sync::CancellationToken;
 
 use super::error::{ApiError, CloudError};
-use super::iam::TokenManager;
 use super::redact::{Redactor, is_sensitive_header, is_sensitive_key, redact_form};
 
 /// Longest body shown in a TRACE log line.
 const LOGGED_BODY_LIMIT: usize = 16 * 1024;
-
-/// How long and how often to retry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (provider argument `max_retries`, default 10).
-    pub max_retries: u32,
-    /// First backoff; doubled per retry.
-    pub min_backoff: Duration,
-    /// Backoff ceiling.
-    pub max_backoff: Duration,
-    /// Ceiling on an honoured `Retry-After`, so a confused server cannot park us for hours.
-    pub max_retry_after: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 10,
-            min_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(300),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Backoff before retry number `retry` (1-based): `min·2^(retry-1)` capped at `max`, with
-    /// "equal jitter" (a random point in the upper half), so concurrent callers spread out
-    /// without ever retrying immediately.
-    pub fn backoff(&self, retry: u32, rng: &mut impl Rng) -> Duration {
-        let exponent = retry.saturating_sub(1).min(30);
-        let ceiling = self
-            .min_backoff
-            .saturating_mul(1u32 << exponent)
-            .min(self.max_backoff);
-        let half = ceiling / 2;
-        let jitter_ms = rng.random_range(0..=half.as_millis().max(1) as u64);
-        half + Duration::from_millis(jitter_ms)
-    }
-
-    /// The wait before a retry: the server's `Retry-After` (capped, plus a little jitter so a
-    /// crowd told "1 second" does not come back in the same millisecond) or the backoff.
-    pub fn delay(&self, retry: u32, retry_after: Option<Duration>, rng: &mut impl Rng) -> Duration {
-        match retry_after {
-            Some(wait) => {
-                let wait = wait.min(self.max_retry_after);
-                let spread =
-                    (wait / 10).clamp(Duration::from_millis(1), Duration::from_millis(250));
-                wait + Duration::from_millis(rng.random_range(0..=spread.as_millis() as u64))
-            }
-            None => self.backoff(retry, rng),
-        }
-    }
-}
-
-/// Parses a `Retry-After` header: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// What IBM's error bodies say, read in the order the IBM SDK core reads them.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct ParsedError {
-    pub code: Option<String>,
-    pub message: Option<String>,
-    pub trace: Option<String>,
-}
-
-fn string_or_number(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// Message: `errors[0].message` → `error` → `message` → `errorMessage`, then PowerVS's
-/// `description` appended when it adds something. Code: `errors[0].code` → `code` →
-/// `errorCode`. Trace: `trace` → `transaction_id` → `incidentID`.
-pub fn parse_error_body(body: &[u8]) -> ParsedError {
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
-        return ParsedError {
-            message: plain_text_message(&String::from_utf8_lossy(body)),
-            ..ParsedError::default()
-        };
-    };
-    let first = map
-        .get("errors")
-        .and_then(Value::as_array)
-        .and_then(|errors| errors.first());
-    let message = first
-        .and_then(|e| string_or_number(e.get("message")))
-        .or_else(|| string_or_number(map.get("error")))
-        .or_else(|| string_or_number(map.get("message")))
-        .or_else(|| string_or_number(map.get("errorMessage")));
-    let description = string_or_number(map.get("description"));
-    let message = match (message, description) {
-        (Some(m), Some(d)) if !m.contains(&d) => Some(format!("{m}: {d}")),
-        (Some(m), _) => Some(m),
-        (None, d) => d,
-    };
-    let code = first
-        .and_then(|e| string_or_number(e.get("code")))
-        .or_else(|| string_or_number(map.get("code")))
-        .or_else(|| string_or_number(map.get("errorCode")));
-    let trace = string_or_number(map.get("trace"))
-        .or_else(|| string_or_number(map.get("transaction_id")))
-        .or_else(|| string_or_number(map.get("incidentID")));
-    ParsedError {
-        code,
-        message,
-        trace,
-    }
-}
-
-/// Longest non-JSON error body quoted in a message; proxies send whole web pages.
-const MAX_PLAIN_ERROR_CHARS: usize = 300;
-
-/// The message of a non-JSON error body: an HTML page (from a proxy or load balancer) is
-/// reduced to its title, other text is quoted up to a length a diagnostic can carry.
-fn plain_text_message(text: &str) -> Option<String> {
-    let text = text.trim();
-    if text.starts_with('<') {
-        let lower = text.to_ascii_lowercase();
-        let title = lower
-            .find("<title>")
-            .map(|start| start + "<title>".len())
-            .and_then(|start| Some((start, start + lower[start..].find("</title>")?)))
-            .and_then(|(start, end)| text.get(start..end))
-            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
-            .filter(|t| !t.is_empty());
-        return Some(match title {
-            Some(title) => format!("an HTML page instead of an API answer: {title:?}"),
-            None => "an HTML page instead of an API answer".to_string(),
-        });
-    }
-    match text.char_indices().nth(MAX_PLAIN_ERROR_CHARS) {
-        _ if text.is_empty() => None,
-        Some((cut, _)) => Some(format!("{}…", &text[..cut])),
-        None => Some(text.to_string()),
-    }
-}
-
-/// Whether repeating a request after an unknown outcome is harmless.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Idempotency {
-    Idempotent,
-    NonIdempotent,
-}
-
-#[derive(Debug, Clone)]
-pub enum RequestBody {
-    None,
-    Json(Value),
-    Form(Vec<(String, String)>),
-}
-
-/// One request, built by a typed client and replayable by the core.
-#[derive(Debug, Clone)]
-pub struct ApiRequest {
-    pub service: &'static str,
-    pub method: Method,
-    pub url: Url,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub body: RequestBody,
-    pub idempotency: Idempotency,
-    /// Send the IAM bearer token (false only for IAM itself).
-    pub authenticated: bool,
-}
-
-impl ApiRequest {
-    pub fn new(service: &'static str, method: Method, url: Url) -> Self {
-        let idempotency = if method == Method::POST {
-            Idempotency::NonIdempotent
-        } else {
-            Idempotency::Idempotent
-        };
-        Self {
-            service,
-            method,
-            url,
-            headers: Vec::new(),
-            body: RequestBody::None,
-            idempotency,
-            authenticated: true,
-        }
-    }
-
-    pub fn query(mut self, key: &str, value: impl AsRef<str>) -> Self {
-        self.url.query_pairs_mut().append_pair(key, value.as_ref());
-        self
-    }
-
-    pub fn query_opt(self, key: &str, value: Option<impl AsRef<str>>) -> Self {
-        match value {
-            Some(v) => self.query(key, v),
-            None => self,
-        }
-    }
-
-    pub fn header(mut self, name: &'static str, value: &str) -> Result<Self, CloudError> {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| CloudError::Config(format!("invalid value for header {name}")))?;
-        self.headers.push((HeaderName::from_static(name), value));
-        Ok(self)
-    }
-
-    pub fn json(mut self, body: &impl Serialize) -> Result<Self, CloudError> {
-        let value = serde_json::to_value(body).map_err(|e| CloudError::Decode {
-            service: self.service,
-            operation: self.operation(),
-            message: format!("cannot encode request body: {e}"),
-        })?;
-        self.body = RequestBody::Json(value);
-        Ok(self)
-    }
-
-    pub fn form(mut self, fields: Vec<(String, String)>) -> Self {
-        self.body = RequestBody::Form(fields);
-        self
-    }
-
-    /// Marks a POST that is safe to repeat (e.g. a read-only search or a token grant).
-    pub fn idempotent(mut self) -> Self {
-        self.idempotency = Idempotency::Idempotent;
-        self
-    }
-
-    pub fn unauthenticated(mut self) -> Self {
-        self.authenticated = false;
-        self
-    }
-
-    /// `"GET /v1/security_groups/r006-..."`: names the call in errors and logs, no query.
-    pub fn operation(&self) -> String {
-        format!("{} {}", self.method, self.url.path())
-    }
-}
-
-/// A successful response.
-#[derive(Debug)]
-pub struct RawResponse {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
-
-/// Counts attempts across the core's retries and a caller's check-then-repeat loop, so both
-/// draw on the same `max_retries` budget.
-#[derive(Debug, Default)]
-pub struct Attempts {
-    pub made: u32,
-}
-
 /// Settings of the core that do not depend on the service.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -355,7 +105,7 @@ impl HttpCore {
     pub async fn send(
         &self,
         request: &ApiRequest,
-        tokens: Option<&TokenManager>,
+        tokens: Option<&dyn TokenSource>,
         attempts: &mut Attempts,
     ) -> Result<RawResponse, CloudError> {
         let policy = &self.settings.retry;
@@ -365,8 +115,8 @@ impl HttpCore {
         loop {
             attempts.made += 1;
             let bearer = match (request.authenticated, tokens) {
-                // Boxed: a token grant itself goes through this core.
-                (true, Some(tokens)) => Some(Box::pin(tokens.token()).await?),
+                // The trait's future is boxed, so a token grant can itself go through this core.
+                (true, Some(tokens)) => Some(tokens.token().await?),
                 _ => None,
             };
             let outcome = self
@@ -650,223 +400,6 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// The `start` token of a pagination link (`next.href`, `next_url`). Following the token
-/// rather than the link keeps our own base URL (and emulator prefix) in charge.
-pub fn start_token(link: &str) -> Option<String> {
-    let base = Url::parse("http://placeholder.invalid/").ok()?;
-    let url = base.join(link).ok()?;
-    url.query_pairs()
-        .find(|(k, _)| k == "start")
-        .map(|(_, v)| v.into_owned())
-        .filter(|v| !v.is_empty())
-}
-
-/// A service's view of the core: its base URL, its fixed query parameters (VPC `version` and
-/// `generation`, Transit Gateway `version`) and the token manager.
-#[derive(Debug, Clone)]
-pub struct ServiceApi {
-    core: Arc<HttpCore>,
-    tokens: Arc<TokenManager>,
-    service: &'static str,
-    base: Url,
-    fixed_query: Vec<(&'static str, String)>,
-}
-
-impl ServiceApi {
-    /// `base` may end in a path (`http://127.0.0.1:8080/vpc`); `strip_suffix` drops a trailing
-    /// version segment users often include (`.../v1`) because the clients add it themselves.
-    pub fn new(
-        core: Arc<HttpCore>,
-        tokens: Arc<TokenManager>,
-        service: &'static str,
-        base: &str,
-        strip_suffix: Option<&str>,
-    ) -> Result<Self, CloudError> {
-        let mut trimmed = base.trim().trim_end_matches('/');
-        if let Some(suffix) = strip_suffix {
-            trimmed = trimmed.strip_suffix(suffix).unwrap_or(trimmed);
-        }
-        let base = Url::parse(trimmed)
-            .map_err(|e| CloudError::Config(format!("invalid {service} endpoint {base:?}: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(CloudError::Config(format!(
-                "invalid {service} endpoint {trimmed:?}: expected an http(s) URL"
-            )));
-        }
-        Ok(Self {
-            core,
-            tokens,
-            service,
-            base,
-            fixed_query: Vec::new(),
-        })
-    }
-
-    pub fn with_fixed_query(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.fixed_query.push((key, value.into()));
-        self
-    }
-
-    pub fn service(&self) -> &'static str {
-        self.service
-    }
-
-    pub fn base(&self) -> &Url {
-        &self.base
-    }
-
-    pub fn tokens(&self) -> &Arc<TokenManager> {
-        &self.tokens
-    }
-
-    pub fn core(&self) -> &Arc<HttpCore> {
-        &self.core
-    }
-
-    /// A request to `base/segment/segment/...`; every segment is percent-encoded, so ids that
-    /// are CRNs (with `:` and `/`) stay one segment.
-    pub fn request(&self, method: Method, segments: &[&str]) -> ApiRequest {
-        let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        if !self.fixed_query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (key, value) in &self.fixed_query {
-                pairs.append_pair(key, value);
-            }
-        }
-        ApiRequest::new(self.service, method, url)
-    }
-
-    pub async fn send(&self, request: ApiRequest) -> Result<RawResponse, CloudError> {
-        let mut attempts = Attempts::default();
-        self.core
-            .send(&request, Some(&self.tokens), &mut attempts)
-            .await
-    }
-
-    pub async fn send_json<T: DeserializeOwned>(
-        &self,
-        request: ApiRequest,
-    ) -> Result<T, CloudError> {
-        let operation = request.operation();
-        let response = self.send(request).await?;
-        self.decode(&operation, &response.body)
-    }
-
-    /// For calls whose success body does not matter (DELETE 202/204).
-    pub async fn send_empty(&self, request: ApiRequest) -> Result<(), CloudError> {
-        self.send(request).await.map(|_| ())
-    }
-
-    pub fn decode<T: DeserializeOwned>(
-        &self,
-        operation: &str,
-        body: &[u8],
-    ) -> Result<T, CloudError> {
-        let body = if body.iter().all(u8::is_ascii_whitespace) {
-            b"null".as_slice()
-        } else {
-            body
-        };
-        serde_json::from_slice(body).map_err(|e| CloudError::Decode {
-            service: self.service,
-            operation: operation.to_string(),
-            message: e.to_string(),
-        })
-    }
-
-    /// Every item of a collection paginated the way IBM's VPC and Transit Gateway APIs do it
-    /// (`{<key>: [...], next: {href}}`, `limit` and `start` parameters); `filters` go on every
-    /// page. Stops after `max_pages` pages so a server that always answers `next` cannot loop us.
-    pub async fn list_pages<T: DeserializeOwned>(
-        &self,
-        segments: &[&str],
-        key: &str,
-        filters: &[(&str, &str)],
-        page_limit: &str,
-        max_pages: usize,
-    ) -> Result<Vec<T>, CloudError> {
-        let mut items = Vec::new();
-        let mut start: Option<String> = None;
-        for _ in 0..max_pages {
-            let mut request = self
-                .request(Method::GET, segments)
-                .query("limit", page_limit)
-                .query_opt("start", start.as_deref());
-            for (k, v) in filters {
-                request = request.query(k, v);
-            }
-            let operation = request.operation();
-            let mut page: serde_json::Map<String, Value> = self.send_json(request).await?;
-            if let Some(batch) = page.remove(key) {
-                let batch: Vec<T> =
-                    serde_json::from_value(batch).map_err(|e| CloudError::Decode {
-                        service: self.service,
-                        operation: operation.clone(),
-                        message: e.to_string(),
-                    })?;
-                items.extend(batch);
-            }
-            start = page
-                .get("next")
-                .and_then(|n| n.get("href"))
-                .and_then(Value::as_str)
-                .and_then(start_token);
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(items)
-    }
-
-    /// Creates something with a POST without ever creating it twice.
-    ///
-    /// When the POST's outcome is unknown, `find_existing` is asked whether the object exists;
-    /// if it does, that object is the result, otherwise the POST is repeated after a backoff.
-    /// The core's retries and these repeats share one `max_retries` budget.
-    pub async fn create_checked<T, F, Fut>(
-        &self,
-        request: ApiRequest,
-        mut find_existing: F,
-    ) -> Result<T, CloudError>
-    where
-        T: DeserializeOwned,
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<Option<T>, CloudError>>,
-    {
-        let operation = request.operation();
-        let policy = self.core.retry_policy().clone();
-        let mut attempts = Attempts::default();
-        loop {
-            match self
-                .core
-                .send(&request, Some(&self.tokens), &mut attempts)
-                .await
-            {
-                Ok(response) => return self.decode(&operation, &response.body),
-                Err(CloudError::OutcomeUnknown { cause, .. })
-                    if attempts.made <= policy.max_retries =>
-                {
-                    tracing::debug!(
-                        service = self.service,
-                        operation = %operation,
-                        cause = %cause,
-                        "write outcome unknown; checking what exists before repeating it"
-                    );
-                    if let Some(existing) = find_existing().await? {
-                        return Ok(existing);
-                    }
-                    let delay = policy.delay(attempts.made, None, &mut rand::rng());
-                    self.core.sleep(delay, &request).await?;
-                }
-                Err(error) => return Err(error),
-            }
-        }
-    }
 }
 
 #[cfg(test)]

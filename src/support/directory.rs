@@ -1,7 +1,7 @@
 //! What the provider process knows about managed VMs, fetched once and shared.
 //!
 //! Two sources describe a managed VM: the orchestrator's KSYS (`query vm` and `query
-//! workgroup` over SSH, see [`crate::resources::orchestrator_access`]: protection state,
+//! workgroup` over SSH, see [`crate::support::orchestrator_access`]: protection state,
 //! workgroup, priority, backup VM) and DR Automation's published
 //! `GET /drautomation/v1/dr_managed_vms/{id}` (what the service computes: the zones, the
 //! recovery-time estimate). Both are fetched once per orchestrator through a [`Coalescer`], so

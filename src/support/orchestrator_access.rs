@@ -20,7 +20,7 @@ use tf_framework::diag::Diagnostics;
 use crate::cloud::ksys::parse::{self, KsysVm, Site, Workgroup};
 use crate::cloud::ksys::{KsysClient, KsysError, Orchestrator};
 use crate::cloud::{Clients, CloudError};
-use crate::resources::managed_vm::coalesce::{Coalescer, Freshness, Shared};
+use crate::support::coalesce::{Coalescer, Freshness, Shared};
 
 /// How long an inventory answers reads: a whole refresh walk, not longer.
 const TTL: Duration = Duration::from_secs(10);

@@ -3,6 +3,11 @@
 //! waiter that logs DR Automation's own progress lines.
 //!
 //! Plan-time checks only read (GET): a plan that fails must leave the cloud untouched.
+//! [`network`] holds the orchestrator VM's networks (both resources read a VM's NICs) and
+//! [`instances`] finds the account's DR Automation instances for `terraform query`.
+
+pub mod instances;
+pub mod network;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -22,11 +27,31 @@ use crate::cloud::resource_controller::ListInstances;
 use crate::cloud::{Clients, CloudError};
 use crate::validate::{machine_type, tier};
 
-/// Global Catalog name of the DR Automation service and its plan (DESIGN §4).
+/// Global Catalog name of the DR Automation service and its plan: a `dr_orchestrator`
+/// provisions its service instance with them, the plan id looked up by name.
 pub const DR_SERVICE_NAME: &str = "power-dr-automation";
 pub const DR_PLAN_NAME: &str = "power-virtual-server-dr-automation";
 /// DR Automation deploys orchestrators in IBM's cloud (the alternative is on-premises).
 pub const LOCATION_TYPE: &str = "off-premises";
+
+/// `<name>-standby`: the name of the standby orchestrator VM.
+pub fn standby_vm_name(deployment: &str) -> String {
+    format!("{deployment}-standby")
+}
+
+/// `Ok(None)` for a 404, so "gone" reads as a value rather than an error.
+pub fn absent_if_not_found<T>(result: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `None` for a missing or blank string, as the APIs report unset fields either way.
+pub fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|v| !v.trim().is_empty())
+}
 
 /// Resource Controller states of an instance that is gone or going.
 pub fn is_removed_state(state: Option<&str>) -> bool {

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use tokio::time::Instant;
 
-use super::common::poll_until;
+use super::poll_until;
 use crate::cloud::poll::{PollStatus, wait_for};
 use crate::cloud::power::{NetworkCreate, PvmInstance, PvmInstanceAddNetwork, WorkspaceClient};
 use crate::cloud::{Clients, CloudError};
