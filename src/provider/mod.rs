@@ -4,6 +4,7 @@
 //! with mock providers and plans of resources that need no cloud must work without any. The
 //! error comes from [`DrProviderData::clients`], the first time something needs the cloud.
 
+mod error;
 pub mod orchestrator_ssh;
 pub mod settings;
 

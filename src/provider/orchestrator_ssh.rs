@@ -17,7 +17,7 @@ use tf_framework::schema::{Attribute, Block, NestedBlock};
 use tf_framework::validators::{custom, each, int_between, one_of};
 use tf_framework::value::Type;
 
-use super::settings::SettingsError;
+use super::error::SettingsError;
 use crate::cloud::ssh::settings::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_USER, parse_address, parse_host_key,
     parse_private_key,

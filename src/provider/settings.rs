@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tf_framework::diag::AttributePath;
 
+pub use super::error::SettingsError;
 use super::orchestrator_ssh::{self, OrchestratorSshConfig};
 use crate::cloud::ssh::SshSettings;
 use crate::cloud::{Credentials, Endpoints, Visibility};
@@ -109,16 +110,6 @@ pub struct Settings {
     pub accept_language: Option<String>,
     /// SSH access to the orchestrators; `None` when not configured (or not yet known).
     pub orchestrator_ssh: Option<SshSettings>,
-}
-
-/// A setting that cannot be used, with the argument (or variable) to fix.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{detail}")]
-pub struct SettingsError {
-    /// The provider argument the problem belongs to.
-    pub path: AttributePath,
-    pub summary: String,
-    pub detail: String,
 }
 
 fn bad(attribute: &'static str, summary: &str, detail: String) -> SettingsError {
