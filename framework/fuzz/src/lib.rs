@@ -4,6 +4,10 @@
 #[path = "../../src/value/mod.rs"]
 pub mod value;
 
+// Attribute paths, which the value module's path lookup (`value/navigate.rs`) steps along.
+#[path = "../../src/diag.rs"]
+pub mod diag;
+
 use value::Type;
 
 /// Types nest at most this deep, like the schemas Terraform providers actually have; depth
