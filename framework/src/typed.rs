@@ -32,6 +32,51 @@ pub fn encode<T: Serialize>(state: &T, ty: &Type, what: &str) -> Result<Value, D
     })
 }
 
+/// Declares the erased form of a typed trait (`DynDataSource` of `DataSource`, ...) and its
+/// blanket impl, so the server can store every implementor behind one `dyn` type. The methods
+/// every kind erases the same way (type name, schema, offline validation) are declared and
+/// implemented here once; the trait and impl bodies given hold what is that kind's own.
+macro_rules! erased_trait {
+    (
+        $(#[$doc:meta])*
+        $vis:vis trait $erased:ident: Send + Sync { $($own_decl:tt)* }
+
+        impl<$t:ident: $typed:ident> $_erased:ident for $_t:ident { $($own:tt)* }
+    ) => {
+        $(#[$doc])*
+        #[::async_trait::async_trait]
+        $vis trait $erased: Send + Sync {
+            fn erased_type_name(&self) -> String;
+            fn erased_schema(&self) -> $crate::schema::Schema;
+            async fn erased_validate(
+                &self,
+                ctx: &$crate::context::Context,
+                config: &$crate::value::Value,
+            ) -> $crate::diag::Diagnostics;
+            $($own_decl)*
+        }
+
+        #[::async_trait::async_trait]
+        impl<$t: $typed> $erased for $t {
+            fn erased_type_name(&self) -> String {
+                $typed::type_name(self).to_string()
+            }
+            fn erased_schema(&self) -> $crate::schema::Schema {
+                $typed::schema(self)
+            }
+            async fn erased_validate(
+                &self,
+                ctx: &$crate::context::Context,
+                config: &$crate::value::Value,
+            ) -> $crate::diag::Diagnostics {
+                $typed::validate(self, ctx, &$crate::typed::ConfigView::new(config)).await
+            }
+            $($own)*
+        }
+    };
+}
+pub(crate) use erased_trait;
+
 /// The type found at `path` inside `ty`.
 pub fn type_at(ty: &Type, path: &AttributePath) -> Option<Type> {
     let mut current = ty.clone();

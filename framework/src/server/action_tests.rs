@@ -18,6 +18,7 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::schema::Attribute;
 use crate::test_support::{answer_of, configure_with, errors, obj};
+use crate::typed::ConfigView;
 use crate::validators::int_between;
 use crate::value::{Attr, Number, msgpack};
 

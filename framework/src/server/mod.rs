@@ -32,7 +32,6 @@ mod tests;
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
-use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::action::DynAction;
@@ -48,78 +47,66 @@ use crate::provider::{ConfigureRequest, Provider};
 use crate::resource::DynResource;
 use crate::schema::Schema;
 use crate::timeouts::{self, Operation, TimeoutDefaults};
-use crate::typed::{ConfigView, decode};
+use crate::typed::{decode, erased_trait};
 use crate::value::{Type, Value};
 
 pub use guard::in_guarded_handler;
 
-/// The provider with its `Config` type erased.
-#[async_trait]
-trait DynProvider: Send + Sync {
-    fn erased_type_name(&self) -> String;
-    fn erased_schema(&self) -> Schema;
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics;
-    async fn erased_configure(
-        &self,
-        ctx: &Context,
-        config: &Value,
-        unknown_paths: Vec<AttributePath>,
-    ) -> Result<ProviderData, Diagnostics>;
-    fn erased_resources(&self) -> Vec<Arc<dyn DynResource>>;
-    fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>>;
-    fn erased_functions(&self) -> Vec<Arc<dyn Function>>;
-    fn erased_actions(&self) -> Vec<Arc<dyn DynAction>>;
-    fn erased_list_resources(&self) -> Vec<Arc<dyn DynListResource>>;
-    fn erased_ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>>;
-}
+erased_trait! {
+    /// The provider with its `Config` type erased.
+    trait DynProvider: Send + Sync {
+        async fn erased_configure(
+            &self,
+            ctx: &Context,
+            config: &Value,
+            unknown_paths: Vec<AttributePath>,
+        ) -> Result<ProviderData, Diagnostics>;
+        fn erased_resources(&self) -> Vec<Arc<dyn DynResource>>;
+        fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>>;
+        fn erased_functions(&self) -> Vec<Arc<dyn Function>>;
+        fn erased_actions(&self) -> Vec<Arc<dyn DynAction>>;
+        fn erased_list_resources(&self) -> Vec<Arc<dyn DynListResource>>;
+        fn erased_ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>>;
+    }
 
-#[async_trait]
-impl<P: Provider> DynProvider for P {
-    fn erased_type_name(&self) -> String {
-        Provider::type_name(self).to_string()
-    }
-    fn erased_schema(&self) -> Schema {
-        Provider::schema(self)
-    }
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
-        Provider::validate(self, ctx, &ConfigView::new(config)).await
-    }
-    async fn erased_configure(
-        &self,
-        ctx: &Context,
-        config: &Value,
-        unknown_paths: Vec<AttributePath>,
-    ) -> Result<ProviderData, Diagnostics> {
-        let mut known = config.clone();
-        plan::nullify_unknowns(&mut known);
-        let config = decode(&known, "provider configuration")?;
-        Provider::configure(
-            self,
-            ctx,
-            ConfigureRequest {
-                config,
-                unknown_paths,
-            },
-        )
-        .await
-    }
-    fn erased_resources(&self) -> Vec<Arc<dyn DynResource>> {
-        Provider::resources(self)
-    }
-    fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
-        Provider::data_sources(self)
-    }
-    fn erased_functions(&self) -> Vec<Arc<dyn Function>> {
-        Provider::functions(self)
-    }
-    fn erased_actions(&self) -> Vec<Arc<dyn DynAction>> {
-        Provider::actions(self)
-    }
-    fn erased_list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
-        Provider::list_resources(self)
-    }
-    fn erased_ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
-        Provider::ephemeral_resources(self)
+    impl<P: Provider> DynProvider for P {
+        async fn erased_configure(
+            &self,
+            ctx: &Context,
+            config: &Value,
+            unknown_paths: Vec<AttributePath>,
+        ) -> Result<ProviderData, Diagnostics> {
+            let mut known = config.clone();
+            plan::nullify_unknowns(&mut known);
+            let config = decode(&known, "provider configuration")?;
+            Provider::configure(
+                self,
+                ctx,
+                ConfigureRequest {
+                    config,
+                    unknown_paths,
+                },
+            )
+            .await
+        }
+        fn erased_resources(&self) -> Vec<Arc<dyn DynResource>> {
+            Provider::resources(self)
+        }
+        fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
+            Provider::data_sources(self)
+        }
+        fn erased_functions(&self) -> Vec<Arc<dyn Function>> {
+            Provider::functions(self)
+        }
+        fn erased_actions(&self) -> Vec<Arc<dyn DynAction>> {
+            Provider::actions(self)
+        }
+        fn erased_list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
+            Provider::list_resources(self)
+        }
+        fn erased_ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
+            Provider::ephemeral_resources(self)
+        }
     }
 }
 
