@@ -95,7 +95,9 @@ pub fn type_at(ty: &Type, path: &AttributePath) -> Option<Type> {
     Some(current)
 }
 
-fn attr_at<T: DeserializeOwned>(
+/// The value at `path` of `root` as `T`: null, unknown (not yet known, or containing
+/// unknowns) or known.
+pub(crate) fn attr_at<T: DeserializeOwned>(
     root: &Value,
     path: &AttributePath,
 ) -> Result<Attr<T>, Diagnostics> {
@@ -218,9 +220,14 @@ impl PlanView {
         path: &AttributePath,
         value: &T,
     ) -> Result<(), Diagnostics> {
-        let ty = type_at(&self.ty, path).ok_or_else(|| bad_path(path))?;
-        let v = encode(value, &ty, &format!("planned value of {path}"))?;
-        self.set_value(path, v)
+        set_typed_at(
+            &mut self.planned,
+            &self.ty,
+            path,
+            value,
+            PLAN,
+            "planned value",
+        )
     }
 
     /// Marks the planned value at `path` as known only after apply.
@@ -233,7 +240,7 @@ impl PlanView {
     }
 
     fn set_value(&mut self, path: &AttributePath, value: Value) -> Result<(), Diagnostics> {
-        let slot = value_at_mut(&mut self.planned, path).ok_or_else(|| bad_path(path))?;
+        let slot = value_at_mut(&mut self.planned, path).ok_or_else(|| no_value_at(PLAN, path))?;
         *slot = value;
         Ok(())
     }
@@ -249,10 +256,31 @@ impl PlanView {
     }
 }
 
-fn bad_path(path: &AttributePath) -> Diagnostics {
+/// How errors name the value a [`PlanView`] changes.
+const PLAN: &str = "plan";
+
+/// Sets the value at `path` of `root`, whose type is `ty`, to `value`; `place` names `root` and
+/// `what` the value in errors.
+pub(crate) fn set_typed_at<T: Serialize>(
+    root: &mut Value,
+    ty: &Type,
+    path: &AttributePath,
+    value: &T,
+    place: &str,
+    what: &str,
+) -> Result<(), Diagnostics> {
+    let ty = type_at(ty, path).ok_or_else(|| no_value_at(place, path))?;
+    let v = encode(value, &ty, &format!("{what} of {path}"))?;
+    let slot = value_at_mut(root, path).ok_or_else(|| no_value_at(place, path))?;
+    *slot = v;
+    Ok(())
+}
+
+/// A path that leads nowhere in `place`: the provider's code and its schema disagree.
+pub(crate) fn no_value_at(place: &str, path: &AttributePath) -> Diagnostics {
     Diagnostics::from_error(
         "Provider bug: no such attribute path",
-        format!("The plan has no value at {path}."),
+        format!("The {place} has no value at {path}."),
     )
 }
 

@@ -1023,39 +1023,29 @@ mod tests {
             ("m", Type::map(Type::Bool)),
             ("t", Type::tuple(vec![Type::String, Type::Number])),
         ]);
-        let value = obj(&[
-            (
-                "l",
-                Value::List(vec![num("1"), Value::Null, Value::unknown()]),
-            ),
-            (
-                "s",
-                Value::Set(vec![Value::String("b".into()), Value::String("a".into())]),
-            ),
-            (
-                "m",
-                Value::Map([("k".to_string(), Value::Bool(true))].into()),
-            ),
-            ("t", Value::Tuple(vec![Value::String("x".into()), num("2")])),
-        ]);
+        // The same collections, with the set's elements in the order given.
+        let with_set = |set: [&str; 2]| {
+            obj(&[
+                (
+                    "l",
+                    Value::List(vec![num("1"), Value::Null, Value::unknown()]),
+                ),
+                (
+                    "s",
+                    Value::Set(set.iter().map(|e| Value::String((*e).into())).collect()),
+                ),
+                (
+                    "m",
+                    Value::Map([("k".to_string(), Value::Bool(true))].into()),
+                ),
+                ("t", Value::Tuple(vec![Value::String("x".into()), num("2")])),
+            ])
+        };
+        let value = with_set(["b", "a"]);
         let bytes = encode(&value, &ty).unwrap();
         assert_eq!(decode(&bytes, &ty).unwrap(), value);
         // Set equality ignores order.
-        let reordered = obj(&[
-            (
-                "l",
-                Value::List(vec![num("1"), Value::Null, Value::unknown()]),
-            ),
-            (
-                "s",
-                Value::Set(vec![Value::String("a".into()), Value::String("b".into())]),
-            ),
-            (
-                "m",
-                Value::Map([("k".to_string(), Value::Bool(true))].into()),
-            ),
-            ("t", Value::Tuple(vec![Value::String("x".into()), num("2")])),
-        ]);
+        let reordered = with_set(["a", "b"]);
         assert_eq!(decode(&bytes, &ty).unwrap(), reordered);
         // Wrong shapes are rejected with a path.
         let err = encode(
