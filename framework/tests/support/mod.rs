@@ -4,6 +4,8 @@
 
 use std::future::Future;
 use std::io;
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::process::Command;
 use tonic::transport::{Channel, Endpoint, Uri};
 
 /// The provider binary the tests start.
@@ -20,6 +23,26 @@ pub const COOKIE: (&str, &str) = (
     "TF_PLUGIN_MAGIC_COOKIE",
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
 );
+
+/// A command that starts `program` the way Terraform starts a plugin: an environment holding
+/// only `TMPDIR` and `env`, no stdin, stdout piped for the handshake line, `stderr` as given,
+/// and killed when the test drops it.
+pub fn plugin_command(
+    program: &str,
+    tmpdir: &Path,
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear()
+        .env("TMPDIR", tmpdir)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .kill_on_drop(true);
+    cmd
+}
 
 /// Pins the server certificate announced in the handshake (webpki would refuse it as a CA used
 /// as end entity, exactly like go-plugin's own certificates).
