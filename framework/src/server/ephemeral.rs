@@ -22,18 +22,6 @@ impl ProviderServer {
         )
     }
 
-    pub(super) fn ephemeral_names(&self) -> Vec<String> {
-        self.inner.ephemeral_resources.keys().cloned().collect()
-    }
-
-    pub(super) fn ephemeral_schemas(&self) -> std::collections::HashMap<String, pb::Schema> {
-        self.inner
-            .ephemeral_resources
-            .iter()
-            .map(|(name, entry)| (name.clone(), convert::schema(&entry.schema)))
-            .collect()
-    }
-
     /// The ephemeral resource `type_name` and its configuration, decoded.
     fn ephemeral_config(
         &self,

@@ -15,10 +15,6 @@
 //! calls end; whatever the listing says after that (typically "cancelled") is not sent.
 //! Terraform hanging up early (Ctrl-C) cancels the listing the same way.
 
-use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
-
-use futures::Stream;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -26,6 +22,7 @@ use tonic::Status;
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
 use super::identity::{derive_identity, identity_data};
+use super::reply_stream::CancelOnDrop;
 use super::{ListEntry, ProviderServer, Step, guard};
 use crate::diag::{AttributePath, Diagnostics};
 use crate::list::{Found, ListSink};
@@ -39,23 +36,7 @@ type EventResult = Result<pb::list_resource::Event, Status>;
 const QUEUE: usize = 32;
 
 /// The ListResource reply stream; dropping it (Terraform hung up) cancels the listing.
-pub struct ListStream {
-    events: ReceiverStream<EventResult>,
-    cancel: CancellationToken,
-}
-
-impl Stream for ListStream {
-    type Item = EventResult;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<EventResult>> {
-        Pin::new(&mut self.events).poll_next(cx)
-    }
-}
-
-impl Drop for ListStream {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
+pub type ListStream = CancelOnDrop<ReceiverStream<EventResult>>;
 
 /// Terraform nests a list resource's schema as the `config` block of the `list` block and
 /// places diagnostics from the `list` block down, so attribute paths gain that first step.
@@ -102,18 +83,6 @@ async fn forward(
 impl ProviderServer {
     fn list(&self, type_name: &str) -> Result<&ListEntry, Diagnostics> {
         self.registered(&self.inner.list_resources, type_name, "list resource")
-    }
-
-    pub(super) fn list_names(&self) -> Vec<String> {
-        self.inner.list_resources.keys().cloned().collect()
-    }
-
-    pub(super) fn list_schemas(&self) -> std::collections::HashMap<String, pb::Schema> {
-        self.inner
-            .list_resources
-            .iter()
-            .map(|(name, entry)| (name.clone(), convert::schema(&entry.schema)))
-            .collect()
     }
 
     pub(super) async fn validate_list_resource_config_impl(

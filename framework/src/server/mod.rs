@@ -18,6 +18,7 @@ pub mod guard;
 mod identity;
 mod list;
 mod provider;
+mod reply_stream;
 mod resource;
 mod resource_change;
 mod rpc;
