@@ -73,9 +73,36 @@ macro_rules! erased_trait {
             }
             $($own)*
         }
+
+        #[::async_trait::async_trait]
+        impl $crate::typed::ErasedHandler for dyn $erased {
+            fn type_name(&self) -> String {
+                self.erased_type_name()
+            }
+            fn schema(&self) -> $crate::schema::Schema {
+                self.erased_schema()
+            }
+            async fn validate(
+                &self,
+                ctx: &$crate::context::Context,
+                config: &$crate::value::Value,
+            ) -> $crate::diag::Diagnostics {
+                self.erased_validate(ctx, config).await
+            }
+        }
     };
 }
 pub(crate) use erased_trait;
+
+/// What the server asks of every kind of erased handler alike, so that registering handlers
+/// and validating their configuration is written once for all kinds. Implemented for each
+/// `dyn` erased trait by [`erased_trait!`].
+#[async_trait::async_trait]
+pub(crate) trait ErasedHandler: Send + Sync {
+    fn type_name(&self) -> String;
+    fn schema(&self) -> crate::schema::Schema;
+    async fn validate(&self, ctx: &crate::context::Context, config: &Value) -> Diagnostics;
+}
 
 /// The type found at `path` inside `ty`.
 pub fn type_at(ty: &Type, path: &AttributePath) -> Option<Type> {

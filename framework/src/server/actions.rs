@@ -25,7 +25,6 @@ use super::{ActionEntry, ProviderServer, guard};
 use crate::action::Progress;
 use crate::diag::Diagnostics;
 use crate::proto::tfplugin6 as pb;
-use crate::validators::validate_config;
 
 type EventResult = Result<pb::invoke_action::Event, Status>;
 
@@ -61,12 +60,8 @@ impl ProviderServer {
         req: pb::validate_action_config::Request,
     ) -> Result<Diagnostics, Diagnostics> {
         let entry = self.action(&req.type_name)?;
-        let config = decode_dynamic(req.config.as_ref(), &entry.ty, "action configuration")?;
-        let mut diags = validate_config(&entry.schema, &config, true);
-        let ctx = self.context(None);
-        diags.extend(entry.handler.erased_validate(&ctx, &config).await);
-        diags.extend(ctx.take_warnings());
-        Ok(diags)
+        self.validate_registered(entry, req.config.as_ref(), "action configuration")
+            .await
     }
 
     pub(super) async fn plan_action_impl(

@@ -10,8 +10,10 @@ use super::{EphemeralEntry, ProviderServer, Step};
 use crate::diag::Diagnostics;
 use crate::plan::{check_plan, check_read_result};
 use crate::proto::tfplugin6 as pb;
-use crate::validators::validate_config;
 use crate::value::Value;
+
+/// How errors name an ephemeral resource's configuration.
+const EPHEMERAL_CONFIG: &str = "ephemeral resource configuration";
 
 impl ProviderServer {
     fn ephemeral(&self, type_name: &str) -> Result<&EphemeralEntry, Diagnostics> {
@@ -29,7 +31,7 @@ impl ProviderServer {
         config: Option<&pb::DynamicValue>,
     ) -> Step<(&EphemeralEntry, Value)> {
         let entry = self.ephemeral(type_name)?;
-        let config = decode_dynamic(config, &entry.ty, "ephemeral resource configuration")?;
+        let config = decode_dynamic(config, &entry.ty, EPHEMERAL_CONFIG)?;
         Ok((entry, config))
     }
 
@@ -37,12 +39,9 @@ impl ProviderServer {
         &self,
         req: pb::validate_ephemeral_resource_config::Request,
     ) -> Step<Diagnostics> {
-        let (entry, config) = self.ephemeral_config(&req.type_name, req.config.as_ref())?;
-        let mut diags = validate_config(&entry.schema, &config, true);
-        let ctx = self.context(None);
-        diags.extend(entry.handler.erased_validate(&ctx, &config).await);
-        diags.extend(ctx.take_warnings());
-        Ok(diags)
+        let entry = self.ephemeral(&req.type_name)?;
+        self.validate_registered(entry, req.config.as_ref(), EPHEMERAL_CONFIG)
+            .await
     }
 
     pub(super) async fn open_ephemeral_resource_impl(

@@ -28,7 +28,6 @@ use crate::diag::{AttributePath, Diagnostics};
 use crate::list::{Found, ListSink};
 use crate::plan::{check_read_result, null_secrets, null_write_only};
 use crate::proto::tfplugin6 as pb;
-use crate::validators::validate_config;
 
 type EventResult = Result<pb::list_resource::Event, Status>;
 
@@ -90,11 +89,9 @@ impl ProviderServer {
         req: pb::validate_list_resource_config::Request,
     ) -> Step<Diagnostics> {
         let entry = self.list(&req.type_name)?;
-        let config = decode_dynamic(req.config.as_ref(), &entry.ty, "list configuration")?;
-        let mut diags = validate_config(&entry.schema, &config, true);
-        let ctx = self.context(None);
-        diags.extend(entry.handler.erased_validate(&ctx, &config).await);
-        diags.extend(ctx.take_warnings());
+        let diags = self
+            .validate_registered(entry, req.config.as_ref(), "list configuration")
+            .await?;
         Ok(under_config_block(diags))
     }
 

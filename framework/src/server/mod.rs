@@ -35,6 +35,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
+use self::convert::decode_dynamic;
 use crate::action::DynAction;
 use crate::context::{ClientCapabilities, Context, PrivateState, ProviderData};
 use crate::data_source::DynDataSource;
@@ -44,14 +45,26 @@ use crate::function::{Function, Signature};
 use crate::identity::IdentitySchema;
 use crate::list::DynListResource;
 use crate::plan;
+use crate::proto::tfplugin6 as pb;
 use crate::provider::{ConfigureRequest, Provider};
 use crate::resource::DynResource;
 use crate::schema::Schema;
 use crate::timeouts::{self, Operation, TimeoutDefaults};
-use crate::typed::{decode, erased_trait};
+use crate::typed::{ErasedHandler, decode, erased_trait};
+use crate::validators::validate_config;
 use crate::value::{Type, Value};
 
 pub use guard::in_guarded_handler;
+
+/// Everything a provider registers, asked for once when the server builds its tables.
+struct Registered {
+    resources: Vec<Arc<dyn DynResource>>,
+    data_sources: Vec<Arc<dyn DynDataSource>>,
+    functions: Vec<Arc<dyn Function>>,
+    actions: Vec<Arc<dyn DynAction>>,
+    list_resources: Vec<Arc<dyn DynListResource>>,
+    ephemeral_resources: Vec<Arc<dyn DynEphemeralResource>>,
+}
 
 erased_trait! {
     /// The provider with its `Config` type erased.
@@ -62,12 +75,7 @@ erased_trait! {
             config: &Value,
             unknown_paths: Vec<AttributePath>,
         ) -> Result<ProviderData, Diagnostics>;
-        fn erased_resources(&self) -> Vec<Arc<dyn DynResource>>;
-        fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>>;
-        fn erased_functions(&self) -> Vec<Arc<dyn Function>>;
-        fn erased_actions(&self) -> Vec<Arc<dyn DynAction>>;
-        fn erased_list_resources(&self) -> Vec<Arc<dyn DynListResource>>;
-        fn erased_ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>>;
+        fn erased_registered(&self) -> Registered;
     }
 
     impl<P: Provider> DynProvider for P {
@@ -90,23 +98,15 @@ erased_trait! {
             )
             .await
         }
-        fn erased_resources(&self) -> Vec<Arc<dyn DynResource>> {
-            Provider::resources(self)
-        }
-        fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
-            Provider::data_sources(self)
-        }
-        fn erased_functions(&self) -> Vec<Arc<dyn Function>> {
-            Provider::functions(self)
-        }
-        fn erased_actions(&self) -> Vec<Arc<dyn DynAction>> {
-            Provider::actions(self)
-        }
-        fn erased_list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
-            Provider::list_resources(self)
-        }
-        fn erased_ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
-            Provider::ephemeral_resources(self)
+        fn erased_registered(&self) -> Registered {
+            Registered {
+                resources: Provider::resources(self),
+                data_sources: Provider::data_sources(self),
+                functions: Provider::functions(self),
+                actions: Provider::actions(self),
+                list_resources: Provider::list_resources(self),
+                ephemeral_resources: Provider::ephemeral_resources(self),
+            }
         }
     }
 }
@@ -204,10 +204,11 @@ impl ProviderServer {
 impl Inner {
     fn build(provider: Box<dyn DynProvider>) -> Self {
         let provider_schema = provider.erased_schema();
+        let registered = provider.erased_registered();
         let mut schema_problems = Diagnostics::new();
         note_invalid_schema(&mut schema_problems, "the provider", &provider_schema);
         let mut resources = BTreeMap::new();
-        for handler in provider.erased_resources() {
+        for handler in registered.resources {
             let schema = handler.erased_schema();
             let name = handler.erased_type_name();
             note_invalid_schema(&mut schema_problems, &name, &schema);
@@ -238,22 +239,19 @@ impl Inner {
             }
         }
         let data_sources = schema_entries(
-            provider.erased_data_sources(),
-            |h| (h.erased_type_name(), h.erased_schema()),
+            registered.data_sources,
             |name| name.to_owned(),
             &mut schema_problems,
             |_, _| {},
         );
         let actions = schema_entries(
-            provider.erased_actions(),
-            |h| (h.erased_type_name(), h.erased_schema()),
+            registered.actions,
             |name| name.to_owned(),
             &mut schema_problems,
             |_, _| {},
         );
         let list_resources = schema_entries(
-            provider.erased_list_resources(),
-            |h| (h.erased_type_name(), h.erased_schema()),
+            registered.list_resources,
             |name| format!("the list resource {name}"),
             &mut schema_problems,
             |name, problems| {
@@ -271,14 +269,13 @@ impl Inner {
             },
         );
         let ephemeral_resources = schema_entries(
-            provider.erased_ephemeral_resources(),
-            |h| (h.erased_type_name(), h.erased_schema()),
+            registered.ephemeral_resources,
             |name| format!("the ephemeral resource {name}"),
             &mut schema_problems,
             |_, _| {},
         );
-        let functions = provider
-            .erased_functions()
+        let functions = registered
+            .functions
             .into_iter()
             .map(|handler| {
                 let signature = handler.signature();
@@ -307,16 +304,15 @@ impl Inner {
 
 /// Builds the entries of one kind of handler, noting every invalid schema (`what` names the
 /// handler in the message) and, right after it, what `check` finds about that handler.
-fn schema_entries<H: ?Sized>(
+fn schema_entries<H: ?Sized + ErasedHandler>(
     handlers: Vec<Arc<H>>,
-    name_and_schema: impl Fn(&H) -> (String, Schema),
     what: impl Fn(&str) -> String,
     problems: &mut Diagnostics,
     mut check: impl FnMut(&str, &mut Diagnostics),
 ) -> BTreeMap<String, SchemaEntry<H>> {
     let mut entries = BTreeMap::new();
     for handler in handlers {
-        let (name, schema) = name_and_schema(&handler);
+        let (name, schema) = (handler.type_name(), handler.schema());
         note_invalid_schema(problems, &what(&name), &schema);
         check(&name, problems);
         entries.insert(
@@ -395,6 +391,23 @@ impl ProviderServer {
                 ),
             )
         })
+    }
+
+    /// The Validate…Config RPC of an action, list or ephemeral resource: the configuration
+    /// decoded as `what`, checked against the schema, then by the handler's own offline
+    /// checks, with the warnings those raise.
+    async fn validate_registered<H: ?Sized + ErasedHandler>(
+        &self,
+        entry: &SchemaEntry<H>,
+        config: Option<&pb::DynamicValue>,
+        what: &str,
+    ) -> Step<Diagnostics> {
+        let config = decode_dynamic(config, &entry.ty, what)?;
+        let mut diags = validate_config(&entry.schema, &config, true);
+        let ctx = self.context(None);
+        diags.extend(entry.handler.validate(&ctx, &config).await);
+        diags.extend(ctx.take_warnings());
+        Ok(diags)
     }
 
     fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry, Diagnostics> {
