@@ -17,41 +17,12 @@ use crate::path;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::schema::Attribute;
-use crate::test_support::{answer_of, configure_with, errors, obj};
+use crate::test_support::{FixedProvider, answer_of, configure_with, errors, obj};
 use crate::typed::ConfigView;
 use crate::validators::int_between;
 use crate::value::{Attr, Number, msgpack};
 
-struct ActionProvider;
-
-#[derive(Deserialize)]
-struct NoConfig {}
-
 struct Greeting(String);
-
-#[async_trait]
-impl Provider for ActionProvider {
-    type Config = NoConfig;
-    fn type_name(&self) -> &str {
-        "act"
-    }
-    fn schema(&self) -> Schema {
-        Schema::new()
-    }
-    async fn configure(
-        &self,
-        _ctx: &Context,
-        _req: ConfigureRequest<NoConfig>,
-    ) -> Result<ProviderData, Diagnostics> {
-        Ok(Arc::new(Greeting("hello".into())))
-    }
-    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        Vec::new()
-    }
-    fn actions(&self) -> Vec<Arc<dyn DynAction>> {
-        vec![Arc::new(Count)]
-    }
-}
 
 /// Counts to `steps`, one progress message per step; `mode` picks a failure.
 struct Count;
@@ -148,7 +119,10 @@ impl Action for Count {
 }
 
 fn server() -> ProviderServer {
-    ProviderServer::new(ActionProvider)
+    ProviderServer::new(FixedProvider {
+        actions: vec![Arc::new(Count)],
+        ..FixedProvider::new("act", Arc::new(Greeting("hello".into())))
+    })
 }
 
 fn action_ty() -> Type {
