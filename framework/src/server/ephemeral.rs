@@ -6,7 +6,7 @@
 //! filled in; it must also be wholly known, since nothing resolves it later.
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
-use super::{EphemeralEntry, ProviderServer, Step};
+use super::{EphemeralEntry, ProviderServer, Step, with_handler_warnings};
 use crate::diag::Diagnostics;
 use crate::plan::{check_plan, check_read_result};
 use crate::proto::tfplugin6 as pb;
@@ -76,10 +76,7 @@ impl ProviderServer {
                 format!("{} opened no object.", req.type_name),
             );
         }
-        diags.extend(ctx.take_warnings());
-        if diags.has_errors() {
-            return Err(diags);
-        }
+        let diags = with_handler_warnings(diags, &ctx)?;
         Ok(pb::open_ephemeral_resource::Response {
             diagnostics: convert::diagnostics(diags),
             renew_at: opened.renew_at.map(prost_types::Timestamp::from),

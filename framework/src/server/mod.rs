@@ -445,6 +445,17 @@ fn timeout_for(entry: &ResourceEntry, object: &Value, op: Operation) -> std::tim
 /// Collects diagnostics of steps that stop on the first error.
 type Step<T> = Result<T, Diagnostics>;
 
+/// `diags` with the warnings the handler raised through `ctx`; an error among them stops the
+/// RPC with all of them.
+fn with_handler_warnings(mut diags: Diagnostics, ctx: &Context) -> Step<Diagnostics> {
+    diags.extend(ctx.take_warnings());
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(diags)
+    }
+}
+
 /// How the messages of [`upgrade_stored_json`] name what is upgraded.
 struct StoredJson {
     unreadable: &'static str,
