@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use super::{
     DecodeError, EncodeError, MAX_DEPTH, Number, PathStep, Refinements, Type, Value,
-    describe_attribute_mismatch,
+    check_encode_depth, describe_attribute_mismatch, tuple_length_mismatch,
 };
 
 /// Extension type of a refined unknown; any other extension type is a plain unknown.
@@ -299,10 +299,7 @@ impl<'a> Reader<'a> {
             return Err(self.err("a tuple (array) is required"));
         };
         if len != elements.len() {
-            return Err(self.err(format!(
-                "a tuple of {} elements is required, got {len}",
-                elements.len()
-            )));
+            return Err(self.err(tuple_length_mismatch(elements.len(), len)));
         }
         let mut items = Vec::with_capacity(len);
         for (index, element) in elements.iter().enumerate() {
@@ -497,9 +494,7 @@ fn write_value(
     ty: &Type,
     depth: usize,
 ) -> Result<(), EncodeError> {
-    if depth > MAX_DEPTH {
-        return Err(EncodeError::new("value is nested too deeply"));
-    }
+    check_encode_depth(depth)?;
     if let Type::Dynamic = ty {
         return write_dynamic(out, value, depth);
     }
@@ -522,11 +517,8 @@ fn write_value(
         }
         (Type::Tuple(elements), Value::Tuple(items)) => {
             if elements.len() != items.len() {
-                return Err(EncodeError::new(format!(
-                    "a tuple of {} elements is required, got {}",
-                    elements.len(),
-                    items.len()
-                )));
+                let message = tuple_length_mismatch(elements.len(), items.len());
+                return Err(EncodeError::new(message));
             }
             write_array_len(out, items.len());
             for (index, (item, element)) in items.iter().zip(elements).enumerate() {
