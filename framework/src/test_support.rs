@@ -85,6 +85,13 @@ pub(crate) async fn configure_with(
     );
 }
 
+/// Asserts that `diags` mention `text`, showing them all when they do not.
+#[track_caller]
+pub(crate) fn assert_mentions(diags: &[pb::Diagnostic], text: &str) {
+    let all = errors(diags);
+    assert!(all.contains(text), "{all}");
+}
+
 /// Diagnostics as one text, for `contains` checks and failure messages.
 pub(crate) fn errors(diags: &[pb::Diagnostic]) -> String {
     diags

@@ -182,11 +182,11 @@ async fn connect(
     socket: PathBuf,
     tls: Option<rustls::ClientConfig>,
 ) -> Result<Channel, tonic::transport::Error> {
-    let dial = move || {
-        let socket = socket.clone();
-        async move { Ok(Box::new(UnixStream::connect(&socket).await?) as Box<dyn IoStream>) }
+    let endpoint = Endpoint::from_static("http://localhost");
+    let dial = |socket: PathBuf| async move {
+        Ok(Box::new(UnixStream::connect(&socket).await?) as Box<dyn IoStream>)
     };
-    support::grpc_channel(Endpoint::from_static("http://localhost"), dial, tls).await
+    support::grpc_channel(endpoint, socket, dial, tls).await
 }
 
 async fn health(channel: Channel) -> Result<i32, tonic::Status> {

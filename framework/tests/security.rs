@@ -96,12 +96,8 @@ async fn connect(
     addr: Addr,
     tls: Option<rustls::ClientConfig>,
 ) -> Result<Channel, tonic::transport::Error> {
-    let open = move || {
-        let addr = addr.clone();
-        async move { dial(&addr).await }
-    };
     let endpoint = Endpoint::from_static("http://localhost").timeout(Duration::from_secs(5));
-    support::grpc_channel(endpoint, open, tls).await
+    support::grpc_channel(endpoint, addr, |addr| async move { dial(&addr).await }, tls).await
 }
 
 /// Whether a client with this TLS configuration (or plaintext) gets a health answer.

@@ -164,24 +164,26 @@ pub fn tls_client_config(
 pub trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> IoStream for T {}
 
-/// A gRPC channel from `endpoint` over the streams `dial` opens, TLS if a client config is
-/// given. The connection attempt is bounded, so a plugin that never answers fails the test.
-pub async fn grpc_channel<D, F>(
+/// A gRPC channel from `endpoint` over the streams `dial` opens to `target` (a socket path,
+/// an address), TLS if a client config is given. The connection attempt is bounded, so a
+/// plugin that never answers fails the test.
+pub async fn grpc_channel<T, F>(
     endpoint: Endpoint,
-    dial: D,
+    target: T,
+    dial: fn(T) -> F,
     tls: Option<rustls::ClientConfig>,
 ) -> Result<Channel, tonic::transport::Error>
 where
-    D: Fn() -> F + Clone + Send + 'static,
+    T: Clone + Send + 'static,
     F: Future<Output = io::Result<Box<dyn IoStream>>> + Send + 'static,
 {
     let tls = tls.map(|cfg| tokio_rustls::TlsConnector::from(Arc::new(cfg)));
     endpoint
         .connect_timeout(Duration::from_secs(5))
         .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let (dial, tls) = (dial.clone(), tls.clone());
+            let (target, tls) = (target.clone(), tls.clone());
             async move {
-                let stream = dial().await?;
+                let stream = dial(target).await?;
                 match tls {
                     None => Ok::<_, io::Error>(TokioIo::new(stream)),
                     Some(tls) => {
