@@ -25,7 +25,7 @@ use crate::context::Context;
 use crate::diag::Diagnostics;
 use crate::plan::nullify_unknowns;
 use crate::schema::Schema;
-use crate::typed::{ConfigView, decode};
+use crate::typed::{ConfigView, decode, erased_trait};
 use crate::value::Value;
 
 /// Where an invocation sends its progress messages; each becomes one line in the CLI.
@@ -86,58 +86,46 @@ pub trait Action: Send + Sync + 'static {
     ) -> Result<(), Diagnostics>;
 }
 
-/// An action with its `Config` type erased, as the server stores it. Implemented for every
-/// [`Action`]; providers list theirs as `Vec<Arc<dyn DynAction>>`.
-#[async_trait]
-pub trait DynAction: Send + Sync {
-    fn erased_type_name(&self) -> String;
-    fn erased_schema(&self) -> Schema;
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics;
-    async fn erased_plan(&self, ctx: &Context, config: &Value) -> Diagnostics;
-    async fn erased_invoke(
-        &self,
-        ctx: &Context,
-        config: &Value,
-        progress: &Progress,
-    ) -> Result<(), Diagnostics>;
-}
+erased_trait! {
+    /// An action with its `Config` type erased, as the server stores it. Implemented for every
+    /// [`Action`]; providers list theirs as `Vec<Arc<dyn DynAction>>`.
+    pub trait DynAction: Send + Sync {
+        async fn erased_plan(&self, ctx: &Context, config: &Value) -> Diagnostics;
+        async fn erased_invoke(
+            &self,
+            ctx: &Context,
+            config: &Value,
+            progress: &Progress,
+        ) -> Result<(), Diagnostics>;
+    }
 
-#[async_trait]
-impl<A: Action> DynAction for A {
-    fn erased_type_name(&self) -> String {
-        Action::type_name(self).to_string()
-    }
-    fn erased_schema(&self) -> Schema {
-        Action::schema(self)
-    }
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
-        Action::validate(self, ctx, &ConfigView::new(config)).await
-    }
-    async fn erased_plan(&self, ctx: &Context, config: &Value) -> Diagnostics {
-        Action::plan(self, ctx, &ConfigView::new(config)).await
-    }
-    async fn erased_invoke(
-        &self,
-        ctx: &Context,
-        config: &Value,
-        progress: &Progress,
-    ) -> Result<(), Diagnostics> {
-        if !config.is_wholly_known() {
-            // Terraform resolves every value before invoking; an unknown here would silently
-            // become "not set", so it is refused instead.
-            return Err(Diagnostics::from_error(
-                "Action configuration not known",
-                format!(
-                    "{} was invoked with values still unknown; Terraform must know every value \
-                     of an action's configuration when it runs.",
-                    Action::type_name(self)
-                ),
-            ));
+    impl<A: Action> DynAction for A {
+        async fn erased_plan(&self, ctx: &Context, config: &Value) -> Diagnostics {
+            Action::plan(self, ctx, &ConfigView::new(config)).await
         }
-        let mut known = config.clone();
-        nullify_unknowns(&mut known);
-        let typed = decode(&known, "action configuration")?;
-        Action::invoke(self, ctx, typed, progress).await
+        async fn erased_invoke(
+            &self,
+            ctx: &Context,
+            config: &Value,
+            progress: &Progress,
+        ) -> Result<(), Diagnostics> {
+            if !config.is_wholly_known() {
+                // Terraform resolves every value before invoking; an unknown here would silently
+                // become "not set", so it is refused instead.
+                return Err(Diagnostics::from_error(
+                    "Action configuration not known",
+                    format!(
+                        "{} was invoked with values still unknown; Terraform must know every value \
+                         of an action's configuration when it runs.",
+                        Action::type_name(self)
+                    ),
+                ));
+            }
+            let mut known = config.clone();
+            nullify_unknowns(&mut known);
+            let typed = decode(&known, "action configuration")?;
+            Action::invoke(self, ctx, typed, progress).await
+        }
     }
 }
 

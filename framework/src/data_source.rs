@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::context::Context;
 use crate::diag::Diagnostics;
 use crate::schema::Schema;
-use crate::typed::{ConfigView, decode, encode};
+use crate::typed::{ConfigView, decode, encode, erased_trait};
 use crate::value::{Type, Value};
 
 /// A data source.
@@ -33,39 +33,27 @@ pub trait DataSource: Send + Sync + 'static {
     async fn read(&self, ctx: &Context, config: Self::State) -> Result<Self::State, Diagnostics>;
 }
 
-/// A data source with its `State` type erased. Implemented for every [`DataSource`].
-#[async_trait]
-pub trait DynDataSource: Send + Sync {
-    fn erased_type_name(&self) -> String;
-    fn erased_schema(&self) -> Schema;
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics;
-    async fn erased_read(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        config: &Value,
-    ) -> Result<Value, Diagnostics>;
-}
+erased_trait! {
+    /// A data source with its `State` type erased. Implemented for every [`DataSource`].
+    pub trait DynDataSource: Send + Sync {
+        async fn erased_read(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            config: &Value,
+        ) -> Result<Value, Diagnostics>;
+    }
 
-#[async_trait]
-impl<D: DataSource> DynDataSource for D {
-    fn erased_type_name(&self) -> String {
-        DataSource::type_name(self).to_string()
-    }
-    fn erased_schema(&self) -> Schema {
-        DataSource::schema(self)
-    }
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
-        DataSource::validate(self, ctx, &ConfigView::new(config)).await
-    }
-    async fn erased_read(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        config: &Value,
-    ) -> Result<Value, Diagnostics> {
-        let typed = decode(config, "configuration")?;
-        let state = DataSource::read(self, ctx, typed).await?;
-        encode(&state, ty, "data source result")
+    impl<D: DataSource> DynDataSource for D {
+        async fn erased_read(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            config: &Value,
+        ) -> Result<Value, Diagnostics> {
+            let typed = decode(config, "configuration")?;
+            let state = DataSource::read(self, ctx, typed).await?;
+            encode(&state, ty, "data source result")
+        }
     }
 }

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::context::Context;
 use crate::diag::Diagnostics;
 use crate::schema::Schema;
-use crate::typed::{ConfigView, decode, encode};
+use crate::typed::{ConfigView, decode, encode, erased_trait};
 use crate::value::{Type, Value};
 
 /// What [`EphemeralResource::open`] returns.
@@ -119,27 +119,6 @@ pub struct ErasedOpened {
     pub renew_at: Option<SystemTime>,
 }
 
-/// An ephemeral resource with its types erased, as the server stores it. Implemented for every
-/// [`EphemeralResource`]; providers list theirs as `Vec<Arc<dyn DynEphemeralResource>>`.
-#[async_trait]
-pub trait DynEphemeralResource: Send + Sync {
-    fn erased_type_name(&self) -> String;
-    fn erased_schema(&self) -> Schema;
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics;
-    async fn erased_open(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        config: &Value,
-    ) -> Result<ErasedOpened, Diagnostics>;
-    async fn erased_renew(
-        &self,
-        ctx: &Context,
-        private: &[u8],
-    ) -> Result<(Vec<u8>, Option<SystemTime>), Diagnostics>;
-    async fn erased_close(&self, ctx: &Context, private: &[u8]) -> Result<(), Diagnostics>;
-}
-
 fn private_bytes<P: Serialize>(private: Option<&P>) -> Result<Vec<u8>, Diagnostics> {
     match private {
         None => Ok(Vec::new()),
@@ -164,41 +143,50 @@ fn private_value<P: DeserializeOwned>(bytes: &[u8]) -> Result<Option<P>, Diagnos
     })
 }
 
-#[async_trait]
-impl<E: EphemeralResource> DynEphemeralResource for E {
-    fn erased_type_name(&self) -> String {
-        EphemeralResource::type_name(self).to_string()
+erased_trait! {
+    /// An ephemeral resource with its types erased, as the server stores it. Implemented for every
+    /// [`EphemeralResource`]; providers list theirs as `Vec<Arc<dyn DynEphemeralResource>>`.
+    pub trait DynEphemeralResource: Send + Sync {
+        async fn erased_open(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            config: &Value,
+        ) -> Result<ErasedOpened, Diagnostics>;
+        async fn erased_renew(
+            &self,
+            ctx: &Context,
+            private: &[u8],
+        ) -> Result<(Vec<u8>, Option<SystemTime>), Diagnostics>;
+        async fn erased_close(&self, ctx: &Context, private: &[u8]) -> Result<(), Diagnostics>;
     }
-    fn erased_schema(&self) -> Schema {
-        EphemeralResource::schema(self)
-    }
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
-        EphemeralResource::validate(self, ctx, &ConfigView::new(config)).await
-    }
-    async fn erased_open(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        config: &Value,
-    ) -> Result<ErasedOpened, Diagnostics> {
-        let typed = decode(config, "ephemeral resource configuration")?;
-        let opened = EphemeralResource::open(self, ctx, typed).await?;
-        Ok(ErasedOpened {
-            result: encode(&opened.result, ty, "ephemeral resource result")?,
-            private: private_bytes(opened.private.as_ref())?,
-            renew_at: opened.renew_at,
-        })
-    }
-    async fn erased_renew(
-        &self,
-        ctx: &Context,
-        private: &[u8],
-    ) -> Result<(Vec<u8>, Option<SystemTime>), Diagnostics> {
-        let renewed = EphemeralResource::renew(self, ctx, private_value(private)?).await?;
-        Ok((private_bytes(renewed.private.as_ref())?, renewed.renew_at))
-    }
-    async fn erased_close(&self, ctx: &Context, private: &[u8]) -> Result<(), Diagnostics> {
-        EphemeralResource::close(self, ctx, private_value(private)?).await
+
+    impl<E: EphemeralResource> DynEphemeralResource for E {
+        async fn erased_open(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            config: &Value,
+        ) -> Result<ErasedOpened, Diagnostics> {
+            let typed = decode(config, "ephemeral resource configuration")?;
+            let opened = EphemeralResource::open(self, ctx, typed).await?;
+            Ok(ErasedOpened {
+                result: encode(&opened.result, ty, "ephemeral resource result")?,
+                private: private_bytes(opened.private.as_ref())?,
+                renew_at: opened.renew_at,
+            })
+        }
+        async fn erased_renew(
+            &self,
+            ctx: &Context,
+            private: &[u8],
+        ) -> Result<(Vec<u8>, Option<SystemTime>), Diagnostics> {
+            let renewed = EphemeralResource::renew(self, ctx, private_value(private)?).await?;
+            Ok((private_bytes(renewed.private.as_ref())?, renewed.renew_at))
+        }
+        async fn erased_close(&self, ctx: &Context, private: &[u8]) -> Result<(), Diagnostics> {
+            EphemeralResource::close(self, ctx, private_value(private)?).await
+        }
     }
 }
 

@@ -28,8 +28,8 @@ use serde::de::DeserializeOwned;
 
 use crate::diag::{AttributePath, Diagnostics};
 use crate::schema::{Attribute, Block};
-use crate::typed::{decode, encode, type_at};
-use crate::value::{Attr, Type, Value, value_at, value_at_mut};
+use crate::typed::{attr_at, decode, no_value_at, set_typed_at};
+use crate::value::{Attr, Type, Value, value_at_mut};
 use crate::walk::null_attributes_where;
 
 /// Why an attribute is never written into generated configuration.
@@ -87,12 +87,12 @@ impl GeneratedConfig {
         &self,
         path: &AttributePath,
     ) -> Result<Attr<T>, Diagnostics> {
-        typed_at(&self.state, path)
+        attr_at(&self.state, path)
     }
 
     /// The proposed configuration value at `path`.
     pub fn get<T: DeserializeOwned>(&self, path: &AttributePath) -> Result<Attr<T>, Diagnostics> {
-        typed_at(&self.config, path)
+        attr_at(&self.config, path)
     }
 
     /// Sets the configuration value at `path`.
@@ -101,16 +101,20 @@ impl GeneratedConfig {
         path: &AttributePath,
         value: &T,
     ) -> Result<(), Diagnostics> {
-        let ty = type_at(&self.ty, path).ok_or_else(|| bad_path(path))?;
-        let v = encode(value, &ty, &format!("generated value of {path}"))?;
-        let slot = value_at_mut(&mut self.config, path).ok_or_else(|| bad_path(path))?;
-        *slot = v;
-        Ok(())
+        set_typed_at(
+            &mut self.config,
+            &self.ty,
+            path,
+            value,
+            GENERATED,
+            "generated value",
+        )
     }
 
     /// Leaves the attribute at `path` out of the generated configuration.
     pub fn set_null(&mut self, path: &AttributePath) -> Result<(), Diagnostics> {
-        let slot = value_at_mut(&mut self.config, path).ok_or_else(|| bad_path(path))?;
+        let slot =
+            value_at_mut(&mut self.config, path).ok_or_else(|| no_value_at(GENERATED, path))?;
         *slot = Value::Null;
         Ok(())
     }
@@ -121,23 +125,8 @@ impl GeneratedConfig {
     }
 }
 
-fn typed_at<T: DeserializeOwned>(
-    root: &Value,
-    path: &AttributePath,
-) -> Result<Attr<T>, Diagnostics> {
-    match value_at(root, path) {
-        None | Some(Value::Null) => Ok(Attr::Null),
-        Some(v) if !v.is_wholly_known() => Ok(Attr::Unknown),
-        Some(v) => decode::<T>(v, &format!("value of {path}")).map(Attr::Known),
-    }
-}
-
-fn bad_path(path: &AttributePath) -> Diagnostics {
-    Diagnostics::from_error(
-        "Provider bug: no such attribute path",
-        format!("The generated configuration has no value at {path}."),
-    )
-}
+/// How errors name the value a [`GeneratedConfig`] changes.
+const GENERATED: &str = "generated configuration";
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
@@ -146,7 +135,7 @@ mod tests {
     use crate::path;
     use crate::schema::{NestedBlock, Schema};
     use crate::test_support::{obj, s};
-    use crate::value::Number;
+    use crate::value::{Number, value_at};
 
     fn schema() -> Schema {
         Schema::new()

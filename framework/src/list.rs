@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::context::Context;
 use crate::diag::Diagnostics;
 use crate::schema::Schema;
-use crate::typed::{ConfigView, decode, encode};
+use crate::typed::{ConfigView, decode, encode, erased_trait};
 use crate::value::{Type, Value};
 
 /// Input of [`ListResource::list`].
@@ -239,46 +239,34 @@ pub trait ListResource: Send + Sync + 'static {
     ) -> Result<(), Diagnostics>;
 }
 
-/// A list resource with its types erased, as the server stores it. Implemented for every
-/// [`ListResource`]; providers list theirs as `Vec<Arc<dyn DynListResource>>`.
-#[async_trait]
-pub trait DynListResource: Send + Sync {
-    fn erased_type_name(&self) -> String;
-    fn erased_schema(&self) -> Schema;
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics;
-    /// `config` must be wholly known.
-    async fn erased_list(
-        &self,
-        ctx: &Context,
-        config: &Value,
-        sink: ListSink,
-    ) -> Result<(), Diagnostics>;
-}
+erased_trait! {
+    /// A list resource with its types erased, as the server stores it. Implemented for every
+    /// [`ListResource`]; providers list theirs as `Vec<Arc<dyn DynListResource>>`.
+    pub trait DynListResource: Send + Sync {
+        /// `config` must be wholly known.
+        async fn erased_list(
+            &self,
+            ctx: &Context,
+            config: &Value,
+            sink: ListSink,
+        ) -> Result<(), Diagnostics>;
+    }
 
-#[async_trait]
-impl<L: ListResource> DynListResource for L {
-    fn erased_type_name(&self) -> String {
-        ListResource::type_name(self).to_string()
-    }
-    fn erased_schema(&self) -> Schema {
-        ListResource::schema(self)
-    }
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
-        ListResource::validate(self, ctx, &ConfigView::new(config)).await
-    }
-    async fn erased_list(
-        &self,
-        ctx: &Context,
-        config: &Value,
-        sink: ListSink,
-    ) -> Result<(), Diagnostics> {
-        let req = ListRequest {
-            config: decode(config, "list configuration")?,
-            include_resource_object: sink.include_resource_object,
-            limit: sink.limit,
-        };
-        let results = ListResults::new(sink);
-        ListResource::list(self, ctx, req, &results).await
+    impl<L: ListResource> DynListResource for L {
+        async fn erased_list(
+            &self,
+            ctx: &Context,
+            config: &Value,
+            sink: ListSink,
+        ) -> Result<(), Diagnostics> {
+            let req = ListRequest {
+                config: decode(config, "list configuration")?,
+                include_resource_object: sink.include_resource_object,
+                limit: sink.limit,
+            };
+            let results = ListResults::new(sink);
+            ListResource::list(self, ctx, req, &results).await
+        }
     }
 }
 

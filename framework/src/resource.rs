@@ -27,7 +27,7 @@ use crate::identity::{IdentityData, IdentitySchema};
 use crate::plan::nullify_unknowns;
 use crate::schema::Schema;
 use crate::timeouts::TimeoutDefaults;
-use crate::typed::{ConfigView, PlanView, decode, encode};
+use crate::typed::{ConfigView, PlanView, decode, encode, erased_trait};
 use crate::value::{Type, Value};
 
 /// Input of [`Resource::create`].
@@ -217,223 +217,210 @@ pub trait Resource: Send + Sync + 'static {
     }
 }
 
-/// A resource with its `State` type erased, as the server stores it. Implemented for every
-/// [`Resource`]; providers list theirs as `Vec<Arc<dyn DynResource>>`.
-#[async_trait]
-pub trait DynResource: Send + Sync {
-    fn erased_type_name(&self) -> String;
-    fn erased_schema(&self) -> Schema;
-    fn erased_timeout_defaults(&self) -> TimeoutDefaults;
-    fn erased_supports_move_state(&self) -> bool;
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics;
-    async fn erased_modify_plan(
-        &self,
-        ctx: &Context,
-        plan: &mut PlanView,
-    ) -> Result<(), Diagnostics>;
-    async fn erased_create(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        planned: &Value,
-        config: &Value,
-    ) -> Result<Value, Diagnostics>;
-    async fn erased_read(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        state: &Value,
-    ) -> Result<Option<Value>, Diagnostics>;
-    async fn erased_update(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        prior: &Value,
-        planned: &Value,
-        config: &Value,
-    ) -> Result<Value, Diagnostics>;
-    async fn erased_delete(&self, ctx: &Context, state: &Value) -> Result<(), Diagnostics>;
-    async fn erased_import(&self, ctx: &Context, ty: &Type, id: &str)
-    -> Result<Value, Diagnostics>;
-    async fn erased_upgrade_state(
-        &self,
-        ctx: &Context,
-        from_version: i64,
-        state: serde_json::Value,
-    ) -> Result<serde_json::Value, Diagnostics>;
-    async fn erased_move_state(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        req: MoveStateRequest,
-    ) -> Result<Value, Diagnostics>;
-    fn erased_identity_schema(&self) -> Option<IdentitySchema>;
-    /// The identity of a wholly known state value.
-    fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics>;
-    async fn erased_import_by_identity(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        identity: IdentityData,
-    ) -> Result<Value, Diagnostics>;
-    async fn erased_upgrade_identity(
-        &self,
-        ctx: &Context,
-        from_version: i64,
-        identity: serde_json::Value,
-    ) -> Result<serde_json::Value, Diagnostics>;
-    async fn erased_generate_config(
-        &self,
-        ctx: &Context,
-        config: &mut GeneratedConfig,
-    ) -> Result<(), Diagnostics>;
-}
-
 fn without_unknowns(value: &Value) -> Value {
     let mut v = value.clone();
     nullify_unknowns(&mut v);
     v
 }
 
-#[async_trait]
-impl<R: Resource> DynResource for R {
-    fn erased_type_name(&self) -> String {
-        Resource::type_name(self).to_string()
-    }
-    fn erased_schema(&self) -> Schema {
-        Resource::schema(self)
-    }
-    fn erased_timeout_defaults(&self) -> TimeoutDefaults {
-        Resource::timeout_defaults(self)
-    }
-    fn erased_supports_move_state(&self) -> bool {
-        Resource::supports_move_state(self)
+erased_trait! {
+    /// A resource with its `State` type erased, as the server stores it. Implemented for every
+    /// [`Resource`]; providers list theirs as `Vec<Arc<dyn DynResource>>`.
+    pub trait DynResource: Send + Sync {
+        fn erased_timeout_defaults(&self) -> TimeoutDefaults;
+        fn erased_supports_move_state(&self) -> bool;
+        async fn erased_modify_plan(
+            &self,
+            ctx: &Context,
+            plan: &mut PlanView,
+        ) -> Result<(), Diagnostics>;
+        async fn erased_create(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            planned: &Value,
+            config: &Value,
+        ) -> Result<Value, Diagnostics>;
+        async fn erased_read(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            state: &Value,
+        ) -> Result<Option<Value>, Diagnostics>;
+        async fn erased_update(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            prior: &Value,
+            planned: &Value,
+            config: &Value,
+        ) -> Result<Value, Diagnostics>;
+        async fn erased_delete(&self, ctx: &Context, state: &Value) -> Result<(), Diagnostics>;
+        async fn erased_import(&self, ctx: &Context, ty: &Type, id: &str)
+        -> Result<Value, Diagnostics>;
+        async fn erased_upgrade_state(
+            &self,
+            ctx: &Context,
+            from_version: i64,
+            state: serde_json::Value,
+        ) -> Result<serde_json::Value, Diagnostics>;
+        async fn erased_move_state(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            req: MoveStateRequest,
+        ) -> Result<Value, Diagnostics>;
+        fn erased_identity_schema(&self) -> Option<IdentitySchema>;
+        /// The identity of a wholly known state value.
+        fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics>;
+        async fn erased_import_by_identity(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            identity: IdentityData,
+        ) -> Result<Value, Diagnostics>;
+        async fn erased_upgrade_identity(
+            &self,
+            ctx: &Context,
+            from_version: i64,
+            identity: serde_json::Value,
+        ) -> Result<serde_json::Value, Diagnostics>;
+        async fn erased_generate_config(
+            &self,
+            ctx: &Context,
+            config: &mut GeneratedConfig,
+        ) -> Result<(), Diagnostics>;
     }
 
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
-        Resource::validate(self, ctx, &ConfigView::new(config)).await
-    }
-
-    async fn erased_modify_plan(
-        &self,
-        ctx: &Context,
-        plan: &mut PlanView,
-    ) -> Result<(), Diagnostics> {
-        Resource::modify_plan(self, ctx, plan).await
-    }
-
-    async fn erased_create(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        planned: &Value,
-        config: &Value,
-    ) -> Result<Value, Diagnostics> {
-        let req = CreateRequest {
-            planned: decode(&without_unknowns(planned), "planned state")?,
-            config: decode(&without_unknowns(config), "configuration")?,
-        };
-        let state = Resource::create(self, ctx, req).await?;
-        encode(&state, ty, "new state")
-    }
-
-    async fn erased_read(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        state: &Value,
-    ) -> Result<Option<Value>, Diagnostics> {
-        let current = decode(state, "current state")?;
-        match Resource::read(self, ctx, current).await? {
-            Some(s) => encode(&s, ty, "refreshed state").map(Some),
-            None => Ok(None),
+    impl<R: Resource> DynResource for R {
+        fn erased_timeout_defaults(&self) -> TimeoutDefaults {
+            Resource::timeout_defaults(self)
         }
-    }
+        fn erased_supports_move_state(&self) -> bool {
+            Resource::supports_move_state(self)
+        }
 
-    async fn erased_update(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        prior: &Value,
-        planned: &Value,
-        config: &Value,
-    ) -> Result<Value, Diagnostics> {
-        let req = UpdateRequest {
-            prior: decode(prior, "prior state")?,
-            planned: decode(&without_unknowns(planned), "planned state")?,
-            config: decode(&without_unknowns(config), "configuration")?,
-        };
-        let state = Resource::update(self, ctx, req).await?;
-        encode(&state, ty, "new state")
-    }
+        async fn erased_modify_plan(
+            &self,
+            ctx: &Context,
+            plan: &mut PlanView,
+        ) -> Result<(), Diagnostics> {
+            Resource::modify_plan(self, ctx, plan).await
+        }
 
-    async fn erased_delete(&self, ctx: &Context, state: &Value) -> Result<(), Diagnostics> {
-        let prior = decode(state, "prior state")?;
-        Resource::delete(self, ctx, prior).await
-    }
+        async fn erased_create(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            planned: &Value,
+            config: &Value,
+        ) -> Result<Value, Diagnostics> {
+            let req = CreateRequest {
+                planned: decode(&without_unknowns(planned), "planned state")?,
+                config: decode(&without_unknowns(config), "configuration")?,
+            };
+            let state = Resource::create(self, ctx, req).await?;
+            encode(&state, ty, "new state")
+        }
 
-    async fn erased_import(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        id: &str,
-    ) -> Result<Value, Diagnostics> {
-        let state = Resource::import(self, ctx, id).await?;
-        encode(&state, ty, "imported state")
-    }
+        async fn erased_read(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            state: &Value,
+        ) -> Result<Option<Value>, Diagnostics> {
+            let current = decode(state, "current state")?;
+            match Resource::read(self, ctx, current).await? {
+                Some(s) => encode(&s, ty, "refreshed state").map(Some),
+                None => Ok(None),
+            }
+        }
 
-    async fn erased_upgrade_state(
-        &self,
-        ctx: &Context,
-        from_version: i64,
-        state: serde_json::Value,
-    ) -> Result<serde_json::Value, Diagnostics> {
-        Resource::upgrade_state(self, ctx, from_version, state).await
-    }
+        async fn erased_update(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            prior: &Value,
+            planned: &Value,
+            config: &Value,
+        ) -> Result<Value, Diagnostics> {
+            let req = UpdateRequest {
+                prior: decode(prior, "prior state")?,
+                planned: decode(&without_unknowns(planned), "planned state")?,
+                config: decode(&without_unknowns(config), "configuration")?,
+            };
+            let state = Resource::update(self, ctx, req).await?;
+            encode(&state, ty, "new state")
+        }
 
-    async fn erased_move_state(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        req: MoveStateRequest,
-    ) -> Result<Value, Diagnostics> {
-        let state = Resource::move_state(self, ctx, req).await?;
-        encode(&state, ty, "moved state")
-    }
+        async fn erased_delete(&self, ctx: &Context, state: &Value) -> Result<(), Diagnostics> {
+            let prior = decode(state, "prior state")?;
+            Resource::delete(self, ctx, prior).await
+        }
 
-    fn erased_identity_schema(&self) -> Option<IdentitySchema> {
-        Resource::identity_schema(self)
-    }
+        async fn erased_import(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            id: &str,
+        ) -> Result<Value, Diagnostics> {
+            let state = Resource::import(self, ctx, id).await?;
+            encode(&state, ty, "imported state")
+        }
 
-    fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics> {
-        let typed = decode(state, "state")?;
-        Resource::identity(self, &typed)
-    }
+        async fn erased_upgrade_state(
+            &self,
+            ctx: &Context,
+            from_version: i64,
+            state: serde_json::Value,
+        ) -> Result<serde_json::Value, Diagnostics> {
+            Resource::upgrade_state(self, ctx, from_version, state).await
+        }
 
-    async fn erased_import_by_identity(
-        &self,
-        ctx: &Context,
-        ty: &Type,
-        identity: IdentityData,
-    ) -> Result<Value, Diagnostics> {
-        let state = Resource::import_by_identity(self, ctx, identity).await?;
-        encode(&state, ty, "imported state")
-    }
+        async fn erased_move_state(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            req: MoveStateRequest,
+        ) -> Result<Value, Diagnostics> {
+            let state = Resource::move_state(self, ctx, req).await?;
+            encode(&state, ty, "moved state")
+        }
 
-    async fn erased_upgrade_identity(
-        &self,
-        ctx: &Context,
-        from_version: i64,
-        identity: serde_json::Value,
-    ) -> Result<serde_json::Value, Diagnostics> {
-        Resource::upgrade_identity(self, ctx, from_version, identity).await
-    }
+        fn erased_identity_schema(&self) -> Option<IdentitySchema> {
+            Resource::identity_schema(self)
+        }
 
-    async fn erased_generate_config(
-        &self,
-        ctx: &Context,
-        config: &mut GeneratedConfig,
-    ) -> Result<(), Diagnostics> {
-        Resource::generate_config(self, ctx, config).await
+        fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics> {
+            let typed = decode(state, "state")?;
+            Resource::identity(self, &typed)
+        }
+
+        async fn erased_import_by_identity(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            identity: IdentityData,
+        ) -> Result<Value, Diagnostics> {
+            let state = Resource::import_by_identity(self, ctx, identity).await?;
+            encode(&state, ty, "imported state")
+        }
+
+        async fn erased_upgrade_identity(
+            &self,
+            ctx: &Context,
+            from_version: i64,
+            identity: serde_json::Value,
+        ) -> Result<serde_json::Value, Diagnostics> {
+            Resource::upgrade_identity(self, ctx, from_version, identity).await
+        }
+
+        async fn erased_generate_config(
+            &self,
+            ctx: &Context,
+            config: &mut GeneratedConfig,
+        ) -> Result<(), Diagnostics> {
+            Resource::generate_config(self, ctx, config).await
+        }
     }
 }

@@ -32,6 +32,78 @@ pub fn encode<T: Serialize>(state: &T, ty: &Type, what: &str) -> Result<Value, D
     })
 }
 
+/// Declares the erased form of a typed trait (`DynDataSource` of `DataSource`, ...) and its
+/// blanket impl, so the server can store every implementor behind one `dyn` type. The methods
+/// every kind erases the same way (type name, schema, offline validation) are declared and
+/// implemented here once; the trait and impl bodies given hold what is that kind's own.
+macro_rules! erased_trait {
+    (
+        $(#[$doc:meta])*
+        $vis:vis trait $erased:ident: Send + Sync { $($own_decl:tt)* }
+
+        impl<$t:ident: $typed:ident> $_erased:ident for $_t:ident { $($own:tt)* }
+    ) => {
+        $(#[$doc])*
+        #[::async_trait::async_trait]
+        $vis trait $erased: Send + Sync {
+            fn erased_type_name(&self) -> String;
+            fn erased_schema(&self) -> $crate::schema::Schema;
+            async fn erased_validate(
+                &self,
+                ctx: &$crate::context::Context,
+                config: &$crate::value::Value,
+            ) -> $crate::diag::Diagnostics;
+            $($own_decl)*
+        }
+
+        #[::async_trait::async_trait]
+        impl<$t: $typed> $erased for $t {
+            fn erased_type_name(&self) -> String {
+                $typed::type_name(self).to_string()
+            }
+            fn erased_schema(&self) -> $crate::schema::Schema {
+                $typed::schema(self)
+            }
+            async fn erased_validate(
+                &self,
+                ctx: &$crate::context::Context,
+                config: &$crate::value::Value,
+            ) -> $crate::diag::Diagnostics {
+                $typed::validate(self, ctx, &$crate::typed::ConfigView::new(config)).await
+            }
+            $($own)*
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::typed::ErasedHandler for dyn $erased {
+            fn type_name(&self) -> String {
+                self.erased_type_name()
+            }
+            fn schema(&self) -> $crate::schema::Schema {
+                self.erased_schema()
+            }
+            async fn validate(
+                &self,
+                ctx: &$crate::context::Context,
+                config: &$crate::value::Value,
+            ) -> $crate::diag::Diagnostics {
+                self.erased_validate(ctx, config).await
+            }
+        }
+    };
+}
+pub(crate) use erased_trait;
+
+/// What the server asks of every kind of erased handler alike, so that registering handlers
+/// and validating their configuration is written once for all kinds. Implemented for each
+/// `dyn` erased trait by [`erased_trait!`].
+#[async_trait::async_trait]
+pub(crate) trait ErasedHandler: Send + Sync {
+    fn type_name(&self) -> String;
+    fn schema(&self) -> crate::schema::Schema;
+    async fn validate(&self, ctx: &crate::context::Context, config: &Value) -> Diagnostics;
+}
+
 /// The type found at `path` inside `ty`.
 pub fn type_at(ty: &Type, path: &AttributePath) -> Option<Type> {
     let mut current = ty.clone();
@@ -50,7 +122,9 @@ pub fn type_at(ty: &Type, path: &AttributePath) -> Option<Type> {
     Some(current)
 }
 
-fn attr_at<T: DeserializeOwned>(
+/// The value at `path` of `root` as `T`: null, unknown (not yet known, or containing
+/// unknowns) or known.
+pub(crate) fn attr_at<T: DeserializeOwned>(
     root: &Value,
     path: &AttributePath,
 ) -> Result<Attr<T>, Diagnostics> {
@@ -173,9 +247,14 @@ impl PlanView {
         path: &AttributePath,
         value: &T,
     ) -> Result<(), Diagnostics> {
-        let ty = type_at(&self.ty, path).ok_or_else(|| bad_path(path))?;
-        let v = encode(value, &ty, &format!("planned value of {path}"))?;
-        self.set_value(path, v)
+        set_typed_at(
+            &mut self.planned,
+            &self.ty,
+            path,
+            value,
+            PLAN,
+            "planned value",
+        )
     }
 
     /// Marks the planned value at `path` as known only after apply.
@@ -188,7 +267,7 @@ impl PlanView {
     }
 
     fn set_value(&mut self, path: &AttributePath, value: Value) -> Result<(), Diagnostics> {
-        let slot = value_at_mut(&mut self.planned, path).ok_or_else(|| bad_path(path))?;
+        let slot = value_at_mut(&mut self.planned, path).ok_or_else(|| no_value_at(PLAN, path))?;
         *slot = value;
         Ok(())
     }
@@ -204,10 +283,31 @@ impl PlanView {
     }
 }
 
-fn bad_path(path: &AttributePath) -> Diagnostics {
+/// How errors name the value a [`PlanView`] changes.
+const PLAN: &str = "plan";
+
+/// Sets the value at `path` of `root`, whose type is `ty`, to `value`; `place` names `root` and
+/// `what` the value in errors.
+pub(crate) fn set_typed_at<T: Serialize>(
+    root: &mut Value,
+    ty: &Type,
+    path: &AttributePath,
+    value: &T,
+    place: &str,
+    what: &str,
+) -> Result<(), Diagnostics> {
+    let ty = type_at(ty, path).ok_or_else(|| no_value_at(place, path))?;
+    let v = encode(value, &ty, &format!("{what} of {path}"))?;
+    let slot = value_at_mut(root, path).ok_or_else(|| no_value_at(place, path))?;
+    *slot = v;
+    Ok(())
+}
+
+/// A path that leads nowhere in `place`: the provider's code and its schema disagree.
+pub(crate) fn no_value_at(place: &str, path: &AttributePath) -> Diagnostics {
     Diagnostics::from_error(
         "Provider bug: no such attribute path",
-        format!("The plan has no value at {path}."),
+        format!("The {place} has no value at {path}."),
     )
 }
 

@@ -47,35 +47,6 @@ impl Validator for OneOf {
     }
 }
 
-/// String length (in characters) between `min` and `max`, inclusive.
-pub fn string_length_between(min: usize, max: usize) -> StringLength {
-    StringLength { min, max }
-}
-
-pub struct StringLength {
-    min: usize,
-    max: usize,
-}
-
-impl Validator for StringLength {
-    fn description(&self) -> String {
-        format!("a string of {} to {} characters", self.min, self.max)
-    }
-    fn validate(&self, path: &AttributePath, value: &Value, diags: &mut Diagnostics) {
-        if let Some(s) = value.as_str() {
-            let n = s.chars().count();
-            if n < self.min || n > self.max {
-                invalid(
-                    diags,
-                    path,
-                    &format!("{s:?} ({n} characters)"),
-                    &self.description(),
-                );
-            }
-        }
-    }
-}
-
 /// The string must match `pattern`; `what` explains it to the user ("a CIDR like 10.0.0.0/24").
 ///
 /// The pattern is compiled when a value is first checked, not when the schema is built: the
@@ -115,74 +86,91 @@ impl Validator for RegexMatch {
     }
 }
 
+/// String length (in characters) between `min` and `max`, inclusive.
+pub fn string_length_between(min: usize, max: usize) -> StringLength {
+    Between {
+        min,
+        max,
+        describe: |min, max| format!("a string of {min} to {max} characters"),
+        measure: |value| {
+            let s = value.as_str()?;
+            let n = s.chars().count();
+            Some((Some(n), format!("{s:?} ({n} characters)")))
+        },
+    }
+}
+
 /// A whole number between `min` and `max`, inclusive.
 pub fn int_between(min: i64, max: i64) -> IntBetween {
-    IntBetween { min, max }
-}
-
-pub struct IntBetween {
-    min: i64,
-    max: i64,
-}
-
-impl Validator for IntBetween {
-    fn description(&self) -> String {
-        format!("a whole number between {} and {}", self.min, self.max)
-    }
-    fn validate(&self, path: &AttributePath, value: &Value, diags: &mut Diagnostics) {
-        let Some(n) = value.as_number() else { return };
-        match n.as_i64() {
-            Some(i) if i >= self.min && i <= self.max => {}
-            _ => invalid(diags, path, &n.to_string(), &self.description()),
-        }
+    Between {
+        min,
+        max,
+        describe: |min, max| format!("a whole number between {min} and {max}"),
+        measure: |value| {
+            let n = value.as_number()?;
+            Some((n.as_i64(), n.to_string()))
+        },
     }
 }
 
 /// A number between `min` and `max`, inclusive.
 pub fn number_between(min: f64, max: f64) -> NumberBetween {
-    NumberBetween { min, max }
-}
-
-pub struct NumberBetween {
-    min: f64,
-    max: f64,
-}
-
-impl Validator for NumberBetween {
-    fn description(&self) -> String {
-        format!("a number between {} and {}", self.min, self.max)
-    }
-    fn validate(&self, path: &AttributePath, value: &Value, diags: &mut Diagnostics) {
-        let Some(n) = value.as_number() else { return };
-        match n.as_f64() {
-            Some(f) if f >= self.min && f <= self.max => {}
-            _ => invalid(diags, path, &n.to_string(), &self.description()),
-        }
+    Between {
+        min,
+        max,
+        describe: |min, max| format!("a number between {min} and {max}"),
+        measure: |value| {
+            let n = value.as_number()?;
+            Some((n.as_f64(), n.to_string()))
+        },
     }
 }
 
 /// A list, set or map with between `min` and `max` elements.
 pub fn size_between(min: usize, max: usize) -> SizeBetween {
-    SizeBetween { min, max }
+    Between {
+        min,
+        max,
+        describe: |min, max| format!("a collection of {min} to {max} elements"),
+        measure: |value| {
+            let n = match value {
+                Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.len(),
+                Value::Map(m) => m.len(),
+                _ => return None,
+            };
+            Some((Some(n), format!("{n} elements")))
+        },
+    }
 }
 
-pub struct SizeBetween {
-    min: usize,
-    max: usize,
+pub type StringLength = Between<usize>;
+pub type IntBetween = Between<i64>;
+pub type NumberBetween = Between<f64>;
+pub type SizeBetween = Between<usize>;
+
+/// A measure of the value (its length, its number, its size) between `min` and `max`, inclusive.
+pub struct Between<T> {
+    min: T,
+    max: T,
+    describe: fn(T, T) -> String,
+    /// The value's measure (`None` when it has none, e.g. a fraction for a whole number) and
+    /// how the error shows the value; `None` for a value of another kind, left to the schema.
+    measure: fn(&Value) -> Option<Measured<T>>,
 }
 
-impl Validator for SizeBetween {
+/// A value's measure, if it has one, and the value as an error shows it.
+type Measured<T> = (Option<T>, String);
+
+impl<T: PartialOrd + Copy + Send + Sync> Validator for Between<T> {
     fn description(&self) -> String {
-        format!("a collection of {} to {} elements", self.min, self.max)
+        (self.describe)(self.min, self.max)
     }
     fn validate(&self, path: &AttributePath, value: &Value, diags: &mut Diagnostics) {
-        let n = match value {
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.len(),
-            Value::Map(m) => m.len(),
-            _ => return,
+        let Some((measured, shown)) = (self.measure)(value) else {
+            return;
         };
-        if n < self.min || n > self.max {
-            invalid(diags, path, &format!("{n} elements"), &self.description());
+        if !measured.is_some_and(|m| m >= self.min && m <= self.max) {
+            invalid(diags, path, &shown, &self.description());
         }
     }
 }

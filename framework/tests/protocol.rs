@@ -23,7 +23,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use support::{BIN, COOKIE, IoStream, client_identity, tls_client_config};
+use support::{BIN, COOKIE, IoStream, client_identity, plugin_command, tls_client_config};
 
 /// How long a test waits for something that takes milliseconds before it gives up: a guard
 /// against hangs, generous so that a loaded machine never trips it.
@@ -114,15 +114,8 @@ impl Plugin {
 }
 
 fn base_command(tmpdir: &Path, extra_env: &[(&str, &str)], args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("TMPDIR", tmpdir)
-        .envs(extra_env.iter().copied())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    let mut cmd = plugin_command(BIN, tmpdir, extra_env, Stdio::piped());
+    cmd.args(args);
     cmd
 }
 
@@ -189,11 +182,11 @@ async fn connect(
     socket: PathBuf,
     tls: Option<rustls::ClientConfig>,
 ) -> Result<Channel, tonic::transport::Error> {
-    let dial = move || {
-        let socket = socket.clone();
-        async move { Ok(Box::new(UnixStream::connect(&socket).await?) as Box<dyn IoStream>) }
+    let endpoint = Endpoint::from_static("http://localhost");
+    let dial = |socket: PathBuf| async move {
+        Ok(Box::new(UnixStream::connect(&socket).await?) as Box<dyn IoStream>)
     };
-    support::grpc_channel(Endpoint::from_static("http://localhost"), dial, tls).await
+    support::grpc_channel(endpoint, socket, dial, tls).await
 }
 
 async fn health(channel: Channel) -> Result<i32, tonic::Status> {
@@ -553,15 +546,9 @@ async fn provider_stops_when_terraform_is_killed() {
     let tmpdir = tempfile::tempdir().expect("tmpdir");
     // A shell stands in for Terraform: it starts the provider in the background, prints its
     // pid, and is then killed with SIGKILL, as an interrupted CI job kills Terraform.
-    let mut parent = Command::new("sh")
+    let env = [COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", "6")];
+    let mut parent = plugin_command("sh", tmpdir.path(), &env, Stdio::null())
         .args(["-c", "\"$0\" & echo \"pid $!\"; wait", BIN])
-        .env_clear()
-        .env("TMPDIR", tmpdir.path())
-        .envs([COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", "6")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn sh");
     let mut lines = BufReader::new(parent.stdout.take().expect("stdout")).lines();

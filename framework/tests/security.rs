@@ -24,13 +24,13 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpStream, UnixStream};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use support::{BIN, COOKIE, IoStream, client_identity, tls_client_config};
+use support::{BIN, COOKIE, IoStream, client_identity, plugin_command, tls_client_config};
 
 /// Where the plugin said it listens.
 #[derive(Debug, Clone)]
@@ -55,15 +55,9 @@ impl Plugin {
 async fn start(extra_env: &[(&str, &str)]) -> Plugin {
     use base64::Engine as _;
     let tmpdir = tempfile::tempdir().expect("tmpdir");
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("TMPDIR", tmpdir.path())
-        .envs([COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", "5,6")])
+    let env = [COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", "5,6")];
+    let mut child = plugin_command(BIN, tmpdir.path(), &env, Stdio::null())
         .envs(extra_env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn provider");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
@@ -102,12 +96,8 @@ async fn connect(
     addr: Addr,
     tls: Option<rustls::ClientConfig>,
 ) -> Result<Channel, tonic::transport::Error> {
-    let open = move || {
-        let addr = addr.clone();
-        async move { dial(&addr).await }
-    };
     let endpoint = Endpoint::from_static("http://localhost").timeout(Duration::from_secs(5));
-    support::grpc_channel(endpoint, open, tls).await
+    support::grpc_channel(endpoint, addr, |addr| async move { dial(&addr).await }, tls).await
 }
 
 /// Whether a client with this TLS configuration (or plaintext) gets a health answer.

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tf_framework_fuzz::split_type;
 use tf_framework_fuzz::value::json;
+use tf_framework_fuzz::{assert_encoding_fixpoint, split_type};
 
 fuzz_target!(|data: &[u8]| {
     let (ty, payload) = split_type(data);
@@ -16,17 +16,11 @@ fuzz_target!(|data: &[u8]| {
         lenient.is_ok(),
         "lenient decoding refused what strict decoding accepted"
     );
-    let first = match json::encode(&value, &ty) {
-        Ok(bytes) => bytes,
-        Err(e) => panic!("decoded value does not re-encode: {e}\n{value:?}"),
-    };
-    let again = match json::decode(&first, &ty) {
-        Ok(v) => v,
-        Err(e) => panic!("re-encoded JSON does not decode: {e}"),
-    };
-    let second = match json::encode(&again, &ty) {
-        Ok(bytes) => bytes,
-        Err(e) => panic!("second encode failed: {e}"),
-    };
-    assert_eq!(first, second, "encoding is not a fixpoint");
+    assert_encoding_fixpoint(
+        &value,
+        &ty,
+        json::encode,
+        json::decode,
+        "re-encoded JSON does not decode",
+    );
 });

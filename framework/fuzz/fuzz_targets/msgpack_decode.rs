@@ -4,25 +4,19 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tf_framework_fuzz::split_type;
 use tf_framework_fuzz::value::msgpack;
+use tf_framework_fuzz::{assert_encoding_fixpoint, split_type};
 
 fuzz_target!(|data: &[u8]| {
     let (ty, payload) = split_type(data);
     let Ok(value) = msgpack::decode(payload, &ty) else {
         return;
     };
-    let first = match msgpack::encode(&value, &ty) {
-        Ok(bytes) => bytes,
-        Err(e) => panic!("decoded value does not re-encode: {e}\n{value:?}"),
-    };
-    let again = match msgpack::decode(&first, &ty) {
-        Ok(v) => v,
-        Err(e) => panic!("re-encoded bytes do not decode: {e}"),
-    };
-    let second = match msgpack::encode(&again, &ty) {
-        Ok(bytes) => bytes,
-        Err(e) => panic!("second encode failed: {e}"),
-    };
-    assert_eq!(first, second, "encoding is not a fixpoint");
+    assert_encoding_fixpoint(
+        &value,
+        &ty,
+        msgpack::encode,
+        msgpack::decode,
+        "re-encoded bytes do not decode",
+    );
 });

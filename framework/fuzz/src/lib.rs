@@ -8,7 +8,7 @@ pub mod value;
 #[path = "../../src/diag.rs"]
 pub mod diag;
 
-use value::Type;
+use value::{DecodeError, EncodeError, Type, Value};
 
 /// Types nest at most this deep, like the schemas Terraform providers actually have; depth
 /// beyond it is exercised through `dynamic`, whose type comes from the data.
@@ -57,4 +57,29 @@ fn next_type(data: &mut &[u8], depth: usize) -> Type {
             Type::tuple((0..count).map(|_| next_type(data, depth + 1)).collect())
         }
     }
+}
+
+/// What every codec target checks of a value its decoder accepted: it re-encodes, the encoding
+/// decodes again, and encoding that gives the same bytes (a fixpoint). `not_decoding` is the
+/// failure message when the re-encoded bytes do not decode.
+pub fn assert_encoding_fixpoint(
+    value: &Value,
+    ty: &Type,
+    encode: fn(&Value, &Type) -> Result<Vec<u8>, EncodeError>,
+    decode: fn(&[u8], &Type) -> Result<Value, DecodeError>,
+    not_decoding: &str,
+) {
+    let first = match encode(value, ty) {
+        Ok(bytes) => bytes,
+        Err(e) => panic!("decoded value does not re-encode: {e}\n{value:?}"),
+    };
+    let again = match decode(&first, ty) {
+        Ok(v) => v,
+        Err(e) => panic!("{not_decoding}: {e}"),
+    };
+    let second = match encode(&again, ty) {
+        Ok(bytes) => bytes,
+        Err(e) => panic!("second encode failed: {e}"),
+    };
+    assert_eq!(first, second, "encoding is not a fixpoint");
 }

@@ -32,9 +32,13 @@ fn echo_schema() -> pb::Schema {
     }
 }
 
-/// Expands to the `Provider` impl: listed unary RPCs answer `Default::default()`.
+/// Expands to the `Provider` impl: listed unary RPCs answer `Default::default()`, listed
+/// server-streaming RPCs an empty stream.
 macro_rules! echo_provider_impl {
-    ($($rpc:ident => $msg:ident),* $(,)?) => {
+    (
+        unary { $($rpc:ident => $msg:ident),* $(,)? }
+        streams { $($s_rpc:ident($s_req:ty) -> $s_stream:ident of $s_item:ty;)* }
+    ) => {
         #[tonic::async_trait]
         impl Provider for EchoProvider {
             $(
@@ -43,6 +47,16 @@ macro_rules! echo_provider_impl {
                     _request: Request<pb::$msg::Request>,
                 ) -> Result<Response<pb::$msg::Response>, Status> {
                     Ok(Response::new(Default::default()))
+                }
+            )*
+
+            $(
+                type $s_stream = BoxStream<$s_item>;
+                async fn $s_rpc(
+                    &self,
+                    _request: Request<$s_req>,
+                ) -> Result<Response<Self::$s_stream>, Status> {
+                    Ok(Response::new(Box::pin(futures::stream::empty())))
                 }
             )*
 
@@ -73,71 +87,55 @@ macro_rules! echo_provider_impl {
                 Ok(Response::new(Default::default()))
             }
 
-            type ListResourceStream = BoxStream<pb::list_resource::Event>;
-            async fn list_resource(
-                &self,
-                _request: Request<pb::list_resource::Request>,
-            ) -> Result<Response<Self::ListResourceStream>, Status> {
-                Ok(Response::new(Box::pin(futures::stream::empty())))
-            }
-
-            type ReadStateBytesStream = BoxStream<pb::read_state_bytes::Response>;
-            async fn read_state_bytes(
-                &self,
-                _request: Request<pb::read_state_bytes::Request>,
-            ) -> Result<Response<Self::ReadStateBytesStream>, Status> {
-                Ok(Response::new(Box::pin(futures::stream::empty())))
-            }
-
             async fn write_state_bytes(
                 &self,
                 _request: Request<Streaming<pb::write_state_bytes::RequestChunk>>,
             ) -> Result<Response<pb::write_state_bytes::Response>, Status> {
                 Ok(Response::new(Default::default()))
             }
-
-            type InvokeActionStream = BoxStream<pb::invoke_action::Event>;
-            async fn invoke_action(
-                &self,
-                _request: Request<pb::invoke_action::Request>,
-            ) -> Result<Response<Self::InvokeActionStream>, Status> {
-                Ok(Response::new(Box::pin(futures::stream::empty())))
-            }
         }
     };
 }
 
 echo_provider_impl! {
-    get_metadata => get_metadata,
-    validate_provider_config => validate_provider_config,
-    validate_resource_config => validate_resource_config,
-    validate_data_resource_config => validate_data_resource_config,
-    upgrade_resource_state => upgrade_resource_state,
-    get_resource_identity_schemas => get_resource_identity_schemas,
-    upgrade_resource_identity => upgrade_resource_identity,
-    configure_provider => configure_provider,
-    read_resource => read_resource,
-    plan_resource_change => plan_resource_change,
-    apply_resource_change => apply_resource_change,
-    import_resource_state => import_resource_state,
-    move_resource_state => move_resource_state,
-    read_data_source => read_data_source,
-    generate_resource_config => generate_resource_config,
-    validate_ephemeral_resource_config => validate_ephemeral_resource_config,
-    open_ephemeral_resource => open_ephemeral_resource,
-    renew_ephemeral_resource => renew_ephemeral_resource,
-    close_ephemeral_resource => close_ephemeral_resource,
-    validate_list_resource_config => validate_list_resource_config,
-    get_functions => get_functions,
-    validate_state_store_config => validate_state_store,
-    configure_state_store => configure_state_store,
-    lock_state => lock_state,
-    unlock_state => unlock_state,
-    get_states => get_states,
-    delete_state => delete_state,
-    plan_action => plan_action,
-    validate_action_config => validate_action_config,
-    stop_provider => stop_provider,
+    unary {
+        get_metadata => get_metadata,
+        validate_provider_config => validate_provider_config,
+        validate_resource_config => validate_resource_config,
+        validate_data_resource_config => validate_data_resource_config,
+        upgrade_resource_state => upgrade_resource_state,
+        get_resource_identity_schemas => get_resource_identity_schemas,
+        upgrade_resource_identity => upgrade_resource_identity,
+        configure_provider => configure_provider,
+        read_resource => read_resource,
+        plan_resource_change => plan_resource_change,
+        apply_resource_change => apply_resource_change,
+        import_resource_state => import_resource_state,
+        move_resource_state => move_resource_state,
+        read_data_source => read_data_source,
+        generate_resource_config => generate_resource_config,
+        validate_ephemeral_resource_config => validate_ephemeral_resource_config,
+        open_ephemeral_resource => open_ephemeral_resource,
+        renew_ephemeral_resource => renew_ephemeral_resource,
+        close_ephemeral_resource => close_ephemeral_resource,
+        validate_list_resource_config => validate_list_resource_config,
+        get_functions => get_functions,
+        validate_state_store_config => validate_state_store,
+        configure_state_store => configure_state_store,
+        lock_state => lock_state,
+        unlock_state => unlock_state,
+        get_states => get_states,
+        delete_state => delete_state,
+        plan_action => plan_action,
+        validate_action_config => validate_action_config,
+        stop_provider => stop_provider,
+    }
+    streams {
+        list_resource(pb::list_resource::Request) -> ListResourceStream of pb::list_resource::Event;
+        read_state_bytes(pb::read_state_bytes::Request)
+            -> ReadStateBytesStream of pb::read_state_bytes::Response;
+        invoke_action(pb::invoke_action::Request) -> InvokeActionStream of pb::invoke_action::Event;
+    }
 }
 
 #[tokio::main]

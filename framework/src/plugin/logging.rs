@@ -175,34 +175,33 @@ struct JsonVisitor {
     fields: Map<String, Value>,
 }
 
+impl JsonVisitor {
+    fn record(&mut self, field: &Field, value: impl Into<Value>) {
+        self.fields.insert(field.name().to_owned(), value.into());
+    }
+}
+
 impl Visit for JsonVisitor {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.fields
-            .insert(field.name().to_owned(), Value::from(format!("{value:?}")));
+        self.record(field, format!("{value:?}"));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.fields
-            .insert(field.name().to_owned(), Value::from(value));
+        self.record(field, value);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.fields
-            .insert(field.name().to_owned(), Value::from(value));
+        self.record(field, value);
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.fields
-            .insert(field.name().to_owned(), Value::from(value));
+        self.record(field, value);
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.fields
-            .insert(field.name().to_owned(), Value::from(value));
+        self.record(field, value);
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.fields
-            .insert(field.name().to_owned(), Value::from(value));
+        self.record(field, value);
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.fields
-            .insert(field.name().to_owned(), Value::from(value.to_string()));
+        self.record(field, value.to_string());
     }
 }
 

@@ -17,40 +17,12 @@ use crate::path;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::schema::Attribute;
-use crate::test_support::{answer_of, configure_with, errors, obj};
+use crate::test_support::{FixedProvider, answer_of, assert_mentions, configure_with, errors, obj};
+use crate::typed::ConfigView;
 use crate::validators::int_between;
 use crate::value::{Attr, Number, msgpack};
 
-struct ActionProvider;
-
-#[derive(Deserialize)]
-struct NoConfig {}
-
 struct Greeting(String);
-
-#[async_trait]
-impl Provider for ActionProvider {
-    type Config = NoConfig;
-    fn type_name(&self) -> &str {
-        "act"
-    }
-    fn schema(&self) -> Schema {
-        Schema::new()
-    }
-    async fn configure(
-        &self,
-        _ctx: &Context,
-        _req: ConfigureRequest<NoConfig>,
-    ) -> Result<ProviderData, Diagnostics> {
-        Ok(Arc::new(Greeting("hello".into())))
-    }
-    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        Vec::new()
-    }
-    fn actions(&self) -> Vec<Arc<dyn DynAction>> {
-        vec![Arc::new(Count)]
-    }
-}
 
 /// Counts to `steps`, one progress message per step; `mode` picks a failure.
 struct Count;
@@ -147,7 +119,10 @@ impl Action for Count {
 }
 
 fn server() -> ProviderServer {
-    ProviderServer::new(ActionProvider)
+    ProviderServer::new(FixedProvider {
+        actions: vec![Arc::new(Count)],
+        ..FixedProvider::new("act", Arc::new(Greeting("hello".into())))
+    })
 }
 
 fn action_ty() -> Type {
@@ -386,20 +361,15 @@ async fn invoke_failures_panics_and_unknown_types_complete_with_errors() {
     let failed = invoke(&server, "act_count", count_config(steps(5), Some("fail"))).await;
     assert_eq!(failed.progress, ["step 1 of 5"]);
     let diags = failed.completed.expect("completion");
-    assert!(
-        errors(&diags).contains("the API said: disk full"),
-        "{}",
-        errors(&diags)
-    );
+    assert_mentions(&diags, "the API said: disk full");
     assert_eq!(diags[0].severity, pb::diagnostic::Severity::Error as i32);
 
     let panicked = invoke(&server, "act_count", count_config(steps(5), Some("panic"))).await;
     assert_eq!(panicked.progress, ["step 1 of 5"]);
     let diags = panicked.completed.expect("completion");
-    assert!(
-        errors(&diags).contains("panicked while handling InvokeAction: counter overflow"),
-        "{}",
-        errors(&diags)
+    assert_mentions(
+        &diags,
+        "panicked while handling InvokeAction: counter overflow",
     );
 
     let unknown = invoke(&server, "act_nope", None).await;
@@ -439,11 +409,7 @@ async fn stop_provider_cancels_an_invocation_which_still_reports_winding_down() 
     // Terraform crashes on progress events after Ctrl-C: only the completion may follow.
     assert!(rest.progress.is_empty(), "{:?}", rest.progress);
     let diags = rest.completed.expect("completion");
-    assert!(
-        errors(&diags).contains("Action cancelled"),
-        "{}",
-        errors(&diags)
-    );
+    assert_mentions(&diags, "Action cancelled");
 
     // Later invocations get a fresh token.
     let again = invoke(&server, "act_count", count_config(steps(1), None)).await;

@@ -15,43 +15,22 @@
 //! completion alone is safe, so what an action says while winding down belongs in its
 //! completion diagnostics.
 
-use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
-
-use futures::Stream;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
-use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
 use super::convert::{self, decode_dynamic};
+use super::reply_stream::CancelOnDrop;
 use super::{ActionEntry, ProviderServer, guard};
 use crate::action::Progress;
 use crate::diag::Diagnostics;
 use crate::proto::tfplugin6 as pb;
-use crate::validators::validate_config;
 
 type EventResult = Result<pb::invoke_action::Event, Status>;
 
 /// The InvokeAction reply stream: events from the invocation task; dropping it (Terraform hung
 /// up) cancels the invocation.
-pub struct InvokeStream {
-    events: UnboundedReceiverStream<EventResult>,
-    pub(super) cancel: CancellationToken,
-}
-
-impl Stream for InvokeStream {
-    type Item = EventResult;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<EventResult>> {
-        Pin::new(&mut self.events).poll_next(cx)
-    }
-}
-
-impl Drop for InvokeStream {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
+pub type InvokeStream = CancelOnDrop<UnboundedReceiverStream<EventResult>>;
 
 fn progress_event(message: String) -> EventResult {
     Ok(pb::invoke_action::Event {
@@ -76,36 +55,13 @@ impl ProviderServer {
         self.registered(&self.inner.actions, type_name, "action")
     }
 
-    pub(super) fn action_names(&self) -> Vec<String> {
-        self.inner.actions.keys().cloned().collect()
-    }
-
-    pub(super) fn action_schemas(&self) -> std::collections::HashMap<String, pb::ActionSchema> {
-        self.inner
-            .actions
-            .iter()
-            .map(|(name, entry)| {
-                (
-                    name.clone(),
-                    pb::ActionSchema {
-                        schema: Some(convert::schema(&entry.schema)),
-                    },
-                )
-            })
-            .collect()
-    }
-
     pub(super) async fn validate_action_config_impl(
         &self,
         req: pb::validate_action_config::Request,
     ) -> Result<Diagnostics, Diagnostics> {
         let entry = self.action(&req.type_name)?;
-        let config = decode_dynamic(req.config.as_ref(), &entry.ty, "action configuration")?;
-        let mut diags = validate_config(&entry.schema, &config, true);
-        let ctx = self.context(None);
-        diags.extend(entry.handler.erased_validate(&ctx, &config).await);
-        diags.extend(ctx.take_warnings());
-        Ok(diags)
+        self.validate_registered(entry, req.config.as_ref(), "action configuration")
+            .await
     }
 
     pub(super) async fn plan_action_impl(

@@ -23,7 +23,7 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, MoveStateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
-use crate::test_support::{answer_of, configure_with, dv, errors, obj, s, undv};
+use crate::test_support::{FixedProvider, answer_of, configure_with, dv, errors, obj, s, undv};
 use crate::validators::one_of;
 
 // ---------------------------------------------------------------------------------------------
@@ -39,37 +39,6 @@ struct Cloud {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().expect("lock")
-}
-
-struct Bulk {
-    cloud: Arc<Cloud>,
-}
-
-#[async_trait]
-impl Provider for Bulk {
-    type Config = serde_json::Value;
-    fn type_name(&self) -> &str {
-        "bulk"
-    }
-    fn schema(&self) -> Schema {
-        Schema::new()
-    }
-    async fn configure(
-        &self,
-        _ctx: &Context,
-        _req: ConfigureRequest<serde_json::Value>,
-    ) -> Result<ProviderData, Diagnostics> {
-        Ok(self.cloud.clone())
-    }
-    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![Arc::new(Vm)]
-    }
-    fn list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
-        vec![Arc::new(VmList)]
-    }
-    fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
-        vec![Arc::new(Token)]
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -442,8 +411,11 @@ fn vm_config(o: &str, p: &str, workgroup: Value) -> Value {
 
 async fn configured() -> (ProviderServer, Arc<Cloud>) {
     let cloud = Arc::new(Cloud::default());
-    let server = ProviderServer::new(Bulk {
-        cloud: cloud.clone(),
+    let server = ProviderServer::new(FixedProvider {
+        resources: vec![Arc::new(Vm)],
+        list_resources: vec![Arc::new(VmList)],
+        ephemeral_resources: vec![Arc::new(Token)],
+        ..FixedProvider::new("bulk", cloud.clone())
     });
     configure_with(&server, &obj(&[]), &Type::object::<String>([]), None).await;
     (server, cloud)
@@ -1129,33 +1101,12 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
 
 #[tokio::test]
 async fn list_resources_need_a_resource_with_an_identity() {
-    struct NoIdentity;
-    #[async_trait]
-    impl Provider for NoIdentity {
-        type Config = serde_json::Value;
-        fn type_name(&self) -> &str {
-            "bulk"
-        }
-        fn schema(&self) -> Schema {
-            Schema::new()
-        }
-        async fn configure(
-            &self,
-            _ctx: &Context,
-            _req: ConfigureRequest<serde_json::Value>,
-        ) -> Result<ProviderData, Diagnostics> {
-            Ok(Arc::new(()))
-        }
-        fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-            Vec::new()
-        }
-        fn list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
-            vec![Arc::new(VmList)]
-        }
-    }
     let reply = answer_of(
-        ProviderServer::new(NoIdentity)
-            .get_provider_schema(Request::new(pb::get_provider_schema::Request {})),
+        ProviderServer::new(FixedProvider {
+            list_resources: vec![Arc::new(VmList)],
+            ..FixedProvider::new("bulk", Arc::new(()))
+        })
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {})),
     )
     .await;
     let text = errors(&reply.diagnostics);

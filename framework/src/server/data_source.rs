@@ -1,7 +1,7 @@
 //! The data source RPCs: ValidateDataResourceConfig and ReadDataSource.
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
-use super::{ProviderServer, Step};
+use super::{ProviderServer, Step, with_handler_warnings};
 use crate::diag::Diagnostics;
 use crate::plan::{check_read_result, null_write_only};
 use crate::proto::tfplugin6 as pb;
@@ -37,10 +37,7 @@ impl ProviderServer {
                 format!("{} returned no object.", req.type_name),
             );
         }
-        diags.extend(ctx.take_warnings());
-        if diags.has_errors() {
-            return Err(diags);
-        }
+        let diags = with_handler_warnings(diags, &ctx)?;
         Ok(pb::read_data_source::Response {
             state: Some(encode_dynamic(&state, &entry.ty, "data source result")?),
             diagnostics: convert::diagnostics(diags),

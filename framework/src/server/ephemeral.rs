@@ -6,12 +6,14 @@
 //! filled in; it must also be wholly known, since nothing resolves it later.
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
-use super::{EphemeralEntry, ProviderServer, Step};
+use super::{EphemeralEntry, ProviderServer, Step, with_handler_warnings};
 use crate::diag::Diagnostics;
 use crate::plan::{check_plan, check_read_result};
 use crate::proto::tfplugin6 as pb;
-use crate::validators::validate_config;
 use crate::value::Value;
+
+/// How errors name an ephemeral resource's configuration.
+const EPHEMERAL_CONFIG: &str = "ephemeral resource configuration";
 
 impl ProviderServer {
     fn ephemeral(&self, type_name: &str) -> Result<&EphemeralEntry, Diagnostics> {
@@ -22,18 +24,6 @@ impl ProviderServer {
         )
     }
 
-    pub(super) fn ephemeral_names(&self) -> Vec<String> {
-        self.inner.ephemeral_resources.keys().cloned().collect()
-    }
-
-    pub(super) fn ephemeral_schemas(&self) -> std::collections::HashMap<String, pb::Schema> {
-        self.inner
-            .ephemeral_resources
-            .iter()
-            .map(|(name, entry)| (name.clone(), convert::schema(&entry.schema)))
-            .collect()
-    }
-
     /// The ephemeral resource `type_name` and its configuration, decoded.
     fn ephemeral_config(
         &self,
@@ -41,7 +31,7 @@ impl ProviderServer {
         config: Option<&pb::DynamicValue>,
     ) -> Step<(&EphemeralEntry, Value)> {
         let entry = self.ephemeral(type_name)?;
-        let config = decode_dynamic(config, &entry.ty, "ephemeral resource configuration")?;
+        let config = decode_dynamic(config, &entry.ty, EPHEMERAL_CONFIG)?;
         Ok((entry, config))
     }
 
@@ -49,12 +39,9 @@ impl ProviderServer {
         &self,
         req: pb::validate_ephemeral_resource_config::Request,
     ) -> Step<Diagnostics> {
-        let (entry, config) = self.ephemeral_config(&req.type_name, req.config.as_ref())?;
-        let mut diags = validate_config(&entry.schema, &config, true);
-        let ctx = self.context(None);
-        diags.extend(entry.handler.erased_validate(&ctx, &config).await);
-        diags.extend(ctx.take_warnings());
-        Ok(diags)
+        let entry = self.ephemeral(&req.type_name)?;
+        self.validate_registered(entry, req.config.as_ref(), EPHEMERAL_CONFIG)
+            .await
     }
 
     pub(super) async fn open_ephemeral_resource_impl(
@@ -89,10 +76,7 @@ impl ProviderServer {
                 format!("{} opened no object.", req.type_name),
             );
         }
-        diags.extend(ctx.take_warnings());
-        if diags.has_errors() {
-            return Err(diags);
-        }
+        let diags = with_handler_warnings(diags, &ctx)?;
         Ok(pb::open_ephemeral_resource::Response {
             diagnostics: convert::diagnostics(diags),
             renew_at: opened.renew_at.map(prost_types::Timestamp::from),

@@ -15,10 +15,6 @@
 //! calls end; whatever the listing says after that (typically "cancelled") is not sent.
 //! Terraform hanging up early (Ctrl-C) cancels the listing the same way.
 
-use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
-
-use futures::Stream;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -26,12 +22,12 @@ use tonic::Status;
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
 use super::identity::{derive_identity, identity_data};
+use super::reply_stream::CancelOnDrop;
 use super::{ListEntry, ProviderServer, Step, guard};
 use crate::diag::{AttributePath, Diagnostics};
 use crate::list::{Found, ListSink};
 use crate::plan::{check_read_result, null_secrets, null_write_only};
 use crate::proto::tfplugin6 as pb;
-use crate::validators::validate_config;
 
 type EventResult = Result<pb::list_resource::Event, Status>;
 
@@ -39,23 +35,7 @@ type EventResult = Result<pb::list_resource::Event, Status>;
 const QUEUE: usize = 32;
 
 /// The ListResource reply stream; dropping it (Terraform hung up) cancels the listing.
-pub struct ListStream {
-    events: ReceiverStream<EventResult>,
-    cancel: CancellationToken,
-}
-
-impl Stream for ListStream {
-    type Item = EventResult;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<EventResult>> {
-        Pin::new(&mut self.events).poll_next(cx)
-    }
-}
-
-impl Drop for ListStream {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
+pub type ListStream = CancelOnDrop<ReceiverStream<EventResult>>;
 
 /// Terraform nests a list resource's schema as the `config` block of the `list` block and
 /// places diagnostics from the `list` block down, so attribute paths gain that first step.
@@ -104,28 +84,14 @@ impl ProviderServer {
         self.registered(&self.inner.list_resources, type_name, "list resource")
     }
 
-    pub(super) fn list_names(&self) -> Vec<String> {
-        self.inner.list_resources.keys().cloned().collect()
-    }
-
-    pub(super) fn list_schemas(&self) -> std::collections::HashMap<String, pb::Schema> {
-        self.inner
-            .list_resources
-            .iter()
-            .map(|(name, entry)| (name.clone(), convert::schema(&entry.schema)))
-            .collect()
-    }
-
     pub(super) async fn validate_list_resource_config_impl(
         &self,
         req: pb::validate_list_resource_config::Request,
     ) -> Step<Diagnostics> {
         let entry = self.list(&req.type_name)?;
-        let config = decode_dynamic(req.config.as_ref(), &entry.ty, "list configuration")?;
-        let mut diags = validate_config(&entry.schema, &config, true);
-        let ctx = self.context(None);
-        diags.extend(entry.handler.erased_validate(&ctx, &config).await);
-        diags.extend(ctx.take_warnings());
+        let diags = self
+            .validate_registered(entry, req.config.as_ref(), "list configuration")
+            .await?;
         Ok(under_config_block(diags))
     }
 

@@ -18,6 +18,7 @@ pub mod guard;
 mod identity;
 mod list;
 mod provider;
+mod reply_stream;
 mod resource;
 mod resource_change;
 mod rpc;
@@ -32,9 +33,9 @@ mod tests;
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 
-use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use self::convert::decode_dynamic;
 use crate::action::DynAction;
 use crate::context::{ClientCapabilities, Context, PrivateState, ProviderData};
 use crate::data_source::DynDataSource;
@@ -44,82 +45,69 @@ use crate::function::{Function, Signature};
 use crate::identity::IdentitySchema;
 use crate::list::DynListResource;
 use crate::plan;
+use crate::proto::tfplugin6 as pb;
 use crate::provider::{ConfigureRequest, Provider};
 use crate::resource::DynResource;
 use crate::schema::Schema;
 use crate::timeouts::{self, Operation, TimeoutDefaults};
-use crate::typed::{ConfigView, decode};
+use crate::typed::{ErasedHandler, decode, erased_trait};
+use crate::validators::validate_config;
 use crate::value::{Type, Value};
 
 pub use guard::in_guarded_handler;
 
-/// The provider with its `Config` type erased.
-#[async_trait]
-trait DynProvider: Send + Sync {
-    fn erased_type_name(&self) -> String;
-    fn erased_schema(&self) -> Schema;
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics;
-    async fn erased_configure(
-        &self,
-        ctx: &Context,
-        config: &Value,
-        unknown_paths: Vec<AttributePath>,
-    ) -> Result<ProviderData, Diagnostics>;
-    fn erased_resources(&self) -> Vec<Arc<dyn DynResource>>;
-    fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>>;
-    fn erased_functions(&self) -> Vec<Arc<dyn Function>>;
-    fn erased_actions(&self) -> Vec<Arc<dyn DynAction>>;
-    fn erased_list_resources(&self) -> Vec<Arc<dyn DynListResource>>;
-    fn erased_ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>>;
+/// Everything a provider registers, asked for once when the server builds its tables.
+struct Registered {
+    resources: Vec<Arc<dyn DynResource>>,
+    data_sources: Vec<Arc<dyn DynDataSource>>,
+    functions: Vec<Arc<dyn Function>>,
+    actions: Vec<Arc<dyn DynAction>>,
+    list_resources: Vec<Arc<dyn DynListResource>>,
+    ephemeral_resources: Vec<Arc<dyn DynEphemeralResource>>,
 }
 
-#[async_trait]
-impl<P: Provider> DynProvider for P {
-    fn erased_type_name(&self) -> String {
-        Provider::type_name(self).to_string()
+erased_trait! {
+    /// The provider with its `Config` type erased.
+    trait DynProvider: Send + Sync {
+        async fn erased_configure(
+            &self,
+            ctx: &Context,
+            config: &Value,
+            unknown_paths: Vec<AttributePath>,
+        ) -> Result<ProviderData, Diagnostics>;
+        fn erased_registered(&self) -> Registered;
     }
-    fn erased_schema(&self) -> Schema {
-        Provider::schema(self)
-    }
-    async fn erased_validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
-        Provider::validate(self, ctx, &ConfigView::new(config)).await
-    }
-    async fn erased_configure(
-        &self,
-        ctx: &Context,
-        config: &Value,
-        unknown_paths: Vec<AttributePath>,
-    ) -> Result<ProviderData, Diagnostics> {
-        let mut known = config.clone();
-        plan::nullify_unknowns(&mut known);
-        let config = decode(&known, "provider configuration")?;
-        Provider::configure(
-            self,
-            ctx,
-            ConfigureRequest {
-                config,
-                unknown_paths,
-            },
-        )
-        .await
-    }
-    fn erased_resources(&self) -> Vec<Arc<dyn DynResource>> {
-        Provider::resources(self)
-    }
-    fn erased_data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
-        Provider::data_sources(self)
-    }
-    fn erased_functions(&self) -> Vec<Arc<dyn Function>> {
-        Provider::functions(self)
-    }
-    fn erased_actions(&self) -> Vec<Arc<dyn DynAction>> {
-        Provider::actions(self)
-    }
-    fn erased_list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
-        Provider::list_resources(self)
-    }
-    fn erased_ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
-        Provider::ephemeral_resources(self)
+
+    impl<P: Provider> DynProvider for P {
+        async fn erased_configure(
+            &self,
+            ctx: &Context,
+            config: &Value,
+            unknown_paths: Vec<AttributePath>,
+        ) -> Result<ProviderData, Diagnostics> {
+            let mut known = config.clone();
+            plan::nullify_unknowns(&mut known);
+            let config = decode(&known, "provider configuration")?;
+            Provider::configure(
+                self,
+                ctx,
+                ConfigureRequest {
+                    config,
+                    unknown_paths,
+                },
+            )
+            .await
+        }
+        fn erased_registered(&self) -> Registered {
+            Registered {
+                resources: Provider::resources(self),
+                data_sources: Provider::data_sources(self),
+                functions: Provider::functions(self),
+                actions: Provider::actions(self),
+                list_resources: Provider::list_resources(self),
+                ephemeral_resources: Provider::ephemeral_resources(self),
+            }
+        }
     }
 }
 
@@ -216,10 +204,11 @@ impl ProviderServer {
 impl Inner {
     fn build(provider: Box<dyn DynProvider>) -> Self {
         let provider_schema = provider.erased_schema();
+        let registered = provider.erased_registered();
         let mut schema_problems = Diagnostics::new();
         note_invalid_schema(&mut schema_problems, "the provider", &provider_schema);
         let mut resources = BTreeMap::new();
-        for handler in provider.erased_resources() {
+        for handler in registered.resources {
             let schema = handler.erased_schema();
             let name = handler.erased_type_name();
             note_invalid_schema(&mut schema_problems, &name, &schema);
@@ -250,22 +239,19 @@ impl Inner {
             }
         }
         let data_sources = schema_entries(
-            provider.erased_data_sources(),
-            |h| (h.erased_type_name(), h.erased_schema()),
+            registered.data_sources,
             |name| name.to_owned(),
             &mut schema_problems,
             |_, _| {},
         );
         let actions = schema_entries(
-            provider.erased_actions(),
-            |h| (h.erased_type_name(), h.erased_schema()),
+            registered.actions,
             |name| name.to_owned(),
             &mut schema_problems,
             |_, _| {},
         );
         let list_resources = schema_entries(
-            provider.erased_list_resources(),
-            |h| (h.erased_type_name(), h.erased_schema()),
+            registered.list_resources,
             |name| format!("the list resource {name}"),
             &mut schema_problems,
             |name, problems| {
@@ -283,14 +269,13 @@ impl Inner {
             },
         );
         let ephemeral_resources = schema_entries(
-            provider.erased_ephemeral_resources(),
-            |h| (h.erased_type_name(), h.erased_schema()),
+            registered.ephemeral_resources,
             |name| format!("the ephemeral resource {name}"),
             &mut schema_problems,
             |_, _| {},
         );
-        let functions = provider
-            .erased_functions()
+        let functions = registered
+            .functions
             .into_iter()
             .map(|handler| {
                 let signature = handler.signature();
@@ -319,16 +304,15 @@ impl Inner {
 
 /// Builds the entries of one kind of handler, noting every invalid schema (`what` names the
 /// handler in the message) and, right after it, what `check` finds about that handler.
-fn schema_entries<H: ?Sized>(
+fn schema_entries<H: ?Sized + ErasedHandler>(
     handlers: Vec<Arc<H>>,
-    name_and_schema: impl Fn(&H) -> (String, Schema),
     what: impl Fn(&str) -> String,
     problems: &mut Diagnostics,
     mut check: impl FnMut(&str, &mut Diagnostics),
 ) -> BTreeMap<String, SchemaEntry<H>> {
     let mut entries = BTreeMap::new();
     for handler in handlers {
-        let (name, schema) = name_and_schema(&handler);
+        let (name, schema) = (handler.type_name(), handler.schema());
         note_invalid_schema(problems, &what(&name), &schema);
         check(&name, problems);
         entries.insert(
@@ -409,6 +393,23 @@ impl ProviderServer {
         })
     }
 
+    /// The Validate…Config RPC of an action, list or ephemeral resource: the configuration
+    /// decoded as `what`, checked against the schema, then by the handler's own offline
+    /// checks, with the warnings those raise.
+    async fn validate_registered<H: ?Sized + ErasedHandler>(
+        &self,
+        entry: &SchemaEntry<H>,
+        config: Option<&pb::DynamicValue>,
+        what: &str,
+    ) -> Step<Diagnostics> {
+        let config = decode_dynamic(config, &entry.ty, what)?;
+        let mut diags = validate_config(&entry.schema, &config, true);
+        let ctx = self.context(None);
+        diags.extend(entry.handler.validate(&ctx, &config).await);
+        diags.extend(ctx.take_warnings());
+        Ok(diags)
+    }
+
     fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry, Diagnostics> {
         self.registered(&self.inner.data_sources, type_name, "data source")
     }
@@ -443,6 +444,17 @@ fn timeout_for(entry: &ResourceEntry, object: &Value, op: Operation) -> std::tim
 
 /// Collects diagnostics of steps that stop on the first error.
 type Step<T> = Result<T, Diagnostics>;
+
+/// `diags` with the warnings the handler raised through `ctx`; an error among them stops the
+/// RPC with all of them.
+fn with_handler_warnings(mut diags: Diagnostics, ctx: &Context) -> Step<Diagnostics> {
+    diags.extend(ctx.take_warnings());
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(diags)
+    }
+}
 
 /// How the messages of [`upgrade_stored_json`] name what is upgraded.
 struct StoredJson {

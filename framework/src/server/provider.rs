@@ -2,6 +2,8 @@
 //! ConfigureProvider. They describe what the provider serves and establish the provider data
 //! every later call's [`Context`](crate::context::Context) carries.
 
+use std::collections::{BTreeMap, HashMap};
+
 use super::convert::{self, decode_dynamic};
 use super::{ProviderServer, Step};
 use crate::diag::{AttributePath, Diagnostics};
@@ -9,6 +11,19 @@ use crate::plan;
 use crate::proto::tfplugin6 as pb;
 use crate::validators::validate_config;
 use crate::value::Value;
+
+/// One entry of GetMetadata per registered type, in name order.
+fn per_name<E, M>(entries: &BTreeMap<String, E>, metadata: impl Fn(String) -> M) -> Vec<M> {
+    entries.keys().cloned().map(metadata).collect()
+}
+
+/// What GetProviderSchema tells of each registered type, by type name.
+fn per_entry<E, S>(entries: &BTreeMap<String, E>, schema: impl Fn(&E) -> S) -> HashMap<String, S> {
+    entries
+        .iter()
+        .map(|(name, entry)| (name.clone(), schema(entry)))
+        .collect()
+}
 
 impl ProviderServer {
     fn server_capabilities(&self) -> pb::ServerCapabilities {
@@ -26,70 +41,47 @@ impl ProviderServer {
     }
 
     pub(super) fn get_metadata_impl(&self) -> pb::get_metadata::Response {
+        let inner = &self.inner;
         pb::get_metadata::Response {
             server_capabilities: Some(self.server_capabilities()),
-            diagnostics: convert::diagnostics(self.inner.schema_problems.clone()),
-            data_sources: self
-                .inner
-                .data_sources
-                .keys()
-                .map(|n| pb::get_metadata::DataSourceMetadata {
-                    type_name: n.clone(),
-                })
-                .collect(),
-            resources: self
-                .inner
-                .resources
-                .keys()
-                .map(|n| pb::get_metadata::ResourceMetadata {
-                    type_name: n.clone(),
-                })
-                .collect(),
-            functions: self
-                .inner
-                .functions
-                .keys()
-                .map(|n| pb::get_metadata::FunctionMetadata { name: n.clone() })
-                .collect(),
-            actions: self
-                .action_names()
-                .into_iter()
-                .map(|type_name| pb::get_metadata::ActionMetadata { type_name })
-                .collect(),
-            ephemeral_resources: self
-                .ephemeral_names()
-                .into_iter()
-                .map(|type_name| pb::get_metadata::EphemeralMetadata { type_name })
-                .collect(),
-            list_resources: self
-                .list_names()
-                .into_iter()
-                .map(|type_name| pb::get_metadata::ListResourceMetadata { type_name })
-                .collect(),
+            diagnostics: convert::diagnostics(inner.schema_problems.clone()),
+            data_sources: per_name(&inner.data_sources, |type_name| {
+                pb::get_metadata::DataSourceMetadata { type_name }
+            }),
+            resources: per_name(&inner.resources, |type_name| {
+                pb::get_metadata::ResourceMetadata { type_name }
+            }),
+            functions: per_name(&inner.functions, |name| {
+                pb::get_metadata::FunctionMetadata { name }
+            }),
+            actions: per_name(&inner.actions, |type_name| {
+                pb::get_metadata::ActionMetadata { type_name }
+            }),
+            ephemeral_resources: per_name(&inner.ephemeral_resources, |type_name| {
+                pb::get_metadata::EphemeralMetadata { type_name }
+            }),
+            list_resources: per_name(&inner.list_resources, |type_name| {
+                pb::get_metadata::ListResourceMetadata { type_name }
+            }),
             ..Default::default()
         }
     }
 
     pub(super) fn get_provider_schema_impl(&self) -> pb::get_provider_schema::Response {
+        let inner = &self.inner;
         pb::get_provider_schema::Response {
-            provider: Some(convert::schema(&self.inner.provider_schema)),
-            resource_schemas: self
-                .inner
-                .resources
-                .iter()
-                .map(|(n, r)| (n.clone(), convert::schema(&r.schema)))
-                .collect(),
-            data_source_schemas: self
-                .inner
-                .data_sources
-                .iter()
-                .map(|(n, d)| (n.clone(), convert::schema(&d.schema)))
-                .collect(),
+            provider: Some(convert::schema(&inner.provider_schema)),
+            resource_schemas: per_entry(&inner.resources, |r| convert::schema(&r.schema)),
+            data_source_schemas: per_entry(&inner.data_sources, |d| convert::schema(&d.schema)),
             functions: self.function_map(),
-            action_schemas: self.action_schemas(),
-            ephemeral_resource_schemas: self.ephemeral_schemas(),
-            list_resource_schemas: self.list_schemas(),
-            diagnostics: convert::diagnostics(self.inner.schema_problems.clone()),
+            action_schemas: per_entry(&inner.actions, |a| pb::ActionSchema {
+                schema: Some(convert::schema(&a.schema)),
+            }),
+            ephemeral_resource_schemas: per_entry(&inner.ephemeral_resources, |e| {
+                convert::schema(&e.schema)
+            }),
+            list_resource_schemas: per_entry(&inner.list_resources, |l| convert::schema(&l.schema)),
+            diagnostics: convert::diagnostics(inner.schema_problems.clone()),
             server_capabilities: Some(self.server_capabilities()),
             ..Default::default()
         }

@@ -8,7 +8,10 @@ use super::identity::{
     derive_identity, identity_data, import_target, imported_identity, refreshed_identity,
     requested_identity,
 };
-use super::{ProviderServer, Step, StoredJson, private_state, timeout_for, upgrade_stored_json};
+use super::{
+    ProviderServer, Step, StoredJson, private_state, timeout_for, upgrade_stored_json,
+    with_handler_warnings,
+};
 use crate::diag::Diagnostics;
 use crate::identity;
 use crate::plan::{check_read_result, null_write_only};
@@ -217,10 +220,7 @@ impl ProviderServer {
         } else {
             imported_identity(&req.type_name, entry, target.as_ref(), &state, &mut diags)
         };
-        diags.extend(ctx.take_warnings());
-        if diags.has_errors() {
-            return Err(diags);
-        }
+        let diags = with_handler_warnings(diags, &ctx)?;
         Ok(pb::import_resource_state::Response {
             imported_resources: vec![pb::import_resource_state::ImportedResource {
                 type_name: req.type_name.clone(),
@@ -291,10 +291,7 @@ impl ProviderServer {
                 None
             })
         };
-        diags.extend(ctx.take_warnings());
-        if diags.has_errors() {
-            return Err(diags);
-        }
+        let diags = with_handler_warnings(diags, &ctx)?;
         Ok(pb::move_resource_state::Response {
             target_state: Some(encode_dynamic(&state, &entry.ty, "moved state")?),
             diagnostics: convert::diagnostics(diags),

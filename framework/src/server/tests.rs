@@ -15,7 +15,7 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
-use crate::test_support::{answer_of, configure_with, dv, errors, obj, s, undv};
+use crate::test_support::{FixedProvider, answer_of, configure_with, dv, errors, obj, s, undv};
 use crate::typed::PlanView;
 use crate::validators::one_of;
 use crate::value::Number;
@@ -878,30 +878,12 @@ async fn modify_plan_hook_is_checked_and_can_require_replacement() {
 
 #[tokio::test]
 async fn invalid_schemas_are_reported_not_served_silently() {
-    struct Broken;
-    #[async_trait]
-    impl Provider for Broken {
-        type Config = ProviderConfig;
-        fn type_name(&self) -> &str {
-            "broken"
-        }
-        fn schema(&self) -> Schema {
-            Schema::new().attribute(Attribute::string("Bad Name").optional())
-        }
-        async fn configure(
-            &self,
-            _ctx: &Context,
-            _req: ConfigureRequest<ProviderConfig>,
-        ) -> Result<ProviderData, Diagnostics> {
-            Ok(Arc::new(()))
-        }
-        fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-            Vec::new()
-        }
-    }
     let reply = answer_of(
-        ProviderServer::new(Broken)
-            .get_provider_schema(Request::new(pb::get_provider_schema::Request {})),
+        ProviderServer::new(FixedProvider {
+            schema: Schema::new().attribute(Attribute::string("Bad Name").optional()),
+            ..FixedProvider::new("broken", Arc::new(()))
+        })
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {})),
     )
     .await;
     let text = errors(&reply.diagnostics);

@@ -13,9 +13,13 @@
 //! any state Terraform wrote reads back.
 
 use std::collections::BTreeMap;
+use std::iter;
 
 use super::msgpack::{check_attributes, dynamic_parts, type_mismatch};
-use super::{DecodeError, EncodeError, MAX_DEPTH, Number, PathStep, Type, Value};
+use super::{
+    DecodeError, EncodeError, MAX_DEPTH, Number, PathStep, Type, Value, check_encode_depth,
+    tuple_length_mismatch,
+};
 
 /// Decodes a JSON document as type `ty`. Objects must not carry attributes their type lacks;
 /// attributes they lack are null.
@@ -116,60 +120,60 @@ impl Parser<'_> {
 
     #[inline(never)]
     fn array(&mut self, depth: usize) -> Result<Json, DecodeError> {
-        self.pos += 1;
-        let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Ok(Json::Array(items));
-        }
-        loop {
-            self.skip_ws();
-            items.push(self.value(depth + 1)?);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(Json::Array(items));
-                }
-                _ => return Err(self.err("expected ',' or ']'")),
-            }
-        }
+        self.delimited(b']', "expected ',' or ']'", |p| p.value(depth + 1))
+            .map(Json::Array)
     }
 
     #[inline(never)]
     fn object(&mut self, depth: usize) -> Result<Json, DecodeError> {
+        self.delimited(b'}', "expected ',' or '}'", |p| p.member(depth))
+            .map(Json::Object)
+    }
+
+    /// The elements of an array or the members of an object, from its opening bracket: each
+    /// read by `element`, separated by commas, up to `close`; `unclosed` is the error when
+    /// neither follows an element.
+    fn delimited<T>(
+        &mut self,
+        close: u8,
+        unclosed: &str,
+        mut element: impl FnMut(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<Vec<T>, DecodeError> {
         self.pos += 1;
-        let mut members = Vec::new();
+        let mut items = Vec::new();
         self.skip_ws();
-        if self.peek() == Some(b'}') {
+        if self.peek() == Some(close) {
             self.pos += 1;
-            return Ok(Json::Object(members));
+            return Ok(items);
         }
         loop {
             self.skip_ws();
-            if self.peek() != Some(b'"') {
-                return Err(self.err("expected a member name"));
-            }
-            let name = self.string()?;
-            self.skip_ws();
-            if self.peek() != Some(b':') {
-                return Err(self.err("expected ':'"));
-            }
-            self.pos += 1;
-            self.skip_ws();
-            members.push((name, self.value(depth + 1)?));
+            items.push(element(self)?);
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
-                Some(b'}') => {
+                Some(c) if c == close => {
                     self.pos += 1;
-                    return Ok(Json::Object(members));
+                    return Ok(items);
                 }
-                _ => return Err(self.err("expected ',' or '}'")),
+                _ => return Err(self.err(unclosed)),
             }
         }
+    }
+
+    /// One `"name": value` member of an object.
+    fn member(&mut self, depth: usize) -> Result<(String, Json), DecodeError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.err("expected a member name"));
+        }
+        let name = self.string()?;
+        self.skip_ws();
+        if self.peek() != Some(b':') {
+            return Err(self.err("expected ':'"));
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok((name, self.value(depth + 1)?))
     }
 
     fn digits(&mut self) -> usize {
@@ -363,11 +367,8 @@ fn convert_tuple(json: Json, elements: &[Type], lenient: bool) -> Result<Value, 
         return Err(mismatch("an array", &json));
     };
     if items.len() != elements.len() {
-        return Err(DecodeError::new(format!(
-            "a tuple of {} elements is required, got {}",
-            elements.len(),
-            items.len()
-        )));
+        let message = tuple_length_mismatch(elements.len(), items.len());
+        return Err(DecodeError::new(message));
     }
     let items = items
         .into_iter()
@@ -526,9 +527,7 @@ fn write_value(
     ty: &Type,
     depth: usize,
 ) -> Result<(), EncodeError> {
-    if depth > MAX_DEPTH {
-        return Err(EncodeError::new("value is nested too deeply"));
-    }
+    check_encode_depth(depth)?;
     if let Type::Dynamic = ty {
         return match value {
             Value::Null => {
@@ -560,65 +559,65 @@ fn write_value(
         (Type::Number, Value::Number(n)) => out.push_str(&n.to_string()),
         (Type::Bool, Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
         (Type::List(element), Value::List(items)) | (Type::Set(element), Value::Set(items)) => {
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                write_value(out, item, element, depth + 1)
-                    .map_err(|e| e.within(PathStep::Index(index)))?;
-            }
-            out.push(']');
+            write_array(out, items.iter().zip(iter::repeat(&**element)), depth)?;
         }
         (Type::Tuple(elements), Value::Tuple(items)) => {
             if elements.len() != items.len() {
-                return Err(EncodeError::new(format!(
-                    "a tuple of {} elements is required, got {}",
-                    elements.len(),
-                    items.len()
-                )));
+                let message = tuple_length_mismatch(elements.len(), items.len());
+                return Err(EncodeError::new(message));
             }
-            out.push('[');
-            for (index, (item, element)) in items.iter().zip(elements).enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                write_value(out, item, element, depth + 1)
-                    .map_err(|e| e.within(PathStep::Index(index)))?;
-            }
-            out.push(']');
+            write_array(out, items.iter().zip(elements), depth)?;
         }
         (Type::Map(element), Value::Map(entries)) => {
-            out.push('{');
-            for (index, (key, item)) in entries.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                write_json_string(out, key);
-                out.push(':');
-                write_value(out, item, element, depth + 1)
-                    .map_err(|e| e.within(PathStep::Key(key.clone())))?;
-            }
-            out.push('}');
+            let members = entries.iter().map(|(key, item)| (key, item, &**element));
+            write_members(out, members, PathStep::Key, depth)?;
         }
         (Type::Object(attributes), Value::Object(values)) => {
             check_attributes(attributes, values)?;
-            out.push('{');
-            for (index, ((name, attr_ty), item)) in
-                attributes.iter().zip(values.values()).enumerate()
-            {
-                if index > 0 {
-                    out.push(',');
-                }
-                write_json_string(out, name);
-                out.push(':');
-                write_value(out, item, attr_ty, depth + 1)
-                    .map_err(|e| e.within(PathStep::Attr(name.clone())))?;
-            }
-            out.push('}');
+            let members = (attributes.iter().zip(values.values()))
+                .map(|((name, attr_ty), item)| (name, item, attr_ty));
+            write_members(out, members, PathStep::Attr, depth)?;
         }
         _ => return Err(type_mismatch(value, ty)),
     }
+    Ok(())
+}
+
+/// `[item,...]`, each item of its own type; an error names the item's index.
+fn write_array<'a>(
+    out: &mut String,
+    items: impl Iterator<Item = (&'a Value, &'a Type)>,
+    depth: usize,
+) -> Result<(), EncodeError> {
+    out.push('[');
+    for (index, (item, ty)) in items.enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        write_value(out, item, ty, depth + 1).map_err(|e| e.within(PathStep::Index(index)))?;
+    }
+    out.push(']');
+    Ok(())
+}
+
+/// `{"name":value,...}`, each value of its own type; an error names the member through `step`
+/// (a map key or an attribute).
+fn write_members<'a>(
+    out: &mut String,
+    members: impl Iterator<Item = (&'a String, &'a Value, &'a Type)>,
+    step: fn(String) -> PathStep,
+    depth: usize,
+) -> Result<(), EncodeError> {
+    out.push('{');
+    for (index, (name, item, ty)) in members.enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        write_json_string(out, name);
+        out.push(':');
+        write_value(out, item, ty, depth + 1).map_err(|e| e.within(step(name.clone())))?;
+    }
+    out.push('}');
     Ok(())
 }
 

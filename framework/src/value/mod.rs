@@ -325,6 +325,20 @@ macro_rules! path_error_impls {
 path_error_impls!(DecodeError);
 path_error_impls!(EncodeError);
 
+/// Encoders refuse values nested deeper than [`MAX_DEPTH`], as the decoders do.
+#[inline]
+pub(crate) fn check_encode_depth(depth: usize) -> Result<(), EncodeError> {
+    if depth > MAX_DEPTH {
+        return Err(EncodeError::new("value is nested too deeply"));
+    }
+    Ok(())
+}
+
+/// The message for a tuple of `got` elements (a count, or "more") whose type has `expected`.
+pub(crate) fn tuple_length_mismatch(expected: usize, got: impl fmt::Display) -> String {
+    format!("a tuple of {expected} elements is required, got {got}")
+}
+
 /// Lists attribute names for "missing/unexpected attribute" messages.
 pub(crate) fn describe_attribute_mismatch(missing: &[&str], extra: &[&str]) -> String {
     let quote = |names: &[&str]| {

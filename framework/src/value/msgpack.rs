@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use super::{
     DecodeError, EncodeError, MAX_DEPTH, Number, PathStep, Refinements, Type, Value,
-    describe_attribute_mismatch,
+    check_encode_depth, describe_attribute_mismatch, tuple_length_mismatch,
 };
 
 /// Extension type of a refined unknown; any other extension type is a plain unknown.
@@ -299,10 +299,7 @@ impl<'a> Reader<'a> {
             return Err(self.err("a tuple (array) is required"));
         };
         if len != elements.len() {
-            return Err(self.err(format!(
-                "a tuple of {} elements is required, got {len}",
-                elements.len()
-            )));
+            return Err(self.err(tuple_length_mismatch(elements.len(), len)));
         }
         let mut items = Vec::with_capacity(len);
         for (index, element) in elements.iter().enumerate() {
@@ -497,9 +494,7 @@ fn write_value(
     ty: &Type,
     depth: usize,
 ) -> Result<(), EncodeError> {
-    if depth > MAX_DEPTH {
-        return Err(EncodeError::new("value is nested too deeply"));
-    }
+    check_encode_depth(depth)?;
     if let Type::Dynamic = ty {
         return write_dynamic(out, value, depth);
     }
@@ -522,11 +517,8 @@ fn write_value(
         }
         (Type::Tuple(elements), Value::Tuple(items)) => {
             if elements.len() != items.len() {
-                return Err(EncodeError::new(format!(
-                    "a tuple of {} elements is required, got {}",
-                    elements.len(),
-                    items.len()
-                )));
+                let message = tuple_length_mismatch(elements.len(), items.len());
+                return Err(EncodeError::new(message));
             }
             write_array_len(out, items.len());
             for (index, (item, element)) in items.iter().zip(elements).enumerate() {
@@ -1023,39 +1015,29 @@ mod tests {
             ("m", Type::map(Type::Bool)),
             ("t", Type::tuple(vec![Type::String, Type::Number])),
         ]);
-        let value = obj(&[
-            (
-                "l",
-                Value::List(vec![num("1"), Value::Null, Value::unknown()]),
-            ),
-            (
-                "s",
-                Value::Set(vec![Value::String("b".into()), Value::String("a".into())]),
-            ),
-            (
-                "m",
-                Value::Map([("k".to_string(), Value::Bool(true))].into()),
-            ),
-            ("t", Value::Tuple(vec![Value::String("x".into()), num("2")])),
-        ]);
+        // The same collections, with the set's elements in the order given.
+        let with_set = |set: [&str; 2]| {
+            obj(&[
+                (
+                    "l",
+                    Value::List(vec![num("1"), Value::Null, Value::unknown()]),
+                ),
+                (
+                    "s",
+                    Value::Set(set.iter().map(|e| Value::String((*e).into())).collect()),
+                ),
+                (
+                    "m",
+                    Value::Map([("k".to_string(), Value::Bool(true))].into()),
+                ),
+                ("t", Value::Tuple(vec![Value::String("x".into()), num("2")])),
+            ])
+        };
+        let value = with_set(["b", "a"]);
         let bytes = encode(&value, &ty).unwrap();
         assert_eq!(decode(&bytes, &ty).unwrap(), value);
         // Set equality ignores order.
-        let reordered = obj(&[
-            (
-                "l",
-                Value::List(vec![num("1"), Value::Null, Value::unknown()]),
-            ),
-            (
-                "s",
-                Value::Set(vec![Value::String("a".into()), Value::String("b".into())]),
-            ),
-            (
-                "m",
-                Value::Map([("k".to_string(), Value::Bool(true))].into()),
-            ),
-            ("t", Value::Tuple(vec![Value::String("x".into()), num("2")])),
-        ]);
+        let reordered = with_set(["a", "b"]);
         assert_eq!(decode(&bytes, &ty).unwrap(), reordered);
         // Wrong shapes are rejected with a path.
         let err = encode(

@@ -350,28 +350,22 @@ impl fmt::Display for Number {
     }
 }
 
-impl From<i64> for Number {
-    fn from(n: i64) -> Number {
-        Number::from_i64(n)
-    }
+/// `From` for the machine integers that widen losslessly to `i64` or `u64`.
+macro_rules! number_from_int {
+    ($($int:ty => $wide:ty, $ctor:ident;)*) => {
+        $(impl From<$int> for Number {
+            fn from(n: $int) -> Number {
+                Number::$ctor(<$wide>::from(n))
+            }
+        })*
+    };
 }
 
-impl From<i32> for Number {
-    fn from(n: i32) -> Number {
-        Number::from_i64(i64::from(n))
-    }
-}
-
-impl From<u64> for Number {
-    fn from(n: u64) -> Number {
-        Number::from_u64(n)
-    }
-}
-
-impl From<u32> for Number {
-    fn from(n: u32) -> Number {
-        Number::from_u64(u64::from(n))
-    }
+number_from_int! {
+    i64 => i64, from_i64;
+    i32 => i64, from_i64;
+    u64 => u64, from_u64;
+    u32 => u64, from_u64;
 }
 
 impl From<usize> for Number {

@@ -23,7 +23,7 @@ use ::serde::de::{self, DeserializeSeed, IntoDeserializer, Unexpected, Visitor};
 use ::serde::ser::{self, Serialize};
 use ::serde::{Deserialize, Deserializer, Serializer};
 
-use super::{DisplayPath, Number, PathStep, Type, Value};
+use super::{DisplayPath, Number, PathStep, Type, Value, tuple_length_mismatch};
 
 /// Newtype name under which [`Attr`] asks the deserializer whether the value is unknown.
 const ATTR_NEWTYPE: &str = "$tf_framework::value::Attr";
@@ -829,12 +829,9 @@ impl<'t> SeqBuilder<'t> {
         let index = self.items.len();
         let element_ty = match self.ty {
             Type::List(e) | Type::Set(e) => e,
-            Type::Tuple(elements) => elements.get(index).ok_or_else(|| {
-                Error::new(format!(
-                    "a tuple of {} elements is required, got more",
-                    elements.len()
-                ))
-            })?,
+            Type::Tuple(elements) => elements
+                .get(index)
+                .ok_or_else(|| Error::new(tuple_length_mismatch(elements.len(), "more")))?,
             _ => &Type::Dynamic,
         };
         let item = value
@@ -850,11 +847,8 @@ impl<'t> SeqBuilder<'t> {
             Type::Set(_) => Ok(Value::Set(self.items)),
             Type::Tuple(elements) => {
                 if elements.len() != self.items.len() {
-                    return Err(Error::new(format!(
-                        "a tuple of {} elements is required, got {}",
-                        elements.len(),
-                        self.items.len()
-                    )));
+                    let message = tuple_length_mismatch(elements.len(), self.items.len());
+                    return Err(Error::new(message));
                 }
                 Ok(Value::Tuple(self.items))
             }

@@ -4,6 +4,8 @@
 
 use std::future::Future;
 use std::io;
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::process::Command;
 use tonic::transport::{Channel, Endpoint, Uri};
 
 /// The provider binary the tests start.
@@ -20,6 +23,26 @@ pub const COOKIE: (&str, &str) = (
     "TF_PLUGIN_MAGIC_COOKIE",
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
 );
+
+/// A command that starts `program` the way Terraform starts a plugin: an environment holding
+/// only `TMPDIR` and `env`, no stdin, stdout piped for the handshake line, `stderr` as given,
+/// and killed when the test drops it.
+pub fn plugin_command(
+    program: &str,
+    tmpdir: &Path,
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear()
+        .env("TMPDIR", tmpdir)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .kill_on_drop(true);
+    cmd
+}
 
 /// Pins the server certificate announced in the handshake (webpki would refuse it as a CA used
 /// as end entity, exactly like go-plugin's own certificates).
@@ -141,24 +164,26 @@ pub fn tls_client_config(
 pub trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> IoStream for T {}
 
-/// A gRPC channel from `endpoint` over the streams `dial` opens, TLS if a client config is
-/// given. The connection attempt is bounded, so a plugin that never answers fails the test.
-pub async fn grpc_channel<D, F>(
+/// A gRPC channel from `endpoint` over the streams `dial` opens to `target` (a socket path,
+/// an address), TLS if a client config is given. The connection attempt is bounded, so a
+/// plugin that never answers fails the test.
+pub async fn grpc_channel<T, F>(
     endpoint: Endpoint,
-    dial: D,
+    target: T,
+    dial: fn(T) -> F,
     tls: Option<rustls::ClientConfig>,
 ) -> Result<Channel, tonic::transport::Error>
 where
-    D: Fn() -> F + Clone + Send + 'static,
+    T: Clone + Send + 'static,
     F: Future<Output = io::Result<Box<dyn IoStream>>> + Send + 'static,
 {
     let tls = tls.map(|cfg| tokio_rustls::TlsConnector::from(Arc::new(cfg)));
     endpoint
         .connect_timeout(Duration::from_secs(5))
         .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let (dial, tls) = (dial.clone(), tls.clone());
+            let (target, tls) = (target.clone(), tls.clone());
             async move {
-                let stream = dial().await?;
+                let stream = dial(target).await?;
                 match tls {
                     None => Ok::<_, io::Error>(TokioIo::new(stream)),
                     Some(tls) => {
