@@ -30,8 +30,11 @@ export CARGO_TARGET_DIR="${PACKAGE_TARGET_DIR:-$root/target/package}"
 
 echo "==> cargo build --release (static, $target)" >&2
 # RUSTFLAGS with an explicit --target apply to the provider only, not to build scripts and
-# proc-macros, which must stay dynamic host binaries.
-RUSTFLAGS="-C target-feature=+crt-static" \
+# proc-macros, which must stay dynamic host binaries. The shipped binary gets whole-program LTO
+# in one codegen unit: 17.6 MB instead of 20.5 MB with the workspace's everyday release profile
+# (thin LTO, four units), for a slower build that only packaging pays.
+CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+  RUSTFLAGS="-C target-feature=+crt-static" \
   cargo build --release --locked --quiet --target "$target" -p terraform-provider-dr --bin "$name"
 built="$CARGO_TARGET_DIR/$target/release/$name"
 
