@@ -18,7 +18,7 @@ use crate::util;
 
 use super::progress::{deadlines, primary_step};
 use super::{
-    DEPLOYMENTS, DraError, DraResult, KNOWN_MACHINE_TYPES, NETWORKS, ORCHESTRATOR_CORES,
+    Caller, DEPLOYMENTS, DraError, DraResult, KNOWN_MACHINE_TYPES, NETWORKS, ORCHESTRATOR_CORES,
     ORCHESTRATOR_IMAGE, ORCHESTRATOR_MEMORY_GB, OWNER, POWER, PRIMARY_STEP_DURATIONS,
     PVM_INSTANCES, Params, SERVICE, STANDBY_STEP_DURATIONS, authenticate, dr_instance, guid_of,
     machine_types_of, ok, parse_body, record_event, workspace, workspace_zone,
@@ -726,14 +726,9 @@ pub(super) fn deployment<'a>(world: &'a World, guid: &str) -> Result<&'a Value, 
         .ok_or_else(|| DraError::not_found(format!("DR is not deployed for service instance {guid}; call POST /drautomation/v1/manage_dr/{guid} first")))
 }
 
-pub(super) async fn get_manage_dr(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let world = sim.world().await;
-    let guid = guid_of(&dr_instance(&world, &id)?);
+pub(super) async fn get_manage_dr(Path(id): Path<String>, caller: Caller) -> DraResult {
+    let (world, instance) = caller.instance(&id).await?;
+    let guid = guid_of(&instance);
     let d = deployment(&world, &guid)?;
     let mut view = public_view(d);
     if let Some(obj) = view.as_object_mut() {
