@@ -87,6 +87,15 @@ impl IbmError<PowerStyle> {
     pub fn conflict(description: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", description)
     }
+
+    /// The 403 of a create when the account's quota of `kind` is used up.
+    pub fn quota_exceeded(kind: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "quota exceeded",
+            format!("the {kind} quota of this account is exhausted"),
+        )
+    }
 }
 
 impl std::fmt::Display for IbmError<PowerStyle> {
@@ -360,6 +369,25 @@ impl WorkspaceRequest<'_> {
             .as_str()
             .unwrap_or_default()
     }
+}
+
+/// An object of `collection` in workspace `guid`, addressed as every PowerVS path addresses
+/// networks, images and instances: by its id, or else by its name (`name_field`).
+pub fn find_in_workspace<'w>(
+    world: &'w World,
+    collection: &str,
+    guid: &str,
+    id_or_name: &str,
+    name_field: &str,
+) -> Option<&'w Value> {
+    world
+        .get(SERVICE, collection, id_or_name)
+        .filter(|o| o[OWNER] == guid)
+        .or_else(|| {
+            world.find(SERVICE, collection, |o| {
+                o[OWNER] == guid && o[name_field] == id_or_name
+            })
+        })
 }
 
 /// The workspace GUID a `CRN` header names, after checking it is this account's.

@@ -15,7 +15,8 @@ use ipnet::Ipv4Net;
 use serde_json::{Value, json};
 
 use super::{
-    NETWORKS, OWNER, PVM_INSTANCES, PowerError, PowerResult, SERVICE, parse_body, workspace_request,
+    NETWORKS, OWNER, PVM_INSTANCES, PowerError, PowerResult, SERVICE, find_in_workspace,
+    parse_body, workspace_request,
 };
 use crate::scenario::NetworkSpec;
 use crate::sim::Sim;
@@ -356,14 +357,7 @@ fn reference(network: &Value, cid: &str) -> Value {
 
 /// A network of the workspace by id or name.
 pub fn find<'w>(world: &'w World, guid: &str, id_or_name: &str) -> Option<&'w Value> {
-    world
-        .get(SERVICE, NETWORKS, id_or_name)
-        .filter(|n| n[OWNER] == guid)
-        .or_else(|| {
-            world.find(SERVICE, NETWORKS, |n| {
-                n[OWNER] == guid && n["name"] == id_or_name
-            })
-        })
+    find_in_workspace(world, NETWORKS, guid, id_or_name, "name")
 }
 
 pub async fn list(
@@ -390,11 +384,7 @@ pub async fn create(
     let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     if !request.world.has_room(SERVICE, NETWORKS) {
-        return Err(PowerError::new(
-            StatusCode::FORBIDDEN,
-            "quota exceeded",
-            "the network quota of this account is exhausted",
-        ));
+        return Err(PowerError::quota_exceeded("network"));
     }
     let id = request.world.new_id();
     let network = build(&request.world, &cid, &body, &id)?;
