@@ -2,7 +2,6 @@
 //! `pending` -> `attached` after a time-scaled delay; a network another gateway already holds
 //! answers 409 with IBM's message.
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -11,12 +10,12 @@ use serde_json::{Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::TgRequest;
 use super::gateways::{find_gateway, refresh_connection_count};
 use super::{
     ALREADY_CONNECTED, CONNECTION_ATTACH, CONNECTION_DELETE, CONNECTIONS, NETWORK_TYPES, SERVICE,
-    TgError, TgResult, name_field, page, parse_body, respond,
+    TgError, TgResult, name_field, page, respond,
 };
+use super::{TgBody, TgRequest};
 
 /// What a connectable network looks like to the gateway.
 pub(super) struct Network {
@@ -157,9 +156,8 @@ pub(super) async fn list_all_connections(
 pub(super) async fn create_connection(
     Path(gateway_id): Path<String>,
     TgRequest { sim, .. }: TgRequest,
-    body: Bytes,
+    TgBody { body, .. }: TgBody,
 ) -> TgResult {
-    let body = parse_body(&body)?;
     let network_type = match body.get("network_type") {
         Some(Value::String(t)) if NETWORK_TYPES.contains(&t.as_str()) => t.clone(),
         Some(_) => {
@@ -270,9 +268,8 @@ pub(super) async fn get_connection(
 pub(super) async fn update_connection(
     Path((gateway_id, id)): Path<(String, String)>,
     TgRequest { sim, .. }: TgRequest,
-    body: Bytes,
+    TgBody { body, .. }: TgBody,
 ) -> TgResult {
-    let body = parse_body(&body)?;
     let name = name_field(&body, false)?;
     let default = match body.get("prefix_filters_default") {
         None => None,

@@ -1,7 +1,6 @@
 //! Gateways and the location list: a create provisions after a time-scaled delay, a delete
 //! refuses while connections remain, as IBM does.
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -10,11 +9,11 @@ use serde_json::{Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::TgRequest;
 use super::{
     CONNECTIONS, GATEWAY_PROVISIONING, GATEWAYS, LOCATIONS, ROUTE_REPORTS, SERVICE, TgError,
-    TgResult, name_field, page, parse_body, respond,
+    TgResult, name_field, page, respond,
 };
+use super::{TgBody, TgRequest};
 
 pub(super) fn find_gateway<'a>(world: &'a World, id: &str) -> Result<&'a Value, TgError> {
     world
@@ -110,8 +109,10 @@ pub(super) async fn list_gateways(
     Ok(respond(StatusCode::OK, &body))
 }
 
-pub(super) async fn create_gateway(TgRequest { sim, .. }: TgRequest, body: Bytes) -> TgResult {
-    let body = parse_body(&body)?;
+pub(super) async fn create_gateway(
+    TgRequest { sim, .. }: TgRequest,
+    TgBody { body, .. }: TgBody,
+) -> TgResult {
     let name = name_field(&body, true)?.unwrap_or_default();
     let location = match body.get("location") {
         Some(Value::String(l)) if LOCATIONS.contains(&l.as_str()) => l.clone(),
@@ -210,9 +211,8 @@ pub(super) async fn get_gateway(
 pub(super) async fn update_gateway(
     Path(id): Path<String>,
     TgRequest { sim, .. }: TgRequest,
-    body: Bytes,
+    TgBody { body, .. }: TgBody,
 ) -> TgResult {
-    let body = parse_body(&body)?;
     let name = name_field(&body, false)?;
     let global = match body.get("global") {
         None => None,

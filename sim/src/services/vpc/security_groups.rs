@@ -1,7 +1,6 @@
 //! Security groups: the default group of each VPC cannot be deleted, nor a group that still has
 //! targets or is the remote of another group's rule.
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -9,13 +8,13 @@ use serde_json::{Map, Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::VpcRequest;
 use super::rules::{add_rule, validate_rule_prototype};
 use super::{
     SECURITY_GROUPS, SERVICE, VPCS, VpcError, VpcResult, api_base, created, generated_name,
-    name_field, no_content, ok, page, parse_body, reference, region, region_prefix,
-    resolve_resource_group, vpc_by_identity, vpc_crn,
+    name_field, no_content, ok, page, reference, region, region_prefix, resolve_resource_group,
+    vpc_by_identity, vpc_crn,
 };
+use super::{VpcBody, VpcRequest};
 
 pub(super) fn insert_security_group(
     world: &mut World,
@@ -77,9 +76,8 @@ pub(super) async fn list_security_groups(
 
 pub(super) async fn create_security_group(
     VpcRequest { sim, .. }: VpcRequest,
-    body: Bytes,
+    VpcBody { body, .. }: VpcBody,
 ) -> VpcResult {
-    let body = parse_body(&body)?;
     let region = region(&sim);
     let mut world = sim.world().await;
     if !world.has_room(SERVICE, SECURITY_GROUPS) {
@@ -178,9 +176,8 @@ pub(super) async fn get_security_group(
 pub(super) async fn update_security_group(
     Path(id): Path<String>,
     VpcRequest { sim, .. }: VpcRequest,
-    body: Bytes,
+    VpcBody { body, .. }: VpcBody,
 ) -> VpcResult {
-    let body = parse_body(&body)?;
     let mut world = sim.world().await;
     let vpc_id = find_sg(&world, &id)?["vpc"]["id"]
         .as_str()
