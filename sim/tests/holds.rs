@@ -139,15 +139,14 @@ async fn a_move_held_after_it_started_pauses_its_output_and_effects_until_releas
     let dr = Dr::fast().await;
     let d = dr.deploy("dr-hold-move", false).await;
     let (_jump, host) = dr.root(&d.primary).await;
-    for args in [
-        "-f add site us-south region=us-south",
-        "-f add site us-east region=us-east",
-        "-f manage vm rhel-web-01",
-        "-f discover workgroup rhel-web-01_WG",
-    ] {
-        let run = dr.ksysmgr(&host, args).await;
-        assert_eq!(run.code, Some(0), "{args}: {}", run.stderr);
-    }
+    dr.with_sites(
+        &host,
+        &[
+            "-f manage vm rhel-web-01",
+            "-f discover workgroup rhel-web-01_WG",
+        ],
+    )
+    .await;
     let point = "ksys.move.rhel-web-01_WG";
     arm(&dr, point).await;
 
@@ -292,12 +291,7 @@ async fn the_holds_control_checks_what_it_is_given() {
     assert_eq!(body["reached"], false);
     arm(&dr, "dra.standby.step2").await;
     let (_, body) = control(&dr, reqwest::Method::GET, "holds", None).await;
-    let points: Vec<&str> = body["holds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["point"].as_str().unwrap())
-        .collect();
+    let points: Vec<&str> = common::texts(&body["holds"], "point");
     assert_eq!(points, ["dra.standby.step2", "ksys.move.erp"]);
 
     // A reset drops every hold.

@@ -725,12 +725,7 @@ async fn networks_attach_to_and_detach_from_an_instance_in_place() {
     );
     assert!(nic["macAddress"].as_str().unwrap().starts_with("fa:16:3e:"));
     let (_, after) = ctx.get(&format!("/pvm-instances/{id}")).await;
-    let attached: Vec<&str> = after["networks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["networkID"].as_str().unwrap())
-        .collect();
+    let attached: Vec<&str> = common::texts(&after["networks"], "networkID");
     let had = before["networks"].as_array().unwrap().len();
     assert_eq!(attached.len(), had + 1);
     assert_eq!(attached[had], public_id);

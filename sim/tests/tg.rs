@@ -118,12 +118,7 @@ async fn seeded_gateway_connects_vpc_and_primary_workspace() {
         ))
         .await;
     assert_eq!(conns["total_count"], 2);
-    let types: Vec<&str> = conns["connections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["network_type"].as_str().unwrap())
-        .collect();
+    let types: Vec<&str> = common::texts(&conns["connections"], "network_type");
     assert_eq!(types, ["vpc", "power_virtual_server"]);
     assert!(
         conns["connections"]
@@ -269,12 +264,7 @@ async fn route_report_shows_real_overlaps() {
     }
     assert_eq!(done["status"], "complete", "report completes");
     assert_eq!(done["connections"].as_array().unwrap().len(), 3);
-    let vpc_routes: Vec<&str> = done["connections"][0]["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["prefix"].as_str().unwrap())
-        .collect();
+    let vpc_routes: Vec<&str> = common::texts(&done["connections"][0]["routes"], "prefix");
     assert_eq!(
         vpc_routes,
         [

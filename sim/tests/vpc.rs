@@ -118,12 +118,7 @@ async fn seeded_vpc_lists_with_pagination() {
     let vpc_id = vpcs["vpcs"][0]["id"].as_str().unwrap().to_owned();
 
     let (_, subnets) = v.get(&format!("/subnets?vpc.id={vpc_id}")).await;
-    let cidrs: Vec<&str> = subnets["subnets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["ipv4_cidr_block"].as_str().unwrap())
-        .collect();
+    let cidrs: Vec<&str> = common::texts(&subnets["subnets"], "ipv4_cidr_block");
     assert_eq!(
         cidrs,
         [
@@ -176,12 +171,7 @@ async fn seeded_vpc_lists_with_pagination() {
     assert_eq!(status, 400);
 
     let mgmt = v.group_named("management-sg").await;
-    let rule_names: Vec<&str> = mgmt["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let rule_names: Vec<&str> = common::texts(&mgmt["rules"], "name");
     assert_eq!(
         rule_names,
         ["allow-pvs-mgmt-inbound", "allow-pvs-bckp-inbound"]

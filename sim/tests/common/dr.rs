@@ -55,9 +55,20 @@ impl Dr {
         body: Option<Value>,
         crn: Option<&str>,
     ) -> (u16, Value) {
-        let url = format!("{}{path}", self.sim.url());
         let headers: Vec<(&str, &str)> = crn.map(|c| ("CRN", c)).into_iter().collect();
-        super::call(method, &url, &self.token, &headers, body).await
+        self.send_with(method, path, body, &headers).await
+    }
+
+    /// A call with any extra headers.
+    pub async fn send_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.sim.url());
+        super::call(method, &url, &self.token, headers, body).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -262,5 +273,18 @@ impl Dr {
     /// `ksysmgr` with the full path the provider uses.
     pub async fn ksysmgr(&self, host: &Handle<Checker>, args: &str) -> Run {
         ssh::exec(host, &format!("/opt/IBM/ksys/ksysmgr {args}"), None).await
+    }
+
+    /// Adds the two sites every KSYS scenario starts from (us-south, us-east), then runs
+    /// `commands`; each must succeed (a failure names the command and its stderr).
+    pub async fn with_sites(&self, host: &Handle<Checker>, commands: &[&str]) {
+        let sites = [
+            "-f add site us-south region=us-south",
+            "-f add site us-east region=us-east",
+        ];
+        for cmd in sites.iter().chain(commands) {
+            let run = self.ksysmgr(host, cmd).await;
+            assert_eq!(run.code, Some(0), "{cmd}: {}", run.stderr);
+        }
     }
 }

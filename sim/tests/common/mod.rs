@@ -85,5 +85,15 @@ pub async fn state_collection(sim: &RunningSim, service: &str, collection: &str)
         .unwrap_or_default()
 }
 
+/// The string `field` of each element of a JSON array (a list's names, ids, messages).
+pub fn texts<'a>(array: &'a Value, field: &str) -> Vec<&'a str> {
+    array
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|element| element[field].as_str().expect("a string field"))
+        .collect()
+}
+
 pub mod dr;
 pub mod ssh;
