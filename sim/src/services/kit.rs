@@ -90,15 +90,25 @@ pub(crate) fn hex_trace_id() -> String {
 /// A trace id in the UUID layout the VPC API returns.
 pub(crate) fn uuid_trace_id() -> String {
     let n: u128 = rand::random();
-    let hex = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    util::uuid_layout(&format!("{n:032x}"))
+}
+
+/// The resource group a create names (by id or name) among `groups`, or with none named the
+/// account's default group (else the first), as VPC and Transit Gateway pick it.
+pub(crate) fn pick_resource_group<'a>(
+    groups: &[&'a Value],
+    wanted: Option<&str>,
+) -> Option<&'a Value> {
+    match wanted {
+        Some(w) => groups
+            .iter()
+            .find(|g| g["id"].as_str() == Some(w) || g["name"].as_str() == Some(w)),
+        None => groups
+            .iter()
+            .find(|g| g["default"].as_bool() == Some(true))
+            .or_else(|| groups.first()),
+    }
+    .copied()
 }
 
 /// The platform services' (Resource Controller, Resource Manager, Global Catalog) error body:

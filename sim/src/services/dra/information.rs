@@ -1,6 +1,8 @@
 //! Read-only information endpoints: GRS location pairs, DR locations, machine types and the
 //! PowerVS workspaces a DR instance may use.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, Query};
 use serde_json::{Map, Value, json};
 
@@ -8,6 +10,17 @@ use super::{
     Caller, DEPLOYMENTS, DraError, DraResult, POWER, Params, SERVICE, WORKSPACES, guid_of,
     machine_types_of, ok, paired_zone, workspace, workspace_by_name, workspace_zone,
 };
+
+/// A query parameter the endpoint cannot do without (empty counts as missing).
+fn required_param<'a>(
+    params: &'a HashMap<String, String>,
+    name: &str,
+) -> Result<&'a String, DraError> {
+    params
+        .get(name)
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| DraError::bad_request(format!("query parameter {name} is required")))
+}
 
 pub(super) async fn grs_location_pairs(Path(id): Path<String>, caller: Caller) -> DraResult {
     let (world, instance) = caller.instance(&id).await?;
@@ -50,12 +63,7 @@ pub(super) async fn machine_types(
     Query(params): Params,
     caller: Caller,
 ) -> DraResult {
-    let primary = params
-        .get("primary_workspace_name")
-        .filter(|p| !p.is_empty())
-        .ok_or_else(|| {
-            DraError::bad_request("query parameter primary_workspace_name is required")
-        })?;
+    let primary = required_param(&params, "primary_workspace_name")?;
     let (world, _instance) = caller.instance(&id).await?;
     let mut out = Map::new();
     for name in std::iter::once(primary).chain(
@@ -94,11 +102,7 @@ pub(super) async fn powervs_workspaces(
     Query(params): Params,
     caller: Caller,
 ) -> DraResult {
-    let location = params
-        .get("location_id")
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| DraError::bad_request("query parameter location_id is required"))?
-        .clone();
+    let location = required_param(&params, "location_id")?.clone();
     let (world, _instance) = caller.instance(&id).await?;
     let region = crate::services::power::region_of_zone(&location);
     let primaries: Vec<Value> = world

@@ -87,30 +87,22 @@ fn find_connection<'a>(world: &'a World, gateway_id: &str, id: &str) -> Result<&
         .ok_or_else(|| TgError::not_found("Transit gateway connection", id))
 }
 
-pub(super) async fn list_connections(
-    Path(id): Path<String>,
-    TgRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: TgRequest,
-) -> TgResult {
-    let world = sim.world().await;
+pub(super) async fn list_connections(Path(id): Path<String>, request: TgRequest) -> TgResult {
+    let world = request.sim.world().await;
     find_gateway(&world, &id)?;
     let items: Vec<Value> = world
         .list(SERVICE, CONNECTIONS)
         .filter(|c| c["_gateway_id"].as_str() == Some(id.as_str()))
         .filter(|c| {
-            params
+            request
+                .params
                 .get("name")
                 .is_none_or(|n| c["name"].as_str() == Some(n))
         })
         .cloned()
         .collect();
     let body = page(
-        &headers,
-        &params,
+        &request,
         &format!("/transit_gateways/{id}/connections"),
         "connections",
         items,
@@ -120,19 +112,13 @@ pub(super) async fn list_connections(
 }
 
 /// `GET /connections`: every connection of every gateway, each with its gateway reference.
-pub(super) async fn list_all_connections(
-    TgRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: TgRequest,
-) -> TgResult {
-    let world = sim.world().await;
+pub(super) async fn list_all_connections(request: TgRequest) -> TgResult {
+    let world = request.sim.world().await;
     let items: Vec<Value> = world
         .list(SERVICE, CONNECTIONS)
         .filter(|c| {
-            params
+            request
+                .params
                 .get("network_id")
                 .is_none_or(|n| c["network_id"].as_str() == Some(n))
         })
@@ -142,14 +128,7 @@ pub(super) async fn list_all_connections(
             view
         })
         .collect();
-    let body = page(
-        &headers,
-        &params,
-        "/connections",
-        "connections",
-        items,
-        false,
-    )?;
+    let body = page(&request, "/connections", "connections", items, false)?;
     Ok(respond(StatusCode::OK, &body))
 }
 

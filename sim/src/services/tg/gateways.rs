@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use crate::services::kit::pick_resource_group;
 use crate::store::World;
 use crate::util;
 
@@ -42,15 +43,7 @@ pub(super) fn refresh_connection_count(world: &mut World, gateway_id: &str) {
 /// A resource group reference `{id, href}` (by id, else the default group).
 pub(super) fn resource_group_ref(world: &World, wanted: Option<&str>) -> Option<Value> {
     let groups: Vec<&Value> = world.list("rc", "resource_groups").collect();
-    let g = match wanted {
-        Some(w) => groups
-            .iter()
-            .find(|g| g["id"].as_str() == Some(w) || g["name"].as_str() == Some(w)),
-        None => groups
-            .iter()
-            .find(|g| g["default"].as_bool() == Some(true))
-            .or_else(|| groups.first()),
-    }?;
+    let g = pick_resource_group(&groups, wanted)?;
     let id = g["id"].as_str()?;
     Some(
         json!({"id": id, "href": format!("https://resource-controller.cloud.ibm.com/v2/resource_groups/{id}")}),
@@ -88,19 +81,11 @@ pub(super) fn insert_gateway(
     id
 }
 
-pub(super) async fn list_gateways(
-    TgRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: TgRequest,
-) -> TgResult {
-    let world = sim.world().await;
+pub(super) async fn list_gateways(request: TgRequest) -> TgResult {
+    let world = request.sim.world().await;
     let items: Vec<Value> = world.list(SERVICE, GATEWAYS).cloned().collect();
     let body = page(
-        &headers,
-        &params,
+        &request,
         "/transit_gateways",
         "transit_gateways",
         items,

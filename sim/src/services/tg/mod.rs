@@ -351,13 +351,13 @@ fn name_field(body: &Map<String, Value>, required: bool) -> Result<Option<String
 
 /// One page of `items` with `first`/`next` links; `start` tokens are object ids.
 fn page(
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
+    request: &TgRequest,
     path: &str,
     key: &str,
     items: Vec<Value>,
     with_total: bool,
 ) -> Result<Value, TgError> {
+    let (headers, params) = (&request.headers, &request.params);
     let window = page_window(
         params,
         &items,

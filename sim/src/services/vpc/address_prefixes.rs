@@ -74,30 +74,22 @@ pub(super) fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
-pub(super) async fn list_prefixes(
-    Path(vpc_id): Path<String>,
-    VpcRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: VpcRequest,
-) -> VpcResult {
-    let world = sim.world().await;
+pub(super) async fn list_prefixes(Path(vpc_id): Path<String>, request: VpcRequest) -> VpcResult {
+    let world = request.sim.world().await;
     if world.get(SERVICE, VPCS, &vpc_id).is_none() {
         return Err(VpcError::not_found("VPC", &vpc_id));
     }
     let items: Vec<Value> = prefixes_of(&world, &vpc_id)
         .filter(|p| {
-            params
+            request
+                .params
                 .get("zone.name")
                 .is_none_or(|z| p["zone"]["name"].as_str() == Some(z))
         })
         .cloned()
         .collect();
     let body = page(
-        &headers,
-        &params,
+        &request,
         &format!("/vpcs/{vpc_id}/address_prefixes"),
         "address_prefixes",
         items,

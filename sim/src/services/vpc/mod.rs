@@ -29,7 +29,7 @@ use serde_json::{Map, Value, json};
 
 use crate::services::kit::{
     CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, is_version_date,
-    page_window, request_base, uuid_trace_id,
+    page_window, pick_resource_group, request_base, uuid_trace_id,
 };
 use crate::sim::Sim;
 use crate::store::{World, public_view};
@@ -361,15 +361,7 @@ fn resource_group_ref(world: &World, wanted: Option<&str>) -> Option<Value> {
         .iter()
         .flat_map(|svc| world.list(svc, "resource_groups"))
         .collect();
-    let found = match wanted {
-        Some(w) => groups
-            .iter()
-            .find(|g| g["id"].as_str() == Some(w) || g["name"].as_str() == Some(w)),
-        None => groups
-            .iter()
-            .find(|g| g["default"].as_bool() == Some(true))
-            .or_else(|| groups.first()),
-    }?;
+    let found = pick_resource_group(&groups, wanted)?;
     let id = found["id"].as_str()?;
     Some(json!({
         "href": format!("https://resource-controller.cloud.ibm.com/v2/resource_groups/{id}"),
@@ -444,13 +436,8 @@ fn generated_name(world: &mut World) -> String {
 // Pagination
 
 /// One page of `items` (already in creation order) as a VPC collection body.
-fn page(
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-    path: &str,
-    key: &str,
-    items: Vec<Value>,
-) -> Result<Value, VpcError> {
+fn page(request: &VpcRequest, path: &str, key: &str, items: Vec<Value>) -> Result<Value, VpcError> {
+    let (headers, params) = (&request.headers, &request.params);
     let window = page_window(
         params,
         &items,

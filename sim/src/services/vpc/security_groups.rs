@@ -41,18 +41,14 @@ pub(super) fn insert_security_group(
     id
 }
 
-pub(super) async fn list_security_groups(
-    VpcRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: VpcRequest,
-) -> VpcResult {
-    let world = sim.world().await;
+pub(super) async fn list_security_groups(request: VpcRequest) -> VpcResult {
+    let world = request.sim.world().await;
     let filter = |s: &&Value| {
         let eq = |param: &str, value: &Value| {
-            params.get(param).is_none_or(|p| value.as_str() == Some(p))
+            request
+                .params
+                .get(param)
+                .is_none_or(|p| value.as_str() == Some(p))
         };
         eq("resource_group.id", &s["resource_group"]["id"])
             && eq("vpc.id", &s["vpc"]["id"])
@@ -64,13 +60,7 @@ pub(super) async fn list_security_groups(
         .filter(filter)
         .cloned()
         .collect();
-    let body = page(
-        &headers,
-        &params,
-        "/security_groups",
-        "security_groups",
-        items,
-    )?;
+    let body = page(&request, "/security_groups", "security_groups", items)?;
     Ok(ok(&body))
 }
 
@@ -278,21 +268,15 @@ pub(super) async fn delete_security_group(
 
 pub(super) async fn list_security_group_targets(
     Path(id): Path<String>,
-    VpcRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: VpcRequest,
+    request: VpcRequest,
 ) -> VpcResult {
-    let world = sim.world().await;
+    let world = request.sim.world().await;
     let targets: Vec<Value> = find_sg(&world, &id)?["targets"]
         .as_array()
         .cloned()
         .unwrap_or_default();
     let body = page(
-        &headers,
-        &params,
+        &request,
         &format!("/security_groups/{id}/targets"),
         "targets",
         targets,

@@ -59,18 +59,14 @@ pub(super) fn insert_subnet(
     id
 }
 
-pub(super) async fn list_subnets(
-    VpcRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: VpcRequest,
-) -> VpcResult {
-    let world = sim.world().await;
+pub(super) async fn list_subnets(request: VpcRequest) -> VpcResult {
+    let world = request.sim.world().await;
     let filter = |s: &&Value| {
         let eq = |param: &str, value: &Value| {
-            params.get(param).is_none_or(|p| value.as_str() == Some(p))
+            request
+                .params
+                .get(param)
+                .is_none_or(|p| value.as_str() == Some(p))
         };
         eq("resource_group.id", &s["resource_group"]["id"])
             && eq("zone.name", &s["zone"]["name"])
@@ -85,7 +81,7 @@ pub(super) async fn list_subnets(
         .filter(filter)
         .cloned()
         .collect();
-    let body = page(&headers, &params, "/subnets", "subnets", items)?;
+    let body = page(&request, "/subnets", "subnets", items)?;
     Ok(ok(&body))
 }
 

@@ -122,24 +122,18 @@ pub(super) fn build_vpc(
     id
 }
 
-pub(super) async fn list_vpcs(
-    VpcRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: VpcRequest,
-) -> VpcResult {
-    let world = sim.world().await;
+pub(super) async fn list_vpcs(request: VpcRequest) -> VpcResult {
+    let world = request.sim.world().await;
     let items: Vec<Value> = world
         .list(SERVICE, VPCS)
         .filter(|v| {
-            params
+            request
+                .params
                 .get("resource_group.id")
                 .is_none_or(|rg| v["resource_group"]["id"].as_str() == Some(rg))
         })
         .filter(|v| {
-            params.get("classic_access").is_none_or(|c| {
+            request.params.get("classic_access").is_none_or(|c| {
                 v["classic_access"]
                     .as_bool()
                     .map(|b| b.to_string())
@@ -149,7 +143,7 @@ pub(super) async fn list_vpcs(
         })
         .cloned()
         .collect();
-    let body = page(&headers, &params, "/vpcs", "vpcs", items)?;
+    let body = page(&request, "/vpcs", "vpcs", items)?;
     Ok(ok(&body))
 }
 
