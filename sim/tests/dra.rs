@@ -8,7 +8,6 @@ mod common;
 use common::dr::Dr as KsysDr;
 
 use dr_cloudsim::SimConfig;
-use dr_cloudsim::services::gc::POWER_DR_AUTOMATION;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "Orch-Passw0rd-Secret";
@@ -36,30 +35,6 @@ impl Dr {
     async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(reqwest::Method::PATCH, path, Some(body), None)
             .await
-    }
-
-    /// Provisions a DR Automation instance through Resource Controller; returns its GUID.
-    async fn instance(&self, name: &str, wait_active: bool) -> String {
-        let groups = common::state_collection(&self.sim, "rc", "resource_groups").await;
-        let group = groups.iter().find(|g| g["default"] == true).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let (status, body) = self
-            .post(
-                "/rc/v2/resource_instances",
-                json!({"name": name, "target": "global", "resource_group": group, "resource_plan_id": POWER_DR_AUTOMATION.plan_id}),
-            )
-            .await;
-        assert_eq!(status, 202, "{body}");
-        let guid = body["guid"].as_str().unwrap().to_owned();
-        if wait_active {
-            self.until(&format!("/rc/v2/resource_instances/{guid}"), |i| {
-                i["state"] == "active"
-            })
-            .await;
-        }
-        guid
     }
 
     async fn vm(&self, name: &str) -> Option<Value> {
@@ -389,11 +364,7 @@ async fn deployment_walks_the_steps_and_creates_the_orchestrator_vm() {
             &[("CRN", crn)],
         )
         .await;
-    let vm = vms["pvmInstances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["serverName"] == "dr-prod-orchestrator")
+    let vm = common::find_by(&vms["pvmInstances"], "serverName", "dr-prod-orchestrator")
         .expect("orchestrator VM listed")
         .clone();
     assert_eq!(vm["processors"], 0.5);
@@ -409,14 +380,7 @@ async fn deployment_walks_the_steps_and_creates_the_orchestrator_vm() {
     assert_eq!(manage["orchestrator_name"], "dradmin");
     assert_eq!(manage["machine_type"], "s922");
     assert!(manage.get("orchestrator_password").is_none() && manage.get("api_key").is_none());
-    let state = common::client()
-        .get(format!("{}/_sim/state", d.sim.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let state = common::get_text(&format!("{}/_sim/state", d.sim.url())).await;
     assert!(
         !state.contains(PASSWORD),
         "the password is nowhere in the state"

@@ -536,14 +536,7 @@ async fn sites_manage_discover_query_and_unmanage_with_literal_outputs() {
         ))
         .await;
     assert_eq!(pairs["location_pairs"]["dal10"], "wdc07");
-    let metrics = common::client()
-        .get(format!("{}/metrics", e.dr.sim.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::get_text(&format!("{}/metrics", e.dr.sim.url())).await;
     assert!(
         metrics.contains(&format!(
             "ibm_power_dr_automation_managed_vm_count{{ibm_service_instance=\"{}\",ibm_service_instance_name=\"dr-life\"}} 3",
