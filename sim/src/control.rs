@@ -187,15 +187,7 @@ async fn ksys_exec(State(sim): State<Arc<Sim>>, body: axum::body::Bytes) -> Resp
         now_ms: sim.now_ms(),
         time_scale: sim.config().time_scale,
     };
-    let output = {
-        let mut world = sim.world().await;
-        exec::execute(&mut world, &ctx, &parsed, input, env)
-    };
-    if parsed.writes()
-        && let Err(e) = sim.persist_after_mutation().await
-    {
-        tracing::error!(error = %e, "state file write failed after a KSYS command");
-    }
+    let output = exec::execute_on(&sim, &ctx, &parsed, input, env).await;
     let wait = output.finish_ms.saturating_sub(sim.now_ms());
     tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
     let text = |stderr: bool| -> String {
