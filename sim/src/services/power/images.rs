@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -13,8 +12,8 @@ use serde_json::{Value, json};
 
 use super::networks::sub_crn;
 use super::{
-    IMAGES, OWNER, PowerError, PowerResult, SERVICE, SSH_KEYS, STOCK_IMAGES, find_in_workspace,
-    parse_body, workspace_request,
+    IMAGES, OWNER, PowerBody, PowerError, PowerResult, SERVICE, SSH_KEYS, STOCK_IMAGES,
+    find_in_workspace, workspace_request,
 };
 use crate::scenario::{Scenario, SshKeySpec};
 use crate::sim::Sim;
@@ -197,9 +196,8 @@ pub async fn create_image(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path(cid): Path<String>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let source = body["source"].as_str().unwrap_or("root-project");
     if source != "root-project" {
@@ -368,9 +366,8 @@ pub async fn list_keys(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Power
 pub async fn create_key(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, None).await?;
     let key = insert_key(&mut request, &body, sim.now_ms())?;
     Ok((StatusCode::CREATED, Json(public_view(&key))).into_response())
@@ -391,9 +388,8 @@ pub async fn update_key(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path(key): Path<String>,
-    body: Bytes,
+    PowerBody(patch): PowerBody,
 ) -> PowerResult {
-    let patch = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, None).await?;
     let guid = request.guid().to_owned();
     let id = key_id(&request.world, &guid, &key)?;
@@ -455,9 +451,8 @@ pub async fn create_tenant_key(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path(tenant_id): Path<String>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, None).await?;
     check_tenant(&sim, &tenant_id)?;
     let key = insert_key(&mut request, &body, sim.now_ms())?;

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::instances::{instance, instance_id, instance_mut};
 use super::networks;
-use super::{PowerError, PowerResult, parse_body, workspace_request};
+use super::{PowerBody, PowerError, PowerResult, parse_body, workspace_request};
 use crate::sim::Sim;
 
 /// A NIC of `network` with `address`, as `PVMInstanceNetwork` shows it (the MAC address is
@@ -108,9 +108,8 @@ pub async fn attach(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path((cid, pvm_id)): Path<(String, String)>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let now = sim.now_rfc3339();
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let network_ref = body["networkID"]

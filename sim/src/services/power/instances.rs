@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -16,8 +15,8 @@ use serde_json::{Value, json};
 
 use super::networks::{self, sub_crn};
 use super::{
-    OWNER, PVM_INSTANCES, PowerError, PowerResult, SERVICE, WORKSPACES, find_in_workspace, images,
-    parse_body, workspace_request,
+    OWNER, PVM_INSTANCES, PowerBody, PowerError, PowerResult, SERVICE, WORKSPACES,
+    find_in_workspace, images, workspace_request,
 };
 use crate::scenario::{InstanceSpec, Scenario};
 use crate::sim::Sim;
@@ -480,9 +479,8 @@ pub async fn create(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path(cid): Path<String>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let base_name = body["serverName"]
         .as_str()
@@ -535,9 +533,8 @@ pub async fn update(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path((cid, pvm_id)): Path<(String, String)>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let resize_done = sim.deadline_after(RESIZE_DURATION);
     let now = sim.now_rfc3339();
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
@@ -635,9 +632,8 @@ pub async fn action(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path((cid, pvm_id)): Path<(String, String)>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let now = sim.now_rfc3339();
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let id = instance_id(&request.world, &cid, &pvm_id)?;

@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -511,6 +512,24 @@ async fn storage_tiers(
         {"name": "tier5k", "description": "Fixed 5000 IOPS", "state": "active"},
     ]);
     Ok(Json(tiers).into_response())
+}
+
+/// The JSON object body of a create or update, as an extractor ([`parse_body`] of the bytes).
+/// It runs before the handler's token and `CRN` checks, so a bad body is answered first, as
+/// when each handler parsed its body first thing.
+pub struct PowerBody(pub Value);
+
+impl FromRequest<Arc<Sim>> for PowerBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, sim: &Arc<Sim>) -> Result<Self, Response> {
+        let bytes = Bytes::from_request(request, sim)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        parse_body(&bytes)
+            .map(PowerBody)
+            .map_err(IntoResponse::into_response)
+    }
 }
 
 /// A JSON request body, or the PowerVS 400.

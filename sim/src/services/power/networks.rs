@@ -7,7 +7,6 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -15,8 +14,8 @@ use ipnet::Ipv4Net;
 use serde_json::{Value, json};
 
 use super::{
-    NETWORKS, OWNER, PVM_INSTANCES, PowerError, PowerResult, SERVICE, find_in_workspace,
-    parse_body, workspace_request,
+    NETWORKS, OWNER, PVM_INSTANCES, PowerBody, PowerError, PowerResult, SERVICE, find_in_workspace,
+    workspace_request,
 };
 use crate::scenario::NetworkSpec;
 use crate::sim::Sim;
@@ -379,9 +378,8 @@ pub async fn create(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path(cid): Path<String>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     if !request.world.has_room(SERVICE, NETWORKS) {
         return Err(PowerError::quota_exceeded("network"));
@@ -409,9 +407,8 @@ pub async fn update(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path((cid, network_id)): Path<(String, String)>,
-    body: Bytes,
+    PowerBody(patch): PowerBody,
 ) -> PowerResult {
-    let patch = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let current = find(&request.world, &cid, &network_id)
         .cloned()
