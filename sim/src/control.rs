@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::services;
+use crate::services::kit::base_url;
 use crate::sim::{FaultSet, Sim};
 use crate::store::merge_patch;
 
@@ -86,14 +87,6 @@ const REGIONS: &[&str] = &[
     "us-south", "us-east", "ca-tor", "ca-mon", "br-sao", "eu-de", "eu-gb", "eu-es", "jp-tok",
     "jp-osa", "au-syd", "in-che",
 ];
-
-/// The emulator's own base URL as the client reached it.
-pub(crate) fn base_url(sim: &Sim, headers: &HeaderMap) -> String {
-    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) => format!("http://{host}"),
-        None => format!("http://{}", sim.config().listen),
-    }
-}
 
 async fn endpoints(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Json<Value> {
     let base = base_url(&sim, &headers);

@@ -208,6 +208,14 @@ impl<C: RequestCheck> FromRequest<Arc<Sim>> for CheckedBody<C> {
     }
 }
 
+/// The emulator's own base URL as the client reached it.
+pub(crate) fn base_url(sim: &Sim, headers: &HeaderMap) -> String {
+    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}"),
+        None => format!("http://{}", sim.config().listen),
+    }
+}
+
 /// The base URL of the client's view of a service (`http://<Host>/<service_path>`), for the
 /// links of collection pages.
 pub(crate) fn request_base(headers: &HeaderMap, service_path: &str) -> String {

@@ -304,7 +304,7 @@ pub(super) async fn create_manage_dr(
     // The emulator serves the dashboard itself (see `dashboard`), at its own address.
     let dashboard_url = format!(
         "{}/dra/dashboard/{}",
-        crate::control::base_url(&sim, &headers),
+        crate::services::kit::base_url(&sim, &headers),
         plan.guid
     );
     let deployment = deployment_record(&plan, &body, crn, dashboard_url, recorded, now);
@@ -642,7 +642,7 @@ fn deployment_record(
     let password_hash = if password.is_empty() {
         Value::Null
     } else {
-        json!(crate::ssh::keys::hash_password(password))
+        json!(crate::password::hash_password(password))
     };
     match (&plan.existing, plan.redeploy) {
         (Some(d), true) => {

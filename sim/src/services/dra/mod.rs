@@ -76,7 +76,6 @@ use information::{dr_locations, grs_location_pairs, machine_types, powervs_works
 use managed_vms::{average_recovery_minutes, dr_managed_vms};
 use progress::elapsed_text;
 pub use progress::{advance, on_event, on_instance_deleted};
-pub(crate) use progress::{record_ksys_event, standby_left_cluster};
 use summary::{dr_summary, last_operation};
 
 const SERVICE: &str = "dra";

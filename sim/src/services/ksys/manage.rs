@@ -16,6 +16,7 @@ use super::{
     CLUSTERS, Cluster, ManagedVm, SERVICE, VMS, WORKGROUPS, Workgroup, blocking_operation, load,
     managed_vm, of_cluster, pvm, store, workgroup_by_name,
 };
+use crate::services::{self, WorldEvent};
 use crate::store::World;
 use crate::util;
 
@@ -978,7 +979,10 @@ pub fn modify_cluster(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) 
             cluster.removed_vm_ids.push(node.vm_id.clone());
             store(world, CLUSTERS, &ctx.cluster_id, &cluster);
             if node.role == "standby" {
-                crate::services::dra::standby_left_cluster(world, &ctx.cluster_id, env.now_ms);
+                let left = WorldEvent::StandbyLeftCluster {
+                    cluster: &ctx.cluster_id,
+                };
+                services::notify(world, &left, env.now_ms);
             }
         }
     } else if op == Some("remove") || op == Some("add") {

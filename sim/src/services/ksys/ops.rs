@@ -14,6 +14,7 @@ use super::{
     CLUSTERS, ManagedVm, OPERATIONS, SERVICE, VMS, WORKGROUPS, Workgroup, format, load, manage,
     moves, store,
 };
+use crate::services::{self, WorldEvent};
 use crate::store::World;
 use crate::util;
 
@@ -499,14 +500,13 @@ fn apply(world: &mut World, op_id: &str, cluster_id: &str, effect: &Effect, at: 
             message,
         } => {
             if world.get(SERVICE, CLUSTERS, cluster_id).is_some() {
-                crate::services::dra::record_ksys_event(
-                    world,
-                    cluster_id,
+                let event = WorldEvent::KsysEvent {
+                    cluster: cluster_id,
                     level,
                     resource,
-                    message.clone(),
-                    at,
-                );
+                    message,
+                };
+                services::notify(world, &event, at);
             }
         }
     }

@@ -269,7 +269,9 @@ pub fn create_workspace(world: &mut World, init: WorkspaceInit) {
 
 /// A deleted `power-iaas` instance takes its workspace and everything in it along.
 pub fn on_event(world: &mut World, event: &WorldEvent, _now_ms: u64) {
-    let WorldEvent::InstanceDeleted { service, guid, .. } = event;
+    let WorldEvent::InstanceDeleted { service, guid, .. } = event else {
+        return;
+    };
     if *service == gc::POWER_IAAS.service_name {
         remove_workspace(world, guid);
     }

@@ -172,7 +172,9 @@ pub fn advance(world: &mut World, now_ms: u64) {
 
 /// A deleted `power-iaas` instance is a deleted network for the gateways connected to it.
 pub fn on_event(world: &mut World, event: &WorldEvent, now_ms: u64) {
-    let WorldEvent::InstanceDeleted { service, crn, .. } = event;
+    let WorldEvent::InstanceDeleted { service, crn, .. } = event else {
+        return;
+    };
     if *service == gc::POWER_IAAS.service_name {
         on_network_deleted(world, crn, now_ms);
     }
