@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::services;
+use crate::services::kit::base_url;
 use crate::sim::{FaultSet, Sim};
 use crate::store::merge_patch;
 
@@ -86,14 +87,6 @@ const REGIONS: &[&str] = &[
     "us-south", "us-east", "ca-tor", "ca-mon", "br-sao", "eu-de", "eu-gb", "eu-es", "jp-tok",
     "jp-osa", "au-syd", "in-che",
 ];
-
-/// The emulator's own base URL as the client reached it.
-pub(crate) fn base_url(sim: &Sim, headers: &HeaderMap) -> String {
-    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) => format!("http://{host}"),
-        None => format!("http://{}", sim.config().listen),
-    }
-}
 
 async fn endpoints(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Json<Value> {
     let base = base_url(&sim, &headers);
@@ -187,15 +180,7 @@ async fn ksys_exec(State(sim): State<Arc<Sim>>, body: axum::body::Bytes) -> Resp
         now_ms: sim.now_ms(),
         time_scale: sim.config().time_scale,
     };
-    let output = {
-        let mut world = sim.world().await;
-        exec::execute(&mut world, &ctx, &parsed, input, env)
-    };
-    if parsed.writes()
-        && let Err(e) = sim.persist_after_mutation().await
-    {
-        tracing::error!(error = %e, "state file write failed after a KSYS command");
-    }
+    let output = exec::execute_on(&sim, &ctx, &parsed, input, env).await;
     let wait = output.finish_ms.saturating_sub(sim.now_ms());
     tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
     let text = |stderr: bool| -> String {

@@ -62,6 +62,7 @@
 
 pub mod control;
 pub mod holds;
+pub mod password;
 pub mod persist;
 pub mod scenario;
 pub mod services;

@@ -422,11 +422,7 @@ impl Sim {
     }
 
     fn with_faults<T>(&self, f: impl FnOnce(&mut Faults) -> T) -> T {
-        let mut guard = self
-            .faults
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut guard)
+        with_locked(&self.faults, f)
     }
 
     /// Replaces the fault set and reseeds its generator, so the same rules and seed give the
@@ -534,11 +530,7 @@ impl Sim {
     }
 
     fn with_counters<T>(&self, f: impl FnOnce(&mut Counters) -> T) -> T {
-        let mut guard = self
-            .counters
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut guard)
+        with_locked(&self.counters, f)
     }
 
     pub fn count_request(&self, method: &str, route: &str, status: u16) {
@@ -644,6 +636,15 @@ async fn write_in_background(path: PathBuf, bytes: Vec<u8>) -> Result<(), Persis
             source: std::io::Error::other(join.to_string()),
         }),
     }
+}
+
+/// Runs `f` on what `mutex` guards; a panic elsewhere does not make the data unusable (faults
+/// and counters are plain settings and tallies).
+fn with_locked<D, T>(mutex: &std::sync::Mutex<D>, f: impl FnOnce(&mut D) -> T) -> T {
+    let mut guard = mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    f(&mut guard)
 }
 
 #[cfg(test)]

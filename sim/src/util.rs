@@ -53,6 +53,18 @@ pub fn resource_crn(
 }
 
 /// The service-instance GUID inside a CRN (the 8th field), if the text is a CRN.
+/// 32 hex digits in the UUID layout (8-4-4-4-12).
+pub fn uuid_layout(hex: &str) -> String {
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
 pub fn guid_of_crn(crn: &str) -> Option<&str> {
     let fields: Vec<&str> = crn.split(':').collect();
     if fields.len() >= 8 && fields[0] == "crn" {

@@ -591,11 +591,7 @@ async fn binary_primary_crn(url: &str, token: &str) -> String {
         .json()
         .await
         .unwrap();
-    body["workspaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["name"] == "slz-dal10-power-workspace")
+    common::find_by(&body["workspaces"], "name", "slz-dal10-power-workspace")
         .unwrap()["details"]["crn"]
         .as_str()
         .unwrap()

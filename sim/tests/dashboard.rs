@@ -30,19 +30,18 @@ async fn the_dashboard_shows_topology_vms_site_and_tests() {
         .await;
 
     let (_jump, host) = dr.root(&d.primary).await;
-    for cmd in [
-        "-f add site us-south region=us-south",
-        "-f add site us-east region=us-east",
-        "-f manage vm aix-app-01 workgroup=erp",
-        "-f manage vm ibmi-db-01 workgroup=db",
-        "-f manage vm rhel-web-01 workgroup=web",
-        "-f modify workgroup erp priority=High",
-        "-f modify workgroup web priority=Low",
-        "-f discover site us-south",
-    ] {
-        let run = dr.ksysmgr(&host, cmd).await;
-        assert_eq!(run.code, Some(0), "{cmd}: {}", run.stderr);
-    }
+    dr.with_sites(
+        &host,
+        &[
+            "-f manage vm aix-app-01 workgroup=erp",
+            "-f manage vm ibmi-db-01 workgroup=db",
+            "-f manage vm rhel-web-01 workgroup=web",
+            "-f modify workgroup erp priority=High",
+            "-f modify workgroup web priority=Low",
+            "-f discover site us-south",
+        ],
+    )
+    .await;
     let tab = "# terraform-provider-dr dr_test_schedule=sched-00000001 cron=\"0 2 * * 0\" time_zone=America/Chicago last_result=- finished_at=-\n";
     assert_eq!(ssh::exec(&host, "crontab -", Some(tab)).await.code, Some(0));
 

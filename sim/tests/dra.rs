@@ -7,94 +7,34 @@ mod common;
 
 use common::dr::Dr as KsysDr;
 
-use std::time::Duration;
-
-use dr_cloudsim::services::gc::POWER_DR_AUTOMATION;
-use dr_cloudsim::{RunningSim, SimConfig};
+use dr_cloudsim::SimConfig;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "Orch-Passw0rd-Secret";
 
-struct Dr {
-    sim: RunningSim,
-    token: String,
+/// The emulator with this file's own DR Automation helpers on top of the shared [`KsysDr`].
+struct Dr(KsysDr);
+
+impl std::ops::Deref for Dr {
+    type Target = KsysDr;
+
+    fn deref(&self) -> &KsysDr {
+        &self.0
+    }
 }
 
 impl Dr {
     async fn new(time_scale: f64) -> Self {
-        let sim = common::start_with(SimConfig {
+        Dr(KsysDr::start(SimConfig {
             time_scale,
             ..SimConfig::default()
         })
-        .await;
-        let token = common::token(&sim).await;
-        Dr { sim, token }
+        .await)
     }
 
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> (u16, Value) {
-        let url = format!("{}{path}", self.sim.url());
-        common::call(method, &url, &self.token, headers, body).await
-    }
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::GET, path, None, &[]).await
-    }
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some(body), &[])
-            .await
-    }
     async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::PATCH, path, Some(body), &[])
+        self.send(reqwest::Method::PATCH, path, Some(body), None)
             .await
-    }
-
-    /// Provisions a DR Automation instance through Resource Controller; returns its GUID.
-    async fn instance(&self, name: &str, wait_active: bool) -> String {
-        let groups = common::state_collection(&self.sim, "rc", "resource_groups").await;
-        let group = groups.iter().find(|g| g["default"] == true).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let (status, body) = self
-            .post(
-                "/rc/v2/resource_instances",
-                json!({"name": name, "target": "global", "resource_group": group, "resource_plan_id": POWER_DR_AUTOMATION.plan_id}),
-            )
-            .await;
-        assert_eq!(status, 202, "{body}");
-        let guid = body["guid"].as_str().unwrap().to_owned();
-        if wait_active {
-            self.until(&format!("/rc/v2/resource_instances/{guid}"), |i| {
-                i["state"] == "active"
-            })
-            .await;
-        }
-        guid
-    }
-
-    /// Polls a GET until `done` holds (bounded), returning the last body.
-    async fn until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-        for _ in 0..300 {
-            let (_, body) = self.get(path).await;
-            if done(&body) {
-                return body;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("{path} never reached the expected state");
-    }
-
-    async fn workspace(&self, name: &str) -> Value {
-        common::state_collection(&self.sim, "power", "workspaces")
-            .await
-            .into_iter()
-            .find(|w| w["name"] == name)
-            .unwrap()
     }
 
     async fn vm(&self, name: &str) -> Option<Value> {
@@ -108,7 +48,7 @@ impl Dr {
         let ws = self.workspace_by_id(workspace_id).await;
         let crn = ws["details"]["crn"].as_str().unwrap().to_owned();
         let (status, body) = self
-            .send(
+            .send_with(
                 reqwest::Method::GET,
                 &format!("/power/pcloud/v1/cloud-instances/{workspace_id}/networks"),
                 None,
@@ -387,12 +327,7 @@ async fn deployment_walks_the_steps_and_creates_the_orchestrator_vm() {
             "/dra/drautomation/v1/service_instances/{guid}/events"
         ))
         .await;
-    let messages: Vec<&str> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["message"].as_str().unwrap())
-        .collect();
+    let messages = common::texts(&events["events"], "message");
     let steps: Vec<&str> = messages
         .iter()
         .filter(|m| m.get(1..4) == Some("/5:"))
@@ -422,18 +357,14 @@ async fn deployment_walks_the_steps_and_creates_the_orchestrator_vm() {
         ws["details"]["crn"].as_str().unwrap(),
     );
     let (_, vms) = d
-        .send(
+        .send_with(
             reqwest::Method::GET,
             &format!("/power/pcloud/v1/cloud-instances/{wid}/pvm-instances"),
             None,
             &[("CRN", crn)],
         )
         .await;
-    let vm = vms["pvmInstances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["serverName"] == "dr-prod-orchestrator")
+    let vm = common::find_by(&vms["pvmInstances"], "serverName", "dr-prod-orchestrator")
         .expect("orchestrator VM listed")
         .clone();
     assert_eq!(vm["processors"], 0.5);
@@ -449,14 +380,7 @@ async fn deployment_walks_the_steps_and_creates_the_orchestrator_vm() {
     assert_eq!(manage["orchestrator_name"], "dradmin");
     assert_eq!(manage["machine_type"], "s922");
     assert!(manage.get("orchestrator_password").is_none() && manage.get("api_key").is_none());
-    let state = common::client()
-        .get(format!("{}/_sim/state", d.sim.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let state = common::get_text(&format!("{}/_sim/state", d.sim.url())).await;
     assert!(
         !state.contains(PASSWORD),
         "the password is nowhere in the state"
@@ -484,14 +408,14 @@ async fn dr_managed_vms_publishes_what_ksys_manages() {
     let d = KsysDr::fast().await;
     let dep = d.deploy("dr-app", false).await;
     let (_jump, host) = d.root(&dep.primary).await;
-    for cmd in [
-        "-f add site us-south region=us-south",
-        "-f add site us-east region=us-east",
-        "-f manage vm aix-app-01 workgroup=payments",
-        "-f manage vm rhel-web-01",
-    ] {
-        assert_eq!(d.ksysmgr(&host, cmd).await.code, Some(0), "{cmd}");
-    }
+    d.with_sites(
+        &host,
+        &[
+            "-f manage vm aix-app-01 workgroup=payments",
+            "-f manage vm rhel-web-01",
+        ],
+    )
+    .await;
     let aix_id = d.vm_id("aix-app-01").await;
     let rhel_id = d.vm_id("rhel-web-01").await;
     let guid = &dep.guid;
@@ -530,12 +454,7 @@ async fn dr_managed_vms_publishes_what_ksys_manages() {
     // Another DR instance's orchestrator cannot take a VM this one manages.
     let other = d.deploy("dr-other", false).await;
     let (_jump2, host2) = d.root(&other.primary).await;
-    for cmd in [
-        "-f add site us-south region=us-south",
-        "-f add site us-east region=us-east",
-    ] {
-        assert_eq!(d.ksysmgr(&host2, cmd).await.code, Some(0));
-    }
+    d.with_sites(&host2, &[]).await;
     let run = d.ksysmgr(&host2, "-f manage vm aix-app-01").await;
     assert_eq!(run.code, Some(1));
     assert_eq!(
@@ -743,13 +662,7 @@ async fn deleting_the_instance_removes_its_orchestrator() {
     let d = KsysDr::fast().await;
     let dep = d.deploy("dr-gone", false).await;
     let (_jump, host) = d.root(&dep.primary).await;
-    for cmd in [
-        "-f add site us-south region=us-south",
-        "-f add site us-east region=us-east",
-        "-f manage vm aix-app-01",
-    ] {
-        assert_eq!(d.ksysmgr(&host, cmd).await.code, Some(0), "{cmd}");
-    }
+    d.with_sites(&host, &["-f manage vm aix-app-01"]).await;
     assert!(!d.pvm("dr-gone-orchestrator").await.is_null());
     let (status, _) = d
         .send(
@@ -818,12 +731,7 @@ async fn information_endpoints() {
     assert_eq!(ws["dr_workspaces"][0]["name"], "slz-dal10-power-workspace");
     assert_eq!(ws["dr_workspaces"][0]["default"], true);
     assert_eq!(ws["dr_workspaces"][0]["location"]["type"], "data-center");
-    let standby_names: Vec<&str> = ws["dr_standby_workspaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["name"].as_str().unwrap())
-        .collect();
+    let standby_names: Vec<&str> = common::texts(&ws["dr_standby_workspaces"], "name");
     assert_eq!(
         standby_names,
         ["slz-dal12-power-workspace", "overlap-dal13-power-workspace"]
@@ -850,7 +758,7 @@ async fn information_endpoints() {
         404
     );
     let (status, _) = d
-        .send(
+        .send_with(
             reqwest::Method::PUT,
             &format!("/dra/drautomation/v1/apikey/{guid}"),
             Some(json!({"api_key": "bad"})),
@@ -859,7 +767,7 @@ async fn information_endpoints() {
         .await;
     assert_eq!(status, 400);
     let (status, key) = d
-        .send(
+        .send_with(
             reqwest::Method::PUT,
             &format!("/dra/drautomation/v1/apikey/{guid}"),
             Some(json!({"api_key": "sim-api-key"})),
@@ -892,7 +800,7 @@ async fn manage_dr_keeps_the_request_it_was_sent_without_its_secrets() {
         body[field] = value;
     }
     let (status, resp) = d
-        .send(
+        .send_with(
             reqwest::Method::POST,
             &format!("/dra/drautomation/v1/manage_dr/{guid}?accepts_incomplete=true"),
             Some(body.clone()),

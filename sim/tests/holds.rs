@@ -21,50 +21,36 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
-async fn control(
-    dr: &Dr,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = common::client().request(method, format!("{}/_sim/{path}", dr.sim.url()));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
 async fn arm(dr: &Dr, point: &str) {
-    let (status, body) = control(
-        dr,
-        reqwest::Method::POST,
-        "holds",
-        Some(json!({ "point": point })),
-    )
-    .await;
+    let (status, body) = dr
+        .control(
+            reqwest::Method::POST,
+            "holds",
+            Some(json!({ "point": point })),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["reached"], false, "{body}");
 }
 
 /// Waits (in the emulator, up to a minute) until the hold has stopped something.
 async fn reached(dr: &Dr, point: &str) -> Value {
-    let (status, body) = control(
-        dr,
-        reqwest::Method::GET,
-        &format!("holds/{point}?wait_seconds=60"),
-        None,
-    )
-    .await;
+    let (status, body) = dr
+        .control(
+            reqwest::Method::GET,
+            &format!("holds/{point}?wait_seconds=60"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["reached"], true, "the hold was never reached: {body}");
     body
 }
 
 async fn release(dr: &Dr, point: &str) {
-    let (status, body) =
-        control(dr, reqwest::Method::DELETE, &format!("holds/{point}"), None).await;
+    let (status, body) = dr
+        .control(reqwest::Method::DELETE, &format!("holds/{point}"), None)
+        .await;
     assert_eq!(status, 204, "{body}");
 }
 
@@ -111,7 +97,7 @@ async fn a_deployment_held_at_a_step_stays_there_and_resumes_with_its_remaining_
 
     let released_after = now_ms();
     release(&dr, "dra.deploy.step3").await;
-    let (_, holds) = control(&dr, reqwest::Method::GET, "holds", None).await;
+    let (_, holds) = dr.control(reqwest::Method::GET, "holds", None).await;
     assert_eq!(holds, json!({"holds": []}));
     dr.until(
         &format!("/dra/drautomation/v1/last_operation/{guid}"),
@@ -139,15 +125,14 @@ async fn a_move_held_after_it_started_pauses_its_output_and_effects_until_releas
     let dr = Dr::fast().await;
     let d = dr.deploy("dr-hold-move", false).await;
     let (_jump, host) = dr.root(&d.primary).await;
-    for args in [
-        "-f add site us-south region=us-south",
-        "-f add site us-east region=us-east",
-        "-f manage vm rhel-web-01",
-        "-f discover workgroup rhel-web-01_WG",
-    ] {
-        let run = dr.ksysmgr(&host, args).await;
-        assert_eq!(run.code, Some(0), "{args}: {}", run.stderr);
-    }
+    dr.with_sites(
+        &host,
+        &[
+            "-f manage vm rhel-web-01",
+            "-f discover workgroup rhel-web-01_WG",
+        ],
+    )
+    .await;
     let point = "ksys.move.rhel-web-01_WG";
     arm(&dr, point).await;
 
@@ -242,13 +227,13 @@ async fn a_move_held_after_it_started_pauses_its_output_and_effects_until_releas
 #[tokio::test]
 async fn the_holds_control_checks_what_it_is_given() {
     let dr = Dr::fast().await;
-    let (status, body) = control(
-        &dr,
-        reqwest::Method::POST,
-        "holds",
-        Some(json!({"point": "dra.deploy.step9"})),
-    )
-    .await;
+    let (status, body) = dr
+        .control(
+            reqwest::Method::POST,
+            "holds",
+            Some(json!({"point": "dra.deploy.step9"})),
+        )
+        .await;
     assert_eq!(status, 400);
     assert!(
         body["error"]
@@ -257,57 +242,59 @@ async fn the_holds_control_checks_what_it_is_given() {
             .contains("unknown hold point \"dra.deploy.step9\""),
         "{body}"
     );
-    let (status, _) = control(&dr, reqwest::Method::POST, "holds", Some(json!({}))).await;
+    let (status, _) = dr
+        .control(reqwest::Method::POST, "holds", Some(json!({})))
+        .await;
     assert_eq!(status, 400);
-    let (status, _) = control(&dr, reqwest::Method::DELETE, "holds/ksys.move.erp", None).await;
+    let (status, _) = dr
+        .control(reqwest::Method::DELETE, "holds/ksys.move.erp", None)
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = control(&dr, reqwest::Method::GET, "holds/ksys.move.erp", None).await;
+    let (status, _) = dr
+        .control(reqwest::Method::GET, "holds/ksys.move.erp", None)
+        .await;
     assert_eq!(status, 404);
 
     arm(&dr, "ksys.move.erp").await;
-    let (status, body) = control(
-        &dr,
-        reqwest::Method::POST,
-        "holds",
-        Some(json!({"point": "ksys.move.erp"})),
-    )
-    .await;
+    let (status, body) = dr
+        .control(
+            reqwest::Method::POST,
+            "holds",
+            Some(json!({"point": "ksys.move.erp"})),
+        )
+        .await;
     assert_eq!(status, 200, "arming twice: {body}");
-    let (status, body) = control(
-        &dr,
-        reqwest::Method::GET,
-        "holds/ksys.move.erp?wait_seconds=999",
-        None,
-    )
-    .await;
+    let (status, body) = dr
+        .control(
+            reqwest::Method::GET,
+            "holds/ksys.move.erp?wait_seconds=999",
+            None,
+        )
+        .await;
     assert_eq!(status, 400, "{body}");
     // Nothing reaches the point: a bounded wait answers with reached = false.
-    let (_, body) = control(
-        &dr,
-        reqwest::Method::GET,
-        "holds/ksys.move.erp?wait_seconds=0",
-        None,
-    )
-    .await;
+    let (_, body) = dr
+        .control(
+            reqwest::Method::GET,
+            "holds/ksys.move.erp?wait_seconds=0",
+            None,
+        )
+        .await;
     assert_eq!(body["reached"], false);
     arm(&dr, "dra.standby.step2").await;
-    let (_, body) = control(&dr, reqwest::Method::GET, "holds", None).await;
-    let points: Vec<&str> = body["holds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["point"].as_str().unwrap())
-        .collect();
+    let (_, body) = dr.control(reqwest::Method::GET, "holds", None).await;
+    let points: Vec<&str> = common::texts(&body["holds"], "point");
     assert_eq!(points, ["dra.standby.step2", "ksys.move.erp"]);
 
     // A reset drops every hold.
-    control(&dr, reqwest::Method::POST, "reset", Some(json!({}))).await;
-    let (_, body) = control(&dr, reqwest::Method::GET, "holds", None).await;
+    dr.control(reqwest::Method::POST, "reset", Some(json!({})))
+        .await;
+    let (_, body) = dr.control(reqwest::Method::GET, "holds", None).await;
     assert_eq!(body, json!({"holds": []}));
     arm(&dr, "ksys.move.erp").await;
-    let (status, _) = control(&dr, reqwest::Method::DELETE, "holds", None).await;
+    let (status, _) = dr.control(reqwest::Method::DELETE, "holds", None).await;
     assert_eq!(status, 204);
-    let (_, body) = control(&dr, reqwest::Method::GET, "holds", None).await;
+    let (_, body) = dr.control(reqwest::Method::GET, "holds", None).await;
     assert_eq!(body, json!({"holds": []}));
     dr.sim.shutdown().await;
 }

@@ -122,18 +122,8 @@ impl Env {
 }
 
 fn vm_block(vm: &Value, state: &str, partner: &str, active: &str, workspace: &str) -> Vec<String> {
-    let ips: Vec<&str> = vm["networks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["ipAddress"].as_str().unwrap())
-        .collect();
-    let nets: Vec<&str> = vm["networks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["networkName"].as_str().unwrap())
-        .collect();
+    let ips: Vec<&str> = common::texts(&vm["networks"], "ipAddress");
+    let nets: Vec<&str> = common::texts(&vm["networks"], "networkName");
     let num = |v: &Value| {
         let f = v.as_f64().unwrap();
         if f.fract() == 0.0 {
@@ -546,14 +536,7 @@ async fn sites_manage_discover_query_and_unmanage_with_literal_outputs() {
         ))
         .await;
     assert_eq!(pairs["location_pairs"]["dal10"], "wdc07");
-    let metrics = common::client()
-        .get(format!("{}/metrics", e.dr.sim.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::get_text(&format!("{}/metrics", e.dr.sim.url())).await;
     assert!(
         metrics.contains(&format!(
             "ibm_power_dr_automation_managed_vm_count{{ibm_service_instance=\"{}\",ibm_service_instance_name=\"dr-life\"}} 3",
@@ -567,12 +550,7 @@ async fn sites_manage_discover_query_and_unmanage_with_literal_outputs() {
             e.d.guid
         ))
         .await;
-    let messages: Vec<&str> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["message"].as_str().unwrap())
-        .collect();
+    let messages = common::texts(&events["events"], "message");
     assert!(
         messages
             .iter()

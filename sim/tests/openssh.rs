@@ -59,13 +59,7 @@ async fn openssh_runs_ksysmgr_through_the_jump_host() {
     let dr = Dr::fast().await;
     let d = dr.deploy("dr-openssh", false).await;
     let (_jump, host) = dr.root(&d.primary).await;
-    for cmd in [
-        "-f add site us-south region=us-south",
-        "-f add site us-east region=us-east",
-        "-f manage vm aix-app-01",
-    ] {
-        assert_eq!(dr.ksysmgr(&host, cmd).await.code, Some(0), "{cmd}");
-    }
+    dr.with_sites(&host, &["-f manage vm aix-app-01"]).await;
     let expected = dr.ksysmgr(&host, "query vm").await;
 
     let dir = tempfile::tempdir().unwrap();
@@ -75,16 +69,15 @@ async fn openssh_runs_ksysmgr_through_the_jump_host() {
     let port = dr.sim.ssh_addr.port();
     let host_entry = info["hosts"][0].clone();
     let known_hosts = dir.path().join("known_hosts");
-    std::fs::write(
-        &known_hosts,
-        format!(
-            "[127.0.0.1]:{port} {}\n{} {}\n",
-            info["jump_host"]["host_key"].as_str().unwrap(),
-            d.primary,
-            host_entry["host_key"].as_str().unwrap()
-        ),
-    )
-    .unwrap();
+    let jump_key = info["jump_host"]["host_key"].as_str().unwrap();
+    let write_known_hosts = |primary_key: &str| {
+        let entries = format!(
+            "[127.0.0.1]:{port} {jump_key}\n{} {primary_key}\n",
+            d.primary
+        );
+        std::fs::write(&known_hosts, entries).unwrap();
+    };
+    write_known_hosts(host_entry["host_key"].as_str().unwrap());
     let config = ssh_config(dir.path(), port, &known_hosts, &key);
     let run = |command: &'static str| {
         let ssh = ssh.clone();
@@ -121,16 +114,7 @@ async fn openssh_runs_ksysmgr_through_the_jump_host() {
     );
 
     // A changed host key is refused before anything runs.
-    std::fs::write(
-        &known_hosts,
-        format!(
-            "[127.0.0.1]:{port} {}\n{} {}\n",
-            info["jump_host"]["host_key"].as_str().unwrap(),
-            d.primary,
-            common::ssh::public_openssh(&common::ssh::test_key(77))
-        ),
-    )
-    .unwrap();
+    write_known_hosts(&common::ssh::public_openssh(&common::ssh::test_key(77)));
     let out = run("/opt/IBM/ksys/ksysmgr query vm").await;
     assert_eq!(out.status.code(), Some(255));
     assert!(out.stdout.is_empty());

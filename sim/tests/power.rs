@@ -63,12 +63,7 @@ impl Ctx {
 
     async fn network_id(&self, name: &str) -> String {
         let (_, list) = self.get("/networks").await;
-        list["networks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|n| n["name"] == name)
-            .unwrap()["networkID"]
+        common::find_by(&list["networks"], "name", name).unwrap()["networkID"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -76,12 +71,7 @@ impl Ctx {
 
     async fn image_id(&self, name: &str) -> String {
         let (_, list) = self.get("/images").await;
-        list["images"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["name"] == name)
-            .unwrap()["imageID"]
+        common::find_by(&list["images"], "name", name).unwrap()["imageID"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -123,12 +113,7 @@ async fn workspace(sim: &RunningSim, token: &str, name: &str) -> (String, String
         .await
         .unwrap();
     let body: Value = r.json().await.unwrap();
-    let ws = body["workspaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["name"] == name)
-        .unwrap();
+    let ws = common::find_by(&body["workspaces"], "name", name).unwrap();
     (
         ws["id"].as_str().unwrap().to_owned(),
         ws["details"]["crn"].as_str().unwrap().to_owned(),
@@ -329,11 +314,7 @@ async fn networks_have_cidr_gateway_ranges_and_validation() {
 async fn images_and_ssh_keys() {
     let ctx = Ctx::new(1.0).await;
     let (_, stock) = ctx.get("/stock-images").await;
-    let aix = stock["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "7300-02-01")
+    let aix = common::find_by(&stock["images"], "name", "7300-02-01")
         .unwrap()
         .clone();
     assert_eq!(aix["specifications"]["operatingSystem"], "aix");
@@ -365,12 +346,7 @@ async fn images_and_ssh_keys() {
         )
         .await;
     assert_eq!(status, 409, "already copied");
-    let older = stock["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "7200-05-06")
-        .unwrap();
+    let older = common::find_by(&stock["images"], "name", "7200-05-06").unwrap();
     let (status, copy) = ctx
         .post(
             "/images",
@@ -690,11 +666,7 @@ async fn actions_and_out_of_band_drift() {
 async fn networks_attach_to_and_detach_from_an_instance_in_place() {
     let ctx = Ctx::new(1_000.0).await;
     let (_, list) = ctx.get("/pvm-instances").await;
-    let vm = list["pvmInstances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["serverName"] == "aix-app-01")
+    let vm = common::find_by(&list["pvmInstances"], "serverName", "aix-app-01")
         .unwrap()
         .clone();
     let id = vm["pvmInstanceID"].as_str().unwrap().to_owned();
@@ -725,12 +697,7 @@ async fn networks_attach_to_and_detach_from_an_instance_in_place() {
     );
     assert!(nic["macAddress"].as_str().unwrap().starts_with("fa:16:3e:"));
     let (_, after) = ctx.get(&format!("/pvm-instances/{id}")).await;
-    let attached: Vec<&str> = after["networks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["networkID"].as_str().unwrap())
-        .collect();
+    let attached: Vec<&str> = common::texts(&after["networks"], "networkID");
     let had = before["networks"].as_array().unwrap().len();
     assert_eq!(attached.len(), had + 1);
     assert_eq!(attached[had], public_id);

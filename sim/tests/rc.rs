@@ -30,11 +30,7 @@ async fn dr_plan_id(base: &str) -> String {
     let (status, found) =
         common::get_json(&format!("{base}/gc/api/v1?q=power-dr-automation")).await;
     assert_eq!(status, 200);
-    let service = found["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "power-dr-automation")
+    let service = common::find_by(&found["resources"], "name", "power-dr-automation")
         .expect("service found by name")
         .clone();
     assert_eq!(service["kind"], "service");

@@ -11,18 +11,10 @@ use dr_cloudsim::SimConfig;
 use serde_json::{Value, json};
 
 async fn set_faults(dr: &Dr, body: Value) {
-    let resp = common::client()
-        .post(format!("{}/_sim/faults", dr.sim.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.status().as_u16(),
-        200,
-        "{}",
-        resp.text().await.unwrap()
-    );
+    let (status, answer) = dr
+        .control(reqwest::Method::POST, "faults", Some(body))
+        .await;
+    assert_eq!(status, 200, "{answer}");
 }
 
 #[tokio::test]

@@ -5,80 +5,62 @@
 
 mod common;
 
+use common::Api;
+
 use std::time::Duration;
 
-use dr_cloudsim::{RunningSim, SimConfig};
+use dr_cloudsim::SimConfig;
 use serde_json::{Value, json};
 
 const V: &str = "version=2026-03-24";
 
-struct Tg {
-    sim: RunningSim,
-    token: String,
-}
-
-impl Tg {
-    /// Time runs 1000x faster, so attaching takes 30 ms instead of 30 s.
-    async fn new() -> Self {
-        let sim = common::start_with(SimConfig {
+/// Time runs 1000x faster, so attaching takes 30 ms instead of 30 s.
+async fn tg() -> Api {
+    Api::start(
+        SimConfig {
             time_scale: 1000.0,
             ..SimConfig::default()
-        })
-        .await;
-        let token = common::token(&sim).await;
-        Tg { sim, token }
-    }
+        },
+        "",
+        V,
+    )
+    .await
+}
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let url = common::with_query(format!("{}{path}", self.sim.url()), V);
-        common::call(method, &url, &self.token, &[], body).await
-    }
+async fn workspace_crn(t: &Api, name: &str) -> (String, String) {
+    let ws = common::state_collection(&t.sim, "power", "workspaces").await;
+    let w = ws.iter().find(|w| w["name"] == name).expect("workspace");
+    (
+        w["id"].as_str().unwrap().to_owned(),
+        w["details"]["crn"].as_str().unwrap().to_owned(),
+    )
+}
 
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-    async fn delete(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::DELETE, path, None).await
-    }
+async fn gateway(t: &Api) -> String {
+    let (_, list) = t.get("/tg/v1/transit_gateways").await;
+    list["transit_gateways"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
 
-    async fn workspace_crn(&self, name: &str) -> (String, String) {
-        let ws = common::state_collection(&self.sim, "power", "workspaces").await;
-        let w = ws.iter().find(|w| w["name"] == name).expect("workspace");
-        (
-            w["id"].as_str().unwrap().to_owned(),
-            w["details"]["crn"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    async fn gateway(&self) -> String {
-        let (_, list) = self.get("/tg/v1/transit_gateways").await;
-        list["transit_gateways"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// Polls a connection until its status is `want` (bounded).
-    async fn wait_status(&self, gw: &str, id: &str, want: &str) -> Value {
-        for _ in 0..100 {
-            let (_, c) = self
-                .get(&format!("/tg/v1/transit_gateways/{gw}/connections/{id}"))
-                .await;
-            if c["status"] == want {
-                return c;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+/// Polls a connection until its status is `want` (bounded).
+async fn wait_status(t: &Api, gw: &str, id: &str, want: &str) -> Value {
+    for _ in 0..100 {
+        let (_, c) = t
+            .get(&format!("/tg/v1/transit_gateways/{gw}/connections/{id}"))
+            .await;
+        if c["status"] == want {
+            return c;
         }
-        panic!("connection {id} never became {want}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    panic!("connection {id} never became {want}");
 }
 
 #[tokio::test]
 async fn version_is_required_and_errors_have_the_tg_shape() {
-    let t = Tg::new().await;
+    let t = tg().await;
     let resp = common::client()
         .get(format!("{}/tg/v1/transit_gateways", t.sim.url()))
         .bearer_auth(&t.token)
@@ -104,7 +86,7 @@ async fn version_is_required_and_errors_have_the_tg_shape() {
 
 #[tokio::test]
 async fn seeded_gateway_connects_vpc_and_primary_workspace() {
-    let t = Tg::new().await;
+    let t = tg().await;
     let (status, list) = t.get("/tg/v1/transit_gateways").await;
     assert_eq!(status, 200);
     let gw = &list["transit_gateways"][0];
@@ -118,12 +100,7 @@ async fn seeded_gateway_connects_vpc_and_primary_workspace() {
         ))
         .await;
     assert_eq!(conns["total_count"], 2);
-    let types: Vec<&str> = conns["connections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["network_type"].as_str().unwrap())
-        .collect();
+    let types: Vec<&str> = common::texts(&conns["connections"], "network_type");
     assert_eq!(types, ["vpc", "power_virtual_server"]);
     assert!(
         conns["connections"]
@@ -132,7 +109,7 @@ async fn seeded_gateway_connects_vpc_and_primary_workspace() {
             .iter()
             .all(|c| c["status"] == "attached")
     );
-    let (primary_guid, primary_crn) = t.workspace_crn("slz-dal10-power-workspace").await;
+    let (primary_guid, primary_crn) = workspace_crn(&t, "slz-dal10-power-workspace").await;
     assert_eq!(conns["connections"][1]["network_id"], primary_crn);
     assert!(primary_crn.contains(&primary_guid));
 
@@ -145,9 +122,9 @@ async fn seeded_gateway_connects_vpc_and_primary_workspace() {
 
 #[tokio::test]
 async fn connections_attach_and_a_network_can_join_one_gateway_only() {
-    let t = Tg::new().await;
-    let gw = t.gateway().await;
-    let (_, standby_crn) = t.workspace_crn("slz-dal12-power-workspace").await;
+    let t = tg().await;
+    let gw = gateway(&t).await;
+    let (_, standby_crn) = workspace_crn(&t, "slz-dal12-power-workspace").await;
 
     let (status, body) = t
         .post(
@@ -166,7 +143,7 @@ async fn connections_attach_and_a_network_can_join_one_gateway_only() {
     assert_eq!(conn["status"], "pending");
     assert_eq!(conn["request_status"], "approved");
     let id = conn["id"].as_str().unwrap();
-    let attached = t.wait_status(&gw, id, "attached").await;
+    let attached = wait_status(&t, &gw, id, "attached").await;
     assert_eq!(attached["name"], "standby-ws");
 
     // A second gateway cannot take a network the first one has.
@@ -233,9 +210,9 @@ async fn connections_attach_and_a_network_can_join_one_gateway_only() {
 
 #[tokio::test]
 async fn route_report_shows_real_overlaps() {
-    let t = Tg::new().await;
-    let gw = t.gateway().await;
-    let (_, overlap_crn) = t.workspace_crn("overlap-dal13-power-workspace").await;
+    let t = tg().await;
+    let gw = gateway(&t).await;
+    let (_, overlap_crn) = workspace_crn(&t, "overlap-dal13-power-workspace").await;
     let (status, conn) = t
         .post(
             &format!("/tg/v1/transit_gateways/{gw}/connections"),
@@ -244,7 +221,7 @@ async fn route_report_shows_real_overlaps() {
         .await;
     assert_eq!(status, 201);
     let overlap_id = conn["id"].as_str().unwrap().to_owned();
-    t.wait_status(&gw, &overlap_id, "attached").await;
+    wait_status(&t, &gw, &overlap_id, "attached").await;
 
     let (status, report) = t
         .post(
@@ -269,12 +246,7 @@ async fn route_report_shows_real_overlaps() {
     }
     assert_eq!(done["status"], "complete", "report completes");
     assert_eq!(done["connections"].as_array().unwrap().len(), 3);
-    let vpc_routes: Vec<&str> = done["connections"][0]["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["prefix"].as_str().unwrap())
-        .collect();
+    let vpc_routes: Vec<&str> = common::texts(&done["connections"][0]["routes"], "prefix");
     assert_eq!(
         vpc_routes,
         [
@@ -304,9 +276,9 @@ async fn route_report_shows_real_overlaps() {
 
 #[tokio::test]
 async fn deleting_a_workspace_detaches_its_connection() {
-    let t = Tg::new().await;
-    let gw = t.gateway().await;
-    let (primary_guid, primary_crn) = t.workspace_crn("slz-dal10-power-workspace").await;
+    let t = tg().await;
+    let gw = gateway(&t).await;
+    let (primary_guid, primary_crn) = workspace_crn(&t, "slz-dal10-power-workspace").await;
     let resp = common::client()
         .delete(format!(
             "{}/rc/v2/resource_instances/{primary_guid}",
@@ -320,11 +292,7 @@ async fn deleting_a_workspace_detaches_its_connection() {
     let (_, conns) = t
         .get(&format!("/tg/v1/transit_gateways/{gw}/connections"))
         .await;
-    let conn = conns["connections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["network_id"] == primary_crn.as_str())
+    let conn = common::find_by(&conns["connections"], "network_id", primary_crn.as_str())
         .expect("still listed")
         .clone();
     assert_eq!(conn["status"], "detached");

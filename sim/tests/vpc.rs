@@ -4,54 +4,22 @@
 
 mod common;
 
-use dr_cloudsim::RunningSim;
+use common::Api;
+
+use dr_cloudsim::SimConfig;
 use serde_json::{Value, json};
 
 const Q: &str = "version=2026-03-24&generation=2";
 
-struct Vpc {
-    sim: RunningSim,
-    token: String,
+async fn vpc() -> Api {
+    Api::start(SimConfig::default(), "/vpc/v1", Q).await
 }
 
-impl Vpc {
-    async fn new() -> Self {
-        let sim = common::start().await;
-        let token = common::token(&sim).await;
-        Vpc { sim, token }
-    }
-
-    fn url(&self, path: &str) -> String {
-        common::with_query(format!("{}/vpc/v1{path}", self.sim.url()), Q)
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        common::call(method, &self.url(path), &self.token, &[], body).await
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-    async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::PATCH, path, Some(body)).await
-    }
-    async fn delete(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::DELETE, path, None).await
-    }
-
-    async fn group_named(&self, name: &str) -> Value {
-        let (_, list) = self.get("/security_groups").await;
-        list["security_groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["name"] == name)
-            .cloned()
-            .expect("group exists")
-    }
+async fn group_named(v: &Api, name: &str) -> Value {
+    let (_, list) = v.get("/security_groups").await;
+    common::find_by(&list["security_groups"], "name", name)
+        .cloned()
+        .expect("group exists")
 }
 
 fn assert_vpc_error(body: &Value, status: u16, code: &str) {
@@ -67,7 +35,7 @@ fn assert_vpc_error(body: &Value, status: u16, code: &str) {
 
 #[tokio::test]
 async fn version_generation_and_token_are_required() {
-    let v = Vpc::new().await;
+    let v = vpc().await;
     let base = format!("{}/vpc/v1/vpcs", v.sim.url());
     let client = common::client();
 
@@ -110,7 +78,7 @@ async fn version_generation_and_token_are_required() {
 
 #[tokio::test]
 async fn seeded_vpc_lists_with_pagination() {
-    let v = Vpc::new().await;
+    let v = vpc().await;
     let (status, vpcs) = v.get("/vpcs").await;
     assert_eq!(status, 200);
     assert_eq!(vpcs["total_count"], 1);
@@ -118,12 +86,7 @@ async fn seeded_vpc_lists_with_pagination() {
     let vpc_id = vpcs["vpcs"][0]["id"].as_str().unwrap().to_owned();
 
     let (_, subnets) = v.get(&format!("/subnets?vpc.id={vpc_id}")).await;
-    let cidrs: Vec<&str> = subnets["subnets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["ipv4_cidr_block"].as_str().unwrap())
-        .collect();
+    let cidrs: Vec<&str> = common::texts(&subnets["subnets"], "ipv4_cidr_block");
     assert_eq!(
         cidrs,
         [
@@ -175,13 +138,8 @@ async fn seeded_vpc_lists_with_pagination() {
     let (status, _) = v.get("/security_groups?limit=0").await;
     assert_eq!(status, 400);
 
-    let mgmt = v.group_named("management-sg").await;
-    let rule_names: Vec<&str> = mgmt["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let mgmt = group_named(&v, "management-sg").await;
+    let rule_names: Vec<&str> = common::texts(&mgmt["rules"], "name");
     assert_eq!(
         rule_names,
         ["allow-pvs-mgmt-inbound", "allow-pvs-bckp-inbound"]
@@ -194,8 +152,8 @@ async fn seeded_vpc_lists_with_pagination() {
 
 #[tokio::test]
 async fn every_rule_protocol_variant_round_trips() {
-    let v = Vpc::new().await;
-    let sg = v.group_named("network-services-sg").await;
+    let v = vpc().await;
+    let sg = group_named(&v, "network-services-sg").await;
     let rules = format!("/security_groups/{}/rules", sg["id"].as_str().unwrap());
 
     let cases = [
@@ -317,8 +275,8 @@ async fn every_rule_protocol_variant_round_trips() {
 
 #[tokio::test]
 async fn rules_patch_remote_groups_and_delete() {
-    let v = Vpc::new().await;
-    let mgmt = v.group_named("management-sg").await;
+    let v = vpc().await;
+    let mgmt = group_named(&v, "management-sg").await;
     let sg_id = mgmt["id"].as_str().unwrap();
     let rule_id = mgmt["rules"][0]["id"].as_str().unwrap();
     let path = format!("/security_groups/{sg_id}/rules/{rule_id}");
@@ -348,7 +306,7 @@ async fn rules_patch_remote_groups_and_delete() {
     assert_eq!(status, 409);
 
     // A rule whose remote is another group of the same VPC shows that group's reference.
-    let other = v.group_named("network-services-sg").await;
+    let other = group_named(&v, "network-services-sg").await;
     let (status, rule) = v
         .post(
             &format!("/security_groups/{sg_id}/rules"),
@@ -375,7 +333,7 @@ async fn rules_patch_remote_groups_and_delete() {
 
 #[tokio::test]
 async fn groups_subnets_and_prefixes_follow_vpc_rules() {
-    let v = Vpc::new().await;
+    let v = vpc().await;
     let (status, vpc) = v.post("/vpcs", json!({"name": "dr-test-vpc"})).await;
     assert_eq!(status, 201, "{vpc}");
     assert_eq!(vpc["status"], "available");
@@ -476,8 +434,8 @@ async fn groups_subnets_and_prefixes_follow_vpc_rules() {
 
 #[tokio::test]
 async fn a_write_whose_answer_is_lost_is_kept() {
-    let v = Vpc::new().await;
-    let sg = v.group_named("network-services-sg").await;
+    let v = vpc().await;
+    let sg = group_named(&v, "network-services-sg").await;
     let rules = format!("/security_groups/{}/rules", sg["id"].as_str().unwrap());
     let (_, before) = v.get(&rules).await;
     let before = before["rules"].as_array().unwrap().len();

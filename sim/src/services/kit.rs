@@ -1,7 +1,8 @@
 //! What the emulated IBM services share, so that a new handler is written the same way in
 //! every service: one error type whose body each service lays out in its own API's shape,
 //! the platform services' error body, the `version` date check of the regional APIs, and
-//! the authenticated-request extractor ([`CheckedRequest`]) of VPC and Transit Gateway.
+//! the authenticated-request and request-body extractors ([`CheckedRequest`],
+//! [`CheckedBody`]) and the paging ([`page_window`]) of VPC and Transit Gateway.
 //!
 //! Each IBM API has its own error body (VPC's `errors[]` with `more_info` and `target`,
 //! Transit Gateway's without `status_code`, DR Automation's bare `errors[]`, PowerVS's flat
@@ -13,13 +14,15 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Query};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::sim::Sim;
+use crate::store::public_view;
 use crate::util;
 
 /// The field of the request an error is about, as the VPC and Transit Gateway APIs name it.
@@ -87,15 +90,25 @@ pub(crate) fn hex_trace_id() -> String {
 /// A trace id in the UUID layout the VPC API returns.
 pub(crate) fn uuid_trace_id() -> String {
     let n: u128 = rand::random();
-    let hex = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    util::uuid_layout(&format!("{n:032x}"))
+}
+
+/// The resource group a create names (by id or name) among `groups`, or with none named the
+/// account's default group (else the first), as VPC and Transit Gateway pick it.
+pub(crate) fn pick_resource_group<'a>(
+    groups: &[&'a Value],
+    wanted: Option<&str>,
+) -> Option<&'a Value> {
+    match wanted {
+        Some(w) => groups
+            .iter()
+            .find(|g| g["id"].as_str() == Some(w) || g["name"].as_str() == Some(w)),
+        None => groups
+            .iter()
+            .find(|g| g["default"].as_bool() == Some(true))
+            .or_else(|| groups.first()),
+    }
+    .copied()
 }
 
 /// The platform services' (Resource Controller, Resource Manager, Global Catalog) error body:
@@ -139,6 +152,9 @@ pub trait RequestCheck {
         headers: &HeaderMap,
         params: &HashMap<String, String>,
     ) -> Result<(), Self::Error>;
+
+    /// A request body as the JSON object every create and update sends, or the service's 400.
+    fn parse_body(body: &Bytes) -> Result<Map<String, Value>, Self::Error>;
 }
 
 /// The preamble the VPC and Transit Gateway handlers share, as an extractor: the state, the
@@ -167,4 +183,93 @@ impl<C: RequestCheck> FromRequestParts<Arc<Sim>> for CheckedRequest<C> {
             check: PhantomData,
         })
     }
+}
+
+/// The JSON object body of a create or update, as an extractor: `C::parse_body` of the
+/// bytes. It is the last extractor, so a bad body is answered after `C`'s checks, as when a
+/// handler parsed the body itself first thing.
+pub struct CheckedBody<C> {
+    pub body: Map<String, Value>,
+    check: PhantomData<C>,
+}
+
+impl<C: RequestCheck> FromRequest<Arc<Sim>> for CheckedBody<C> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, sim: &Arc<Sim>) -> Result<Self, Response> {
+        let bytes = Bytes::from_request(request, sim)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let body = C::parse_body(&bytes).map_err(IntoResponse::into_response)?;
+        Ok(CheckedBody {
+            body,
+            check: PhantomData,
+        })
+    }
+}
+
+/// The emulator's own base URL as the client reached it.
+pub(crate) fn base_url(sim: &Sim, headers: &HeaderMap) -> String {
+    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}"),
+        None => format!("http://{}", sim.config().listen),
+    }
+}
+
+/// The base URL of the client's view of a service (`http://<Host>/<service_path>`), for the
+/// links of collection pages.
+pub(crate) fn request_base(headers: &HeaderMap, service_path: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}{service_path}")
+}
+
+/// One page of a collection, cut by the `limit` and `start` (an object id) query parameters.
+pub(crate) struct PageWindow {
+    pub limit: usize,
+    /// The page's objects, as the API shows them.
+    pub items: Vec<Value>,
+    /// The id the next page starts at, when there is one.
+    pub next_start: Option<String>,
+}
+
+/// Cuts one page out of `items` (in creation order): `limit` defaults to `default_limit` and
+/// must be within `1..=max_limit`, `start` must be the id of one of the items; each service
+/// answers a bad one with its own error (`bad_limit`, `bad_start` get the rejected text).
+pub(crate) fn page_window<E>(
+    params: &HashMap<String, String>,
+    items: &[Value],
+    (default_limit, max_limit): (usize, usize),
+    bad_limit: impl FnOnce(&String) -> E,
+    bad_start: impl FnOnce(&String) -> E,
+) -> Result<PageWindow, E> {
+    let limit = match params.get("limit") {
+        None => default_limit,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=max_limit).contains(&n) => n,
+            _ => return Err(bad_limit(l)),
+        },
+    };
+    let start_index = match params.get("start") {
+        None => 0,
+        Some(start) => items
+            .iter()
+            .position(|item| item["id"].as_str() == Some(start.as_str()))
+            .ok_or_else(|| bad_start(start))?,
+    };
+    Ok(PageWindow {
+        limit,
+        items: items
+            .iter()
+            .skip(start_index)
+            .take(limit)
+            .map(public_view)
+            .collect(),
+        next_start: items
+            .get(start_index + limit)
+            .and_then(|next| next["id"].as_str())
+            .map(str::to_owned),
+    })
 }

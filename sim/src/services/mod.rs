@@ -53,6 +53,16 @@ pub enum WorldEvent<'a> {
         guid: &'a str,
         crn: &'a str,
     },
+    /// A KSYS cluster (named by its DR instance's GUID) logged an event, which DR Automation
+    /// publishes in the instance's event list.
+    KsysEvent {
+        cluster: &'a str,
+        level: &'a str,
+        resource: &'a str,
+        message: &'a str,
+    },
+    /// The standby node left a KSYS cluster, so the DR instance is no longer HA.
+    StandbyLeftCluster { cluster: &'a str },
 }
 
 fn seed_ksys(world: &mut World, _scenario: &Scenario, _now_ms: u64) {

@@ -34,17 +34,17 @@ pub fn error_response(status: StatusCode, message: &str) -> Response {
     super::kit::platform_error(status, "RM-Error", message)
 }
 
+fn unauthorized(e: &crate::token::AuthError) -> Response {
+    super::kit::platform_error(StatusCode::UNAUTHORIZED, "RM-Unauthorized", &e.to_string())
+}
+
 async fn list(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     if let Err(e) = sim.authenticate(&headers) {
-        return super::kit::platform_error(
-            StatusCode::UNAUTHORIZED,
-            "RM-Unauthorized",
-            &e.to_string(),
-        );
+        return unauthorized(&e);
     }
     let world = sim.world().await;
     let groups: Vec<Value> = world
@@ -67,11 +67,7 @@ async fn list(
 
 async fn show(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(e) = sim.authenticate(&headers) {
-        return super::kit::platform_error(
-            StatusCode::UNAUTHORIZED,
-            "RM-Unauthorized",
-            &e.to_string(),
-        );
+        return unauthorized(&e);
     }
     let world = sim.world().await;
     match world.get(RC, RESOURCE_GROUPS, &id) {

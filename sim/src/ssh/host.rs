@@ -312,15 +312,7 @@ async fn serve_channel(
         now_ms: sim.now_ms(),
         ..env
     };
-    let output = {
-        let mut world = sim.world().await;
-        exec::execute(&mut world, &ctx, &parsed, input, env)
-    };
-    if parsed.writes()
-        && let Err(e) = sim.persist_after_mutation().await
-    {
-        tracing::error!(error = %e, "state file write failed after a KSYS command");
-    }
+    let output = exec::execute_on(&sim, &ctx, &parsed, input, env).await;
     stream(&sim, &write, &handle, &output, fault).await;
 }
 

@@ -1,26 +1,21 @@
 //! Key material of the emulated SSH servers: deterministic host keys, the account's
-//! registered public keys, and the salted hash that stands for the orchestrator password.
+//! registered public keys; the salted hash that stands for the orchestrator password is in
+//! [`crate::password`].
 //!
 //! Host keys are ed25519 keys whose seed is SHA-256 over a fixed label, `--seed` and the
 //! host's identity (the jump host's label, or a KSYS host's VM id). The same seed therefore
 //! gives the same keys after a restart from the state file, and every host has its own key,
 //! so clients can pin them (`GET /_sim/ssh` publishes them in OpenSSH format).
 
-use std::num::NonZeroU32;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD_NO_PAD;
-use ring::{digest, pbkdf2};
+use ring::digest;
 use russh::keys::ssh_key::private::Ed25519Keypair;
 use russh::keys::{PrivateKey, PublicKey};
 
+pub use crate::password::{hash_password, verify_password};
 use crate::store::World;
 
 /// The identity the jump host's key derives from.
 pub const JUMP_IDENTITY: &str = "dr-cloudsim jump host";
-
-const PBKDF2_ROUNDS: u32 = 4096;
-const HASH_PREFIX: &str = "pbkdf2-sha256";
 
 /// The host key of `identity` for this seed.
 pub fn host_key(seed: u64, identity: &str) -> PrivateKey {
@@ -61,47 +56,6 @@ pub fn key_named(world: &World, workspace_guid: &str, name: &str) -> Option<Publ
         .find_map(|k| k["sshKey"].as_str().and_then(parse_public))
 }
 
-/// `pbkdf2-sha256$<rounds>$<salt>$<hash>` of a password with a fresh random salt.
-pub fn hash_password(password: &str) -> String {
-    let salt: [u8; 16] = rand::random();
-    let mut out = [0u8; 32];
-    pbkdf2::derive(
-        pbkdf2::PBKDF2_HMAC_SHA256,
-        NonZeroU32::new(PBKDF2_ROUNDS).unwrap_or(NonZeroU32::MIN),
-        &salt,
-        password.as_bytes(),
-        &mut out,
-    );
-    format!(
-        "{HASH_PREFIX}${PBKDF2_ROUNDS}${}${}",
-        STANDARD_NO_PAD.encode(salt),
-        STANDARD_NO_PAD.encode(out)
-    )
-}
-
-/// Whether `password` is the one `stored` was made from (constant time).
-pub fn verify_password(stored: &str, password: &str) -> bool {
-    let parts: Vec<&str> = stored.split('$').collect();
-    let [HASH_PREFIX, rounds, salt, hash] = parts[..] else {
-        return false;
-    };
-    let (Some(rounds), Ok(salt), Ok(hash)) = (
-        rounds.parse::<u32>().ok().and_then(NonZeroU32::new),
-        STANDARD_NO_PAD.decode(salt),
-        STANDARD_NO_PAD.decode(hash),
-    ) else {
-        return false;
-    };
-    pbkdf2::verify(
-        pbkdf2::PBKDF2_HMAC_SHA256,
-        rounds,
-        &salt,
-        password.as_bytes(),
-        &hash,
-    )
-    .is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,16 +71,5 @@ mod tests {
             parse_public(&a).map(|k| k.to_openssh().unwrap_or_default()),
             Some(a)
         );
-    }
-
-    #[test]
-    fn passwords_verify_only_against_their_hash() {
-        let stored = hash_password("Orch-Passw0rd");
-        assert!(stored.starts_with("pbkdf2-sha256$4096$"));
-        assert!(!stored.contains("Orch-Passw0rd"));
-        assert!(verify_password(&stored, "Orch-Passw0rd"));
-        assert!(!verify_password(&stored, "orch-passw0rd"));
-        assert!(!verify_password("garbage", "x"));
-        assert_ne!(stored, hash_password("Orch-Passw0rd"), "salted");
     }
 }

@@ -55,9 +55,20 @@ impl Dr {
         body: Option<Value>,
         crn: Option<&str>,
     ) -> (u16, Value) {
-        let url = format!("{}{path}", self.sim.url());
         let headers: Vec<(&str, &str)> = crn.map(|c| ("CRN", c)).into_iter().collect();
-        super::call(method, &url, &self.token, &headers, body).await
+        self.send_with(method, path, body, &headers).await
+    }
+
+    /// A call with any extra headers.
+    pub async fn send_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.sim.url());
+        super::call(method, &url, &self.token, headers, body).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -69,15 +80,54 @@ impl Dr {
             .await
     }
 
+    /// A call on the emulator's own control API (`/_sim/...`, no token): status and JSON body.
+    pub async fn control(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request =
+            super::client().request(method, format!("{}/_sim/{path}", self.sim.url()));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// Merge-patches an object out of band through `/_sim/objects`.
     pub async fn sim_patch(&self, path: &str, body: Value) {
-        let resp = super::client()
-            .patch(format!("{}/_sim/objects/{path}", self.sim.url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(resp.status().is_success(), "patch {path}");
+        let (status, _) = self
+            .control(
+                reqwest::Method::PATCH,
+                &format!("objects/{path}"),
+                Some(body),
+            )
+            .await;
+        assert!((200..300).contains(&status), "patch {path}");
+    }
+
+    /// Provisions a DR Automation instance through Resource Controller; returns its GUID.
+    pub async fn instance(&self, name: &str, wait_active: bool) -> String {
+        let groups = self.collection("rc", "resource_groups").await;
+        let group = groups.iter().find(|g| g["default"] == true).unwrap()["id"].clone();
+        let (status, body) = self
+            .post(
+                "/rc/v2/resource_instances",
+                json!({"name": name, "target": "global", "resource_group": group, "resource_plan_id": POWER_DR_AUTOMATION.plan_id}),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let guid = body["guid"].as_str().unwrap().to_owned();
+        if wait_active {
+            self.until(&format!("/rc/v2/resource_instances/{guid}"), |i| {
+                i["state"] == "active"
+            })
+            .await;
+        }
+        guid
     }
 
     pub async fn sim_get(&self, path: &str) -> Value {
@@ -199,20 +249,7 @@ impl Dr {
             self.register_key("ksys-key", &root_key(), "slz-dal12-power-workspace")
                 .await;
         }
-        let groups = self.collection("rc", "resource_groups").await;
-        let group = groups.iter().find(|g| g["default"] == true).unwrap()["id"].clone();
-        let (status, body) = self
-            .post(
-                "/rc/v2/resource_instances",
-                json!({"name": name, "target": "global", "resource_group": group, "resource_plan_id": POWER_DR_AUTOMATION.plan_id}),
-            )
-            .await;
-        assert_eq!(status, 202, "{body}");
-        let guid = body["guid"].as_str().unwrap().to_owned();
-        self.until(&format!("/rc/v2/resource_instances/{guid}"), |i| {
-            i["state"] == "active"
-        })
-        .await;
+        let guid = self.instance(name, true).await;
         let primary = self.workspace("slz-dal10-power-workspace").await["id"]
             .as_str()
             .unwrap()
@@ -262,5 +299,18 @@ impl Dr {
     /// `ksysmgr` with the full path the provider uses.
     pub async fn ksysmgr(&self, host: &Handle<Checker>, args: &str) -> Run {
         ssh::exec(host, &format!("/opt/IBM/ksys/ksysmgr {args}"), None).await
+    }
+
+    /// Adds the two sites every KSYS scenario starts from (us-south, us-east), then runs
+    /// `commands`; each must succeed (a failure names the command and its stderr).
+    pub async fn with_sites(&self, host: &Handle<Checker>, commands: &[&str]) {
+        let sites = [
+            "-f add site us-south region=us-south",
+            "-f add site us-east region=us-east",
+        ];
+        for cmd in sites.iter().chain(commands) {
+            let run = self.ksysmgr(host, cmd).await;
+            assert_eq!(run.code, Some(0), "{cmd}: {}", run.stderr);
+        }
     }
 }

@@ -76,6 +76,72 @@ pub async fn get_json(url: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// GET a text document (state dump, metrics), expecting it to be there.
+pub async fn get_text(url: &str) -> String {
+    let response = client().get(url).send().await.expect("request");
+    response.text().await.expect("a text body")
+}
+
+/// The first element of a JSON array whose string `field` is `value` (a list's entry by name).
+pub fn find_by<'a>(array: &'a Value, field: &str, value: &str) -> Option<&'a Value> {
+    array
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .find(|element| element[field] == value)
+}
+
+/// A client of one emulated IBM API with the default key's token: every path goes after
+/// `base` and carries `query` (VPC's and Transit Gateway's `version`).
+pub struct Api {
+    pub sim: RunningSim,
+    pub token: String,
+    base: &'static str,
+    query: &'static str,
+}
+
+impl Api {
+    pub async fn start(config: SimConfig, base: &'static str, query: &'static str) -> Api {
+        let sim = start_with(config).await;
+        let token = token(&sim).await;
+        Api {
+            sim,
+            token,
+            base,
+            query,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        with_query(format!("{}{}{path}", self.sim.url(), self.base), self.query)
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        call(method, &self.url(path), &self.token, &[], body).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
 /// The public state's collection `service/collection`.
 pub async fn state_collection(sim: &RunningSim, service: &str, collection: &str) -> Vec<Value> {
     let (_, state) = get_json(&format!("{}/_sim/state", sim.url())).await;
@@ -83,6 +149,16 @@ pub async fn state_collection(sim: &RunningSim, service: &str, collection: &str)
         .as_array()
         .cloned()
         .unwrap_or_default()
+}
+
+/// The string `field` of each element of a JSON array (a list's names, ids, messages).
+pub fn texts<'a>(array: &'a Value, field: &str) -> Vec<&'a str> {
+    array
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|element| element[field].as_str().expect("a string field"))
+        .collect()
 }
 
 pub mod dr;

@@ -11,18 +11,12 @@ use serde_json::{Value, json};
 use crate::sim::Sim;
 
 use super::{
-    APIKEYS, DraError, DraResult, SERVICE, authenticate, dr_instance, guid_of, ok, parse_body,
-    record_event,
+    APIKEYS, Caller, DraError, DraResult, SERVICE, authenticate, dr_instance, guid_of, ok,
+    parse_body, record_event,
 };
 
-pub(super) async fn get_apikey(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let world = sim.world().await;
-    let instance = dr_instance(&world, &id)?;
+pub(super) async fn get_apikey(Path(id): Path<String>, caller: Caller) -> DraResult {
+    let (world, instance) = caller.instance(&id).await?;
     let key = world
         .get(SERVICE, APIKEYS, &guid_of(&instance))
         .ok_or_else(|| {
@@ -33,29 +27,16 @@ pub(super) async fn get_apikey(
     Ok(ok(key))
 }
 
-pub(super) async fn create_apikey(
+/// `POST` and `PUT`: validates the key the way the service does (it must be a key of this
+/// account) and records that it is valid; the key itself is not kept.
+pub(super) async fn store_apikey(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> DraResult {
-    store_apikey(&sim, &headers, &id, &body).await
-}
-
-pub(super) async fn update_apikey(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> DraResult {
-    store_apikey(&sim, &headers, &id, &body).await
-}
-
-/// Validates the key the way the service does (it must be a key of this account) and
-/// records that it is valid; the key itself is not kept.
-async fn store_apikey(sim: &Sim, headers: &HeaderMap, id: &str, body: &Bytes) -> DraResult {
-    let claims = authenticate(sim, headers)?;
-    let body = parse_body(body)?;
+    let claims = authenticate(&sim, &headers)?;
+    let body = parse_body(&body)?;
     let key = body
         .get("api_key")
         .and_then(Value::as_str)
@@ -63,7 +44,7 @@ async fn store_apikey(sim: &Sim, headers: &HeaderMap, id: &str, body: &Bytes) ->
         .ok_or_else(|| DraError::bad_request("api_key is required"))?;
     let now = sim.now_ms();
     let mut world = sim.world().await;
-    let instance = dr_instance(&world, id)?;
+    let instance = dr_instance(&world, &id)?;
     if key != sim.config().api_key {
         return Err(DraError::bad_request(
             "Key is invalid: the API key was not accepted by IAM.",

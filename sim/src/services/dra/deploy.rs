@@ -18,7 +18,7 @@ use crate::util;
 
 use super::progress::{deadlines, primary_step};
 use super::{
-    DEPLOYMENTS, DraError, DraResult, KNOWN_MACHINE_TYPES, NETWORKS, ORCHESTRATOR_CORES,
+    Caller, DEPLOYMENTS, DraError, DraResult, KNOWN_MACHINE_TYPES, NETWORKS, ORCHESTRATOR_CORES,
     ORCHESTRATOR_IMAGE, ORCHESTRATOR_MEMORY_GB, OWNER, POWER, PRIMARY_STEP_DURATIONS,
     PVM_INSTANCES, Params, SERVICE, STANDBY_STEP_DURATIONS, authenticate, dr_instance, guid_of,
     machine_types_of, ok, parse_body, record_event, workspace, workspace_zone,
@@ -304,7 +304,7 @@ pub(super) async fn create_manage_dr(
     // The emulator serves the dashboard itself (see `dashboard`), at its own address.
     let dashboard_url = format!(
         "{}/dra/dashboard/{}",
-        crate::control::base_url(&sim, &headers),
+        crate::services::kit::base_url(&sim, &headers),
         plan.guid
     );
     let deployment = deployment_record(&plan, &body, crn, dashboard_url, recorded, now);
@@ -642,7 +642,7 @@ fn deployment_record(
     let password_hash = if password.is_empty() {
         Value::Null
     } else {
-        json!(crate::ssh::keys::hash_password(password))
+        json!(crate::password::hash_password(password))
     };
     match (&plan.existing, plan.redeploy) {
         (Some(d), true) => {
@@ -726,14 +726,9 @@ pub(super) fn deployment<'a>(world: &'a World, guid: &str) -> Result<&'a Value, 
         .ok_or_else(|| DraError::not_found(format!("DR is not deployed for service instance {guid}; call POST /drautomation/v1/manage_dr/{guid} first")))
 }
 
-pub(super) async fn get_manage_dr(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let world = sim.world().await;
-    let guid = guid_of(&dr_instance(&world, &id)?);
+pub(super) async fn get_manage_dr(Path(id): Path<String>, caller: Caller) -> DraResult {
+    let (world, instance) = caller.instance(&id).await?;
+    let guid = guid_of(&instance);
     let d = deployment(&world, &guid)?;
     let mut view = public_view(d);
     if let Some(obj) = view.as_object_mut() {

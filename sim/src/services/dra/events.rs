@@ -1,16 +1,12 @@
 //! The event log of a DR instance: listed with a time window, or one by id.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Query};
 use serde_json::{Value, json};
 
-use crate::sim::Sim;
 use crate::store::public_view;
 use crate::util;
 
-use super::{DraError, DraResult, EVENTS, Params, SERVICE, authenticate, dr_instance, guid_of, ok};
+use super::{Caller, DraError, DraResult, EVENTS, Params, SERVICE, guid_of, ok};
 
 /// A time query parameter: RFC 3339 or Unix epoch seconds.
 fn parse_time(name: &str, text: &str) -> Result<u64, DraError> {
@@ -25,12 +21,10 @@ fn parse_time(name: &str, text: &str) -> Result<u64, DraError> {
 }
 
 pub(super) async fn list_events(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Params,
+    caller: Caller,
 ) -> DraResult {
-    authenticate(&sim, &headers)?;
     let from = match params.get("from_time").or(params.get("time")) {
         Some(t) => Some(parse_time("from_time", t)?),
         None => None,
@@ -39,8 +33,8 @@ pub(super) async fn list_events(
         Some(t) => Some(parse_time("to_time", t)?),
         None => None,
     };
-    let world = sim.world().await;
-    let guid = guid_of(&dr_instance(&world, &id)?);
+    let (world, instance) = caller.instance(&id).await?;
+    let guid = guid_of(&instance);
     let events: Vec<Value> = world
         .list(SERVICE, EVENTS)
         .filter(|e| e["_instance_id"].as_str() == Some(guid.as_str()))
@@ -54,13 +48,11 @@ pub(super) async fn list_events(
 }
 
 pub(super) async fn get_event(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
     Path((id, event_id)): Path<(String, String)>,
+    caller: Caller,
 ) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let world = sim.world().await;
-    let guid = guid_of(&dr_instance(&world, &id)?);
+    let (world, instance) = caller.instance(&id).await?;
+    let guid = guid_of(&instance);
     let event = world
         .get(SERVICE, EVENTS, &event_id)
         .filter(|e| e["_instance_id"].as_str() == Some(guid.as_str()))

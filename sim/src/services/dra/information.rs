@@ -1,28 +1,30 @@
 //! Read-only information endpoints: GRS location pairs, DR locations, machine types and the
 //! PowerVS workspaces a DR instance may use.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Query};
 use serde_json::{Map, Value, json};
 
-use crate::sim::Sim;
-
 use super::{
-    DEPLOYMENTS, DraError, DraResult, POWER, Params, SERVICE, WORKSPACES, authenticate,
-    dr_instance, guid_of, machine_types_of, ok, paired_zone, workspace, workspace_by_name,
-    workspace_zone,
+    Caller, DEPLOYMENTS, DraError, DraResult, POWER, Params, SERVICE, WORKSPACES, guid_of,
+    machine_types_of, ok, paired_zone, workspace, workspace_by_name, workspace_zone,
 };
 
-pub(super) async fn grs_location_pairs(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let world = sim.world().await;
-    let guid = guid_of(&dr_instance(&world, &id)?);
+/// A query parameter the endpoint cannot do without (empty counts as missing).
+fn required_param<'a>(
+    params: &'a HashMap<String, String>,
+    name: &str,
+) -> Result<&'a String, DraError> {
+    params
+        .get(name)
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| DraError::bad_request(format!("query parameter {name} is required")))
+}
+
+pub(super) async fn grs_location_pairs(Path(id): Path<String>, caller: Caller) -> DraResult {
+    let (world, instance) = caller.instance(&id).await?;
+    let guid = guid_of(&instance);
     let mut zones: Vec<String> = Vec::new();
     for vm in crate::services::ksys::managed_vms(&world, &guid) {
         for ws in [&vm.home_workspace, &vm.target_workspace] {
@@ -43,14 +45,8 @@ pub(super) async fn grs_location_pairs(
     Ok(ok(&json!({"location_pairs": pairs})))
 }
 
-pub(super) async fn dr_locations(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let world = sim.world().await;
-    dr_instance(&world, &id)?;
+pub(super) async fn dr_locations(Path(id): Path<String>, caller: Caller) -> DraResult {
+    let (world, _instance) = caller.instance(&id).await?;
     let mut zones: Vec<String> = world
         .list(POWER, WORKSPACES)
         .map(workspace_zone)
@@ -63,20 +59,12 @@ pub(super) async fn dr_locations(
 }
 
 pub(super) async fn machine_types(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Params,
+    caller: Caller,
 ) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let primary = params
-        .get("primary_workspace_name")
-        .filter(|p| !p.is_empty())
-        .ok_or_else(|| {
-            DraError::bad_request("query parameter primary_workspace_name is required")
-        })?;
-    let world = sim.world().await;
-    dr_instance(&world, &id)?;
+    let primary = required_param(&params, "primary_workspace_name")?;
+    let (world, _instance) = caller.instance(&id).await?;
     let mut out = Map::new();
     for name in std::iter::once(primary).chain(
         params
@@ -110,19 +98,12 @@ fn dr_workspace_view(ws: &Value, default: Option<bool>) -> Value {
 }
 
 pub(super) async fn powervs_workspaces(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Params,
+    caller: Caller,
 ) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let location = params
-        .get("location_id")
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| DraError::bad_request("query parameter location_id is required"))?
-        .clone();
-    let world = sim.world().await;
-    dr_instance(&world, &id)?;
+    let location = required_param(&params, "location_id")?.clone();
+    let (world, _instance) = caller.instance(&id).await?;
     let region = crate::services::power::region_of_zone(&location);
     let primaries: Vec<Value> = world
         .list(POWER, WORKSPACES)

@@ -1,18 +1,11 @@
 //! `dr_managed_vms`: the VMs KSYS manages, published in the shape of IBM's SDK model.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::Path;
 use serde_json::{Map, Value, json};
 
-use crate::sim::Sim;
 use crate::store::World;
 
-use super::{
-    DraResult, POWER, PVM_INSTANCES, authenticate, dr_instance, guid_of, ok, workspace,
-    workspace_zone,
-};
+use super::{Caller, DraResult, POWER, PVM_INSTANCES, guid_of, ok, workspace, workspace_zone};
 
 /// The `ManagedVmDetails` of a VM KSYS manages, read live from its PowerVS VM: the backup
 /// zone is its `dr_region`.
@@ -66,14 +59,9 @@ pub(super) fn managed_vm_map(world: &World, guid: &str) -> Map<String, Value> {
         .collect()
 }
 
-pub(super) async fn dr_managed_vms(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let world = sim.world().await;
-    let guid = guid_of(&dr_instance(&world, &id)?);
+pub(super) async fn dr_managed_vms(Path(id): Path<String>, caller: Caller) -> DraResult {
+    let (world, instance) = caller.instance(&id).await?;
+    let guid = guid_of(&instance);
     Ok(ok(
         &json!({"managed_vm_list": managed_vm_map(&world, &guid)}),
     ))

@@ -46,11 +46,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Query;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
+use tokio::sync::MutexGuard;
 
 use crate::scenario::Scenario;
 use crate::services::kit::{ErrorStyle, IbmError, hex_trace_id};
@@ -67,14 +69,13 @@ mod managed_vms;
 mod progress;
 mod summary;
 
-use apikey::{create_apikey, get_apikey, update_apikey};
+use apikey::{get_apikey, store_apikey};
 use deploy::{create_manage_dr, get_manage_dr};
 use events::{get_event, list_events};
 use information::{dr_locations, grs_location_pairs, machine_types, powervs_workspaces};
 use managed_vms::{average_recovery_minutes, dr_managed_vms};
 use progress::elapsed_text;
 pub use progress::{advance, on_event, on_instance_deleted};
-pub(crate) use progress::{record_ksys_event, standby_left_cluster};
 use summary::{dr_summary, last_operation};
 
 const SERVICE: &str = "dra";
@@ -126,7 +127,7 @@ pub fn router() -> Router<Arc<Sim>> {
     Router::new()
         .route(
             "/drautomation/v1/apikey/{instance_id}",
-            get(get_apikey).post(create_apikey).put(update_apikey),
+            get(get_apikey).post(store_apikey).put(store_apikey),
         )
         .route(
             "/drautomation/v1/dr_grs_location_pairs/{instance_id}",
@@ -224,6 +225,33 @@ type Params = Query<HashMap<String, String>>;
 fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Claims, DraError> {
     sim.authenticate(headers)
         .map_err(|e| DraError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()))
+}
+
+/// The preamble of the DR Automation handlers without a body, as an extractor: the state,
+/// with the bearer token checked. It goes after the `Path` and `Query` extractors, so a
+/// handler answers the same errors in the same order as when it authenticated itself.
+struct Caller {
+    sim: Arc<Sim>,
+}
+
+impl FromRequestParts<Arc<Sim>> for Caller {
+    type Rejection = DraError;
+
+    async fn from_request_parts(parts: &mut Parts, sim: &Arc<Sim>) -> Result<Self, DraError> {
+        authenticate(sim, &parts.headers)?;
+        Ok(Caller {
+            sim: Arc::clone(sim),
+        })
+    }
+}
+
+impl Caller {
+    /// The world, locked, and the DR instance `id` in it (404 when there is none).
+    async fn instance(&self, id: &str) -> Result<(MutexGuard<'_, World>, Value), DraError> {
+        let world = self.sim.world().await;
+        let instance = dr_instance(&world, id)?;
+        Ok((world, instance))
+    }
 }
 
 fn ok(value: &Value) -> Response {

@@ -388,11 +388,29 @@ fn resume_after_hold(world: &mut World, guid: &str) {
     }
 }
 
-/// A deleted `power-dr-automation` instance takes its deployment along.
+/// A deleted `power-dr-automation` instance takes its deployment along; what its KSYS
+/// cluster reports shows in the instance's events and HA state.
 pub fn on_event(world: &mut World, event: &WorldEvent, now_ms: u64) {
-    let WorldEvent::InstanceDeleted { service, guid, .. } = event;
-    if *service == gc::POWER_DR_AUTOMATION.service_name {
-        on_instance_deleted(world, guid, now_ms);
+    match event {
+        WorldEvent::InstanceDeleted { service, guid, .. } => {
+            if *service == gc::POWER_DR_AUTOMATION.service_name {
+                on_instance_deleted(world, guid, now_ms);
+            }
+        }
+        WorldEvent::KsysEvent {
+            cluster,
+            level,
+            resource,
+            message,
+        } => record_ksys_event(
+            world,
+            cluster,
+            level,
+            resource,
+            (*message).to_owned(),
+            now_ms,
+        ),
+        WorldEvent::StandbyLeftCluster { cluster } => standby_left_cluster(world, cluster, now_ms),
     }
 }
 
@@ -417,7 +435,7 @@ pub fn on_instance_deleted(world: &mut World, guid: &str, _now_ms: u64) {
 }
 
 /// An event KSYS raised on the orchestrator, in the instance's published event log.
-pub(crate) fn record_ksys_event(
+fn record_ksys_event(
     world: &mut World,
     guid: &str,
     level: &str,
@@ -431,7 +449,7 @@ pub(crate) fn record_ksys_event(
 /// The standby node left the KSYS cluster (`ksysmgr modify ksyscluster ... remove`): the
 /// deployment is no longer HA as DR Automation reports it. The standby VM itself stays in
 /// PowerVS until it is deleted there.
-pub(crate) fn standby_left_cluster(world: &mut World, guid: &str, now_ms: u64) {
+fn standby_left_cluster(world: &mut World, guid: &str, now_ms: u64) {
     let Some(d) = world.get_mut(SERVICE, DEPLOYMENTS, guid) else {
         return;
     };

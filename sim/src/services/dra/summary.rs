@@ -1,20 +1,16 @@
 //! `last_operation` and `dr_summary`: what a deployment reports while it runs and once it is done.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::Path;
 use serde_json::{Value, json};
 
-use crate::sim::Sim;
 use crate::store::World;
 use crate::util;
 
 use super::deploy::deployment;
 use super::managed_vms::managed_vm_map;
 use super::{
-    DEPLOYMENTS, DraResult, PLAN_NAME, POWER, PVM_INSTANCES, SERVICE, authenticate, dr_instance,
-    guid_of, ok, paired_zone, resource_group_name, workspace,
+    Caller, DEPLOYMENTS, DraResult, PLAN_NAME, POWER, PVM_INSTANCES, SERVICE, guid_of, ok,
+    paired_zone, resource_group_name, workspace,
 };
 
 /// The IP address of a VM's first NIC, or "" when the VM is not there (yet).
@@ -45,14 +41,8 @@ fn recovery_location(d: &Value) -> String {
         .unwrap_or_default()
 }
 
-pub(super) async fn last_operation(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let world = sim.world().await;
-    let instance = dr_instance(&world, &id)?;
+pub(super) async fn last_operation(Path(id): Path<String>, caller: Caller) -> DraResult {
+    let (world, instance) = caller.instance(&id).await?;
     let guid = guid_of(&instance);
     let rg = resource_group_name(&world, &instance);
     let created = instance["created_at"].clone();
@@ -137,14 +127,8 @@ fn network_names(world: &World, workspace_crn: &str) -> (String, String) {
     (gw_name, vpc_name)
 }
 
-pub(super) async fn dr_summary(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> DraResult {
-    authenticate(&sim, &headers)?;
-    let world = sim.world().await;
-    let instance = dr_instance(&world, &id)?;
+pub(super) async fn dr_summary(Path(id): Path<String>, caller: Caller) -> DraResult {
+    let (world, instance) = caller.instance(&id).await?;
     let guid = guid_of(&instance);
     let d = deployment(&world, &guid)?;
     let p = &d["progress"];
@@ -176,13 +160,13 @@ pub(super) async fn dr_summary(
     let (tg_name, vpc_name) = network_names(&world, ws_crn);
     let schematic = format!(
         "{}.workspace.dr-automation.{}",
-        sim.scenario().region,
+        caller.sim.scenario().region,
         &guid.replace('-', "")[..8.min(guid.replace('-', "").len())]
     );
     let orchestrator_details = json!({
         "last_updated_orchestrator_deployment_time": p["last_updated_orchestrator_deployment_time"],
         "last_updated_standby_orchestrator_deployment_time": p["last_updated_standby_orchestrator_deployment_time"],
-        "latest_orchestrator_time": util::rfc3339(sim.now_ms()),
+        "latest_orchestrator_time": util::rfc3339(caller.sim.now_ms()),
         "location_id": d["location_id"],
         "mfa_enabled": "false",
         "orch_ext_connectivity_status": p["orch_ext_connectivity_status"],

@@ -14,6 +14,7 @@ use super::calendar;
 use super::crontab;
 use super::ksysmgr::{self, Parsed};
 use super::ops::{Env, Output};
+use crate::sim::Sim;
 use crate::store::World;
 
 /// `oslevel -s` of the emulated orchestrators (AIX 7.3 TL2 SP1).
@@ -155,6 +156,21 @@ pub fn precheck(world: &World, ctx: &Ctx, command: &Command, env: Env) -> Option
         Command::Ksysmgr(Ok(Parsed::Run(inv))) => ksysmgr::precheck(world, ctx, inv, env),
         _ => None,
     }
+}
+
+/// Runs a parsed command against the shared world and then, when the command writes, saves
+/// the state: what the SSH hosts and `POST /_sim/ksys/exec` both do with a command.
+pub async fn execute_on(sim: &Sim, ctx: &Ctx, command: &Command, input: Input, env: Env) -> Output {
+    let output = {
+        let mut world = sim.world().await;
+        execute(&mut world, ctx, command, input, env)
+    };
+    if command.writes()
+        && let Err(e) = sim.persist_after_mutation().await
+    {
+        tracing::error!(error = %e, "state file write failed after a KSYS command");
+    }
+    output
 }
 
 /// Runs a parsed command on the host.

@@ -18,6 +18,13 @@ impl Block {
         self
     }
 
+    /// Several fields in a row.
+    pub fn fields(self, fields: impl IntoIterator<Item = (&'static str, String)>) -> Self {
+        fields
+            .into_iter()
+            .fold(self, |block, (label, value)| block.field(label, value))
+    }
+
     /// The lines at `width`, keeping only the labels `only` names (ksysmgr `-a`), if any.
     pub fn lines(&self, width: usize, only: Option<&[String]>) -> Vec<String> {
         self.fields

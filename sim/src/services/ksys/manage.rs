@@ -16,6 +16,7 @@ use super::{
     CLUSTERS, Cluster, ManagedVm, SERVICE, VMS, WORKGROUPS, Workgroup, blocking_operation, load,
     managed_vm, of_cluster, pvm, store, workgroup_by_name,
 };
+use crate::services::{self, WorldEvent};
 use crate::store::World;
 use crate::util;
 
@@ -731,31 +732,24 @@ pub fn discover_workgroup(world: &mut World, ctx: &Ctx, inv: &Invocation, env: E
         format!("{ok} out of {total} managed VMs have been successfully discovered"),
     );
     let code = u32::from(ok != total);
-    let (_, out) = ops::start(
+    ops::start_on_workgroups(
         world,
-        &ctx.cluster_id,
+        ctx,
+        inv,
         "discover",
-        &inv.text,
-        vec![wg.name.clone()],
-        std::slice::from_ref(&wg.id),
+        std::slice::from_ref(&wg),
         plan,
         code,
-    );
-    out
+    )
 }
 
 /// `ksysmgr discover site <site>`: every workgroup whose home is the site, in parallel.
 pub fn discover_site(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Output {
-    let Some(name) = inv.name() else {
-        return Output::error(env, 3, "Site name is required.");
-    };
-    if sites::site(world, &ctx.cluster_id, name).is_none() {
-        return Output::error(env, 2, format!("Site {name} not found."));
-    }
-    let groups: Vec<Workgroup> = of_cluster::<Workgroup>(world, WORKGROUPS, &ctx.cluster_id)
-        .into_iter()
-        .filter(|w| w.home_site == name)
-        .collect();
+    let (name, groups) =
+        match sites::site_workgroups(world, ctx, inv, env, |w, site| w.home_site == site) {
+            Ok(found) => found,
+            Err(out) => return out,
+        };
     for wg in &groups {
         if let Some((_, kind)) = blocking_operation(world, wg, &["manage", "unmanage", "discover"])
         {
@@ -782,18 +776,15 @@ pub fn discover_site(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -
         end,
         format!("{ok} out of {total} managed VMs have been successfully discovered"),
     );
-    let ids: Vec<String> = groups.iter().map(|w| w.id.clone()).collect();
-    let (_, out) = ops::start(
+    ops::start_on_workgroups(
         world,
-        &ctx.cluster_id,
+        ctx,
+        inv,
         "discover",
-        &inv.text,
-        groups.iter().map(|w| w.name.clone()).collect(),
-        &ids,
+        &groups,
         plan,
         u32::from(ok != total),
-    );
-    out
+    )
 }
 
 /// The network of `workspace` a copy of a VM on `network_name` goes on: the same name, else
@@ -988,7 +979,10 @@ pub fn modify_cluster(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) 
             cluster.removed_vm_ids.push(node.vm_id.clone());
             store(world, CLUSTERS, &ctx.cluster_id, &cluster);
             if node.role == "standby" {
-                crate::services::dra::standby_left_cluster(world, &ctx.cluster_id, env.now_ms);
+                let left = WorldEvent::StandbyLeftCluster {
+                    cluster: &ctx.cluster_id,
+                };
+                services::notify(world, &left, env.now_ms);
             }
         }
     } else if op == Some("remove") || op == Some("add") {

@@ -465,7 +465,6 @@ fn start_moves(
             }
         }
     }
-    let ids: Vec<String> = groups.iter().map(|w| w.id.clone()).collect();
     for wg in &groups {
         update_workgroup(world, &wg.id, |w| {
             w.state = "MOVE_IN_PROGRESS".into();
@@ -474,17 +473,8 @@ fn start_moves(
             }
         });
     }
-    let (_, out) = ops::start(
-        world,
-        &ctx.cluster_id,
-        if test { "dr_test" } else { "move" },
-        &inv.text,
-        groups.iter().map(|w| w.name.clone()).collect(),
-        &ids,
-        plan,
-        u32::from(failed),
-    );
-    out
+    let kind = if test { "dr_test" } else { "move" };
+    ops::start_on_workgroups(world, ctx, inv, kind, &groups, plan, u32::from(failed))
 }
 
 /// What a move command will do, once its checks passed.
@@ -767,18 +757,7 @@ fn start_cleanups(
             format!("{t} Site dr_test cleanup has completed for Site {s}")
         });
     }
-    let ids: Vec<String> = groups.iter().map(|w| w.id.clone()).collect();
-    let (_, out) = ops::start(
-        world,
-        &ctx.cluster_id,
-        "cleanup",
-        &inv.text,
-        groups.iter().map(|w| w.name.clone()).collect(),
-        &ids,
-        plan,
-        0,
-    );
-    out
+    ops::start_on_workgroups(world, ctx, inv, "cleanup", &groups, plan, 0)
 }
 
 /// `ksysmgr cleanup workgroup <wg> dr_test=yes`.
@@ -806,16 +785,13 @@ pub fn cleanup_site(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) ->
     if let Some(out) = cleanup_attrs(inv, env) {
         return out;
     }
-    let Some(name) = inv.name() else {
-        return Output::error(env, 3, "Site name is required.");
+    let rehearsing_there = |w: &Workgroup, site: &str| {
+        w.dr_test_state == "ACTIVE" && w.rehearsal_site.as_deref() == Some(site)
     };
-    if sites::site(world, &ctx.cluster_id, name).is_none() {
-        return Output::error(env, 2, format!("Site {name} not found."));
-    }
-    let groups: Vec<Workgroup> = of_cluster::<Workgroup>(world, WORKGROUPS, &ctx.cluster_id)
-        .into_iter()
-        .filter(|w| w.dr_test_state == "ACTIVE" && w.rehearsal_site.as_deref() == Some(name))
-        .collect();
+    let (name, groups) = match sites::site_workgroups(world, ctx, inv, env, rehearsing_there) {
+        Ok(found) => found,
+        Err(out) => return out,
+    };
     if groups.is_empty() {
         return Output::ok(
             env,

@@ -8,10 +8,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::exec::Ctx;
+use super::ksysmgr::Invocation;
 use super::{
     CLUSTERS, ManagedVm, OPERATIONS, SERVICE, VMS, WORKGROUPS, Workgroup, format, load, manage,
     moves, store,
 };
+use crate::services::{self, WorldEvent};
 use crate::store::World;
 use crate::util;
 
@@ -231,6 +234,32 @@ pub struct Operation {
     /// Hold points not passed yet, in time order.
     #[serde(rename = "_holds", default)]
     pub holds: Vec<HoldPoint>,
+}
+
+/// Starts the invoking command's operation of `kind` on `groups`, each locked until it ends:
+/// the command's output.
+pub fn start_on_workgroups(
+    world: &mut World,
+    ctx: &Ctx,
+    inv: &Invocation,
+    kind: &str,
+    groups: &[Workgroup],
+    plan: Plan,
+    exit_code: u32,
+) -> Output {
+    let names = groups.iter().map(|w| w.name.clone()).collect();
+    let ids: Vec<String> = groups.iter().map(|w| w.id.clone()).collect();
+    let (_, out) = start(
+        world,
+        &ctx.cluster_id,
+        kind,
+        &inv.text,
+        names,
+        &ids,
+        plan,
+        exit_code,
+    );
+    out
 }
 
 /// Stores the plan as a running operation that holds the workgroups `locks` (ids), applies
@@ -471,14 +500,13 @@ fn apply(world: &mut World, op_id: &str, cluster_id: &str, effect: &Effect, at: 
             message,
         } => {
             if world.get(SERVICE, CLUSTERS, cluster_id).is_some() {
-                crate::services::dra::record_ksys_event(
-                    world,
-                    cluster_id,
+                let event = WorldEvent::KsysEvent {
+                    cluster: cluster_id,
                     level,
                     resource,
-                    message.clone(),
-                    at,
-                );
+                    message,
+                };
+                services::notify(world, &event, at);
             }
         }
     }

@@ -265,6 +265,22 @@ pub fn query_vm(world: &World, ctx: &Ctx, inv: &Invocation, env: Env) -> Output 
     )
 }
 
+/// A workgroup's home, backup and active workspaces, by name, as the workgroup and
+/// consistency-group queries list them.
+fn workspace_fields(world: &World, wg: &Workgroup) -> [(&'static str, String); 3] {
+    [
+        ("HomeWorkSpace", workspace_name(world, &wg.home_workspace)),
+        (
+            "BackupWorkSpace",
+            workspace_name(world, &wg.backup_workspace),
+        ),
+        (
+            "ActiveWorkspace",
+            workspace_name(world, &wg.active_workspace),
+        ),
+    ]
+}
+
 /// `source <-> target` network pairs of a discovered workgroup.
 fn network_pairs(world: &World, wg: &Workgroup) -> Vec<String> {
     let mut pairs: Vec<String> = Vec::new();
@@ -317,15 +333,7 @@ fn workgroup_block(world: &World, wg: &Workgroup) -> Block {
         .field("Dr Test State", wg.dr_test_state.clone())
         .field("Priority", wg.priority.clone())
         .field("SkipAutoResync", wg.skip_auto_resync.clone())
-        .field("HomeWorkSpace", workspace_name(world, &wg.home_workspace))
-        .field(
-            "BackupWorkSpace",
-            workspace_name(world, &wg.backup_workspace),
-        )
-        .field(
-            "ActiveWorkspace",
-            workspace_name(world, &wg.active_workspace),
-        )
+        .fields(workspace_fields(world, wg))
         .field("Home Site", wg.home_site.clone())
         .field("Active Site", wg.active_site.clone())
         .field("Networks", network_pairs(world, wg).join(", "));
@@ -438,15 +446,7 @@ pub fn query_disk_group(world: &World, ctx: &Ctx, inv: &Invocation, env: Env) ->
                     .field("CGName", cg.clone())
                     .field("CGState", "consistent_copying")
                     .field("Progress", "100.0")
-                    .field("HomeWorkSpace", workspace_name(world, &w.home_workspace))
-                    .field(
-                        "BackupWorkSpace",
-                        workspace_name(world, &w.backup_workspace),
-                    )
-                    .field(
-                        "ActiveWorkspace",
-                        workspace_name(world, &w.active_workspace),
-                    )
+                    .fields(workspace_fields(world, w))
                     .field("Active Site", w.active_site.clone())
                     .field("VolumeDiskGroup", format!("{}_VG <-> {cg}", w.name)),
             )

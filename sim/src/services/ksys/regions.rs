@@ -60,32 +60,27 @@ pub fn is_known_region(region: &str) -> bool {
     ZONE_REGIONS.iter().any(|(_, r)| *r == region)
 }
 
+/// The other side of a pair that has `name` on one side.
+fn other_side(&(a, b): &(&'static str, &'static str), name: &str) -> Option<&'static str> {
+    if a == name {
+        Some(b)
+    } else if b == name {
+        Some(a)
+    } else {
+        None
+    }
+}
+
 /// The GRS partner location of a zone, if it has one.
 pub fn grs_partner_zone(zone: &str) -> Option<&'static str> {
-    GRS_PAIRS.iter().find_map(|(a, b)| {
-        if *a == zone {
-            Some(*b)
-        } else if *b == zone {
-            Some(*a)
-        } else {
-            None
-        }
-    })
+    GRS_PAIRS.iter().find_map(|pair| other_side(pair, zone))
 }
 
 /// The GRS partner regions of a region.
 pub fn partner_regions(region: &str) -> Vec<&'static str> {
     PARTNER_REGIONS
         .iter()
-        .filter_map(|(a, b)| {
-            if *a == region {
-                Some(*b)
-            } else if *b == region {
-                Some(*a)
-            } else {
-                None
-            }
-        })
+        .filter_map(|pair| other_side(pair, region))
         .collect()
 }
 

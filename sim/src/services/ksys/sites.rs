@@ -55,6 +55,28 @@ pub fn sites(world: &World, cluster_id: &str) -> Vec<Site> {
     of_cluster(world, SITES, cluster_id)
 }
 
+/// For a command on a site's workgroups (`discover site`, `cleanup site`): the site's name and
+/// the cluster's workgroups `keep` picks, or the error without a name or for an unknown site.
+pub fn site_workgroups<'i>(
+    world: &World,
+    ctx: &Ctx,
+    inv: &'i Invocation,
+    env: Env,
+    keep: impl Fn(&Workgroup, &str) -> bool,
+) -> Result<(&'i str, Vec<Workgroup>), Output> {
+    let Some(name) = inv.name() else {
+        return Err(Output::error(env, 3, "Site name is required."));
+    };
+    if site(world, &ctx.cluster_id, name).is_none() {
+        return Err(Output::error(env, 2, format!("Site {name} not found.")));
+    }
+    let groups = of_cluster::<Workgroup>(world, WORKGROUPS, &ctx.cluster_id)
+        .into_iter()
+        .filter(|w| keep(w, name))
+        .collect();
+    Ok((name, groups))
+}
+
 pub fn site(world: &World, cluster_id: &str, name: &str) -> Option<Site> {
     load(world, SITES, &site_id(cluster_id, name))
 }

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -13,21 +12,13 @@ use serde_json::{Value, json};
 
 use super::networks::sub_crn;
 use super::{
-    IMAGES, OWNER, PowerError, PowerResult, SERVICE, SSH_KEYS, STOCK_IMAGES, parse_body,
-    workspace_request,
+    IMAGES, OWNER, PowerBody, PowerError, PowerResult, SERVICE, SSH_KEYS, STOCK_IMAGES,
+    find_in_workspace, workspace_request,
 };
 use crate::scenario::{Scenario, SshKeySpec};
 use crate::sim::Sim;
 use crate::store::{World, public_view};
 use crate::util;
-
-fn quota_exceeded(kind: &str) -> PowerError {
-    PowerError::new(
-        StatusCode::FORBIDDEN,
-        "quota exceeded",
-        format!("the {kind} quota of this account is exhausted"),
-    )
-}
 
 fn disk_size_gb(os_type: &str) -> u64 {
     match os_type {
@@ -123,14 +114,7 @@ fn copy_into(
 
 /// An image usable by the workspace, by id or name: its own images first, then stock ones.
 pub fn find_usable<'w>(world: &'w World, guid: &str, id_or_name: &str) -> Option<&'w Value> {
-    world
-        .get(SERVICE, IMAGES, id_or_name)
-        .filter(|i| i[OWNER] == guid)
-        .or_else(|| {
-            world.find(SERVICE, IMAGES, |i| {
-                i[OWNER] == guid && i["name"] == id_or_name
-            })
-        })
+    find_in_workspace(world, IMAGES, guid, id_or_name, "name")
         .or_else(|| world.get(SERVICE, STOCK_IMAGES, id_or_name))
 }
 
@@ -202,15 +186,7 @@ pub async fn show_image(
     Path((cid, image_id)): Path<(String, String)>,
 ) -> PowerResult {
     let request = workspace_request(&sim, &headers, Some(&cid)).await?;
-    let image = request
-        .world
-        .get(SERVICE, IMAGES, &image_id)
-        .filter(|i| i[OWNER] == cid.as_str())
-        .or_else(|| {
-            request.world.find(SERVICE, IMAGES, |i| {
-                i[OWNER] == cid.as_str() && i["name"] == image_id.as_str()
-            })
-        })
+    let image = find_in_workspace(&request.world, IMAGES, &cid, &image_id, "name")
         .ok_or_else(|| PowerError::not_found("image", &image_id))?;
     Ok(Json(public_view(image)).into_response())
 }
@@ -220,9 +196,8 @@ pub async fn create_image(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path(cid): Path<String>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let source = body["source"].as_str().unwrap_or("root-project");
     if source != "root-project" {
@@ -234,7 +209,7 @@ pub async fn create_image(
         PowerError::bad_request("imageID is required when source is root-project")
     })?;
     if !request.world.has_room(SERVICE, IMAGES) {
-        return Err(quota_exceeded("image"));
+        return Err(PowerError::quota_exceeded("image"));
     }
     let stock = request
         .world
@@ -306,16 +281,28 @@ pub fn seed_key(world: &mut World, guid: &str, spec: &SshKeySpec, now_ms: u64) {
     world.insert(SERVICE, SSH_KEYS, &id, key);
 }
 
+/// Whether a key is visible from the workspace: its own, or shared with the account.
+fn visible_from(key: &Value, guid: &str) -> bool {
+    key[OWNER] == guid || key["visibility"] == "account"
+}
+
 /// A key visible from the workspace, by id or name.
 pub fn find_key<'w>(world: &'w World, guid: &str, id_or_name: &str) -> Option<&'w Value> {
     world
         .get(SERVICE, SSH_KEYS, id_or_name)
-        .filter(|k| k[OWNER] == guid || k["visibility"] == "account")
+        .filter(|k| visible_from(k, guid))
         .or_else(|| {
             world.find(SERVICE, SSH_KEYS, |k| {
-                (k[OWNER] == guid || k["visibility"] == "account") && k["name"] == id_or_name
+                visible_from(k, guid) && k["name"] == id_or_name
             })
         })
+}
+
+/// The id of a key visible from the workspace, by id or name, or the PowerVS 404.
+fn key_id(world: &World, guid: &str, id_or_name: &str) -> Result<String, PowerError> {
+    find_key(world, guid, id_or_name)
+        .and_then(|k| k["id"].as_str().map(str::to_owned))
+        .ok_or_else(|| PowerError::not_found("ssh key", id_or_name))
 }
 
 fn validate_key(body: &Value) -> Result<(String, String), PowerError> {
@@ -340,7 +327,7 @@ fn insert_key(
     let (name, public_key) = validate_key(body)?;
     let guid = request.guid().to_owned();
     if !request.world.has_room(SERVICE, SSH_KEYS) {
-        return Err(quota_exceeded("ssh key"));
+        return Err(PowerError::quota_exceeded("ssh key"));
     }
     if find_key(&request.world, &guid, &name).is_some() {
         return Err(PowerError::conflict(format!(
@@ -370,7 +357,7 @@ pub async fn list_keys(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Power
     let keys: Vec<Value> = request
         .world
         .list(SERVICE, SSH_KEYS)
-        .filter(|k| k[OWNER] == guid.as_str() || k["visibility"] == "account")
+        .filter(|k| visible_from(k, &guid))
         .map(public_view)
         .collect();
     Ok(Json(json!({"sshKeys": keys})).into_response())
@@ -379,9 +366,8 @@ pub async fn list_keys(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Power
 pub async fn create_key(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, None).await?;
     let key = insert_key(&mut request, &body, sim.now_ms())?;
     Ok((StatusCode::CREATED, Json(public_view(&key))).into_response())
@@ -390,48 +376,43 @@ pub async fn create_key(
 pub async fn show_key(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
-    Path(key_id): Path<String>,
+    Path(key): Path<String>,
 ) -> PowerResult {
     let request = workspace_request(&sim, &headers, None).await?;
-    let key = find_key(&request.world, request.guid(), &key_id)
-        .ok_or_else(|| PowerError::not_found("ssh key", &key_id))?;
-    Ok(Json(public_view(key)).into_response())
+    let found = find_key(&request.world, request.guid(), &key)
+        .ok_or_else(|| PowerError::not_found("ssh key", &key))?;
+    Ok(Json(public_view(found)).into_response())
 }
 
 pub async fn update_key(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
-    Path(key_id): Path<String>,
-    body: Bytes,
+    Path(key): Path<String>,
+    PowerBody(patch): PowerBody,
 ) -> PowerResult {
-    let patch = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, None).await?;
     let guid = request.guid().to_owned();
-    let id = find_key(&request.world, &guid, &key_id)
-        .and_then(|k| k["id"].as_str().map(str::to_owned))
-        .ok_or_else(|| PowerError::not_found("ssh key", &key_id))?;
-    let key = request
+    let id = key_id(&request.world, &guid, &key)?;
+    let stored = request
         .world
         .get_mut(SERVICE, SSH_KEYS, &id)
-        .ok_or_else(|| PowerError::not_found("ssh key", &key_id))?;
+        .ok_or_else(|| PowerError::not_found("ssh key", &key))?;
     for field in ["name", "sshKey", "description", "visibility"] {
         if let Some(v) = patch.get(field).filter(|v| v.is_string()) {
-            key[field] = v.clone();
+            stored[field] = v.clone();
         }
     }
-    Ok(Json(public_view(key)).into_response())
+    Ok(Json(public_view(stored)).into_response())
 }
 
 pub async fn delete_key(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
-    Path(key_id): Path<String>,
+    Path(key): Path<String>,
 ) -> PowerResult {
     let mut request = workspace_request(&sim, &headers, None).await?;
     let guid = request.guid().to_owned();
-    let id = find_key(&request.world, &guid, &key_id)
-        .and_then(|k| k["id"].as_str().map(str::to_owned))
-        .ok_or_else(|| PowerError::not_found("ssh key", &key_id))?;
+    let id = key_id(&request.world, &guid, &key)?;
     request.world.remove(SERVICE, SSH_KEYS, &id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -460,7 +441,7 @@ pub async fn list_tenant_keys(
     let keys: Vec<Value> = request
         .world
         .list(SERVICE, SSH_KEYS)
-        .filter(|k| k[OWNER] == guid.as_str() || k["visibility"] == "account")
+        .filter(|k| visible_from(k, &guid))
         .map(tenant_view)
         .collect();
     Ok(Json(json!({"sshKeys": keys})).into_response())
@@ -470,9 +451,8 @@ pub async fn create_tenant_key(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path(tenant_id): Path<String>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, None).await?;
     check_tenant(&sim, &tenant_id)?;
     let key = insert_key(&mut request, &body, sim.now_ms())?;
@@ -499,9 +479,7 @@ pub async fn delete_tenant_key(
     let mut request = workspace_request(&sim, &headers, None).await?;
     check_tenant(&sim, &tenant_id)?;
     let guid = request.guid().to_owned();
-    let id = find_key(&request.world, &guid, &name)
-        .and_then(|k| k["id"].as_str().map(str::to_owned))
-        .ok_or_else(|| PowerError::not_found("ssh key", &name))?;
+    let id = key_id(&request.world, &guid, &name)?;
     request.world.remove(SERVICE, SSH_KEYS, &id);
     Ok(Json(json!({})).into_response())
 }

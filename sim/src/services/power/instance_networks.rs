@@ -17,12 +17,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use super::instances::{instance, instance_id, instance_mut};
 use super::networks;
-use super::{
-    OWNER, PVM_INSTANCES, PowerError, PowerResult, SERVICE, parse_body, workspace_request,
-};
+use super::{PowerBody, PowerError, PowerResult, parse_body, workspace_request};
 use crate::sim::Sim;
-use crate::store::World;
 
 /// A NIC of `network` with `address`, as `PVMInstanceNetwork` shows it (the MAC address is
 /// filled in once the instance has an id).
@@ -43,20 +41,6 @@ pub fn nic(network: &Value, cid: &str, address: &str) -> Value {
         "version": 4,
         "href": format!("/pcloud/v1/cloud-instances/{cid}/networks/{network_id}"),
     })
-}
-
-/// The instance's id by id or name, or the PowerVS 404.
-fn instance_id(world: &World, cid: &str, pvm_id: &str) -> Result<String, PowerError> {
-    world
-        .get(SERVICE, PVM_INSTANCES, pvm_id)
-        .filter(|v| v[OWNER] == cid)
-        .or_else(|| {
-            world.find(SERVICE, PVM_INSTANCES, |v| {
-                v[OWNER] == cid && v["serverName"] == pvm_id
-            })
-        })
-        .and_then(|v| v["pvmInstanceID"].as_str().map(str::to_owned))
-        .ok_or_else(|| PowerError::not_found("pvm-instance", pvm_id))
 }
 
 fn nics_of(vm: &Value) -> Vec<Value> {
@@ -93,11 +77,7 @@ pub async fn list(
     Path((cid, pvm_id)): Path<(String, String)>,
 ) -> PowerResult {
     let request = workspace_request(&sim, &headers, Some(&cid)).await?;
-    let id = instance_id(&request.world, &cid, &pvm_id)?;
-    let vm = request
-        .world
-        .get(SERVICE, PVM_INSTANCES, &id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
+    let vm = instance(&request.world, &cid, &pvm_id)?;
     Ok(Json(json!({"networks": nics_of(vm)})).into_response())
 }
 
@@ -109,10 +89,7 @@ pub async fn show(
 ) -> PowerResult {
     let request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let id = instance_id(&request.world, &cid, &pvm_id)?;
-    let vm = request
-        .world
-        .get(SERVICE, PVM_INSTANCES, &id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
+    let vm = instance(&request.world, &cid, &pvm_id)?;
     let on_network: Vec<Value> = nics_of(vm)
         .into_iter()
         .filter(|n| n["networkID"] == network_id.as_str())
@@ -131,9 +108,8 @@ pub async fn attach(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path((cid, pvm_id)): Path<(String, String)>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let now = sim.now_rfc3339();
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let network_ref = body["networkID"]
@@ -141,11 +117,7 @@ pub async fn attach(
         .filter(|n| !n.is_empty())
         .ok_or_else(|| PowerError::bad_request("networkID is required"))?;
     let id = instance_id(&request.world, &cid, &pvm_id)?;
-    let vm = request
-        .world
-        .get(SERVICE, PVM_INSTANCES, &id)
-        .cloned()
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
+    let vm = instance(&request.world, &cid, &pvm_id)?.clone();
     check_changeable(&vm, &id)?;
     let network = networks::find(&request.world, &cid, network_ref)
         .cloned()
@@ -165,10 +137,7 @@ pub async fn attach(
     let mut added = nic(&network, &cid, &address);
     added["macAddress"] = json!(super::instances::mac_address(&id, &network_id));
     nics.push(added.clone());
-    let vm = request
-        .world
-        .get_mut(SERVICE, PVM_INSTANCES, &id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
+    let vm = instance_mut(&mut request.world, &cid, &pvm_id)?;
     store_nics(vm, nics, &now);
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }
@@ -192,11 +161,7 @@ pub async fn detach(
     let now = sim.now_rfc3339();
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let id = instance_id(&request.world, &cid, &pvm_id)?;
-    let vm = request
-        .world
-        .get(SERVICE, PVM_INSTANCES, &id)
-        .cloned()
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
+    let vm = instance(&request.world, &cid, &pvm_id)?.clone();
     check_changeable(&vm, &id)?;
     let removed = |n: &Value| {
         n["networkID"] == network_id.as_str()
@@ -213,10 +178,7 @@ pub async fn detach(
         };
         return Err(PowerError::not_found("pvm-instance network", &what));
     }
-    let vm = request
-        .world
-        .get_mut(SERVICE, PVM_INSTANCES, &id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
+    let vm = instance_mut(&mut request.world, &cid, &pvm_id)?;
     store_nics(vm, kept, &now);
     Ok(Json(json!({})).into_response())
 }

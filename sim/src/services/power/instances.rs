@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -16,8 +15,8 @@ use serde_json::{Value, json};
 
 use super::networks::{self, sub_crn};
 use super::{
-    OWNER, PVM_INSTANCES, PowerError, PowerResult, SERVICE, WORKSPACES, images, parse_body,
-    workspace_request,
+    OWNER, PVM_INSTANCES, PowerBody, PowerError, PowerResult, SERVICE, WORKSPACES,
+    find_in_workspace, images, workspace_request,
 };
 use crate::scenario::{InstanceSpec, Scenario};
 use crate::sim::Sim;
@@ -288,11 +287,7 @@ pub fn create_instance(
         )));
     }
     if !world.has_room(SERVICE, PVM_INSTANCES) {
-        return Err(PowerError::new(
-            StatusCode::FORBIDDEN,
-            "quota exceeded",
-            "the pvm-instance quota of this account is exhausted",
-        ));
+        return Err(PowerError::quota_exceeded("pvm-instance"));
     }
     let server_name = spec["serverName"].as_str().unwrap_or_default().to_owned();
     let mut vm = build(
@@ -338,11 +333,7 @@ pub fn create_settled(
     now_ms: u64,
 ) -> Result<Value, PowerError> {
     if !world.has_room(SERVICE, PVM_INSTANCES) {
-        return Err(PowerError::new(
-            StatusCode::FORBIDDEN,
-            "quota exceeded",
-            "the pvm-instance quota of this account is exhausted",
-        ));
+        return Err(PowerError::quota_exceeded("pvm-instance"));
     }
     let server_name = spec["serverName"].as_str().unwrap_or_default().to_owned();
     let vm = build(world, workspace_guid, spec, &server_name, status, now_ms)?;
@@ -427,16 +418,35 @@ pub fn advance(world: &mut World, now_ms: u64) {
     }
 }
 
-fn find_id(world: &World, guid: &str, id_or_name: &str) -> Option<String> {
-    world
-        .get(SERVICE, PVM_INSTANCES, id_or_name)
-        .filter(|v| v[OWNER] == guid)
-        .or_else(|| {
-            world.find(SERVICE, PVM_INSTANCES, |v| {
-                v[OWNER] == guid && v["serverName"] == id_or_name
-            })
-        })
+/// The instance's id by id or name, or the PowerVS 404.
+pub(super) fn instance_id(world: &World, cid: &str, pvm_id: &str) -> Result<String, PowerError> {
+    find_in_workspace(world, PVM_INSTANCES, cid, pvm_id, "serverName")
         .and_then(|v| v["pvmInstanceID"].as_str().map(str::to_owned))
+        .ok_or_else(|| PowerError::not_found("pvm-instance", pvm_id))
+}
+
+/// The instance by id or name, or the PowerVS 404.
+pub(super) fn instance<'w>(
+    world: &'w World,
+    cid: &str,
+    pvm_id: &str,
+) -> Result<&'w Value, PowerError> {
+    let id = instance_id(world, cid, pvm_id)?;
+    world
+        .get(SERVICE, PVM_INSTANCES, &id)
+        .ok_or_else(|| PowerError::not_found("pvm-instance", pvm_id))
+}
+
+/// The instance by id or name, to change, or the PowerVS 404.
+pub(super) fn instance_mut<'w>(
+    world: &'w mut World,
+    cid: &str,
+    pvm_id: &str,
+) -> Result<&'w mut Value, PowerError> {
+    let id = instance_id(world, cid, pvm_id)?;
+    world
+        .get_mut(SERVICE, PVM_INSTANCES, &id)
+        .ok_or_else(|| PowerError::not_found("pvm-instance", pvm_id))
 }
 
 fn list_of(world: &World, cid: &str) -> Value {
@@ -469,9 +479,8 @@ pub async fn create(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path(cid): Path<String>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let base_name = body["serverName"]
         .as_str()
@@ -515,12 +524,7 @@ pub async fn show(
     Path((cid, pvm_id)): Path<(String, String)>,
 ) -> PowerResult {
     let request = workspace_request(&sim, &headers, Some(&cid)).await?;
-    let id = find_id(&request.world, &cid, &pvm_id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
-    let vm = request
-        .world
-        .get(SERVICE, PVM_INSTANCES, &id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
+    let vm = instance(&request.world, &cid, &pvm_id)?;
     Ok(Json(view(vm, &cid)).into_response())
 }
 
@@ -529,19 +533,13 @@ pub async fn update(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path((cid, pvm_id)): Path<(String, String)>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let resize_done = sim.deadline_after(RESIZE_DURATION);
     let now = sim.now_rfc3339();
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
-    let id = find_id(&request.world, &cid, &pvm_id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
-    let current = request
-        .world
-        .get(SERVICE, PVM_INSTANCES, &id)
-        .cloned()
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
+    let id = instance_id(&request.world, &cid, &pvm_id)?;
+    let current = instance(&request.world, &cid, &pvm_id)?.clone();
     let status = current["status"].as_str().unwrap_or_default();
     if current["taskState"] == "deleting" || !(status == "ACTIVE" || status == "SHUTOFF") {
         return Err(PowerError::conflict(format!(
@@ -570,7 +568,7 @@ pub async fn update(
                 "serverName must be 1 to 47 characters",
             ));
         }
-        if find_id(&request.world, &cid, name).is_some() {
+        if find_in_workspace(&request.world, PVM_INSTANCES, &cid, name, "serverName").is_some() {
             return Err(PowerError::conflict(format!(
                 "a pvm-instance named {name} already exists"
             )));
@@ -616,12 +614,7 @@ pub async fn delete(
 ) -> PowerResult {
     let delete_at = sim.deadline_after(DELETE_DURATION);
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
-    let id = find_id(&request.world, &cid, &pvm_id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
-    let vm = request
-        .world
-        .get_mut(SERVICE, PVM_INSTANCES, &id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
+    let vm = instance_mut(&mut request.world, &cid, &pvm_id)?;
     if vm["taskState"] != "deleting" {
         vm["taskState"] = json!("deleting");
         vm["_delete_at"] = json!(delete_at);
@@ -639,17 +632,12 @@ pub async fn action(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path((cid, pvm_id)): Path<(String, String)>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let now = sim.now_rfc3339();
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
-    let id = find_id(&request.world, &cid, &pvm_id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
-    let vm = request
-        .world
-        .get_mut(SERVICE, PVM_INSTANCES, &id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", &pvm_id))?;
+    let id = instance_id(&request.world, &cid, &pvm_id)?;
+    let vm = instance_mut(&mut request.world, &cid, &pvm_id)?;
     let action = body["action"].as_str().unwrap_or_default();
     let status = vm["status"].as_str().unwrap_or_default().to_owned();
     let next = match (action, status.as_str()) {

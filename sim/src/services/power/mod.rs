@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -86,6 +87,15 @@ impl IbmError<PowerStyle> {
 
     pub fn conflict(description: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", description)
+    }
+
+    /// The 403 of a create when the account's quota of `kind` is used up.
+    pub fn quota_exceeded(kind: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "quota exceeded",
+            format!("the {kind} quota of this account is exhausted"),
+        )
     }
 }
 
@@ -259,7 +269,9 @@ pub fn create_workspace(world: &mut World, init: WorkspaceInit) {
 
 /// A deleted `power-iaas` instance takes its workspace and everything in it along.
 pub fn on_event(world: &mut World, event: &WorldEvent, _now_ms: u64) {
-    let WorldEvent::InstanceDeleted { service, guid, .. } = event;
+    let WorldEvent::InstanceDeleted { service, guid, .. } = event else {
+        return;
+    };
     if *service == gc::POWER_IAAS.service_name {
         remove_workspace(world, guid);
     }
@@ -360,6 +372,25 @@ impl WorkspaceRequest<'_> {
             .as_str()
             .unwrap_or_default()
     }
+}
+
+/// An object of `collection` in workspace `guid`, addressed as every PowerVS path addresses
+/// networks, images and instances: by its id, or else by its name (`name_field`).
+pub fn find_in_workspace<'w>(
+    world: &'w World,
+    collection: &str,
+    guid: &str,
+    id_or_name: &str,
+    name_field: &str,
+) -> Option<&'w Value> {
+    world
+        .get(SERVICE, collection, id_or_name)
+        .filter(|o| o[OWNER] == guid)
+        .or_else(|| {
+            world.find(SERVICE, collection, |o| {
+                o[OWNER] == guid && o[name_field] == id_or_name
+            })
+        })
 }
 
 /// The workspace GUID a `CRN` header names, after checking it is this account's.
@@ -483,6 +514,24 @@ async fn storage_tiers(
         {"name": "tier5k", "description": "Fixed 5000 IOPS", "state": "active"},
     ]);
     Ok(Json(tiers).into_response())
+}
+
+/// The JSON object body of a create or update, as an extractor ([`parse_body`] of the bytes).
+/// It runs before the handler's token and `CRN` checks, so a bad body is answered first, as
+/// when each handler parsed its body first thing.
+pub struct PowerBody(pub Value);
+
+impl FromRequest<Arc<Sim>> for PowerBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, sim: &Arc<Sim>) -> Result<Self, Response> {
+        let bytes = Bytes::from_request(request, sim)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        parse_body(&bytes)
+            .map(PowerBody)
+            .map_err(IntoResponse::into_response)
+    }
 }
 
 /// A JSON request body, or the PowerVS 400.

@@ -7,7 +7,6 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -15,7 +14,8 @@ use ipnet::Ipv4Net;
 use serde_json::{Value, json};
 
 use super::{
-    NETWORKS, OWNER, PVM_INSTANCES, PowerError, PowerResult, SERVICE, parse_body, workspace_request,
+    NETWORKS, OWNER, PVM_INSTANCES, PowerBody, PowerError, PowerResult, SERVICE, find_in_workspace,
+    workspace_request,
 };
 use crate::scenario::NetworkSpec;
 use crate::sim::Sim;
@@ -356,14 +356,7 @@ fn reference(network: &Value, cid: &str) -> Value {
 
 /// A network of the workspace by id or name.
 pub fn find<'w>(world: &'w World, guid: &str, id_or_name: &str) -> Option<&'w Value> {
-    world
-        .get(SERVICE, NETWORKS, id_or_name)
-        .filter(|n| n[OWNER] == guid)
-        .or_else(|| {
-            world.find(SERVICE, NETWORKS, |n| {
-                n[OWNER] == guid && n["name"] == id_or_name
-            })
-        })
+    find_in_workspace(world, NETWORKS, guid, id_or_name, "name")
 }
 
 pub async fn list(
@@ -385,16 +378,11 @@ pub async fn create(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path(cid): Path<String>,
-    body: Bytes,
+    PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let body = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     if !request.world.has_room(SERVICE, NETWORKS) {
-        return Err(PowerError::new(
-            StatusCode::FORBIDDEN,
-            "quota exceeded",
-            "the network quota of this account is exhausted",
-        ));
+        return Err(PowerError::quota_exceeded("network"));
     }
     let id = request.world.new_id();
     let network = build(&request.world, &cid, &body, &id)?;
@@ -419,9 +407,8 @@ pub async fn update(
     State(sim): State<Arc<Sim>>,
     headers: HeaderMap,
     Path((cid, network_id)): Path<(String, String)>,
-    body: Bytes,
+    PowerBody(patch): PowerBody,
 ) -> PowerResult {
-    let patch = parse_body(&body)?;
     let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
     let current = find(&request.world, &cid, &network_id)
         .cloned()

@@ -2,7 +2,6 @@
 //! `pending` -> `attached` after a time-scaled delay; a network another gateway already holds
 //! answers 409 with IBM's message.
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -11,12 +10,12 @@ use serde_json::{Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::TgRequest;
 use super::gateways::{find_gateway, refresh_connection_count};
 use super::{
     ALREADY_CONNECTED, CONNECTION_ATTACH, CONNECTION_DELETE, CONNECTIONS, NETWORK_TYPES, SERVICE,
-    TgError, TgResult, name_field, page, parse_body, respond,
+    TgError, TgResult, name_field, page, respond,
 };
+use super::{TgBody, TgRequest};
 
 /// What a connectable network looks like to the gateway.
 pub(super) struct Network {
@@ -88,30 +87,22 @@ fn find_connection<'a>(world: &'a World, gateway_id: &str, id: &str) -> Result<&
         .ok_or_else(|| TgError::not_found("Transit gateway connection", id))
 }
 
-pub(super) async fn list_connections(
-    Path(id): Path<String>,
-    TgRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: TgRequest,
-) -> TgResult {
-    let world = sim.world().await;
+pub(super) async fn list_connections(Path(id): Path<String>, request: TgRequest) -> TgResult {
+    let world = request.sim.world().await;
     find_gateway(&world, &id)?;
     let items: Vec<Value> = world
         .list(SERVICE, CONNECTIONS)
         .filter(|c| c["_gateway_id"].as_str() == Some(id.as_str()))
         .filter(|c| {
-            params
+            request
+                .params
                 .get("name")
                 .is_none_or(|n| c["name"].as_str() == Some(n))
         })
         .cloned()
         .collect();
     let body = page(
-        &headers,
-        &params,
+        &request,
         &format!("/transit_gateways/{id}/connections"),
         "connections",
         items,
@@ -121,19 +112,13 @@ pub(super) async fn list_connections(
 }
 
 /// `GET /connections`: every connection of every gateway, each with its gateway reference.
-pub(super) async fn list_all_connections(
-    TgRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: TgRequest,
-) -> TgResult {
-    let world = sim.world().await;
+pub(super) async fn list_all_connections(request: TgRequest) -> TgResult {
+    let world = request.sim.world().await;
     let items: Vec<Value> = world
         .list(SERVICE, CONNECTIONS)
         .filter(|c| {
-            params
+            request
+                .params
                 .get("network_id")
                 .is_none_or(|n| c["network_id"].as_str() == Some(n))
         })
@@ -143,23 +128,15 @@ pub(super) async fn list_all_connections(
             view
         })
         .collect();
-    let body = page(
-        &headers,
-        &params,
-        "/connections",
-        "connections",
-        items,
-        false,
-    )?;
+    let body = page(&request, "/connections", "connections", items, false)?;
     Ok(respond(StatusCode::OK, &body))
 }
 
 pub(super) async fn create_connection(
     Path(gateway_id): Path<String>,
     TgRequest { sim, .. }: TgRequest,
-    body: Bytes,
+    TgBody { body, .. }: TgBody,
 ) -> TgResult {
-    let body = parse_body(&body)?;
     let network_type = match body.get("network_type") {
         Some(Value::String(t)) if NETWORK_TYPES.contains(&t.as_str()) => t.clone(),
         Some(_) => {
@@ -270,9 +247,8 @@ pub(super) async fn get_connection(
 pub(super) async fn update_connection(
     Path((gateway_id, id)): Path<(String, String)>,
     TgRequest { sim, .. }: TgRequest,
-    body: Bytes,
+    TgBody { body, .. }: TgBody,
 ) -> TgResult {
-    let body = parse_body(&body)?;
     let name = name_field(&body, false)?;
     let default = match body.get("prefix_filters_default") {
         None => None,

@@ -1,20 +1,20 @@
 //! Gateways and the location list: a create provisions after a time-scaled delay, a delete
 //! refuses while connections remain, as IBM does.
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use crate::services::kit::pick_resource_group;
 use crate::store::World;
 use crate::util;
 
-use super::TgRequest;
 use super::{
     CONNECTIONS, GATEWAY_PROVISIONING, GATEWAYS, LOCATIONS, ROUTE_REPORTS, SERVICE, TgError,
-    TgResult, name_field, page, parse_body, respond,
+    TgResult, name_field, page, respond,
 };
+use super::{TgBody, TgRequest};
 
 pub(super) fn find_gateway<'a>(world: &'a World, id: &str) -> Result<&'a Value, TgError> {
     world
@@ -43,15 +43,7 @@ pub(super) fn refresh_connection_count(world: &mut World, gateway_id: &str) {
 /// A resource group reference `{id, href}` (by id, else the default group).
 pub(super) fn resource_group_ref(world: &World, wanted: Option<&str>) -> Option<Value> {
     let groups: Vec<&Value> = world.list("rc", "resource_groups").collect();
-    let g = match wanted {
-        Some(w) => groups
-            .iter()
-            .find(|g| g["id"].as_str() == Some(w) || g["name"].as_str() == Some(w)),
-        None => groups
-            .iter()
-            .find(|g| g["default"].as_bool() == Some(true))
-            .or_else(|| groups.first()),
-    }?;
+    let g = pick_resource_group(&groups, wanted)?;
     let id = g["id"].as_str()?;
     Some(
         json!({"id": id, "href": format!("https://resource-controller.cloud.ibm.com/v2/resource_groups/{id}")}),
@@ -89,19 +81,11 @@ pub(super) fn insert_gateway(
     id
 }
 
-pub(super) async fn list_gateways(
-    TgRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: TgRequest,
-) -> TgResult {
-    let world = sim.world().await;
+pub(super) async fn list_gateways(request: TgRequest) -> TgResult {
+    let world = request.sim.world().await;
     let items: Vec<Value> = world.list(SERVICE, GATEWAYS).cloned().collect();
     let body = page(
-        &headers,
-        &params,
+        &request,
         "/transit_gateways",
         "transit_gateways",
         items,
@@ -110,8 +94,10 @@ pub(super) async fn list_gateways(
     Ok(respond(StatusCode::OK, &body))
 }
 
-pub(super) async fn create_gateway(TgRequest { sim, .. }: TgRequest, body: Bytes) -> TgResult {
-    let body = parse_body(&body)?;
+pub(super) async fn create_gateway(
+    TgRequest { sim, .. }: TgRequest,
+    TgBody { body, .. }: TgBody,
+) -> TgResult {
     let name = name_field(&body, true)?.unwrap_or_default();
     let location = match body.get("location") {
         Some(Value::String(l)) if LOCATIONS.contains(&l.as_str()) => l.clone(),
@@ -210,9 +196,8 @@ pub(super) async fn get_gateway(
 pub(super) async fn update_gateway(
     Path(id): Path<String>,
     TgRequest { sim, .. }: TgRequest,
-    body: Bytes,
+    TgBody { body, .. }: TgBody,
 ) -> TgResult {
-    let body = parse_body(&body)?;
     let name = name_field(&body, false)?;
     let global = match body.get("global") {
         None => None,

@@ -21,13 +21,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::services::kit::{
-    CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, hex_trace_id, is_version_date,
+    CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, hex_trace_id,
+    is_version_date, page_window, request_base,
 };
 use crate::services::{WorldEvent, gc};
 use crate::sim::Sim;
@@ -171,7 +172,9 @@ pub fn advance(world: &mut World, now_ms: u64) {
 
 /// A deleted `power-iaas` instance is a deleted network for the gateways connected to it.
 pub fn on_event(world: &mut World, event: &WorldEvent, now_ms: u64) {
-    let WorldEvent::InstanceDeleted { service, crn, .. } = event;
+    let WorldEvent::InstanceDeleted { service, crn, .. } = event else {
+        return;
+    };
     if *service == gc::POWER_IAAS.service_name {
         on_network_deleted(world, crn, now_ms);
     }
@@ -282,10 +285,24 @@ impl RequestCheck for TgChecks {
     ) -> Result<(), TgError> {
         check_request(sim, headers, params)
     }
+
+    fn parse_body(body: &Bytes) -> Result<Map<String, Value>, TgError> {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => Ok(map),
+            _ => Err(TgError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "The request body must be a JSON object.",
+            )),
+        }
+    }
 }
 
 /// A request that passed the Tg checks: what every handler starts from.
 type TgRequest = CheckedRequest<TgChecks>;
+
+/// The JSON object body of a Transit Gateway create or update.
+type TgBody = CheckedBody<TgChecks>;
 
 fn check_request(
     sim: &Sim,
@@ -309,25 +326,6 @@ fn check_request(
             "The version query parameter is required.",
         )),
     }
-}
-
-fn parse_body(body: &Bytes) -> Result<Map<String, Value>, TgError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(TgError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-            "The request body must be a JSON object.",
-        )),
-    }
-}
-
-fn request_base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}/tg/v1")
 }
 
 /// Gateway and connection names: 1-63 characters of letters, digits, `-`, `_` and spaces.
@@ -355,61 +353,44 @@ fn name_field(body: &Map<String, Value>, required: bool) -> Result<Option<String
 
 /// One page of `items` with `first`/`next` links; `start` tokens are object ids.
 fn page(
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
+    request: &TgRequest,
     path: &str,
     key: &str,
     items: Vec<Value>,
     with_total: bool,
 ) -> Result<Value, TgError> {
-    let limit = match params.get("limit") {
-        None => DEFAULT_PAGE_LIMIT,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE_LIMIT).contains(n))
-            .ok_or_else(|| {
-                TgError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_limit",
-                    format!("limit must be between 1 and {MAX_PAGE_LIMIT}."),
-                )
-            })?,
-    };
-    let start_index = match params.get("start") {
-        None => 0,
-        Some(s) => items
-            .iter()
-            .position(|i| i["id"].as_str() == Some(s.as_str()))
-            .ok_or_else(|| {
-                TgError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_start",
-                    "start is not a valid page token.",
-                )
-            })?,
-    };
+    let (headers, params) = (&request.headers, &request.params);
+    let window = page_window(
+        params,
+        &items,
+        (DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT),
+        |_| {
+            TgError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_limit",
+                format!("limit must be between 1 and {MAX_PAGE_LIMIT}."),
+            )
+        },
+        |_| {
+            TgError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_start",
+                "start is not a valid page token.",
+            )
+        },
+    )?;
+    let limit = window.limit;
     let version = params.get("version").cloned().unwrap_or_default();
-    let base = request_base(headers);
+    let base = request_base(headers, "/tg/v1");
     let link = |start: Option<&str>| match start {
         Some(s) => format!("{base}{path}?version={version}&limit={limit}&start={s}"),
         None => format!("{base}{path}?version={version}&limit={limit}"),
     };
-    let total = items.len();
-    let page_items: Vec<Value> = items
-        .iter()
-        .skip(start_index)
-        .take(limit)
-        .map(public_view)
-        .collect();
-    let mut body = json!({"first": {"href": link(None)}, "limit": limit, key: page_items});
+    let mut body = json!({"first": {"href": link(None)}, "limit": limit, key: window.items});
     if with_total {
-        body["total_count"] = json!(total);
+        body["total_count"] = json!(items.len());
     }
-    if let Some(next_id) = items
-        .get(start_index + limit)
-        .and_then(|n| n["id"].as_str())
-    {
+    if let Some(next_id) = &window.next_start {
         body["next"] = json!({"href": link(Some(next_id)), "start": next_id});
     }
     Ok(body)

@@ -1,7 +1,6 @@
 //! Address prefixes of a VPC: the CIDR blocks subnets are carved from. IBM refuses overlapping
 //! prefixes in one VPC and the deletion of a prefix that still has subnets, so the emulator does too.
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use ipnet::Ipv4Net;
 use serde_json::{Value, json};
@@ -9,11 +8,11 @@ use serde_json::{Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::VpcRequest;
 use super::{
     PREFIXES, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, created, generated_name,
-    name_field, no_content, ok, page, parse_body, region, region_prefix, zone_ref, zones_of,
+    name_field, no_content, ok, page, region, region_prefix, zone_ref, zones_of,
 };
+use super::{VpcBody, VpcRequest};
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn insert_prefix(
@@ -75,30 +74,22 @@ pub(super) fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
-pub(super) async fn list_prefixes(
-    Path(vpc_id): Path<String>,
-    VpcRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: VpcRequest,
-) -> VpcResult {
-    let world = sim.world().await;
+pub(super) async fn list_prefixes(Path(vpc_id): Path<String>, request: VpcRequest) -> VpcResult {
+    let world = request.sim.world().await;
     if world.get(SERVICE, VPCS, &vpc_id).is_none() {
         return Err(VpcError::not_found("VPC", &vpc_id));
     }
     let items: Vec<Value> = prefixes_of(&world, &vpc_id)
         .filter(|p| {
-            params
+            request
+                .params
                 .get("zone.name")
                 .is_none_or(|z| p["zone"]["name"].as_str() == Some(z))
         })
         .cloned()
         .collect();
     let body = page(
-        &headers,
-        &params,
+        &request,
         &format!("/vpcs/{vpc_id}/address_prefixes"),
         "address_prefixes",
         items,
@@ -109,9 +100,8 @@ pub(super) async fn list_prefixes(
 pub(super) async fn create_prefix(
     Path(vpc_id): Path<String>,
     VpcRequest { sim, .. }: VpcRequest,
-    body: Bytes,
+    VpcBody { body, .. }: VpcBody,
 ) -> VpcResult {
-    let body = parse_body(&body)?;
     let region = region(&sim);
     let mut world = sim.world().await;
     if world.get(SERVICE, VPCS, &vpc_id).is_none() {
@@ -197,9 +187,8 @@ pub(super) async fn get_prefix(
 pub(super) async fn update_prefix(
     Path((vpc_id, id)): Path<(String, String)>,
     VpcRequest { sim, .. }: VpcRequest,
-    body: Bytes,
+    VpcBody { body, .. }: VpcBody,
 ) -> VpcResult {
-    let body = parse_body(&body)?;
     let mut world = sim.world().await;
     find_prefix(&world, &vpc_id, &id)?;
     let name = name_field(&body)?;

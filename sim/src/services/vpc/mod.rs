@@ -22,13 +22,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::services::kit::{
-    CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, is_version_date, uuid_trace_id,
+    CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, is_version_date,
+    page_window, pick_resource_group, request_base, uuid_trace_id,
 };
 use crate::sim::Sim;
 use crate::store::{World, public_view};
@@ -230,10 +231,29 @@ impl RequestCheck for VpcChecks {
     ) -> Result<(), VpcError> {
         check_request(sim, headers, params)
     }
+
+    fn parse_body(body: &Bytes) -> Result<Map<String, Value>, VpcError> {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(VpcError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "The request body must be a JSON object.",
+            )),
+            Err(e) => Err(VpcError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                format!("The request body is not valid JSON: {e}"),
+            )),
+        }
+    }
 }
 
 /// A request that passed the Vpc checks: what every handler starts from.
 type VpcRequest = CheckedRequest<VpcChecks>;
+
+/// The JSON object body of a VPC create or update.
+type VpcBody = CheckedBody<VpcChecks>;
 
 /// What every request must carry: a valid token, `version` and `generation=2`.
 fn check_request(
@@ -278,31 +298,6 @@ fn check_request(
             "The `generation` query parameter is required.".into(),
         )),
     }
-}
-
-fn parse_body(body: &Bytes) -> Result<Map<String, Value>, VpcError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(VpcError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-            "The request body must be a JSON object.",
-        )),
-        Err(e) => Err(VpcError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-            format!("The request body is not valid JSON: {e}"),
-        )),
-    }
-}
-
-/// The base URL of the client's view of this service, for pagination links.
-fn request_base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}/vpc/v1")
 }
 
 /// The regional endpoint IBM puts in object hrefs.
@@ -366,15 +361,7 @@ fn resource_group_ref(world: &World, wanted: Option<&str>) -> Option<Value> {
         .iter()
         .flat_map(|svc| world.list(svc, "resource_groups"))
         .collect();
-    let found = match wanted {
-        Some(w) => groups
-            .iter()
-            .find(|g| g["id"].as_str() == Some(w) || g["name"].as_str() == Some(w)),
-        None => groups
-            .iter()
-            .find(|g| g["default"].as_bool() == Some(true))
-            .or_else(|| groups.first()),
-    }?;
+    let found = pick_resource_group(&groups, wanted)?;
     let id = found["id"].as_str()?;
     Some(json!({
         "href": format!("https://resource-controller.cloud.ibm.com/v2/resource_groups/{id}"),
@@ -449,41 +436,29 @@ fn generated_name(world: &mut World) -> String {
 // Pagination
 
 /// One page of `items` (already in creation order) as a VPC collection body.
-fn page(
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-    path: &str,
-    key: &str,
-    items: Vec<Value>,
-) -> Result<Value, VpcError> {
-    let limit = match params.get("limit") {
-        None => DEFAULT_PAGE_LIMIT,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(VpcError::bad_query(
-                    "limit",
-                    Some(l),
-                    format!("The `limit` query parameter must be between 1 and {MAX_PAGE_LIMIT}."),
-                ));
-            }
+fn page(request: &VpcRequest, path: &str, key: &str, items: Vec<Value>) -> Result<Value, VpcError> {
+    let (headers, params) = (&request.headers, &request.params);
+    let window = page_window(
+        params,
+        &items,
+        (DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT),
+        |l| {
+            VpcError::bad_query(
+                "limit",
+                Some(l),
+                format!("The `limit` query parameter must be between 1 and {MAX_PAGE_LIMIT}."),
+            )
         },
-    };
-    let start_index = match params.get("start") {
-        None => 0,
-        Some(start) => items
-            .iter()
-            .position(|item| item["id"].as_str() == Some(start.as_str()))
-            .ok_or_else(|| {
-                VpcError::bad_query(
-                    "start",
-                    Some(start),
-                    "The `start` query parameter is not a valid page token.",
-                )
-            })?,
-    };
-    let total = items.len();
-    let base = request_base(headers);
+        |start| {
+            VpcError::bad_query(
+                "start",
+                Some(start),
+                "The `start` query parameter is not a valid page token.",
+            )
+        },
+    )?;
+    let limit = window.limit;
+    let base = request_base(headers, "/vpc/v1");
     let version = params.get("version").cloned().unwrap_or_default();
     // Filters must survive into the links, or page 2 would list a different set.
     let mut filters: Vec<(String, String)> = params
@@ -502,21 +477,13 @@ fn page(
         }
         href
     };
-    let page_items: Vec<Value> = items
-        .iter()
-        .skip(start_index)
-        .take(limit)
-        .map(public_view)
-        .collect();
     let mut body = json!({
         "first": {"href": link(None)},
         "limit": limit,
-        "total_count": total,
-        key: page_items,
+        "total_count": items.len(),
+        key: window.items,
     });
-    if let Some(next) = items.get(start_index + limit)
-        && let Some(next_id) = next["id"].as_str()
-    {
+    if let Some(next_id) = &window.next_start {
         body["next"] = json!({"href": link(Some(next_id))});
     }
     Ok(body)
@@ -549,9 +516,9 @@ fn reference(object: &Value, with_type: bool) -> Value {
     r
 }
 
-/// Finds a VPC by an identity object `{id}`, `{crn}` or `{href}`.
-fn vpc_by_identity<'a>(world: &'a World, identity: &Value) -> Option<&'a Value> {
-    world.find(SERVICE, VPCS, |v| {
+/// Finds an object of `collection` by an identity object `{id}`, `{crn}` or `{href}`.
+fn by_identity<'a>(world: &'a World, collection: &str, identity: &Value) -> Option<&'a Value> {
+    world.find(SERVICE, collection, |v| {
         ["id", "crn", "href"].iter().any(|k| {
             identity[k]
                 .as_str()
@@ -560,14 +527,13 @@ fn vpc_by_identity<'a>(world: &'a World, identity: &Value) -> Option<&'a Value> 
     })
 }
 
+/// Finds a VPC by an identity object `{id}`, `{crn}` or `{href}`.
+fn vpc_by_identity<'a>(world: &'a World, identity: &Value) -> Option<&'a Value> {
+    by_identity(world, VPCS, identity)
+}
+
 fn sg_by_identity<'a>(world: &'a World, identity: &Value) -> Option<&'a Value> {
-    world.find(SERVICE, SECURITY_GROUPS, |v| {
-        ["id", "crn", "href"].iter().any(|k| {
-            identity[k]
-                .as_str()
-                .is_some_and(|x| v[k].as_str() == Some(x))
-        })
-    })
+    by_identity(world, SECURITY_GROUPS, identity)
 }
 
 #[cfg(test)]

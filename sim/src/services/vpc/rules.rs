@@ -5,21 +5,20 @@
 
 use std::net::Ipv4Addr;
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::store::World;
 
-use super::VpcRequest;
 use super::address_prefixes::parse_cidr;
 use super::security_groups::find_sg;
 use super::{
     INDIVIDUAL_PROTOCOLS, MAX_RULES_PER_GROUP, SECURITY_GROUPS, SERVICE, VpcError, VpcResult,
-    api_base, created, generated_name, name_field, no_content, ok, parse_body, reference, region,
+    api_base, created, generated_name, name_field, no_content, ok, reference, region,
     region_prefix, sg_by_identity,
 };
+use super::{VpcBody, VpcRequest};
 
 /// A validated rule: everything needed to store it.
 pub(super) struct RuleSpec {
@@ -345,9 +344,8 @@ pub(super) async fn list_rules(
 pub(super) async fn create_rule(
     Path(id): Path<String>,
     VpcRequest { sim, .. }: VpcRequest,
-    body: Bytes,
+    VpcBody { body, .. }: VpcBody,
 ) -> VpcResult {
-    let body = parse_body(&body)?;
     let region = region(&sim);
     let mut world = sim.world().await;
     let rule = add_rule(&mut world, &region, &id, &body)?;
@@ -372,9 +370,8 @@ pub(super) async fn get_rule(
 pub(super) async fn update_rule(
     Path((id, rule_id)): Path<(String, String)>,
     VpcRequest { sim, .. }: VpcRequest,
-    body: Bytes,
+    VpcBody { body: patch, .. }: VpcBody,
 ) -> VpcResult {
-    let patch = parse_body(&body)?;
     let mut world = sim.world().await;
     let current = find_rule(&world, &id, &rule_id)?.clone();
     const PATCHABLE: &[&str] = &[

@@ -1,7 +1,6 @@
 //! Security groups: the default group of each VPC cannot be deleted, nor a group that still has
 //! targets or is the remote of another group's rule.
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -9,13 +8,13 @@ use serde_json::{Map, Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::VpcRequest;
 use super::rules::{add_rule, validate_rule_prototype};
 use super::{
     SECURITY_GROUPS, SERVICE, VPCS, VpcError, VpcResult, api_base, created, generated_name,
-    name_field, no_content, ok, page, parse_body, reference, region, region_prefix,
-    resolve_resource_group, vpc_by_identity, vpc_crn,
+    name_field, no_content, ok, page, reference, region, region_prefix, resolve_resource_group,
+    vpc_by_identity, vpc_crn,
 };
+use super::{VpcBody, VpcRequest};
 
 pub(super) fn insert_security_group(
     world: &mut World,
@@ -42,18 +41,14 @@ pub(super) fn insert_security_group(
     id
 }
 
-pub(super) async fn list_security_groups(
-    VpcRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: VpcRequest,
-) -> VpcResult {
-    let world = sim.world().await;
+pub(super) async fn list_security_groups(request: VpcRequest) -> VpcResult {
+    let world = request.sim.world().await;
     let filter = |s: &&Value| {
         let eq = |param: &str, value: &Value| {
-            params.get(param).is_none_or(|p| value.as_str() == Some(p))
+            request
+                .params
+                .get(param)
+                .is_none_or(|p| value.as_str() == Some(p))
         };
         eq("resource_group.id", &s["resource_group"]["id"])
             && eq("vpc.id", &s["vpc"]["id"])
@@ -65,21 +60,14 @@ pub(super) async fn list_security_groups(
         .filter(filter)
         .cloned()
         .collect();
-    let body = page(
-        &headers,
-        &params,
-        "/security_groups",
-        "security_groups",
-        items,
-    )?;
+    let body = page(&request, "/security_groups", "security_groups", items)?;
     Ok(ok(&body))
 }
 
 pub(super) async fn create_security_group(
     VpcRequest { sim, .. }: VpcRequest,
-    body: Bytes,
+    VpcBody { body, .. }: VpcBody,
 ) -> VpcResult {
-    let body = parse_body(&body)?;
     let region = region(&sim);
     let mut world = sim.world().await;
     if !world.has_room(SERVICE, SECURITY_GROUPS) {
@@ -178,9 +166,8 @@ pub(super) async fn get_security_group(
 pub(super) async fn update_security_group(
     Path(id): Path<String>,
     VpcRequest { sim, .. }: VpcRequest,
-    body: Bytes,
+    VpcBody { body, .. }: VpcBody,
 ) -> VpcResult {
-    let body = parse_body(&body)?;
     let mut world = sim.world().await;
     let vpc_id = find_sg(&world, &id)?["vpc"]["id"]
         .as_str()
@@ -281,21 +268,15 @@ pub(super) async fn delete_security_group(
 
 pub(super) async fn list_security_group_targets(
     Path(id): Path<String>,
-    VpcRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: VpcRequest,
+    request: VpcRequest,
 ) -> VpcResult {
-    let world = sim.world().await;
+    let world = request.sim.world().await;
     let targets: Vec<Value> = find_sg(&world, &id)?["targets"]
         .as_array()
         .cloned()
         .unwrap_or_default();
     let body = page(
-        &headers,
-        &params,
+        &request,
         &format!("/security_groups/{id}/targets"),
         "targets",
         targets,

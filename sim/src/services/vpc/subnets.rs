@@ -1,7 +1,6 @@
 //! Subnets: a CIDR given explicitly or allocated from the zone's address prefixes by
 //! `total_ipv4_address_count`, with the five addresses IBM reserves in each.
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use ipnet::Ipv4Net;
 use serde_json::{Value, json};
@@ -9,13 +8,13 @@ use serde_json::{Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::VpcRequest;
 use super::address_prefixes::{overlaps, parse_cidr, prefixes_of, refresh_has_subnets};
 use super::{
     SERVICE, SUBNETS, VpcError, VpcResult, api_base, created, generated_name, name_field,
-    no_content, ok, page, parse_body, reference, region, resolve_resource_group, vpc_by_identity,
-    zone_crn, zone_prefix, zone_ref, zones_of,
+    no_content, ok, page, reference, region, resolve_resource_group, vpc_by_identity, zone_crn,
+    zone_prefix, zone_ref, zones_of,
 };
+use super::{VpcBody, VpcRequest};
 
 /// Addresses IBM reserves in every subnet (network, gateway, two internal, broadcast).
 const RESERVED_ADDRESSES_PER_SUBNET: u64 = 5;
@@ -60,18 +59,14 @@ pub(super) fn insert_subnet(
     id
 }
 
-pub(super) async fn list_subnets(
-    VpcRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: VpcRequest,
-) -> VpcResult {
-    let world = sim.world().await;
+pub(super) async fn list_subnets(request: VpcRequest) -> VpcResult {
+    let world = request.sim.world().await;
     let filter = |s: &&Value| {
         let eq = |param: &str, value: &Value| {
-            params.get(param).is_none_or(|p| value.as_str() == Some(p))
+            request
+                .params
+                .get(param)
+                .is_none_or(|p| value.as_str() == Some(p))
         };
         eq("resource_group.id", &s["resource_group"]["id"])
             && eq("zone.name", &s["zone"]["name"])
@@ -86,12 +81,14 @@ pub(super) async fn list_subnets(
         .filter(filter)
         .cloned()
         .collect();
-    let body = page(&headers, &params, "/subnets", "subnets", items)?;
+    let body = page(&request, "/subnets", "subnets", items)?;
     Ok(ok(&body))
 }
 
-pub(super) async fn create_subnet(VpcRequest { sim, .. }: VpcRequest, body: Bytes) -> VpcResult {
-    let body = parse_body(&body)?;
+pub(super) async fn create_subnet(
+    VpcRequest { sim, .. }: VpcRequest,
+    VpcBody { body, .. }: VpcBody,
+) -> VpcResult {
     let region = region(&sim);
     let mut world = sim.world().await;
     let vpc_identity = body.get("vpc").ok_or_else(|| VpcError::missing("vpc"))?;
@@ -247,9 +244,8 @@ pub(super) async fn get_subnet(
 pub(super) async fn update_subnet(
     Path(id): Path<String>,
     VpcRequest { sim, .. }: VpcRequest,
-    body: Bytes,
+    VpcBody { body, .. }: VpcBody,
 ) -> VpcResult {
-    let body = parse_body(&body)?;
     let mut world = sim.world().await;
     let vpc_id = world
         .get(SERVICE, SUBNETS, &id)

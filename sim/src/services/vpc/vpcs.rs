@@ -2,7 +2,6 @@
 //! and (unless management is manual) one address prefix per zone; a delete refuses while
 //! subnets or non-default security groups remain, as IBM does.
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -10,15 +9,15 @@ use serde_json::{Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::VpcRequest;
 use super::address_prefixes::insert_prefix;
 use super::rules::add_rule;
 use super::security_groups::insert_security_group;
 use super::{
     PREFIXES, SECURITY_GROUPS, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, created,
-    generated_name, name_field, no_content, ok, page, parse_body, reference, region, region_prefix,
+    generated_name, name_field, no_content, ok, page, reference, region, region_prefix,
     resolve_resource_group, vpc_crn, zone_ref, zones_of,
 };
+use super::{VpcBody, VpcRequest};
 
 /// Builds a VPC with its default network ACL, routing table and security group (and the
 /// default address prefixes unless management is manual). Returns the VPC id.
@@ -123,24 +122,18 @@ pub(super) fn build_vpc(
     id
 }
 
-pub(super) async fn list_vpcs(
-    VpcRequest {
-        sim,
-        headers,
-        params,
-        ..
-    }: VpcRequest,
-) -> VpcResult {
-    let world = sim.world().await;
+pub(super) async fn list_vpcs(request: VpcRequest) -> VpcResult {
+    let world = request.sim.world().await;
     let items: Vec<Value> = world
         .list(SERVICE, VPCS)
         .filter(|v| {
-            params
+            request
+                .params
                 .get("resource_group.id")
                 .is_none_or(|rg| v["resource_group"]["id"].as_str() == Some(rg))
         })
         .filter(|v| {
-            params.get("classic_access").is_none_or(|c| {
+            request.params.get("classic_access").is_none_or(|c| {
                 v["classic_access"]
                     .as_bool()
                     .map(|b| b.to_string())
@@ -150,12 +143,14 @@ pub(super) async fn list_vpcs(
         })
         .cloned()
         .collect();
-    let body = page(&headers, &params, "/vpcs", "vpcs", items)?;
+    let body = page(&request, "/vpcs", "vpcs", items)?;
     Ok(ok(&body))
 }
 
-pub(super) async fn create_vpc(VpcRequest { sim, .. }: VpcRequest, body: Bytes) -> VpcResult {
-    let body = parse_body(&body)?;
+pub(super) async fn create_vpc(
+    VpcRequest { sim, .. }: VpcRequest,
+    VpcBody { body, .. }: VpcBody,
+) -> VpcResult {
     let region = region(&sim);
     let mut world = sim.world().await;
     if !world.has_room(SERVICE, VPCS) {
@@ -236,9 +231,8 @@ pub(super) async fn get_vpc(
 pub(super) async fn update_vpc(
     Path(id): Path<String>,
     VpcRequest { sim, .. }: VpcRequest,
-    body: Bytes,
+    VpcBody { body, .. }: VpcBody,
 ) -> VpcResult {
-    let body = parse_body(&body)?;
     let mut world = sim.world().await;
     if world.get(SERVICE, VPCS, &id).is_none() {
         return Err(VpcError::not_found("VPC", &id));
