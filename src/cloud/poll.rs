@@ -139,6 +139,31 @@ where
     }
 }
 
+/// Waits until `read` answers `NotFound`. While the object is still there, `judge` says
+/// whether its state counts as gone too, has failed, or is progress.
+pub async fn wait_gone<T, F, Fut>(
+    options: &PollOptions,
+    mut read: F,
+    judge: impl Fn(T) -> PollStatus<()>,
+) -> Result<(), CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CloudError>>,
+{
+    let judge = &judge;
+    wait_for(options, || {
+        let read = read();
+        async move {
+            match read.await {
+                Err(e) if e.is_not_found() => Ok(PollStatus::Done(())),
+                Err(e) => Err(e),
+                Ok(object) => Ok(judge(object)),
+            }
+        }
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::error::CloudError;
 use super::http::{ApiRequest, ServiceApi};
-use super::poll::{PollOptions, PollStatus, wait_for};
+use super::poll::{PollOptions, PollStatus, wait_for, wait_gone};
 
 /// `Workspace` of `/v1/workspaces`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -387,12 +387,23 @@ impl WorkspaceClient {
         &self.zone
     }
 
+    /// `segments` with the workspace's `CRN` header; `account` is the token's account.
+    fn request_as(
+        &self,
+        account: &str,
+        method: Method,
+        segments: &[&str],
+    ) -> Result<ApiRequest, CloudError> {
+        let crn = workspace_crn(self.api.base().host_str(), &self.zone, account, &self.guid);
+        self.api.request(method, segments).header("crn", &crn)
+    }
+
+    /// `.../cloud-instances/{guid}/<tail>` with the `CRN` header.
     async fn request(&self, method: Method, tail: &[&str]) -> Result<ApiRequest, CloudError> {
         let account = self.api.tokens().account_id().await?;
-        let crn = workspace_crn(self.api.base().host_str(), &self.zone, &account, &self.guid);
         let mut segments = vec!["pcloud", "v1", "cloud-instances", self.guid.as_str()];
         segments.extend_from_slice(tail);
-        self.api.request(method, &segments).header("crn", &crn)
+        self.request_as(&account, method, &segments)
     }
 
     /// `GET` of a path under the workspace, the JSON answer decoded.
@@ -585,14 +596,9 @@ impl WorkspaceClient {
         pvm_instance_id: &str,
         options: &PollOptions,
     ) -> Result<(), CloudError> {
-        wait_for(options, || async {
-            match self.get_instance(pvm_instance_id).await {
-                Err(e) if e.is_not_found() => Ok(PollStatus::Done(())),
-                Err(e) => Err(e),
-                Ok(vm) => Ok(PollStatus::Pending {
-                    state: vm.status.unwrap_or_else(|| "present".into()),
-                }),
-            }
+        let read = || self.get_instance(pvm_instance_id);
+        wait_gone(options, read, |vm| PollStatus::Pending {
+            state: vm.status.unwrap_or_else(|| "present".into()),
         })
         .await
     }
@@ -611,14 +617,8 @@ impl WorkspaceClient {
     /// tenant is the account).
     pub async fn list_ssh_keys(&self) -> Result<Vec<SshKey>, CloudError> {
         let account = self.api.tokens().account_id().await?;
-        let crn = workspace_crn(self.api.base().host_str(), &self.zone, &account, &self.guid);
-        let request = self
-            .api
-            .request(
-                Method::GET,
-                &["pcloud", "v1", "tenants", &account, "sshkeys"],
-            )
-            .header("crn", &crn)?;
+        let keys = ["pcloud", "v1", "tenants", &account, "sshkeys"];
+        let request = self.request_as(&account, Method::GET, &keys)?;
         let list: SshKeys = self.api.send_json(request).await?;
         Ok(list.ssh_keys)
     }
