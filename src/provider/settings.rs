@@ -503,47 +503,35 @@ mod tests {
 
     #[test]
     fn bad_settings_name_the_argument_and_what_is_allowed() {
-        let e = resolve(
-            &ProviderConfig {
+        let refused = |config: ProviderConfig, env: &[(&str, &str)]| {
+            resolve(&config, &env_of(env), &no_file, &[]).unwrap_err()
+        };
+        let e = refused(
+            ProviderConfig {
                 visibility: Some("internal".into()),
                 ..Default::default()
             },
-            &env_of(&[]),
-            &no_file,
             &[],
-        )
-        .unwrap_err();
+        );
         assert_eq!(e.path, AttributePath::root("visibility"));
         assert!(e.detail.contains("\"internal\"") && e.detail.contains("\"private\""));
-        let e = resolve(
-            &ProviderConfig {
+        let e = refused(
+            ProviderConfig {
                 max_retries: Some(-1),
                 ..Default::default()
             },
-            &env_of(&[]),
-            &no_file,
             &[],
-        )
-        .unwrap_err();
+        );
         assert_eq!(e.path, AttributePath::root("max_retries"));
-        let e = resolve(
-            &ProviderConfig::default(),
-            &env_of(&[("IC_TIMEOUT", "soon")]),
-            &no_file,
-            &[],
-        )
-        .unwrap_err();
+        let e = refused(ProviderConfig::default(), &[("IC_TIMEOUT", "soon")]);
         assert_eq!(e.path, AttributePath::root("request_timeout"));
-        let e = resolve(
-            &ProviderConfig {
+        let e = refused(
+            ProviderConfig {
                 endpoints_file_path: Some("/missing".into()),
                 ..Default::default()
             },
-            &env_of(&[]),
-            &no_file,
             &[],
-        )
-        .unwrap_err();
+        );
         assert_eq!(e.path, AttributePath::root("endpoints_file_path"));
         let config = ProviderConfig {
             endpoints: Some(EndpointsConfig {
@@ -552,7 +540,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let e = resolve(&config, &env_of(&[]), &no_file, &[]).unwrap_err();
+        let e = refused(config, &[]);
         assert!(e.detail.contains("vpc") && e.detail.contains("ftp://x"));
     }
 }

@@ -333,30 +333,21 @@ impl KsysClient {
         }
     }
 
+    /// A quick command: the short default timeout, no progress lines.
+    async fn run_quick(&self, o: &Orchestrator, command: KsysCommand) -> Result<String, KsysError> {
+        self.run(o, &command, None, None).await
+    }
+
     /// `query vm state=manage`: every managed VM with its backup and rehearsal VMs.
     pub async fn managed_vms(&self, o: &Orchestrator) -> Result<Vec<KsysVm>, KsysError> {
-        let out = self
-            .run(
-                o,
-                &KsysCommand::new(Verb::Query, Class::Vm).attr("state", "manage"),
-                None,
-                None,
-            )
-            .await?;
-        Ok(parse::vms(&out))
+        let command = KsysCommand::new(Verb::Query, Class::Vm).attr("state", "manage");
+        Ok(parse::vms(&self.run_quick(o, command).await?))
     }
 
     /// `query vm <uuid>`: one VM, `None` when KSYS does not know it.
     pub async fn vm(&self, o: &Orchestrator, uuid: &str) -> Result<Option<KsysVm>, KsysError> {
-        match self
-            .run(
-                o,
-                &KsysCommand::new(Verb::Query, Class::Vm).name(uuid),
-                None,
-                None,
-            )
-            .await
-        {
+        let command = KsysCommand::new(Verb::Query, Class::Vm).name(uuid);
+        match self.run_quick(o, command).await {
             Ok(out) => Ok(parse::vms(&out).into_iter().next()),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -364,22 +355,13 @@ impl KsysClient {
     }
 
     pub async fn workgroups(&self, o: &Orchestrator) -> Result<Vec<Workgroup>, KsysError> {
-        let out = self
-            .run(
-                o,
-                &KsysCommand::new(Verb::Query, Class::Workgroup),
-                None,
-                None,
-            )
-            .await?;
-        Ok(parse::workgroups(&out))
+        let command = KsysCommand::new(Verb::Query, Class::Workgroup);
+        Ok(parse::workgroups(&self.run_quick(o, command).await?))
     }
 
     pub async fn sites(&self, o: &Orchestrator) -> Result<Vec<Site>, KsysError> {
-        let out = self
-            .run(o, &KsysCommand::new(Verb::Query, Class::Site), None, None)
-            .await?;
-        Ok(parse::sites(&out))
+        let command = KsysCommand::new(Verb::Query, Class::Site);
+        Ok(parse::sites(&self.run_quick(o, command).await?))
     }
 
     /// `add site <name> region=<region>`; returns the partner GRS regions KSYS names.
@@ -429,16 +411,10 @@ impl KsysClient {
         workgroup: &str,
         priority: Priority,
     ) -> Result<(), KsysError> {
-        self.run(
-            o,
-            &KsysCommand::new(Verb::Modify, Class::Workgroup)
-                .name(workgroup)
-                .attr("priority", priority.ksys()),
-            None,
-            None,
-        )
-        .await
-        .map(drop)
+        let command = KsysCommand::new(Verb::Modify, Class::Workgroup)
+            .name(workgroup)
+            .attr("priority", priority.ksys());
+        self.run_quick(o, command).await.map(drop)
     }
 
     /// `discover workgroup <wg>`: creates the backup VMs; minutes per VM.
