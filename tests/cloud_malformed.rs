@@ -123,6 +123,15 @@ impl Stub {
         self.routes.lock().unwrap().insert(route.to_string(), reply);
     }
 
+    /// The error of reading the security group behind `SG_ROUTE`.
+    async fn security_group_error(&self) -> CloudError {
+        self.clients()
+            .vpc
+            .get_security_group("sg-1")
+            .await
+            .unwrap_err()
+    }
+
     fn clients(&self) -> Clients {
         let mut config = ClientConfig::new(
             Endpoints::emulator(&format!("http://{}", self.addr)),
@@ -171,12 +180,7 @@ async fn truncated_json_is_a_decode_error_naming_the_call() {
             r#"{"id": "sg-1", "name": "management-sg", "rules": [{"id": "r-1", "dire"#,
         ),
     );
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
+    let err = stub.security_group_error().await;
     assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
     assert_clear(&err, "vpc", &["security_groups", "EOF"]);
 }
@@ -192,12 +196,7 @@ async fn wrong_types_are_a_decode_error_naming_the_field() {
             r#"{"id": 42, "name": ["management-sg"], "rules": "none"}"#,
         ),
     );
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
+    let err = stub.security_group_error().await;
     assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
     assert_clear(&err, "vpc", &["invalid type"]);
 
@@ -228,12 +227,7 @@ async fn missing_fields_are_a_decode_error() {
         SG_ROUTE,
         canned(200, "application/json", r#"{"name": "management-sg"}"#),
     );
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
+    let err = stub.security_group_error().await;
     assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
     assert_clear(&err, "vpc", &["missing field"]);
 
@@ -254,22 +248,12 @@ async fn missing_fields_are_a_decode_error() {
 async fn html_error_pages_become_short_api_errors_with_the_status() {
     let stub = Stub::start().await;
     stub.answer(SG_ROUTE, canned(502, "text/html", HTML_PAGE));
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
+    let err = stub.security_group_error().await;
     assert!(matches!(err, CloudError::Api(_)), "{err:?}");
     assert_clear(&err, "vpc", &["502"]);
 
     stub.answer(SG_ROUTE, canned(403, "text/html", HTML_PAGE));
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
+    let err = stub.security_group_error().await;
     assert!(err.is_unauthorized(), "{err:?}");
     assert_clear(&err, "vpc", &["403"]);
 }
@@ -279,12 +263,7 @@ async fn html_with_a_success_status_is_a_decode_error_not_raw_markup() {
     let stub = Stub::start().await;
     // A captive portal or a misconfigured endpoint answering 200 with a web page.
     stub.answer(SG_ROUTE, canned(200, "text/html", HTML_PAGE));
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
+    let err = stub.security_group_error().await;
     assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
     assert_clear(&err, "vpc", &["security_groups"]);
 }
@@ -298,12 +277,7 @@ async fn empty_and_non_utf8_bodies_are_decode_errors() {
         b"null".to_vec(),
     ] {
         stub.answer(SG_ROUTE, canned(200, "application/json", body.clone()));
-        let err = stub
-            .clients()
-            .vpc
-            .get_security_group("sg-1")
-            .await
-            .unwrap_err();
+        let err = stub.security_group_error().await;
         assert!(
             matches!(err, CloudError::Decode { .. }),
             "{body:?}: {err:?}"
@@ -335,12 +309,7 @@ async fn malformed_iam_answers_fail_clearly_without_leaking_the_key() {
         ),
     ] {
         stub.answer("POST /iam/identity/token", reply.clone());
-        let err = stub
-            .clients()
-            .vpc
-            .get_security_group("sg-1")
-            .await
-            .unwrap_err();
+        let err = stub.security_group_error().await;
         assert_clear(&err, "iam", &[]);
         if reply.status == 400 {
             assert!(err.to_string().contains("BXNIM0415E"), "{err}");
@@ -359,12 +328,7 @@ async fn error_bodies_of_unexpected_shape_still_give_the_status() {
         "",
     ] {
         stub.answer(SG_ROUTE, canned(400, "application/json", body));
-        let err = stub
-            .clients()
-            .vpc
-            .get_security_group("sg-1")
-            .await
-            .unwrap_err();
+        let err = stub.security_group_error().await;
         assert!(matches!(err, CloudError::Api(_)), "{body}: {err:?}");
         assert_clear(&err, "vpc", &["400"]);
     }
