@@ -167,6 +167,13 @@ fn assert_clear(err: &CloudError, service: &str, mentions: &[&str]) {
     assert!(!text.contains(API_KEY), "secret in the error: {text}");
 }
 
+/// A decode error (not an API error) whose text reads clearly ([`assert_clear`]).
+#[track_caller]
+fn assert_decode_error(err: &CloudError, service: &str, mentions: &[&str]) {
+    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
+    assert_clear(err, service, mentions);
+}
+
 const SG_ROUTE: &str = "GET /vpc/v1/security_groups/sg-1";
 
 #[tokio::test]
@@ -181,8 +188,7 @@ async fn truncated_json_is_a_decode_error_naming_the_call() {
         ),
     );
     let err = stub.security_group_error().await;
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "vpc", &["security_groups", "EOF"]);
+    assert_decode_error(&err, "vpc", &["security_groups", "EOF"]);
 }
 
 #[tokio::test]
@@ -197,8 +203,7 @@ async fn wrong_types_are_a_decode_error_naming_the_field() {
         ),
     );
     let err = stub.security_group_error().await;
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "vpc", &["invalid type"]);
+    assert_decode_error(&err, "vpc", &["invalid type"]);
 
     let route = format!("GET /power/v1/workspaces/{WORKSPACE}");
     stub.answer(
@@ -215,8 +220,7 @@ async fn wrong_types_are_a_decode_error_naming_the_field() {
         .get_workspace(WORKSPACE)
         .await
         .unwrap_err();
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "power", &["invalid type"]);
+    assert_decode_error(&err, "power", &["invalid type"]);
 }
 
 #[tokio::test]
@@ -228,8 +232,7 @@ async fn missing_fields_are_a_decode_error() {
         canned(200, "application/json", r#"{"name": "management-sg"}"#),
     );
     let err = stub.security_group_error().await;
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "vpc", &["missing field"]);
+    assert_decode_error(&err, "vpc", &["missing field"]);
 
     // A DR status that is not even an object.
     let route = format!("GET /dra/drautomation/v1/last_operation/{INSTANCE}");
@@ -240,8 +243,7 @@ async fn missing_fields_are_a_decode_error() {
         .get_last_operation(INSTANCE)
         .await
         .unwrap_err();
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "dr", &["last_operation"]);
+    assert_decode_error(&err, "dr", &["last_operation"]);
 }
 
 #[tokio::test]
@@ -264,8 +266,7 @@ async fn html_with_a_success_status_is_a_decode_error_not_raw_markup() {
     // A captive portal or a misconfigured endpoint answering 200 with a web page.
     stub.answer(SG_ROUTE, canned(200, "text/html", HTML_PAGE));
     let err = stub.security_group_error().await;
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "vpc", &["security_groups"]);
+    assert_decode_error(&err, "vpc", &["security_groups"]);
 }
 
 #[tokio::test]

@@ -595,6 +595,20 @@ mod tests {
         }
     }
 
+    /// A client whose commands the returned fake shell answers.
+    fn fake_client() -> (Arc<FakeShell>, KsysClient) {
+        let shell = Arc::new(FakeShell::default());
+        (shell.clone(), KsysClient::new(shell))
+    }
+
+    /// A command that never gave an exit status.
+    fn failure(kind: ShellErrorKind, message: &str) -> Result<ShellOutput, ShellError> {
+        Err(ShellError {
+            kind,
+            message: message.into(),
+        })
+    }
+
     fn exit(code: u32, stderr: &str) -> Result<ShellOutput, ShellError> {
         Ok(ShellOutput {
             exit_status: code,
@@ -605,16 +619,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_primary_fails_over_to_the_standby_and_is_remembered() {
-        let shell = Arc::new(FakeShell::default());
-        let client = KsysClient::new(shell.clone());
+        let (shell, client) = fake_client();
         let line = "/opt/IBM/ksys/ksysmgr -f query workgroup";
         shell.answer(
             "10.51.0.5",
             line,
-            Err(ShellError {
-                kind: ShellErrorKind::Unreachable,
-                message: "connection refused".into(),
-            }),
+            failure(ShellErrorKind::Unreachable, "connection refused"),
         );
         shell.answer("10.61.0.7", line, Ok(ShellOutput::default()));
         shell.answer("10.61.0.7", line, Ok(ShellOutput::default()));
@@ -626,17 +636,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_lost_connection_after_the_command_started_is_not_repeated_elsewhere() {
-        let shell = Arc::new(FakeShell::default());
-        let client = KsysClient::new(shell.clone());
+        let (shell, client) = fake_client();
         shell.answer(
             "10.51.0.5",
             "/opt/IBM/ksys/ksysmgr -f manage vm vmuuid=u-1",
-            Err(ShellError {
-                kind: ShellErrorKind::ConnectionLost {
+            failure(
+                ShellErrorKind::ConnectionLost {
                     command_started: true,
                 },
-                message: "connection reset".into(),
-            }),
+                "connection reset",
+            ),
         );
         let err = client
             .manage_vm(&orchestrator(), "u-1", None, None, QUICK)
@@ -648,8 +657,7 @@ mod tests {
 
     #[tokio::test]
     async fn exit_codes_become_errors_with_ksys_own_words() {
-        let shell = Arc::new(FakeShell::default());
-        let client = KsysClient::new(shell.clone());
+        let (shell, client) = fake_client();
         shell.answer(
             "*",
             "/opt/IBM/ksys/ksysmgr -f query vm u-9",
@@ -675,15 +683,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_changed_host_key_stops_everything() {
-        let shell = Arc::new(FakeShell::default());
-        let client = KsysClient::new(shell.clone());
+        let (shell, client) = fake_client();
         shell.answer(
             "10.51.0.5",
             "/opt/IBM/ksys/ksysmgr -f query site",
-            Err(ShellError {
-                kind: ShellErrorKind::HostKey,
-                message: "host key changed".into(),
-            }),
+            failure(ShellErrorKind::HostKey, "host key changed"),
         );
         let err = client.sites(&orchestrator()).await.unwrap_err();
         assert!(matches!(err, KsysError::HostKey { .. }), "{err}");
