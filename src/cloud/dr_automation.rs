@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::error::CloudError;
 use super::http::{ApiRequest, ServiceApi};
-use super::poll::{PollOptions, PollStatus, wait_for};
+use super::poll::{PollOptions, PollStatus, wait_until};
 
 /// A string field that may arrive as a number or boolean.
 fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -670,11 +670,8 @@ impl DrAutomationClient {
         ha: bool,
         options: &PollOptions,
     ) -> Result<ServiceInstanceStatus, CloudError> {
-        wait_for(options, || async {
-            let status = self.get_last_operation(instance_id).await?;
-            Ok(deployment_progress(&status, ha))
-        })
-        .await
+        let read = || self.get_last_operation(instance_id);
+        wait_until(options, read, |status| deployment_progress(&status, ha)).await
     }
 
     pub async fn list_events(

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::error::CloudError;
 use super::http::{ApiRequest, ServiceApi};
-use super::poll::{PollOptions, PollStatus, wait_for, wait_gone};
+use super::poll::{PollOptions, PollStatus, wait_gone, wait_until};
 
 /// `Workspace` of `/v1/workspaces`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -560,8 +560,8 @@ impl WorkspaceClient {
         allow_shutoff: bool,
         options: &PollOptions,
     ) -> Result<PvmInstance, CloudError> {
-        wait_for(options, || async {
-            let vm = self.get_instance(pvm_instance_id).await?;
+        let read = || self.get_instance(pvm_instance_id);
+        wait_until(options, read, |vm| {
             let status = vm.status.clone().unwrap_or_default().to_ascii_uppercase();
             let health = vm
                 .health
@@ -569,7 +569,7 @@ impl WorkspaceClient {
                 .and_then(|h| h.status.clone())
                 .unwrap_or_default()
                 .to_ascii_uppercase();
-            Ok(match status.as_str() {
+            match status.as_str() {
                 "ERROR" => PollStatus::Failed {
                     message: vm
                         .fault
@@ -585,7 +585,7 @@ impl WorkspaceClient {
                 _ => PollStatus::Pending {
                     state: format!("{status}/{health}"),
                 },
-            })
+            }
         })
         .await
     }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::error::CloudError;
 use super::http::ServiceApi;
-use super::poll::{PollOptions, PollStatus, wait_for, wait_gone};
+use super::poll::{PollOptions, PollStatus, wait_gone, wait_until};
 
 /// `ResourceInstance` (RC v2). Every field is optional on the wire; names are IBM's.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -174,6 +174,21 @@ pub struct EntrySearchResult {
     pub resources: Vec<CatalogEntry>,
 }
 
+/// A failed wait, explained by the instance's last operation (`fallback` when it has none).
+fn failed_with_last_operation<T>(
+    instance: ResourceInstance,
+    state: String,
+    fallback: String,
+) -> PollStatus<T> {
+    PollStatus::Failed {
+        message: instance
+            .last_operation
+            .and_then(|op| op.description)
+            .unwrap_or(fallback),
+        state,
+    }
+}
+
 /// Pages are requested this large; RC allows up to 100.
 const PAGE_LIMIT: &str = "100";
 /// Safety stop for a pagination loop that never ends (a server bug must not hang an apply).
@@ -269,22 +284,17 @@ impl ResourceControllerClient {
         id: &str,
         options: &PollOptions,
     ) -> Result<ResourceInstance, CloudError> {
-        wait_for(options, || async {
-            let instance = self.get_instance(id).await?;
+        let read = || self.get_instance(id);
+        wait_until(options, read, |instance| {
             let state = instance.state.clone().unwrap_or_default();
-            Ok(match state.as_str() {
+            match state.as_str() {
                 "active" => PollStatus::Done(instance),
                 "failed" | "removed" | "pending_removal" | "pending_reclamation" => {
-                    PollStatus::Failed {
-                        message: instance
-                            .last_operation
-                            .and_then(|op| op.description)
-                            .unwrap_or_else(|| format!("the instance is {state}")),
-                        state,
-                    }
+                    let fallback = format!("the instance is {state}");
+                    failed_with_last_operation(instance, state, fallback)
                 }
                 _ => PollStatus::Pending { state },
-            })
+            }
         })
         .await
     }
@@ -295,24 +305,17 @@ impl ResourceControllerClient {
         id: &str,
         options: &PollOptions,
     ) -> Result<(), CloudError> {
-        wait_gone(
-            options,
-            || self.get_instance(id),
-            |instance| {
-                let state = instance.state.clone().unwrap_or_default();
-                match state.as_str() {
-                    "removed" | "pending_reclamation" => PollStatus::Done(()),
-                    "failed" => PollStatus::Failed {
-                        message: instance
-                            .last_operation
-                            .and_then(|op| op.description)
-                            .unwrap_or_else(|| "deprovisioning failed".into()),
-                        state,
-                    },
-                    _ => PollStatus::Pending { state },
+        let read = || self.get_instance(id);
+        wait_gone(options, read, |instance| {
+            let state = instance.state.clone().unwrap_or_default();
+            match state.as_str() {
+                "removed" | "pending_reclamation" => PollStatus::Done(()),
+                "failed" => {
+                    failed_with_last_operation(instance, state, "deprovisioning failed".into())
                 }
-            },
-        )
+                _ => PollStatus::Pending { state },
+            }
+        })
         .await
     }
 
