@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::error::CloudError;
 use super::http::ServiceApi;
-use super::poll::{PollOptions, PollStatus, wait_for, wait_gone};
+use super::poll::{PollOptions, PollStatus, wait_gone, wait_until};
 
 /// The API version date sent with every call.
 pub const TG_API_VERSION: &str = "2024-07-16";
@@ -270,11 +270,11 @@ impl TransitGatewayClient {
         connection_id: &str,
         options: &PollOptions,
     ) -> Result<TransitConnection, CloudError> {
-        wait_for(options, || async {
-            let connection = self.get_connection(gateway_id, connection_id).await?;
+        let read = || self.get_connection(gateway_id, connection_id);
+        wait_until(options, read, |connection| {
             let status = connection.status.clone().unwrap_or_default();
             let request_status = connection.request_status.clone().unwrap_or_default();
-            Ok(match (status.as_str(), request_status.as_str()) {
+            match (status.as_str(), request_status.as_str()) {
                 ("attached", _) => PollStatus::Done(connection),
                 ("failed", _) | (_, "rejected" | "expired") => PollStatus::Failed {
                     message: format!(
@@ -283,7 +283,7 @@ impl TransitGatewayClient {
                     state: status,
                 },
                 _ => PollStatus::Pending { state: status },
-            })
+            }
         })
         .await
     }
@@ -358,17 +358,17 @@ impl TransitGatewayClient {
         report_id: &str,
         options: &PollOptions,
     ) -> Result<RouteReport, CloudError> {
-        wait_for(options, || async {
-            let report = self.get_route_report(gateway_id, report_id).await?;
+        let read = || self.get_route_report(gateway_id, report_id);
+        wait_until(options, read, |report| {
             let status = report.status.clone().unwrap_or_default();
-            Ok(match status.as_str() {
+            match status.as_str() {
                 "complete" => PollStatus::Done(report),
                 "failed" => PollStatus::Failed {
                     state: status,
                     message: format!("route report {report_id} failed"),
                 },
                 _ => PollStatus::Pending { state: status },
-            })
+            }
         })
         .await
     }
