@@ -123,6 +123,11 @@ impl Stub {
         self.routes.lock().unwrap().insert(route.to_string(), reply);
     }
 
+    /// Answers `route` with 200 and `body` as JSON, well-formed or not.
+    fn answer_json(&self, route: &str, body: &str) {
+        self.answer(route, canned(200, "application/json", body));
+    }
+
     /// The error of reading the security group behind `SG_ROUTE`.
     async fn security_group_error(&self) -> CloudError {
         self.clients()
@@ -179,13 +184,9 @@ const SG_ROUTE: &str = "GET /vpc/v1/security_groups/sg-1";
 #[tokio::test]
 async fn truncated_json_is_a_decode_error_naming_the_call() {
     let stub = Stub::start().await;
-    stub.answer(
+    stub.answer_json(
         SG_ROUTE,
-        canned(
-            200,
-            "application/json",
-            r#"{"id": "sg-1", "name": "management-sg", "rules": [{"id": "r-1", "dire"#,
-        ),
+        r#"{"id": "sg-1", "name": "management-sg", "rules": [{"id": "r-1", "dire"#,
     );
     let err = stub.security_group_error().await;
     assert_decode_error(&err, "vpc", &["security_groups", "EOF"]);
@@ -194,25 +195,17 @@ async fn truncated_json_is_a_decode_error_naming_the_call() {
 #[tokio::test]
 async fn wrong_types_are_a_decode_error_naming_the_field() {
     let stub = Stub::start().await;
-    stub.answer(
+    stub.answer_json(
         SG_ROUTE,
-        canned(
-            200,
-            "application/json",
-            r#"{"id": 42, "name": ["management-sg"], "rules": "none"}"#,
-        ),
+        r#"{"id": 42, "name": ["management-sg"], "rules": "none"}"#,
     );
     let err = stub.security_group_error().await;
     assert_decode_error(&err, "vpc", &["invalid type"]);
 
     let route = format!("GET /power/v1/workspaces/{WORKSPACE}");
-    stub.answer(
+    stub.answer_json(
         &route,
-        canned(
-            200,
-            "application/json",
-            r#"{"id": "x", "name": 7, "status": true, "location": "dal10"}"#,
-        ),
+        r#"{"id": "x", "name": 7, "status": true, "location": "dal10"}"#,
     );
     let err = stub
         .clients()
@@ -227,16 +220,13 @@ async fn wrong_types_are_a_decode_error_naming_the_field() {
 async fn missing_fields_are_a_decode_error() {
     let stub = Stub::start().await;
     // A security group without its id: nothing can be done with it.
-    stub.answer(
-        SG_ROUTE,
-        canned(200, "application/json", r#"{"name": "management-sg"}"#),
-    );
+    stub.answer_json(SG_ROUTE, r#"{"name": "management-sg"}"#);
     let err = stub.security_group_error().await;
     assert_decode_error(&err, "vpc", &["missing field"]);
 
     // A DR status that is not even an object.
     let route = format!("GET /dra/drautomation/v1/last_operation/{INSTANCE}");
-    stub.answer(&route, canned(200, "application/json", "[1, 2, 3]"));
+    stub.answer_json(&route, "[1, 2, 3]");
     let err = stub
         .clients()
         .dr_automation

@@ -692,6 +692,12 @@ fn known_hosts_trusting(addr: SocketAddr, host_key: &PrivateKey) -> (tempfile::T
     (dir, known_hosts)
 }
 
+/// The error's message contains `text`.
+#[track_caller]
+fn assert_mentions(err: &SshError, text: &str) {
+    assert!(err.to_string().contains(text), "{err}");
+}
+
 async fn run_ok(pool: &SshPool, host: &str, command: &str) -> String {
     let out = pool
         .exec(host, ExecRequest::new(command))
@@ -842,7 +848,7 @@ async fn a_changed_orchestrator_key_is_refused_and_nothing_runs() {
         expected[0].contains("orchestrator_ssh.host_keys"),
         "{expected:?}"
     );
-    assert!(err.to_string().contains("Nothing was run"), "{err}");
+    assert_mentions(&err, "Nothing was run");
     assert!(!err.is_retryable() && !err.outcome_unknown());
     assert_eq!(
         lab.primary.log.logins.load(Ordering::SeqCst),
@@ -922,7 +928,7 @@ async fn strict_yes_refuses_an_unknown_host_and_no_accepts_anything() {
         matches!(&err, SshError::HostKeyUnknown { host, .. } if host == TARGET),
         "{err:?}"
     );
-    assert!(err.to_string().contains("accept-new"), "{err}");
+    assert_mentions(&err, "accept-new");
     assert_eq!(lab.primary.execs(), 0);
     let unchanged = std::fs::read_to_string(&known_hosts).expect("read");
     assert_eq!(unchanged.lines().count(), 1, "yes never writes");
@@ -947,10 +953,7 @@ async fn the_jump_host_refusing_a_target_is_reported_with_the_target() {
     };
     assert_eq!(target, "10.99.0.1");
     assert!(!transient && !err.is_retryable());
-    assert!(
-        err.to_string().contains("administratively prohibited"),
-        "{err}"
-    );
+    assert_mentions(&err, "administratively prohibited");
 }
 
 #[tokio::test]
@@ -1227,10 +1230,7 @@ async fn bad_settings_are_refused_up_front_without_quoting_secrets() {
         ..lab.settings()
     })
     .unwrap_err();
-    assert!(
-        err.to_string().contains("orchestrator_ssh.host_keys[0]"),
-        "{err}"
-    );
+    assert_mentions(&err, "orchestrator_ssh.host_keys[0]");
 }
 
 #[tokio::test]
