@@ -413,6 +413,16 @@ impl WorkspaceClient {
             .await
     }
 
+    /// `POST` of a path under the workspace with a JSON body, for
+    /// [`ServiceApi::create_checked`].
+    async fn post_request(
+        &self,
+        tail: &[&str],
+        body: &impl Serialize,
+    ) -> Result<ApiRequest, CloudError> {
+        self.request(Method::POST, tail).await?.json(body)
+    }
+
     /// `DELETE` of a path under the workspace, whatever the success body.
     async fn delete(&self, tail: &[&str]) -> Result<(), CloudError> {
         self.api
@@ -432,10 +442,7 @@ impl WorkspaceClient {
     /// Creates a network (`201`). When the outcome is unknown, a network of the same name
     /// counts as created.
     pub async fn create_network(&self, body: &NetworkCreate) -> Result<Network, CloudError> {
-        let request = self
-            .request(Method::POST, &["networks"])
-            .await?
-            .json(body)?;
+        let request = self.post_request(&["networks"], body).await?;
         self.api
             .create_checked(request, || async {
                 let Some(name) = body.name.as_deref() else {
@@ -468,13 +475,8 @@ impl WorkspaceClient {
         pvm_instance_id: &str,
         body: &PvmInstanceAddNetwork,
     ) -> Result<PvmInstanceNetwork, CloudError> {
-        let request = self
-            .request(
-                Method::POST,
-                &["pvm-instances", pvm_instance_id, "networks"],
-            )
-            .await?
-            .json(body)?;
+        let networks = ["pvm-instances", pvm_instance_id, "networks"];
+        let request = self.post_request(&networks, body).await?;
         self.api
             .create_checked(request, || async {
                 Ok(self
@@ -517,10 +519,7 @@ impl WorkspaceClient {
         &self,
         body: &PvmInstanceCreate,
     ) -> Result<Vec<PvmInstance>, CloudError> {
-        let request = self
-            .request(Method::POST, &["pvm-instances"])
-            .await?
-            .json(body)?;
+        let request = self.post_request(&["pvm-instances"], body).await?;
         self.api
             .create_checked(request, || async {
                 let existing = self.list_instances().await?;
