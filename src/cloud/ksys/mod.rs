@@ -537,6 +537,12 @@ pub(crate) mod fake {
         pub ran: Mutex<Vec<(String, String)>>,
     }
 
+    /// A client whose commands the returned fake shell answers.
+    pub fn fake_client() -> (Arc<FakeShell>, KsysClient) {
+        let shell = Arc::new(FakeShell::default());
+        (shell.clone(), KsysClient::new(shell))
+    }
+
     impl FakeShell {
         /// Answers `command` on `host` (`*` = any host) with `output`, once.
         pub fn answer(&self, host: &str, command: &str, output: Result<ShellOutput, ShellError>) {
@@ -585,7 +591,7 @@ pub(crate) mod fake {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
-    use super::fake::FakeShell;
+    use super::fake::fake_client;
     use super::*;
 
     fn orchestrator() -> Orchestrator {
@@ -593,12 +599,6 @@ mod tests {
             instance_id: "guid-1".into(),
             hosts: vec!["10.51.0.5".into(), "10.61.0.7".into()],
         }
-    }
-
-    /// A client whose commands the returned fake shell answers.
-    fn fake_client() -> (Arc<FakeShell>, KsysClient) {
-        let shell = Arc::new(FakeShell::default());
-        (shell.clone(), KsysClient::new(shell))
     }
 
     /// A command that never gave an exit status.
