@@ -338,6 +338,20 @@ impl KsysClient {
         self.run(o, &command, None, None).await
     }
 
+    /// A long command whose output does not matter: its own timeout, progress lines to
+    /// `progress`.
+    async fn run_to_end(
+        &self,
+        o: &Orchestrator,
+        command: KsysCommand,
+        timeout: Duration,
+        progress: Option<&(dyn Fn(&str) + Send + Sync)>,
+    ) -> Result<(), KsysError> {
+        self.run(o, &command, Some(timeout), progress)
+            .await
+            .map(drop)
+    }
+
     /// `query vm state=manage`: every managed VM with its backup and rehearsal VMs.
     pub async fn managed_vms(&self, o: &Orchestrator) -> Result<Vec<KsysVm>, KsysError> {
         let command = KsysCommand::new(Verb::Query, Class::Vm).attr("state", "manage");
@@ -401,7 +415,7 @@ impl KsysClient {
         if let Some(ws) = target_workspace {
             command = command.attr("target_workspace", ws);
         }
-        self.run(o, &command, Some(timeout), None).await.map(drop)
+        self.run_to_end(o, command, timeout, None).await
     }
 
     /// `modify workgroup <wg> priority=<High|Medium|Low>`.
@@ -425,14 +439,8 @@ impl KsysClient {
         timeout: Duration,
         progress: Option<&(dyn Fn(&str) + Send + Sync)>,
     ) -> Result<(), KsysError> {
-        self.run(
-            o,
-            &KsysCommand::new(Verb::Discover, Class::Workgroup).name(workgroup),
-            Some(timeout),
-            progress,
-        )
-        .await
-        .map(drop)
+        let command = KsysCommand::new(Verb::Discover, Class::Workgroup).name(workgroup);
+        self.run_to_end(o, command, timeout, progress).await
     }
 
     /// `unmanage vm vmuuid=<uuid>`, never two at once on one orchestrator.
@@ -448,14 +456,8 @@ impl KsysClient {
             .or_default()
             .clone();
         let _one_at_a_time = gate.lock().await;
-        self.run(
-            o,
-            &KsysCommand::new(Verb::Unmanage, Class::Vm).attr("vmuuid", uuid),
-            Some(timeout),
-            progress,
-        )
-        .await
-        .map(drop)
+        let command = KsysCommand::new(Verb::Unmanage, Class::Vm).attr("vmuuid", uuid);
+        self.run_to_end(o, command, timeout, progress).await
     }
 
     /// `query ksyscluster`.
