@@ -17,6 +17,17 @@ use terraform_provider_dr::cloud::{
 };
 use tokio_util::sync::CancellationToken;
 
+/// `GET {url}/_sim/<what>`: the emulator's own record (`requests`, `state`).
+async fn sim_json(http: &reqwest::Client, url: &str, what: &str) -> serde_json::Value {
+    http.get(format!("{url}/_sim/{what}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn deploy_register_read_and_deprovision_under_429s() {
     let sim = dr_cloudsim::start(dr_cloudsim::SimConfig {
@@ -211,14 +222,7 @@ async fn deploy_register_read_and_deprovision_under_429s() {
     assert_eq!(existing.orchestrator_name.as_deref(), Some("dradmin"));
 
     // The sim really injected 429s on /dra GETs, and every call above still succeeded.
-    let requests: serde_json::Value = http
-        .get(format!("{url}/_sim/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let requests = sim_json(&http, &url, "requests").await;
     let limited: u64 = requests["by_route"]
         .as_array()
         .unwrap()
@@ -228,14 +232,7 @@ async fn deploy_register_read_and_deprovision_under_429s() {
         .sum();
     assert!(limited > 0, "{requests}");
     // One service instance was provisioned, one deployment started.
-    let state: serde_json::Value = http
-        .get(format!("{url}/_sim/state"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state = sim_json(&http, &url, "state").await;
     let named = state["rc"]["resource_instances"]
         .as_array()
         .map(|items| items.iter().filter(|i| i["name"] == "dr-e2e").count())

@@ -123,6 +123,20 @@ impl Stub {
         self.routes.lock().unwrap().insert(route.to_string(), reply);
     }
 
+    /// Answers `route` with 200 and `body` as JSON, well-formed or not.
+    fn answer_json(&self, route: &str, body: &str) {
+        self.answer(route, canned(200, "application/json", body));
+    }
+
+    /// The error of reading the security group behind `SG_ROUTE`.
+    async fn security_group_error(&self) -> CloudError {
+        self.clients()
+            .vpc
+            .get_security_group("sg-1")
+            .await
+            .unwrap_err()
+    }
+
     fn clients(&self) -> Clients {
         let mut config = ClientConfig::new(
             Endpoints::emulator(&format!("http://{}", self.addr)),
@@ -158,57 +172,40 @@ fn assert_clear(err: &CloudError, service: &str, mentions: &[&str]) {
     assert!(!text.contains(API_KEY), "secret in the error: {text}");
 }
 
+/// A decode error (not an API error) whose text reads clearly ([`assert_clear`]).
+#[track_caller]
+fn assert_decode_error(err: &CloudError, service: &str, mentions: &[&str]) {
+    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
+    assert_clear(err, service, mentions);
+}
+
 const SG_ROUTE: &str = "GET /vpc/v1/security_groups/sg-1";
 
 #[tokio::test]
 async fn truncated_json_is_a_decode_error_naming_the_call() {
     let stub = Stub::start().await;
-    stub.answer(
+    stub.answer_json(
         SG_ROUTE,
-        canned(
-            200,
-            "application/json",
-            r#"{"id": "sg-1", "name": "management-sg", "rules": [{"id": "r-1", "dire"#,
-        ),
+        r#"{"id": "sg-1", "name": "management-sg", "rules": [{"id": "r-1", "dire"#,
     );
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "vpc", &["security_groups", "EOF"]);
+    let err = stub.security_group_error().await;
+    assert_decode_error(&err, "vpc", &["security_groups", "EOF"]);
 }
 
 #[tokio::test]
 async fn wrong_types_are_a_decode_error_naming_the_field() {
     let stub = Stub::start().await;
-    stub.answer(
+    stub.answer_json(
         SG_ROUTE,
-        canned(
-            200,
-            "application/json",
-            r#"{"id": 42, "name": ["management-sg"], "rules": "none"}"#,
-        ),
+        r#"{"id": 42, "name": ["management-sg"], "rules": "none"}"#,
     );
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "vpc", &["invalid type"]);
+    let err = stub.security_group_error().await;
+    assert_decode_error(&err, "vpc", &["invalid type"]);
 
     let route = format!("GET /power/v1/workspaces/{WORKSPACE}");
-    stub.answer(
+    stub.answer_json(
         &route,
-        canned(
-            200,
-            "application/json",
-            r#"{"id": "x", "name": 7, "status": true, "location": "dal10"}"#,
-        ),
+        r#"{"id": "x", "name": 7, "status": true, "location": "dal10"}"#,
     );
     let err = stub
         .clients()
@@ -216,60 +213,39 @@ async fn wrong_types_are_a_decode_error_naming_the_field() {
         .get_workspace(WORKSPACE)
         .await
         .unwrap_err();
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "power", &["invalid type"]);
+    assert_decode_error(&err, "power", &["invalid type"]);
 }
 
 #[tokio::test]
 async fn missing_fields_are_a_decode_error() {
     let stub = Stub::start().await;
     // A security group without its id: nothing can be done with it.
-    stub.answer(
-        SG_ROUTE,
-        canned(200, "application/json", r#"{"name": "management-sg"}"#),
-    );
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "vpc", &["missing field"]);
+    stub.answer_json(SG_ROUTE, r#"{"name": "management-sg"}"#);
+    let err = stub.security_group_error().await;
+    assert_decode_error(&err, "vpc", &["missing field"]);
 
     // A DR status that is not even an object.
     let route = format!("GET /dra/drautomation/v1/last_operation/{INSTANCE}");
-    stub.answer(&route, canned(200, "application/json", "[1, 2, 3]"));
+    stub.answer_json(&route, "[1, 2, 3]");
     let err = stub
         .clients()
         .dr_automation
         .get_last_operation(INSTANCE)
         .await
         .unwrap_err();
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "dr", &["last_operation"]);
+    assert_decode_error(&err, "dr", &["last_operation"]);
 }
 
 #[tokio::test]
 async fn html_error_pages_become_short_api_errors_with_the_status() {
     let stub = Stub::start().await;
     stub.answer(SG_ROUTE, canned(502, "text/html", HTML_PAGE));
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
+    let err = stub.security_group_error().await;
     assert!(matches!(err, CloudError::Api(_)), "{err:?}");
     assert_clear(&err, "vpc", &["502"]);
 
     stub.answer(SG_ROUTE, canned(403, "text/html", HTML_PAGE));
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
+    let err = stub.security_group_error().await;
     assert!(err.is_unauthorized(), "{err:?}");
     assert_clear(&err, "vpc", &["403"]);
 }
@@ -279,14 +255,8 @@ async fn html_with_a_success_status_is_a_decode_error_not_raw_markup() {
     let stub = Stub::start().await;
     // A captive portal or a misconfigured endpoint answering 200 with a web page.
     stub.answer(SG_ROUTE, canned(200, "text/html", HTML_PAGE));
-    let err = stub
-        .clients()
-        .vpc
-        .get_security_group("sg-1")
-        .await
-        .unwrap_err();
-    assert!(matches!(err, CloudError::Decode { .. }), "{err:?}");
-    assert_clear(&err, "vpc", &["security_groups"]);
+    let err = stub.security_group_error().await;
+    assert_decode_error(&err, "vpc", &["security_groups"]);
 }
 
 #[tokio::test]
@@ -298,12 +268,7 @@ async fn empty_and_non_utf8_bodies_are_decode_errors() {
         b"null".to_vec(),
     ] {
         stub.answer(SG_ROUTE, canned(200, "application/json", body.clone()));
-        let err = stub
-            .clients()
-            .vpc
-            .get_security_group("sg-1")
-            .await
-            .unwrap_err();
+        let err = stub.security_group_error().await;
         assert!(
             matches!(err, CloudError::Decode { .. }),
             "{body:?}: {err:?}"
@@ -335,12 +300,7 @@ async fn malformed_iam_answers_fail_clearly_without_leaking_the_key() {
         ),
     ] {
         stub.answer("POST /iam/identity/token", reply.clone());
-        let err = stub
-            .clients()
-            .vpc
-            .get_security_group("sg-1")
-            .await
-            .unwrap_err();
+        let err = stub.security_group_error().await;
         assert_clear(&err, "iam", &[]);
         if reply.status == 400 {
             assert!(err.to_string().contains("BXNIM0415E"), "{err}");
@@ -359,12 +319,7 @@ async fn error_bodies_of_unexpected_shape_still_give_the_status() {
         "",
     ] {
         stub.answer(SG_ROUTE, canned(400, "application/json", body));
-        let err = stub
-            .clients()
-            .vpc
-            .get_security_group("sg-1")
-            .await
-            .unwrap_err();
+        let err = stub.security_group_error().await;
         assert!(matches!(err, CloudError::Api(_)), "{body}: {err:?}");
         assert_clear(&err, "vpc", &["400"]);
     }

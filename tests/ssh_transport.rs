@@ -651,13 +651,51 @@ impl Lab {
     }
 }
 
-fn pool(settings: SshSettings) -> SshPool {
+fn try_pool(settings: SshSettings) -> Result<SshPool, SshError> {
     SshPool::new(
         settings,
         CancellationToken::new(),
         Arc::new(Redactor::new()),
     )
-    .expect("pool")
+}
+
+fn pool(settings: SshSettings) -> SshPool {
+    try_pool(settings).expect("pool")
+}
+
+/// `echo-lines 1` on `host` with `settings` runs and prints its one line.
+async fn assert_echoes(settings: SshSettings, host: &str) {
+    assert_eq!(
+        run_ok(&pool(settings), host, "echo-lines 1").await,
+        "line 1\n"
+    );
+}
+
+/// The error of running `echo-lines 1` on `host` with `settings`.
+async fn echo_refused(settings: SshSettings, host: &str) -> SshError {
+    pool(settings)
+        .exec(host, ExecRequest::new("echo-lines 1"))
+        .await
+        .unwrap_err()
+}
+
+/// A known_hosts file (in a directory that lives as long as the guard) trusting `host_key` at
+/// the loopback port of `addr`.
+fn known_hosts_trusting(addr: SocketAddr, host_key: &PrivateKey) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        format!("[127.0.0.1]:{} {}\n", addr.port(), public_line(host_key)),
+    )
+    .expect("write");
+    (dir, known_hosts)
+}
+
+/// The error's message contains `text`.
+#[track_caller]
+fn assert_mentions(err: &SshError, text: &str) {
+    assert!(err.to_string().contains(text), "{err}");
 }
 
 async fn run_ok(pool: &SshPool, host: &str, command: &str) -> String {
@@ -706,19 +744,17 @@ async fn password_login_works_and_a_wrong_password_is_refused_without_echoing_it
         password: Some(ROOT_PASSWORD.to_string()),
         ..lab.settings()
     };
-    assert_eq!(
-        run_ok(&pool(settings.clone()), TARGET, "echo-lines 1").await,
-        "line 1\n"
-    );
+    assert_echoes(settings.clone(), TARGET).await;
 
     let wrong = "Wrong-Passw0rd-Value";
-    let err = pool(SshSettings {
-        password: Some(wrong.to_string()),
-        ..settings
-    })
-    .exec(TARGET, ExecRequest::new("echo-lines 1"))
-    .await
-    .unwrap_err();
+    let err = echo_refused(
+        SshSettings {
+            password: Some(wrong.to_string()),
+            ..settings
+        },
+        TARGET,
+    )
+    .await;
     assert!(
         matches!(&err, SshError::Auth { user, .. } if user == "root"),
         "{err:?}"
@@ -742,17 +778,15 @@ async fn a_password_is_also_answered_to_a_keyboard_interactive_prompt() {
         password: Some(ROOT_PASSWORD.to_string()),
         ..lab.settings()
     };
-    assert_eq!(
-        run_ok(&pool(settings.clone()), TARGET, "echo-lines 1").await,
-        "line 1\n"
-    );
-    let err = pool(SshSettings {
-        password: Some("Wrong-Passw0rd-Value".to_string()),
-        ..settings
-    })
-    .exec(TARGET, ExecRequest::new("echo-lines 1"))
-    .await
-    .unwrap_err();
+    assert_echoes(settings.clone(), TARGET).await;
+    let err = echo_refused(
+        SshSettings {
+            password: Some("Wrong-Passw0rd-Value".to_string()),
+            ..settings
+        },
+        TARGET,
+    )
+    .await;
     assert!(matches!(err, SshError::Auth { .. }), "{err:?}");
 }
 
@@ -768,10 +802,7 @@ async fn rsa_pem_and_ecdsa_keys_log_in() {
             private_key: Some(key),
             ..lab.settings()
         };
-        assert_eq!(
-            run_ok(&pool(settings), TARGET, "echo-lines 1").await,
-            "line 1\n"
-        );
+        assert_echoes(settings, TARGET).await;
     }
 }
 
@@ -783,10 +814,7 @@ async fn a_key_refused_before_a_password_falls_back_to_the_password() {
         password: Some(ROOT_PASSWORD.to_string()),
         ..lab.settings()
     };
-    assert_eq!(
-        run_ok(&pool(settings), TARGET, "echo-lines 1").await,
-        "line 1\n"
-    );
+    assert_echoes(settings, TARGET).await;
 }
 
 #[tokio::test]
@@ -797,10 +825,7 @@ async fn a_changed_orchestrator_key_is_refused_and_nothing_runs() {
         host_keys: vec![public_line(&imposter)],
         ..lab.settings()
     };
-    let err = pool(settings)
-        .exec(TARGET, ExecRequest::new("echo-lines 1"))
-        .await
-        .unwrap_err();
+    let err = echo_refused(settings, TARGET).await;
     let SshError::HostKeyMismatch {
         host,
         presented_fingerprint,
@@ -823,7 +848,7 @@ async fn a_changed_orchestrator_key_is_refused_and_nothing_runs() {
         expected[0].contains("orchestrator_ssh.host_keys"),
         "{expected:?}"
     );
-    assert!(err.to_string().contains("Nothing was run"), "{err}");
+    assert_mentions(&err, "Nothing was run");
     assert!(!err.is_retryable() && !err.outcome_unknown());
     assert_eq!(
         lab.primary.log.logins.load(Ordering::SeqCst),
@@ -840,10 +865,7 @@ async fn a_changed_jump_host_key_is_refused_before_any_forwarding() {
     if let Some(jump) = settings.jump_host.as_mut() {
         jump.host_keys = vec![public_line(&ed25519(151))];
     }
-    let err = pool(settings)
-        .exec(TARGET, ExecRequest::new("echo-lines 1"))
-        .await
-        .unwrap_err();
+    let err = echo_refused(settings, TARGET).await;
     assert!(
         matches!(&err, SshError::JumpHost { source, .. } if matches!(**source, SshError::HostKeyMismatch { .. })),
         "{err:?}"
@@ -866,10 +888,7 @@ async fn accept_new_records_unknown_keys_and_then_trusts_them() {
     if let Some(jump) = settings.jump_host.as_mut() {
         jump.host_keys = vec![];
     }
-    assert_eq!(
-        run_ok(&pool(settings.clone()), TARGET, "echo-lines 1").await,
-        "line 1\n"
-    );
+    assert_echoes(settings.clone(), TARGET).await;
     let text = std::fs::read_to_string(&known_hosts).expect("known_hosts written");
     let primary_key = public_line(&lab.primary.host_key);
     let jump_key = public_line(&lab.jump.host_key);
@@ -883,20 +902,14 @@ async fn accept_new_records_unknown_keys_and_then_trusts_them() {
         strict_host_key_checking: StrictHostKeyChecking::Yes,
         ..settings.clone()
     };
-    assert_eq!(
-        run_ok(&pool(strict), TARGET, "echo-lines 1").await,
-        "line 1\n"
-    );
+    assert_echoes(strict, TARGET).await;
     // A key that changes after being recorded is refused even under accept-new.
     std::fs::write(
         &known_hosts,
         text.replace(&primary_key, &public_line(&ed25519(152))),
     )
     .expect("rewrite");
-    let err = pool(settings)
-        .exec(TARGET, ExecRequest::new("echo-lines 1"))
-        .await
-        .unwrap_err();
+    let err = echo_refused(settings, TARGET).await;
     assert!(matches!(err, SshError::HostKeyMismatch { .. }), "{err:?}");
     assert_eq!(lab.primary.execs(), 2);
 }
@@ -904,31 +917,18 @@ async fn accept_new_records_unknown_keys_and_then_trusts_them() {
 #[tokio::test]
 async fn strict_yes_refuses_an_unknown_host_and_no_accepts_anything() {
     let lab = Lab::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let known_hosts = dir.path().join("known_hosts");
-    std::fs::write(
-        &known_hosts,
-        format!(
-            "[127.0.0.1]:{} {}\n",
-            lab.jump.addr.port(),
-            public_line(&lab.jump.host_key)
-        ),
-    )
-    .expect("write");
+    let (_dir, known_hosts) = known_hosts_trusting(lab.jump.addr, &lab.jump.host_key);
     let settings = SshSettings {
         host_keys: vec![],
         known_hosts_file: Some(known_hosts.clone()),
         ..lab.settings()
     };
-    let err = pool(settings.clone())
-        .exec(TARGET, ExecRequest::new("echo-lines 1"))
-        .await
-        .unwrap_err();
+    let err = echo_refused(settings.clone(), TARGET).await;
     assert!(
         matches!(&err, SshError::HostKeyUnknown { host, .. } if host == TARGET),
         "{err:?}"
     );
-    assert!(err.to_string().contains("accept-new"), "{err}");
+    assert_mentions(&err, "accept-new");
     assert_eq!(lab.primary.execs(), 0);
     let unchanged = std::fs::read_to_string(&known_hosts).expect("read");
     assert_eq!(unchanged.lines().count(), 1, "yes never writes");
@@ -938,19 +938,13 @@ async fn strict_yes_refuses_an_unknown_host_and_no_accepts_anything() {
         strict_host_key_checking: StrictHostKeyChecking::No,
         ..settings
     };
-    assert_eq!(
-        run_ok(&pool(anything), TARGET, "echo-lines 1").await,
-        "line 1\n"
-    );
+    assert_echoes(anything, TARGET).await;
 }
 
 #[tokio::test]
 async fn the_jump_host_refusing_a_target_is_reported_with_the_target() {
     let lab = Lab::start().await;
-    let err = pool(lab.settings())
-        .exec("10.99.0.1", ExecRequest::new("echo-lines 1"))
-        .await
-        .unwrap_err();
+    let err = echo_refused(lab.settings(), "10.99.0.1").await;
     let SshError::JumpRefused {
         target, transient, ..
     } = &err
@@ -959,10 +953,7 @@ async fn the_jump_host_refusing_a_target_is_reported_with_the_target() {
     };
     assert_eq!(target, "10.99.0.1");
     assert!(!transient && !err.is_retryable());
-    assert!(
-        err.to_string().contains("administratively prohibited"),
-        "{err}"
-    );
+    assert_mentions(&err, "administratively prohibited");
 }
 
 #[tokio::test]
@@ -1182,17 +1173,7 @@ async fn cancelling_the_provider_ends_the_wait_and_later_calls() {
 #[tokio::test]
 async fn a_host_without_a_jump_host_is_reached_directly() {
     let lab = Lab::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let known_hosts = dir.path().join("known_hosts");
-    std::fs::write(
-        &known_hosts,
-        format!(
-            "[127.0.0.1]:{} {}\n",
-            lab.primary.addr.port(),
-            public_line(&lab.primary.host_key)
-        ),
-    )
-    .expect("write");
+    let (_dir, known_hosts) = known_hosts_trusting(lab.primary.addr, &lab.primary.host_key);
     let settings = SshSettings {
         host_keys: vec![],
         known_hosts_file: Some(known_hosts),
@@ -1200,10 +1181,7 @@ async fn a_host_without_a_jump_host_is_reached_directly() {
         jump_host: None,
         ..lab.settings()
     };
-    assert_eq!(
-        run_ok(&pool(settings), "127.0.0.1", "echo-lines 1").await,
-        "line 1\n"
-    );
+    assert_echoes(settings, "127.0.0.1").await;
     assert_eq!(lab.jump.connections(), 0);
 }
 
@@ -1219,10 +1197,7 @@ async fn a_refused_connection_is_retryable_and_names_the_host() {
         jump_host: None,
         ..lab.settings()
     };
-    let err = pool(settings)
-        .exec("127.0.0.1", ExecRequest::new("echo-lines 1"))
-        .await
-        .unwrap_err();
+    let err = echo_refused(settings, "127.0.0.1").await;
     assert!(
         matches!(&err, SshError::Connect { host, .. } if host == &format!("127.0.0.1:{closed_port}")),
         "{err:?}"
@@ -1233,10 +1208,7 @@ async fn a_refused_connection_is_retryable_and_names_the_host() {
     if let Some(jump) = through_dead_jump.jump_host.as_mut() {
         jump.address = format!("127.0.0.1:{closed_port}");
     }
-    let err = pool(through_dead_jump)
-        .exec(TARGET, ExecRequest::new("echo-lines 1"))
-        .await
-        .unwrap_err();
+    let err = echo_refused(through_dead_jump, TARGET).await;
     assert!(matches!(err, SshError::JumpHost { .. }), "{err:?}");
     assert!(err.is_retryable());
 }
@@ -1245,31 +1217,20 @@ async fn a_refused_connection_is_retryable_and_names_the_host() {
 async fn bad_settings_are_refused_up_front_without_quoting_secrets() {
     let lab = Lab::start().await;
     let broken_key = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1ib2R5LXRleHQ=\n-----END OPENSSH PRIVATE KEY-----\n";
-    let err = SshPool::new(
-        SshSettings {
-            private_key: Some(broken_key.to_string()),
-            ..lab.settings()
-        },
-        CancellationToken::new(),
-        Arc::new(Redactor::new()),
-    )
+    let err = try_pool(SshSettings {
+        private_key: Some(broken_key.to_string()),
+        ..lab.settings()
+    })
     .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("orchestrator_ssh.private_key"), "{text}");
     assert!(!text.contains("c2VjcmV0LWtleS1ib2R5LXRleHQ"), "{text}");
-    let err = SshPool::new(
-        SshSettings {
-            host_keys: vec!["not a key".to_string()],
-            ..lab.settings()
-        },
-        CancellationToken::new(),
-        Arc::new(Redactor::new()),
-    )
+    let err = try_pool(SshSettings {
+        host_keys: vec!["not a key".to_string()],
+        ..lab.settings()
+    })
     .unwrap_err();
-    assert!(
-        err.to_string().contains("orchestrator_ssh.host_keys[0]"),
-        "{err}"
-    );
+    assert_mentions(&err, "orchestrator_ssh.host_keys[0]");
 }
 
 #[tokio::test]

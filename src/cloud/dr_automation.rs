@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::error::CloudError;
 use super::http::{ApiRequest, ServiceApi};
-use super::poll::{PollOptions, PollStatus, wait_for};
+use super::poll::{PollOptions, PollStatus, wait_until};
 
 /// A string field that may arrive as a number or boolean.
 fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -483,6 +483,33 @@ pub fn deployment_progress(
     }
 }
 
+/// The reads that are one `GET /drautomation/v1/<collection>/{instance_id}`, written as a table
+/// so that adding an endpoint of that form is one line.
+macro_rules! instance_reads {
+    ($($(#[$doc:meta])* $name:ident($collection:literal) -> $answer:ty;)*) => {
+        impl DrAutomationClient {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self, instance_id: &str) -> Result<$answer, CloudError> {
+                    self.get(&[$collection, instance_id]).await
+                }
+            )*
+        }
+    };
+}
+
+instance_reads! {
+    get_apikey("apikey") -> ValidationKeyResponse;
+    get_grs_location_pairs("dr_grs_location_pairs") -> GetGrsLocationPairResponse;
+    get_dr_locations("dr_locations") -> GetDrLocationsResponse;
+    get_managed_vms("dr_managed_vms") -> ManagedVmMapResponse;
+    get_summary("dr_summary") -> DrSummary;
+    /// The deployment as `POST manage_dr` recorded it.
+    get_manage_dr("manage_dr") -> ServiceInstanceManageDr;
+    /// The deployment's progress ([`deployment_progress`] reads it).
+    get_last_operation("last_operation") -> ServiceInstanceStatus;
+}
+
 #[derive(Debug, Clone)]
 pub struct DrAutomationClient {
     api: ServiceApi,
@@ -515,7 +542,28 @@ impl DrAutomationClient {
 
     /// `GET /drautomation/v1/<tail>`, the JSON answer decoded.
     async fn get<T: DeserializeOwned>(&self, tail: &[&str]) -> Result<T, CloudError> {
-        self.api.send_json(self.request(Method::GET, tail)?).await
+        self.get_with(tail, &[]).await
+    }
+
+    /// `GET /drautomation/v1/<tail>?<query>` (unset values left out), the JSON answer decoded.
+    async fn get_with<T: DeserializeOwned>(
+        &self,
+        tail: &[&str],
+        query: &[(&str, Option<&str>)],
+    ) -> Result<T, CloudError> {
+        let request = self.request(Method::GET, tail)?.query_all(query);
+        self.api.send_json(request).await
+    }
+
+    /// `POST` or `PUT /apikey/{instance_id}` with `{"api_key": ...}`.
+    fn apikey_request(
+        &self,
+        method: Method,
+        instance_id: &str,
+        api_key: &str,
+    ) -> Result<ApiRequest, CloudError> {
+        self.request(method, &["apikey", instance_id])?
+            .json(&serde_json::json!({ "api_key": api_key }))
     }
 
     /// `POST /apikey/{instance_id}`: registers and validates the API key the orchestrator
@@ -525,15 +573,8 @@ impl DrAutomationClient {
         instance_id: &str,
         api_key: &str,
     ) -> Result<ValidationKeyResponse, CloudError> {
-        let request = self
-            .request(Method::POST, &["apikey", instance_id])?
-            .json(&serde_json::json!({ "api_key": api_key }))?
-            .idempotent();
-        self.api.send_json(request).await
-    }
-
-    pub async fn get_apikey(&self, instance_id: &str) -> Result<ValidationKeyResponse, CloudError> {
-        self.get(&["apikey", instance_id]).await
+        let request = self.apikey_request(Method::POST, instance_id, api_key)?;
+        self.api.send_json(request.idempotent()).await
     }
 
     pub async fn update_apikey(
@@ -541,35 +582,8 @@ impl DrAutomationClient {
         instance_id: &str,
         api_key: &str,
     ) -> Result<ValidationKeyResponse, CloudError> {
-        let request = self
-            .request(Method::PUT, &["apikey", instance_id])?
-            .json(&serde_json::json!({ "api_key": api_key }))?;
+        let request = self.apikey_request(Method::PUT, instance_id, api_key)?;
         self.api.send_json(request).await
-    }
-
-    pub async fn get_grs_location_pairs(
-        &self,
-        instance_id: &str,
-    ) -> Result<GetGrsLocationPairResponse, CloudError> {
-        self.get(&["dr_grs_location_pairs", instance_id]).await
-    }
-
-    pub async fn get_dr_locations(
-        &self,
-        instance_id: &str,
-    ) -> Result<GetDrLocationsResponse, CloudError> {
-        self.get(&["dr_locations", instance_id]).await
-    }
-
-    pub async fn get_managed_vms(
-        &self,
-        instance_id: &str,
-    ) -> Result<ManagedVmMapResponse, CloudError> {
-        self.get(&["dr_managed_vms", instance_id]).await
-    }
-
-    pub async fn get_summary(&self, instance_id: &str) -> Result<DrSummary, CloudError> {
-        self.get(&["dr_summary", instance_id]).await
     }
 
     pub async fn get_machine_types(
@@ -578,11 +592,11 @@ impl DrAutomationClient {
         primary_workspace_name: &str,
         standby_workspace_name: Option<&str>,
     ) -> Result<MachineTypesByWorkspace, CloudError> {
-        let request = self
-            .request(Method::GET, &["machinetypes", instance_id])?
-            .query("primary_workspace_name", primary_workspace_name)
-            .query_opt("standby_workspace_name", standby_workspace_name);
-        self.api.send_json(request).await
+        let query = [
+            ("primary_workspace_name", Some(primary_workspace_name)),
+            ("standby_workspace_name", standby_workspace_name),
+        ];
+        self.get_with(&["machinetypes", instance_id], &query).await
     }
 
     pub async fn get_powervs_workspaces(
@@ -590,10 +604,9 @@ impl DrAutomationClient {
         instance_id: &str,
         location_id: &str,
     ) -> Result<DrData, CloudError> {
-        let request = self
-            .request(Method::GET, &["powervs_workspaces", instance_id])?
-            .query("location_id", location_id);
-        self.api.send_json(request).await
+        let query = [("location_id", Some(location_id))];
+        self.get_with(&["powervs_workspaces", instance_id], &query)
+            .await
     }
 
     /// Starts the orchestrator deployment (asynchronous; follow it with
@@ -608,14 +621,16 @@ impl DrAutomationClient {
         let bool_text = |b: bool| if b { "true" } else { "false" };
         let request = self
             .request(Method::POST, &["manage_dr", instance_id])?
-            .query_opt(
-                "stand_by_redeploy",
-                options.stand_by_redeploy.map(bool_text),
-            )
-            .query_opt(
-                "accepts_incomplete",
-                options.accepts_incomplete.map(bool_text),
-            )
+            .query_all(&[
+                (
+                    "stand_by_redeploy",
+                    options.stand_by_redeploy.map(bool_text),
+                ),
+                (
+                    "accepts_incomplete",
+                    options.accepts_incomplete.map(bool_text),
+                ),
+            ])
             .json(body)?;
         self.api
             .create_checked(request, || async {
@@ -647,20 +662,6 @@ impl DrAutomationClient {
             .await
     }
 
-    pub async fn get_manage_dr(
-        &self,
-        instance_id: &str,
-    ) -> Result<ServiceInstanceManageDr, CloudError> {
-        self.get(&["manage_dr", instance_id]).await
-    }
-
-    pub async fn get_last_operation(
-        &self,
-        instance_id: &str,
-    ) -> Result<ServiceInstanceStatus, CloudError> {
-        self.get(&["last_operation", instance_id]).await
-    }
-
     /// Waits for the deployment to be `active` (and the standby too when `ha`); a failed
     /// primary or standby ends the wait with the API's error description.
     pub async fn wait_deployment(
@@ -669,11 +670,8 @@ impl DrAutomationClient {
         ha: bool,
         options: &PollOptions,
     ) -> Result<ServiceInstanceStatus, CloudError> {
-        wait_for(options, || async {
-            let status = self.get_last_operation(instance_id).await?;
-            Ok(deployment_progress(&status, ha))
-        })
-        .await
+        let read = || self.get_last_operation(instance_id);
+        wait_until(options, read, |status| deployment_progress(&status, ha)).await
     }
 
     pub async fn list_events(
@@ -681,12 +679,13 @@ impl DrAutomationClient {
         instance_id: &str,
         filter: &EventFilter,
     ) -> Result<Vec<Event>, CloudError> {
-        let request = self
-            .request(Method::GET, &["service_instances", instance_id, "events"])?
-            .query_opt("time", filter.time.as_deref())
-            .query_opt("from_time", filter.from_time.as_deref())
-            .query_opt("to_time", filter.to_time.as_deref());
-        let collection: EventCollection = self.api.send_json(request).await?;
+        let query = [
+            ("time", filter.time.as_deref()),
+            ("from_time", filter.from_time.as_deref()),
+            ("to_time", filter.to_time.as_deref()),
+        ];
+        let events = ["service_instances", instance_id, "events"];
+        let collection: EventCollection = self.get_with(&events, &query).await?;
         Ok(collection.events)
     }
 

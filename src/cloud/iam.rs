@@ -443,20 +443,25 @@ impl TokenSource for TokenManager {
 mod tests {
     use super::*;
 
+    /// When a token of `lifetime` is refreshed and when it counts as expired, from its grant.
+    fn schedule_of(lifetime: Duration) -> (Duration, Duration) {
+        let t0 = Instant::now();
+        let (refresh, expiry) = token_schedule(t0, lifetime);
+        (refresh - t0, expiry - t0)
+    }
+
     #[test]
     fn schedule_refreshes_at_80_percent_and_expires_10s_early() {
-        let t0 = Instant::now();
-        let (refresh, expiry) = token_schedule(t0, Duration::from_secs(3600));
-        assert_eq!(refresh - t0, Duration::from_secs(2880));
-        assert_eq!(expiry - t0, Duration::from_secs(3590));
+        let (refresh, expiry) = schedule_of(Duration::from_secs(3600));
+        assert_eq!(refresh, Duration::from_secs(2880));
+        assert_eq!(expiry, Duration::from_secs(3590));
     }
 
     #[test]
     fn schedule_of_short_tokens_keeps_them_usable() {
-        let t0 = Instant::now();
-        let (refresh, expiry) = token_schedule(t0, Duration::from_secs(5));
-        assert_eq!(refresh - t0, Duration::from_secs(4));
-        assert_eq!(expiry - t0, Duration::from_millis(4500));
+        let (refresh, expiry) = schedule_of(Duration::from_secs(5));
+        assert_eq!(refresh, Duration::from_secs(4));
+        assert_eq!(expiry, Duration::from_millis(4500));
     }
 
     #[test]

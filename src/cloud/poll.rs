@@ -139,6 +139,51 @@ where
     }
 }
 
+/// Reads the object with `read` until `judge` finds it done or failed ([`wait_for`]).
+pub async fn wait_until<T, U, F, Fut>(
+    options: &PollOptions,
+    mut read: F,
+    judge: impl Fn(T) -> PollStatus<U>,
+) -> Result<U, CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CloudError>>,
+{
+    let judge = &judge;
+    wait_for(options, || {
+        let read = read();
+        async move { Ok(judge(read.await?)) }
+    })
+    .await
+}
+
+/// Waits until `read` answers `NotFound`. While the object is still there, `judge` says
+/// whether its state counts as gone too, has failed, or is progress.
+pub async fn wait_gone<T, F, Fut>(
+    options: &PollOptions,
+    mut read: F,
+    judge: impl Fn(T) -> PollStatus<()>,
+) -> Result<(), CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CloudError>>,
+{
+    let read_unless_gone = || {
+        let read = read();
+        async move {
+            match read.await {
+                Err(e) if e.is_not_found() => Ok(None),
+                other => other.map(Some),
+            }
+        }
+    };
+    wait_until(options, read_unless_gone, |object| match object {
+        None => PollStatus::Done(()),
+        Some(object) => judge(object),
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

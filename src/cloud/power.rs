@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::error::CloudError;
 use super::http::{ApiRequest, ServiceApi};
-use super::poll::{PollOptions, PollStatus, wait_for};
+use super::poll::{PollOptions, PollStatus, wait_gone, wait_until};
 
 /// `Workspace` of `/v1/workspaces`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -387,12 +387,23 @@ impl WorkspaceClient {
         &self.zone
     }
 
+    /// `segments` with the workspace's `CRN` header; `account` is the token's account.
+    fn request_as(
+        &self,
+        account: &str,
+        method: Method,
+        segments: &[&str],
+    ) -> Result<ApiRequest, CloudError> {
+        let crn = workspace_crn(self.api.base().host_str(), &self.zone, account, &self.guid);
+        self.api.request(method, segments).header("crn", &crn)
+    }
+
+    /// `.../cloud-instances/{guid}/<tail>` with the `CRN` header.
     async fn request(&self, method: Method, tail: &[&str]) -> Result<ApiRequest, CloudError> {
         let account = self.api.tokens().account_id().await?;
-        let crn = workspace_crn(self.api.base().host_str(), &self.zone, &account, &self.guid);
         let mut segments = vec!["pcloud", "v1", "cloud-instances", self.guid.as_str()];
         segments.extend_from_slice(tail);
-        self.api.request(method, &segments).header("crn", &crn)
+        self.request_as(&account, method, &segments)
     }
 
     /// `GET` of a path under the workspace, the JSON answer decoded.
@@ -400,6 +411,16 @@ impl WorkspaceClient {
         self.api
             .send_json(self.request(Method::GET, tail).await?)
             .await
+    }
+
+    /// `POST` of a path under the workspace with a JSON body, for
+    /// [`ServiceApi::create_checked`].
+    async fn post_request(
+        &self,
+        tail: &[&str],
+        body: &impl Serialize,
+    ) -> Result<ApiRequest, CloudError> {
+        self.request(Method::POST, tail).await?.json(body)
     }
 
     /// `DELETE` of a path under the workspace, whatever the success body.
@@ -421,10 +442,7 @@ impl WorkspaceClient {
     /// Creates a network (`201`). When the outcome is unknown, a network of the same name
     /// counts as created.
     pub async fn create_network(&self, body: &NetworkCreate) -> Result<Network, CloudError> {
-        let request = self
-            .request(Method::POST, &["networks"])
-            .await?
-            .json(body)?;
+        let request = self.post_request(&["networks"], body).await?;
         self.api
             .create_checked(request, || async {
                 let Some(name) = body.name.as_deref() else {
@@ -457,13 +475,8 @@ impl WorkspaceClient {
         pvm_instance_id: &str,
         body: &PvmInstanceAddNetwork,
     ) -> Result<PvmInstanceNetwork, CloudError> {
-        let request = self
-            .request(
-                Method::POST,
-                &["pvm-instances", pvm_instance_id, "networks"],
-            )
-            .await?
-            .json(body)?;
+        let networks = ["pvm-instances", pvm_instance_id, "networks"];
+        let request = self.post_request(&networks, body).await?;
         self.api
             .create_checked(request, || async {
                 Ok(self
@@ -506,10 +519,7 @@ impl WorkspaceClient {
         &self,
         body: &PvmInstanceCreate,
     ) -> Result<Vec<PvmInstance>, CloudError> {
-        let request = self
-            .request(Method::POST, &["pvm-instances"])
-            .await?
-            .json(body)?;
+        let request = self.post_request(&["pvm-instances"], body).await?;
         self.api
             .create_checked(request, || async {
                 let existing = self.list_instances().await?;
@@ -549,8 +559,8 @@ impl WorkspaceClient {
         allow_shutoff: bool,
         options: &PollOptions,
     ) -> Result<PvmInstance, CloudError> {
-        wait_for(options, || async {
-            let vm = self.get_instance(pvm_instance_id).await?;
+        let read = || self.get_instance(pvm_instance_id);
+        wait_until(options, read, |vm| {
             let status = vm.status.clone().unwrap_or_default().to_ascii_uppercase();
             let health = vm
                 .health
@@ -558,7 +568,7 @@ impl WorkspaceClient {
                 .and_then(|h| h.status.clone())
                 .unwrap_or_default()
                 .to_ascii_uppercase();
-            Ok(match status.as_str() {
+            match status.as_str() {
                 "ERROR" => PollStatus::Failed {
                     message: vm
                         .fault
@@ -574,7 +584,7 @@ impl WorkspaceClient {
                 _ => PollStatus::Pending {
                     state: format!("{status}/{health}"),
                 },
-            })
+            }
         })
         .await
     }
@@ -585,14 +595,9 @@ impl WorkspaceClient {
         pvm_instance_id: &str,
         options: &PollOptions,
     ) -> Result<(), CloudError> {
-        wait_for(options, || async {
-            match self.get_instance(pvm_instance_id).await {
-                Err(e) if e.is_not_found() => Ok(PollStatus::Done(())),
-                Err(e) => Err(e),
-                Ok(vm) => Ok(PollStatus::Pending {
-                    state: vm.status.unwrap_or_else(|| "present".into()),
-                }),
-            }
+        let read = || self.get_instance(pvm_instance_id);
+        wait_gone(options, read, |vm| PollStatus::Pending {
+            state: vm.status.unwrap_or_else(|| "present".into()),
         })
         .await
     }
@@ -611,14 +616,8 @@ impl WorkspaceClient {
     /// tenant is the account).
     pub async fn list_ssh_keys(&self) -> Result<Vec<SshKey>, CloudError> {
         let account = self.api.tokens().account_id().await?;
-        let crn = workspace_crn(self.api.base().host_str(), &self.zone, &account, &self.guid);
-        let request = self
-            .api
-            .request(
-                Method::GET,
-                &["pcloud", "v1", "tenants", &account, "sshkeys"],
-            )
-            .header("crn", &crn)?;
+        let keys = ["pcloud", "v1", "tenants", &account, "sshkeys"];
+        let request = self.request_as(&account, Method::GET, &keys)?;
         let list: SshKeys = self.api.send_json(request).await?;
         Ok(list.ssh_keys)
     }

@@ -17,6 +17,40 @@ const ROTATING_SECRETS_KEPT: usize = 8;
 /// Shorter values are too likely to match ordinary text to be replaced literally.
 const MIN_LITERAL_SECRET_LEN: usize = 6;
 
+/// How a `Debug` of settings shows a secret: whether it is set, never what it is.
+pub fn secret_shown(secret: &Option<String>) -> &'static str {
+    if secret.is_some() {
+        "(sensitive)"
+    } else {
+        "(none)"
+    }
+}
+
+/// `impl Debug` for a struct of settings that holds secrets: every field as `derive(Debug)`
+/// shows it, in the order given, except the fields marked `: secret`, which show only
+/// whether they are set ([`secret_shown`]).
+macro_rules! debug_hiding_secrets {
+    ($type:ident { $($field:ident $(: $secret:ident)?),* $(,)? }) => {
+        impl std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($type))
+                    $(.field(
+                        stringify!($field),
+                        $crate::cloud::redact::debug_hiding_secrets!(@value self.$field $(, $secret)?),
+                    ))*
+                    .finish()
+            }
+        }
+    };
+    (@value $value:expr, secret) => {
+        &$crate::cloud::redact::secret_shown(&$value)
+    };
+    (@value $value:expr) => {
+        &$value
+    };
+}
+pub(crate) use debug_hiding_secrets;
+
 /// True for JSON keys, form fields and query parameters whose value is a secret.
 pub fn is_sensitive_key(key: &str) -> bool {
     let normalized: String = key

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::CloudError;
-use super::http::{ServiceApi, start_token};
-use super::poll::{PollOptions, PollStatus, wait_for};
+use super::http::ServiceApi;
+use super::poll::{PollOptions, PollStatus, wait_gone, wait_until};
 
 /// `ResourceInstance` (RC v2). Every field is optional on the wire; names are IBM's.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -174,6 +174,21 @@ pub struct EntrySearchResult {
     pub resources: Vec<CatalogEntry>,
 }
 
+/// A failed wait, explained by the instance's last operation (`fallback` when it has none).
+fn failed_with_last_operation<T>(
+    instance: ResourceInstance,
+    state: String,
+    fallback: String,
+) -> PollStatus<T> {
+    PollStatus::Failed {
+        message: instance
+            .last_operation
+            .and_then(|op| op.description)
+            .unwrap_or(fallback),
+        state,
+    }
+}
+
 /// Pages are requested this large; RC allows up to 100.
 const PAGE_LIMIT: &str = "100";
 /// Safety stop for a pagination loop that never ends (a server bug must not hang an apply).
@@ -204,29 +219,26 @@ impl ResourceControllerClient {
         &self,
         filter: &ListInstances,
     ) -> Result<Vec<ResourceInstance>, CloudError> {
-        let mut all = Vec::new();
-        let mut start: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let request = self
-                .rc
+        let page_request = |start: Option<&str>| {
+            self.rc
                 .request(Method::GET, &["v2", "resource_instances"])
-                .query_opt("guid", filter.guid.as_deref())
-                .query_opt("name", filter.name.as_deref())
-                .query_opt("resource_group_id", filter.resource_group_id.as_deref())
-                .query_opt("resource_id", filter.resource_id.as_deref())
-                .query_opt("resource_plan_id", filter.resource_plan_id.as_deref())
-                .query_opt("type", filter.type_.as_deref())
-                .query_opt("state", filter.state.as_deref())
-                .query("limit", PAGE_LIMIT)
-                .query_opt("start", start.as_deref());
-            let page: ResourceInstancesList = self.rc.send_json(request).await?;
-            all.extend(page.resources);
-            start = page.next_url.as_deref().and_then(start_token);
-            if start.is_none() {
-                return Ok(all);
-            }
-        }
-        Ok(all)
+                .query_all(&[
+                    ("guid", filter.guid.as_deref()),
+                    ("name", filter.name.as_deref()),
+                    ("resource_group_id", filter.resource_group_id.as_deref()),
+                    ("resource_id", filter.resource_id.as_deref()),
+                    ("resource_plan_id", filter.resource_plan_id.as_deref()),
+                    ("type", filter.type_.as_deref()),
+                    ("state", filter.state.as_deref()),
+                    ("limit", Some(PAGE_LIMIT)),
+                    ("start", start),
+                ])
+        };
+        self.rc
+            .follow_pages(MAX_PAGES, page_request, |_, page: ResourceInstancesList| {
+                Ok((page.resources, page.next_url))
+            })
+            .await
     }
 
     /// Provisions an instance. If the POST's outcome is unknown, an instance with the same
@@ -235,10 +247,6 @@ impl ResourceControllerClient {
         &self,
         body: &ResourceInstanceCreate,
     ) -> Result<ResourceInstance, CloudError> {
-        let request = self
-            .rc
-            .request(Method::POST, &["v2", "resource_instances"])
-            .json(body)?;
         let filter = ListInstances {
             name: Some(body.name.clone()),
             resource_group_id: Some(body.resource_group.clone()),
@@ -246,7 +254,7 @@ impl ResourceControllerClient {
             ..ListInstances::default()
         };
         self.rc
-            .create_checked(request, || async {
+            .post_checked(&["v2", "resource_instances"], body, || async {
                 let found = self.list_instances(&filter).await?;
                 Ok(found.into_iter().find(|i| {
                     i.name.as_deref() == Some(body.name.as_str())
@@ -276,22 +284,17 @@ impl ResourceControllerClient {
         id: &str,
         options: &PollOptions,
     ) -> Result<ResourceInstance, CloudError> {
-        wait_for(options, || async {
-            let instance = self.get_instance(id).await?;
+        let read = || self.get_instance(id);
+        wait_until(options, read, |instance| {
             let state = instance.state.clone().unwrap_or_default();
-            Ok(match state.as_str() {
+            match state.as_str() {
                 "active" => PollStatus::Done(instance),
                 "failed" | "removed" | "pending_removal" | "pending_reclamation" => {
-                    PollStatus::Failed {
-                        message: instance
-                            .last_operation
-                            .and_then(|op| op.description)
-                            .unwrap_or_else(|| format!("the instance is {state}")),
-                        state,
-                    }
+                    let fallback = format!("the instance is {state}");
+                    failed_with_last_operation(instance, state, fallback)
                 }
                 _ => PollStatus::Pending { state },
-            })
+            }
         })
         .await
     }
@@ -302,24 +305,15 @@ impl ResourceControllerClient {
         id: &str,
         options: &PollOptions,
     ) -> Result<(), CloudError> {
-        wait_for(options, || async {
-            match self.get_instance(id).await {
-                Err(e) if e.is_not_found() => Ok(PollStatus::Done(())),
-                Err(e) => Err(e),
-                Ok(instance) => {
-                    let state = instance.state.clone().unwrap_or_default();
-                    Ok(match state.as_str() {
-                        "removed" | "pending_reclamation" => PollStatus::Done(()),
-                        "failed" => PollStatus::Failed {
-                            message: instance
-                                .last_operation
-                                .and_then(|op| op.description)
-                                .unwrap_or_else(|| "deprovisioning failed".into()),
-                            state,
-                        },
-                        _ => PollStatus::Pending { state },
-                    })
+        let read = || self.get_instance(id);
+        wait_gone(options, read, |instance| {
+            let state = instance.state.clone().unwrap_or_default();
+            match state.as_str() {
+                "removed" | "pending_reclamation" => PollStatus::Done(()),
+                "failed" => {
+                    failed_with_last_operation(instance, state, "deprovisioning failed".into())
                 }
+                _ => PollStatus::Pending { state },
             }
         })
         .await

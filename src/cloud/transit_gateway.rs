@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::error::CloudError;
 use super::http::ServiceApi;
-use super::poll::{PollOptions, PollStatus, wait_for};
+use super::poll::{PollOptions, PollStatus, wait_gone, wait_until};
 
 /// The API version date sent with every call.
 pub const TG_API_VERSION: &str = "2024-07-16";
@@ -173,6 +173,14 @@ struct RouteReportCollection {
     route_reports: Vec<RouteReport>,
 }
 
+/// `v1/transit_gateways/{gateway_id}/<tail>`: connections and route reports live under
+/// their gateway.
+fn gateway_path<'a>(gateway_id: &'a str, tail: &[&'a str]) -> Vec<&'a str> {
+    let mut segments = vec!["v1", "transit_gateways", gateway_id];
+    segments.extend_from_slice(tail);
+    segments
+}
+
 #[derive(Debug, Clone)]
 pub struct TransitGatewayClient {
     api: ServiceApi,
@@ -209,11 +217,8 @@ impl TransitGatewayClient {
         &self,
         gateway_id: &str,
     ) -> Result<Vec<TransitConnection>, CloudError> {
-        self.list_all(
-            &["v1", "transit_gateways", gateway_id, "connections"],
-            "connections",
-        )
-        .await
+        let connections = gateway_path(gateway_id, &["connections"]);
+        self.list_all(&connections, "connections").await
     }
 
     pub async fn get_connection(
@@ -221,15 +226,8 @@ impl TransitGatewayClient {
         gateway_id: &str,
         connection_id: &str,
     ) -> Result<TransitConnection, CloudError> {
-        self.api
-            .get(&[
-                "v1",
-                "transit_gateways",
-                gateway_id,
-                "connections",
-                connection_id,
-            ])
-            .await
+        let connection = gateway_path(gateway_id, &["connections", connection_id]);
+        self.api.get(&connection).await
     }
 
     /// Attaches a network (201). When the outcome is unknown, a connection to the same
@@ -239,15 +237,9 @@ impl TransitGatewayClient {
         gateway_id: &str,
         body: &TransitConnectionCreate,
     ) -> Result<TransitConnection, CloudError> {
-        let request = self
-            .api
-            .request(
-                Method::POST,
-                &["v1", "transit_gateways", gateway_id, "connections"],
-            )
-            .json(body)?;
+        let connections = gateway_path(gateway_id, &["connections"]);
         self.api
-            .create_checked(request, || async {
+            .post_checked(&connections, body, || async {
                 let existing = self.list_connections(gateway_id).await?;
                 Ok(existing.into_iter().find(|c| {
                     c.network_type.as_deref() == Some(body.network_type.as_str())
@@ -267,15 +259,8 @@ impl TransitGatewayClient {
         gateway_id: &str,
         connection_id: &str,
     ) -> Result<(), CloudError> {
-        self.api
-            .delete(&[
-                "v1",
-                "transit_gateways",
-                gateway_id,
-                "connections",
-                connection_id,
-            ])
-            .await
+        let connection = gateway_path(gateway_id, &["connections", connection_id]);
+        self.api.delete(&connection).await
     }
 
     /// Waits for `attached`; `failed` (or a rejected request) fails at once.
@@ -285,11 +270,11 @@ impl TransitGatewayClient {
         connection_id: &str,
         options: &PollOptions,
     ) -> Result<TransitConnection, CloudError> {
-        wait_for(options, || async {
-            let connection = self.get_connection(gateway_id, connection_id).await?;
+        let read = || self.get_connection(gateway_id, connection_id);
+        wait_until(options, read, |connection| {
             let status = connection.status.clone().unwrap_or_default();
             let request_status = connection.request_status.clone().unwrap_or_default();
-            Ok(match (status.as_str(), request_status.as_str()) {
+            match (status.as_str(), request_status.as_str()) {
                 ("attached", _) => PollStatus::Done(connection),
                 ("failed", _) | (_, "rejected" | "expired") => PollStatus::Failed {
                     message: format!(
@@ -298,7 +283,7 @@ impl TransitGatewayClient {
                     state: status,
                 },
                 _ => PollStatus::Pending { state: status },
-            })
+            }
         })
         .await
     }
@@ -310,15 +295,12 @@ impl TransitGatewayClient {
         connection_id: &str,
         options: &PollOptions,
     ) -> Result<(), CloudError> {
-        wait_for(options, || async {
-            match self.get_connection(gateway_id, connection_id).await {
-                Err(e) if e.is_not_found() => Ok(PollStatus::Done(())),
-                Err(e) => Err(e),
-                Ok(c) if c.status.as_deref() == Some("detached") => Ok(PollStatus::Done(())),
-                Ok(c) => Ok(PollStatus::Pending {
-                    state: c.status.unwrap_or_default(),
-                }),
-            }
+        let read = || self.get_connection(gateway_id, connection_id);
+        wait_gone(options, read, |c| match c.status.as_deref() {
+            Some("detached") => PollStatus::Done(()),
+            _ => PollStatus::Pending {
+                state: c.status.unwrap_or_default(),
+            },
         })
         .await
     }
@@ -332,10 +314,8 @@ impl TransitGatewayClient {
             .into_iter()
             .map(|r| r.id)
             .collect();
-        let request = self.api.request(
-            Method::POST,
-            &["v1", "transit_gateways", gateway_id, "route_reports"],
-        );
+        let reports = gateway_path(gateway_id, &["route_reports"]);
+        let request = self.api.request(Method::POST, &reports);
         self.api
             .create_checked(request, || async {
                 let reports = self.list_route_reports(gateway_id).await?;
@@ -348,10 +328,8 @@ impl TransitGatewayClient {
         &self,
         gateway_id: &str,
     ) -> Result<Vec<RouteReport>, CloudError> {
-        let list: RouteReportCollection = self
-            .api
-            .get(&["v1", "transit_gateways", gateway_id, "route_reports"])
-            .await?;
+        let reports = gateway_path(gateway_id, &["route_reports"]);
+        let list: RouteReportCollection = self.api.get(&reports).await?;
         Ok(list.route_reports)
     }
 
@@ -360,15 +338,8 @@ impl TransitGatewayClient {
         gateway_id: &str,
         report_id: &str,
     ) -> Result<RouteReport, CloudError> {
-        self.api
-            .get(&[
-                "v1",
-                "transit_gateways",
-                gateway_id,
-                "route_reports",
-                report_id,
-            ])
-            .await
+        let report = gateway_path(gateway_id, &["route_reports", report_id]);
+        self.api.get(&report).await
     }
 
     pub async fn delete_route_report(
@@ -376,15 +347,8 @@ impl TransitGatewayClient {
         gateway_id: &str,
         report_id: &str,
     ) -> Result<(), CloudError> {
-        self.api
-            .delete(&[
-                "v1",
-                "transit_gateways",
-                gateway_id,
-                "route_reports",
-                report_id,
-            ])
-            .await
+        let report = gateway_path(gateway_id, &["route_reports", report_id]);
+        self.api.delete(&report).await
     }
 
     /// Waits for a route report to be `complete`.
@@ -394,17 +358,17 @@ impl TransitGatewayClient {
         report_id: &str,
         options: &PollOptions,
     ) -> Result<RouteReport, CloudError> {
-        wait_for(options, || async {
-            let report = self.get_route_report(gateway_id, report_id).await?;
+        let read = || self.get_route_report(gateway_id, report_id);
+        wait_until(options, read, |report| {
             let status = report.status.clone().unwrap_or_default();
-            Ok(match status.as_str() {
+            match status.as_str() {
                 "complete" => PollStatus::Done(report),
                 "failed" => PollStatus::Failed {
                     state: status,
                     message: format!("route report {report_id} failed"),
                 },
                 _ => PollStatus::Pending { state: status },
-            })
+            }
         })
         .await
     }

@@ -427,15 +427,9 @@ impl VpcClient {
         security_group_id: &str,
         prototype: &SecurityGroupRulePrototype,
     ) -> Result<SecurityGroupRule, CloudError> {
-        let request = self
-            .api
-            .request(
-                Method::POST,
-                &["v1", "security_groups", security_group_id, "rules"],
-            )
-            .json(prototype)?;
+        let rules = ["v1", "security_groups", security_group_id, "rules"];
         self.api
-            .create_checked(request, || async {
+            .post_checked(&rules, prototype, || async {
                 let rules = self.list_rules(security_group_id).await?;
                 Ok(rules.into_iter().find(|r| rule_matches(prototype, r)))
             })

@@ -8,16 +8,16 @@
 //! `terraform validate`), and in [`resolve`] on the merged block + environment, because a
 //! value from the environment reaches the provider only at configure.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 use tf_framework::diag::{AttributePath, Diagnostics};
 use tf_framework::schema::{Attribute, Block, NestedBlock};
-use tf_framework::validators::{custom, each, int_between, one_of};
+use tf_framework::validators::{Custom, custom, each, int_between, one_of};
 use tf_framework::value::Type;
 
 use super::error::SettingsError;
+use crate::cloud::redact::debug_hiding_secrets;
 use crate::cloud::ssh::settings::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_USER, parse_address, parse_host_key,
     parse_private_key,
@@ -79,63 +79,62 @@ pub struct JumpHostConfig {
     pub host_keys: Option<Vec<Option<String>>>,
 }
 
-fn set_or_not(secret: &Option<String>) -> &'static str {
-    if secret.is_some() {
-        "(sensitive)"
-    } else {
-        "(none)"
-    }
+debug_hiding_secrets!(OrchestratorSshConfig {
+    user,
+    private_key: secret,
+    password: secret,
+    host_keys,
+    known_hosts_file,
+    strict_host_key_checking,
+    port,
+    jump_host,
+});
+
+debug_hiding_secrets!(JumpHostConfig {
+    address,
+    user,
+    private_key: secret,
+    password: secret,
+    host_keys,
+});
+
+/// Whether an error of [`parsed_by`] quotes the refused value (never for a secret).
+#[derive(Clone, Copy)]
+enum Quote {
+    Value,
+    Nothing,
 }
 
-impl fmt::Debug for OrchestratorSshConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OrchestratorSshConfig")
-            .field("user", &self.user)
-            .field("private_key", &set_or_not(&self.private_key))
-            .field("password", &set_or_not(&self.password))
-            .field("host_keys", &self.host_keys)
-            .field("known_hosts_file", &self.known_hosts_file)
-            .field("strict_host_key_checking", &self.strict_host_key_checking)
-            .field("port", &self.port)
-            .field("jump_host", &self.jump_host)
-            .finish()
-    }
-}
-
-impl fmt::Debug for JumpHostConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JumpHostConfig")
-            .field("address", &self.address)
-            .field("user", &self.user)
-            .field("private_key", &set_or_not(&self.private_key))
-            .field("password", &set_or_not(&self.password))
-            .field("host_keys", &self.host_keys)
-            .finish()
-    }
-}
-
-fn invalid(diags: &mut Diagnostics, path: &AttributePath, summary: &str, detail: String) {
-    diags.error_at(path.clone(), summary, detail);
+/// A validator of a text that `parse` must accept; the error names the attribute, the value
+/// (unless it is a secret) and `parse`'s reason.
+fn parsed_by<T: 'static>(
+    expected: &str,
+    summary: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+    quote: Quote,
+) -> Custom {
+    custom(expected, move |path, value, diags| {
+        if let Some(text) = value.as_str()
+            && let Err(reason) = parse(text)
+        {
+            let detail = match quote {
+                Quote::Value => format!("{path} {text:?} {reason}"),
+                Quote::Nothing => format!("{path} {reason}"),
+            };
+            diags.error_at(path.clone(), summary, detail);
+        }
+    })
 }
 
 fn private_key_attribute(env: &str, whose: &str) -> Attribute {
     Attribute::string("private_key")
         .optional()
         .sensitive()
-        .validator(custom(
+        .validator(parsed_by(
             "an unencrypted OpenSSH or PEM private key (ed25519, ecdsa or rsa)",
-            |path, value, diags| {
-                if let Some(text) = value.as_str()
-                    && let Err(reason) = parse_private_key(text)
-                {
-                    invalid(
-                        diags,
-                        path,
-                        "Invalid private key",
-                        format!("{path} {reason}"),
-                    );
-                }
-            },
+            "Invalid private key",
+            parse_private_key,
+            Quote::Nothing,
         ))
         .description(format!(
             "Text of a private key (OpenSSH or PEM; ed25519, ecdsa or rsa; unencrypted), e.g. \
@@ -147,20 +146,11 @@ fn private_key_attribute(env: &str, whose: &str) -> Attribute {
 fn host_keys_attribute(env: &str, whose: &str) -> Attribute {
     Attribute::list("host_keys", Type::String)
         .optional()
-        .validator(each(custom(
+        .validator(each(parsed_by(
             "an OpenSSH public key line such as \"ssh-ed25519 AAAA... comment\"",
-            |path, value, diags| {
-                if let Some(line) = value.as_str()
-                    && let Err(reason) = parse_host_key(line)
-                {
-                    invalid(
-                        diags,
-                        path,
-                        "Invalid host key",
-                        format!("{path} {line:?} {reason}"),
-                    );
-                }
-            },
+            "Invalid host key",
+            parse_host_key,
+            Quote::Value,
         )))
         .description(format!(
             "Pinned public host keys {whose}, one OpenSSH line each (`ssh-ed25519 AAAA... comment`, the content \
@@ -181,20 +171,11 @@ pub fn block() -> NestedBlock {
         .attribute(
             Attribute::string("address")
                 .optional()
-                .validator(custom(
+                .validator(parsed_by(
                     "host or host:port",
-                    |path, value, diags| {
-                        if let Some(address) = value.as_str()
-                            && let Err(reason) = parse_address(address)
-                        {
-                            invalid(
-                                diags,
-                                path,
-                                "Invalid jump host address",
-                                format!("{path} {address:?} {reason}"),
-                            );
-                        }
-                    },
+                    "Invalid jump host address",
+                    parse_address,
+                    Quote::Value,
                 ))
                 .description(format!(
                     "`host` or `host:port` (port 22 when absent; `[IPv6]:port`). Required for a jump host. \

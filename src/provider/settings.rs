@@ -132,6 +132,31 @@ fn pick(
     })
 }
 
+/// The number argument, else its environment variable (which must parse as a whole number,
+/// `expected` says what it must be), else `default`. The range is checked by the caller, on
+/// whichever value won.
+fn number_or_env(
+    arg: Option<i64>,
+    env: &dyn Fn(&str) -> Option<String>,
+    (attribute, var): (&'static str, &str),
+    expected: &str,
+    default: i64,
+) -> Result<i64, SettingsError> {
+    if let Some(n) = arg {
+        return Ok(n);
+    }
+    match env(var) {
+        Some(s) => s.trim().parse::<i64>().map_err(|_| {
+            bad(
+                attribute,
+                &format!("Invalid {var}"),
+                format!("{var} is {s:?}; it must be {expected}."),
+            )
+        }),
+        None => Ok(default),
+    }
+}
+
 /// Resolves `config` with the environment `env` and the endpoints file reader `read_file`.
 /// `unknown` lists the paths still unknown during this plan (their values arrive as `None`).
 pub fn resolve(
@@ -178,19 +203,13 @@ pub fn resolve(
         }
     };
 
-    let max_retries = match config.max_retries {
-        Some(n) => n,
-        None => match env("MAX_RETRIES") {
-            Some(s) => s.trim().parse::<i64>().map_err(|_| {
-                bad(
-                    "max_retries",
-                    "Invalid MAX_RETRIES",
-                    format!("MAX_RETRIES is {s:?}; it must be a whole number from 0 to 100."),
-                )
-            })?,
-            None => i64::from(DEFAULT_MAX_RETRIES),
-        },
-    };
+    let max_retries = number_or_env(
+        config.max_retries,
+        env,
+        ("max_retries", "MAX_RETRIES"),
+        "a whole number from 0 to 100",
+        i64::from(DEFAULT_MAX_RETRIES),
+    )?;
     let max_retries = u32::try_from(max_retries)
         .ok()
         .filter(|n| *n <= 100)
@@ -202,19 +221,13 @@ pub fn resolve(
             )
         })?;
 
-    let timeout = match config.request_timeout {
-        Some(n) => n,
-        None => match env("IC_TIMEOUT") {
-            Some(s) => s.trim().parse::<i64>().map_err(|_| {
-                bad(
-                    "request_timeout",
-                    "Invalid IC_TIMEOUT",
-                    format!("IC_TIMEOUT is {s:?}; it must be a number of seconds from 1 to 3600."),
-                )
-            })?,
-            None => DEFAULT_REQUEST_TIMEOUT_SECONDS as i64,
-        },
-    };
+    let timeout = number_or_env(
+        config.request_timeout,
+        env,
+        ("request_timeout", "IC_TIMEOUT"),
+        "a number of seconds from 1 to 3600",
+        DEFAULT_REQUEST_TIMEOUT_SECONDS as i64,
+    )?;
     let timeout = u64::try_from(timeout)
         .ok()
         .filter(|n| (1..=3600).contains(n))
@@ -503,47 +516,35 @@ mod tests {
 
     #[test]
     fn bad_settings_name_the_argument_and_what_is_allowed() {
-        let e = resolve(
-            &ProviderConfig {
+        let refused = |config: ProviderConfig, env: &[(&str, &str)]| {
+            resolve(&config, &env_of(env), &no_file, &[]).unwrap_err()
+        };
+        let e = refused(
+            ProviderConfig {
                 visibility: Some("internal".into()),
                 ..Default::default()
             },
-            &env_of(&[]),
-            &no_file,
             &[],
-        )
-        .unwrap_err();
+        );
         assert_eq!(e.path, AttributePath::root("visibility"));
         assert!(e.detail.contains("\"internal\"") && e.detail.contains("\"private\""));
-        let e = resolve(
-            &ProviderConfig {
+        let e = refused(
+            ProviderConfig {
                 max_retries: Some(-1),
                 ..Default::default()
             },
-            &env_of(&[]),
-            &no_file,
             &[],
-        )
-        .unwrap_err();
+        );
         assert_eq!(e.path, AttributePath::root("max_retries"));
-        let e = resolve(
-            &ProviderConfig::default(),
-            &env_of(&[("IC_TIMEOUT", "soon")]),
-            &no_file,
-            &[],
-        )
-        .unwrap_err();
+        let e = refused(ProviderConfig::default(), &[("IC_TIMEOUT", "soon")]);
         assert_eq!(e.path, AttributePath::root("request_timeout"));
-        let e = resolve(
-            &ProviderConfig {
+        let e = refused(
+            ProviderConfig {
                 endpoints_file_path: Some("/missing".into()),
                 ..Default::default()
             },
-            &env_of(&[]),
-            &no_file,
             &[],
-        )
-        .unwrap_err();
+        );
         assert_eq!(e.path, AttributePath::root("endpoints_file_path"));
         let config = ProviderConfig {
             endpoints: Some(EndpointsConfig {
@@ -552,7 +553,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let e = resolve(&config, &env_of(&[]), &no_file, &[]).unwrap_err();
+        let e = refused(config, &[]);
         assert!(e.detail.contains("vpc") && e.detail.contains("ftp://x"));
     }
 }

@@ -65,6 +65,13 @@ impl ApiRequest {
         }
     }
 
+    /// Every pair whose value is set, in order.
+    pub fn query_all(self, pairs: &[(&str, Option<&str>)]) -> Self {
+        pairs
+            .iter()
+            .fold(self, |request, (key, value)| request.query_opt(key, *value))
+    }
+
     pub fn header(mut self, name: &'static str, value: &str) -> Result<Self, CloudError> {
         let value = HeaderValue::from_str(value)
             .map_err(|_| CloudError::Config(format!("invalid value for header {name}")))?;

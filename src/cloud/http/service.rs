@@ -7,7 +7,7 @@ use std::sync::Arc;
 use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{ApiRequest, Attempts, HttpCore, RawResponse, TokenSource};
 use crate::cloud::error::CloudError;
@@ -122,35 +122,33 @@ impl ServiceApi {
         self.send_json(self.request(Method::GET, segments)).await
     }
 
-    /// `POST base/segments...` with a JSON body, the JSON answer decoded. Not repeated when
-    /// its outcome is unknown (see [`ServiceApi::create_checked`] for that).
-    pub async fn post<T: DeserializeOwned>(
+    /// `POST`, `PUT` or `PATCH base/segments...` with a JSON body, the JSON answer decoded. A
+    /// POST is not repeated when its outcome is unknown (see [`ServiceApi::post_checked`]).
+    pub async fn send_body<T: DeserializeOwned>(
         &self,
+        method: Method,
         segments: &[&str],
         body: &impl Serialize,
     ) -> Result<T, CloudError> {
-        self.send_json(self.request(Method::POST, segments).json(body)?)
+        self.send_json(self.request(method, segments).json(body)?)
             .await
     }
 
-    /// `PUT base/segments...` with a JSON body, the JSON answer decoded.
-    pub async fn put<T: DeserializeOwned>(
+    /// `POST base/segments...` with a JSON body through [`ServiceApi::create_checked`]: when
+    /// the outcome is unknown, `find_existing` says whether the object was made.
+    pub async fn post_checked<T, F, Fut>(
         &self,
         segments: &[&str],
         body: &impl Serialize,
-    ) -> Result<T, CloudError> {
-        self.send_json(self.request(Method::PUT, segments).json(body)?)
-            .await
-    }
-
-    /// `PATCH base/segments...` with a JSON body, the JSON answer decoded.
-    pub async fn patch<T: DeserializeOwned>(
-        &self,
-        segments: &[&str],
-        body: &impl Serialize,
-    ) -> Result<T, CloudError> {
-        self.send_json(self.request(Method::PATCH, segments).json(body)?)
-            .await
+        find_existing: F,
+    ) -> Result<T, CloudError>
+    where
+        T: DeserializeOwned,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Option<T>, CloudError>>,
+    {
+        let request = self.request(Method::POST, segments).json(body)?;
+        self.create_checked(request, find_existing).await
     }
 
     /// `DELETE base/segments...`, whatever the success body.
@@ -192,32 +190,63 @@ impl ServiceApi {
         page_limit: &str,
         max_pages: usize,
     ) -> Result<Vec<T>, CloudError> {
-        let mut items = Vec::new();
-        let mut start: Option<String> = None;
-        for _ in 0..max_pages {
+        let page_request = |start: Option<&str>| {
             let mut request = self
                 .request(Method::GET, segments)
                 .query("limit", page_limit)
-                .query_opt("start", start.as_deref());
+                .query_opt("start", start);
             for (k, v) in filters {
                 request = request.query(k, v);
             }
+            request
+        };
+        self.follow_pages(
+            max_pages,
+            page_request,
+            |operation, mut page: Map<String, Value>| {
+                let batch = match page.remove(key) {
+                    Some(batch) => {
+                        serde_json::from_value(batch).map_err(|e| CloudError::Decode {
+                            service: self.service,
+                            operation: operation.to_string(),
+                            message: e.to_string(),
+                        })?
+                    }
+                    None => Vec::new(),
+                };
+                let next = page
+                    .get("next")
+                    .and_then(|n| n.get("href"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                Ok((batch, next))
+            },
+        )
+        .await
+    }
+
+    /// The pagination loop every listing shares: `page_request` builds the request for a
+    /// `start` token (none for the first page), `split` turns a decoded page into its items and
+    /// its next link (`next.href`, `next_url`). Stops when a page has no next `start`, or after
+    /// `max_pages` pages so a server that always answers a next link cannot loop us.
+    pub async fn follow_pages<T, P>(
+        &self,
+        max_pages: usize,
+        page_request: impl Fn(Option<&str>) -> ApiRequest,
+        mut split: impl FnMut(&str, P) -> Result<(Vec<T>, Option<String>), CloudError>,
+    ) -> Result<Vec<T>, CloudError>
+    where
+        P: DeserializeOwned,
+    {
+        let mut items = Vec::new();
+        let mut start: Option<String> = None;
+        for _ in 0..max_pages {
+            let request = page_request(start.as_deref());
             let operation = request.operation();
-            let mut page: serde_json::Map<String, Value> = self.send_json(request).await?;
-            if let Some(batch) = page.remove(key) {
-                let batch: Vec<T> =
-                    serde_json::from_value(batch).map_err(|e| CloudError::Decode {
-                        service: self.service,
-                        operation: operation.clone(),
-                        message: e.to_string(),
-                    })?;
-                items.extend(batch);
-            }
-            start = page
-                .get("next")
-                .and_then(|n| n.get("href"))
-                .and_then(Value::as_str)
-                .and_then(start_token);
+            let page: P = self.send_json(request).await?;
+            let (batch, next) = split(&operation, page)?;
+            items.extend(batch);
+            start = next.as_deref().and_then(start_token);
             if start.is_none() {
                 break;
             }

@@ -333,30 +333,35 @@ impl KsysClient {
         }
     }
 
+    /// A quick command: the short default timeout, no progress lines.
+    async fn run_quick(&self, o: &Orchestrator, command: KsysCommand) -> Result<String, KsysError> {
+        self.run(o, &command, None, None).await
+    }
+
+    /// A long command whose output does not matter: its own timeout, progress lines to
+    /// `progress`.
+    async fn run_to_end(
+        &self,
+        o: &Orchestrator,
+        command: KsysCommand,
+        timeout: Duration,
+        progress: Option<&(dyn Fn(&str) + Send + Sync)>,
+    ) -> Result<(), KsysError> {
+        self.run(o, &command, Some(timeout), progress)
+            .await
+            .map(drop)
+    }
+
     /// `query vm state=manage`: every managed VM with its backup and rehearsal VMs.
     pub async fn managed_vms(&self, o: &Orchestrator) -> Result<Vec<KsysVm>, KsysError> {
-        let out = self
-            .run(
-                o,
-                &KsysCommand::new(Verb::Query, Class::Vm).attr("state", "manage"),
-                None,
-                None,
-            )
-            .await?;
-        Ok(parse::vms(&out))
+        let command = KsysCommand::new(Verb::Query, Class::Vm).attr("state", "manage");
+        Ok(parse::vms(&self.run_quick(o, command).await?))
     }
 
     /// `query vm <uuid>`: one VM, `None` when KSYS does not know it.
     pub async fn vm(&self, o: &Orchestrator, uuid: &str) -> Result<Option<KsysVm>, KsysError> {
-        match self
-            .run(
-                o,
-                &KsysCommand::new(Verb::Query, Class::Vm).name(uuid),
-                None,
-                None,
-            )
-            .await
-        {
+        let command = KsysCommand::new(Verb::Query, Class::Vm).name(uuid);
+        match self.run_quick(o, command).await {
             Ok(out) => Ok(parse::vms(&out).into_iter().next()),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -364,22 +369,13 @@ impl KsysClient {
     }
 
     pub async fn workgroups(&self, o: &Orchestrator) -> Result<Vec<Workgroup>, KsysError> {
-        let out = self
-            .run(
-                o,
-                &KsysCommand::new(Verb::Query, Class::Workgroup),
-                None,
-                None,
-            )
-            .await?;
-        Ok(parse::workgroups(&out))
+        let command = KsysCommand::new(Verb::Query, Class::Workgroup);
+        Ok(parse::workgroups(&self.run_quick(o, command).await?))
     }
 
     pub async fn sites(&self, o: &Orchestrator) -> Result<Vec<Site>, KsysError> {
-        let out = self
-            .run(o, &KsysCommand::new(Verb::Query, Class::Site), None, None)
-            .await?;
-        Ok(parse::sites(&out))
+        let command = KsysCommand::new(Verb::Query, Class::Site);
+        Ok(parse::sites(&self.run_quick(o, command).await?))
     }
 
     /// `add site <name> region=<region>`; returns the partner GRS regions KSYS names.
@@ -419,7 +415,7 @@ impl KsysClient {
         if let Some(ws) = target_workspace {
             command = command.attr("target_workspace", ws);
         }
-        self.run(o, &command, Some(timeout), None).await.map(drop)
+        self.run_to_end(o, command, timeout, None).await
     }
 
     /// `modify workgroup <wg> priority=<High|Medium|Low>`.
@@ -429,16 +425,10 @@ impl KsysClient {
         workgroup: &str,
         priority: Priority,
     ) -> Result<(), KsysError> {
-        self.run(
-            o,
-            &KsysCommand::new(Verb::Modify, Class::Workgroup)
-                .name(workgroup)
-                .attr("priority", priority.ksys()),
-            None,
-            None,
-        )
-        .await
-        .map(drop)
+        let command = KsysCommand::new(Verb::Modify, Class::Workgroup)
+            .name(workgroup)
+            .attr("priority", priority.ksys());
+        self.run_quick(o, command).await.map(drop)
     }
 
     /// `discover workgroup <wg>`: creates the backup VMs; minutes per VM.
@@ -449,14 +439,8 @@ impl KsysClient {
         timeout: Duration,
         progress: Option<&(dyn Fn(&str) + Send + Sync)>,
     ) -> Result<(), KsysError> {
-        self.run(
-            o,
-            &KsysCommand::new(Verb::Discover, Class::Workgroup).name(workgroup),
-            Some(timeout),
-            progress,
-        )
-        .await
-        .map(drop)
+        let command = KsysCommand::new(Verb::Discover, Class::Workgroup).name(workgroup);
+        self.run_to_end(o, command, timeout, progress).await
     }
 
     /// `unmanage vm vmuuid=<uuid>`, never two at once on one orchestrator.
@@ -472,14 +456,8 @@ impl KsysClient {
             .or_default()
             .clone();
         let _one_at_a_time = gate.lock().await;
-        self.run(
-            o,
-            &KsysCommand::new(Verb::Unmanage, Class::Vm).attr("vmuuid", uuid),
-            Some(timeout),
-            progress,
-        )
-        .await
-        .map(drop)
+        let command = KsysCommand::new(Verb::Unmanage, Class::Vm).attr("vmuuid", uuid);
+        self.run_to_end(o, command, timeout, progress).await
     }
 
     /// `query ksyscluster`.
@@ -561,6 +539,12 @@ pub(crate) mod fake {
         pub ran: Mutex<Vec<(String, String)>>,
     }
 
+    /// A client whose commands the returned fake shell answers.
+    pub fn fake_client() -> (Arc<FakeShell>, KsysClient) {
+        let shell = Arc::new(FakeShell::default());
+        (shell.clone(), KsysClient::new(shell))
+    }
+
     impl FakeShell {
         /// Answers `command` on `host` (`*` = any host) with `output`, once.
         pub fn answer(&self, host: &str, command: &str, output: Result<ShellOutput, ShellError>) {
@@ -609,7 +593,7 @@ pub(crate) mod fake {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
-    use super::fake::FakeShell;
+    use super::fake::fake_client;
     use super::*;
 
     fn orchestrator() -> Orchestrator {
@@ -617,6 +601,14 @@ mod tests {
             instance_id: "guid-1".into(),
             hosts: vec!["10.51.0.5".into(), "10.61.0.7".into()],
         }
+    }
+
+    /// A command that never gave an exit status.
+    fn failure(kind: ShellErrorKind, message: &str) -> Result<ShellOutput, ShellError> {
+        Err(ShellError {
+            kind,
+            message: message.into(),
+        })
     }
 
     fn exit(code: u32, stderr: &str) -> Result<ShellOutput, ShellError> {
@@ -629,16 +621,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_primary_fails_over_to_the_standby_and_is_remembered() {
-        let shell = Arc::new(FakeShell::default());
-        let client = KsysClient::new(shell.clone());
+        let (shell, client) = fake_client();
         let line = "/opt/IBM/ksys/ksysmgr -f query workgroup";
         shell.answer(
             "10.51.0.5",
             line,
-            Err(ShellError {
-                kind: ShellErrorKind::Unreachable,
-                message: "connection refused".into(),
-            }),
+            failure(ShellErrorKind::Unreachable, "connection refused"),
         );
         shell.answer("10.61.0.7", line, Ok(ShellOutput::default()));
         shell.answer("10.61.0.7", line, Ok(ShellOutput::default()));
@@ -650,17 +638,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_lost_connection_after_the_command_started_is_not_repeated_elsewhere() {
-        let shell = Arc::new(FakeShell::default());
-        let client = KsysClient::new(shell.clone());
+        let (shell, client) = fake_client();
         shell.answer(
             "10.51.0.5",
             "/opt/IBM/ksys/ksysmgr -f manage vm vmuuid=u-1",
-            Err(ShellError {
-                kind: ShellErrorKind::ConnectionLost {
+            failure(
+                ShellErrorKind::ConnectionLost {
                     command_started: true,
                 },
-                message: "connection reset".into(),
-            }),
+                "connection reset",
+            ),
         );
         let err = client
             .manage_vm(&orchestrator(), "u-1", None, None, QUICK)
@@ -672,8 +659,7 @@ mod tests {
 
     #[tokio::test]
     async fn exit_codes_become_errors_with_ksys_own_words() {
-        let shell = Arc::new(FakeShell::default());
-        let client = KsysClient::new(shell.clone());
+        let (shell, client) = fake_client();
         shell.answer(
             "*",
             "/opt/IBM/ksys/ksysmgr -f query vm u-9",
@@ -699,15 +685,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_changed_host_key_stops_everything() {
-        let shell = Arc::new(FakeShell::default());
-        let client = KsysClient::new(shell.clone());
+        let (shell, client) = fake_client();
         shell.answer(
             "10.51.0.5",
             "/opt/IBM/ksys/ksysmgr -f query site",
-            Err(ShellError {
-                kind: ShellErrorKind::HostKey,
-                message: "host key changed".into(),
-            }),
+            failure(ShellErrorKind::HostKey, "host key changed"),
         );
         let err = client.sites(&orchestrator()).await.unwrap_err();
         assert!(matches!(err, KsysError::HostKey { .. }), "{err}");

@@ -308,18 +308,12 @@ async fn authenticate(
         };
         for hash in hashes {
             let attempt = PrivateKeyWithHashAlg::new(key.clone(), hash);
-            match handle
+            let result = handle
                 .authenticate_publickey(user, attempt)
                 .await
-                .map_err(lost)?
-            {
-                AuthResult::Success => return Ok(()),
-                AuthResult::Failure {
-                    remaining_methods, ..
-                } => {
-                    server_offers_keyboard_interactive |=
-                        remaining_methods.contains(&MethodKind::KeyboardInteractive);
-                }
+                .map_err(lost)?;
+            if logged_in(result, &mut server_offers_keyboard_interactive) {
+                return Ok(());
             }
         }
         tried.push(format!(
@@ -329,18 +323,12 @@ async fn authenticate(
         ));
     }
     if let Some(password) = &target.credentials.password {
-        match handle
+        let result = handle
             .authenticate_password(user, password.clone())
             .await
-            .map_err(lost)?
-        {
-            AuthResult::Success => return Ok(()),
-            AuthResult::Failure {
-                remaining_methods, ..
-            } => {
-                server_offers_keyboard_interactive |=
-                    remaining_methods.contains(&MethodKind::KeyboardInteractive);
-            }
+            .map_err(lost)?;
+        if logged_in(result, &mut server_offers_keyboard_interactive) {
+            return Ok(());
         }
         tried.push("password".to_string());
         if server_offers_keyboard_interactive
@@ -359,6 +347,21 @@ async fn authenticate(
         user: user.to_string(),
         tried: tried.join(", "),
     })
+}
+
+/// Whether the server let us in. A refusal that still offers keyboard-interactive is noted,
+/// because a password can be answered that way too.
+fn logged_in(result: AuthResult, offers_keyboard_interactive: &mut bool) -> bool {
+    match result {
+        AuthResult::Success => true,
+        AuthResult::Failure {
+            remaining_methods, ..
+        } => {
+            *offers_keyboard_interactive |=
+                remaining_methods.contains(&MethodKind::KeyboardInteractive);
+            false
+        }
+    }
 }
 
 /// Answers a keyboard-interactive exchange whose prompts are all hidden (password) prompts.

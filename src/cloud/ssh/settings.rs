@@ -4,11 +4,12 @@
 //! validating the `orchestrator_ssh` block, to put the error on the attribute that is wrong.
 //! Their messages never quote a secret (key text, password).
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use russh::keys::{PrivateKey, PublicKey};
+
+use crate::cloud::redact::debug_hiding_secrets;
 
 pub const DEFAULT_USER: &str = "root";
 pub const DEFAULT_PORT: u16 = 22;
@@ -97,41 +98,25 @@ pub struct JumpHostSettings {
     pub host_keys: Vec<String>,
 }
 
-fn shown(secret: &Option<String>) -> &'static str {
-    if secret.is_some() {
-        "(sensitive)"
-    } else {
-        "(none)"
-    }
-}
+debug_hiding_secrets!(SshSettings {
+    user,
+    private_key: secret,
+    password: secret,
+    host_keys,
+    known_hosts_file,
+    strict_host_key_checking,
+    port,
+    jump_host,
+    connect_timeout,
+});
 
-impl fmt::Debug for SshSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SshSettings")
-            .field("user", &self.user)
-            .field("private_key", &shown(&self.private_key))
-            .field("password", &shown(&self.password))
-            .field("host_keys", &self.host_keys)
-            .field("known_hosts_file", &self.known_hosts_file)
-            .field("strict_host_key_checking", &self.strict_host_key_checking)
-            .field("port", &self.port)
-            .field("jump_host", &self.jump_host)
-            .field("connect_timeout", &self.connect_timeout)
-            .finish()
-    }
-}
-
-impl fmt::Debug for JumpHostSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JumpHostSettings")
-            .field("address", &self.address)
-            .field("user", &self.user)
-            .field("private_key", &shown(&self.private_key))
-            .field("password", &shown(&self.password))
-            .field("host_keys", &self.host_keys)
-            .finish()
-    }
-}
+debug_hiding_secrets!(JumpHostSettings {
+    address,
+    user,
+    private_key: secret,
+    password: secret,
+    host_keys,
+});
 
 /// Parses one pinned host key line: `<type> <base64> [comment]`.
 pub fn parse_host_key(line: &str) -> Result<PublicKey, String> {
