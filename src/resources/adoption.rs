@@ -4,17 +4,13 @@
 //!
 //! Each resource keeps its own identity, listing and configuration rules beside its CRUD code
 //! (`<resource>/adopt.rs`, `<resource>/list.rs`); this module holds the few rules that must read
-//! the same everywhere: how a missing identity attribute and an empty filter are reported, and
-//! how many objects a listing reads from the cloud at once.
+//! the same everywhere: how a missing identity attribute and an empty filter are reported. The
+//! steps of a listing itself are shared with [`crate::support::listing`].
 
 use tf_framework::diag::Diagnostics;
 use tf_framework::path;
 use tf_framework::typed::ConfigView;
 use tf_framework::value::Attr;
-
-/// Objects a listing reads at the same time when each needs its own requests (orchestrators,
-/// standbys): enough to overlap round trips, few enough not to be rate-limited.
-pub const CONCURRENT_READS: usize = 4;
 
 /// The value of an identity attribute an `import` block must give. Terraform checks the
 /// identity schema first, so a missing value only comes from an explicit `null`.

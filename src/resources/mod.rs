@@ -41,3 +41,27 @@ pub fn list_all() -> Vec<Arc<dyn DynListResource>> {
         Arc::new(test_schedule::list::TestScheduleList),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One case per registered resource and list resource; a failure names the type.
+    #[test]
+    fn schema_is_valid() {
+        let resources = all()
+            .into_iter()
+            .map(|r| (r.erased_type_name(), r.erased_schema()));
+        let lists = list_all()
+            .into_iter()
+            .map(|l| (format!("list {}", l.erased_type_name()), l.erased_schema()));
+        let mut checked = Vec::new();
+        for (name, schema) in resources.chain(lists) {
+            if let Err(problems) = schema.check() {
+                panic!("{name}: invalid schema:\n  {}", problems.join("\n  "));
+            }
+            checked.push(name);
+        }
+        assert_eq!(checked.len(), 10, "{checked:?}");
+    }
+}

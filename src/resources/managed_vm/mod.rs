@@ -517,12 +517,6 @@ impl Resource for ManagedVmResource {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
-    use tf_framework::schema::assert_schema_valid;
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&ManagedVmResource.schema());
-    }
 
     #[test]
     fn import_ids_have_two_parts() {

@@ -402,15 +402,3 @@ impl Resource for SecurityGroupRuleResource {
         self.import(ctx, &id).await
     }
 }
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
-mod tests {
-    use super::*;
-    use tf_framework::schema::assert_schema_valid;
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&SecurityGroupRuleResource.schema());
-    }
-}

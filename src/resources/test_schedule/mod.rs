@@ -433,12 +433,6 @@ impl Resource for TestScheduleResource {
 mod tests {
     use super::*;
     use crate::cloud::ksys::crontab::ScheduleEntry;
-    use tf_framework::schema::assert_schema_valid;
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&TestScheduleResource.schema());
-    }
 
     fn entry(enabled: bool) -> ScheduleEntry {
         ScheduleEntry {
