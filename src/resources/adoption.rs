@@ -83,6 +83,12 @@ impl KeyIdentity {
     }
 }
 
+/// The diagnostic for an import (by id or identity) whose object does not exist, in
+/// Terraform's own words; `detail` says what was looked for and where.
+pub fn nothing_to_import(detail: String) -> Diagnostics {
+    Diagnostics::from_error("Cannot import non-existent remote object", detail)
+}
+
 /// Offline checks of optional string filters of a list's `config` block: an empty string
 /// would match nothing (or everything, depending on the API), so it is refused with the
 /// way to say "no filter".

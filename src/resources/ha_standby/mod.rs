@@ -31,6 +31,7 @@ use tf_framework::timeouts::{self, Operation, TimeoutDefaults};
 use tf_framework::typed::{ConfigView, PlanView};
 
 use crate::cloud::Clients;
+use crate::resources::adoption::nothing_to_import;
 use crate::resources::deployment::schema::{VmArgumentDocs, WithVmArguments, computed_string};
 use crate::resources::deployment::{
     check_network_ids, check_password_choice, chosen_password, deployment_timeouts,
@@ -477,13 +478,10 @@ impl Resource for HaStandbyResource {
             .await
             .map_err(|e| diagnose(Action::Import, TYPE_NAME, &format!("standby of DR instance {id}"), &e))?
             .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Cannot import non-existent remote object",
-                    format!(
-                        "DR instance {id:?} has no standby orchestrator attached to a Transit Gateway. Import \
-                         takes the orchestrator's id."
-                    ),
-                )
+                nothing_to_import(format!(
+                    "DR instance {id:?} has no standby orchestrator attached to a Transit Gateway. Import \
+                     takes the orchestrator's id."
+                ))
             })
     }
 

@@ -42,6 +42,7 @@ use tokio::time::Instant;
 
 use crate::cloud::ksys::parse::Priority;
 use crate::cloud::{Clients, CloudError};
+use crate::resources::adoption::nothing_to_import;
 use crate::support::coalesce::Freshness;
 use crate::support::orchestrator_access::{self, ksys, ksys_for_plan, shared_to_owned};
 use crate::support::{Action, clients, diagnose};
@@ -215,11 +216,11 @@ impl Resource for ManagedVmResource {
             .attribute(computed_number(
                 "dr_average_time_minutes",
                 "DR Automation's estimate of the VM's recovery time, in minutes.",
-            ))
+                ))
             .attribute(computed(
                 "protection_state",
                 "KSYS's state of the VM: `INIT` when managed, `READY_TO_MOVE` once discovered and protected.",
-            ))
+                ))
             .attribute(computed("backup_vm_name", "The backup VM KSYS created at the backup site (`<vm>_BackUp`)."))
             .attribute(computed("backup_workspace_name", "The workspace of the backup VM, as KSYS names it."))
             .block(timeouts::block(&[
@@ -445,13 +446,10 @@ impl Resource for ManagedVmResource {
                 )
             })?
             .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Cannot import non-existent remote object",
-                    format!(
-                        "Orchestrator {orchestrator_id} does not manage a VM with id {pvm_instance_id:?} (or \
-                         no DR orchestrator has that id)."
-                    ),
-                )
+                nothing_to_import(format!(
+                    "Orchestrator {orchestrator_id} does not manage a VM with id {pvm_instance_id:?} (or \
+                     no DR orchestrator has that id)."
+                ))
             })?;
         if let Ok(info) = directory::orchestrator_info(&clients, &orchestrator_id).await
             && let Some(ws) = info.workspace_id.clone()

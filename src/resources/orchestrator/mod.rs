@@ -39,6 +39,7 @@ use tf_framework::typed::{ConfigView, PlanView};
 use tf_framework::value::Attr;
 use tokio::time::Instant;
 
+use crate::resources::adoption::nothing_to_import;
 use crate::resources::deployment::network;
 use crate::resources::deployment::{
     PASSWORD_MISSING, check_network_ids, check_secret_pair, chosen_secret, deployment_timeouts,
@@ -569,13 +570,10 @@ impl Resource for OrchestratorResource {
             .await
             .map_err(|e| diagnose(Action::Import, TYPE_NAME, &format!("DR instance {guid}"), &e))?
             .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Cannot import non-existent remote object",
-                    format!(
-                        "No DR deployment with a DR Automation instance {guid:?} exists. Import takes the \
-                         service instance GUID."
-                    ),
-                )
+                nothing_to_import(format!(
+                    "No DR deployment with a DR Automation instance {guid:?} exists. Import takes the \
+                     service instance GUID."
+                ))
             })
     }
 

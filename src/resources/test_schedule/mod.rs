@@ -40,6 +40,7 @@ use tf_framework::value::{Attr, Type, Value};
 
 use crate::cloud::CloudError;
 use crate::cloud::ksys::crontab;
+use crate::resources::adoption::nothing_to_import;
 use crate::support::coalesce::Freshness;
 use crate::support::directory;
 use crate::support::orchestrator_access::ksys_for_plan;
@@ -167,7 +168,7 @@ impl Resource for TestScheduleResource {
             .attribute(computed(
                 "next_run",
                 "When the next test runs (RFC 3339, UTC), from the expression, the zone and the orchestrator's clock; null while disabled.",
-            ))
+                ))
             .attribute(
                 // An object type rather than a nested attribute: Terraform 1.6's
                 // `-generate-config-out` crashes on computed nested attributes.
@@ -361,12 +362,9 @@ impl Resource for TestScheduleResource {
             .await
             .map_err(fail)?
             .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Cannot import non-existent remote object",
-                    format!(
-                        "The crontab of orchestrator {orchestrator_id:?} has no DR test schedule {schedule_id:?}."
-                    ),
-                )
+                nothing_to_import(format!(
+                    "The crontab of orchestrator {orchestrator_id:?} has no DR test schedule {schedule_id:?}."
+                ))
             })?;
         let now = t
             .ksys
