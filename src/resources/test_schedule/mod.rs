@@ -61,13 +61,19 @@ fn error(action: Action, object: &str, err: &CloudError) -> Diagnostics {
     diagnose(action, TYPE_NAME, object, err)
 }
 
-fn schedule_of(state: &ScheduleState) -> Result<&str, Diagnostics> {
-    state.schedule_id.as_deref().ok_or_else(|| {
+/// The schedule's id and how diagnostics name it (`schedule <orchestrator_id>/<schedule_id>`).
+fn schedule_of(state: &ScheduleState) -> Result<(String, String), Diagnostics> {
+    let schedule_id = state.schedule_id.clone().ok_or_else(|| {
         Diagnostics::from_error(
             format!("Invalid {TYPE_NAME} state"),
             "The state has no schedule_id; remove it from state and import it again.",
         )
-    })
+    })?;
+    let object = format!(
+        "schedule {}",
+        composite_id(&state.orchestrator_id, &schedule_id)
+    );
+    Ok((schedule_id, object))
 }
 
 fn cron_validator() -> impl tf_framework::validators::Validator {
@@ -254,11 +260,7 @@ impl Resource for TestScheduleResource {
         state: ScheduleState,
     ) -> Result<Option<ScheduleState>, Diagnostics> {
         let clients = clients(ctx)?;
-        let schedule_id = schedule_of(&state)?.to_string();
-        let object = format!(
-            "schedule {}",
-            composite_id(&state.orchestrator_id, &schedule_id)
-        );
+        let (schedule_id, object) = schedule_of(&state)?;
         let fail = |e: CloudError| error(Action::Read, &object, &e);
         if let Err(e) =
             directory::published_vms(&clients, &state.orchestrator_id, Freshness::Recent).await
@@ -295,11 +297,7 @@ impl Resource for TestScheduleResource {
     ) -> Result<ScheduleState, Diagnostics> {
         let clients = clients(ctx)?;
         let (prior, planned) = (req.prior, req.planned);
-        let schedule_id = schedule_of(&prior)?.to_string();
-        let object = format!(
-            "schedule {}",
-            composite_id(&prior.orchestrator_id, &schedule_id)
-        );
+        let (schedule_id, object) = schedule_of(&prior)?;
         let fail = |e: CloudError| error(Action::Update, &object, &e);
         ctx.run(&format!("rewriting {object}"), async {
             let t = target(&clients, &prior.orchestrator_id)
@@ -321,11 +319,7 @@ impl Resource for TestScheduleResource {
 
     async fn delete(&self, ctx: &Context, state: ScheduleState) -> Result<(), Diagnostics> {
         let clients = clients(ctx)?;
-        let schedule_id = schedule_of(&state)?.to_string();
-        let object = format!(
-            "schedule {}",
-            composite_id(&state.orchestrator_id, &schedule_id)
-        );
+        let (schedule_id, object) = schedule_of(&state)?;
         let fail = |e: CloudError| error(Action::Delete, &object, &e);
         ctx.run(&format!("removing {object}"), async {
             let t = match target(&clients, &state.orchestrator_id).await {
