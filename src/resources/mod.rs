@@ -3,7 +3,8 @@
 //!
 //! A resource never imports another resource's internals. What two resources share lives
 //! beside them: [`deployment`] (what `dr_orchestrator` and `dr_ha_standby` both do to deploy
-//! through DR Automation) and [`adoption`] (the rules every identity and listing follows);
+//! through DR Automation), [`adoption`] (the rules every identity and listing follows) and
+//! [`upgrade`] (what state upgraders share);
 //! what data sources and actions share too lives in [`crate::support`]. [`all`] and
 //! [`list_all`] are the lists the provider registers.
 
@@ -14,6 +15,7 @@ pub mod managed_vm;
 pub mod orchestrator;
 pub mod security_group_rule;
 pub mod test_schedule;
+pub mod upgrade;
 
 use std::sync::Arc;
 

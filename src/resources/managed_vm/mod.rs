@@ -43,6 +43,7 @@ use tokio::time::Instant;
 use crate::cloud::ksys::parse::Priority;
 use crate::cloud::{Clients, CloudError};
 use crate::resources::adoption::nothing_to_import;
+use crate::resources::upgrade::no_upgrader;
 use crate::support::coalesce::Freshness;
 use crate::support::orchestrator_access::{self, ksys, ksys_for_plan, shared_to_owned};
 use crate::support::{Action, clients, diagnose};
@@ -470,10 +471,9 @@ impl Resource for ManagedVmResource {
     ) -> Result<serde_json::Value, Diagnostics> {
         match from_version {
             0 => Ok(upgrade_v0(state)),
-            v => Err(Diagnostics::from_error(
-                "Unable to upgrade resource state",
-                format!("{TYPE_NAME} has no state upgrader from schema version {v}."),
-            )),
+            v => Err(no_upgrader(format!(
+                "{TYPE_NAME} has no state upgrader from schema version {v}."
+            ))),
         }
     }
 

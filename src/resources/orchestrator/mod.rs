@@ -46,6 +46,7 @@ use crate::resources::deployment::{
     dr_instance_for_queries, find_workspace, offered_machine_types, presence, workspace_networks,
     workspace_not_found,
 };
+use crate::resources::upgrade::no_upgrader;
 use crate::support::{Action, clients, diagnose};
 use crate::validate::machine_type::check_offered;
 use deploy::DeploySecrets;
@@ -585,12 +586,9 @@ impl Resource for OrchestratorResource {
     ) -> Result<serde_json::Value, Diagnostics> {
         match from_version {
             0 => Ok(upgrade_v0(state)),
-            v => Err(Diagnostics::from_error(
-                "Unable to upgrade resource state",
-                format!(
-                    "{TYPE_NAME} has no state upgrader from schema version {v} (current: {SCHEMA_VERSION})."
-                ),
-            )),
+            v => Err(no_upgrader(format!(
+                "{TYPE_NAME} has no state upgrader from schema version {v} (current: {SCHEMA_VERSION})."
+            ))),
         }
     }
 

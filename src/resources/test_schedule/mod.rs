@@ -41,6 +41,7 @@ use tf_framework::value::{Attr, Type, Value};
 use crate::cloud::CloudError;
 use crate::cloud::ksys::crontab;
 use crate::resources::adoption::nothing_to_import;
+use crate::resources::upgrade::{add_null_attributes, no_upgrader};
 use crate::support::coalesce::Freshness;
 use crate::support::directory;
 use crate::support::orchestrator_access::ksys_for_plan;
@@ -398,10 +399,9 @@ impl Resource for TestScheduleResource {
         mut state: serde_json::Value,
     ) -> Result<serde_json::Value, Diagnostics> {
         if from_version != 0 {
-            return Err(Diagnostics::from_error(
-                "Unable to upgrade resource state",
-                format!("{TYPE_NAME} has no state upgrader from schema version {from_version}."),
-            ));
+            return Err(no_upgrader(format!(
+                "{TYPE_NAME} has no state upgrader from schema version {from_version}."
+            )));
         }
         // v0 (the REST-era API) had operation_id and message in last_result, and no workgroups.
         if let Some(object) = state.as_object_mut() {
@@ -412,9 +412,7 @@ impl Resource for TestScheduleResource {
                 serde_json::Value::Null
             };
             object.insert("last_result".into(), upgraded);
-            object
-                .entry("workgroups")
-                .or_insert(serde_json::Value::Null);
+            add_null_attributes(object, &["workgroups"]);
         }
         Ok(state)
     }
