@@ -9,7 +9,9 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::validators::one_of;
 
-use super::{matches, orchestrator_read_error};
+use super::{
+    computed_string, filter_argument, matches, orchestrator_id_argument, orchestrator_read_error,
+};
 use crate::cloud::dr_automation::EventFilter;
 use crate::support::clients;
 
@@ -50,35 +52,32 @@ impl DataSource for Events {
     }
 
     fn schema(&self) -> Schema {
-        let s = |name: &str, description: &str| {
-            Attribute::string(name).computed().description(description)
-        };
         Schema::new()
             .description("The events of a DR deployment, newest last, optionally filtered by time, level and action.")
-            .attribute(Attribute::string("orchestrator_id").required().description("The DR Automation service instance GUID (a `dr_orchestrator` id)."))
-            .attribute(Attribute::string("time").optional().description("Only events since this time (ISO-8601 or epoch seconds), as the API's \"events since a specific timestamp\"; `from_time` wins when both are set."))
-            .attribute(Attribute::string("from_time").optional().description("Only events from this time (ISO-8601 or epoch seconds)."))
-            .attribute(Attribute::string("to_time").optional().description("Only events until this time (ISO-8601 or epoch seconds)."))
+            .attribute(orchestrator_id_argument())
+            .attribute(filter_argument("time", "Only events since this time (ISO-8601 or epoch seconds), as the API's \"events since a specific timestamp\"; `from_time` wins when both are set."))
+            .attribute(filter_argument("from_time", "Only events from this time (ISO-8601 or epoch seconds)."))
+            .attribute(filter_argument("to_time", "Only events until this time (ISO-8601 or epoch seconds)."))
             .attribute(
                 Attribute::string("level")
                     .optional()
                     .validator(one_of(["notice", "info", "warning", "error"]))
                     .description("Only events of this level."),
             )
-            .attribute(Attribute::string("action").optional().description("Only events of this action, such as `create`."))
+            .attribute(filter_argument("action", "Only events of this action, such as `create`."))
             .attribute(
                 Attribute::list_nested(
                     "events",
                     vec![
-                        s("event_id", "Event id."),
-                        s("time", "When (RFC 3339)."),
-                        s("level", "`notice`, `info`, `warning` or `error`."),
-                        s("action", "Action."),
-                        s("resource", "Resource the event is about."),
-                        s("message", "Message."),
-                        s("api_source", "API that raised it."),
-                        s("user_name", "Who caused it."),
-                        s("user_email", "Their e-mail address."),
+                        computed_string("event_id", "Event id."),
+                        computed_string("time", "When (RFC 3339)."),
+                        computed_string("level", "`notice`, `info`, `warning` or `error`."),
+                        computed_string("action", "Action."),
+                        computed_string("resource", "Resource the event is about."),
+                        computed_string("message", "Message."),
+                        computed_string("api_source", "API that raised it."),
+                        computed_string("user_name", "Who caused it."),
+                        computed_string("user_email", "Their e-mail address."),
                     ],
                 )
                 .computed()

@@ -7,9 +7,11 @@ use tf_framework::context::Context;
 use tf_framework::data_source::DataSource;
 use tf_framework::diag::Diagnostics;
 use tf_framework::schema::{Attribute, Schema};
-use tf_framework::value::Type;
 
-use super::{orchestrator_read_error, read_error};
+use super::{
+    computed_string, computed_strings, orchestrator_id_argument, orchestrator_read_error,
+    read_error,
+};
 use crate::support::clients;
 
 const TYPE_NAME: &str = "dr_machine_types";
@@ -45,11 +47,7 @@ impl DataSource for MachineTypes {
             .description(
                 "The machine types DR Automation offers in the primary (and standby) workspace.",
             )
-            .attribute(
-                Attribute::string("orchestrator_id").required().description(
-                    "The DR Automation service instance GUID (a `dr_orchestrator` id).",
-                ),
-            )
+            .attribute(orchestrator_id_argument())
             .attribute(
                 Attribute::string("primary_workspace_name")
                     .required()
@@ -60,26 +58,20 @@ impl DataSource for MachineTypes {
                     .optional()
                     .description("Name of the standby PowerVS workspace."),
             )
-            .attribute(
-                Attribute::list("machine_types", Type::String)
-                    .computed()
-                    .description("Machine types of the primary workspace, such as `s922`."),
-            )
-            .attribute(
-                Attribute::list("standby_machine_types", Type::String)
-                    .computed()
-                    .description("Machine types of the standby workspace (empty without one)."),
-            )
+            .attribute(computed_strings(
+                "machine_types",
+                "Machine types of the primary workspace, such as `s922`.",
+            ))
+            .attribute(computed_strings(
+                "standby_machine_types",
+                "Machine types of the standby workspace (empty without one).",
+            ))
             .attribute(
                 Attribute::list_nested(
                     "workspaces",
                     vec![
-                        Attribute::string("name")
-                            .computed()
-                            .description("Workspace name."),
-                        Attribute::list("machine_types", Type::String)
-                            .computed()
-                            .description("Its machine types."),
+                        computed_string("name", "Workspace name."),
+                        computed_strings("machine_types", "Its machine types."),
                     ],
                 )
                 .computed()

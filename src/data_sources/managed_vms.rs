@@ -14,9 +14,11 @@ use tf_framework::diag::Diagnostics;
 use tf_framework::path;
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::validators::one_of;
-use tf_framework::value::Type;
 
-use super::matches;
+use super::{
+    computed_number, computed_string, computed_strings, filter_argument, matches,
+    orchestrator_id_argument,
+};
 use crate::support::coalesce::Freshness;
 use crate::support::directory::{self, PublishedVms};
 use crate::support::orchestrator_access;
@@ -63,51 +65,45 @@ impl DataSource for ManagedVms {
     }
 
     fn schema(&self) -> Schema {
-        let s = |name: &str, description: &str| {
-            Attribute::string(name).computed().description(description)
-        };
-        let n = |name: &str, description: &str| {
-            Attribute::number(name).computed().description(description)
-        };
         Schema::new()
             .description(
                 "The VMs a DR orchestrator manages, as DR Automation lists them, optionally filtered. With the \
                  provider's `orchestrator_ssh`, each is enriched from KSYS (priority, protection state, backup \
                  VM); without it `priority` is null and the priority filter cannot be used.",
             )
-            .attribute(Attribute::string("orchestrator_id").required().description("The DR Automation service instance GUID (a `dr_orchestrator` id)."))
+            .attribute(orchestrator_id_argument())
             .attribute(
                 Attribute::string("priority")
                     .optional()
                     .validator(one_of(["high", "medium", "low"]))
                     .description("Only VMs with this recovery priority."),
             )
-            .attribute(Attribute::string("workgroup_name").optional().description("Only VMs of this workgroup."))
-            .attribute(Attribute::string("workspace_name").optional().description("Only VMs of this PowerVS workspace."))
+            .attribute(filter_argument("workgroup_name", "Only VMs of this workgroup."))
+            .attribute(filter_argument("workspace_name", "Only VMs of this PowerVS workspace."))
             .attribute(
                 Attribute::list_nested(
                     "managed_vms",
                     vec![
-                        s("pvm_instance_id", "PowerVS instance id."),
-                        s("vm_name", "VM name."),
-                        s("priority", "Recovery priority."),
-                        s("workgroup_name", "Workgroup."),
-                        s("workspace_id", "Workspace GUID."),
-                        s("workspace_name", "Workspace name."),
-                        s("os_type", "Operating system."),
-                        n("cores", "Processor cores."),
-                        n("memory_gb", "Memory in GB."),
-                        s("region", "Zone the VM runs in."),
-                        s("dr_region", "Zone the VM is recovered to."),
-                        n("dr_average_time_minutes", "Estimated recovery time in minutes."),
-                        s("protection_state", "KSYS state (`READY_TO_MOVE` once protected); null without orchestrator_ssh."),
-                        s("backup_vm_name", "The backup VM KSYS created; null without orchestrator_ssh."),
+                        computed_string("pvm_instance_id", "PowerVS instance id."),
+                        computed_string("vm_name", "VM name."),
+                        computed_string("priority", "Recovery priority."),
+                        computed_string("workgroup_name", "Workgroup."),
+                        computed_string("workspace_id", "Workspace GUID."),
+                        computed_string("workspace_name", "Workspace name."),
+                        computed_string("os_type", "Operating system."),
+                        computed_number("cores", "Processor cores."),
+                        computed_number("memory_gb", "Memory in GB."),
+                        computed_string("region", "Zone the VM runs in."),
+                        computed_string("dr_region", "Zone the VM is recovered to."),
+                        computed_number("dr_average_time_minutes", "Estimated recovery time in minutes."),
+                        computed_string("protection_state", "KSYS state (`READY_TO_MOVE` once protected); null without orchestrator_ssh."),
+                        computed_string("backup_vm_name", "The backup VM KSYS created; null without orchestrator_ssh."),
                     ],
                 )
                 .computed()
                 .description("The matching managed VMs, sorted by name."),
             )
-            .attribute(Attribute::list("ids", Type::String).computed().description("Their PowerVS instance ids, in the same order."))
+            .attribute(computed_strings("ids", "Their PowerVS instance ids, in the same order."))
     }
 
     async fn read(

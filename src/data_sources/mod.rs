@@ -18,6 +18,8 @@ use std::sync::Arc;
 
 use tf_framework::data_source::DynDataSource;
 use tf_framework::diag::Diagnostics;
+use tf_framework::schema::Attribute;
+use tf_framework::value::Type;
 
 use crate::cloud::CloudError;
 use crate::support::{Action, diagnose};
@@ -32,6 +34,35 @@ pub fn all() -> Vec<Arc<dyn DynDataSource>> {
         Arc::new(managed_vms::ManagedVms),
         Arc::new(events::Events),
     ]
+}
+
+/// `orchestrator_id`, the argument of every data source about one DR deployment.
+pub(crate) fn orchestrator_id_argument() -> Attribute {
+    Attribute::string("orchestrator_id")
+        .required()
+        .description("The DR Automation service instance GUID (a `dr_orchestrator` id).")
+}
+
+/// An optional string argument that narrows what the data source returns.
+pub(crate) fn filter_argument(name: &str, description: &str) -> Attribute {
+    Attribute::string(name).optional().description(description)
+}
+
+/// A string the data source reads.
+pub(crate) fn computed_string(name: &str, description: &str) -> Attribute {
+    Attribute::string(name).computed().description(description)
+}
+
+/// A number the data source reads.
+pub(crate) fn computed_number(name: &str, description: &str) -> Attribute {
+    Attribute::number(name).computed().description(description)
+}
+
+/// A list of strings the data source reads (ids, CIDR blocks, machine types).
+pub(crate) fn computed_strings(name: &str, description: &str) -> Attribute {
+    Attribute::list(name, Type::String)
+        .computed()
+        .description(description)
 }
 
 /// The diagnostic for a failed read of a data source.

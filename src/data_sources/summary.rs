@@ -7,7 +7,7 @@ use tf_framework::data_source::DataSource;
 use tf_framework::diag::Diagnostics;
 use tf_framework::schema::{Attribute, Schema};
 
-use super::orchestrator_read_error;
+use super::{computed_number, computed_string, orchestrator_id_argument, orchestrator_read_error};
 use crate::support::clients;
 
 const TYPE_NAME: &str = "dr_summary";
@@ -47,31 +47,28 @@ impl DataSource for Summary {
     }
 
     fn schema(&self) -> Schema {
-        let s = |name: &str, description: &str| {
-            Attribute::string(name).computed().description(description)
-        };
         Schema::new()
             .description("The summary DR Automation gives of a deployment: service, orchestrators and managed VMs.")
-            .attribute(Attribute::string("orchestrator_id").required().description("The DR Automation service instance GUID (a `dr_orchestrator` id)."))
-            .attribute(s("deployment_name", "Deployment (service instance) name."))
-            .attribute(s("crn", "CRN of the service instance."))
-            .attribute(s("status", "Service status."))
-            .attribute(s("plan_name", "Plan name."))
+            .attribute(orchestrator_id_argument())
+            .attribute(computed_string("deployment_name", "Deployment (service instance) name."))
+            .attribute(computed_string("crn", "CRN of the service instance."))
+            .attribute(computed_string("status", "Service status."))
+            .attribute(computed_string("plan_name", "Plan name."))
             .attribute(Attribute::bool("orchestrator_ha").computed().description("Whether a standby orchestrator is configured."))
-            .attribute(s("orchestrator_name", "Login of the orchestrator UI."))
-            .attribute(s("orchestrator_status", "Status of the primary orchestrator."))
-            .attribute(s("orchestrator_workspace_name", "Workspace of the primary orchestrator."))
-            .attribute(s("standby_status", "Status of the standby deployment."))
-            .attribute(s("standby_orchestrator_status", "Status of the standby orchestrator."))
-            .attribute(s("standby_orchestrator_workspace_name", "Workspace of the standby orchestrator."))
-            .attribute(s("location_id", "Zone of the primary orchestrator."))
-            .attribute(s("recovery_location", "Recovery location."))
-            .attribute(s("primary_ip_address", "IP address of the primary orchestrator."))
-            .attribute(s("standby_ip_address", "IP address of the standby orchestrator."))
-            .attribute(s("dashboard_url", "URL of the primary orchestrator's dashboard."))
-            .attribute(s("transit_gateway_name", "Transit Gateway the standby is attached to."))
-            .attribute(s("vpc_name", "VPC reached through the Transit Gateway."))
-            .attribute(Attribute::number("managed_vm_count").computed().description("Number of VMs under DR management."))
+            .attribute(computed_string("orchestrator_name", "Login of the orchestrator UI."))
+            .attribute(computed_string("orchestrator_status", "Status of the primary orchestrator."))
+            .attribute(computed_string("orchestrator_workspace_name", "Workspace of the primary orchestrator."))
+            .attribute(computed_string("standby_status", "Status of the standby deployment."))
+            .attribute(computed_string("standby_orchestrator_status", "Status of the standby orchestrator."))
+            .attribute(computed_string("standby_orchestrator_workspace_name", "Workspace of the standby orchestrator."))
+            .attribute(computed_string("location_id", "Zone of the primary orchestrator."))
+            .attribute(computed_string("recovery_location", "Recovery location."))
+            .attribute(computed_string("primary_ip_address", "IP address of the primary orchestrator."))
+            .attribute(computed_string("standby_ip_address", "IP address of the standby orchestrator."))
+            .attribute(computed_string("dashboard_url", "URL of the primary orchestrator's dashboard."))
+            .attribute(computed_string("transit_gateway_name", "Transit Gateway the standby is attached to."))
+            .attribute(computed_string("vpc_name", "VPC reached through the Transit Gateway."))
+            .attribute(computed_number("managed_vm_count", "Number of VMs under DR management."))
     }
 
     async fn read(&self, ctx: &Context, config: SummaryState) -> Result<SummaryState, Diagnostics> {

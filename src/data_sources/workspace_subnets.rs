@@ -16,7 +16,9 @@ use tf_framework::schema::{Attribute, Schema};
 use tf_framework::validators::one_of;
 use tf_framework::value::Type;
 
-use super::{matches, read_error};
+use super::{
+    computed_number, computed_string, computed_strings, filter_argument, matches, read_error,
+};
 use crate::support::clients;
 
 const TYPE_NAME: &str = "dr_workspace_subnets";
@@ -66,23 +68,23 @@ impl DataSource for WorkspaceSubnets {
                     .validator(one_of(["vlan", "pub-vlan", "dhcp-vlan"]))
                     .description("Only subnets of this type: `vlan` (private), `pub-vlan` or `dhcp-vlan`."),
             )
-            .attribute(Attribute::string("name").optional().description("Only the subnet with this name."))
+            .attribute(filter_argument("name", "Only the subnet with this name."))
             .attribute(
                 Attribute::list_nested(
                     "subnets",
                     vec![
-                        Attribute::string("id").computed().description("Network id."),
-                        Attribute::string("name").computed().description("Name."),
-                        Attribute::string("cidr").computed().description("CIDR block."),
-                        Attribute::string("type").computed().description("Type."),
-                        Attribute::string("gateway").computed().description("Gateway address."),
-                        Attribute::number("vlan_id").computed().description("VLAN id."),
+                        computed_string("id", "Network id."),
+                        computed_string("name", "Name."),
+                        computed_string("cidr", "CIDR block."),
+                        computed_string("type", "Type."),
+                        computed_string("gateway", "Gateway address."),
+                        computed_number("vlan_id", "VLAN id."),
                     ],
                 )
                 .computed()
                 .description("The matching subnets, sorted by name."),
             )
-            .attribute(Attribute::list("cidrs", Type::String).computed().description("Their CIDR blocks, in the same order."))
+            .attribute(computed_strings("cidrs", "Their CIDR blocks, in the same order."))
             .attribute(Attribute::map("cidr_by_name", Type::String).computed().description("Subnet name → CIDR block."))
     }
 

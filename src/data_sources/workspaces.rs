@@ -8,7 +8,7 @@ use tf_framework::data_source::DataSource;
 use tf_framework::diag::Diagnostics;
 use tf_framework::schema::{Attribute, Schema};
 
-use super::{matches, read_error};
+use super::{computed_string, computed_strings, filter_argument, matches, read_error};
 use crate::support::clients;
 
 const TYPE_NAME: &str = "dr_workspaces";
@@ -46,25 +46,25 @@ impl DataSource for Workspaces {
     fn schema(&self) -> Schema {
         Schema::new()
             .description("Lists the account's PowerVS workspaces, optionally filtered by name, zone or status.")
-            .attribute(Attribute::string("name").optional().description("Only the workspace with this name."))
-            .attribute(Attribute::string("zone").optional().description("Only workspaces in this zone, such as `dal10`."))
-            .attribute(Attribute::string("status").optional().description("Only workspaces in this status, such as `active`."))
+            .attribute(filter_argument("name", "Only the workspace with this name."))
+            .attribute(filter_argument("zone", "Only workspaces in this zone, such as `dal10`."))
+            .attribute(filter_argument("status", "Only workspaces in this status, such as `active`."))
             .attribute(
                 Attribute::list_nested(
                     "workspaces",
                     vec![
-                        Attribute::string("id").computed().description("Workspace GUID (`powervs_workspace_guid`)."),
-                        Attribute::string("name").computed().description("Name."),
-                        Attribute::string("zone").computed().description("Zone."),
-                        Attribute::string("crn").computed().description("CRN (`powervs_workspace_id` of the landing zone)."),
-                        Attribute::string("status").computed().description("Status."),
-                        Attribute::string("type").computed().description("`off-premises` or `on-premises`."),
+                        computed_string("id", "Workspace GUID (`powervs_workspace_guid`)."),
+                        computed_string("name", "Name."),
+                        computed_string("zone", "Zone."),
+                        computed_string("crn", "CRN (`powervs_workspace_id` of the landing zone)."),
+                        computed_string("status", "Status."),
+                        computed_string("type", "`off-premises` or `on-premises`."),
                     ],
                 )
                 .computed()
                 .description("The matching workspaces, sorted by name."),
             )
-            .attribute(Attribute::list("ids", tf_framework::value::Type::String).computed().description("Their GUIDs, in the same order."))
+            .attribute(computed_strings("ids", "Their GUIDs, in the same order."))
     }
 
     async fn read(

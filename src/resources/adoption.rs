@@ -4,17 +4,17 @@
 //!
 //! Each resource keeps its own identity, listing and configuration rules beside its CRUD code
 //! (`<resource>/adopt.rs`, `<resource>/list.rs`); this module holds the few rules that must read
-//! the same everywhere: how a missing identity attribute and an empty filter are reported, and
-//! how many objects a listing reads from the cloud at once.
+//! the same everywhere: identities made of ids ([`KeyIdentity`]), how a missing identity
+//! attribute and an empty filter are reported. The
+//! steps of a listing itself are shared with [`crate::support::listing`].
+
+use std::collections::BTreeMap;
 
 use tf_framework::diag::Diagnostics;
+use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::typed::ConfigView;
 use tf_framework::value::Attr;
-
-/// Objects a listing reads at the same time when each needs its own requests (orchestrators,
-/// standbys): enough to overlap round trips, few enough not to be rate-limited.
-pub const CONCURRENT_READS: usize = 4;
 
 /// The value of an identity attribute an `import` block must give. Terraform checks the
 /// identity schema first, so a missing value only comes from an explicit `null`.
@@ -33,6 +33,60 @@ pub fn identity_attribute(
             ),
         )),
     }
+}
+
+/// An identity of string attributes, all required for import, whose import id is their values
+/// joined by `/` in order: `<orchestrator_id>/<pvm_instance_id>` for a managed VM, the
+/// orchestrator id alone for a standby. One object, one identity, one import id.
+pub struct KeyIdentity {
+    pub type_name: &'static str,
+    /// Each attribute's name and description.
+    pub parts: &'static [(&'static str, &'static str)],
+}
+
+impl KeyIdentity {
+    pub fn schema(&self) -> IdentitySchema {
+        self.parts
+            .iter()
+            .fold(IdentitySchema::new(), |schema, (name, description)| {
+                schema.attribute(
+                    IdentityAttribute::string(*name)
+                        .required_for_import()
+                        .description(*description),
+                )
+            })
+    }
+
+    /// The identity whose attributes have `values`, in the order of [`Self::parts`].
+    pub fn of(&self, values: &[Option<&str>]) -> Result<IdentityData, Diagnostics> {
+        let attributes: serde_json::Map<String, serde_json::Value> = self
+            .parts
+            .iter()
+            .zip(values)
+            .map(|((name, _), value)| ((*name).to_string(), (*value).into()))
+            .collect();
+        IdentityData::new(&attributes)
+    }
+
+    /// The import id an `import { identity = { ... } }` names; a null or empty attribute is
+    /// refused by name ([`identity_attribute`]).
+    pub fn import_id(&self, identity: &IdentityData) -> Result<String, Diagnostics> {
+        let mut wanted: BTreeMap<String, Option<String>> = identity.get()?;
+        let values = self
+            .parts
+            .iter()
+            .map(|(name, _)| {
+                identity_attribute(wanted.remove(*name).flatten(), self.type_name, name)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(values.join("/"))
+    }
+}
+
+/// The diagnostic for an import (by id or identity) whose object does not exist, in
+/// Terraform's own words; `detail` says what was looked for and where.
+pub fn nothing_to_import(detail: String) -> Diagnostics {
+    Diagnostics::from_error("Cannot import non-existent remote object", detail)
 }
 
 /// Offline checks of optional string filters of a list's `config` block: an empty string
@@ -69,8 +123,6 @@ pub fn check_required_id(config: &ConfigView<'_>, name: &str) -> Diagnostics {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use tf_framework::value::Value;
 

@@ -3,7 +3,8 @@
 //!
 //! A resource never imports another resource's internals. What two resources share lives
 //! beside them: [`deployment`] (what `dr_orchestrator` and `dr_ha_standby` both do to deploy
-//! through DR Automation) and [`adoption`] (the rules every identity and listing follows);
+//! through DR Automation), [`adoption`] (the rules every identity and listing follows) and
+//! [`upgrade`] (what state upgraders share);
 //! what data sources and actions share too lives in [`crate::support`]. [`all`] and
 //! [`list_all`] are the lists the provider registers.
 
@@ -14,6 +15,7 @@ pub mod managed_vm;
 pub mod orchestrator;
 pub mod security_group_rule;
 pub mod test_schedule;
+pub mod upgrade;
 
 use std::sync::Arc;
 
@@ -40,4 +42,28 @@ pub fn list_all() -> Vec<Arc<dyn DynListResource>> {
         Arc::new(security_group_rule::list::SecurityGroupRuleList),
         Arc::new(test_schedule::list::TestScheduleList),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One case per registered resource and list resource; a failure names the type.
+    #[test]
+    fn schema_is_valid() {
+        let resources = all()
+            .into_iter()
+            .map(|r| (r.erased_type_name(), r.erased_schema()));
+        let lists = list_all()
+            .into_iter()
+            .map(|l| (format!("list {}", l.erased_type_name()), l.erased_schema()));
+        let mut checked = Vec::new();
+        for (name, schema) in resources.chain(lists) {
+            if let Err(problems) = schema.check() {
+                panic!("{name}: invalid schema:\n  {}", problems.join("\n  "));
+            }
+            checked.push(name);
+        }
+        assert_eq!(checked.len(), 10, "{checked:?}");
+    }
 }

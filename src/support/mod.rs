@@ -8,11 +8,13 @@
 //!   object and the API's own words;
 //! - import-id parsing ([`split_import_id`]);
 //! - per-process caches of cloud reads ([`coalesce`], [`directory`]) and the way to an
-//!   orchestrator's KSYS ([`orchestrator_access`]).
+//!   orchestrator's KSYS ([`orchestrator_access`]);
+//! - the steps every `terraform query` listing shares ([`listing`]).
 
 pub mod coalesce;
 pub mod directory;
 mod import_id;
+pub mod listing;
 pub mod orchestrator_access;
 
 pub use import_id::split_import_id;

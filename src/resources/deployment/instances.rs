@@ -1,9 +1,18 @@
 //! Finding the account's DR Automation instances: what `terraform query` lists for
 //! `dr_orchestrator` and `dr_ha_standby` alike.
 
+use std::future::Future;
+
+use serde::Serialize;
+use tf_framework::context::Context;
+use tf_framework::diag::Diagnostics;
+use tf_framework::list::ListResults;
+
 use super::{DR_SERVICE_NAME, is_removed_state};
 use crate::cloud::resource_controller::{ListInstances, ResourceInstance};
 use crate::cloud::{Clients, CloudError};
+use crate::support::listing::read_each;
+use crate::support::{Action, clients, diagnose};
 
 /// The CRN service name of DR Automation instances.
 const DR_SERVICE_CRN: &str = ":power-dr-automation:";
@@ -62,4 +71,38 @@ pub async fn dr_instances(
     };
     let all = clients.resource_controller.list_instances(&query).await?;
     Ok(all.into_iter().filter(|i| selects(filter, i)).collect())
+}
+
+/// Lists DR deployments for `terraform query` (`list "dr_orchestrator"`, `list
+/// "dr_ha_standby"`): the DR instances `filter` selects, each read with `read(guid)` the way a
+/// refresh reads it and pushed under `display_name(instance name, state)`. `object` names what
+/// is read of one instance in diagnostics (`DR instance`, `standby of DR instance`).
+pub async fn list_deployments<S, Fut>(
+    ctx: &Context,
+    type_name: &str,
+    filter: &InstanceFilter,
+    read: impl Fn(Clients, String) -> Fut,
+    object: &str,
+    display_name: impl Fn(&str, &S) -> String,
+    results: &ListResults<S>,
+) -> Result<(), Diagnostics>
+where
+    S: Serialize,
+    Fut: Future<Output = Result<Option<S>, CloudError>>,
+{
+    let clients = clients(ctx)?;
+    let fail = |object: &str, e: &CloudError| diagnose(Action::List, type_name, object, e);
+    let instances = dr_instances(&clients, filter)
+        .await
+        .map_err(|e| fail("DR Automation service instances", &e))?;
+    read_each(
+        instances
+            .into_iter()
+            .filter_map(|i| Some((i.guid?, i.name.unwrap_or_default()))),
+        |(guid, _)| read(clients.clone(), guid),
+        results,
+        |(_, name), state| display_name(name, state),
+        |(guid, _), e| fail(&format!("{object} {guid}"), e),
+    )
+    .await
 }

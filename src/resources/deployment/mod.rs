@@ -4,10 +4,12 @@
 //!
 //! Plan-time checks only read (GET): a plan that fails must leave the cloud untouched.
 //! [`network`] holds the orchestrator VM's networks (both resources read a VM's NICs) and
-//! [`instances`] finds the account's DR Automation instances for `terraform query`.
+//! [`instances`] finds the account's DR Automation instances for `terraform query`; [`schema`]
+//! holds the arguments both schemas declare alike.
 
 pub mod instances;
 pub mod network;
+pub mod schema;
 
 use std::sync::Mutex;
 use std::time::Duration;

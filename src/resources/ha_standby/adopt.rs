@@ -2,45 +2,38 @@
 //! orchestrator's id: a deployment has at most one standby), import by identity, and the
 //! configuration `-generate-config-out` writes for it.
 
-use serde::{Deserialize, Serialize};
 use tf_framework::diag::Diagnostics;
 use tf_framework::genconfig::GeneratedConfig;
-use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
+use tf_framework::identity::{IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::value::Attr;
 
 use super::TYPE_NAME;
 use super::model::StandbyState;
 use crate::cloud::Clients;
-use crate::resources::adoption::identity_attribute;
+use crate::resources::adoption::KeyIdentity;
 
-/// The identity of a `dr_ha_standby`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StandbyIdentity {
-    pub orchestrator_id: Option<String>,
-}
+/// The identity of a `dr_ha_standby`: its orchestrator (a deployment has at most one standby).
+const IDENTITY: KeyIdentity = KeyIdentity {
+    type_name: TYPE_NAME,
+    parts: &[(
+        "orchestrator_id",
+        "The `id` of the `dr_orchestrator` (DR Automation service instance GUID) whose standby \
+         this is.",
+    )],
+};
 
 pub fn identity_schema() -> IdentitySchema {
-    IdentitySchema::new().attribute(
-        IdentityAttribute::string("orchestrator_id")
-            .required_for_import()
-            .description(
-                "The `id` of the `dr_orchestrator` (DR Automation service instance GUID) whose standby \
-                 this is.",
-            ),
-    )
+    IDENTITY.schema()
 }
 
 pub fn identity(state: &StandbyState) -> Result<IdentityData, Diagnostics> {
-    IdentityData::new(&StandbyIdentity {
-        orchestrator_id: Some(state.orchestrator_id.clone()),
-    })
+    IDENTITY.of(&[Some(&state.orchestrator_id)])
 }
 
 /// The orchestrator id an `import { identity = { ... } }` names.
 pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
-    let wanted: StandbyIdentity = identity.get()?;
-    identity_attribute(wanted.orchestrator_id, TYPE_NAME, "orchestrator_id")
+    IDENTITY.import_id(identity)
 }
 
 /// What the primary deployment sets that the standby defaults to.

@@ -7,7 +7,6 @@
 //! yields nothing.
 
 use async_trait::async_trait;
-use futures::StreamExt;
 use serde::Deserialize;
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
@@ -18,11 +17,9 @@ use tf_framework::typed::ConfigView;
 use super::TYPE_NAME;
 use super::deploy;
 use super::model::StandbyState;
-use crate::cloud::CloudError;
-use crate::resources::adoption::{CONCURRENT_READS, check_filters};
-use crate::resources::deployment::instances::{InstanceFilter, dr_instances};
+use crate::resources::adoption::check_filters;
+use crate::resources::deployment::instances::{InstanceFilter, list_deployments};
 use crate::resources::deployment::standby_vm_name;
-use crate::support::{Action, clients, diagnose};
 
 pub struct HaStandbyList;
 
@@ -67,50 +64,19 @@ impl ListResource for HaStandbyList {
         req: ListRequest<StandbyListConfig>,
         results: &ListResults<StandbyState>,
     ) -> Result<(), Diagnostics> {
-        let clients = clients(ctx)?;
-        let fail = |object: &str, e: &CloudError| diagnose(Action::List, TYPE_NAME, object, e);
         let filter = InstanceFilter {
             guid: req.config.orchestrator_id,
             ..InstanceFilter::default()
         };
-        let instances = dr_instances(&clients, &filter)
-            .await
-            .map_err(|e| fail("DR Automation service instances", &e))?;
-        let clients = &clients;
-        let mut reads = futures::stream::iter(
-            instances
-                .into_iter()
-                .filter_map(|i| Some((i.guid?, i.name.unwrap_or_default()))),
+        list_deployments(
+            ctx,
+            TYPE_NAME,
+            &filter,
+            |clients, guid| async move { deploy::fetch(&clients, &guid, None).await },
+            "standby of DR instance",
+            |name, _| standby_vm_name(name),
+            results,
         )
-        .map(|(guid, name)| async move {
-            let found = deploy::fetch(clients, &guid, None).await;
-            (guid, name, found)
-        })
-        .buffered(CONCURRENT_READS);
-        while let Some((guid, name, found)) = reads.next().await {
-            match found {
-                Ok(Some(state)) => {
-                    if !results.push(standby_vm_name(&name), &state).await {
-                        break;
-                    }
-                }
-                Ok(None) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(fail(&format!("standby of DR instance {guid}"), &e)),
-            }
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
-mod tests {
-    use super::*;
-    use tf_framework::schema::assert_schema_valid;
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&HaStandbyList.schema());
+        .await
     }
 }

@@ -26,17 +26,17 @@ use tf_framework::genconfig::GeneratedConfig;
 use tf_framework::identity::{IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
-use tf_framework::schema::{Attribute, ReplaceCheck, Schema};
+use tf_framework::schema::{Attribute, Schema};
 use tf_framework::timeouts::{self, Operation, TimeoutDefaults};
 use tf_framework::typed::{ConfigView, PlanView};
-use tf_framework::value::Type;
 
 use crate::cloud::Clients;
+use crate::resources::adoption::nothing_to_import;
+use crate::resources::deployment::schema::{VmArgumentDocs, WithVmArguments, computed_string};
 use crate::resources::deployment::{
     check_network_ids, check_password_choice, chosen_password, deployment_timeouts,
-    dr_instance_for_queries, find_workspace, machine_type_validator, network_ids_validator,
-    offered_machine_types, password_validator, tier_validator, workspace_guid_validator,
-    workspace_networks, workspace_not_found,
+    dr_instance_for_queries, find_workspace, machine_type_validator, offered_machine_types,
+    workspace_guid_validator, workspace_networks, workspace_not_found,
 };
 use crate::support::orchestrator_access::ksys_for_plan;
 use crate::support::{Action, clients, diagnose};
@@ -49,17 +49,7 @@ pub const TYPE_NAME: &str = "dr_ha_standby";
 #[derive(Debug, Default)]
 pub struct HaStandbyResource;
 
-fn replace_if_prior_set(check: &ReplaceCheck<'_>) -> bool {
-    !check.prior.is_null()
-}
-
 pub fn schema() -> Schema {
-    let computed = |name: &str, description: &str| {
-        Attribute::string(name)
-            .computed()
-            .use_state_for_unknown()
-            .description(description)
-    };
     Schema::new()
         .description(
             "The standby (HA) orchestrator of a `dr_orchestrator`, in a second PowerVS workspace. Creating it \
@@ -69,7 +59,7 @@ pub fn schema() -> Schema {
              argument replaces the standby. A standby VM deleted out of band is replaced (with a warning); a \
              gateway connection detached out of band is attached again in place.",
         )
-        .attribute(computed("id", "The orchestrator's id (one standby per deployment)."))
+        .attribute(computed_string("id", "The orchestrator's id (one standby per deployment)."))
         .attribute(
             Attribute::string("orchestrator_id")
                 .required()
@@ -110,64 +100,23 @@ pub fn schema() -> Schema {
                      Default: the primary's.",
                 ),
         )
-        .attribute(
-            Attribute::string("tier")
-                .optional()
-                .default_string("tier1")
-                .requires_replace()
-                .validator(tier_validator())
-                .description("Storage tier: `tier1` (10 IOPS/GB, the default) or `tier3` (3 IOPS/GB)."),
-        )
-        .attribute(
-            Attribute::list("network_ids", Type::String)
-                .optional_computed()
-                .requires_replace()
-                .use_state_for_unknown()
-                .validator(network_ids_validator())
-                .description(
-                    "Private (`vlan`) networks of the standby workspace. Default: its first private network.",
-                ),
-        )
-        .attribute(
-            Attribute::string("ssh_key_name")
-                .optional()
-                .requires_replace()
-                .description("SSH key of the standby workspace for the standby VM."),
-        )
-        .attribute(
-            Attribute::string("orchestrator_password")
-                .optional()
-                .sensitive()
-                .requires_replace_if("the password was known before", replace_if_prior_set)
-                .validator(password_validator())
-                .description(
-                    "The orchestrator password again (DR Automation asks for it to deploy the standby), \
-                     stored in state (sensitive). For Terraform older than 1.11. Exactly one of this and \
-                     `orchestrator_password_wo` must be set.",
-                ),
-        )
-        .attribute(
-            Attribute::string("orchestrator_password_wo")
-                .optional()
-                .sensitive()
-                .write_only()
-                .validator(password_validator())
-                .description("The orchestrator password, write-only (Terraform 1.11 and later)."),
-        )
-        .attribute(
-            Attribute::number("orchestrator_password_wo_version")
-                .optional()
-                .requires_replace_if("the version was known before", replace_if_prior_set)
-                .description("Any number; changing it redeploys the standby with the current `orchestrator_password_wo`."),
-        )
+        .vm_arguments(VmArgumentDocs {
+            network_ids: "Private (`vlan`) networks of the standby workspace. Default: its first private network.",
+            ssh_key_name: "SSH key of the standby workspace for the standby VM.",
+            orchestrator_password: "The orchestrator password again (DR Automation asks for it to deploy the standby), \
+                 stored in state (sensitive). For Terraform older than 1.11. Exactly one of this and \
+                 `orchestrator_password_wo` must be set.",
+            orchestrator_password_wo: "The orchestrator password, write-only (Terraform 1.11 and later).",
+            orchestrator_password_wo_version: "Any number; changing it redeploys the standby with the current `orchestrator_password_wo`.",
+        })
         .attribute(
             Attribute::string("status")
                 .computed()
                 .description("Standby deployment status as DR Automation reports it, e.g. `Active`."),
         )
-        .attribute(computed("standby_ip_address", "IP address of the standby orchestrator VM."))
-        .attribute(computed("standby_vm_id", "PowerVS instance id of the standby orchestrator VM."))
-        .attribute(computed(
+        .attribute(computed_string("standby_ip_address", "IP address of the standby orchestrator VM."))
+        .attribute(computed_string("standby_vm_id", "PowerVS instance id of the standby orchestrator VM."))
+        .attribute(computed_string(
             "transit_gateway_connection_id",
             "Id of the Transit Gateway connection of the standby workspace.",
         ))
@@ -529,13 +478,10 @@ impl Resource for HaStandbyResource {
             .await
             .map_err(|e| diagnose(Action::Import, TYPE_NAME, &format!("standby of DR instance {id}"), &e))?
             .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Cannot import non-existent remote object",
-                    format!(
-                        "DR instance {id:?} has no standby orchestrator attached to a Transit Gateway. Import \
-                         takes the orchestrator's id."
-                    ),
-                )
+                nothing_to_import(format!(
+                    "DR instance {id:?} has no standby orchestrator attached to a Transit Gateway. Import \
+                     takes the orchestrator's id."
+                ))
             })
     }
 

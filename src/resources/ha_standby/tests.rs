@@ -4,14 +4,7 @@
 
 use std::time::Duration;
 
-use tf_framework::schema::assert_schema_valid;
-
 use super::*;
-
-#[test]
-fn schema_is_valid() {
-    assert_schema_valid(&schema());
-}
 
 #[test]
 fn timeouts_default_to_90_30_60_minutes() {

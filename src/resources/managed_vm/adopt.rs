@@ -3,54 +3,45 @@
 //! from what KSYS and DR Automation report, and the configuration `-generate-config-out`
 //! writes.
 
-use serde::{Deserialize, Serialize};
 use tf_framework::diag::Diagnostics;
 use tf_framework::genconfig::GeneratedConfig;
-use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
+use tf_framework::identity::{IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::value::Attr;
 
 use super::TYPE_NAME;
-use super::model::{ManagedVmState, composite_id, default_workgroup};
+use super::model::{ManagedVmState, default_workgroup};
 use crate::cloud::ksys::parse::KsysVm;
-use crate::resources::adoption::identity_attribute;
+use crate::resources::adoption::KeyIdentity;
 use crate::support::directory::{PublishedVms, WorkspaceInventory};
 use crate::support::orchestrator_access::Inventory;
 
-/// The identity of a `dr_managed_vm`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ManagedVmIdentity {
-    pub orchestrator_id: Option<String>,
-    pub pvm_instance_id: Option<String>,
-}
+/// The identity of a `dr_managed_vm`: its orchestrator and its PowerVS instance.
+const IDENTITY: KeyIdentity = KeyIdentity {
+    type_name: TYPE_NAME,
+    parts: &[
+        (
+            "orchestrator_id",
+            "The `id` of the `dr_orchestrator` (DR Automation service instance GUID) managing the VM.",
+        ),
+        (
+            "pvm_instance_id",
+            "The PowerVS instance id of the managed VM.",
+        ),
+    ],
+};
 
 pub fn identity_schema() -> IdentitySchema {
-    IdentitySchema::new()
-        .attribute(
-            IdentityAttribute::string("orchestrator_id")
-                .required_for_import()
-                .description("The `id` of the `dr_orchestrator` (DR Automation service instance GUID) managing the VM."),
-        )
-        .attribute(
-            IdentityAttribute::string("pvm_instance_id")
-                .required_for_import()
-                .description("The PowerVS instance id of the managed VM."),
-        )
+    IDENTITY.schema()
 }
 
 pub fn identity(state: &ManagedVmState) -> Result<IdentityData, Diagnostics> {
-    IdentityData::new(&ManagedVmIdentity {
-        orchestrator_id: Some(state.orchestrator_id.clone()),
-        pvm_instance_id: Some(state.pvm_instance_id.clone()),
-    })
+    IDENTITY.of(&[Some(&state.orchestrator_id), Some(&state.pvm_instance_id)])
 }
 
 /// The import id (`<orchestrator_id>/<pvm_instance_id>`) an identity names.
 pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
-    let wanted: ManagedVmIdentity = identity.get()?;
-    let orchestrator = identity_attribute(wanted.orchestrator_id, TYPE_NAME, "orchestrator_id")?;
-    let vm = identity_attribute(wanted.pvm_instance_id, TYPE_NAME, "pvm_instance_id")?;
-    Ok(composite_id(&orchestrator, &vm))
+    IDENTITY.import_id(identity)
 }
 
 /// The state of one VM KSYS manages, as a refresh after `terraform import` would show it:

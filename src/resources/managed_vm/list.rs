@@ -16,7 +16,6 @@ use serde::Deserialize;
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
 use tf_framework::list::{ListRequest, ListResource, ListResults};
-use tf_framework::path;
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::typed::ConfigView;
 use tf_framework::validators::one_of;
@@ -24,12 +23,12 @@ use tf_framework::validators::one_of;
 use super::TYPE_NAME;
 use super::adopt::listed_state;
 use super::model::ManagedVmState;
-use crate::cloud::CloudError;
 use crate::resources::adoption::{check_filters, check_required_id};
+use crate::support::clients;
 use crate::support::coalesce::Freshness;
 use crate::support::directory;
-use crate::support::orchestrator_access::{self, not_configured};
-use crate::support::{Action, clients, diagnose};
+use crate::support::listing::{OrchestratorListing, push_all};
+use crate::support::orchestrator_access;
 
 pub struct ManagedVmList;
 
@@ -48,17 +47,6 @@ impl ManagedVmListConfig {
         };
         equal(&self.workgroup_name, &state.workgroup_name) && equal(&self.priority, &state.priority)
     }
-}
-
-fn orchestrator_not_found(id: &str) -> Diagnostics {
-    Diagnostics::from_error_at(
-        path!("orchestrator_id"),
-        "Orchestrator not found",
-        format!(
-            "orchestrator_id: no DR orchestrator has the id {id:?}. Use the id of a dr_orchestrator (its DR \
-             Automation service instance GUID); list \"dr_orchestrator\" finds them."
-        ),
-    )
 }
 
 #[async_trait]
@@ -108,32 +96,27 @@ impl ListResource for ManagedVmList {
         results: &ListResults<ManagedVmState>,
     ) -> Result<(), Diagnostics> {
         let clients = clients(ctx)?;
-        let orchestrator_id = req.config.orchestrator_id.clone().unwrap_or_default();
-        if clients.ksys.is_none() {
-            return Err(not_configured(
-                "Listing the VMs an orchestrator manages (list \"dr_managed_vm\")",
-            ));
-        }
-        let object = format!("VMs of orchestrator {orchestrator_id}");
-        let fail = |e: &CloudError| diagnose(Action::List, TYPE_NAME, &object, e);
+        let listing = OrchestratorListing::start(
+            &clients,
+            TYPE_NAME,
+            req.config.orchestrator_id.clone(),
+            "VMs",
+            "Listing the VMs an orchestrator manages (list \"dr_managed_vm\")",
+            " (its DR Automation service instance GUID)",
+        )?;
+        let orchestrator_id = &listing.orchestrator_id;
         let (published, inventory) = tokio::join!(
-            directory::published_vms(&clients, &orchestrator_id, Freshness::Recent),
-            orchestrator_access::inventory(&clients, &orchestrator_id, Freshness::Recent),
+            directory::published_vms(&clients, orchestrator_id, Freshness::Recent),
+            orchestrator_access::inventory(&clients, orchestrator_id, Freshness::Recent),
         );
-        let published = published.map_err(|e| fail(&e))?;
+        let published = published.map_err(|e| listing.fail(&e))?;
         if !published.exists {
-            return Err(orchestrator_not_found(&orchestrator_id));
+            return Err(listing.not_found());
         }
-        let inventory = inventory.map_err(|e| {
-            if e.is_not_found() {
-                orchestrator_not_found(&orchestrator_id)
-            } else {
-                fail(&e)
-            }
-        })?;
+        let inventory = inventory.map_err(|e| listing.fail_or_not_found(&e))?;
         // As import: workspace and operating system from the orchestrator's workspace, when it
         // can be read (they are optional and computed).
-        let home = match directory::orchestrator_info(&clients, &orchestrator_id).await {
+        let home = match directory::orchestrator_info(&clients, orchestrator_id).await {
             Ok(info) => match info.workspace_id.clone() {
                 Some(ws) => directory::workspace_inventory(&clients, &ws)
                     .await
@@ -146,15 +129,15 @@ impl ListResource for ManagedVmList {
         let home = home.as_ref().map(|(ws, inv)| (ws.as_str(), inv.as_ref()));
         let mut vms: Vec<_> = inventory.source_vms().collect();
         vms.sort_by(|a, b| a.name.cmp(&b.name));
-        for vm in vms {
-            let Some(state) = listed_state(&orchestrator_id, vm, &inventory, &published, home)
-            else {
-                continue;
-            };
-            if req.config.selects(&state) && !results.push(vm.name.clone(), &state).await {
-                break;
-            }
-        }
+        let found: Vec<_> = vms
+            .into_iter()
+            .filter_map(|vm| {
+                listed_state(orchestrator_id, vm, &inventory, &published, home)
+                    .filter(|state| req.config.selects(state))
+                    .map(|state| (vm.name.clone(), state))
+            })
+            .collect();
+        push_all(results, found).await;
         Ok(())
     }
 }
@@ -163,12 +146,6 @@ impl ListResource for ManagedVmList {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
-    use tf_framework::schema::assert_schema_valid;
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&ManagedVmList.schema());
-    }
 
     #[test]
     fn filters_select_by_workgroup_and_priority() {

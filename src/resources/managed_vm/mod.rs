@@ -42,6 +42,8 @@ use tokio::time::Instant;
 
 use crate::cloud::ksys::parse::Priority;
 use crate::cloud::{Clients, CloudError};
+use crate::resources::adoption::nothing_to_import;
+use crate::resources::upgrade::no_upgrader;
 use crate::support::coalesce::Freshness;
 use crate::support::orchestrator_access::{self, ksys, ksys_for_plan, shared_to_owned};
 use crate::support::{Action, clients, diagnose};
@@ -215,11 +217,11 @@ impl Resource for ManagedVmResource {
             .attribute(computed_number(
                 "dr_average_time_minutes",
                 "DR Automation's estimate of the VM's recovery time, in minutes.",
-            ))
+                ))
             .attribute(computed(
                 "protection_state",
                 "KSYS's state of the VM: `INIT` when managed, `READY_TO_MOVE` once discovered and protected.",
-            ))
+                ))
             .attribute(computed("backup_vm_name", "The backup VM KSYS created at the backup site (`<vm>_BackUp`)."))
             .attribute(computed("backup_workspace_name", "The workspace of the backup VM, as KSYS names it."))
             .block(timeouts::block(&[
@@ -445,13 +447,10 @@ impl Resource for ManagedVmResource {
                 )
             })?
             .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Cannot import non-existent remote object",
-                    format!(
-                        "Orchestrator {orchestrator_id} does not manage a VM with id {pvm_instance_id:?} (or \
-                         no DR orchestrator has that id)."
-                    ),
-                )
+                nothing_to_import(format!(
+                    "Orchestrator {orchestrator_id} does not manage a VM with id {pvm_instance_id:?} (or \
+                     no DR orchestrator has that id)."
+                ))
             })?;
         if let Ok(info) = directory::orchestrator_info(&clients, &orchestrator_id).await
             && let Some(ws) = info.workspace_id.clone()
@@ -472,10 +471,9 @@ impl Resource for ManagedVmResource {
     ) -> Result<serde_json::Value, Diagnostics> {
         match from_version {
             0 => Ok(upgrade_v0(state)),
-            v => Err(Diagnostics::from_error(
-                "Unable to upgrade resource state",
-                format!("{TYPE_NAME} has no state upgrader from schema version {v}."),
-            )),
+            v => Err(no_upgrader(format!(
+                "{TYPE_NAME} has no state upgrader from schema version {v}."
+            ))),
         }
     }
 
@@ -517,12 +515,6 @@ impl Resource for ManagedVmResource {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
-    use tf_framework::schema::assert_schema_valid;
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&ManagedVmResource.schema());
-    }
 
     #[test]
     fn import_ids_have_two_parts() {

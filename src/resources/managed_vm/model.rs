@@ -6,6 +6,7 @@ use tf_framework::timeouts::Timeouts;
 
 use crate::cloud::dr_automation::ManagedVmDetails;
 use crate::cloud::ksys::parse::KsysVm;
+use crate::resources::upgrade::add_null_attributes;
 use crate::support::orchestrator_access::Inventory;
 
 use crate::support::directory::PublishedVms;
@@ -109,14 +110,15 @@ pub fn upgrade_v0(mut state: serde_json::Value) -> serde_json::Value {
         {
             object.insert("workgroup_name".into(), serde_json::Value::Null);
         }
-        for added in [
-            "backup_workspace_id",
-            "protection_state",
-            "backup_vm_name",
-            "backup_workspace_name",
-        ] {
-            object.entry(added).or_insert(serde_json::Value::Null);
-        }
+        add_null_attributes(
+            object,
+            &[
+                "backup_workspace_id",
+                "protection_state",
+                "backup_vm_name",
+                "backup_workspace_name",
+            ],
+        );
     }
     state
 }

@@ -8,7 +8,6 @@
 //! imported as a `dr_orchestrator`, so it is left out, as a refresh would find it gone.
 
 use async_trait::async_trait;
-use futures::StreamExt;
 use serde::Deserialize;
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
@@ -19,10 +18,8 @@ use tf_framework::typed::ConfigView;
 use super::TYPE_NAME;
 use super::deploy;
 use super::model::OrchestratorState;
-use crate::cloud::CloudError;
-use crate::resources::adoption::{CONCURRENT_READS, check_filters};
-use crate::resources::deployment::instances::{InstanceFilter, dr_instances};
-use crate::support::{Action, clients, diagnose};
+use crate::resources::adoption::check_filters;
+use crate::resources::deployment::instances::{InstanceFilter, list_deployments};
 
 pub struct OrchestratorList;
 
@@ -71,37 +68,22 @@ impl ListResource for OrchestratorList {
         req: ListRequest<OrchestratorListConfig>,
         results: &ListResults<OrchestratorState>,
     ) -> Result<(), Diagnostics> {
-        let clients = clients(ctx)?;
         let filter = InstanceFilter {
             guid: None,
             resource_group_id: req.config.resource_group_id,
             name: req.config.name,
         };
-        let fail = |object: &str, e: &CloudError| diagnose(Action::List, TYPE_NAME, object, e);
-        let instances = dr_instances(&clients, &filter)
-            .await
-            .map_err(|e| fail("DR Automation service instances", &e))?;
-        let clients = &clients;
-        let mut reads = futures::stream::iter(instances.into_iter().filter_map(|i| i.guid))
-            .map(|guid| async move {
-                let found = deploy::fetch(clients, &guid, None).await;
-                (guid, found)
-            })
-            .buffered(CONCURRENT_READS);
-        while let Some((guid, found)) = reads.next().await {
-            match found {
-                Ok(Some(state)) => {
-                    if !results.push(state.name.clone(), &state).await {
-                        break;
-                    }
-                }
-                // Gone between the list and the read, or no deployment: not importable.
-                Ok(None) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(fail(&format!("DR instance {guid}"), &e)),
-            }
-        }
-        Ok(())
+        // Gone between the list and the read, or no deployment: not importable.
+        list_deployments(
+            ctx,
+            TYPE_NAME,
+            &filter,
+            |clients, guid| async move { deploy::fetch(&clients, &guid, None).await },
+            "DR instance",
+            |_, state| state.name.clone(),
+            results,
+        )
+        .await
     }
 }
 
@@ -111,7 +93,6 @@ mod tests {
     use super::*;
     use crate::cloud::resource_controller::ResourceInstance;
     use crate::resources::deployment::instances::selects;
-    use tf_framework::schema::assert_schema_valid;
 
     fn instance(
         guid: &str,
@@ -130,11 +111,6 @@ mod tests {
             state: Some(state.into()),
             ..ResourceInstance::default()
         }
-    }
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&OrchestratorList.schema());
     }
 
     #[test]

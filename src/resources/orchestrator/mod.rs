@@ -39,12 +39,14 @@ use tf_framework::typed::{ConfigView, PlanView};
 use tf_framework::value::Attr;
 use tokio::time::Instant;
 
+use crate::resources::adoption::nothing_to_import;
 use crate::resources::deployment::network;
 use crate::resources::deployment::{
     PASSWORD_MISSING, check_network_ids, check_secret_pair, chosen_secret, deployment_timeouts,
     dr_instance_for_queries, find_workspace, offered_machine_types, presence, workspace_networks,
     workspace_not_found,
 };
+use crate::resources::upgrade::no_upgrader;
 use crate::support::{Action, clients, diagnose};
 use crate::validate::machine_type::check_offered;
 use deploy::DeploySecrets;
@@ -569,13 +571,10 @@ impl Resource for OrchestratorResource {
             .await
             .map_err(|e| diagnose(Action::Import, TYPE_NAME, &format!("DR instance {guid}"), &e))?
             .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Cannot import non-existent remote object",
-                    format!(
-                        "No DR deployment with a DR Automation instance {guid:?} exists. Import takes the \
-                         service instance GUID."
-                    ),
-                )
+                nothing_to_import(format!(
+                    "No DR deployment with a DR Automation instance {guid:?} exists. Import takes the \
+                     service instance GUID."
+                ))
             })
     }
 
@@ -587,12 +586,9 @@ impl Resource for OrchestratorResource {
     ) -> Result<serde_json::Value, Diagnostics> {
         match from_version {
             0 => Ok(upgrade_v0(state)),
-            v => Err(Diagnostics::from_error(
-                "Unable to upgrade resource state",
-                format!(
-                    "{TYPE_NAME} has no state upgrader from schema version {v} (current: {SCHEMA_VERSION})."
-                ),
-            )),
+            v => Err(no_upgrader(format!(
+                "{TYPE_NAME} has no state upgrader from schema version {v} (current: {SCHEMA_VERSION})."
+            ))),
         }
     }
 

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use tf_framework::timeouts::Timeouts;
 
+use crate::resources::upgrade::add_null_attributes;
+
 /// The schema version of `dr_orchestrator`.
 pub const SCHEMA_VERSION: i64 = 1;
 
@@ -144,23 +146,24 @@ pub fn upgrade_v0(mut state: serde_json::Value) -> serde_json::Value {
             .or_insert_with(|| {
                 serde_json::Value::String(crate::resources::deployment::LOCATION_TYPE.into())
             });
-        for added in [
-            "api_key",
-            "api_key_wo",
-            "api_key_wo_version",
-            "client_id",
-            "client_secret",
-            "client_secret_wo",
-            "client_secret_wo_version",
-            "tenant_name",
-            "secrets_manager",
-            "orchestrator_location_type",
-            "service_instance_id",
-            "public_network",
-            "attached_network_ids",
-        ] {
-            object.entry(added).or_insert(serde_json::Value::Null);
-        }
+        add_null_attributes(
+            object,
+            &[
+                "api_key",
+                "api_key_wo",
+                "api_key_wo_version",
+                "client_id",
+                "client_secret",
+                "client_secret_wo",
+                "client_secret_wo_version",
+                "tenant_name",
+                "secrets_manager",
+                "orchestrator_location_type",
+                "service_instance_id",
+                "public_network",
+                "attached_network_ids",
+            ],
+        );
     }
     state
 }

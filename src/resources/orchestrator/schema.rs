@@ -8,24 +8,19 @@
 //! afterwards follow the VM, so a resize or a public network done by hand (as IBM tells users
 //! to) is kept rather than undone.
 
-use tf_framework::schema::{Attribute, Block, NestedBlock, ReplaceCheck, Schema};
+use tf_framework::schema::{Attribute, Block, NestedBlock, Schema};
 use tf_framework::timeouts::{self, Operation};
 use tf_framework::validators::{Custom, custom, one_of};
 use tf_framework::value::{Number, Type};
 
 use super::model::SCHEMA_VERSION;
 use super::{DEFAULT_CORES, DEFAULT_MEMORY_GB, MAX_NAME_LEN};
-use crate::resources::deployment::{
-    LOCATION_TYPE, machine_type_validator, network_ids_validator, password_validator,
-    tier_validator, workspace_guid_validator,
+use crate::resources::deployment::schema::{
+    VmArgumentDocs, WithVmArguments, computed_string, replace_if_prior_set,
 };
-
-/// Replace only when a value that was known before changes: after `terraform import` the
-/// secrets are null in state (the API never returns them), and filling them in must not
-/// redeploy the orchestrator.
-fn replace_if_prior_set(check: &ReplaceCheck<'_>) -> bool {
-    !check.prior.is_null()
-}
+use crate::resources::deployment::{
+    LOCATION_TYPE, machine_type_validator, workspace_guid_validator,
+};
 
 fn name_validator() -> Custom {
     custom(
@@ -217,12 +212,6 @@ fn secrets_manager_block() -> NestedBlock {
     .requires_replace()
 }
 pub fn schema() -> Schema {
-    let computed = |name: &str, description: &str| {
-        Attribute::string(name)
-            .computed()
-            .use_state_for_unknown()
-            .description(description)
-    };
     Schema::new()
         .version(SCHEMA_VERSION)
         .description(
@@ -234,7 +223,7 @@ pub fn schema() -> Schema {
              network enabled by hand) never replaces it; a deployment whose orchestrator VM is gone while \
              its service instance still exists is replaced, never forgotten.",
         )
-        .attribute(computed("id", "The DR Automation service instance GUID."))
+        .attribute(computed_string("id", "The DR Automation service instance GUID."))
         .attribute(
             Attribute::string("name")
                 .required()
@@ -277,65 +266,20 @@ pub fn schema() -> Schema {
                      also be one the workspace offers.",
                 ),
         )
-        .attribute(
-            Attribute::string("tier")
-                .optional()
-                .default_string("tier1")
-                .requires_replace()
-                .validator(tier_validator())
-                .description("Storage tier: `tier1` (10 IOPS/GB, the default) or `tier3` (3 IOPS/GB)."),
-        )
-        .attribute(
-            Attribute::list("network_ids", Type::String)
-                .optional_computed()
-                .requires_replace()
-                .use_state_for_unknown()
-                .validator(network_ids_validator())
-                .description(
-                    "Private (`vlan`) networks of the workspace the orchestrator is deployed with. Default: the \
-                     workspace's first private network. Networks attached to the VM later (by hand or with \
-                     `public_network`) are not listed here but in `attached_network_ids`.",
-                ),
-        )
-        .attribute(
-            Attribute::string("ssh_key_name")
-                .optional()
-                .requires_replace()
-                .description("SSH key of the workspace for the orchestrator VM."),
-        )
-        .attribute(
-            Attribute::string("orchestrator_password")
-                .optional()
-                .sensitive()
-                .requires_replace_if("the password was known before", replace_if_prior_set)
-                .validator(password_validator())
-                .description(
-                    "Password of `orchestrator_user`, stored in state (sensitive). For Terraform older than \
-                     1.11; otherwise prefer `orchestrator_password_wo`. Exactly one of the two must be set, \
-                     unless `secrets_manager` holds the credentials.",
-                ),
-        )
-        .attribute(
-            Attribute::string("orchestrator_password_wo")
-                .optional()
-                .sensitive()
-                .write_only()
-                .validator(password_validator())
-                .description(
-                    "Password of `orchestrator_user`, write-only (Terraform 1.11 and later): sent to the API, \
-                     never stored in plan or state. Change `orchestrator_password_wo_version` to apply a new \
-                     one.",
-                ),
-        )
-        .attribute(
-            Attribute::number("orchestrator_password_wo_version")
-                .optional()
-                .requires_replace_if("the version was known before", replace_if_prior_set)
-                .description(
-                    "Any number; changing it redeploys with the current `orchestrator_password_wo` (the API \
-                     cannot change the password of a running orchestrator).",
-                ),
-        )
+        .vm_arguments(VmArgumentDocs {
+            network_ids: "Private (`vlan`) networks of the workspace the orchestrator is deployed with. Default: the \
+                 workspace's first private network. Networks attached to the VM later (by hand or with \
+                 `public_network`) are not listed here but in `attached_network_ids`.",
+            ssh_key_name: "SSH key of the workspace for the orchestrator VM.",
+            orchestrator_password: "Password of `orchestrator_user`, stored in state (sensitive). For Terraform older than \
+                 1.11; otherwise prefer `orchestrator_password_wo`. Exactly one of the two must be set, \
+                 unless `secrets_manager` holds the credentials.",
+            orchestrator_password_wo: "Password of `orchestrator_user`, write-only (Terraform 1.11 and later): sent to the API, \
+                 never stored in plan or state. Change `orchestrator_password_wo_version` to apply a new \
+                 one.",
+            orchestrator_password_wo_version: "Any number; changing it redeploys with the current `orchestrator_password_wo` (the API \
+                 cannot change the password of a running orchestrator).",
+        })
         .attribute(
             Attribute::string("managed_api_key")
                 .optional()
@@ -457,18 +401,18 @@ pub fn schema() -> Schema {
                      only changes who owns the instance; another instance replaces the deployment.",
                 ),
         )
-        .attribute(computed("crn", "CRN of the DR Automation service instance."))
-        .attribute(computed("dashboard_url", "URL of the orchestrator UI."))
+        .attribute(computed_string("crn", "CRN of the DR Automation service instance."))
+        .attribute(computed_string("dashboard_url", "URL of the orchestrator UI."))
         .attribute(
             Attribute::string("status")
                 .computed()
                 .description("Deployment status as DR Automation reports it, e.g. `Active`."),
         )
-        .attribute(computed(
+        .attribute(computed_string(
             "primary_ip_address",
             "IP address of the orchestrator VM.",
         ))
-        .attribute(computed(
+        .attribute(computed_string(
             "orchestrator_vm_id",
             "PowerVS instance id of the orchestrator VM; null after a refresh that found the VM gone \
              (the plan then replaces the deployment).",

@@ -2,14 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 
-use tf_framework::schema::assert_schema_valid;
-
 use super::*;
-
-#[test]
-fn schema_is_valid() {
-    assert_schema_valid(&schema());
-}
 
 #[test]
 fn warning_only_above_100_vms_at_default_size() {

@@ -5,49 +5,37 @@
 //! of `tcp`, `udp`, `icmp`, `icmp_tcp_udp`, `any`, or whose remote is another security group
 //! rather than a CIDR block. Imported, either would plan a change (or fail) at once.
 
-use serde::{Deserialize, Serialize};
 use tf_framework::diag::Diagnostics;
-use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
+use tf_framework::identity::{IdentityData, IdentitySchema};
 
 use super::TYPE_NAME;
-use super::model::{self, DEFAULT_PROTOCOL, RuleState, composite_id};
+use super::model::{self, DEFAULT_PROTOCOL, RuleState};
 use crate::cloud::vpc::SecurityGroupRule;
-use crate::resources::adoption::identity_attribute;
+use crate::resources::adoption::KeyIdentity;
 
-/// The identity of a `dr_security_group_rule`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleIdentity {
-    pub security_group_id: Option<String>,
-    pub rule_id: Option<String>,
-}
+/// The identity of a `dr_security_group_rule`: its security group and its id there.
+const IDENTITY: KeyIdentity = KeyIdentity {
+    type_name: TYPE_NAME,
+    parts: &[
+        (
+            "security_group_id",
+            "The VPC security group the rule belongs to.",
+        ),
+        ("rule_id", "The rule's id in the security group."),
+    ],
+};
 
 pub fn identity_schema() -> IdentitySchema {
-    IdentitySchema::new()
-        .attribute(
-            IdentityAttribute::string("security_group_id")
-                .required_for_import()
-                .description("The VPC security group the rule belongs to."),
-        )
-        .attribute(
-            IdentityAttribute::string("rule_id")
-                .required_for_import()
-                .description("The rule's id in the security group."),
-        )
+    IDENTITY.schema()
 }
 
 pub fn identity(state: &RuleState) -> Result<IdentityData, Diagnostics> {
-    IdentityData::new(&RuleIdentity {
-        security_group_id: Some(state.security_group_id.clone()),
-        rule_id: state.rule_id.clone(),
-    })
+    IDENTITY.of(&[Some(&state.security_group_id), state.rule_id.as_deref()])
 }
 
 /// The import id (`<security_group_id>/<rule_id>`) an identity names.
 pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
-    let wanted: RuleIdentity = identity.get()?;
-    let group = identity_attribute(wanted.security_group_id, TYPE_NAME, "security_group_id")?;
-    let rule = identity_attribute(wanted.rule_id, TYPE_NAME, "rule_id")?;
-    Ok(composite_id(&group, &rule))
+    IDENTITY.import_id(identity)
 }
 
 /// The state an import of `rule` gives, when this resource can manage the rule.

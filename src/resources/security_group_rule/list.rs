@@ -107,15 +107,3 @@ impl ListResource for SecurityGroupRuleList {
         Ok(())
     }
 }
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
-mod tests {
-    use super::*;
-    use tf_framework::schema::assert_schema_valid;
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&SecurityGroupRuleList.schema());
-    }
-}

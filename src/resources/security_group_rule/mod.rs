@@ -31,6 +31,7 @@ use tf_framework::value::Attr;
 
 use crate::cloud::vpc::{SecurityGroupRule, SecurityGroupRulePrototype, rule_matches};
 use crate::cloud::{Clients, CloudError};
+use crate::resources::adoption::nothing_to_import;
 use crate::support::split_import_id;
 use crate::support::{Action, clients, diagnose};
 use model::{ANY_CIDR, DEFAULT_PROTOCOL, PROTOCOLS, RuleState, composite_id};
@@ -378,10 +379,9 @@ impl Resource for SecurityGroupRuleResource {
             .map_err(|e| diagnose(Action::Import, TYPE_NAME, &object, &e))?
         {
             Some(rule) => to_state(Action::Import, &sg, &rule, None),
-            None => Err(Diagnostics::from_error(
-                "Cannot import non-existent remote object",
-                format!("Security group {sg} has no rule with id {rule_id:?}."),
-            )),
+            None => Err(nothing_to_import(format!(
+                "Security group {sg} has no rule with id {rule_id:?}."
+            ))),
         }
     }
 
@@ -400,17 +400,5 @@ impl Resource for SecurityGroupRuleResource {
     ) -> Result<RuleState, Diagnostics> {
         let id = adopt::import_id(&identity)?;
         self.import(ctx, &id).await
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
-mod tests {
-    use super::*;
-    use tf_framework::schema::assert_schema_valid;
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&SecurityGroupRuleResource.schema());
     }
 }

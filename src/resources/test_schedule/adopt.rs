@@ -1,49 +1,38 @@
 //! Adopting existing DR test schedules as `dr_test_schedule`s: their identity (orchestrator id
 //! and schedule id, the tag of the crontab entry) and import by it.
 
-use serde::{Deserialize, Serialize};
 use tf_framework::diag::Diagnostics;
-use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
+use tf_framework::identity::{IdentityData, IdentitySchema};
 
-use super::{ScheduleState, TYPE_NAME, composite_id};
-use crate::resources::adoption::identity_attribute;
+use super::{ScheduleState, TYPE_NAME};
+use crate::resources::adoption::KeyIdentity;
 
-/// The identity of a `dr_test_schedule`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScheduleIdentity {
-    pub orchestrator_id: Option<String>,
-    pub schedule_id: Option<String>,
-}
+/// The identity of a `dr_test_schedule`: its orchestrator and the tag of its crontab entry.
+const IDENTITY: KeyIdentity = KeyIdentity {
+    type_name: TYPE_NAME,
+    parts: &[
+        (
+            "orchestrator_id",
+            "The `id` of the `dr_orchestrator` whose LPAR runs the tests.",
+        ),
+        (
+            "schedule_id",
+            "The tag of the schedule's crontab entry (`sched-` and 8 hex digits).",
+        ),
+    ],
+};
 
 pub fn identity_schema() -> IdentitySchema {
-    IdentitySchema::new()
-        .attribute(
-            IdentityAttribute::string("orchestrator_id")
-                .required_for_import()
-                .description("The `id` of the `dr_orchestrator` whose LPAR runs the tests."),
-        )
-        .attribute(
-            IdentityAttribute::string("schedule_id")
-                .required_for_import()
-                .description(
-                    "The tag of the schedule's crontab entry (`sched-` and 8 hex digits).",
-                ),
-        )
+    IDENTITY.schema()
 }
 
 pub fn identity(state: &ScheduleState) -> Result<IdentityData, Diagnostics> {
-    IdentityData::new(&ScheduleIdentity {
-        orchestrator_id: Some(state.orchestrator_id.clone()),
-        schedule_id: state.schedule_id.clone(),
-    })
+    IDENTITY.of(&[Some(&state.orchestrator_id), state.schedule_id.as_deref()])
 }
 
 /// The import id (`<orchestrator_id>/<schedule_id>`) an identity names.
 pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
-    let wanted: ScheduleIdentity = identity.get()?;
-    let orchestrator = identity_attribute(wanted.orchestrator_id, TYPE_NAME, "orchestrator_id")?;
-    let schedule = identity_attribute(wanted.schedule_id, TYPE_NAME, "schedule_id")?;
-    Ok(composite_id(&orchestrator, &schedule))
+    IDENTITY.import_id(identity)
 }
 
 #[cfg(test)]

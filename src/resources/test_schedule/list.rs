@@ -10,16 +10,14 @@ use serde::Deserialize;
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
 use tf_framework::list::{ListRequest, ListResource, ListResults};
-use tf_framework::path;
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::typed::ConfigView;
 
 use super::{ScheduleState, TYPE_NAME, state_of, target, workgroups_of};
-use crate::cloud::CloudError;
 use crate::cloud::ksys::crontab;
 use crate::resources::adoption::check_required_id;
-use crate::support::orchestrator_access::not_configured;
-use crate::support::{Action, clients, diagnose};
+use crate::support::clients;
+use crate::support::listing::{OrchestratorListing, push_all};
 
 pub struct TestScheduleList;
 
@@ -72,43 +70,32 @@ impl ListResource for TestScheduleList {
         results: &ListResults<ScheduleState>,
     ) -> Result<(), Diagnostics> {
         let clients = clients(ctx)?;
-        if clients.ksys.is_none() {
-            return Err(not_configured(
-                "Listing the DR test schedules of an orchestrator (list \"dr_test_schedule\")",
-            ));
-        }
-        let orchestrator_id = req.config.orchestrator_id.unwrap_or_default();
-        let object = format!("schedules of orchestrator {orchestrator_id}");
-        let fail = |e: CloudError| diagnose(Action::List, TYPE_NAME, &object, &e);
-        let t = match target(&clients, &orchestrator_id).await {
-            Ok(t) => t,
-            Err(e) if e.is_not_found() => {
-                return Err(Diagnostics::from_error_at(
-                    path!("orchestrator_id"),
-                    "Orchestrator not found",
-                    format!(
-                        "orchestrator_id: no DR orchestrator has the id {orchestrator_id:?}. Use the id of a \
-                         dr_orchestrator; list \"dr_orchestrator\" finds them."
-                    ),
-                ));
-            }
-            Err(e) => return Err(fail(e)),
-        };
+        let listing = OrchestratorListing::start(
+            &clients,
+            TYPE_NAME,
+            req.config.orchestrator_id,
+            "schedules",
+            "Listing the DR test schedules of an orchestrator (list \"dr_test_schedule\")",
+            "",
+        )?;
+        let orchestrator_id = &listing.orchestrator_id;
+        let t = target(&clients, orchestrator_id)
+            .await
+            .map_err(|e| listing.fail_or_not_found(&e))?;
         let (text, now) =
             tokio::try_join!(t.ksys.crontab(&t.orchestrator), t.ksys.now(&t.orchestrator))
-                .map_err(|e| fail(e.into()))?;
-        for entry in crontab::parse(&text) {
+                .map_err(|e| listing.fail(&e.into()))?;
+        let found = crontab::parse(&text).into_iter().map(|entry| {
             let state = state_of(
-                &orchestrator_id,
+                orchestrator_id,
                 &entry,
                 None,
                 workgroups_of(&entry),
                 Some(&now),
             );
-            if !results.push(display_name(&state), &state).await {
-                break;
-            }
-        }
+            (display_name(&state), state)
+        });
+        push_all(results, found).await;
         Ok(())
     }
 }
@@ -117,12 +104,6 @@ impl ListResource for TestScheduleList {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
-    use tf_framework::schema::assert_schema_valid;
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&TestScheduleList.schema());
-    }
 
     #[test]
     fn a_schedule_shows_its_tag_expression_and_zone() {

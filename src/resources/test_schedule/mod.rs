@@ -40,6 +40,8 @@ use tf_framework::value::{Attr, Type, Value};
 
 use crate::cloud::CloudError;
 use crate::cloud::ksys::crontab;
+use crate::resources::adoption::nothing_to_import;
+use crate::resources::upgrade::{add_null_attributes, no_upgrader};
 use crate::support::coalesce::Freshness;
 use crate::support::directory;
 use crate::support::orchestrator_access::ksys_for_plan;
@@ -60,13 +62,19 @@ fn error(action: Action, object: &str, err: &CloudError) -> Diagnostics {
     diagnose(action, TYPE_NAME, object, err)
 }
 
-fn schedule_of(state: &ScheduleState) -> Result<&str, Diagnostics> {
-    state.schedule_id.as_deref().ok_or_else(|| {
+/// The schedule's id and how diagnostics name it (`schedule <orchestrator_id>/<schedule_id>`).
+fn schedule_of(state: &ScheduleState) -> Result<(String, String), Diagnostics> {
+    let schedule_id = state.schedule_id.clone().ok_or_else(|| {
         Diagnostics::from_error(
             format!("Invalid {TYPE_NAME} state"),
             "The state has no schedule_id; remove it from state and import it again.",
         )
-    })
+    })?;
+    let object = format!(
+        "schedule {}",
+        composite_id(&state.orchestrator_id, &schedule_id)
+    );
+    Ok((schedule_id, object))
 }
 
 fn cron_validator() -> impl tf_framework::validators::Validator {
@@ -167,7 +175,7 @@ impl Resource for TestScheduleResource {
             .attribute(computed(
                 "next_run",
                 "When the next test runs (RFC 3339, UTC), from the expression, the zone and the orchestrator's clock; null while disabled.",
-            ))
+                ))
             .attribute(
                 // An object type rather than a nested attribute: Terraform 1.6's
                 // `-generate-config-out` crashes on computed nested attributes.
@@ -253,11 +261,7 @@ impl Resource for TestScheduleResource {
         state: ScheduleState,
     ) -> Result<Option<ScheduleState>, Diagnostics> {
         let clients = clients(ctx)?;
-        let schedule_id = schedule_of(&state)?.to_string();
-        let object = format!(
-            "schedule {}",
-            composite_id(&state.orchestrator_id, &schedule_id)
-        );
+        let (schedule_id, object) = schedule_of(&state)?;
         let fail = |e: CloudError| error(Action::Read, &object, &e);
         if let Err(e) =
             directory::published_vms(&clients, &state.orchestrator_id, Freshness::Recent).await
@@ -294,11 +298,7 @@ impl Resource for TestScheduleResource {
     ) -> Result<ScheduleState, Diagnostics> {
         let clients = clients(ctx)?;
         let (prior, planned) = (req.prior, req.planned);
-        let schedule_id = schedule_of(&prior)?.to_string();
-        let object = format!(
-            "schedule {}",
-            composite_id(&prior.orchestrator_id, &schedule_id)
-        );
+        let (schedule_id, object) = schedule_of(&prior)?;
         let fail = |e: CloudError| error(Action::Update, &object, &e);
         ctx.run(&format!("rewriting {object}"), async {
             let t = target(&clients, &prior.orchestrator_id)
@@ -320,11 +320,7 @@ impl Resource for TestScheduleResource {
 
     async fn delete(&self, ctx: &Context, state: ScheduleState) -> Result<(), Diagnostics> {
         let clients = clients(ctx)?;
-        let schedule_id = schedule_of(&state)?.to_string();
-        let object = format!(
-            "schedule {}",
-            composite_id(&state.orchestrator_id, &schedule_id)
-        );
+        let (schedule_id, object) = schedule_of(&state)?;
         let fail = |e: CloudError| error(Action::Delete, &object, &e);
         ctx.run(&format!("removing {object}"), async {
             let t = match target(&clients, &state.orchestrator_id).await {
@@ -361,12 +357,9 @@ impl Resource for TestScheduleResource {
             .await
             .map_err(fail)?
             .ok_or_else(|| {
-                Diagnostics::from_error(
-                    "Cannot import non-existent remote object",
-                    format!(
-                        "The crontab of orchestrator {orchestrator_id:?} has no DR test schedule {schedule_id:?}."
-                    ),
-                )
+                nothing_to_import(format!(
+                    "The crontab of orchestrator {orchestrator_id:?} has no DR test schedule {schedule_id:?}."
+                ))
             })?;
         let now = t
             .ksys
@@ -406,10 +399,9 @@ impl Resource for TestScheduleResource {
         mut state: serde_json::Value,
     ) -> Result<serde_json::Value, Diagnostics> {
         if from_version != 0 {
-            return Err(Diagnostics::from_error(
-                "Unable to upgrade resource state",
-                format!("{TYPE_NAME} has no state upgrader from schema version {from_version}."),
-            ));
+            return Err(no_upgrader(format!(
+                "{TYPE_NAME} has no state upgrader from schema version {from_version}."
+            )));
         }
         // v0 (the REST-era API) had operation_id and message in last_result, and no workgroups.
         if let Some(object) = state.as_object_mut() {
@@ -420,9 +412,7 @@ impl Resource for TestScheduleResource {
                 serde_json::Value::Null
             };
             object.insert("last_result".into(), upgraded);
-            object
-                .entry("workgroups")
-                .or_insert(serde_json::Value::Null);
+            add_null_attributes(object, &["workgroups"]);
         }
         Ok(state)
     }
@@ -433,12 +423,6 @@ impl Resource for TestScheduleResource {
 mod tests {
     use super::*;
     use crate::cloud::ksys::crontab::ScheduleEntry;
-    use tf_framework::schema::assert_schema_valid;
-
-    #[test]
-    fn schema_is_valid() {
-        assert_schema_valid(&TestScheduleResource.schema());
-    }
 
     fn entry(enabled: bool) -> ScheduleEntry {
         ScheduleEntry {
