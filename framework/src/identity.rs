@@ -21,6 +21,16 @@ use crate::diag::Diagnostics;
 use crate::plan::display_value;
 use crate::value::{Type, Value};
 
+/// An identity that names the same object as the resource's import id: how to declare it,
+/// derive it from a state, and turn it back into the import id. A resource that returns one
+/// from [`crate::resource::Resource::identity_binding`] gets `identity_schema`, `identity` and
+/// `import_by_identity` (which calls its `import`) without writing them.
+pub struct IdentityBinding<S> {
+    pub schema: fn() -> IdentitySchema,
+    pub of: fn(&S) -> Result<IdentityData, Diagnostics>,
+    pub import_id: fn(&IdentityData) -> Result<String, Diagnostics>,
+}
+
 /// One attribute of an identity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdentityAttribute {
@@ -391,5 +401,98 @@ mod tests {
             describe(&complete),
             r#"{orchestrator_id = "o1", pvm_instance_id = "p1", region = "us-south"}"#
         );
+    }
+
+    mod binding {
+        use super::*;
+        use crate::context::Context;
+        use crate::resource::{CreateRequest, Resource};
+        use crate::schema::Schema;
+        use async_trait::async_trait;
+        use serde::Serialize;
+
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        struct Vm {
+            id: String,
+        }
+
+        #[derive(Serialize, Deserialize)]
+        struct VmIdentity {
+            orchestrator_id: String,
+            pvm_instance_id: String,
+        }
+
+        fn schema() -> IdentitySchema {
+            IdentitySchema::new()
+                .attribute(IdentityAttribute::string("orchestrator_id").required_for_import())
+                .attribute(IdentityAttribute::string("pvm_instance_id").required_for_import())
+        }
+
+        fn of(state: &Vm) -> Result<IdentityData, Diagnostics> {
+            let (orchestrator_id, pvm_instance_id) = state.id.split_once('/').unwrap();
+            IdentityData::new(&VmIdentity {
+                orchestrator_id: orchestrator_id.into(),
+                pvm_instance_id: pvm_instance_id.into(),
+            })
+        }
+
+        fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
+            let vm: VmIdentity = identity.get()?;
+            Ok(format!("{}/{}", vm.orchestrator_id, vm.pvm_instance_id))
+        }
+
+        struct Bound;
+
+        #[async_trait]
+        impl Resource for Bound {
+            type State = Vm;
+            fn type_name(&self) -> &str {
+                "test_vm"
+            }
+            fn schema(&self) -> Schema {
+                Schema::new()
+            }
+            async fn create(&self, _: &Context, _: CreateRequest<Vm>) -> Result<Vm, Diagnostics> {
+                unreachable!("not called")
+            }
+            async fn read(&self, _: &Context, state: Vm) -> Result<Option<Vm>, Diagnostics> {
+                Ok(Some(state))
+            }
+            async fn delete(&self, _: &Context, _: Vm) -> Result<(), Diagnostics> {
+                Ok(())
+            }
+            async fn import(&self, _: &Context, id: &str) -> Result<Vm, Diagnostics> {
+                Ok(Vm {
+                    id: format!("imported:{id}"),
+                })
+            }
+            fn identity_binding(&self) -> Option<IdentityBinding<Vm>> {
+                Some(IdentityBinding {
+                    schema,
+                    of,
+                    import_id,
+                })
+            }
+        }
+
+        #[tokio::test]
+        async fn a_binding_supplies_schema_identity_and_import_by_identity() {
+            let vm = Vm {
+                id: "o-1/vm-2".into(),
+            };
+            assert_eq!(Bound.identity_schema(), Some(schema()));
+            let identity = Bound.identity(&vm).unwrap();
+            assert_eq!(identity.as_json()["pvm_instance_id"], "vm-2");
+            let imported = Bound
+                .import_by_identity(&Context::for_tests(None), identity)
+                .await
+                .unwrap();
+            assert_eq!(
+                imported,
+                Vm {
+                    id: "imported:o-1/vm-2".into()
+                }
+            );
+        }
     }
 }

@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 use crate::context::Context;
 use crate::diag::Diagnostics;
 use crate::genconfig::GeneratedConfig;
-use crate::identity::{IdentityData, IdentitySchema};
+use crate::identity::{IdentityBinding, IdentityData, IdentitySchema};
 use crate::plan::nullify_unknowns;
 use crate::schema::Schema;
 use crate::timeouts::TimeoutDefaults;
@@ -163,13 +163,22 @@ pub trait Resource: Send + Sync + 'static {
     /// with an identity must implement [`Resource::identity`]; one that `terraform query` can
     /// list must have one.
     fn identity_schema(&self) -> Option<IdentitySchema> {
+        self.identity_binding().map(|binding| (binding.schema)())
+    }
+
+    /// The identity as another spelling of the import id; the three identity methods around
+    /// this one default to it.
+    fn identity_binding(&self) -> Option<IdentityBinding<Self::State>> {
         None
     }
 
     /// The identity of the object `state` describes: called on every state the framework
     /// returns to Terraform (read, apply, import, move, list results). Build it with
     /// [`IdentityData::new`] from a serde type whose fields are the identity's attributes.
-    fn identity(&self, _state: &Self::State) -> Result<IdentityData, Diagnostics> {
+    fn identity(&self, state: &Self::State) -> Result<IdentityData, Diagnostics> {
+        if let Some(binding) = self.identity_binding() {
+            return (binding.of)(state);
+        }
         Err(Diagnostics::from_error(
             "Provider bug: identity not implemented",
             format!(
@@ -183,10 +192,16 @@ pub trait Resource: Send + Sync + 'static {
     /// names. Attributes optional for import may be null. Terraform calls `read` next.
     async fn import_by_identity(
         &self,
-        _ctx: &Context,
-        _identity: IdentityData,
+        ctx: &Context,
+        identity: IdentityData,
     ) -> Result<Self::State, Diagnostics> {
-        Err(unsupported(self.type_name(), "import by identity"))
+        match self.identity_binding() {
+            Some(binding) => {
+                let id = (binding.import_id)(&identity)?;
+                self.import(ctx, &id).await
+            }
+            None => Err(unsupported(self.type_name(), "import by identity")),
+        }
     }
 
     /// Brings a stored identity (JSON) at `from_version`, older than the identity schema's

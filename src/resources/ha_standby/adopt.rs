@@ -4,7 +4,7 @@
 
 use tf_framework::diag::Diagnostics;
 use tf_framework::genconfig::GeneratedConfig;
-use tf_framework::identity::{IdentityData, IdentitySchema};
+use tf_framework::identity::{IdentityBinding, IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::value::Attr;
 
@@ -21,6 +21,13 @@ const IDENTITY: KeyIdentity = KeyIdentity {
         "The `id` of the `dr_orchestrator` (DR Automation service instance GUID) whose standby \
          this is.",
     )],
+};
+
+/// Import by identity goes through `import` with the id the identity names.
+pub const IDENTITY_BINDING: IdentityBinding<StandbyState> = IdentityBinding {
+    schema: identity_schema,
+    of: identity,
+    import_id,
 };
 
 pub fn identity_schema() -> IdentitySchema {

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use tf_framework::context::Context;
 use tf_framework::diag::{AttributePath, Diagnostics};
 use tf_framework::genconfig::GeneratedConfig;
-use tf_framework::identity::{IdentityData, IdentitySchema};
+use tf_framework::identity::IdentityBinding;
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::{Attribute, Schema};
@@ -485,21 +485,8 @@ impl Resource for HaStandbyResource {
             })
     }
 
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(adopt::identity_schema())
-    }
-
-    fn identity(&self, state: &StandbyState) -> Result<IdentityData, Diagnostics> {
-        adopt::identity(state)
-    }
-
-    async fn import_by_identity(
-        &self,
-        ctx: &Context,
-        identity: IdentityData,
-    ) -> Result<StandbyState, Diagnostics> {
-        let id = adopt::import_id(&identity)?;
-        self.import(ctx, &id).await
+    fn identity_binding(&self) -> Option<IdentityBinding<StandbyState>> {
+        Some(adopt::IDENTITY_BINDING)
     }
 
     async fn generate_config(

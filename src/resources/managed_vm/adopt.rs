@@ -5,7 +5,7 @@
 
 use tf_framework::diag::Diagnostics;
 use tf_framework::genconfig::GeneratedConfig;
-use tf_framework::identity::{IdentityData, IdentitySchema};
+use tf_framework::identity::{IdentityBinding, IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::value::Attr;
 
@@ -29,6 +29,13 @@ const IDENTITY: KeyIdentity = KeyIdentity {
             "The PowerVS instance id of the managed VM.",
         ),
     ],
+};
+
+/// Import by identity goes through `import` with the id the identity names.
+pub const IDENTITY_BINDING: IdentityBinding<ManagedVmState> = IdentityBinding {
+    schema: identity_schema,
+    of: identity,
+    import_id,
 };
 
 pub fn identity_schema() -> IdentitySchema {

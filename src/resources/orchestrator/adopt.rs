@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use tf_framework::diag::{AttributePath, Diagnostics};
 use tf_framework::genconfig::GeneratedConfig;
-use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
+use tf_framework::identity::{IdentityAttribute, IdentityBinding, IdentityData, IdentitySchema};
 
 use super::TYPE_NAME;
 use super::model::OrchestratorState;
@@ -20,6 +20,13 @@ use crate::resources::adoption::identity_attribute;
 pub struct OrchestratorIdentity {
     pub id: Option<String>,
 }
+
+/// Import by identity goes through `import` with the id the identity names.
+pub const IDENTITY_BINDING: IdentityBinding<OrchestratorState> = IdentityBinding {
+    schema: identity_schema,
+    of: identity,
+    import_id,
+};
 
 pub fn identity_schema() -> IdentitySchema {
     IdentitySchema::new().attribute(

@@ -30,7 +30,7 @@ use async_trait::async_trait;
 use tf_framework::context::Context;
 use tf_framework::diag::{AttributePath, Diagnostics};
 use tf_framework::genconfig::GeneratedConfig;
-use tf_framework::identity::{IdentityData, IdentitySchema};
+use tf_framework::identity::IdentityBinding;
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::Schema;
@@ -592,21 +592,8 @@ impl Resource for OrchestratorResource {
         }
     }
 
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(adopt::identity_schema())
-    }
-
-    fn identity(&self, state: &OrchestratorState) -> Result<IdentityData, Diagnostics> {
-        adopt::identity(state)
-    }
-
-    async fn import_by_identity(
-        &self,
-        ctx: &Context,
-        identity: IdentityData,
-    ) -> Result<OrchestratorState, Diagnostics> {
-        let id = adopt::import_id(&identity)?;
-        self.import(ctx, &id).await
+    fn identity_binding(&self) -> Option<IdentityBinding<OrchestratorState>> {
+        Some(adopt::IDENTITY_BINDING)
     }
 
     async fn generate_config(

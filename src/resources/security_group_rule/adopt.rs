@@ -6,7 +6,7 @@
 //! rather than a CIDR block. Imported, either would plan a change (or fail) at once.
 
 use tf_framework::diag::Diagnostics;
-use tf_framework::identity::{IdentityData, IdentitySchema};
+use tf_framework::identity::{IdentityBinding, IdentityData, IdentitySchema};
 
 use super::TYPE_NAME;
 use super::model::{self, DEFAULT_PROTOCOL, RuleState};
@@ -23,6 +23,13 @@ const IDENTITY: KeyIdentity = KeyIdentity {
         ),
         ("rule_id", "The rule's id in the security group."),
     ],
+};
+
+/// Import by identity goes through `import` with the id the identity names.
+pub const IDENTITY_BINDING: IdentityBinding<RuleState> = IdentityBinding {
+    schema: identity_schema,
+    of: identity,
+    import_id,
 };
 
 pub fn identity_schema() -> IdentitySchema {

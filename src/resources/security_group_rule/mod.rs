@@ -21,7 +21,7 @@ pub mod model;
 use async_trait::async_trait;
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
-use tf_framework::identity::{IdentityData, IdentitySchema};
+use tf_framework::identity::IdentityBinding;
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::{Attribute, Schema};
@@ -385,20 +385,7 @@ impl Resource for SecurityGroupRuleResource {
         }
     }
 
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(adopt::identity_schema())
-    }
-
-    fn identity(&self, state: &RuleState) -> Result<IdentityData, Diagnostics> {
-        adopt::identity(state)
-    }
-
-    async fn import_by_identity(
-        &self,
-        ctx: &Context,
-        identity: IdentityData,
-    ) -> Result<RuleState, Diagnostics> {
-        let id = adopt::import_id(&identity)?;
-        self.import(ctx, &id).await
+    fn identity_binding(&self) -> Option<IdentityBinding<RuleState>> {
+        Some(adopt::IDENTITY_BINDING)
     }
 }

@@ -2,7 +2,7 @@
 //! and schedule id, the tag of the crontab entry) and import by it.
 
 use tf_framework::diag::Diagnostics;
-use tf_framework::identity::{IdentityData, IdentitySchema};
+use tf_framework::identity::{IdentityBinding, IdentityData, IdentitySchema};
 
 use super::{ScheduleState, TYPE_NAME};
 use crate::resources::adoption::KeyIdentity;
@@ -20,6 +20,13 @@ const IDENTITY: KeyIdentity = KeyIdentity {
             "The tag of the schedule's crontab entry (`sched-` and 8 hex digits).",
         ),
     ],
+};
+
+/// Import by identity goes through `import` with the id the identity names.
+pub const IDENTITY_BINDING: IdentityBinding<ScheduleState> = IdentityBinding {
+    schema: identity_schema,
+    of: identity,
+    import_id,
 };
 
 pub fn identity_schema() -> IdentitySchema {

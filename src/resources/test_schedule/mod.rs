@@ -30,7 +30,7 @@ mod model;
 use async_trait::async_trait;
 use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
-use tf_framework::identity::{IdentityData, IdentitySchema};
+use tf_framework::identity::IdentityBinding;
 use tf_framework::path;
 use tf_framework::resource::{CreateRequest, Resource, UpdateRequest};
 use tf_framework::schema::{Attribute, Schema};
@@ -375,21 +375,8 @@ impl Resource for TestScheduleResource {
         ))
     }
 
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(adopt::identity_schema())
-    }
-
-    fn identity(&self, state: &ScheduleState) -> Result<IdentityData, Diagnostics> {
-        adopt::identity(state)
-    }
-
-    async fn import_by_identity(
-        &self,
-        ctx: &Context,
-        identity: IdentityData,
-    ) -> Result<ScheduleState, Diagnostics> {
-        let id = adopt::import_id(&identity)?;
-        self.import(ctx, &id).await
+    fn identity_binding(&self) -> Option<IdentityBinding<ScheduleState>> {
+        Some(adopt::IDENTITY_BINDING)
     }
 
     async fn upgrade_state(
