@@ -58,21 +58,19 @@ class Sim:
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
         )
-        line = self.proc.stdout.readline().decode().strip()
-        prefix = "dr-cloudsim listening on "
-        if not line.startswith(prefix):
-            self.close()
-            raise SystemExit(f"unexpected first line from dr-cloudsim: {line!r}")
-        self.url = line[len(prefix):]
-        line = self.proc.stdout.readline().decode().strip()
-        prefix = "dr-cloudsim ssh jump host on "
-        if not line.startswith(prefix):
-            self.close()
-            raise SystemExit(f"unexpected second line from dr-cloudsim: {line!r}")
-        self.ssh_addr = line[len(prefix):]
+        self.url = self._announced("dr-cloudsim listening on ", "first")
+        self.ssh_addr = self._announced("dr-cloudsim ssh jump host on ", "second")
         self._token = None
         # Orchestrator host keys are trusted on first use into a file of this emulator's own.
         self.known_hosts = Path(tempfile.mkdtemp(prefix="bench-ssh-")) / "known_hosts"
+
+    def _announced(self, prefix, which):
+        """What dr-cloudsim's next (`which`) stdout line announces after `prefix`."""
+        line = self.proc.stdout.readline().decode().strip()
+        if not line.startswith(prefix):
+            self.close()
+            raise SystemExit(f"unexpected {which} line from dr-cloudsim: {line!r}")
+        return line[len(prefix):]
 
     def close(self):
         self.proc.kill()
@@ -276,11 +274,13 @@ class WorkDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def hcl_map(ids):
-    """`{ "<id>" = "low", ... }`. A map, not `toset(list)`: Terraform 1.15 re-converts a
-    for_each list to a set for every instance, which makes a 1,000-instance plan cost ~20 s of
-    Terraform's own CPU and would hide the provider's cost under it."""
-    return "{\n" + "".join(f'    "{i}" = "low"\n' for i in ids) + "  }"
+def vms_locals(ids):
+    """`locals { vms = { "<id>" = "low", ... } }`: the VMs both configurations manage. A map,
+    not `toset(list)`: Terraform 1.15 re-converts a for_each list to a set for every instance,
+    which makes a 1,000-instance plan cost ~20 s of Terraform's own CPU and would hide the
+    provider's cost under it."""
+    entries = "".join(f'    "{i}" = "low"\n' for i in ids)
+    return "locals {\n  vms = {\n" + entries + "  }\n}\n"
 
 
 def dr_config(guid, ids, ssh=True):
@@ -298,10 +298,7 @@ resource "dr_orchestrator" "main" {{
   memory_gb             = 64
 }}
 
-locals {{
-  vms = {hcl_map(ids)}
-}}
-
+{vms_locals(ids)}
 resource "dr_managed_vm" "bulk" {{
   for_each        = local.vms
   orchestrator_id = dr_orchestrator.main.id
@@ -340,10 +337,7 @@ resource "terraform_data" "main" {{
   }}
 }}
 
-locals {{
-  vms = {hcl_map(ids)}
-}}
-
+{vms_locals(ids)}
 resource "terraform_data" "bulk" {{
   for_each = local.vms
   input = {{

@@ -47,17 +47,12 @@ trap cleanup EXIT
 
 "$bin" serve --listen 127.0.0.1:0 --time-scale 1000 >"$work/sim.out" 2>"$work/sim.log" &
 sim_pid=$!
-url=""
-for _ in $(seq 1 100); do
-  line="$(head -n 1 "$work/sim.out" 2>/dev/null || true)"
-  if [[ "$line" == "dr-cloudsim listening on "* ]]; then
-    url="${line#dr-cloudsim listening on }"
-    break
-  fi
-  kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "dr-cloudsim did not start" >&2; exit 1; }
+# shellcheck source=scripts/sim-url.sh
+. "$root/scripts/sim-url.sh"
+url="$(sim_url "$work/sim.out" "$work/sim.log" "$sim_pid")" || {
+  [ $? -eq 1 ] || echo "dr-cloudsim did not start" >&2
+  exit 1
+}
 echo "==> dr-cloudsim at $url" >&2
 
 # json EXPR: evaluates a Python expression over the JSON document `d` read from stdin.

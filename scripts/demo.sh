@@ -69,17 +69,12 @@ step "starting dr-cloudsim (default landing-zone scenario, --time-scale $time_sc
 "$bin_dir/dr-cloudsim" serve --listen 127.0.0.1:0 --time-scale "$time_scale" \
   >"$work/sim.out" 2>"$work/sim.log" &
 sim_pid=$!
-url=""
-for _ in $(seq 100); do
-  line="$(head -n 1 "$work/sim.out" 2>/dev/null || true)"
-  if [[ "$line" == "dr-cloudsim listening on "* ]]; then
-    url="${line#dr-cloudsim listening on }"
-    break
-  fi
-  kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "dr-cloudsim did not start; see $work/sim.log" >&2; exit 1; }
+# shellcheck source=scripts/sim-url.sh
+. "$root/scripts/sim-url.sh"
+url="$(sim_url "$work/sim.out" "$work/sim.log" "$sim_pid")" || {
+  [ $? -eq 1 ] || echo "dr-cloudsim did not start; see $work/sim.log" >&2
+  exit 1
+}
 echo "$url"
 
 mkdir -p "$work/tf"

@@ -264,6 +264,22 @@ impl WorkDir {
         cmd
     }
 
+    /// Writes the `.tf` files of `examples/<example>` into this directory.
+    pub fn copy_example(&self, example: &str) {
+        let dir = workspace_root().join("examples").join(example);
+        for entry in std::fs::read_dir(&dir).expect("the example exists") {
+            let path = entry.expect("a directory entry").path();
+            if path.extension().is_some_and(|e| e == "tf") {
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .expect("a UTF-8 name");
+                let text = std::fs::read_to_string(&path).expect("a readable example file");
+                self.write(name, &text);
+            }
+        }
+    }
+
     /// Runs Terraform with `args` and returns what it printed, whatever the exit code.
     pub fn run(&self, args: &[&str]) -> TfOutput {
         let out = self.command(args).output().expect("run terraform");
@@ -298,7 +314,15 @@ impl WorkDir {
     }
 
     pub fn destroy(&self) -> TfOutput {
-        self.run_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+        self.destroy_args(&[])
+    }
+
+    /// `terraform destroy` with `extra` arguments (`-target=...`, `-parallelism=...`); it must
+    /// succeed.
+    pub fn destroy_args(&self, extra: &[&str]) -> TfOutput {
+        let mut args = vec!["destroy", "-auto-approve", "-input=false", "-no-color"];
+        args.extend_from_slice(extra);
+        self.run_ok(&args)
     }
 
     /// The plan must be empty both without and with a refresh, as terraform-plugin-testing checks
@@ -320,6 +344,14 @@ impl WorkDir {
                 out.combined()
             );
         }
+    }
+
+    /// A plan must import `count` objects and change nothing else; returns its text.
+    pub fn assert_plan_imports_only(&self, count: usize) -> String {
+        let plan = self.assert_plan_not_empty();
+        let summary = format!("Plan: {count} to import, 0 to add, 0 to change, 0 to destroy.");
+        assert!(plan.contains(&summary), "expected {summary:?}:\n{plan}");
+        plan
     }
 
     /// A plan must propose changes (exit code 2 of `-detailed-exitcode`); returns its text.
@@ -493,6 +525,14 @@ provider "drtest" {{
 "#,
         store = store.display().to_string()
     )
+}
+
+/// A new working directory for the test provider `drtest`, and the store file inside it that
+/// [`drtest_header`] points the provider at.
+pub fn drtest_workdir() -> (WorkDir, PathBuf) {
+    let wd = WorkDir::new();
+    let store = wd.path().join("store.json");
+    (wd, store)
 }
 
 /// The objects the test provider keeps in its JSON file `store`, as a test reads them to check

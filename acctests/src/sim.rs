@@ -547,21 +547,26 @@ impl Sim {
             .expect("IAM token response")
     }
 
-    /// The id of network `name` of workspace `workspace` (by name): its CRN carries the
-    /// workspace GUID, as PowerVS network CRNs do.
+    /// The PowerVS `collection` object of workspace `workspace` (by name) whose `name_field`
+    /// is `name`: its CRN carries the workspace GUID, as PowerVS CRNs do.
+    pub fn power_object_in(
+        &self,
+        workspace: &str,
+        collection: &str,
+        name_field: &str,
+        name: &str,
+    ) -> Option<Value> {
+        let guid = format!(":{}:", self.workspace_id(workspace));
+        self.objects("power", collection)
+            .into_iter()
+            .find(|o| o[name_field] == name && o["crn"].as_str().is_some_and(|c| c.contains(&guid)))
+    }
+
+    /// The id of network `name` of workspace `workspace` (by name).
     pub fn network_id(&self, workspace: &str, name: &str) -> String {
-        let guid = self.workspace_id(workspace);
-        self.objects("power", "networks")
-            .iter()
-            .find(|n| {
-                n["name"] == name
-                    && n["crn"]
-                        .as_str()
-                        .is_some_and(|c| c.contains(&format!(":{guid}:")))
-            })
-            .and_then(|n| n["networkID"].as_str())
+        self.power_object_in(workspace, "networks", "name", name)
+            .and_then(|n| n["networkID"].as_str().map(str::to_string))
             .unwrap_or_else(|| panic!("no network {name} of workspace {workspace} in the scenario"))
-            .to_string()
     }
 
     /// `terraform apply` in `wd` in the background, as a user runs it in a terminal, against
@@ -574,6 +579,31 @@ impl Sim {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start terraform apply")
+    }
+
+    /// `terraform plan` in `wd`, which must propose changes matching every one of `patterns`
+    /// (see [`assert_mentions`](crate::fixtures::assert_mentions)) and write nothing to this
+    /// emulator's cloud; returns the plan.
+    pub fn plan_without_writes(&self, wd: &WorkDir, patterns: &[&str]) -> String {
+        self.reset_requests();
+        let plan = wd.assert_plan_not_empty();
+        assert_eq!(self.cloud_writes(), 0, "a plan writes nothing");
+        crate::fixtures::assert_mentions(&plan, patterns);
+        plan
+    }
+
+    /// [`spawn_apply`](Sim::spawn_apply) with the hold `point` armed; returns once the apply
+    /// has got there, with the subject the hold stopped (see [`hold_reached`](Sim::hold_reached)).
+    pub fn spawn_apply_held(
+        &self,
+        wd: &WorkDir,
+        env: &[(&str, &str)],
+        point: &str,
+    ) -> (Child, String) {
+        self.arm_hold(point);
+        let apply = self.spawn_apply(wd, env);
+        let subject = self.hold_reached(point);
+        (apply, subject)
     }
 }
 
@@ -620,23 +650,19 @@ fn spawn(args: &[String], state_file: Option<&Path>, listen: &str) -> (Child, St
         .expect("start dr-cloudsim");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    reader
-        .read_line(&mut line)
-        .expect("read the listening line");
-    let url = line
-        .trim()
-        .strip_prefix("dr-cloudsim listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line from dr-cloudsim: {line:?}"))
-        .to_string();
-    let mut line = String::new();
-    reader
-        .read_line(&mut line)
-        .expect("read the jump host line");
-    let ssh_addr = line
-        .trim()
-        .strip_prefix("dr-cloudsim ssh jump host on ")
-        .unwrap_or_else(|| panic!("unexpected second line from dr-cloudsim: {line:?}"))
-        .to_string();
+    let url = announced(&mut reader, "dr-cloudsim listening on ", "first");
+    let ssh_addr = announced(&mut reader, "dr-cloudsim ssh jump host on ", "second");
     (child, url, ssh_addr)
+}
+
+/// What dr-cloudsim's next (`which`) stdout line announces after `prefix`.
+fn announced(reader: &mut impl BufRead, prefix: &str, which: &str) -> String {
+    let mut line = String::new();
+    reader
+        .read_line(&mut line)
+        .unwrap_or_else(|e| panic!("read the {which} line of dr-cloudsim: {e}"));
+    line.trim()
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("unexpected {which} line from dr-cloudsim: {line:?}"))
+        .to_string()
 }

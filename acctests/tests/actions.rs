@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use acctests::fixtures::{self, BACKUP, PRIMARY, PROVIDER_HEADER, managed_vm, plain_password};
 use acctests::sim::{ACC_KEY_NAME, ORCHESTRATOR_PASSWORD, Sim, interrupt};
-use acctests::{WorkDir, drtest_header, terraform_at_least, unwrap_diagnostics};
+use acctests::{WorkDir, drtest_header, drtest_workdir, terraform_at_least, unwrap_diagnostics};
 use serde_json::Value;
 
 fn actions_supported() -> bool {
@@ -46,6 +46,13 @@ struct Background {
 }
 
 impl Background {
+    /// `terraform apply -invoke=<address>` in `wd`, with `env` added.
+    fn invoke(wd: &WorkDir, env: &[(String, String)], address: &str) -> Background {
+        let args = invoke_args(address);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Background::start(wd, env, &args)
+    }
+
     fn start(wd: &WorkDir, env: &[(String, String)], args: &[&str]) -> Background {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -89,6 +96,16 @@ impl Background {
     /// Ctrl-C: SIGINT to Terraform, as a terminal would send it.
     fn interrupt(&self) {
         interrupt(&self.child);
+    }
+
+    /// Ctrl-C, then waits (up to `limit`) for Terraform to exit; returns its output, which must
+    /// report the interruption (a non-zero exit) without a crash.
+    fn interrupt_and_finish(self, limit: Duration) -> String {
+        self.interrupt();
+        let (code, output) = self.finish(limit);
+        assert_no_crash(&output);
+        assert_ne!(code, 0, "{output}");
+        output
     }
 
     /// Waits for Terraform to exit; returns its exit code and output.
@@ -164,8 +181,7 @@ fn drtest_touch_invoke_validate_fail_trigger_and_cancel() {
     if !actions_supported() {
         return;
     }
-    let wd = WorkDir::new();
-    let store = wd.path().join("store.json");
+    let (wd, store) = drtest_workdir();
     let actions = touch_action(
         "x",
         "    thing_id = drtest_thing.a.id\n    steps = 3\n    step_ms = 50",
@@ -240,14 +256,9 @@ fn drtest_touch_invoke_validate_fail_trigger_and_cancel() {
     assert_eq!(touches(&store, "thing-1"), 1);
 
     // Ctrl-C mid-invocation: the provider stops the action, Terraform reports it, no crash.
-    let slow_args = invoke_args("action.drtest_touch.slow");
-    let slow_args: Vec<&str> = slow_args.iter().map(String::as_str).collect();
-    let mut run = Background::start(&wd, &[], &slow_args);
+    let mut run = Background::invoke(&wd, &[], "action.drtest_touch.slow");
     run.wait_for("touching thing-1: step 1 of 20", Duration::from_secs(60));
-    run.interrupt();
-    let (code, output) = run.finish(Duration::from_secs(60));
-    assert_no_crash(&output);
-    assert_ne!(code, 0, "{output}");
+    let output = run.interrupt_and_finish(Duration::from_secs(60));
     let text = unwrap_diagnostics(&output);
     assert!(text.contains("Touch cancelled"), "{text}");
     assert!(text.contains("the touch was not recorded"), "{text}");
@@ -306,15 +317,7 @@ const WORKLOADS: [&str; 3] = ["aix-app-01", "ibmi-db-01", "rhel-web-01"];
 
 /// PowerVS status of the VM `name` of workspace `workspace`, found by the GUID in its CRN.
 fn power_status(sim: &Sim, workspace: &str, name: &str) -> Option<String> {
-    let guid = sim.workspace_id(workspace);
-    sim.objects("power", "pvm_instances")
-        .iter()
-        .find(|v| {
-            v["serverName"] == name
-                && v["crn"]
-                    .as_str()
-                    .is_some_and(|c| c.contains(&format!(":{guid}:")))
-        })
+    sim.power_object_in(workspace, "pvm_instances", "serverName", name)
         .and_then(|v| v["status"].as_str().map(str::to_string))
 }
 
@@ -386,33 +389,31 @@ fn dr_config(sim: &Sim) -> String {
             "\naction \"{kind}\" \"{name}\" {{\n  config {{\n    orchestrator_id = dr_orchestrator.o.id\n{extra}  }}\n}}\n"
         )
     };
+    let erp_only = format!("    vm_ids = [\"{}\"]\n", sim.vm_id("aix-app-01"));
     format!(
         "{PROVIDER_HEADER}{orchestrator}{app}{db}{web}{actions}",
         app = managed("app", "aix-app-01", "high", "erp"),
         db = managed("db", "ibmi-db-01", "high", "erp"),
         web = managed("web", "rhel-web-01", "low", ""),
         actions = [
-            action("dr_failover", "go", ""),
-            action(
+            ("dr_failover", "go", ""),
+            (
                 "dr_failover",
                 "erp_unplanned",
-                "    workgroups = [\"erp\"]\n    dr_type    = \"unplanned\"\n"
+                "    workgroups = [\"erp\"]\n    dr_type    = \"unplanned\"\n",
             ),
-            action("dr_failback", "back", ""),
-            action("dr_test", "drill", ""),
-            action(
-                "dr_test",
-                "erp_only",
-                &format!("    vm_ids = [\"{}\"]\n", sim.vm_id("aix-app-01"))
-            ),
-            action(
+            ("dr_failback", "back", ""),
+            ("dr_test", "drill", ""),
+            ("dr_test", "erp_only", &erp_only),
+            (
                 "dr_test",
                 "erp_keep",
-                "    workgroups = [\"erp\"]\n    cleanup    = false\n"
+                "    workgroups = [\"erp\"]\n    cleanup    = false\n",
             ),
-            action("dr_test", "erp_cleanup", "    workgroups = [\"erp\"]\n"),
-            action("dr_test", "typo", "    workgroups = [\"nope\"]\n"),
+            ("dr_test", "erp_cleanup", "    workgroups = [\"erp\"]\n"),
+            ("dr_test", "typo", "    workgroups = [\"nope\"]\n"),
         ]
+        .map(|(kind, name, extra)| action(kind, name, extra))
         .concat(),
     )
 }
@@ -444,6 +445,7 @@ fn progress_lines(output: &str, address: &str) -> Vec<String> {
         .collect()
 }
 
+/// The index of the first progress line that mentions `needle`; panics when none does.
 fn first_index(lines: &[String], needle: &str) -> usize {
     lines
         .iter()
@@ -451,15 +453,26 @@ fn first_index(lines: &[String], needle: &str) -> usize {
         .unwrap_or_else(|| panic!("no progress line mentions {needle:?}: {lines:#?}"))
 }
 
-fn invoke_ok(wd: &WorkDir, address: &str) -> Vec<String> {
+/// Invokes `address`, which must succeed or fail as `succeeds` says, without a crash.
+fn invoke_expecting(wd: &WorkDir, address: &str, succeeds: bool) -> acctests::TfOutput {
     let out = invoke(wd, address);
+    let outcome = if succeeds {
+        "failed"
+    } else {
+        "succeeded, but should have failed"
+    };
     assert_eq!(
-        out.code,
-        0,
-        "invoking {address} failed:\n{}",
+        out.code == 0,
+        succeeds,
+        "invoking {address} {outcome}:\n{}",
         out.combined()
     );
     assert_no_crash(&out.combined());
+    out
+}
+
+fn invoke_ok(wd: &WorkDir, address: &str) -> Vec<String> {
+    let out = invoke_expecting(wd, address, true);
     let lines = progress_lines(&out.stdout, address);
     // Shown with --nocapture: what a user sees.
     eprintln!("{address}:\n  {}", lines.join("\n  "));
@@ -467,15 +480,34 @@ fn invoke_ok(wd: &WorkDir, address: &str) -> Vec<String> {
 }
 
 fn invoke_err(wd: &WorkDir, address: &str) -> String {
-    let out = invoke(wd, address);
-    assert_ne!(
-        out.code,
-        0,
-        "{address} should have failed:\n{}",
-        out.combined()
-    );
-    assert_no_crash(&out.combined());
+    let out = invoke_expecting(wd, address, false);
     unwrap_diagnostics(&out.combined())
+}
+
+/// A new emulator with [`dr_config`] and `extra` applied, every workload at home.
+fn deployed(extra: &str) -> (Sim, WorkDir) {
+    let sim = Sim::start(300.0);
+    let wd = sim.workdir();
+    wd.config(&(dr_config(&sim) + extra));
+    wd.apply();
+    (sim, wd)
+}
+
+/// The held move of workgroup `erp` still runs at the orchestrator, as the action's error
+/// `text` says; `why` names what let it run on.
+fn assert_move_still_running(sim: &Sim, text: &str, why: &str) {
+    assert!(text.contains("is still running at orchestrator"), "{text}");
+    assert_eq!(workgroups(sim)["erp"].1, "MOVE_IN_PROGRESS", "{why}");
+}
+
+/// Releases the held move, which completes at the orchestrator on its own; then fails back
+/// and destroys everything.
+fn release_the_move_and_fail_back(sim: &Sim, wd: &WorkDir) {
+    sim.release_hold("ksys.move.erp");
+    wait_until_moved_to_backup(sim);
+    invoke_ok(wd, "action.dr_failback.back");
+    assert_all_at_home(sim, "after the failback");
+    wd.destroy();
 }
 
 #[test]
@@ -483,10 +515,7 @@ fn dr_failover_failback_and_dr_tests_through_ksys() {
     if !actions_supported() {
         return;
     }
-    let sim = Sim::start(300.0);
-    let wd = sim.workdir();
-    wd.config(&dr_config(&sim));
-    wd.apply();
+    let (sim, wd) = deployed("");
     wd.assert_plan_empty();
     assert_all_at_home(&sim, "after deployment");
 
@@ -531,15 +560,10 @@ fn dr_failover_failback_and_dr_tests_through_ksys() {
     let text = unwrap_diagnostics(&out.combined());
     assert!(text.contains("Whole workgroup included"), "{text}");
     let lines = progress_lines(&out.stdout, "action.dr_test.erp_only");
-    assert!(
-        lines.iter().any(|l| l.contains("including ibmi-db-01")),
-        "{lines:#?}"
-    );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("ksysmgr -f move workgroup erp to=us-east dr_test=yes")),
-        "{lines:#?}"
+    first_index(&lines, "including ibmi-db-01");
+    first_index(
+        &lines,
+        "ksysmgr -f move workgroup erp to=us-east dr_test=yes",
     );
     assert!(
         !lines.iter().any(|l| l.contains("rhel-web-01")),
@@ -555,12 +579,7 @@ fn dr_failover_failback_and_dr_tests_through_ksys() {
     );
     sim.reset_requests();
     let lines = invoke_ok(&wd, "action.dr_test.erp_cleanup");
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("ksysmgr -f cleanup workgroup erp dr_test=yes")),
-        "{lines:#?}"
-    );
+    first_index(&lines, "ksysmgr -f cleanup workgroup erp dr_test=yes");
     assert_eq!(
         sim.ssh_commands().get("ksysmgr move workgroup"),
         None,
@@ -648,46 +667,28 @@ fn ctrl_c_stops_waiting_without_interrupting_the_move() {
     if !actions_supported() {
         return;
     }
-    let sim = Sim::start(300.0);
-    let wd = sim.workdir();
-    wd.config(&dr_config(&sim));
-    wd.apply();
+    let (sim, wd) = deployed("");
     assert_all_at_home(&sim, "after deployment");
 
     // The move of the first workgroup is held right after it started, so it is still running
     // at the orchestrator when Terraform is interrupted, however slow this machine is.
     sim.arm_hold("ksys.move.erp");
-    let env: Vec<(String, String)> = Vec::new();
-    let args = invoke_args("action.dr_failover.go");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut run = Background::start(&wd, &env, &args);
+    let mut run = Background::invoke(&wd, &[], "action.dr_failover.go");
     sim.hold_reached("ksys.move.erp");
     run.wait_for(
         "move has started for Workgroup erp",
         Duration::from_secs(300),
     );
-    run.interrupt();
-    let (code, output) = run.finish(Duration::from_secs(180));
+    let output = run.interrupt_and_finish(Duration::from_secs(180));
     eprintln!("interrupted failover:\n{output}");
-    assert_no_crash(&output);
-    assert_ne!(code, 0, "{output}");
     let text = unwrap_diagnostics(&output);
     assert!(text.contains("dr_failover stopped waiting"), "{text}");
-    assert!(text.contains("is still running at orchestrator"), "{text}");
     assert!(text.contains("KSYS has no cancel"), "{text}");
     assert!(!text.contains("failover done"), "{text}");
-    assert_eq!(
-        workgroups(&sim)["erp"].1,
-        "MOVE_IN_PROGRESS",
-        "the move is still running at the orchestrator"
-    );
+    assert_move_still_running(&sim, &text, "the move is still running at the orchestrator");
 
     // Released, the move goes on at the orchestrator and completes there.
-    sim.release_hold("ksys.move.erp");
-    wait_until_moved_to_backup(&sim);
-    invoke_ok(&wd, "action.dr_failback.back");
-    assert_all_at_home(&sim, "after the failback");
-    wd.destroy();
+    release_the_move_and_fail_back(&sim, &wd);
 }
 
 #[test]
@@ -695,13 +696,9 @@ fn an_action_timeout_running_out_reports_the_move_still_running() {
     if !actions_supported() {
         return;
     }
-    let sim = Sim::start(300.0);
-    let wd = sim.workdir();
-    wd.config(
-        &(dr_config(&sim)
-            + "\naction \"dr_failover\" \"short\" {\n  config {\n    orchestrator_id = dr_orchestrator.o.id\n    timeout         = \"15s\"\n  }\n}\n"),
+    let (sim, wd) = deployed(
+        "\naction \"dr_failover\" \"short\" {\n  config {\n    orchestrator_id = dr_orchestrator.o.id\n    timeout         = \"15s\"\n  }\n}\n",
     );
-    wd.apply();
     assert_all_at_home(&sim, "after deployment");
 
     // The move is held once it has started, so it cannot finish within the timeout however
@@ -710,21 +707,16 @@ fn an_action_timeout_running_out_reports_the_move_still_running() {
     let text = invoke_err(&wd, "action.dr_failover.short");
     assert!(!sim.hold_reached("ksys.move.erp").is_empty());
     assert!(text.contains("dr_failover timed out"), "{text}");
-    assert!(text.contains("is still running at orchestrator"), "{text}");
     assert!(
         text.contains("move has started for Workgroup erp"),
         "the last line KSYS printed is reported: {text}"
     );
-    assert_eq!(
-        workgroups(&sim)["erp"].1,
-        "MOVE_IN_PROGRESS",
-        "the provider sent nothing that stopped the move"
+    assert_move_still_running(
+        &sim,
+        &text,
+        "the provider sent nothing that stopped the move",
     );
 
     // Released, the move completes at the orchestrator on its own.
-    sim.release_hold("ksys.move.erp");
-    wait_until_moved_to_backup(&sim);
-    invoke_ok(&wd, "action.dr_failback.back");
-    assert_all_at_home(&sim, "after the failback");
-    wd.destroy();
+    release_the_move_and_fail_back(&sim, &wd);
 }

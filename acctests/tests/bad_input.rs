@@ -14,7 +14,14 @@
 //! #                             the attribute is absent from the configuration (Terraform then
 //! #                             quotes the block's first line); `-` for function arguments
 //! # expect: <regex>             (repeatable) the message, naming the bad value and what is allowed
+//! # base: orchestrator          (optional) the case's block holds only what is wrong; the
+//! #                             harness completes it with a valid block's other arguments
 //! ```
+//!
+//! With `# base:`, an argument the case sets replaces the valid one in place, and the case's
+//! other lines follow the valid arguments, so a case reads as the one mistake it makes. `base`
+//! names one of `valid_blocks`; a case that leaves out a required argument writes its whole
+//! block instead.
 //!
 //! `@NAME@` placeholders are replaced with ids from dr-cloudsim's scenario. One emulator serves
 //! the whole catalogue and must record no write at all: errors are found before anything is
@@ -28,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use acctests::fixtures::{PRIMARY, PROVIDER_HEADER, STANDBY};
+use acctests::fixtures::{Block, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, STANDBY, orchestrator};
 use acctests::sim::Sim;
 use acctests::{WorkDir, terraform_at_least, unwrap_diagnostics, workspace_root};
 use serde_json::Value;
@@ -77,7 +84,7 @@ fn parse_case(file: &Path, vars: &BTreeMap<&str, String>) -> Case {
         .with_extension("")
         .display()
         .to_string();
-    let mut text = std::fs::read_to_string(file).unwrap();
+    let mut text = complete_block(&rel, &std::fs::read_to_string(file).unwrap());
     for (name, value) in vars {
         text = text.replace(&format!("@{name}@"), value);
     }
@@ -121,6 +128,62 @@ fn parse_case(file: &Path, vars: &BTreeMap<&str, String>) -> Case {
         name: rel,
         hcl,
     }
+}
+
+/// The valid blocks a case's `# base:` line names, with the catalogue's placeholders.
+fn valid_blocks(base: &str) -> Option<Block> {
+    let valid = match base {
+        "orchestrator" => orchestrator("drbad", "@PRIMARY_WS@"),
+        "ha_standby" => Block::resource("dr_ha_standby", "s")
+            .string("orchestrator_id", "@ORCHESTRATOR_ID@")
+            .string("workspace_id", "@SECONDARY_WS@")
+            .string("transit_gateway_id", "@TG@")
+            .string("machine_type", "s922"),
+        _ => return None,
+    };
+    Some(
+        valid
+            .string("orchestrator_password_wo", ORCH_PASSWORD)
+            .arg("orchestrator_password_wo_version", "1"),
+    )
+}
+
+/// `text` with its one block completed from the valid block its `# base:` line names, or
+/// as it is without one.
+fn complete_block(rel: &str, text: &str) -> String {
+    let Some(base) = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix("# base: "))
+    else {
+        return text.to_string();
+    };
+    let mut block = valid_blocks(base).unwrap_or_else(|| panic!("{rel}: unknown base {base:?}"));
+    let valid = block.hcl();
+    let opening = valid.trim_start_matches('\n').lines().next().unwrap();
+    let (before, rest) = text
+        .split_once(&format!("{opening}\n"))
+        .unwrap_or_else(|| panic!("{rel}: no `{opening}` block"));
+    let (body, after) = format!("\n{rest}")
+        .split_once("\n}\n")
+        .map(|(body, after)| (body.to_string(), after.to_string()))
+        .unwrap_or_else(|| panic!("{rel}: the block does not end with a `}}` line"));
+    // Arguments of the block itself replace or join the valid ones; nested blocks go in as
+    // written.
+    let mut depth = 0;
+    for line in body.lines().filter(|l| !l.trim().is_empty()) {
+        match line.trim().split_once(" = ") {
+            Some((key, expression)) if depth == 0 && !expression.ends_with('{') => {
+                block = block.arg(key, expression);
+            }
+            _ => {
+                depth += line.matches('{').count();
+                depth -= line.matches('}').count();
+                block = block.raw(&format!("{line}\n"));
+            }
+        }
+    }
+    format!("{before}{}{after}", block.hcl().trim_start_matches('\n'))
 }
 
 /// Terraform's output split into its diagnostics, each starting at an `Error:` line.

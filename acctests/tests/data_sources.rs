@@ -265,28 +265,23 @@ output "in_standby" {{ value = data.dr_managed_vms.in_standby.ids }}
     assert!(all.len() >= 3, "{all:?}");
     let pivot = all[all.len() / 2]["time"].as_str().unwrap().to_string();
     let level = all[0]["level"].as_str().unwrap().to_string();
+    // One data source per filter, each with an output of the event ids it keeps.
+    let filtered: String = [
+        ("since", "from_time", &pivot),
+        ("until", "to_time", &pivot),
+        ("at", "time", &pivot),
+        ("level", "level", &level),
+    ]
+    .iter()
+    .map(|(label, filter, value)| {
+        Block::data("dr_events", label)
+            .arg("orchestrator_id", "dr_orchestrator.main.id")
+            .string(filter, value)
+            .hcl()
+    })
+    .collect();
     wd.config(&config(&format!(
-        r#"
-data "dr_events" "since" {{
-  orchestrator_id = dr_orchestrator.main.id
-  from_time       = "{pivot}"
-}}
-
-data "dr_events" "until" {{
-  orchestrator_id = dr_orchestrator.main.id
-  to_time         = "{pivot}"
-}}
-
-data "dr_events" "at" {{
-  orchestrator_id = dr_orchestrator.main.id
-  time            = "{pivot}"
-}}
-
-data "dr_events" "level" {{
-  orchestrator_id = dr_orchestrator.main.id
-  level           = "{level}"
-}}
-
+        r#"{filtered}
 output "since" {{ value = data.dr_events.since.events[*].event_id }}
 output "until" {{ value = data.dr_events.until.events[*].event_id }}
 output "at" {{ value = data.dr_events.at.events[*].event_id }}

@@ -31,24 +31,23 @@ fn examples_dir() -> PathBuf {
     workspace_root().join("examples")
 }
 
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+/// The entries of `dir` that `keep` accepts, sorted.
+fn entries(dir: &Path, keep: fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
+        .filter(|p| keep(p))
         .collect();
-    files.sort();
-    files
+    paths.sort();
+    paths
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    entries(dir, Path::is_file)
 }
 
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
+    entries(dir, Path::is_dir)
 }
 
 /// A working directory holding `files` (only `.tf`), plus the provider requirement when none

@@ -32,14 +32,7 @@ const PASSWORD: &str = "Complete-Passw0rd!";
 /// A working directory holding examples/complete with variables derived from `sim`.
 fn complete_workdir(sim: &Sim) -> WorkDir {
     let wd = sim.workdir().env("TF_VAR_orchestrator_password", PASSWORD);
-    let example = workspace_root().join("examples/complete");
-    for entry in std::fs::read_dir(&example).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "tf") {
-            let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            wd.write(&name, &std::fs::read_to_string(&path).unwrap());
-        }
-    }
+    wd.copy_example("complete");
     let out = Command::new("python3")
         .arg(workspace_root().join("scripts/sim_tfvars.py"))
         .arg(sim.url())
@@ -281,14 +274,24 @@ fn count_status(sim: &Sim, status: u64) -> u64 {
         .sum()
 }
 
-#[test]
-fn complete_example_converges_under_rate_limits_errors_latency_and_short_tokens() {
+/// A new emulator (from `start`), a work directory with examples/complete against it, not
+/// applied yet, and the emulator's state before anything is applied; None where the CLI under
+/// test predates the example's write-only arguments (Terraform 1.11).
+fn complete_example(start: impl FnOnce() -> Sim) -> Option<(Sim, WorkDir, Value)> {
     if !terraform_at_least(1, 11) {
-        return; // examples/complete needs write-only arguments
+        return None;
     }
-    let sim = Sim::start(200.0);
+    let sim = start();
     let wd = complete_workdir(&sim);
     let before = sim.state();
+    Some((sim, wd, before))
+}
+
+#[test]
+fn complete_example_converges_under_rate_limits_errors_latency_and_short_tokens() {
+    let Some((sim, wd, before)) = complete_example(|| Sim::start(200.0)) else {
+        return;
+    };
     sim.set_faults(json!({
         "rules": [
             {"path_prefix": "/", "rate": 0.30, "status": 429, "retry_after_seconds": 1},
@@ -330,12 +333,9 @@ fn complete_example_converges_under_rate_limits_errors_latency_and_short_tokens(
 
 #[test]
 fn creates_whose_answer_is_lost_are_adopted_not_repeated() {
-    if !terraform_at_least(1, 11) {
+    let Some((sim, wd, before)) = complete_example(|| Sim::start(200.0)) else {
         return;
-    }
-    let sim = Sim::start(200.0);
-    let wd = complete_workdir(&sim);
-    let before = sim.state();
+    };
     // Half of the writes to every cloud service are carried out, then answered with a gateway
     // timeout: the provider cannot know they happened and must look before writing again.
     let lost = |prefix: &str| {
@@ -356,19 +356,21 @@ fn creates_whose_answer_is_lost_are_adopted_not_repeated() {
 
 #[test]
 fn emulator_killed_mid_apply_and_restarted_from_its_state_file() {
-    if !terraform_at_least(1, 11) {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
-    let mut sim = Sim::start_persistent(200.0, &dir.path().join("sim-state.json"));
-    let wd = complete_workdir(&sim);
-    let before = sim.state();
+    let state_file = dir.path().join("sim-state.json");
+    let Some((mut sim, wd, before)) =
+        complete_example(|| Sim::start_persistent(200.0, &state_file))
+    else {
+        return;
+    };
     // The standby deployment is under way when the emulator dies: the orchestrator, the rules
     // and the first waits are behind, the standby and the VM registrations ahead. (The
     // restart drops the hold, so the deployment goes on.)
-    sim.arm_hold("dra.standby.step2");
-    let apply = sim.spawn_apply(&wd, &[("TF_VAR_orchestrator_password", PASSWORD)]);
-    sim.hold_reached("dra.standby.step2");
+    let (apply, _) = sim.spawn_apply_held(
+        &wd,
+        &[("TF_VAR_orchestrator_password", PASSWORD)],
+        "dra.standby.step2",
+    );
     assert_eq!(
         sim.objects("power", "pvm_instances")
             .iter()
@@ -393,17 +395,16 @@ fn emulator_killed_mid_apply_and_restarted_from_its_state_file() {
 
 #[test]
 fn ctrl_c_while_the_provider_waits_then_the_next_apply_converges() {
-    if !terraform_at_least(1, 11) {
+    let Some((sim, wd, before)) = complete_example(|| Sim::start(200.0)) else {
         return;
-    }
-    let sim = Sim::start(200.0);
-    let wd = complete_workdir(&sim);
-    let before = sim.state();
+    };
     // The deployment is held at step 3 (its orchestrator VM exists): the provider is waiting
     // for it to finish when Ctrl-C comes.
-    sim.arm_hold("dra.deploy.step3");
-    let apply = sim.spawn_apply(&wd, &[("TF_VAR_orchestrator_password", PASSWORD)]);
-    sim.hold_reached("dra.deploy.step3");
+    let (apply, _) = sim.spawn_apply_held(
+        &wd,
+        &[("TF_VAR_orchestrator_password", PASSWORD)],
+        "dra.deploy.step3",
+    );
     interrupt(&apply);
     let (code, output) = wait_output(apply);
     assert_ne!(

@@ -13,7 +13,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use acctests::{
-    WorkDir, drtest_header, query_results, read_drtest_store, terraform_lacks, write_drtest_store,
+    WorkDir, drtest_header, drtest_workdir, query_results, read_drtest_store, terraform_lacks,
+    write_drtest_store,
 };
 use serde_json::{Value, json};
 
@@ -35,8 +36,7 @@ fn framework_identity_import_block_and_refused_change() {
     if terraform_lacks(1, 12, "resource identity") {
         return;
     }
-    let owner = WorkDir::new();
-    let store = owner.path().join("store.json");
+    let (owner, store) = drtest_workdir();
     owner.config(&(drtest_header(&store) + BETA));
     owner.apply();
     assert_eq!(
@@ -53,13 +53,7 @@ fn framework_identity_import_block_and_refused_change() {
             + BETA
             + "\nimport {\n  to = drtest_thing.beta\n  identity = {\n    id = \"thing-1\"\n  }\n}\n"),
     );
-    let plan = adopter.run_ok(&["plan", "-input=false", "-no-color"]);
-    assert!(
-        plan.stdout
-            .contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
-        "{}",
-        plan.combined()
-    );
+    adopter.assert_plan_imports_only(1);
     adopter.apply();
     assert_eq!(
         adopter.resource_identity("drtest_thing.beta"),
@@ -159,8 +153,7 @@ fn framework_query_lists_and_generates_config_that_only_imports() {
     if terraform_lacks(1, 14, "terraform query") {
         return;
     }
-    let owner = WorkDir::new();
-    let store = owner.path().join("store.json");
+    let (owner, store) = drtest_workdir();
     owner.config(&(drtest_header(&store) + &things()));
     owner.apply();
     owner.assert_plan_empty();
@@ -316,8 +309,7 @@ fn framework_ephemeral_token_feeds_a_write_only_argument() {
     if terraform_lacks(1, 11, "ephemeral values in write-only arguments") {
         return;
     }
-    let wd = WorkDir::new();
-    let store = wd.path().join("store.json");
+    let (wd, store) = drtest_workdir();
     wd.config(
         &(drtest_header(&store)
             + r#"

@@ -16,7 +16,11 @@
 
 use std::path::Path;
 
-use acctests::{WorkDir, drtest_header, read_drtest_store, terraform_at_least, write_drtest_store};
+use acctests::fixtures::Block;
+use acctests::{
+    WorkDir, drtest_header, drtest_workdir, read_drtest_store, terraform_at_least,
+    write_drtest_store,
+};
 use serde_json::Value;
 
 const ADDRESS: &str = "drtest_thing.a";
@@ -70,15 +74,14 @@ resource "drtest_thing" "a" {{
     )
 }
 
-fn setup() -> (WorkDir, std::path::PathBuf) {
-    let wd = WorkDir::new();
-    let store = wd.path().join("store.json");
-    (wd, store)
+/// `drtest_thing.a` named `name`, everything else left to the defaults.
+fn named_thing(name: &str) -> Block {
+    Block::resource("drtest_thing", "a").string("name", name)
 }
 
 #[test]
 fn framework_thing_lifecycle() {
-    let (wd, store) = setup();
+    let (wd, store) = drtest_workdir();
     wd.config(&(header(&store) + &thing("alpha", 3, "dal10")));
     wd.apply();
     wd.assert_plan_empty();
@@ -161,7 +164,7 @@ fn framework_thing_lifecycle() {
 
 #[test]
 fn framework_thing_drift_and_disappearance() {
-    let (wd, store) = setup();
+    let (wd, store) = drtest_workdir();
     wd.config(&(header(&store) + &thing("beta", 1, "dal10")));
     wd.apply();
 
@@ -189,7 +192,7 @@ fn framework_thing_drift_and_disappearance() {
 
 #[test]
 fn framework_thing_validation_errors_carry_paths() {
-    let (wd, store) = setup();
+    let (wd, store) = drtest_workdir();
     // The diagnostic points at the attribute's line in the configuration: Terraform quotes it.
     let refused_at = |thing: &str, message: &str, line: &str| {
         wd.config(&(header(&store) + thing));
@@ -223,14 +226,7 @@ resource "drtest_thing" "a" {
         r#"action = "deny""#,
     );
 
-    wd.config(
-        &(header(&store)
-            + r#"
-resource "drtest_thing" "a" {
-  name = "Not_Valid"
-}
-"#),
-    );
+    wd.config(&(header(&store) + &named_thing("Not_Valid").hcl()));
     wd.expect_error(
         &["validate", "-no-color"],
         "lowercase letters, digits and dashes",
@@ -240,16 +236,8 @@ resource "drtest_thing" "a" {
 
 #[test]
 fn framework_thing_write_only_needs_a_capable_terraform() {
-    let (wd, store) = setup();
-    wd.config(
-        &(header(&store)
-            + r#"
-resource "drtest_thing" "a" {
-  name        = "delta"
-  password_wo = "s3cret"
-}
-"#),
-    );
+    let (wd, store) = drtest_workdir();
+    wd.config(&(header(&store) + &named_thing("delta").string("password_wo", "s3cret").hcl()));
     if terraform_at_least(1, 11) {
         wd.apply();
         assert!(!wd.raw_state().contains("s3cret"));
@@ -266,15 +254,8 @@ resource "drtest_thing" "a" {
 
 #[test]
 fn framework_thing_upgrades_state_from_version_0() {
-    let (wd, store) = setup();
-    wd.config(
-        &(header(&store)
-            + r#"
-resource "drtest_thing" "a" {
-  name = "legacy"
-}
-"#),
-    );
+    let (wd, store) = drtest_workdir();
+    wd.config(&(header(&store) + &named_thing("legacy").hcl()));
     // The object as the cloud has it, and a state written by schema version 0 (`title`).
     write_drtest_store(
         &store,
@@ -327,7 +308,7 @@ resource "drtest_thing" "a" {
 
 #[test]
 fn framework_data_source_and_function() {
-    let (wd, store) = setup();
+    let (wd, store) = drtest_workdir();
     let function_output = if terraform_at_least(1, 8) {
         "output \"echo\" {\n  value = provider::drtest::echo(\"ab\", 3)\n}\n"
     } else {
@@ -335,11 +316,8 @@ fn framework_data_source_and_function() {
     };
     wd.config(
         &(header(&store)
+            + &named_thing("epsilon").hcl()
             + r#"
-resource "drtest_thing" "a" {
-  name = "epsilon"
-}
-
 data "drtest_thing_info" "a" {
   id = drtest_thing.a.id
 }
@@ -366,19 +344,13 @@ output "info_name" {
 
 #[test]
 fn framework_thing_identity_and_generated_config_on_every_version() {
-    let (wd, store) = setup();
+    let (wd, store) = drtest_workdir();
     wd.config(
         &(header(&store)
-            + r#"
-resource "drtest_thing" "a" {
-  name = "zeta"
-  size = 2
-
-  rule {
-    cidr = "10.0.0.0/8"
-  }
-}
-"#),
+            + &named_thing("zeta")
+                .arg("size", "2")
+                .raw("\n  rule {\n    cidr = \"10.0.0.0/8\"\n  }\n")
+                .hcl()),
     );
     wd.apply();
     let identity = wd.resource_identity(ADDRESS);
@@ -427,13 +399,7 @@ resource "drtest_thing" "a" {
             assert!(hcl.contains(default), "{default} missing:\n{hcl}");
         }
     }
-    let plan = other.run_ok(&["plan", "-input=false", "-no-color"]);
-    assert!(
-        plan.stdout
-            .contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
-        "{}",
-        plan.combined()
-    );
+    other.assert_plan_imports_only(1);
     if terraform_at_least(1, 12) {
         other.apply();
         assert_eq!(

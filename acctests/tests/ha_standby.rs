@@ -18,7 +18,7 @@ use acctests::fixtures::{
     password_arguments,
 };
 use acctests::sim::{ACC_KEY_NAME, Sim, wait_output};
-use acctests::terraform_at_least;
+use acctests::{WorkDir, terraform_at_least};
 use serde_json::{Value, json};
 
 const OVERLAPPING: &str = "overlap-dal13-power-workspace";
@@ -55,13 +55,20 @@ fn standby(workspace: &str, gateway: &str, extra: &str) -> String {
         .hcl()
 }
 
+/// The standby workspace's id, the Transit Gateway's id, and the configuration of orchestrator
+/// `name` with its standby there.
+fn with_standby(sim: &Sim, name: &str) -> (String, String, String) {
+    let ws = sim.workspace_id(STANDBY);
+    let tg = sim.transit_gateway_id();
+    let config = orchestrator(sim, name) + &standby(&ws, &tg, "");
+    (ws, tg, config)
+}
+
 #[test]
 fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
-    let ws = sim.workspace_id(STANDBY);
-    let tg = sim.transit_gateway_id();
-    let config = orchestrator(&sim, "drha") + &standby(&ws, &tg, "");
+    let (ws, _, config) = with_standby(&sim, "drha");
     assert!(attachments(&sim, STANDBY).is_empty());
 
     // Orchestrator and standby in one apply: attach, then deploy the standby.
@@ -104,13 +111,7 @@ fn ha_standby_lifecycle_attaches_and_detaches_only_its_own_connection() {
     );
 
     // Destroying the standby removes it and the attachment it made.
-    wd.run_ok(&[
-        "destroy",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "-target=dr_ha_standby.s",
-    ]);
+    wd.destroy_args(&["-target=dr_ha_standby.s"]);
     assert!(attachments(&sim, STANDBY).is_empty());
     assert_eq!(sim.vms_named("drha-standby").len(), 0);
     assert_eq!(
@@ -222,6 +223,33 @@ fn standby_vm_ids(sim: &Sim, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Applies `config`, whose plan replaces `dr_ha_standby.s` (`forced` says why); returns the
+/// new standby VM, which is not the one of `before`.
+fn replace_the_standby(
+    sim: &Sim,
+    wd: &WorkDir,
+    config: &str,
+    forced: &str,
+    before: &[String],
+) -> Vec<String> {
+    wd.config(config);
+    let plan = wd.assert_plan_not_empty();
+    assert_mentions(
+        &plan,
+        &[
+            r"dr_ha_standby\.s must be replaced",
+            forced,
+            r"Plan: 1 to add, 0 to change, 1 to destroy",
+        ],
+    );
+    wd.apply();
+    wd.assert_plan_empty();
+    let after = standby_vm_ids(sim, "drday-standby");
+    assert_eq!(after.len(), 1);
+    assert_ne!(after, before);
+    after
+}
+
 /// Day 2 of a standby: what happens by hand (the standby VM deleted, the gateway connection
 /// detached) never touches the primary deployment; an argument change and a password version
 /// bump replace the standby alone.
@@ -229,9 +257,7 @@ fn standby_vm_ids(sim: &Sim, name: &str) -> Vec<String> {
 fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
-    let ws = sim.workspace_id(STANDBY);
-    let tg = sim.transit_gateway_id();
-    let config = orchestrator(&sim, "drday") + &standby(&ws, &tg, "");
+    let (ws, tg, config) = with_standby(&sim, "drday");
     wd.config(&config);
     wd.apply();
     let primary = wd.string_attribute("dr_orchestrator.o", "id");
@@ -252,11 +278,8 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
     let standby_vm = standby_vm_ids(&sim, "drday-standby");
     assert_eq!(standby_vm.len(), 1);
     sim.delete_object("power", "pvm_instances", &standby_vm[0]);
-    sim.reset_requests();
-    let plan = wd.assert_plan_not_empty();
-    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
-    assert_mentions(
-        &plan,
+    let plan = sim.plan_without_writes(
+        &wd,
         &[
             r"dr_ha_standby\.s must be replaced",
             r"Plan: 1 to add, 0 to change, 1 to destroy",
@@ -291,11 +314,8 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
         &connection,
         json!({"status": "deleting"}),
     );
-    sim.reset_requests();
-    let plan = wd.assert_plan_not_empty();
-    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
-    assert_mentions(
-        &plan,
+    sim.plan_without_writes(
+        &wd,
         &[
             r"dr_ha_standby\.s will be updated in-place",
             r"Plan: 0 to add, 1 to change, 0 to destroy",
@@ -341,21 +361,13 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
 
     // Every argument replaces the standby, and only the standby.
     let tier3 = orchestrator(&sim, "drday") + &standby(&ws, &tg, "  tier = \"tier3\"\n");
-    wd.config(&tier3);
-    let plan = wd.assert_plan_not_empty();
-    assert_mentions(
-        &plan,
-        &[
-            r"dr_ha_standby\.s must be replaced",
-            r#"tier += "tier1" -> "tier3" # forces replacement"#,
-            r"Plan: 1 to add, 0 to change, 1 to destroy",
-        ],
+    let retiered = replace_the_standby(
+        &sim,
+        &wd,
+        &tier3,
+        r#"tier += "tier1" -> "tier3" # forces replacement"#,
+        &replaced,
     );
-    wd.apply();
-    wd.assert_plan_empty();
-    let retiered = standby_vm_ids(&sim, "drday-standby");
-    assert_eq!(retiered.len(), 1);
-    assert_ne!(retiered, replaced);
     assert_eq!(
         sim.objects("dra", "deployments")[0]["standby_tier"],
         "tier3"
@@ -370,21 +382,13 @@ fn ha_standby_drift_and_replacement_never_touch_the_primary() {
                 "orchestrator_password_wo_version = 1",
                 "orchestrator_password_wo_version = 2",
             );
-        wd.config(&bumped);
-        let plan = wd.assert_plan_not_empty();
-        assert_mentions(
-            &plan,
-            &[
-                r"dr_ha_standby\.s must be replaced",
-                r"orchestrator_password_wo_version += 1 -> 2 # forces replacement",
-                r"Plan: 1 to add, 0 to change, 1 to destroy",
-            ],
+        replace_the_standby(
+            &sim,
+            &wd,
+            &bumped,
+            r"orchestrator_password_wo_version += 1 -> 2 # forces replacement",
+            &retiered,
         );
-        wd.apply();
-        wd.assert_plan_empty();
-        let redeployed = standby_vm_ids(&sim, "drday-standby");
-        assert_eq!(redeployed.len(), 1);
-        assert_ne!(redeployed, retiered);
         untouched_primary(&sim, &wd);
     }
 

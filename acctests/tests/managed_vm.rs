@@ -400,18 +400,8 @@ fn managed_vm_plan_checks_change_nothing() {
     let base = PROVIDER_HEADER.to_string()
         + &orchestrator("main", "dr-acc", &primary, "")
         + &orchestrator("other", "dr-other", &secondary, "")
-        + &format!(
-            r#"
-resource "dr_managed_vm" "theirs" {{
-  orchestrator_id = dr_orchestrator.other.id
-  pvm_instance_id = "{dr_test}"
-}}
-resource "dr_managed_vm" "ours" {{
-  orchestrator_id = dr_orchestrator.main.id
-  pvm_instance_id = "{aix}"
-}}
-"#
-        );
+        + &managed_vm("theirs", "other", &dr_test).hcl()
+        + &managed_vm("ours", "main", &aix).hcl();
     wd.config(&base);
     wd.apply();
     let orch = wd.string_attribute("dr_orchestrator.main", "id");
@@ -609,13 +599,7 @@ fn fifty_managed_vms_are_destroyed_one_unmanage_at_a_time() {
     sim.reset_requests();
     // KSYS refuses a second unmanage while one runs: the destroy only passes when the provider
     // serializes them.
-    wd.run_ok(&[
-        "destroy",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "-parallelism=10",
-    ]);
+    wd.destroy_args(&["-parallelism=10"]);
     assert_eq!(
         ksys_command_count(&sim, "ksysmgr unmanage vm"),
         50,
@@ -698,12 +682,6 @@ fn two_hundred_managed_vms_refresh_on_one_connection_with_two_commands() {
     assert_eq!(sim.cloud_writes(), 0);
     assert_eq!(sim.retired_api_requests(), 0);
 
-    wd.run_ok(&[
-        "destroy",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "-parallelism=10",
-    ]);
+    wd.destroy_args(&["-parallelism=10"]);
     assert!(sim.objects("ksys", "vms").is_empty());
 }

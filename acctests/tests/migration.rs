@@ -9,9 +9,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acctests::fixtures::{ORCH_PASSWORD, PRIMARY, STANDBY};
+use acctests::fixtures::{
+    self, ORCH_PASSWORD, PRIMARY, PROVIDER_HEADER, STANDBY, ha_standby, managed_vm,
+    security_group_rule, single_port,
+};
 use acctests::sim::{ACC_KEY_NAME, Sim};
-use acctests::{skip, terraform_at_least, workspace_root};
+use acctests::{skip, terraform_at_least};
 use serde_json::Value;
 
 const MGMT_CIDR: &str = "10.51.0.0/24";
@@ -25,49 +28,21 @@ fn string(values: &Value, key: &str) -> String {
 
 /// The deployment as it stands before the move.
 fn existing_deployment(sim: &Sim, sg: &str, vm: &str) -> String {
-    format!(
-        r#"terraform {{
-  required_providers {{
-    dr = {{ source = "powervs/dr" }}
-  }}
-}}
-
-resource "dr_orchestrator" "o" {{
-  name                     = "dr-prod"
-  orchestrator_user        = "dradmin"
-  orchestrator_password_wo = "{ORCH_PASSWORD}"
-  workspace_id             = "{primary}"
-  machine_type             = "s922"
-  ssh_key_name             = "{ACC_KEY_NAME}"
-}}
-
-resource "dr_ha_standby" "s" {{
-  orchestrator_id          = dr_orchestrator.o.id
-  workspace_id             = "{standby}"
-  transit_gateway_id       = "{gateway}"
-  orchestrator_password_wo = "{ORCH_PASSWORD}"
-  ssh_key_name             = "{ACC_KEY_NAME}"
-}}
-
-resource "dr_security_group_rule" "r" {{
-  security_group_id = "{sg}"
-  direction         = "inbound"
-  remote_cidr       = "{MGMT_CIDR}"
-  protocol          = "tcp"
-  port_min          = 443
-  port_max          = 443
-}}
-
-resource "dr_managed_vm" "app" {{
-  orchestrator_id = dr_orchestrator.o.id
-  pvm_instance_id = "{vm}"
-  priority        = "high"
-}}
-"#,
-        primary = sim.workspace_id(PRIMARY),
-        standby = sim.workspace_id(STANDBY),
-        gateway = sim.transit_gateway_id(),
+    let orchestrator = fixtures::orchestrator("dr-prod", &sim.workspace_id(PRIMARY))
+        .string("orchestrator_user", "dradmin")
+        .string("orchestrator_password_wo", ORCH_PASSWORD)
+        .string("ssh_key_name", ACC_KEY_NAME);
+    let standby = ha_standby(
+        "s",
+        "o",
+        &sim.workspace_id(STANDBY),
+        &sim.transit_gateway_id(),
     )
+    .string("orchestrator_password_wo", ORCH_PASSWORD)
+    .string("ssh_key_name", ACC_KEY_NAME);
+    let rule = single_port(security_group_rule("r", sg, MGMT_CIDR), "tcp", 443);
+    let app = managed_vm("app", "o", vm).string("priority", "high");
+    format!("{PROVIDER_HEADER}{orchestrator}{standby}{rule}{app}")
 }
 
 #[test]
@@ -91,14 +66,7 @@ fn the_migration_example_takes_over_an_existing_deployment_with_imports_only() {
 
     // The configuration after the move, in a directory with no state of the deployment.
     let wd = sim.workdir();
-    let example = workspace_root().join("examples/migration");
-    for entry in std::fs::read_dir(&example).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "tf") {
-            let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            wd.write(&name, &std::fs::read_to_string(&path).unwrap());
-        }
-    }
+    wd.copy_example("migration");
     let private_key = sim.acc_private_key().replace('\n', "\\n");
     wd.write(
         "terraform.tfvars",

@@ -18,7 +18,7 @@ use acctests::fixtures::{
     plain_password,
 };
 use acctests::sim::{ACC_KEY_NAME, Sim, interrupt, wait_output};
-use acctests::terraform_at_least;
+use acctests::{WorkDir, terraform_at_least};
 use serde_json::{Value, json};
 
 const ADDRESS: &str = "dr_orchestrator.o";
@@ -29,6 +29,17 @@ const NOT_IMPORTED: &[&str] = &[
     "orchestrator_password_wo_version",
     "managed_api_key",
     "timeouts",
+];
+
+/// The manage_dr credentials (schema version 1), which the API never returns.
+const CREDENTIALS: &[&str] = &[
+    "api_key",
+    "api_key_wo",
+    "api_key_wo_version",
+    "client_id",
+    "client_secret",
+    "client_secret_wo",
+    "client_secret_wo_version",
 ];
 
 /// The password argument the Terraform under test supports.
@@ -47,11 +58,42 @@ fn orchestrator(name: &str, workspace: &str, extra: &str) -> String {
     format!("{PROVIDER_HEADER}{block}")
 }
 
-#[test]
-fn orchestrator_lifecycle() {
+/// A new emulator, a work directory against it and the id of the primary workspace.
+fn started() -> (Sim, WorkDir, String) {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
     let ws = sim.workspace_id(PRIMARY);
+    (sim, wd, ws)
+}
+
+/// [`started`], with the work directory configured with `dr_orchestrator.o` named `name` in
+/// the primary workspace, not applied yet.
+fn configured(name: &str) -> (Sim, WorkDir) {
+    let (sim, wd, ws) = started();
+    wd.config(&orchestrator(name, &ws, ""));
+    (sim, wd)
+}
+
+/// Exactly one DR instance is billed, `guid`, and deployment `name` has one orchestrator VM.
+fn assert_one_deployment(sim: &Sim, name: &str, guid: &str, why: &str) {
+    let instances = sim.live_dr_instances();
+    assert_eq!(instances.len(), 1, "{why}: {instances:?}");
+    assert_eq!(instances[0]["guid"], guid, "{why}");
+    let vms = sim.vms_named(&format!("{name}-orchestrator"));
+    assert_eq!(vms.len(), 1, "{why}: {vms:?}");
+}
+
+/// No DR instance is billed and deployment `name` has no orchestrator VM left.
+fn assert_nothing_left(sim: &Sim, name: &str) {
+    let instances = sim.live_dr_instances();
+    assert!(instances.is_empty(), "{instances:?}");
+    let vms = sim.vms_named(&format!("{name}-orchestrator"));
+    assert!(vms.is_empty(), "{vms:?}");
+}
+
+#[test]
+fn orchestrator_lifecycle() {
+    let (sim, wd, ws) = started();
 
     // Create.
     wd.config(&orchestrator("drlife", &ws, ""));
@@ -117,15 +159,16 @@ fn orchestrator_lifecycle() {
     let new_id = v["id"].as_str().unwrap().to_string();
     assert_ne!(new_id, id);
     assert_eq!(v["tier"], "tier3");
-    let instances = sim.live_dr_instances();
-    assert_eq!(instances.len(), 1, "the old instance was deprovisioned");
-    assert_eq!(instances[0]["guid"], new_id.as_str());
-    assert_eq!(sim.vms_named("drlife-orchestrator").len(), 1);
+    assert_one_deployment(
+        &sim,
+        "drlife",
+        &new_id,
+        "the old instance was deprovisioned",
+    );
 
     // Destroy deprovisions the instance and waits for the VM to go.
     wd.destroy();
-    assert!(sim.live_dr_instances().is_empty());
-    assert!(sim.vms_named("drlife-orchestrator").is_empty());
+    assert_nothing_left(&sim, "drlife");
     let removed: Vec<Value> = sim
         .objects("rc", "resource_instances")
         .into_iter()
@@ -175,9 +218,7 @@ fn by_hand(sim: &Sim, method: reqwest::Method, tail: &str, body: Value, status: 
 
 #[test]
 fn day_two_changes_by_hand_plan_nothing_destructive() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    let ws = sim.workspace_id(PRIMARY);
+    let (sim, wd, ws) = started();
     wd.config(&orchestrator("drday2", &ws, ""));
     wd.apply();
     let v = wd.resource_values(ADDRESS).unwrap();
@@ -272,16 +313,13 @@ fn day_two_changes_by_hand_plan_nothing_destructive() {
     assert_eq!(v["cores"], 1, "the resize by hand is kept");
 
     wd.destroy();
-    assert!(sim.live_dr_instances().is_empty());
-    assert!(sim.vms_named("drday2-orchestrator").is_empty());
+    assert_nothing_left(&sim, "drday2");
     assert!(sim.vms_named(renamed).is_empty());
 }
 
 #[test]
 fn public_network_attaches_and_detaches_in_place() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    let ws = sim.workspace_id(PRIMARY);
+    let (sim, wd, ws) = started();
     let mgmt = sim.network_id(PRIMARY, "mgmt_net");
     assert!(public_networks(&sim, PRIMARY).is_empty());
 
@@ -329,23 +367,15 @@ fn public_network_attaches_and_detaches_in_place() {
 
 #[test]
 fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    wd.config(&orchestrator("drdrift", &sim.workspace_id(PRIMARY), ""));
+    let (sim, wd) = configured("drdrift");
     wd.apply();
     let old = wd.string_attribute(ADDRESS, "id");
 
     // The orchestrator VM disappears; its billed service instance does not.
-    let vm = sim.vms_named("drdrift-orchestrator")[0]["pvmInstanceID"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let vm = sim.vm_id("drdrift-orchestrator");
     sim.delete_object("power", "pvm_instances", &vm);
-    sim.reset_requests();
-    let plan = wd.assert_plan_not_empty();
-    assert_eq!(sim.cloud_writes(), 0, "a plan writes nothing");
-    assert_mentions(
-        &plan,
+    sim.plan_without_writes(
+        &wd,
         &[
             r"dr_orchestrator\.o must be replaced",
             r"Plan: 1 to add, 0 to change, 1 to destroy",
@@ -366,14 +396,12 @@ fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
     wd.assert_plan_empty();
     let new = wd.string_attribute(ADDRESS, "id");
     assert_ne!(new, old);
-    let instances = sim.live_dr_instances();
-    assert_eq!(
-        instances.len(),
-        1,
-        "the broken instance was deprovisioned: {instances:?}"
+    assert_one_deployment(
+        &sim,
+        "drdrift",
+        &new,
+        "the broken instance was deprovisioned",
     );
-    assert_eq!(instances[0]["guid"], new.as_str());
-    assert_eq!(sim.vms_named("drdrift-orchestrator").len(), 1);
 
     // The instance itself deleted in the console: only then is the deployment gone.
     let (status, body) = sim.api(
@@ -388,22 +416,16 @@ fn orchestrator_vm_deleted_out_of_band_is_replaced_not_forgotten() {
         "Plan: 1 to add, 0 to change, 0 to destroy",
     ]);
     wd.destroy();
-    assert!(sim.live_dr_instances().is_empty());
-    assert!(sim.vms_named("drdrift-orchestrator").is_empty());
+    assert_nothing_left(&sim, "drdrift");
 }
 
 /// The issue's orphan: the orchestrator VM deleted out of band, then `terraform destroy`
 /// straight away. The billed service instance is deprovisioned, not left behind.
 #[test]
 fn destroying_a_broken_deployment_deprovisions_its_instance() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    wd.config(&orchestrator("drorphan", &sim.workspace_id(PRIMARY), ""));
+    let (sim, wd) = configured("drorphan");
     wd.apply();
-    let vm = sim.vms_named("drorphan-orchestrator")[0]["pvmInstanceID"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let vm = sim.vm_id("drorphan-orchestrator");
     sim.delete_object("power", "pvm_instances", &vm);
     assert_eq!(sim.live_dr_instances().len(), 1);
     wd.destroy();
@@ -420,9 +442,7 @@ fn destroying_a_broken_deployment_deprovisions_its_instance() {
 /// replacement.
 #[test]
 fn version_0_state_is_upgraded_and_plans_nothing() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    wd.config(&orchestrator("drv0", &sim.workspace_id(PRIMARY), ""));
+    let (sim, wd) = configured("drv0");
     wd.apply();
     let id = wd.string_attribute(ADDRESS, "id");
     let mut state: Value = serde_json::from_str(&wd.raw_state()).unwrap();
@@ -436,22 +456,16 @@ fn version_0_state_is_upgraded_and_plans_nothing() {
     assert_eq!(instance["schema_version"], 1);
     instance["schema_version"] = json!(0);
     let attributes = instance["attributes"].as_object_mut().unwrap();
-    for added in [
-        "api_key",
-        "api_key_wo",
-        "api_key_wo_version",
-        "client_id",
-        "client_secret",
-        "client_secret_wo",
-        "client_secret_wo_version",
+    let added = CREDENTIALS.iter().chain(&[
         "tenant_name",
         "secrets_manager",
         "orchestrator_location_type",
         "service_instance_id",
         "public_network",
         "attached_network_ids",
-    ] {
-        attributes.remove(added);
+    ]);
+    for attribute in added {
+        attributes.remove(*attribute);
     }
     state["serial"] = json!(state["serial"].as_u64().unwrap() + 1);
     std::fs::write(wd.path().join("terraform.tfstate"), state.to_string()).unwrap();
@@ -497,9 +511,7 @@ const SM_GUID: &str = "0a1b2c3d-0000-4000-8000-5ec7e75a5a6e";
 
 #[test]
 fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    let ws = sim.workspace_id(PRIMARY);
+    let (sim, wd, ws) = started();
     let mgmt = sim.network_id(PRIMARY, "mgmt_net");
     let all = format!(
         "{api_key}{client_secret}  client_id                  = \"mfa-client\"
@@ -580,15 +592,7 @@ fn every_manage_dr_input_reaches_the_api_as_ibms_sdk_sends_it() {
 
     // Import reads back all but what the API never returns.
     let mut not_imported = NOT_IMPORTED.to_vec();
-    not_imported.extend([
-        "api_key",
-        "api_key_wo",
-        "api_key_wo_version",
-        "client_id",
-        "client_secret",
-        "client_secret_wo",
-        "client_secret_wo_version",
-    ]);
+    not_imported.extend(CREDENTIALS);
     wd.import_verify(ADDRESS, &id, &not_imported);
     if terraform_at_least(1, 11) {
         let state = wd.raw_state();
@@ -648,9 +652,7 @@ fn provision_instance_by_hand(sim: &Sim, name: &str) -> String {
 
 #[test]
 fn an_adopted_service_instance_is_deployed_into_and_never_deprovisioned() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    let ws = sim.workspace_id(PRIMARY);
+    let (sim, wd, ws) = started();
     let guid = provision_instance_by_hand(&sim, "dradopt");
     let adopt = format!("  service_instance_id = \"{guid}\"\n");
 
@@ -676,10 +678,7 @@ fn an_adopted_service_instance_is_deployed_into_and_never_deprovisioned() {
         0,
         "nothing was provisioned"
     );
-    let instances = sim.live_dr_instances();
-    assert_eq!(instances.len(), 1);
-    assert_eq!(instances[0]["guid"], guid.as_str());
-    assert_eq!(sim.vms_named("dradopt-orchestrator").len(), 1);
+    assert_one_deployment(&sim, "dradopt", &guid, "deployed into the adopted instance");
 
     // Destroy leaves the adopted instance, and its deployment, where they are.
     let out = wd.destroy();
@@ -690,10 +689,8 @@ fn an_adopted_service_instance_is_deployed_into_and_never_deprovisioned() {
             r"destroy its ibm_resource_instance",
         ],
     );
-    let instances = sim.live_dr_instances();
-    assert_eq!(instances.len(), 1, "never deprovisioned");
-    assert_eq!(instances[0]["state"], "active");
-    assert_eq!(sim.vms_named("dradopt-orchestrator").len(), 1);
+    assert_one_deployment(&sim, "dradopt", &guid, "never deprovisioned");
+    assert_eq!(sim.live_dr_instances()[0]["state"], "active");
     assert_eq!(
         sim.count_requests(|m, r| m == "DELETE" && r.starts_with("/rc/")),
         0
@@ -702,9 +699,7 @@ fn an_adopted_service_instance_is_deployed_into_and_never_deprovisioned() {
 
 #[test]
 fn orchestrator_validation_errors_change_nothing() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    let ws = sim.workspace_id(PRIMARY);
+    let (sim, wd, ws) = started();
 
     // Offline checks: they run in `terraform validate`, without the cloud.
     let offline = orchestrator(
@@ -805,13 +800,9 @@ fn orchestrator_validation_errors_change_nothing() {
 
 #[test]
 fn failed_deployment_is_reported_with_the_api_message_and_kept_tainted() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    wd.config(&orchestrator("drfail", &sim.workspace_id(PRIMARY), ""));
+    let (sim, wd) = configured("drfail");
     // The deployment is held at step 2 while the failure of step 3 is injected.
-    sim.arm_hold("dra.deploy.step2");
-    let apply = sim.spawn_apply(&wd, &[]);
-    let guid = sim.hold_reached("dra.deploy.step2");
+    let (apply, guid) = sim.spawn_apply_held(&wd, &[], "dra.deploy.step2");
     sim.patch_object("dra", "deployments", &guid, json!({"_fail_at_step": 3}));
     sim.release_hold("dra.deploy.step2");
     let (code, output) = wait_output(apply);
@@ -835,13 +826,9 @@ fn failed_deployment_is_reported_with_the_api_message_and_kept_tainted() {
 
 #[test]
 fn interrupted_apply_is_completed_by_the_next_one() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    wd.config(&orchestrator("drstop", &sim.workspace_id(PRIMARY), ""));
+    let (sim, wd) = configured("drstop");
     // The deployment stays at step 3 until the apply has been interrupted.
-    sim.arm_hold("dra.deploy.step3");
-    let apply = sim.spawn_apply(&wd, &[]);
-    let first = sim.hold_reached("dra.deploy.step3");
+    let (apply, first) = sim.spawn_apply_held(&wd, &[], "dra.deploy.step3");
     // Ctrl-C: Terraform stops the provider, which records what exists (tainted).
     interrupt(&apply);
     let (code, output) = wait_output(apply);
@@ -852,23 +839,14 @@ fn interrupted_apply_is_completed_by_the_next_one() {
     // The next apply replaces the tainted deployment; nothing is left behind.
     wd.apply();
     wd.assert_plan_empty();
-    let instances = sim.live_dr_instances();
-    assert_eq!(instances.len(), 1, "{instances:?}");
-    assert_eq!(
-        wd.resource_values(ADDRESS).unwrap()["id"],
-        instances[0]["guid"]
-    );
-    assert_eq!(sim.vms_named("drstop-orchestrator").len(), 1);
+    let replacement = wd.string_attribute(ADDRESS, "id");
+    assert_one_deployment(&sim, "drstop", &replacement, "nothing is left behind");
 }
 
 #[test]
 fn killed_apply_is_adopted_by_the_next_one() {
-    let sim = Sim::start(200.0);
-    let wd = sim.workdir();
-    wd.config(&orchestrator("drkill", &sim.workspace_id(PRIMARY), ""));
-    sim.arm_hold("dra.deploy.step3");
-    let mut apply = sim.spawn_apply(&wd, &[]);
-    let first = sim.hold_reached("dra.deploy.step3");
+    let (sim, wd) = configured("drkill");
+    let (mut apply, first) = sim.spawn_apply_held(&wd, &[], "dra.deploy.step3");
     // kill -9: no state is written at all.
     apply.kill().unwrap();
     let _ = apply.wait();
@@ -879,13 +857,15 @@ fn killed_apply_is_adopted_by_the_next_one() {
     let out = wd.apply();
     assert!(out.stdout.contains(&first), "{}", out.stdout);
     wd.assert_plan_empty();
-    let instances = sim.live_dr_instances();
-    assert_eq!(instances.len(), 1, "{instances:?}");
-    assert_eq!(instances[0]["guid"], first.as_str());
+    assert_one_deployment(
+        &sim,
+        "drkill",
+        &first,
+        "the killed apply's instance is adopted",
+    );
     assert_eq!(
         sim.count_requests(|m, r| m == "POST" && r == "/rc/v2/resource_instances"),
         1,
         "one instance was ever requested"
     );
-    assert_eq!(sim.vms_named("drkill-orchestrator").len(), 1);
 }

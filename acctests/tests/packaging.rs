@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -50,35 +51,34 @@ fn dist() -> &'static Path {
     static DIST: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIST.get_or_init(|| {
         let dir = tempfile::Builder::new().prefix("dist-").tempdir().unwrap();
-        let out = Command::new(workspace_root().join("scripts/package.sh"))
-            .env("DIST_DIR", dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "package.sh failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_script("package.sh", &[], dir.path());
         dir
     })
     .path()
 }
 
-fn install_mirror(dir: &Path, extra: &[&str]) -> PathBuf {
-    let out = Command::new(workspace_root().join("scripts/install-mirror.sh"))
-        .arg(dir)
-        .args(extra)
-        .env("DIST_DIR", dist())
+/// Runs `scripts/<name>` with `args` and the dist directory `dist_dir`; it must succeed.
+/// Returns its stdout.
+fn run_script(name: &str, args: &[&OsStr], dist_dir: &Path) -> Vec<u8> {
+    let out = Command::new(workspace_root().join("scripts").join(name))
+        .args(args)
+        .env("DIST_DIR", dist_dir)
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "install-mirror.sh failed:\n{}",
+        "{name} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    out.stdout
+}
+
+fn install_mirror(dir: &Path, extra: &[&str]) -> PathBuf {
+    let mut args = vec![dir.as_os_str()];
+    args.extend(extra.iter().map(OsStr::new));
+    let stdout = run_script("install-mirror.sh", &args, dist());
+    PathBuf::from(String::from_utf8(stdout).unwrap().trim())
 }
 
 /// Runs Terraform in `dir` with `cli_config` (never `dev_overrides`).

@@ -143,6 +143,17 @@ fn endpoint_arguments(sim: &Sim) -> String {
         .collect()
 }
 
+/// The provider header and a `provider "dr"` block of `arguments` (indented lines), then `rest`.
+fn config(arguments: &str, rest: &str) -> String {
+    format!("{PROVIDER_HEADER}\nprovider \"dr\" {{\n{arguments}}}\n{rest}")
+}
+
+/// `arguments` followed by the `endpoints` block sending every service to the emulator.
+fn with_endpoints(sim: &Sim, arguments: &str) -> String {
+    let endpoints = endpoint_arguments(sim);
+    format!("{arguments}  endpoints {{\n{endpoints}  }}\n")
+}
+
 fn output(wd: &WorkDir, name: &str) -> Value {
     let out = wd.run_ok(&["output", "-json", name]);
     serde_json::from_str(&out.stdout).unwrap()
@@ -152,18 +163,9 @@ fn output(wd: &WorkDir, name: &str) -> Value {
 fn endpoints_block_alone_configures_every_service() {
     let sim = Sim::start(200.0);
     let wd = block_only_workdir();
-    let endpoints = endpoint_arguments(&sim);
-    wd.config(&format!(
-        r#"{PROVIDER_HEADER}
-provider "dr" {{
-  ibmcloud_api_key = "{API_KEY}"
-  region           = "us-south"
-  endpoints {{
-{endpoints}  }}
-}}
-{}"#,
-        resources(&sim)
-    ));
+    let arguments =
+        format!("  ibmcloud_api_key = \"{API_KEY}\"\n  region           = \"us-south\"\n");
+    wd.config(&config(&with_endpoints(&sim, &arguments), &resources(&sim)));
     sim.reset_requests();
     wd.apply();
     assert_eq!(output(&wd, "subnets"), expected_subnets());
@@ -208,22 +210,23 @@ fn endpoints_file_entries_are_picked_by_visibility() {
     let wd = block_only_workdir();
     for visibility in ["public", "private"] {
         wd.write("endpoints.json", &endpoints_file(&sim, visibility));
-        wd.config(&format!(
-            r#"{PROVIDER_HEADER}
-provider "dr" {{
-  ibmcloud_api_key    = "{API_KEY}"
+        let arguments = format!(
+            r#"  ibmcloud_api_key    = "{API_KEY}"
   region              = "us-south"
   visibility          = "{visibility}"
   endpoints_file_path = "${{path.root}}/endpoints.json"
   max_retries         = 0
-}}
-
-data "dr_workspaces" "all" {{}}
-
-output "workspaces" {{
-  value = data.dr_workspaces.all.ids
-}}
 "#
+        );
+        wd.config(&config(
+            &arguments,
+            r#"
+data "dr_workspaces" "all" {}
+
+output "workspaces" {
+  value = data.dr_workspaces.all.ids
+}
+"#,
         ));
         sim.reset_requests();
         let out = wd.apply();
@@ -259,17 +262,24 @@ fn base64url(input: &[u8]) -> String {
     out
 }
 
-/// An access token that expired an hour ago, shaped as IAM's (the provider reads its `exp`;
-/// it is never sent, so nobody checks its signature).
-fn expired_access_token() -> String {
+/// An access token of `iam_id` shaped as IAM's, issued `issued` and expiring `expires` seconds
+/// from now (the provider reads its `exp`; it is never sent to IAM, so nobody checks its
+/// signature).
+fn access_token(iam_id: &str, issued: i64, expires: i64) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    let at = |offset: i64| now.checked_add_signed(offset).unwrap();
     let header = base64url(br#"{"alg":"RS256","typ":"JWT"}"#);
-    let claims = json!({"iam_id": "IBMid-expired", "iat": now - 7200, "exp": now - 3600});
+    let claims = json!({"iam_id": iam_id, "iat": at(issued), "exp": at(expires)});
     let payload = base64url(claims.to_string().as_bytes());
     format!("{header}.{payload}.c2lnbmF0dXJl")
+}
+
+/// An access token that expired an hour ago.
+fn expired_access_token() -> String {
+    access_token("IBMid-expired", -7200, -3600)
 }
 
 /// A refresh token issued by the emulator's IAM for the scenario's API key.
@@ -285,24 +295,19 @@ fn expired_iam_token_is_renewed_with_the_refresh_token() {
     let sim = Sim::start(200.0);
     let refresh = refresh_token(&sim);
     let wd = block_only_workdir();
-    let endpoints = endpoint_arguments(&sim);
-    wd.config(&format!(
-        r#"{PROVIDER_HEADER}
-provider "dr" {{
-  iam_token         = "{token}"
-  iam_refresh_token = "{refresh}"
-  region            = "us-south"
-  endpoints {{
-{endpoints}  }}
-}}
-
-data "dr_workspaces" "all" {{}}
-
-output "count" {{
-  value = length(data.dr_workspaces.all.ids)
-}}
-"#,
+    let arguments = format!(
+        "  iam_token         = \"{token}\"\n  iam_refresh_token = \"{refresh}\"\n  region            = \"us-south\"\n",
         token = expired_access_token(),
+    );
+    wd.config(&config(
+        &with_endpoints(&sim, &arguments),
+        r#"
+data "dr_workspaces" "all" {}
+
+output "count" {
+  value = length(data.dr_workspaces.all.ids)
+}
+"#,
     ));
     sim.reset_requests();
     wd.apply();
@@ -342,16 +347,7 @@ fn private_visibility_sends_every_service_to_its_private_host() {
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("terraform.log");
     // A valid-looking token for an hour, so no IAM call is needed before the services'.
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let claims = json!({"iam_id": "IBMid-private", "iat": now, "exp": now + 3600});
-    let token = format!(
-        "{}.{}.c2lnbmF0dXJl",
-        base64url(br#"{"alg":"RS256","typ":"JWT"}"#),
-        base64url(claims.to_string().as_bytes())
-    );
+    let token = access_token("IBMid-private", 0, 3600);
     let wd = block_only_workdir()
         .env("HTTPS_PROXY", &proxy)
         .env("https_proxy", &proxy)
@@ -359,21 +355,18 @@ fn private_visibility_sends_every_service_to_its_private_host() {
         .env("no_proxy", "")
         .env("TF_LOG", "DEBUG")
         .env("TF_LOG_PATH", log.to_str().unwrap());
-    wd.config(&format!(
-        r#"{PROVIDER_HEADER}
-provider "dr" {{
-  iam_token   = "{token}"
-  region      = "us-south"
-  visibility  = "private"
-  max_retries = 0
-}}
+    let arguments = format!(
+        "  iam_token   = \"{token}\"\n  region      = \"us-south\"\n  visibility  = \"private\"\n  max_retries = 0\n"
+    );
+    wd.config(&config(
+        &arguments,
+        r#"
+data "dr_workspaces" "all" {}
 
-data "dr_workspaces" "all" {{}}
-
-data "dr_events" "recent" {{
+data "dr_events" "recent" {
   orchestrator_id = "00000000-0000-4000-8000-000000000001"
-}}
-"#
+}
+"#,
     ));
     let out = wd.run(&["plan", "-input=false", "-no-color"]);
     assert_ne!(out.code, 0, "nothing answers behind the proxy");

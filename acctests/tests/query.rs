@@ -507,13 +507,7 @@ fn query_import_blocks_by_identity_for_every_type() {
     ]
     .concat();
     adopter.config(&(config + &imports));
-    let plan = adopter.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
-    assert!(
-        plan.stdout
-            .contains("Plan: 8 to import, 0 to add, 0 to change, 0 to destroy."),
-        "{}",
-        plan.combined()
-    );
+    adopter.assert_plan_imports_only(8);
     sim.reset_requests();
     adopter.apply();
     assert_eq!(writes(&sim), (0, vec![]), "adopting changed nothing");

@@ -422,9 +422,11 @@ fn provider_started_by_terraform_serves_only_on_a_private_unix_socket() {
     let sim = Sim::start(200.0);
     let wd = sim.workdir();
     wd.config(&config(&sim));
-    sim.arm_hold("dra.deploy.step3");
-    let apply = sim.spawn_apply(&wd, &[("TF_VAR_orchestrator_password", PASSWORD)]);
-    sim.hold_reached("dra.deploy.step3");
+    let (apply, _) = sim.spawn_apply_held(
+        &wd,
+        &[("TF_VAR_orchestrator_password", PASSWORD)],
+        "dra.deploy.step3",
+    );
     let provider = *children(apply.id(), "terraform-provi")
         .first()
         .expect("the provider process Terraform started");

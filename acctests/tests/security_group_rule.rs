@@ -257,13 +257,7 @@ output "count" {{
     assert_eq!(v["port_min"], Value::Null, "all ports stay null in state");
     assert_eq!(v["remote_cidr"], "10.51.0.0/24");
 
-    wd.run_ok(&[
-        "destroy",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "-parallelism=10",
-    ]);
+    wd.destroy_args(&["-parallelism=10"]);
     let left = rules_of(&sim, &sg);
     assert!(
         left.iter().all(|r| !r["remote"]["cidr_block"].is_string()),

@@ -92,38 +92,24 @@ fn test_schedule_create_update_import_drift_destroy() {
     wd.apply();
 
     // Offline checks name the bad cron field and the time zone to write instead.
-    plan_fails_offline(
-        &wd,
-        &sim,
-        &(base.clone() + &schedule("weekly", "  cron = \"0 25 * * 0\"\n")),
-        &["Invalid cron expression", "field 2 (hour) \"25\"", "0-23"],
-    );
-    plan_fails_offline(
-        &wd,
-        &sim,
-        &(base.clone() + &schedule("weekly", "  cron = \"0 2 * *\"\n")),
-        &["has 4 field(s)"],
-    );
-    plan_fails_offline(
-        &wd,
-        &sim,
-        &(base.clone()
-            + &schedule(
-                "weekly",
-                "  cron = \"0 2 * * 0\"\n  time_zone = \"america/chicago\"\n",
-            )),
-        &["Invalid time zone", "write \"America/Chicago\""],
-    );
-    plan_fails_offline(
-        &wd,
-        &sim,
-        &(base.clone()
-            + &schedule(
-                "weekly",
-                "  cron = \"0 2 * * 0\"\n  time_zone = \"America/Chicgo\"\n",
-            )),
-        &["Invalid time zone", "not in the IANA time zone database"],
-    );
+    for (arguments, patterns) in [
+        (
+            "  cron = \"0 25 * * 0\"\n",
+            &["Invalid cron expression", "field 2 (hour) \"25\"", "0-23"][..],
+        ),
+        ("  cron = \"0 2 * *\"\n", &["has 4 field(s)"]),
+        (
+            "  cron = \"0 2 * * 0\"\n  time_zone = \"america/chicago\"\n",
+            &["Invalid time zone", "write \"America/Chicago\""],
+        ),
+        (
+            "  cron = \"0 2 * * 0\"\n  time_zone = \"America/Chicgo\"\n",
+            &["Invalid time zone", "not in the IANA time zone database"],
+        ),
+    ] {
+        let config = base.clone() + &schedule("weekly", arguments);
+        plan_fails_offline(&wd, &sim, &config, patterns);
+    }
     assert!(schedules(&sim).is_empty());
 
     // Create: two lines of root's crontab, read back from crontab -l.

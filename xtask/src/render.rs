@@ -501,14 +501,7 @@ fn render_identity(s: &mut String, identity: &IdentitySchema) {
                 .as_ref()
                 .map_or_else(|| "Dynamic".to_string(), type_name);
             let _ = write!(s, "- `{name}` ({ty})");
-            if let Some(text) = attribute
-                .description
-                .as_deref()
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-            {
-                let _ = write!(s, " {}", one_line(text));
-            }
+            push_description(s, attribute.description.as_deref());
             s.push('\n');
         }
     }
@@ -695,14 +688,7 @@ fn attribute_line(name: &str, attr: &Attribute, anchor: &str) -> String {
         flags.push("Deprecated".into());
     }
     let mut line = format!("- `{name}` ({})", flags.join(", "));
-    if let Some(text) = attr
-        .description
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        let _ = write!(line, " {}", one_line(text));
-    }
+    push_description(&mut line, attr.description.as_deref());
     if !anchor.is_empty() {
         let _ = write!(line, " (see [below for nested schema](#{anchor}))");
     }
@@ -728,17 +714,16 @@ fn block_line(name: &str, nested: &NestedBlock, anchor: &str) -> String {
         flags.push("Deprecated".into());
     }
     let mut line = format!("- `{name}` ({})", flags.join(", "));
-    if let Some(text) = nested
-        .block
-        .description
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        let _ = write!(line, " {}", one_line(text));
-    }
+    push_description(&mut line, nested.block.description.as_deref());
     let _ = writeln!(line, " (see [below for nested schema](#{anchor}))");
     line
+}
+
+/// Ends a list item's first line with its description, when it has one.
+fn push_description(s: &mut String, description: Option<&str>) {
+    if let Some(text) = description.map(str::trim).filter(|t| !t.is_empty()) {
+        let _ = write!(s, " {}", one_line(text));
+    }
 }
 
 /// Descriptions become one list item: paragraphs inside a bullet would break the list.
@@ -809,14 +794,7 @@ fn render_function(
                 flags.push("Nullable".into());
             }
             let _ = write!(s, "{}. `{}` ({})", i + 1, param.name, flags.join(", "));
-            if let Some(text) = param
-                .description
-                .as_deref()
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-            {
-                let _ = write!(s, " {}", one_line(text));
-            }
+            push_description(&mut s, param.description.as_deref());
             s.push('\n');
         }
     }
@@ -992,75 +970,83 @@ mod tests {
         );
     }
 
+    /// The page at `path`, whose front matter titles it `title`.
+    fn titled_page<'a>(out: &'a Rendered, path: &str, title: &str) -> &'a str {
+        let page = &out.pages[path];
+        let front_matter = format!("---\npage_title: \"{title} - powervs/dr\"\n");
+        assert!(page.starts_with(&front_matter), "{page}");
+        page
+    }
+
+    /// Each of `parts` is in `page`; a failure shows the whole page.
+    fn assert_contains(page: &str, parts: &[&str]) {
+        for part in parts {
+            assert!(page.contains(part), "missing {part:?} in:\n{page}");
+        }
+    }
+
+    /// None of `parts` is in `page`; a failure shows the whole page.
+    fn assert_lacks(page: &str, parts: &[&str]) {
+        for part in parts {
+            assert!(!page.contains(part), "unexpected {part:?} in:\n{page}");
+        }
+    }
+
     #[test]
     fn resource_page_groups_attributes_and_documents_nesting() {
         let out = render_all(&schema(), &names(), &examples(), &[]);
-        let page = &out.pages["resources/thing.md"];
-        assert!(page.starts_with("---\npage_title: \"dr_thing (Resource) - powervs/dr\"\n"));
-        assert!(page.contains("description: |-\n  A thing.\n---"));
-        assert!(page.contains("resource \"dr_thing\" \"x\""), "{page}");
+        let page = titled_page(&out, "resources/thing.md", "dr_thing (Resource)");
         let required = page.find("### Required").expect("required");
         let optional = page.find("### Optional").expect("optional");
         let read_only = page.find("### Read-Only").expect("read-only");
         assert!(required < optional && optional < read_only);
-        assert!(page.contains("- `name` (String) Its name.\n"), "{page}");
-        assert!(
-            page.contains("- `password_wo` (String, Write-only)"),
-            "{page}"
+        assert_contains(
+            page,
+            &[
+                "description: |-\n  A thing.\n---",
+                "resource \"dr_thing\" \"x\"",
+                "- `name` (String) Its name.\n",
+                "- `password_wo` (String, Write-only)",
+                "- `labels` (List of Attributes) (see [below for nested schema](#nested--labels))",
+                "<a id=\"nested--labels\"></a>\n### Nested Schema for `labels`\n\nRequired:\n\n- `key` (String)\n",
+                "- `timeouts` (Block)",
+                "### Nested Schema for `subnets`\n\nRead-Only:\n\n- `cidr` (String)\n- `id` (String)\n",
+                "## Import\n",
+                "terraform import dr_thing.x abc",
+            ],
         );
-        assert!(
-            page.contains(
-                "- `labels` (List of Attributes) (see [below for nested schema](#nested--labels))"
-            ),
-            "{page}"
-        );
-        assert!(page.contains("<a id=\"nested--labels\"></a>\n### Nested Schema for `labels`\n\nRequired:\n\n- `key` (String)\n"));
-        assert!(page.contains("- `timeouts` (Block)"), "{page}");
-        assert!(page.contains("### Nested Schema for `subnets`\n\nRead-Only:\n\n- `cidr` (String)\n- `id` (String)\n"), "{page}");
-        assert!(page.contains("## Import\n"));
-        assert!(page.contains("terraform import dr_thing.x abc"));
     }
 
     #[test]
     fn action_page_has_example_invocation_and_config_arguments() {
         let out = render_all(&schema(), &names(), &examples(), &[]);
-        let page = &out.pages["actions/poke.md"];
-        assert!(
-            page.starts_with("---\npage_title: \"dr_poke (Action) - powervs/dr\"\n"),
-            "{page}"
-        );
-        assert!(
-            page.contains("description: |-\n  Pokes a thing.\n---"),
-            "{page}"
-        );
-        assert!(page.contains("# dr_poke (Action)\n"), "{page}");
-        assert!(page.contains("Terraform 1.14 or later"), "{page}");
-        assert!(
-            page.contains("`terraform apply -invoke=action.dr_poke.<name>`"),
-            "{page}"
-        );
-        assert!(
-            page.contains("```terraform\naction \"dr_poke\" \"p\" {\n  config {"),
-            "{page}"
+        let page = titled_page(&out, "actions/poke.md", "dr_poke (Action)");
+        assert_contains(
+            page,
+            &[
+                "description: |-\n  Pokes a thing.\n---",
+                "# dr_poke (Action)\n",
+                "Terraform 1.14 or later",
+                "`terraform apply -invoke=action.dr_poke.<name>`",
+                "```terraform\naction \"dr_poke\" \"p\" {\n  config {",
+            ],
         );
         let schema_at = page.find("## Schema\n").expect("schema section");
-        assert!(page[schema_at..].contains("`config` block"), "{page}");
-        assert!(
-            page.contains("### Required\n\n- `thing_id` (String) The thing.\n"),
-            "{page}"
+        assert_contains(&page[schema_at..], &["`config` block"]);
+        assert_contains(
+            page,
+            &[
+                "### Required\n\n- `thing_id` (String) The thing.\n",
+                "### Optional\n\n- `times` (Number)\n",
+            ],
         );
-        assert!(
-            page.contains("### Optional\n\n- `times` (Number)\n"),
-            "{page}"
-        );
-        assert!(
-            !page.contains("## Import"),
-            "actions are not imported: {page}"
-        );
+        // Actions are not imported.
+        assert_lacks(page, &["## Import"]);
         // The index names the actions and the Terraform they need.
-        let index = &out.pages["index.md"];
-        assert!(index.contains("actions 1.14"), "{index}");
-        assert!(index.contains("[`dr_poke`](actions/poke.md)"), "{index}");
+        assert_contains(
+            &out.pages["index.md"],
+            &["actions 1.14", "[`dr_poke`](actions/poke.md)"],
+        );
     }
 
     #[test]
@@ -1068,65 +1054,49 @@ mod tests {
         let out = render_all(&schema(), &names(), &examples(), &[]);
         let page = &out.pages["resources/thing.md"];
         let import = page.find("## Import\n").expect("import section");
-        let section = &page[import..];
-        assert!(
-            section.contains("[`dr_thing` list resource](../list-resources/thing.md)"),
-            "{section}"
-        );
-        assert!(
-            section.contains("identity = {\n    id = \"abc\""),
-            "{section}"
-        );
-        assert!(section.contains("(Terraform 1.12 and later)"), "{section}");
-        assert!(
-            section.contains(
+        assert_contains(
+            &page[import..],
+            &[
+                "[`dr_thing` list resource](../list-resources/thing.md)",
+                "identity = {\n    id = \"abc\"",
+                "(Terraform 1.12 and later)",
                 "### Identity Schema\n\nThe attributes that name one object; Terraform 1.12 and \
                  later store them in the state beside its attributes.\n\nRequired:\n\n- `id` \
-                 (String) The id.\n\nOptional:\n\n- `region` (String)\n"
-            ),
-            "{section}"
+                 (String) The id.\n\nOptional:\n\n- `region` (String)\n",
+            ],
         );
     }
 
     #[test]
     fn list_and_ephemeral_pages_say_how_they_are_used() {
         let out = render_all(&schema(), &names(), &examples(), &[]);
-        let list = &out.pages["list-resources/thing.md"];
-        assert!(
-            list.starts_with("---\npage_title: \"dr_thing (List Resource) - powervs/dr\"\n"),
-            "{list}"
+        let list = titled_page(&out, "list-resources/thing.md", "dr_thing (List Resource)");
+        assert_contains(
+            list,
+            &[
+                "need Terraform 1.14 or later",
+                "`terraform query`",
+                "[identity](../resources/thing.md#identity-schema)",
+                "```terraform\nlist \"dr_thing\" \"all\" {",
+                "`list` block's `config` block",
+                "- `name_prefix` (String) Only names starting with this.\n",
+            ],
         );
-        assert!(list.contains("need Terraform 1.14 or later"), "{list}");
-        assert!(list.contains("`terraform query`"), "{list}");
-        assert!(
-            list.contains("[identity](../resources/thing.md#identity-schema)"),
-            "{list}"
+        assert_lacks(list, &["## Import"]);
+        assert_contains(
+            &out.pages["ephemeral-resources/token.md"],
+            &[
+                "# dr_token (Ephemeral Resource)\n",
+                "Terraform 1.10 or later",
+                "- `value` (String, Sensitive)\n",
+            ],
         );
-        assert!(
-            list.contains("```terraform\nlist \"dr_thing\" \"all\" {"),
-            "{list}"
-        );
-        assert!(list.contains("`list` block's `config` block"), "{list}");
-        assert!(
-            list.contains("- `name_prefix` (String) Only names starting with this.\n"),
-            "{list}"
-        );
-        assert!(!list.contains("## Import"), "{list}");
-        let token = &out.pages["ephemeral-resources/token.md"];
-        assert!(
-            token.contains("# dr_token (Ephemeral Resource)\n"),
-            "{token}"
-        );
-        assert!(token.contains("Terraform 1.10 or later"), "{token}");
-        assert!(token.contains("- `value` (String, Sensitive)\n"), "{token}");
-        let index = &out.pages["index.md"];
-        assert!(
-            index.contains("ephemeral resources 1.10, write-only arguments 1.11, import by identity 1.12, actions 1.14, list resources for `terraform query` 1.14"),
-            "{index}"
-        );
-        assert!(
-            index.contains("[`dr_thing`](list-resources/thing.md)"),
-            "{index}"
+        assert_contains(
+            &out.pages["index.md"],
+            &[
+                "ephemeral resources 1.10, write-only arguments 1.11, import by identity 1.12, actions 1.14, list resources for `terraform query` 1.14",
+                "[`dr_thing`](list-resources/thing.md)",
+            ],
         );
     }
 
@@ -1155,7 +1125,7 @@ mod tests {
         let mut schema = schema();
         schema.action_schemas.clear();
         let out = render_all(&schema, &names(), &examples(), &[]);
-        assert!(!out.pages["index.md"].contains("actions 1.14"));
+        assert_lacks(&out.pages["index.md"], &["actions 1.14"]);
         assert!(!out.pages.keys().any(|p| p.starts_with("actions/")));
     }
 
@@ -1195,30 +1165,29 @@ mod tests {
                 title: "IBM APIs and ours".into(),
             }],
         );
-        let page = &out.pages["index.md"];
-        assert!(
-            page.contains("description: |-\n  Sets up DR.\n---"),
-            "{page}"
+        assert_contains(
+            &out.pages["index.md"],
+            &[
+                "description: |-\n  Sets up DR.\n---",
+                "# dr Provider\n",
+                "- [IBM APIs and ours](guides/orchestrator-api.md)\n",
+                "### With an IAM token\n\n```terraform\nprovider \"dr\" {\n  iam_token = var.t\n}\n```",
+                "- `ibmcloud_api_key` (String, Sensitive) The API key.\n",
+                "<a id=\"nested--endpoints\"></a>\n### Nested Schema for `endpoints`\n\nOptional:\n\n- `iam` (String)\n",
+            ],
         );
-        assert!(page.contains("# dr Provider\n"));
-        assert!(page.contains("- [IBM APIs and ours](guides/orchestrator-api.md)\n"));
-        assert!(page.contains("### With an IAM token\n\n```terraform\nprovider \"dr\" {\n  iam_token = var.t\n}\n```"), "{page}");
-        assert!(page.contains("- `ibmcloud_api_key` (String, Sensitive) The API key.\n"));
-        assert!(page.contains("<a id=\"nested--endpoints\"></a>\n### Nested Schema for `endpoints`\n\nOptional:\n\n- `iam` (String)\n"));
     }
 
     #[test]
     fn function_page_has_signature_and_arguments() {
         let out = render_all(&schema(), &names(), &examples(), &[]);
-        let page = &out.pages["functions/cidr_overlaps.md"];
-        assert!(
-            page.contains("provider::dr::cidr_overlaps(cidrs list(string)) bool"),
-            "{page}"
+        assert_contains(
+            &out.pages["functions/cidr_overlaps.md"],
+            &[
+                "provider::dr::cidr_overlaps(cidrs list(string)) bool",
+                "1. `cidrs` (List of String) The CIDRs.\n",
+                "Returns true when two of the CIDRs overlap.",
+            ],
         );
-        assert!(
-            page.contains("1. `cidrs` (List of String) The CIDRs.\n"),
-            "{page}"
-        );
-        assert!(page.contains("Returns true when two of the CIDRs overlap."));
     }
 }

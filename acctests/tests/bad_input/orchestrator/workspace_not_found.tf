@@ -3,12 +3,8 @@
 # path: workspace_id
 # expect: workspace_id: no PowerVS workspace has the GUID "00000000-0000-4000-8000-000000000000"
 # expect: Workspaces in this account: .*@PRIMARY_WS@ \(slz-dal10-power-workspace, dal10\)
+# base: orchestrator
 
 resource "dr_orchestrator" "o" {
-  name                             = "drbad"
-  orchestrator_user                = "admin"
-  workspace_id                     = "00000000-0000-4000-8000-000000000000"
-  machine_type                     = "s922"
-  orchestrator_password_wo         = "Orch-Passw0rd!"
-  orchestrator_password_wo_version = 1
+  workspace_id = "00000000-0000-4000-8000-000000000000"
 }
