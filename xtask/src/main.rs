@@ -8,7 +8,11 @@
 //! wherever the project builds, without Go's tfplugindocs.
 //!
 //! `cargo run -p xtask -- schema` prints that schema JSON.
+//!
+//! `cargo run -p xtask -- modules` lists the cycles between sibling modules of every crate of
+//! the workspace ([`modules`]); a test keeps them to the known list in [`modules::KNOWN_CYCLES`].
 
+mod modules;
 mod render;
 mod schema;
 
@@ -64,7 +68,9 @@ enum XtaskError {
     Drift(Vec<String>),
     #[error("examples are missing (add them, then regenerate):\n  {}", .0.join("\n  "))]
     MissingExamples(Vec<String>),
-    #[error("usage: cargo run -p xtask -- docs [--check] [--schema FILE] | schema")]
+    #[error("{0} new module cycles (ARCHITECTURE.md: modules point down)")]
+    Cycles(usize),
+    #[error("usage: cargo run -p xtask -- docs [--check] [--schema FILE] | schema | modules")]
     Usage,
 }
 
@@ -112,6 +118,29 @@ fn run(args: &[String]) -> Result<(), XtaskError> {
         Some("schema") => {
             println!("{}", schema_json(&root)?);
             Ok(())
+        }
+        Some("modules") => {
+            let mut new = 0;
+            for krate in modules::CRATES {
+                let src = root.join(krate);
+                for cycle in modules::cycles(&src).map_err(io_error(&src))? {
+                    let key = format!("{krate}: {}", cycle.key());
+                    match modules::KNOWN_CYCLES
+                        .iter()
+                        .find(|(known, _)| *known == key)
+                    {
+                        Some((_, why)) => print!("{krate} (known: {why}): {cycle}"),
+                        None => {
+                            print!("{krate} (new): {cycle}");
+                            new += 1;
+                        }
+                    }
+                }
+            }
+            match new {
+                0 => Ok(()),
+                n => Err(XtaskError::Cycles(n)),
+            }
         }
         _ => Err(XtaskError::Usage),
     }
