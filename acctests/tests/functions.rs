@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acctests::WorkDir;
+use acctests::{WorkDir, terraform_lacks};
 use serde_json::json;
 
 const CONFIG: &str = r#"terraform {
@@ -32,6 +32,9 @@ output "disjoint" {
 
 #[test]
 fn cidr_overlaps_through_outputs_and_console_without_credentials() {
+    if terraform_lacks(1, 8, "provider functions") {
+        return;
+    }
     // No IC_API_KEY and no endpoints: the function must not need the provider configured.
     let wd = WorkDir::new();
     wd.config(CONFIG);
@@ -90,6 +93,9 @@ fn cidr_overlaps_through_outputs_and_console_without_credentials() {
 
 #[test]
 fn cidr_overlaps_names_the_bad_element() {
+    if terraform_lacks(1, 8, "provider functions") {
+        return;
+    }
     let wd = WorkDir::new();
     wd.config(
         r#"terraform {
