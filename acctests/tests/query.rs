@@ -99,6 +99,17 @@ fn setup(sim: &Sim) -> String {
 }
 
 /// The owner's working directory with the setup applied, and the orchestrator id.
+/// A dr-cloudsim with the setup applied by its owner, or `None` (after a line saying why) on a
+/// Terraform before 1.`minor`, which lacks `feature`.
+fn applied_on_terraform(minor: u32, feature: &str) -> Option<(Sim, WorkDir, String)> {
+    if terraform_lacks(1, minor, feature) {
+        return None;
+    }
+    let sim = Sim::start(300.0);
+    let (owner, orchestrator) = applied(&sim);
+    Some((sim, owner, orchestrator))
+}
+
 fn applied(sim: &Sim) -> (WorkDir, String) {
     let owner = sim.workdir();
     owner.config(&setup(sim));
@@ -235,11 +246,9 @@ fn supply_password(generated: &str) -> String {
 
 #[test]
 fn query_lists_every_type_and_generated_config_only_imports() {
-    if terraform_lacks(1, 14, "terraform query") {
+    let Some((sim, owner, orchestrator)) = applied_on_terraform(14, "terraform query") else {
         return;
-    }
-    let sim = Sim::start(300.0);
-    let (owner, orchestrator) = applied(&sim);
+    };
     let sg = security_group_id(&sim);
     let rules_in_group = sim
         .objects("vpc", "security_groups")
@@ -406,11 +415,9 @@ fn query_lists_every_type_and_generated_config_only_imports() {
 
 #[test]
 fn query_import_blocks_by_identity_for_every_type() {
-    if terraform_lacks(1, 12, "resource identity") {
+    let Some((sim, owner, orchestrator)) = applied_on_terraform(12, "resource identity") else {
         return;
-    }
-    let sim = Sim::start(300.0);
-    let (owner, orchestrator) = applied(&sim);
+    };
     let value = |address: &str, attribute: &str| -> String {
         owner.resource_values(address).unwrap()[attribute]
             .as_str()
@@ -565,11 +572,9 @@ fn query_import_blocks_by_identity_for_every_type() {
 
 #[test]
 fn query_managed_vms_needs_orchestrator_access_and_valid_config() {
-    if terraform_lacks(1, 14, "terraform query") {
+    let Some((sim, _owner, orchestrator)) = applied_on_terraform(14, "terraform query") else {
         return;
-    }
-    let sim = Sim::start(300.0);
-    let (_owner, orchestrator) = applied(&sim);
+    };
 
     let no_ssh = sim.workdir_without_ssh();
     no_ssh.config(PROVIDER_HEADER);

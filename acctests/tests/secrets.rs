@@ -123,6 +123,17 @@ impl<'a> LeakCheck<'a> {
         self.wd.run_ok(&show).stdout
     }
 
+    /// Plans (the saved plan's JSON must mention `plan_mentions`), applies and plans again,
+    /// checking every output and the plan JSON for `secrets`, and that the provider logged.
+    fn plan_apply_refresh(&mut self, plan_mentions: &str, secrets: &[&str], json_secrets: &[&str]) {
+        let plan_json = self.plan(secrets);
+        assert!(plan_json.contains(plan_mentions), "{plan_json}");
+        self.check("plan JSON", &plan_json, json_secrets);
+        self.run("apply output", &APPLY, secrets);
+        self.run("refresh output", &REFRESH, secrets);
+        assert_provider_logged(&self.logs);
+    }
+
     fn check(&mut self, what: &str, text: &str, secrets: &[&str]) {
         self.problems.extend(leaks(what, text, secrets));
     }
@@ -172,13 +183,7 @@ fn api_key_tokens_and_passwords_stay_out_of_logs_plan_and_state() {
     let with_managed_key = [API_KEY, PASSWORD, MANAGED_KEY];
 
     let mut check = LeakCheck::new(&wd, &log);
-    let plan_json = check.plan(&with_managed_key);
-    assert!(plan_json.contains("dr_orchestrator"), "{plan_json}");
-    check.check("plan JSON", &plan_json, &secrets);
-    check.run("apply output", &APPLY, &with_managed_key);
-    check.run("refresh output", &REFRESH, &with_managed_key);
-
-    assert_provider_logged(&check.logs);
+    check.plan_apply_refresh("dr_orchestrator", &with_managed_key, &secrets);
     let tokens_issued = sim.count_requests(|m, r| m == "POST" && r.starts_with("/iam/"));
     assert!(tokens_issued > 1, "tokens did not rotate ({tokens_issued})");
     // The write-only password is in no state; the API key and tokens never are.
@@ -262,11 +267,7 @@ resource "dr_managed_vm" "app" {{
     secrets.extend(key_lines.iter().copied());
 
     let mut check = LeakCheck::new(&wd, &log);
-    let plan_json = check.plan(&secrets);
-    check.check("plan JSON", &plan_json, &secrets);
-    check.run("apply output", &APPLY, &secrets);
-    check.run("plan output", &REFRESH, &secrets);
-    assert_provider_logged(&check.logs);
+    check.plan_apply_refresh("dr_managed_vm", &secrets, &secrets);
     assert!(
         check.logs.contains("ksysmgr"),
         "the provider's ksysmgr commands are not in the TRACE log"
@@ -514,12 +515,7 @@ resource "dr_orchestrator" "o" {{
     let secrets = [API_KEY, PASSWORD, MFA_SECRET];
 
     let mut check = LeakCheck::new(&wd, &log);
-    let plan_json = check.plan(&secrets);
-    assert!(plan_json.contains("api_key_wo_version"), "{plan_json}");
-    check.check("plan JSON", &plan_json, &secrets);
-    check.run("apply output", &APPLY, &secrets);
-    check.run("plan output", &REFRESH, &secrets);
-    assert_provider_logged(&check.logs);
+    check.plan_apply_refresh("api_key_wo_version", &secrets, &secrets);
     check.assert_no_leaks(&secrets, &secrets);
 
     // They did reach DR Automation (the emulator keeps only their lengths).
