@@ -232,6 +232,21 @@ pub trait Resource: Send + Sync + 'static {
     }
 }
 
+/// What [`DynResource::erased_import`] imports by: Terraform sends an id or an identity.
+#[derive(Debug)]
+pub enum ImportBy {
+    Id(String),
+    Identity(IdentityData),
+}
+
+/// A stored JSON document for [`DynResource::erased_upgrade`] to bring to the current
+/// version: the resource's state or its identity, each with its own schema version.
+#[derive(Debug)]
+pub enum Stored {
+    State(serde_json::Value),
+    Identity(serde_json::Value),
+}
+
 fn without_unknowns(value: &Value) -> Value {
     let mut v = value.clone();
     nullify_unknowns(&mut v);
@@ -271,13 +286,17 @@ erased_trait! {
             config: &Value,
         ) -> Result<Value, Diagnostics>;
         async fn erased_delete(&self, ctx: &Context, state: &Value) -> Result<(), Diagnostics>;
-        async fn erased_import(&self, ctx: &Context, ty: &Type, id: &str)
-        -> Result<Value, Diagnostics>;
-        async fn erased_upgrade_state(
+        async fn erased_import(
+            &self,
+            ctx: &Context,
+            ty: &Type,
+            by: ImportBy,
+        ) -> Result<Value, Diagnostics>;
+        async fn erased_upgrade(
             &self,
             ctx: &Context,
             from_version: i64,
-            state: serde_json::Value,
+            stored: Stored,
         ) -> Result<serde_json::Value, Diagnostics>;
         async fn erased_move_state(
             &self,
@@ -288,18 +307,6 @@ erased_trait! {
         fn erased_identity_schema(&self) -> Option<IdentitySchema>;
         /// The identity of a wholly known state value.
         fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics>;
-        async fn erased_import_by_identity(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            identity: IdentityData,
-        ) -> Result<Value, Diagnostics>;
-        async fn erased_upgrade_identity(
-            &self,
-            ctx: &Context,
-            from_version: i64,
-            identity: serde_json::Value,
-        ) -> Result<serde_json::Value, Diagnostics>;
         async fn erased_generate_config(
             &self,
             ctx: &Context,
@@ -377,19 +384,31 @@ erased_trait! {
             &self,
             ctx: &Context,
             ty: &Type,
-            id: &str,
+            by: ImportBy,
         ) -> Result<Value, Diagnostics> {
-            let state = Resource::import(self, ctx, id).await?;
+            let state = match by {
+                ImportBy::Id(id) => Resource::import(self, ctx, &id).await?,
+                ImportBy::Identity(identity) => {
+                    Resource::import_by_identity(self, ctx, identity).await?
+                }
+            };
             encode(&state, ty, "imported state")
         }
 
-        async fn erased_upgrade_state(
+        async fn erased_upgrade(
             &self,
             ctx: &Context,
             from_version: i64,
-            state: serde_json::Value,
+            stored: Stored,
         ) -> Result<serde_json::Value, Diagnostics> {
-            Resource::upgrade_state(self, ctx, from_version, state).await
+            match stored {
+                Stored::State(state) => {
+                    Resource::upgrade_state(self, ctx, from_version, state).await
+                }
+                Stored::Identity(identity) => {
+                    Resource::upgrade_identity(self, ctx, from_version, identity).await
+                }
+            }
         }
 
         async fn erased_move_state(
@@ -409,25 +428,6 @@ erased_trait! {
         fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics> {
             let typed = decode(state, "state")?;
             Resource::identity(self, &typed)
-        }
-
-        async fn erased_import_by_identity(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            identity: IdentityData,
-        ) -> Result<Value, Diagnostics> {
-            let state = Resource::import_by_identity(self, ctx, identity).await?;
-            encode(&state, ty, "imported state")
-        }
-
-        async fn erased_upgrade_identity(
-            &self,
-            ctx: &Context,
-            from_version: i64,
-            identity: serde_json::Value,
-        ) -> Result<serde_json::Value, Diagnostics> {
-            Resource::upgrade_identity(self, ctx, from_version, identity).await
         }
 
         async fn erased_generate_config(

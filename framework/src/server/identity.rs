@@ -24,6 +24,7 @@ use crate::diag::Diagnostics;
 use crate::identity::{self, IdentityData};
 use crate::plan;
 use crate::proto::tfplugin6 as pb;
+use crate::resource::Stored;
 use crate::value::{self, Value};
 
 impl ProviderServer {
@@ -105,9 +106,8 @@ impl ProviderServer {
                     upgraded_not_json: "Provider bug: upgraded identity is not JSON",
                 },
                 |stored| {
-                    entry
-                        .handler
-                        .erased_upgrade_identity(&ctx, req.version, stored)
+                    let stored = Stored::Identity(stored);
+                    entry.handler.erased_upgrade(&ctx, req.version, stored)
                 },
             )
             .await?

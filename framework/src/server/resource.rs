@@ -16,7 +16,7 @@ use crate::diag::Diagnostics;
 use crate::identity;
 use crate::plan::{check_read_result, null_write_only};
 use crate::proto::tfplugin6 as pb;
-use crate::resource::MoveStateRequest;
+use crate::resource::{ImportBy, MoveStateRequest, Stored};
 use crate::timeouts::Operation;
 use crate::validators::validate_config;
 use crate::value::{self, Value};
@@ -80,9 +80,8 @@ impl ProviderServer {
                     upgraded_not_json: "Provider bug: upgraded state is not JSON",
                 },
                 |stored| {
-                    entry
-                        .handler
-                        .erased_upgrade_state(&ctx, req.version, stored)
+                    let stored = Stored::State(stored);
+                    entry.handler.erased_upgrade(&ctx, req.version, stored)
                 },
             )
             .await?
@@ -182,19 +181,10 @@ impl ProviderServer {
             .context(caps)
             .with_operation(Operation::Read, entry.timeouts.read);
         let target = requested_identity(entry, req.identity.as_ref(), "identity to import")?;
-        let (mut state, what) = match (&target, req.id.is_empty()) {
-            (_, false) => (
-                entry
-                    .handler
-                    .erased_import(&ctx, &entry.ty, &req.id)
-                    .await?,
-                format!("id {:?}", req.id),
-            ),
+        let (by, what) = match (&target, req.id.is_empty()) {
+            (_, false) => (ImportBy::Id(req.id.clone()), format!("id {:?}", req.id)),
             (Some(target), true) => (
-                entry
-                    .handler
-                    .erased_import_by_identity(&ctx, &entry.ty, import_target(target)?)
-                    .await?,
+                ImportBy::Identity(import_target(target)?),
                 format!("identity {}", identity::describe(target)),
             ),
             (None, true) => {
@@ -207,6 +197,7 @@ impl ProviderServer {
                 ));
             }
         };
+        let mut state = entry.handler.erased_import(&ctx, &entry.ty, by).await?;
         null_write_only(&entry.schema.block, &mut state);
         let mut diags = check_read_result(&req.type_name, "import", &state);
         if state.is_null() {
