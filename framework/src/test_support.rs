@@ -3,22 +3,13 @@
 //! gives it.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use async_trait::async_trait;
 use tonic::Request;
 
-use crate::action::DynAction;
-use crate::context::{Context, ProviderData};
-use crate::diag::Diagnostics;
-use crate::ephemeral::DynEphemeralResource;
-use crate::list::DynListResource;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
-use crate::provider::{ConfigureRequest, Provider};
-use crate::resource::DynResource;
-use crate::schema::Schema;
 use crate::server::ProviderServer;
+pub(crate) use crate::testing::FixedProvider;
 use crate::value::{Number, Type, Value, msgpack};
 
 /// A string value.
@@ -99,62 +90,4 @@ pub(crate) fn errors(diags: &[pb::Diagnostic]) -> String {
         .map(|d| format!("{} | {} | {:?}", d.summary, d.detail, d.attribute))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// A provider that serves the handlers a test gives it: its block is `schema`, and configuring
-/// it hands every handler `data`. A test sets the fields it needs over
-/// [`FixedProvider::new`]: `FixedProvider { actions: vec![...], ..FixedProvider::new(..) }`.
-pub(crate) struct FixedProvider {
-    pub(crate) name: &'static str,
-    pub(crate) schema: Schema,
-    pub(crate) data: ProviderData,
-    pub(crate) resources: Vec<Arc<dyn DynResource>>,
-    pub(crate) actions: Vec<Arc<dyn DynAction>>,
-    pub(crate) list_resources: Vec<Arc<dyn DynListResource>>,
-    pub(crate) ephemeral_resources: Vec<Arc<dyn DynEphemeralResource>>,
-}
-
-impl FixedProvider {
-    /// No arguments and no handlers.
-    pub(crate) fn new(name: &'static str, data: ProviderData) -> Self {
-        Self {
-            name,
-            schema: Schema::new(),
-            data,
-            resources: Vec::new(),
-            actions: Vec::new(),
-            list_resources: Vec::new(),
-            ephemeral_resources: Vec::new(),
-        }
-    }
-}
-
-#[async_trait]
-impl Provider for FixedProvider {
-    type Config = serde_json::Value;
-    fn type_name(&self) -> &str {
-        self.name
-    }
-    fn schema(&self) -> Schema {
-        self.schema.clone()
-    }
-    async fn configure(
-        &self,
-        _ctx: &Context,
-        _req: ConfigureRequest<serde_json::Value>,
-    ) -> Result<ProviderData, Diagnostics> {
-        Ok(self.data.clone())
-    }
-    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        self.resources.clone()
-    }
-    fn actions(&self) -> Vec<Arc<dyn DynAction>> {
-        self.actions.clone()
-    }
-    fn list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
-        self.list_resources.clone()
-    }
-    fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
-        self.ephemeral_resources.clone()
-    }
 }

@@ -18,18 +18,18 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
-use tf_framework::context::{Context, ProviderData};
+use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
-use tf_framework::ephemeral::{DynEphemeralResource, EphemeralResource, Opened, Renewed};
+use tf_framework::ephemeral::{EphemeralResource, Opened, Renewed};
 use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
-use tf_framework::list::{DynListResource, ListRequest, ListResource, ListResults};
+use tf_framework::list::{ListRequest, ListResource, ListResults};
 use tf_framework::proto::tfplugin6 as pb;
 use tf_framework::proto::tfplugin6::provider_client::ProviderClient;
 use tf_framework::proto::tfplugin6::provider_server::ProviderServer as ProviderService;
-use tf_framework::provider::{ConfigureRequest, Provider};
-use tf_framework::resource::{CreateRequest, DynResource, Resource};
+use tf_framework::resource::{CreateRequest, Resource};
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::server::ProviderServer;
+use tf_framework::testing::FixedProvider;
 use tf_framework::value::{Type, Value, msgpack};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Notify;
@@ -61,37 +61,6 @@ struct VmState {
 #[derive(Debug, Serialize, Deserialize)]
 struct VmIdentity {
     id: Option<String>,
-}
-
-struct FleetProvider {
-    fleet: Arc<Fleet>,
-}
-
-#[async_trait]
-impl Provider for FleetProvider {
-    type Config = serde_json::Value;
-    fn type_name(&self) -> &str {
-        "fleet"
-    }
-    fn schema(&self) -> Schema {
-        Schema::new()
-    }
-    async fn configure(
-        &self,
-        _ctx: &Context,
-        _req: ConfigureRequest<serde_json::Value>,
-    ) -> Result<ProviderData, Diagnostics> {
-        Ok(self.fleet.clone())
-    }
-    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![Arc::new(Vm)]
-    }
-    fn list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
-        vec![Arc::new(VmList)]
-    }
-    fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
-        vec![Arc::new(Token)]
-    }
 }
 
 struct Vm;
@@ -278,8 +247,11 @@ async fn serve() -> Served {
     let dir = tempfile::tempdir().expect("tempdir");
     let socket = dir.path().join("plugin.sock");
     let listener = UnixListener::bind(&socket).expect("bind");
-    let service = ProviderService::new(ProviderServer::new(FleetProvider {
-        fleet: fleet.clone(),
+    let service = ProviderService::new(ProviderServer::new(FixedProvider {
+        resources: vec![Arc::new(Vm)],
+        list_resources: vec![Arc::new(VmList)],
+        ephemeral_resources: vec![Arc::new(Token)],
+        ..FixedProvider::new("fleet", fleet.clone())
     }));
     tokio::spawn(
         tonic::transport::Server::builder()
