@@ -8,15 +8,12 @@ use super::identity::{
     derive_identity, identity_data, import_target, imported_identity, refreshed_identity,
     requested_identity,
 };
-use super::{
-    ProviderServer, Step, StoredJson, private_state, timeout_for, upgrade_stored_json,
-    with_handler_warnings,
-};
+use super::{ProviderServer, Step, StoredJson, private_state, timeout_for, with_handler_warnings};
 use crate::diag::Diagnostics;
 use crate::identity;
 use crate::plan::{check_read_result, null_write_only};
 use crate::proto::tfplugin6 as pb;
-use crate::resource::{ImportBy, MoveStateRequest, Stored};
+use crate::resource::{ImportBy, MoveStateRequest};
 use crate::timeouts::Operation;
 use crate::validators::validate_config;
 use crate::value::{self, Value};
@@ -70,24 +67,9 @@ impl ProviderServer {
                 ),
             ));
         }
-        let json_bytes = if req.version < current {
-            let ctx = self.context(None);
-            upgrade_stored_json(
-                &raw.json,
-                StoredJson {
-                    unreadable: "Unreadable resource state",
-                    invalid: "The stored JSON state is invalid",
-                    upgraded_not_json: "Provider bug: upgraded state is not JSON",
-                },
-                |stored| {
-                    let stored = Stored::State(stored);
-                    entry.handler.erased_upgrade(&ctx, req.version, stored)
-                },
-            )
-            .await?
-        } else {
-            raw.json
-        };
+        let json_bytes = self
+            .upgraded_json(entry, req.version, current, raw.json, StoredJson::STATE)
+            .await?;
         // Lenient: stored JSON may carry attributes an older schema had.
         let mut state =
             value::json::decode_object_lenient(&json_bytes, &entry.ty).map_err(|e| {
