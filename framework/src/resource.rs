@@ -256,63 +256,7 @@ fn without_unknowns(value: &Value) -> Value {
 erased_trait! {
     /// A resource with its `State` type erased, as the server stores it. Implemented for every
     /// [`Resource`]; providers list theirs as `Vec<Arc<dyn DynResource>>`.
-    pub trait DynResource: Send + Sync {
-        fn erased_timeout_defaults(&self) -> TimeoutDefaults;
-        fn erased_supports_move_state(&self) -> bool;
-        async fn erased_modify_plan(
-            &self,
-            ctx: &Context,
-            plan: &mut PlanView,
-        ) -> Result<(), Diagnostics>;
-        async fn erased_create(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            planned: &Value,
-            config: &Value,
-        ) -> Result<Value, Diagnostics>;
-        async fn erased_read(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            state: &Value,
-        ) -> Result<Option<Value>, Diagnostics>;
-        async fn erased_update(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            prior: &Value,
-            planned: &Value,
-            config: &Value,
-        ) -> Result<Value, Diagnostics>;
-        async fn erased_delete(&self, ctx: &Context, state: &Value) -> Result<(), Diagnostics>;
-        async fn erased_import(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            by: ImportBy,
-        ) -> Result<Value, Diagnostics>;
-        async fn erased_upgrade(
-            &self,
-            ctx: &Context,
-            from_version: i64,
-            stored: Stored,
-        ) -> Result<serde_json::Value, Diagnostics>;
-        async fn erased_move_state(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            req: MoveStateRequest,
-        ) -> Result<Value, Diagnostics>;
-        fn erased_identity_schema(&self) -> Option<IdentitySchema>;
-        /// The identity of a wholly known state value.
-        fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics>;
-        async fn erased_generate_config(
-            &self,
-            ctx: &Context,
-            config: &mut GeneratedConfig,
-        ) -> Result<(), Diagnostics>;
-    }
+    pub trait DynResource;
 
     impl<R: Resource> DynResource for R {
         fn erased_timeout_defaults(&self) -> TimeoutDefaults {
@@ -425,6 +369,7 @@ erased_trait! {
             Resource::identity_schema(self)
         }
 
+        /// The identity of a wholly known state value.
         fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics> {
             let typed = decode(state, "state")?;
             Resource::identity(self, &typed)

@@ -68,15 +68,7 @@ struct Registered {
 
 erased_trait! {
     /// The provider with its `Config` type erased.
-    trait DynProvider: Send + Sync {
-        async fn erased_configure(
-            &self,
-            ctx: &Context,
-            config: &Value,
-            unknown_paths: Vec<AttributePath>,
-        ) -> Result<ProviderData, Diagnostics>;
-        fn erased_registered(&self) -> Registered;
-    }
+    trait DynProvider;
 
     impl<P: Provider> DynProvider for P {
         async fn erased_configure(
