@@ -89,15 +89,7 @@ pub trait Action: Send + Sync + 'static {
 erased_trait! {
     /// An action with its `Config` type erased, as the server stores it. Implemented for every
     /// [`Action`]; providers list theirs as `Vec<Arc<dyn DynAction>>`.
-    pub trait DynAction: Send + Sync {
-        async fn erased_plan(&self, ctx: &Context, config: &Value) -> Diagnostics;
-        async fn erased_invoke(
-            &self,
-            ctx: &Context,
-            config: &Value,
-            progress: &Progress,
-        ) -> Result<(), Diagnostics>;
-    }
+    pub trait DynAction;
 
     impl<A: Action> DynAction for A {
         async fn erased_plan(&self, ctx: &Context, config: &Value) -> Diagnostics {

@@ -35,14 +35,7 @@ pub trait DataSource: Send + Sync + 'static {
 
 erased_trait! {
     /// A data source with its `State` type erased. Implemented for every [`DataSource`].
-    pub trait DynDataSource: Send + Sync {
-        async fn erased_read(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            config: &Value,
-        ) -> Result<Value, Diagnostics>;
-    }
+    pub trait DynDataSource;
 
     impl<D: DataSource> DynDataSource for D {
         async fn erased_read(

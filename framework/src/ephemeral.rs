@@ -146,20 +146,7 @@ fn private_value<P: DeserializeOwned>(bytes: &[u8]) -> Result<Option<P>, Diagnos
 erased_trait! {
     /// An ephemeral resource with its types erased, as the server stores it. Implemented for every
     /// [`EphemeralResource`]; providers list theirs as `Vec<Arc<dyn DynEphemeralResource>>`.
-    pub trait DynEphemeralResource: Send + Sync {
-        async fn erased_open(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            config: &Value,
-        ) -> Result<ErasedOpened, Diagnostics>;
-        async fn erased_renew(
-            &self,
-            ctx: &Context,
-            private: &[u8],
-        ) -> Result<(Vec<u8>, Option<SystemTime>), Diagnostics>;
-        async fn erased_close(&self, ctx: &Context, private: &[u8]) -> Result<(), Diagnostics>;
-    }
+    pub trait DynEphemeralResource;
 
     impl<E: EphemeralResource> DynEphemeralResource for E {
         async fn erased_open(

@@ -36,6 +36,8 @@ pub mod schema;
 pub mod server;
 #[cfg(test)]
 mod test_support;
+#[doc(hidden)]
+pub mod testing;
 pub mod timeouts;
 pub mod typed;
 pub mod validators;

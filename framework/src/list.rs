@@ -242,17 +242,10 @@ pub trait ListResource: Send + Sync + 'static {
 erased_trait! {
     /// A list resource with its types erased, as the server stores it. Implemented for every
     /// [`ListResource`]; providers list theirs as `Vec<Arc<dyn DynListResource>>`.
-    pub trait DynListResource: Send + Sync {
-        /// `config` must be wholly known.
-        async fn erased_list(
-            &self,
-            ctx: &Context,
-            config: &Value,
-            sink: ListSink,
-        ) -> Result<(), Diagnostics>;
-    }
+    pub trait DynListResource;
 
     impl<L: ListResource> DynListResource for L {
+        /// `config` must be wholly known.
         async fn erased_list(
             &self,
             ctx: &Context,

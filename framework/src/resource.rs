@@ -232,6 +232,21 @@ pub trait Resource: Send + Sync + 'static {
     }
 }
 
+/// What [`DynResource::erased_import`] imports by: Terraform sends an id or an identity.
+#[derive(Debug)]
+pub enum ImportBy {
+    Id(String),
+    Identity(IdentityData),
+}
+
+/// A stored JSON document for [`DynResource::erased_upgrade`] to bring to the current
+/// version: the resource's state or its identity, each with its own schema version.
+#[derive(Debug)]
+pub enum Stored {
+    State(serde_json::Value),
+    Identity(serde_json::Value),
+}
+
 fn without_unknowns(value: &Value) -> Value {
     let mut v = value.clone();
     nullify_unknowns(&mut v);
@@ -241,71 +256,7 @@ fn without_unknowns(value: &Value) -> Value {
 erased_trait! {
     /// A resource with its `State` type erased, as the server stores it. Implemented for every
     /// [`Resource`]; providers list theirs as `Vec<Arc<dyn DynResource>>`.
-    pub trait DynResource: Send + Sync {
-        fn erased_timeout_defaults(&self) -> TimeoutDefaults;
-        fn erased_supports_move_state(&self) -> bool;
-        async fn erased_modify_plan(
-            &self,
-            ctx: &Context,
-            plan: &mut PlanView,
-        ) -> Result<(), Diagnostics>;
-        async fn erased_create(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            planned: &Value,
-            config: &Value,
-        ) -> Result<Value, Diagnostics>;
-        async fn erased_read(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            state: &Value,
-        ) -> Result<Option<Value>, Diagnostics>;
-        async fn erased_update(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            prior: &Value,
-            planned: &Value,
-            config: &Value,
-        ) -> Result<Value, Diagnostics>;
-        async fn erased_delete(&self, ctx: &Context, state: &Value) -> Result<(), Diagnostics>;
-        async fn erased_import(&self, ctx: &Context, ty: &Type, id: &str)
-        -> Result<Value, Diagnostics>;
-        async fn erased_upgrade_state(
-            &self,
-            ctx: &Context,
-            from_version: i64,
-            state: serde_json::Value,
-        ) -> Result<serde_json::Value, Diagnostics>;
-        async fn erased_move_state(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            req: MoveStateRequest,
-        ) -> Result<Value, Diagnostics>;
-        fn erased_identity_schema(&self) -> Option<IdentitySchema>;
-        /// The identity of a wholly known state value.
-        fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics>;
-        async fn erased_import_by_identity(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            identity: IdentityData,
-        ) -> Result<Value, Diagnostics>;
-        async fn erased_upgrade_identity(
-            &self,
-            ctx: &Context,
-            from_version: i64,
-            identity: serde_json::Value,
-        ) -> Result<serde_json::Value, Diagnostics>;
-        async fn erased_generate_config(
-            &self,
-            ctx: &Context,
-            config: &mut GeneratedConfig,
-        ) -> Result<(), Diagnostics>;
-    }
+    pub trait DynResource;
 
     impl<R: Resource> DynResource for R {
         fn erased_timeout_defaults(&self) -> TimeoutDefaults {
@@ -377,19 +328,31 @@ erased_trait! {
             &self,
             ctx: &Context,
             ty: &Type,
-            id: &str,
+            by: ImportBy,
         ) -> Result<Value, Diagnostics> {
-            let state = Resource::import(self, ctx, id).await?;
+            let state = match by {
+                ImportBy::Id(id) => Resource::import(self, ctx, &id).await?,
+                ImportBy::Identity(identity) => {
+                    Resource::import_by_identity(self, ctx, identity).await?
+                }
+            };
             encode(&state, ty, "imported state")
         }
 
-        async fn erased_upgrade_state(
+        async fn erased_upgrade(
             &self,
             ctx: &Context,
             from_version: i64,
-            state: serde_json::Value,
+            stored: Stored,
         ) -> Result<serde_json::Value, Diagnostics> {
-            Resource::upgrade_state(self, ctx, from_version, state).await
+            match stored {
+                Stored::State(state) => {
+                    Resource::upgrade_state(self, ctx, from_version, state).await
+                }
+                Stored::Identity(identity) => {
+                    Resource::upgrade_identity(self, ctx, from_version, identity).await
+                }
+            }
         }
 
         async fn erased_move_state(
@@ -406,28 +369,10 @@ erased_trait! {
             Resource::identity_schema(self)
         }
 
+        /// The identity of a wholly known state value.
         fn erased_identity(&self, state: &Value) -> Result<IdentityData, Diagnostics> {
             let typed = decode(state, "state")?;
             Resource::identity(self, &typed)
-        }
-
-        async fn erased_import_by_identity(
-            &self,
-            ctx: &Context,
-            ty: &Type,
-            identity: IdentityData,
-        ) -> Result<Value, Diagnostics> {
-            let state = Resource::import_by_identity(self, ctx, identity).await?;
-            encode(&state, ty, "imported state")
-        }
-
-        async fn erased_upgrade_identity(
-            &self,
-            ctx: &Context,
-            from_version: i64,
-            identity: serde_json::Value,
-        ) -> Result<serde_json::Value, Diagnostics> {
-            Resource::upgrade_identity(self, ctx, from_version, identity).await
         }
 
         async fn erased_generate_config(

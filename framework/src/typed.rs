@@ -32,29 +32,19 @@ pub fn encode<T: Serialize>(state: &T, ty: &Type, what: &str) -> Result<Value, D
     })
 }
 
-/// Declares the erased form of a typed trait (`DynDataSource` of `DataSource`, ...) and its
-/// blanket impl, so the server can store every implementor behind one `dyn` type. The methods
-/// every kind erases the same way (type name, schema, offline validation) are declared and
-/// implemented here once; the trait and impl bodies given hold what is that kind's own.
+/// Declares the erased form of a typed trait (`DynDataSource` of `DataSource`, ...) by its
+/// blanket impl, so the server can store every implementor behind one `dyn` type. The trait's
+/// declarations are taken from the impl's methods (with their doc comments); the methods every
+/// kind erases the same way (type name, schema, offline validation) are declared and
+/// implemented here once, so the impl given holds only what is that kind's own.
 macro_rules! erased_trait {
     (
         $(#[$doc:meta])*
-        $vis:vis trait $erased:ident: Send + Sync { $($own_decl:tt)* }
+        $vis:vis trait $erased:ident;
 
         impl<$t:ident: $typed:ident> $_erased:ident for $_t:ident { $($own:tt)* }
     ) => {
-        $(#[$doc])*
-        #[::async_trait::async_trait]
-        $vis trait $erased: Send + Sync {
-            fn erased_type_name(&self) -> String;
-            fn erased_schema(&self) -> $crate::schema::Schema;
-            async fn erased_validate(
-                &self,
-                ctx: &$crate::context::Context,
-                config: &$crate::value::Value,
-            ) -> $crate::diag::Diagnostics;
-            $($own_decl)*
-        }
+        $crate::typed::erased_trait!(@declare [$(#[$doc])* $vis trait $erased] [] $($own)*);
 
         #[::async_trait::async_trait]
         impl<$t: $typed> $erased for $t {
@@ -89,6 +79,35 @@ macro_rules! erased_trait {
             ) -> $crate::diag::Diagnostics {
                 self.erased_validate(ctx, config).await
             }
+        }
+    };
+    // Moves one method's signature, without its body, to the declarations.
+    (@declare $head:tt [$($decl:tt)*]
+        $(#[$m:meta])* async fn $name:ident ($($args:tt)*) -> $ret:ty $body:block $($rest:tt)*
+    ) => {
+        $crate::typed::erased_trait!(@declare $head [
+            $($decl)* $(#[$m])* async fn $name($($args)*) -> $ret;
+        ] $($rest)*);
+    };
+    (@declare $head:tt [$($decl:tt)*]
+        $(#[$m:meta])* fn $name:ident ($($args:tt)*) -> $ret:ty $body:block $($rest:tt)*
+    ) => {
+        $crate::typed::erased_trait!(@declare $head [
+            $($decl)* $(#[$m])* fn $name($($args)*) -> $ret;
+        ] $($rest)*);
+    };
+    (@declare [$(#[$doc:meta])* $vis:vis trait $erased:ident] [$($decl:tt)*]) => {
+        $(#[$doc])*
+        #[::async_trait::async_trait]
+        $vis trait $erased: Send + Sync {
+            fn erased_type_name(&self) -> String;
+            fn erased_schema(&self) -> $crate::schema::Schema;
+            async fn erased_validate(
+                &self,
+                ctx: &$crate::context::Context,
+                config: &$crate::value::Value,
+            ) -> $crate::diag::Diagnostics;
+            $($decl)*
         }
     };
 }

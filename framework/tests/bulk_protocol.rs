@@ -18,19 +18,21 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
-use tf_framework::context::{Context, ProviderData};
+use tf_framework::context::Context;
 use tf_framework::diag::Diagnostics;
-use tf_framework::ephemeral::{DynEphemeralResource, EphemeralResource, Opened, Renewed};
+use tf_framework::ephemeral::{EphemeralResource, Opened, Renewed};
 use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
-use tf_framework::list::{DynListResource, ListRequest, ListResource, ListResults};
+use tf_framework::list::{ListRequest, ListResource, ListResults};
 use tf_framework::proto::tfplugin6 as pb;
 use tf_framework::proto::tfplugin6::provider_client::ProviderClient;
 use tf_framework::proto::tfplugin6::provider_server::ProviderServer as ProviderService;
-use tf_framework::provider::{ConfigureRequest, Provider};
-use tf_framework::resource::{CreateRequest, DynResource, Resource};
+use tf_framework::resource::{CreateRequest, Resource};
 use tf_framework::schema::{Attribute, Schema};
 use tf_framework::server::ProviderServer;
-use tf_framework::value::{Type, Value, msgpack};
+use tf_framework::testing::{
+    FixedProvider, assert_no_diagnostics, configure_request, dv, obj, s, undv,
+};
+use tf_framework::value::{Type, Value};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Notify;
 use tokio_stream::wrappers::UnixListenerStream;
@@ -61,37 +63,6 @@ struct VmState {
 #[derive(Debug, Serialize, Deserialize)]
 struct VmIdentity {
     id: Option<String>,
-}
-
-struct FleetProvider {
-    fleet: Arc<Fleet>,
-}
-
-#[async_trait]
-impl Provider for FleetProvider {
-    type Config = serde_json::Value;
-    fn type_name(&self) -> &str {
-        "fleet"
-    }
-    fn schema(&self) -> Schema {
-        Schema::new()
-    }
-    async fn configure(
-        &self,
-        _ctx: &Context,
-        _req: ConfigureRequest<serde_json::Value>,
-    ) -> Result<ProviderData, Diagnostics> {
-        Ok(self.fleet.clone())
-    }
-    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![Arc::new(Vm)]
-    }
-    fn list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
-        vec![Arc::new(VmList)]
-    }
-    fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource>> {
-        vec![Arc::new(Token)]
-    }
 }
 
 struct Vm;
@@ -278,8 +249,11 @@ async fn serve() -> Served {
     let dir = tempfile::tempdir().expect("tempdir");
     let socket = dir.path().join("plugin.sock");
     let listener = UnixListener::bind(&socket).expect("bind");
-    let service = ProviderService::new(ProviderServer::new(FleetProvider {
-        fleet: fleet.clone(),
+    let service = ProviderService::new(ProviderServer::new(FixedProvider {
+        resources: vec![Arc::new(Vm)],
+        list_resources: vec![Arc::new(VmList)],
+        ephemeral_resources: vec![Arc::new(Token)],
+        ..FixedProvider::new("fleet", fleet.clone())
     }));
     tokio::spawn(
         tonic::transport::Server::builder()
@@ -299,48 +273,20 @@ async fn serve() -> Served {
         .expect("connect");
     let mut client = ProviderClient::new(channel);
     let configured = client
-        .configure_provider(pb::configure_provider::Request {
-            terraform_version: "1.15.5".into(),
-            config: dv(&Value::Object(BTreeMap::new()), &Type::object::<String>([])),
-            client_capabilities: None,
-        })
+        .configure_provider(configure_request(
+            &Value::Object(BTreeMap::new()),
+            &Type::object::<String>([]),
+            None,
+        ))
         .await
         .expect("OK")
         .into_inner();
-    assert!(
-        configured.diagnostics.is_empty(),
-        "{:?}",
-        configured.diagnostics
-    );
+    assert_no_diagnostics(&configured.diagnostics);
     Served {
         client,
         fleet,
         _dir: dir,
     }
-}
-
-fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue {
-        msgpack: msgpack::encode(v, ty).expect("encodable"),
-        json: Vec::new(),
-    })
-}
-
-fn undv(d: Option<&pb::DynamicValue>, ty: &Type) -> Value {
-    msgpack::decode(&d.expect("a value").msgpack, ty).expect("decodable")
-}
-
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
-fn s(x: &str) -> Value {
-    Value::String(x.into())
 }
 
 fn id_ty() -> Type {
@@ -426,11 +372,7 @@ async fn identity_schemas_and_import_by_identity_over_the_wire() {
         .await
         .expect("OK")
         .into_inner();
-    assert!(
-        imported.diagnostics.is_empty(),
-        "{:?}",
-        imported.diagnostics
-    );
+    assert_no_diagnostics(&imported.diagnostics);
     let object = &imported.imported_resources[0];
     let state = undv(object.state.as_ref(), &vm_ty());
     assert_eq!(state.attr("name"), Some(&s("aix-0042")));
@@ -446,7 +388,7 @@ async fn identity_schemas_and_import_by_identity_over_the_wire() {
         .await
         .expect("OK")
         .into_inner();
-    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_no_diagnostics(&read.diagnostics);
     let identity = read.new_identity.expect("identity on read");
     assert_eq!(
         undv(identity.identity_data.as_ref(), &id_ty()),
@@ -460,7 +402,7 @@ async fn a_limited_listing_streams_that_many_and_stops_the_provider() {
     let events = list_events(&mut served, list_request(false, 10, true)).await;
     assert_eq!(events.len(), 10);
     for (i, event) in events.iter().enumerate() {
-        assert!(event.diagnostic.is_empty(), "{:?}", event.diagnostic);
+        assert_no_diagnostics(&event.diagnostic);
         assert_eq!(event.display_name, format!("aix-{i:04}"));
         let identity = event.identity.as_ref().expect("identity");
         assert_eq!(
@@ -567,7 +509,7 @@ async fn generated_config_and_ephemeral_life_cycle_over_the_wire() {
         .await
         .expect("OK")
         .into_inner();
-    assert!(opened.diagnostics.is_empty(), "{:?}", opened.diagnostics);
+    assert_no_diagnostics(&opened.diagnostics);
     assert_eq!(
         undv(opened.result.as_ref(), &token_ty).attr("secret"),
         Some(&s("s3cr3t-ci"))
@@ -595,6 +537,6 @@ async fn generated_config_and_ephemeral_life_cycle_over_the_wire() {
         .await
         .expect("OK")
         .into_inner();
-    assert!(closed.diagnostics.is_empty(), "{:?}", closed.diagnostics);
+    assert_no_diagnostics(&closed.diagnostics);
     assert_eq!(*served.fleet.closed.lock().expect("lock"), ["lease-9#1"]);
 }

@@ -104,6 +104,18 @@ pub struct ThingIdentity {
     pub zone: Option<String>,
 }
 
+/// The write-only `password_wo` as given, once it may be used (see [`await_usable_token`]).
+async fn usable_secret(
+    ctx: &Context,
+    store: &Store,
+    password_wo: Option<String>,
+) -> Result<Option<String>, Diagnostics> {
+    if let Some(secret) = &password_wo {
+        await_usable_token(ctx, store, secret).await?;
+    }
+    Ok(password_wo)
+}
+
 /// Waits until the `drtest_token` that issued `secret` (if any) may be used: open, and renewed
 /// once when it asked for renewals. Other secrets are taken as they are.
 async fn await_usable_token(ctx: &Context, store: &Store, secret: &str) -> Result<(), Diagnostics> {
@@ -342,10 +354,7 @@ impl Resource for Thing {
     ) -> Result<ThingState, Diagnostics> {
         let store = ctx.provider_data::<Store>()?;
         let mut state = req.planned;
-        let secret = req.config.password_wo.clone();
-        if let Some(secret) = &secret {
-            await_usable_token(ctx, &store, secret).await?;
-        }
+        let secret = usable_secret(ctx, &store, req.config.password_wo.clone()).await?;
         let saved = ctx
             .run("storing the thing", async {
                 store
@@ -401,10 +410,7 @@ impl Resource for Thing {
         if stored(&state)? != stored(&req.prior)? {
             state.revision = Some(req.prior.revision.unwrap_or(0) + 1);
         }
-        let secret = req.config.password_wo.clone();
-        if let Some(secret) = &secret {
-            await_usable_token(ctx, &store, secret).await?;
-        }
+        let secret = usable_secret(ctx, &store, req.config.password_wo.clone()).await?;
         let to_store = stored(&state)?;
         store
             .update(|c| {

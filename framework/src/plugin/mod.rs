@@ -41,6 +41,8 @@ use crate::proto::tfplugin6::provider_server::{Provider, ProviderServer};
 
 pub use handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, PROTOCOL_VERSION};
 pub use logging::hclog_timestamp_now;
+#[doc(hidden)]
+pub use tls::pinned_client_config;
 
 use handshake::Address;
 use services::{Controller, ShutdownSignal, Stdio, StopReason};

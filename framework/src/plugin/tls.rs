@@ -20,10 +20,10 @@ use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SanType,
 };
-use rustls::client::danger::HandshakeSignatureValid;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName as TlsDn, SignatureScheme};
 
@@ -104,6 +104,32 @@ pub fn server_config(
     Ok(Arc::new(config))
 }
 
+/// The handshake-signature half of a verifier, the same in both directions: rustls checks the
+/// peer holds the pinned certificate's key with the provider's algorithms.
+macro_rules! handshake_signature_checks {
+    () => {
+        // Each trait method has a rustls function of the same name.
+        handshake_signature_checks!(verify_tls12_signature, verify_tls13_signature);
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.provider
+                .signature_verification_algorithms
+                .supported_schemes()
+        }
+    };
+    ($($verify:ident),+) => {
+        $(fn $verify(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            let algorithms = &self.provider.signature_verification_algorithms;
+            rustls::crypto::$verify(message, cert, dss, algorithms)
+        })+
+    };
+}
+
 /// Accepts exactly one client certificate: the one Terraform announced.
 #[derive(Debug)]
 pub struct PinnedClientCert {
@@ -145,39 +171,64 @@ impl ClientCertVerifier for PinnedClientCert {
         }
     }
 
-    fn verify_tls12_signature(
+    handshake_signature_checks!();
+}
+
+/// The client side of the same pinning, for tests that talk to the plugin the way Terraform's
+/// go-plugin does: trusts only `server_cert` (the one the handshake line announced; webpki would
+/// refuse it as a CA used as end entity), offers ALPN h2 and presents `client` (certificate DER,
+/// PKCS#8 key DER) when given.
+#[doc(hidden)]
+pub fn pinned_client_config(
+    server_cert: &[u8],
+    client: Option<(&CertificateDer<'static>, &[u8])>,
+) -> Result<rustls::ClientConfig, PluginError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_setup)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinnedServerCert {
+            expected: server_cert.to_vec(),
+            provider,
+        }));
+    let mut config = match client {
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![cert.clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.to_vec())),
+            )
+            .map_err(tls_setup)?,
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(config)
+}
+
+/// Accepts exactly one server certificate (see [`pinned_client_config`]).
+#[derive(Debug)]
+struct PinnedServerCert {
+    expected: Vec<u8>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for PinnedServerCert {
+    fn verify_server_cert(
         &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.expected.as_slice() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General("unexpected server cert".into()))
+        }
     }
 
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
+    handshake_signature_checks!();
 }
 
 fn tls_setup(err: impl std::fmt::Display) -> PluginError {

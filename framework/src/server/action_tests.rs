@@ -17,7 +17,9 @@ use crate::path;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::schema::Attribute;
-use crate::test_support::{FixedProvider, answer_of, assert_mentions, configure_with, errors, obj};
+use crate::test_support::{
+    FixedProvider, answer_of, assert_mentions, assert_no_diagnostics, configure_with, errors, obj,
+};
 use crate::typed::ConfigView;
 use crate::validators::int_between;
 use crate::value::{Attr, Number, msgpack};
@@ -205,11 +207,7 @@ async fn action_schemas_and_metadata_are_advertised() {
     let schema =
         answer_of(server.get_provider_schema(Request::new(pb::get_provider_schema::Request {})))
             .await;
-    assert!(
-        schema.diagnostics.is_empty(),
-        "{}",
-        errors(&schema.diagnostics)
-    );
+    assert_no_diagnostics(&schema.diagnostics);
     let action = schema
         .action_schemas
         .get("act_count")
@@ -303,7 +301,7 @@ async fn plan_needs_the_configured_provider_and_reports_its_checks() {
 
     configure(&server).await;
     let ok = plan(count_config(steps(1), None)).await;
-    assert!(ok.diagnostics.is_empty(), "{}", errors(&ok.diagnostics));
+    assert_no_diagnostics(&ok.diagnostics);
     assert!(ok.deferred.is_none());
 
     let busy = plan(count_config(steps(1), Some("busy"))).await;

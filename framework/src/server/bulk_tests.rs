@@ -23,7 +23,9 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, MoveStateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
-use crate::test_support::{FixedProvider, answer_of, configure_with, dv, errors, obj, s, undv};
+use crate::test_support::{
+    FixedProvider, answer_of, assert_no_diagnostics, configure_with, dv, errors, obj, s, undv,
+};
 use crate::validators::one_of;
 
 // ---------------------------------------------------------------------------------------------
@@ -470,21 +472,13 @@ async fn apply(
 async fn create(server: &ProviderServer, o: &str, p: &str, workgroup: Value) -> (Value, Value) {
     let config = vm_config(o, p, workgroup);
     let planned = plan(server, &Value::Null, &config, None).await;
-    assert!(
-        planned.diagnostics.is_empty(),
-        "{}",
-        errors(&planned.diagnostics)
-    );
+    assert_no_diagnostics(&planned.diagnostics);
     assert!(
         planned.planned_identity.is_none(),
         "no identity before the object exists"
     );
     let applied = apply(server, &Value::Null, &planned, &config).await;
-    assert!(
-        applied.diagnostics.is_empty(),
-        "{}",
-        errors(&applied.diagnostics)
-    );
+    assert_no_diagnostics(&applied.diagnostics);
     let id = identity_of(applied.new_identity.as_ref()).expect("create returns the identity");
     (undv(applied.new_state.as_ref(), &vm_ty()), id)
 }
@@ -514,11 +508,7 @@ async fn schemas_announce_identity_list_and_ephemeral_types() {
     let schema =
         answer_of(server.get_provider_schema(Request::new(pb::get_provider_schema::Request {})))
             .await;
-    assert!(
-        schema.diagnostics.is_empty(),
-        "{}",
-        errors(&schema.diagnostics)
-    );
+    assert_no_diagnostics(&schema.diagnostics);
     let list = &schema.list_resource_schemas["bulk_vm"];
     let names: Vec<&str> = list
         .block
@@ -570,7 +560,7 @@ async fn identity_follows_the_object_through_its_life() {
     // Refresh reports the same identity; Terraform 1.11 and older send none and still get it.
     for current in [Some(&id), None] {
         let r = read(&server, &state, current).await;
-        assert!(r.diagnostics.is_empty(), "{}", errors(&r.diagnostics));
+        assert_no_diagnostics(&r.diagnostics);
         assert_eq!(identity_of(r.new_identity.as_ref()), Some(id.clone()));
     }
 
@@ -578,11 +568,7 @@ async fn identity_follows_the_object_through_its_life() {
     let config = vm_config("o1", "p1", s("wg"));
     for prior_identity in [Some(&id), None] {
         let planned = plan(&server, &state, &config, prior_identity).await;
-        assert!(
-            planned.diagnostics.is_empty(),
-            "{}",
-            errors(&planned.diagnostics)
-        );
+        assert_no_diagnostics(&planned.diagnostics);
         assert_eq!(
             identity_of(planned.planned_identity.as_ref()),
             Some(id.clone())
@@ -590,22 +576,14 @@ async fn identity_follows_the_object_through_its_life() {
     }
     let planned = plan(&server, &state, &config, Some(&id)).await;
     let applied = apply(&server, &state, &planned, &config).await;
-    assert!(
-        applied.diagnostics.is_empty(),
-        "{}",
-        errors(&applied.diagnostics)
-    );
+    assert_no_diagnostics(&applied.diagnostics);
     assert_eq!(identity_of(applied.new_identity.as_ref()), Some(id.clone()));
     let state = undv(applied.new_state.as_ref(), &vm_ty());
 
     // A change of an identity attribute that requires replacement is free to change it.
     let moved = vm_config("o2", "p1", s("wg"));
     let planned = plan(&server, &state, &moved, Some(&id)).await;
-    assert!(
-        planned.diagnostics.is_empty(),
-        "{}",
-        errors(&planned.diagnostics)
-    );
+    assert_no_diagnostics(&planned.diagnostics);
     assert_eq!(planned.requires_replace.len(), 1);
 
     // One that would change in place is a provider bug, refused at plan time.
@@ -655,11 +633,7 @@ async fn identity_follows_the_object_through_its_life() {
         Some(id.clone())
     );
     let deleted = apply(&server, &state, &destroy, &Value::Null).await;
-    assert!(
-        deleted.diagnostics.is_empty(),
-        "{}",
-        errors(&deleted.diagnostics)
-    );
+    assert_no_diagnostics(&deleted.diagnostics);
     assert!(deleted.new_identity.is_none());
     assert!(lock(&cloud.vms).is_empty());
 }
@@ -698,11 +672,7 @@ async fn import_by_id_or_identity_returns_the_identity() {
     create(&server, "o1", "p2", Value::Null).await;
 
     let by_id = import(&server, "o1/p2", None).await;
-    assert!(
-        by_id.diagnostics.is_empty(),
-        "{}",
-        errors(&by_id.diagnostics)
-    );
+    assert_no_diagnostics(&by_id.diagnostics);
     let imported = &by_id.imported_resources[0];
     assert_eq!(
         identity_of(imported.identity.as_ref()),
@@ -710,11 +680,7 @@ async fn import_by_id_or_identity_returns_the_identity() {
     );
 
     let by_identity = import(&server, "", Some(&identity("o1", "p1"))).await;
-    assert!(
-        by_identity.diagnostics.is_empty(),
-        "{}",
-        errors(&by_identity.diagnostics)
-    );
+    assert_no_diagnostics(&by_identity.diagnostics);
     let imported = &by_identity.imported_resources[0];
     assert_eq!(
         undv(imported.state.as_ref(), &vm_ty()).attr("id"),
@@ -741,11 +707,7 @@ async fn import_by_id_or_identity_returns_the_identity() {
 
     // A partial import state: the identity is still derived when the state names it.
     let partial = import(&server, "partial:o1/p1", None).await;
-    assert!(
-        partial.diagnostics.is_empty(),
-        "{}",
-        errors(&partial.diagnostics)
-    );
+    assert_no_diagnostics(&partial.diagnostics);
     assert_eq!(
         identity_of(partial.imported_resources[0].identity.as_ref()),
         Some(identity("o1", "p1"))
@@ -773,7 +735,7 @@ async fn stored_identities_are_upgraded_by_version() {
         }
     };
     let v0 = upgrade(0, r#"{"orchestrator_id": "o1", "vm": "p1"}"#).await;
-    assert!(v0.diagnostics.is_empty(), "{}", errors(&v0.diagnostics));
+    assert_no_diagnostics(&v0.diagnostics);
     assert_eq!(
         identity_of(v0.upgraded_identity.as_ref()),
         Some(identity("o1", "p1"))
@@ -809,11 +771,7 @@ async fn a_moved_object_gets_its_identity() {
         },
     )))
     .await;
-    assert!(
-        reply.diagnostics.is_empty(),
-        "{}",
-        errors(&reply.diagnostics)
-    );
+    assert_no_diagnostics(&reply.diagnostics);
     assert_eq!(
         identity_of(reply.target_identity.as_ref()),
         Some(identity("o3", "p3"))
@@ -846,11 +804,7 @@ async fn generated_config_holds_what_a_user_writes() {
         ("vm_name", s("vm-p1")),
     ]);
     let reply = generate(state.clone()).await;
-    assert!(
-        reply.diagnostics.is_empty(),
-        "{}",
-        errors(&reply.diagnostics)
-    );
+    assert_no_diagnostics(&reply.diagnostics);
     let config = undv(reply.config.as_ref(), &vm_ty());
     assert_eq!(
         config,
@@ -915,7 +869,7 @@ async fn listing_streams_identities_and_honours_limit_and_objects() {
     let found: Vec<(String, Option<Value>, bool)> = events
         .iter()
         .map(|e| {
-            assert!(e.diagnostic.is_empty(), "{}", errors(&e.diagnostic));
+            assert_no_diagnostics(&e.diagnostic);
             (
                 e.display_name.clone(),
                 identity_of(e.identity.as_ref()),
@@ -1023,11 +977,7 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
         },
     )))
     .await;
-    assert!(
-        valid.diagnostics.is_empty(),
-        "{}",
-        errors(&valid.diagnostics)
-    );
+    assert_no_diagnostics(&valid.diagnostics);
 
     let open = |config: Value| {
         let server = server.clone();
@@ -1044,11 +994,7 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
         }
     };
     let opened = open(config).await;
-    assert!(
-        opened.diagnostics.is_empty(),
-        "{}",
-        errors(&opened.diagnostics)
-    );
+    assert_no_diagnostics(&opened.diagnostics);
     let result = undv(opened.result.as_ref(), &ty);
     assert_eq!(result.attr("value"), Some(&s("tok-ci")));
     assert_eq!(opened.renew_at.map(|t| t.seconds), Some(2_000_000_000));
@@ -1067,11 +1013,7 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
         }
     };
     let first = renew(Some(private)).await;
-    assert!(
-        first.diagnostics.is_empty(),
-        "{}",
-        errors(&first.diagnostics)
-    );
+    assert_no_diagnostics(&first.diagnostics);
     assert_eq!(first.renew_at.map(|t| t.seconds), Some(2_000_000_100));
     let second = renew(first.private).await;
     assert!(second.renew_at.is_none(), "no further renewal wanted");
@@ -1085,11 +1027,7 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
         },
     )))
     .await;
-    assert!(
-        closed.diagnostics.is_empty(),
-        "{}",
-        errors(&closed.diagnostics)
-    );
+    assert_no_diagnostics(&closed.diagnostics);
     assert_eq!(*lock(&cloud.closed), ["lease-1-r1-r2"]);
 
     // A result that changes what the user configured breaks Terraform's rules.

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
-use super::{ProviderServer, ResourceEntry, Step, StoredJson, upgrade_stored_json};
+use super::{ProviderServer, ResourceEntry, Step, StoredJson};
 use crate::diag::Diagnostics;
 use crate::identity::{self, IdentityData};
 use crate::plan;
@@ -95,25 +95,9 @@ impl ProviderServer {
                 ),
             ));
         }
-        let json = if req.version < current {
-            let ctx = self.context(None);
-            upgrade_stored_json(
-                &raw,
-                StoredJson {
-                    unreadable: "Unreadable resource identity",
-                    invalid: "The stored identity is not JSON",
-                    upgraded_not_json: "Provider bug: upgraded identity is not JSON",
-                },
-                |stored| {
-                    entry
-                        .handler
-                        .erased_upgrade_identity(&ctx, req.version, stored)
-                },
-            )
-            .await?
-        } else {
-            raw
-        };
+        let json = self
+            .upgraded_json(entry, req.version, current, raw, StoredJson::IDENTITY)
+            .await?;
         let upgraded = value::json::decode_object_lenient(&json, &identity.ty).map_err(|e| {
             Diagnostics::from_error(
                 "Unable to upgrade resource identity",

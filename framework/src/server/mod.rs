@@ -47,7 +47,7 @@ use crate::list::DynListResource;
 use crate::plan;
 use crate::proto::tfplugin6 as pb;
 use crate::provider::{ConfigureRequest, Provider};
-use crate::resource::DynResource;
+use crate::resource::{DynResource, Stored};
 use crate::schema::Schema;
 use crate::timeouts::{self, Operation, TimeoutDefaults};
 use crate::typed::{ErasedHandler, decode, erased_trait};
@@ -68,15 +68,7 @@ struct Registered {
 
 erased_trait! {
     /// The provider with its `Config` type erased.
-    trait DynProvider: Send + Sync {
-        async fn erased_configure(
-            &self,
-            ctx: &Context,
-            config: &Value,
-            unknown_paths: Vec<AttributePath>,
-        ) -> Result<ProviderData, Diagnostics>;
-        fn erased_registered(&self) -> Registered;
-    }
+    trait DynProvider;
 
     impl<P: Provider> DynProvider for P {
         async fn erased_configure(
@@ -456,28 +448,54 @@ fn with_handler_warnings(mut diags: Diagnostics, ctx: &Context) -> Step<Diagnost
     }
 }
 
-/// How the messages of [`upgrade_stored_json`] name what is upgraded.
+/// What [`ProviderServer::upgraded_json`] upgrades, and how its messages name it.
 struct StoredJson {
+    wrap: fn(serde_json::Value) -> Stored,
     unreadable: &'static str,
     invalid: &'static str,
     upgraded_not_json: &'static str,
 }
 
-/// Stored JSON (a state or an identity) of an older schema version, upgraded by the resource.
-async fn upgrade_stored_json<F>(
-    raw: &[u8],
-    names: StoredJson,
-    upgrade: impl FnOnce(serde_json::Value) -> F,
-) -> Step<Vec<u8>>
-where
-    F: std::future::Future<Output = Result<serde_json::Value, Diagnostics>>,
-{
-    let stored: serde_json::Value = serde_json::from_slice(raw).map_err(|e| {
-        Diagnostics::from_error(names.unreadable, format!("{}: {e}", names.invalid))
-    })?;
-    let upgraded = upgrade(stored).await?;
-    serde_json::to_vec(&upgraded)
-        .map_err(|e| Diagnostics::from_error(names.upgraded_not_json, e.to_string()))
+impl StoredJson {
+    const STATE: Self = Self {
+        wrap: Stored::State,
+        unreadable: "Unreadable resource state",
+        invalid: "The stored JSON state is invalid",
+        upgraded_not_json: "Provider bug: upgraded state is not JSON",
+    };
+    const IDENTITY: Self = Self {
+        wrap: Stored::Identity,
+        unreadable: "Unreadable resource identity",
+        invalid: "The stored identity is not JSON",
+        upgraded_not_json: "Provider bug: upgraded identity is not JSON",
+    };
+}
+
+impl ProviderServer {
+    /// Stored JSON (a state or an identity) written at `from_version`: as it is when that is
+    /// the `current` version, else upgraded by the resource.
+    async fn upgraded_json(
+        &self,
+        entry: &ResourceEntry,
+        from_version: i64,
+        current: i64,
+        raw: Vec<u8>,
+        kind: StoredJson,
+    ) -> Step<Vec<u8>> {
+        if from_version >= current {
+            return Ok(raw);
+        }
+        let stored: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| {
+            Diagnostics::from_error(kind.unreadable, format!("{}: {e}", kind.invalid))
+        })?;
+        let ctx = self.context(None);
+        let upgraded = entry
+            .handler
+            .erased_upgrade(&ctx, from_version, (kind.wrap)(stored))
+            .await?;
+        serde_json::to_vec(&upgraded)
+            .map_err(|e| Diagnostics::from_error(kind.upgraded_not_json, e.to_string()))
+    }
 }
 
 /// Private bytes from Terraform; unreadable ones are logged and dropped, never fatal.

@@ -8,15 +8,12 @@ use super::identity::{
     derive_identity, identity_data, import_target, imported_identity, refreshed_identity,
     requested_identity,
 };
-use super::{
-    ProviderServer, Step, StoredJson, private_state, timeout_for, upgrade_stored_json,
-    with_handler_warnings,
-};
+use super::{ProviderServer, Step, StoredJson, private_state, timeout_for, with_handler_warnings};
 use crate::diag::Diagnostics;
 use crate::identity;
 use crate::plan::{check_read_result, null_write_only};
 use crate::proto::tfplugin6 as pb;
-use crate::resource::MoveStateRequest;
+use crate::resource::{ImportBy, MoveStateRequest};
 use crate::timeouts::Operation;
 use crate::validators::validate_config;
 use crate::value::{self, Value};
@@ -70,25 +67,9 @@ impl ProviderServer {
                 ),
             ));
         }
-        let json_bytes = if req.version < current {
-            let ctx = self.context(None);
-            upgrade_stored_json(
-                &raw.json,
-                StoredJson {
-                    unreadable: "Unreadable resource state",
-                    invalid: "The stored JSON state is invalid",
-                    upgraded_not_json: "Provider bug: upgraded state is not JSON",
-                },
-                |stored| {
-                    entry
-                        .handler
-                        .erased_upgrade_state(&ctx, req.version, stored)
-                },
-            )
-            .await?
-        } else {
-            raw.json
-        };
+        let json_bytes = self
+            .upgraded_json(entry, req.version, current, raw.json, StoredJson::STATE)
+            .await?;
         // Lenient: stored JSON may carry attributes an older schema had.
         let mut state =
             value::json::decode_object_lenient(&json_bytes, &entry.ty).map_err(|e| {
@@ -182,19 +163,10 @@ impl ProviderServer {
             .context(caps)
             .with_operation(Operation::Read, entry.timeouts.read);
         let target = requested_identity(entry, req.identity.as_ref(), "identity to import")?;
-        let (mut state, what) = match (&target, req.id.is_empty()) {
-            (_, false) => (
-                entry
-                    .handler
-                    .erased_import(&ctx, &entry.ty, &req.id)
-                    .await?,
-                format!("id {:?}", req.id),
-            ),
+        let (by, what) = match (&target, req.id.is_empty()) {
+            (_, false) => (ImportBy::Id(req.id.clone()), format!("id {:?}", req.id)),
             (Some(target), true) => (
-                entry
-                    .handler
-                    .erased_import_by_identity(&ctx, &entry.ty, import_target(target)?)
-                    .await?,
+                ImportBy::Identity(import_target(target)?),
                 format!("identity {}", identity::describe(target)),
             ),
             (None, true) => {
@@ -207,6 +179,7 @@ impl ProviderServer {
                 ));
             }
         };
+        let mut state = entry.handler.erased_import(&ctx, &entry.ty, by).await?;
         null_write_only(&entry.schema.block, &mut state);
         let mut diags = check_read_result(&req.type_name, "import", &state);
         if state.is_null() {

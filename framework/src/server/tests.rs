@@ -15,7 +15,9 @@ use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as _;
 use crate::resource::{CreateRequest, Resource, UpdateRequest};
 use crate::schema::Attribute;
-use crate::test_support::{FixedProvider, answer_of, configure_with, dv, errors, obj, s, undv};
+use crate::test_support::{
+    FixedProvider, answer_of, assert_no_diagnostics, configure_with, dv, errors, obj, s, undv,
+};
 use crate::typed::PlanView;
 use crate::validators::one_of;
 use crate::value::Number;
@@ -330,18 +332,10 @@ async fn apply(
 async fn create(server: &ProviderServer, name: &str) -> (Value, Vec<u8>) {
     let config = widget_config(name, Value::Null, Value::Null);
     let planned = plan(server, &Value::Null, &config, &config, Vec::new()).await;
-    assert!(
-        planned.diagnostics.is_empty(),
-        "{}",
-        errors(&planned.diagnostics)
-    );
+    assert_no_diagnostics(&planned.diagnostics);
     let planned_value = undv(planned.planned_state.as_ref(), &ty());
     let applied = apply(server, &Value::Null, &planned_value, &config).await;
-    assert!(
-        applied.diagnostics.is_empty(),
-        "{}",
-        errors(&applied.diagnostics)
-    );
+    assert_no_diagnostics(&applied.diagnostics);
     (undv(applied.new_state.as_ref(), &ty()), applied.private)
 }
 
@@ -354,11 +348,7 @@ async fn schema_and_metadata() {
     let reply =
         answer_of(server.get_provider_schema(Request::new(pb::get_provider_schema::Request {})))
             .await;
-    assert!(
-        reply.diagnostics.is_empty(),
-        "{}",
-        errors(&reply.diagnostics)
-    );
+    assert_no_diagnostics(&reply.diagnostics);
     let caps = reply.server_capabilities.expect("capabilities");
     assert!(caps.plan_destroy && caps.get_provider_schema_optional);
     assert!(!caps.move_resource_state);
@@ -440,11 +430,7 @@ async fn validation_reports_paths() {
         },
     )))
     .await;
-    assert!(
-        reply.diagnostics.is_empty(),
-        "{}",
-        errors(&reply.diagnostics)
-    );
+    assert_no_diagnostics(&reply.diagnostics);
 
     let reply = answer_of(server.validate_resource_config(Request::new(
         pb::validate_resource_config::Request {
@@ -473,11 +459,7 @@ async fn create_update_replace_destroy() {
     // Create: computed unknown, default applied, write-only nulled.
     let config = widget_config("a", Value::Null, Value::Null);
     let planned = plan(&server, &Value::Null, &config, &config, Vec::new()).await;
-    assert!(
-        planned.diagnostics.is_empty(),
-        "{}",
-        errors(&planned.diagnostics)
-    );
+    assert_no_diagnostics(&planned.diagnostics);
     let pv = undv(planned.planned_state.as_ref(), &ty());
     assert!(pv.attr("id").is_some_and(Value::is_unknown));
     assert!(pv.attr("revision").is_some_and(Value::is_unknown));
@@ -504,7 +486,7 @@ async fn create_update_replace_destroy() {
         })),
     )
     .await;
-    assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
+    assert_no_diagnostics(&read.diagnostics);
     assert_eq!(undv(read.new_state.as_ref(), &ty()), state);
 
     // No-op plan equals prior.
@@ -528,17 +510,13 @@ async fn create_update_replace_destroy() {
     let mut proposed2 = proposed.clone();
     *plan::value_at_mut(&mut proposed2, &AttributePath::root("size")).expect("size") = s("large");
     let upd = plan(&server, &state, &config2, &proposed2, private.clone()).await;
-    assert!(upd.diagnostics.is_empty(), "{}", errors(&upd.diagnostics));
+    assert_no_diagnostics(&upd.diagnostics);
     let up = undv(upd.planned_state.as_ref(), &ty());
     assert_eq!(up.attr("id"), Some(&s("w-a")));
     assert!(up.attr("revision").is_some_and(Value::is_unknown));
     assert!(upd.requires_replace.is_empty());
     let applied = apply(&server, &state, &up, &config2).await;
-    assert!(
-        applied.diagnostics.is_empty(),
-        "{}",
-        errors(&applied.diagnostics)
-    );
+    assert_no_diagnostics(&applied.diagnostics);
     let state2 = undv(applied.new_state.as_ref(), &ty());
     assert_eq!(
         state2.attr("revision"),
@@ -557,11 +535,7 @@ async fn create_update_replace_destroy() {
 
     // Destroy plan and apply.
     let destroy = plan(&server, &state2, &Value::Null, &Value::Null, Vec::new()).await;
-    assert!(
-        destroy.diagnostics.is_empty(),
-        "{}",
-        errors(&destroy.diagnostics)
-    );
+    assert_no_diagnostics(&destroy.diagnostics);
     assert_eq!(undv(destroy.planned_state.as_ref(), &ty()), Value::Null);
     let gone = apply(&server, &state2, &Value::Null, &Value::Null).await;
     assert!(gone.diagnostics.is_empty());
@@ -649,7 +623,7 @@ async fn read_of_deleted_object_returns_null() {
         })),
     )
     .await;
-    assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
+    assert_no_diagnostics(&read.diagnostics);
     assert_eq!(undv(read.new_state.as_ref(), &ty()), Value::Null);
 }
 
@@ -709,13 +683,13 @@ async fn upgrade_state_paths() {
         false,
     )
     .await;
-    assert!(r.diagnostics.is_empty(), "{}", errors(&r.diagnostics));
+    assert_no_diagnostics(&r.diagnostics);
     let v = undv(r.upgraded_state.as_ref(), &ty());
     assert_eq!(v.attr("name"), Some(&s("old")));
     assert_eq!(v.attr("zone"), Some(&Value::Null));
     // Same version: lenient decode drops leftovers.
     let r = upgrade(1, r#"{"id":"x","name":"n","leftover":true}"#, false).await;
-    assert!(r.diagnostics.is_empty(), "{}", errors(&r.diagnostics));
+    assert_no_diagnostics(&r.diagnostics);
     assert_eq!(
         undv(r.upgraded_state.as_ref(), &ty()).attr("name"),
         Some(&s("n"))
@@ -739,11 +713,7 @@ async fn import_and_data_source() {
         },
     )))
     .await;
-    assert!(
-        imported.diagnostics.is_empty(),
-        "{}",
-        errors(&imported.diagnostics)
-    );
+    assert_no_diagnostics(&imported.diagnostics);
     assert_eq!(imported.imported_resources.len(), 1);
     let st = undv(imported.imported_resources[0].state.as_ref(), &ty());
     assert_eq!(st.attr("id"), Some(&s("w-77")));
@@ -762,7 +732,7 @@ async fn import_and_data_source() {
         })),
     )
     .await;
-    assert!(read.diagnostics.is_empty(), "{}", errors(&read.diagnostics));
+    assert_no_diagnostics(&read.diagnostics);
     assert_eq!(
         undv(read.state.as_ref(), &dty).attr("value"),
         Some(&s("ABC"))
@@ -865,11 +835,7 @@ async fn modify_plan_hook_is_checked_and_can_require_replacement() {
     let mut proposed = state.clone();
     *plan::value_at_mut(&mut proposed, &AttributePath::root("size")).expect("size") = s("large");
     let replan = plan(&server, &state, &config2, &proposed, private).await;
-    assert!(
-        replan.diagnostics.is_empty(),
-        "{}",
-        errors(&replan.diagnostics)
-    );
+    assert_no_diagnostics(&replan.diagnostics);
     assert_eq!(
         replan.requires_replace,
         vec![convert::attribute_path(&AttributePath::root("size"))]
