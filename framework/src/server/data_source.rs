@@ -5,7 +5,6 @@ use super::{ProviderServer, Step, with_handler_warnings};
 use crate::diag::Diagnostics;
 use crate::plan::{check_read_result, null_write_only};
 use crate::proto::tfplugin6 as pb;
-use crate::validators::validate_config;
 
 impl ProviderServer {
     pub(super) async fn validate_data_resource_config_impl(
@@ -13,11 +12,8 @@ impl ProviderServer {
         req: pb::validate_data_resource_config::Request,
     ) -> Step<Diagnostics> {
         let entry = self.data_source(&req.type_name)?;
-        let config = decode_dynamic(req.config.as_ref(), &entry.ty, "data source configuration")?;
-        let mut diags = validate_config(&entry.schema, &config, true);
-        let ctx = self.context(None);
-        diags.extend(entry.handler.erased_validate(&ctx, &config).await);
-        Ok(diags)
+        self.validate_registered(entry, req.config.as_ref(), "data source configuration")
+            .await
     }
 
     pub(super) async fn read_data_source_impl(

@@ -31,6 +31,7 @@ impl ProviderServer {
         let mut diags = validate_config(&entry.schema, &config, caps.write_only_attributes_allowed);
         let ctx = self.context(Some(caps));
         diags.extend(entry.handler.erased_validate(&ctx, &config).await);
+        diags.extend(ctx.take_warnings());
         Ok(diags)
     }
 

@@ -18,8 +18,9 @@ use crate::schema::Attribute;
 use crate::test_support::{
     FixedProvider, answer_of, assert_no_diagnostics, configure_with, dv, errors, obj, s, undv,
 };
-use crate::typed::PlanView;
+use crate::typed::{ConfigView, PlanView};
 use crate::validators::one_of;
+use crate::value::Attr;
 use crate::value::Number;
 
 // ---------------------------------------------------------------------------------------------
@@ -98,6 +99,9 @@ impl Resource for Widget {
             .attribute(Attribute::string("secret").optional().write_only())
             .attribute(Attribute::number("revision").computed())
             .attribute(Attribute::string("zone").optional().requires_replace())
+    }
+    async fn validate(&self, ctx: &Context, config: &ConfigView<'_>) -> Diagnostics {
+        warn_on_legacy(ctx, config, "name")
     }
     async fn modify_plan(&self, _ctx: &Context, plan: &mut PlanView) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
@@ -205,6 +209,18 @@ impl Resource for Widget {
     }
 }
 
+/// Validation that only warns through the context, as a deprecation notice would.
+fn warn_on_legacy(ctx: &Context, config: &ConfigView<'_>, attribute: &str) -> Diagnostics {
+    let value = config.get::<String>(&AttributePath::root(attribute));
+    if matches!(value, Ok(Attr::Known(v)) if v == "legacy") {
+        ctx.warn(
+            "Legacy value",
+            format!("{attribute} = \"legacy\" is deprecated."),
+        );
+    }
+    Diagnostics::new()
+}
+
 struct Info;
 
 #[derive(Serialize, Deserialize)]
@@ -223,6 +239,9 @@ impl DataSource for Info {
         Schema::new()
             .attribute(Attribute::string("key").required())
             .attribute(Attribute::string("value").computed())
+    }
+    async fn validate(&self, ctx: &Context, config: &ConfigView<'_>) -> Diagnostics {
+        warn_on_legacy(ctx, config, "key")
     }
     async fn read(&self, _ctx: &Context, mut config: InfoState) -> Result<InfoState, Diagnostics> {
         config.value = Some(config.key.to_uppercase());
@@ -449,6 +468,44 @@ async fn validation_reports_paths() {
     )))
     .await;
     assert!(errors(&reply.diagnostics).contains("Unknown ephemeral resource type"));
+}
+
+#[tokio::test]
+async fn validation_returns_the_warnings_raised_through_the_context() {
+    let server = server();
+    let widget = widget_config("legacy", Value::Null, Value::Null);
+    let reply = answer_of(server.validate_resource_config(Request::new(
+        pb::validate_resource_config::Request {
+            type_name: "test_widget".into(),
+            config: dv(&widget, &ty()),
+            client_capabilities: Some(pb::ClientCapabilities {
+                deferral_allowed: false,
+                write_only_attributes_allowed: true,
+            }),
+        },
+    )))
+    .await;
+    let info_ty = Info.schema().object_type();
+    let info = obj(&[("key", s("legacy")), ("value", Value::Null)]);
+    let data = answer_of(server.validate_data_resource_config(Request::new(
+        pb::validate_data_resource_config::Request {
+            type_name: "test_info".into(),
+            config: dv(&info, &info_ty),
+        },
+    )))
+    .await;
+    for (diagnostics, attribute) in [(&reply.diagnostics, "name"), (&data.diagnostics, "key")] {
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(
+            diagnostics[0].severity,
+            pb::diagnostic::Severity::Warning as i32
+        );
+        assert_eq!(diagnostics[0].summary, "Legacy value");
+        assert!(
+            diagnostics[0].detail.starts_with(attribute),
+            "{diagnostics:?}"
+        );
+    }
 }
 
 #[tokio::test]
