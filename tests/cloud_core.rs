@@ -244,6 +244,40 @@ fn tcp22() -> SecurityGroupRulePrototype {
     }
 }
 
+/// A `tracing` writer that keeps everything in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The process-wide capture. A scoped (`set_default`) subscriber loses events when other tests
+/// of this binary register the same callsites concurrently with no subscriber (tracing caches
+/// their interest), so the capture is global; other tests' lines only add to what is checked.
+fn global_capture() -> Captured {
+    static CAPTURE: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    CAPTURE
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .with_ansi(false)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            captured
+        })
+        .clone()
+}
+
 /// The `delay_ms` of every "retrying IBM Cloud request" debug line about `path`.
 fn retry_delays(captured: &Captured, path: &str) -> Vec<u64> {
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -376,7 +410,7 @@ async fn errors_are_typed_by_status() {
         .get_instance("locked")
         .await
         .unwrap_err();
-    assert!(error.is_conflict());
+    assert!(error.is_conflict(), "{error}");
     assert_eq!(stub.count("GET", "/rc/v2/resource_instances/locked"), 1);
 }
 
@@ -778,40 +812,6 @@ async fn requests_carry_user_agent_crn_and_version_parameters() {
             env!("CARGO_PKG_VERSION")
         )
     );
-}
-
-/// A `tracing` writer that keeps everything in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The process-wide capture. A scoped (`set_default`) subscriber loses events when other tests
-/// of this binary register the same callsites concurrently with no subscriber (tracing caches
-/// their interest), so the capture is global; other tests' lines only add to what is checked.
-fn global_capture() -> Captured {
-    static CAPTURE: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
-    CAPTURE
-        .get_or_init(|| {
-            let captured = Captured::default();
-            let writer = captured.clone();
-            let subscriber = tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
-                .with_writer(move || writer.clone())
-                .with_ansi(false)
-                .finish();
-            tracing::subscriber::set_global_default(subscriber).unwrap();
-            captured
-        })
-        .clone()
 }
 
 #[tokio::test]

@@ -49,6 +49,11 @@ fn canned(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> 
     }
 }
 
+/// A 200 answer with `body` as JSON, well-formed or not.
+fn json_ok(body: impl Into<Vec<u8>>) -> Canned {
+    canned(200, "application/json", body)
+}
+
 type Routes = Arc<Mutex<HashMap<String, Canned>>>;
 type Hits = Arc<Mutex<HashMap<String, usize>>>;
 
@@ -77,10 +82,7 @@ async fn handle(
     let found = routes.lock().unwrap().get(&key).cloned();
     let reply = match found {
         Some(reply) => reply,
-        None if key == "POST /iam/identity/token" => canned(
-            200,
-            "application/json",
-            json!({"access_token": token(), "refresh_token": "stub-refresh", "token_type": "Bearer",
+        None if key == "POST /iam/identity/token" => json_ok(json!({"access_token": token(), "refresh_token": "stub-refresh", "token_type": "Bearer",
                    "expires_in": 3600, "expiration": 4_102_444_800u64})
             .to_string(),
         ),
@@ -125,7 +127,7 @@ impl Stub {
 
     /// Answers `route` with 200 and `body` as JSON, well-formed or not.
     fn answer_json(&self, route: &str, body: &str) {
-        self.answer(route, canned(200, "application/json", body));
+        self.answer(route, json_ok(body));
     }
 
     /// The error of reading the security group behind `SG_ROUTE`.
@@ -135,6 +137,12 @@ impl Stub {
             .get_security_group("sg-1")
             .await
             .unwrap_err()
+    }
+
+    /// The error of reading the security group when `SG_ROUTE` answers `reply`.
+    async fn security_group_error_for(&self, reply: Canned) -> CloudError {
+        self.answer(SG_ROUTE, reply);
+        self.security_group_error().await
     }
 
     fn clients(&self) -> Clients {
@@ -184,22 +192,22 @@ const SG_ROUTE: &str = "GET /vpc/v1/security_groups/sg-1";
 #[tokio::test]
 async fn truncated_json_is_a_decode_error_naming_the_call() {
     let stub = Stub::start().await;
-    stub.answer_json(
-        SG_ROUTE,
-        r#"{"id": "sg-1", "name": "management-sg", "rules": [{"id": "r-1", "dire"#,
-    );
-    let err = stub.security_group_error().await;
+    let err = stub
+        .security_group_error_for(json_ok(
+            r#"{"id": "sg-1", "name": "management-sg", "rules": [{"id": "r-1", "dire"#,
+        ))
+        .await;
     assert_decode_error(&err, "vpc", &["security_groups", "EOF"]);
 }
 
 #[tokio::test]
 async fn wrong_types_are_a_decode_error_naming_the_field() {
     let stub = Stub::start().await;
-    stub.answer_json(
-        SG_ROUTE,
-        r#"{"id": 42, "name": ["management-sg"], "rules": "none"}"#,
-    );
-    let err = stub.security_group_error().await;
+    let err = stub
+        .security_group_error_for(json_ok(
+            r#"{"id": 42, "name": ["management-sg"], "rules": "none"}"#,
+        ))
+        .await;
     assert_decode_error(&err, "vpc", &["invalid type"]);
 
     let route = format!("GET /power/v1/workspaces/{WORKSPACE}");
@@ -220,8 +228,9 @@ async fn wrong_types_are_a_decode_error_naming_the_field() {
 async fn missing_fields_are_a_decode_error() {
     let stub = Stub::start().await;
     // A security group without its id: nothing can be done with it.
-    stub.answer_json(SG_ROUTE, r#"{"name": "management-sg"}"#);
-    let err = stub.security_group_error().await;
+    let err = stub
+        .security_group_error_for(json_ok(r#"{"name": "management-sg"}"#))
+        .await;
     assert_decode_error(&err, "vpc", &["missing field"]);
 
     // A DR status that is not even an object.
@@ -239,13 +248,15 @@ async fn missing_fields_are_a_decode_error() {
 #[tokio::test]
 async fn html_error_pages_become_short_api_errors_with_the_status() {
     let stub = Stub::start().await;
-    stub.answer(SG_ROUTE, canned(502, "text/html", HTML_PAGE));
-    let err = stub.security_group_error().await;
+    let err = stub
+        .security_group_error_for(canned(502, "text/html", HTML_PAGE))
+        .await;
     assert!(matches!(err, CloudError::Api(_)), "{err:?}");
     assert_clear(&err, "vpc", &["502"]);
 
-    stub.answer(SG_ROUTE, canned(403, "text/html", HTML_PAGE));
-    let err = stub.security_group_error().await;
+    let err = stub
+        .security_group_error_for(canned(403, "text/html", HTML_PAGE))
+        .await;
     assert!(err.is_unauthorized(), "{err:?}");
     assert_clear(&err, "vpc", &["403"]);
 }
@@ -254,8 +265,9 @@ async fn html_error_pages_become_short_api_errors_with_the_status() {
 async fn html_with_a_success_status_is_a_decode_error_not_raw_markup() {
     let stub = Stub::start().await;
     // A captive portal or a misconfigured endpoint answering 200 with a web page.
-    stub.answer(SG_ROUTE, canned(200, "text/html", HTML_PAGE));
-    let err = stub.security_group_error().await;
+    let err = stub
+        .security_group_error_for(canned(200, "text/html", HTML_PAGE))
+        .await;
     assert_decode_error(&err, "vpc", &["security_groups"]);
 }
 
@@ -267,8 +279,7 @@ async fn empty_and_non_utf8_bodies_are_decode_errors() {
         vec![0xff, 0xfe, 0x00, 0x7b, 0x80, 0x81],
         b"null".to_vec(),
     ] {
-        stub.answer(SG_ROUTE, canned(200, "application/json", body.clone()));
-        let err = stub.security_group_error().await;
+        let err = stub.security_group_error_for(json_ok(body.clone())).await;
         assert!(
             matches!(err, CloudError::Decode { .. }),
             "{body:?}: {err:?}"
@@ -282,16 +293,8 @@ async fn malformed_iam_answers_fail_clearly_without_leaking_the_key() {
     let stub = Stub::start().await;
     for reply in [
         canned(200, "text/html", HTML_PAGE),
-        canned(
-            200,
-            "application/json",
-            r#"{"token_type": "Bearer", "expires_in": 3600}"#,
-        ),
-        canned(
-            200,
-            "application/json",
-            r#"{"access_token": 12345, "expires_in": "soon"}"#,
-        ),
+        json_ok(r#"{"token_type": "Bearer", "expires_in": 3600}"#),
+        json_ok(r#"{"access_token": 12345, "expires_in": "soon"}"#),
         canned(502, "text/html", HTML_PAGE),
         canned(
             400,
@@ -318,8 +321,9 @@ async fn error_bodies_of_unexpected_shape_still_give_the_status() {
         "not json at all",
         "",
     ] {
-        stub.answer(SG_ROUTE, canned(400, "application/json", body));
-        let err = stub.security_group_error().await;
+        let err = stub
+            .security_group_error_for(canned(400, "application/json", body))
+            .await;
         assert!(matches!(err, CloudError::Api(_)), "{body}: {err:?}");
         assert_clear(&err, "vpc", &["400"]);
     }
@@ -331,16 +335,9 @@ async fn a_failed_standby_request_is_not_mistaken_for_the_existing_deployment() 
     let stub = Stub::start().await;
     let route = format!("/dra/drautomation/v1/manage_dr/{INSTANCE}");
     // The primary deployment exists (same orchestrator name, a dashboard); no standby yet.
-    stub.answer(
-        &format!("GET {route}"),
-        canned(
-            200,
-            "application/json",
-            json!({"orchestrator_name": "admin", "dashboard_url": "https://dashboard",
-                   "orchestrator_ha": false})
-            .to_string(),
-        ),
-    );
+    let deployment = json!({"orchestrator_name": "admin", "dashboard_url": "https://dashboard",
+                            "orchestrator_ha": false});
+    stub.answer_json(&format!("GET {route}"), &deployment.to_string());
     stub.answer(
         &format!("POST {route}"),
         canned(
@@ -374,17 +371,10 @@ async fn a_failed_standby_request_is_not_mistaken_for_the_existing_deployment() 
     );
 
     // Once the deployment records the standby, the same check accepts it.
-    stub.answer(
-        &format!("GET {route}"),
-        canned(
-            200,
-            "application/json",
-            json!({"orchestrator_name": "admin", "dashboard_url": "https://dashboard",
-                   "orchestrator_ha": true,
-                   "standby_orchestrator_workspace_id": format!("crn:v1:bluemix:public:power-iaas:dal12:a/acct:{WORKSPACE}::")})
-            .to_string(),
-        ),
-    );
+    let deployment = json!({"orchestrator_name": "admin", "dashboard_url": "https://dashboard",
+                            "orchestrator_ha": true,
+                            "standby_orchestrator_workspace_id": format!("crn:v1:bluemix:public:power-iaas:dal12:a/acct:{WORKSPACE}::")});
+    stub.answer_json(&format!("GET {route}"), &deployment.to_string());
     let done = stub
         .clients()
         .dr_automation

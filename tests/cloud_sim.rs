@@ -182,16 +182,14 @@ async fn every_service_reads_through_the_emulator() {
         .list_connections(&gateways[0].id)
         .await
         .expect("connections");
-    assert!(
-        connections
-            .iter()
-            .any(|c| c.network_type.as_deref() == Some("vpc"))
-    );
-    assert!(
-        connections
-            .iter()
-            .any(|c| c.network_type.as_deref() == Some("power_virtual_server"))
-    );
+    for network_type in ["vpc", "power_virtual_server"] {
+        assert!(
+            connections
+                .iter()
+                .any(|c| c.network_type.as_deref() == Some(network_type)),
+            "{network_type}"
+        );
+    }
     sim.shutdown().await;
 }
 

@@ -317,6 +317,13 @@ struct SshKeys {
     ssh_keys: Vec<SshKey>,
 }
 
+impl PvmInstance {
+    /// What the VM's fault says went wrong, when it reports one.
+    pub fn fault_message(&self) -> Option<String> {
+        self.fault.as_ref().and_then(|f| f.message.clone())
+    }
+}
+
 /// The PowerVS client: workspace listing, and [`WorkspaceClient`]s for `pcloud` calls.
 #[derive(Debug, Clone)]
 pub struct PowerClient {
@@ -571,9 +578,7 @@ impl WorkspaceClient {
             match status.as_str() {
                 "ERROR" => PollStatus::Failed {
                     message: vm
-                        .fault
-                        .as_ref()
-                        .and_then(|f| f.message.clone())
+                        .fault_message()
                         .unwrap_or_else(|| "the VM is in ERROR with no fault message".into()),
                     state: status,
                 },

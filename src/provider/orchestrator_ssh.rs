@@ -510,7 +510,8 @@ pub fn not_configured(operation: &str) -> Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use crate::cloud::ssh::test_keys::ED_B as JUMP_KEY;
+    use crate::provider::env_of;
     use tf_framework::path;
     use tf_framework::schema::Schema;
     use tf_framework::validators::validate_config;
@@ -518,8 +519,6 @@ mod tests {
 
     const HOST_KEY: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMqXgRLKG73K+sIxs5oj3E2nhu/4FHxOcrmAd4Wv7ki7 primary";
-    const JUMP_KEY: &str =
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID4j6BYAOVlKM4lPZWThsTSLvXoAiNQsSstz7q7VnACd";
 
     fn private_key_text(seed: u8) -> String {
         russh::keys::PrivateKey::from(russh::keys::ssh_key::private::Ed25519Keypair::from_seed(
@@ -528,14 +527,6 @@ mod tests {
         .to_openssh(russh::keys::ssh_key::LineEnding::LF)
         .expect("encode")
         .to_string()
-    }
-
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
     }
 
     #[test]

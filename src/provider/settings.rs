@@ -392,15 +392,7 @@ fn endpoint_slot<'a>(endpoints: &'a mut Endpoints, attribute: &str) -> &'a mut S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use crate::provider::env_of;
 
     fn no_file(_: &str) -> std::io::Result<String> {
         Err(std::io::Error::new(

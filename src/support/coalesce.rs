@@ -266,13 +266,18 @@ mod tests {
         }
     }
 
+    /// A cache for spawned tasks that keeps results 10 s and gathers writers for `gather`,
+    /// and a counter for the fetches.
+    fn shared_cache<T: Send + Sync + 'static>(
+        gather: Duration,
+    ) -> (Arc<Coalescer<T>>, Arc<AtomicU32>) {
+        let cache = Coalescer::new(Duration::from_secs(10), gather);
+        (Arc::new(cache), Arc::new(AtomicU32::new(0)))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn concurrent_callers_share_one_request() {
-        let cache = Arc::new(Coalescer::<u32>::new(
-            Duration::from_secs(10),
-            Duration::from_millis(100),
-        ));
-        let calls = Arc::new(AtomicU32::new(0));
+        let (cache, calls) = shared_cache::<u32>(Duration::from_millis(100));
         let tasks: Vec<_> = (0..1000)
             .map(|_| {
                 let cache = cache.clone();
@@ -315,11 +320,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn writers_finishing_together_share_the_gathered_fetch() {
-        let cache = Arc::new(Coalescer::<u32>::new(
-            Duration::from_secs(10),
-            Duration::from_millis(200),
-        ));
-        let calls = Arc::new(AtomicU32::new(0));
+        let (cache, calls) = shared_cache::<u32>(Duration::from_millis(200));
         let mut tasks = Vec::new();
         for i in 0..10u64 {
             let cache = cache.clone();
@@ -340,11 +341,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn every_writer_sees_a_request_sent_after_its_write_and_groups_share_one() {
-        let cache = Arc::new(Coalescer::<Instant>::new(
-            Duration::from_secs(10),
-            Duration::from_millis(10),
-        ));
-        let calls = Arc::new(AtomicU32::new(0));
+        let (cache, calls) = shared_cache::<Instant>(Duration::from_millis(10));
         let mut tasks = Vec::new();
         // Three groups of writers, as Terraform's lanes finish their writes: 0-4 ms,
         // 40-44 ms (while the first group's 100 ms request is in progress) and 200-204 ms.
@@ -384,11 +381,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn readers_take_the_settled_value_while_a_writer_waits_for_a_new_one() {
-        let cache = Arc::new(Coalescer::<u32>::new(
-            Duration::from_secs(10),
-            Duration::from_millis(50),
-        ));
-        let calls = Arc::new(AtomicU32::new(0));
+        let (cache, calls) = shared_cache::<u32>(Duration::from_millis(50));
         let first = cache
             .get("k", Freshness::Recent, || counting_fetch(&calls))
             .await
@@ -422,11 +415,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_request_in_progress_during_an_invalidation_is_not_kept() {
-        let cache = Arc::new(Coalescer::<u32>::new(
-            Duration::from_secs(10),
-            Duration::ZERO,
-        ));
-        let calls = Arc::new(AtomicU32::new(0));
+        let (cache, calls) = shared_cache::<u32>(Duration::ZERO);
         let early = {
             let (cache, calls) = (cache.clone(), calls.clone());
             tokio::spawn(async move {

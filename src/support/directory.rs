@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use crate::cloud::dr_automation::ManagedVmDetails;
 use crate::cloud::power::PvmInstance;
-use crate::cloud::resource_controller::ListInstances;
+use crate::cloud::resource_controller::{ListInstances, ResourceInstance};
 use crate::cloud::{Clients, CloudError};
 
 use super::coalesce::{Coalescer, Freshness, Shared};
@@ -181,18 +181,23 @@ pub async fn deployment_names(clients: &Clients) -> Shared<Vec<String>> {
     caches()
         .deployments
         .get("account", Freshness::Recent, || async {
-            let filter = ListInstances {
-                type_: Some("service_instance".into()),
-                ..ListInstances::default()
-            };
-            let instances = clients.resource_controller.list_instances(&filter).await?;
-            Ok(instances
-                .into_iter()
-                .filter(|i| i.crn.as_deref().is_some_and(|c| c.contains(DR_SERVICE)))
-                .filter_map(|i| i.name)
-                .collect())
+            let instances = dr_instances(clients).await?;
+            Ok(instances.into_iter().filter_map(|i| i.name).collect())
         })
         .await
+}
+
+/// The account's DR Automation service instances.
+async fn dr_instances(clients: &Clients) -> Result<Vec<ResourceInstance>, CloudError> {
+    let filter = ListInstances {
+        type_: Some("service_instance".into()),
+        ..ListInstances::default()
+    };
+    let instances = clients.resource_controller.list_instances(&filter).await?;
+    Ok(instances
+        .into_iter()
+        .filter(|i| i.crn.as_deref().is_some_and(|c| c.contains(DR_SERVICE)))
+        .collect())
 }
 
 /// VM id → the GUID of the DR instance managing it, over every DR instance of the account.
@@ -200,16 +205,8 @@ pub async fn managed_anywhere(clients: &Clients) -> Shared<BTreeMap<String, Stri
     caches()
         .managed_elsewhere
         .get("account", Freshness::Recent, || async {
-            let filter = ListInstances {
-                type_: Some("service_instance".into()),
-                ..ListInstances::default()
-            };
-            let instances = clients.resource_controller.list_instances(&filter).await?;
-            let guids: Vec<String> = instances
-                .into_iter()
-                .filter(|i| i.crn.as_deref().is_some_and(|c| c.contains(DR_SERVICE)))
-                .filter_map(|i| i.guid)
-                .collect();
+            let instances = dr_instances(clients).await?;
+            let guids: Vec<String> = instances.into_iter().filter_map(|i| i.guid).collect();
             let lists = futures::future::join_all(
                 guids
                     .iter()

@@ -337,24 +337,18 @@ pub fn vms_by_workgroup(inventory: &Inventory) -> BTreeMap<&str, &Workgroup> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::cloud::ksys::fake::FakeShell;
+    use crate::cloud::ksys::fake::fake_client;
 
     fn orchestrator() -> Orchestrator {
-        Orchestrator {
-            instance_id: "guid-1".into(),
-            hosts: vec!["10.51.0.5".into()],
-        }
+        crate::cloud::ksys::fake::orchestrator(&["10.51.0.5"])
     }
 
     const NONE: &str = "Note: Active indicates the site where a WorkGroup's VMs are running.\n";
 
     #[tokio::test]
     async fn missing_sites_are_added_from_the_home_region_and_its_grs_partner() {
-        let shell = Arc::new(FakeShell::default());
-        let ksys = KsysClient::new(shell.clone());
+        let (shell, ksys) = fake_client();
         shell.ok("/opt/IBM/ksys/ksysmgr -f query site", NONE);
         shell.ok(
             "/opt/IBM/ksys/ksysmgr -f add site us-south region=us-south",

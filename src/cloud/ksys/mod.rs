@@ -545,6 +545,14 @@ pub(crate) mod fake {
         (shell.clone(), KsysClient::new(shell))
     }
 
+    /// An orchestrator of instance `guid-1` reached at `hosts` (primary first).
+    pub fn orchestrator(hosts: &[&str]) -> Orchestrator {
+        Orchestrator {
+            instance_id: "guid-1".into(),
+            hosts: hosts.iter().map(|host| host.to_string()).collect(),
+        }
+    }
+
     impl FakeShell {
         /// Answers `command` on `host` (`*` = any host) with `output`, once.
         pub fn answer(&self, host: &str, command: &str, output: Result<ShellOutput, ShellError>) {
@@ -597,10 +605,7 @@ mod tests {
     use super::*;
 
     fn orchestrator() -> Orchestrator {
-        Orchestrator {
-            instance_id: "guid-1".into(),
-            hosts: vec!["10.51.0.5".into(), "10.61.0.7".into()],
-        }
+        super::fake::orchestrator(&["10.51.0.5", "10.61.0.7"])
     }
 
     /// A command that never gave an exit status.

@@ -274,11 +274,7 @@ pub fn default_path() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ED_A: &str =
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMqXgRLKG73K+sIxs5oj3E2nhu/4FHxOcrmAd4Wv7ki7";
-    const ED_B: &str =
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID4j6BYAOVlKM4lPZWThsTSLvXoAiNQsSstz7q7VnACd";
+    use crate::cloud::ssh::test_keys::{ED_A, ED_B};
 
     fn key(text: &str) -> KeyData {
         PublicKey::from_openssh(text)

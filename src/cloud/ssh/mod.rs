@@ -35,3 +35,12 @@ pub use error::SshError;
 pub use exec::{ExecOutput, ExecRequest};
 pub use pool::SshPool;
 pub use settings::{JumpHostSettings, SshSettings, StrictHostKeyChecking};
+
+/// Two ed25519 public key lines, for the tests of SSH trust and of the provider block.
+#[cfg(test)]
+pub(crate) mod test_keys {
+    pub const ED_A: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMqXgRLKG73K+sIxs5oj3E2nhu/4FHxOcrmAd4Wv7ki7";
+    pub const ED_B: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID4j6BYAOVlKM4lPZWThsTSLvXoAiNQsSstz7q7VnACd";
+}

@@ -226,9 +226,7 @@ pub fn parse_address(address: &str) -> Result<(String, u16), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ED_A: &str =
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMqXgRLKG73K+sIxs5oj3E2nhu/4FHxOcrmAd4Wv7ki7";
+    use crate::cloud::ssh::test_keys::ED_A;
 
     #[test]
     fn host_key_lines_accept_comments_and_reject_host_prefixes() {
