@@ -472,9 +472,10 @@ def bench_validate(args):
     if args.twin_plugin_dir:
         guid = str(uuid.UUID(int=1))
         ids = [str(uuid.UUID(int=1000 + i)) for i in range(VALIDATE_SHAPE_VMS)]
+        # Without the SSH key argument, which the twin lacks (validate connects to nothing).
         for key, plugin_dir, config in (
-            ("shape", args.plugin_dir, dr_config),
-            ("shape_twin", args.twin_plugin_dir, dr_config),
+            ("shape", args.plugin_dir, lambda g, i: dr_config(g, i, ssh=False)),
+            ("shape_twin", args.twin_plugin_dir, lambda g, i: dr_config(g, i, ssh=False)),
             ("shape_floor", args.plugin_dir, floor_config),
         ):
             wd = WorkDir(args.terraform, plugin_dir)

@@ -3,19 +3,10 @@
 package main
 
 import (
-	"context"
-	"log"
-
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-
 	"drbench.invalid/twin/internal/dr"
+	"drbench.invalid/twin/internal/stub"
 )
 
 func main() {
-	err := providerserver.Serve(context.Background(), dr.New, providerserver.ServeOpts{
-		Address: "registry.terraform.io/powervs/dr",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
+	stub.Serve("registry.terraform.io/powervs/dr", dr.New)
 }

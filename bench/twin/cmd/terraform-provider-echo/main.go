@@ -3,19 +3,10 @@
 package main
 
 import (
-	"context"
-	"log"
-
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-
 	"drbench.invalid/twin/internal/echo"
+	"drbench.invalid/twin/internal/stub"
 )
 
 func main() {
-	err := providerserver.Serve(context.Background(), echo.New, providerserver.ServeOpts{
-		Address: "registry.terraform.io/bench/echo",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
+	stub.Serve("registry.terraform.io/bench/echo", echo.New)
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"drbench.invalid/twin/internal/stub"
 )
 
 // managedVM has the schema of terraform-provider-dr's dr_managed_vm attribute for attribute:
@@ -167,12 +169,7 @@ func (r *managedVM) Create(ctx context.Context, req resource.CreateRequest, resp
 func (r *managedVM) Read(_ context.Context, _ resource.ReadRequest, _ *resource.ReadResponse) {}
 
 func (r *managedVM) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m managedVMModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	stub.KeepPlan[managedVMModel](ctx, req, resp)
 }
 
 func (r *managedVM) Delete(_ context.Context, _ resource.DeleteRequest, _ *resource.DeleteResponse) {}

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"drbench.invalid/twin/internal/stub"
 )
 
 // orchestrator is dr_orchestrator reduced to the arguments the benchmark configuration sets:
@@ -75,12 +77,7 @@ func (r *orchestrator) Create(ctx context.Context, req resource.CreateRequest, r
 func (r *orchestrator) Read(_ context.Context, _ resource.ReadRequest, _ *resource.ReadResponse) {}
 
 func (r *orchestrator) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m orchestratorModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	stub.KeepPlan[orchestratorModel](ctx, req, resp)
 }
 
 func (r *orchestrator) Delete(_ context.Context, _ resource.DeleteRequest, _ *resource.DeleteResponse) {

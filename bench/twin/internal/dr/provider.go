@@ -6,30 +6,21 @@
 package dr
 
 import (
-	"context"
-
-	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+
+	"drbench.invalid/twin/internal/stub"
 )
 
-type drProvider struct{}
-
-// New returns the provider factory for providerserver.Serve.
-func New() provider.Provider { return &drProvider{} }
-
-func (p *drProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
-	resp.TypeName = "dr"
-}
-
-// Schema carries the provider arguments users set most (ours has more, with the same types);
-// the benchmark configures ours through environment variables and leaves these unset.
-func (p *drProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+// New returns the provider factory for providerserver.Serve. Its schema carries the provider
+// arguments users set most (ours has more, with the same types); the benchmark configures ours
+// through environment variables and leaves these unset.
+func New() provider.Provider {
 	optional := func(description string) schema.StringAttribute {
 		return schema.StringAttribute{Optional: true, Description: description}
 	}
-	resp.Schema = schema.Schema{
+	arguments := schema.Schema{
 		Description: "Benchmark twin of terraform-provider-dr (terraform-plugin-framework).",
 		Attributes: map[string]schema.Attribute{
 			"ibmcloud_api_key":    schema.StringAttribute{Optional: true, Sensitive: true, Description: "IBM Cloud API key."},
@@ -43,15 +34,9 @@ func (p *drProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *p
 			"request_timeout":     schema.Int64Attribute{Optional: true, Description: "Seconds per request."},
 		},
 	}
-}
-
-func (p *drProvider) Configure(_ context.Context, _ provider.ConfigureRequest, _ *provider.ConfigureResponse) {
-}
-
-func (p *drProvider) Resources(_ context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newOrchestrator, newManagedVM}
-}
-
-func (p *drProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return nil
+	return &stub.Provider{
+		Name:          "dr",
+		Arguments:     arguments,
+		ResourceTypes: []func() resource.Resource{newOrchestrator, newManagedVM},
+	}
 }

@@ -6,40 +6,26 @@ package echo
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	providerschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"drbench.invalid/twin/internal/stub"
 )
 
-type echoProvider struct{}
-
 // New returns the provider factory for providerserver.Serve.
-func New() provider.Provider { return &echoProvider{} }
-
-func (p *echoProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
-	resp.TypeName = "echo"
-}
-
-func (p *echoProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
-	resp.Schema = providerschema.Schema{
-		Attributes: map[string]providerschema.Attribute{
-			"message": providerschema.StringAttribute{Optional: true},
+func New() provider.Provider {
+	return &stub.Provider{
+		Name: "echo",
+		Arguments: providerschema.Schema{
+			Attributes: map[string]providerschema.Attribute{
+				"message": providerschema.StringAttribute{Optional: true},
+			},
 		},
+		ResourceTypes: []func() resource.Resource{func() resource.Resource { return &thing{} }},
 	}
-}
-
-func (p *echoProvider) Configure(_ context.Context, _ provider.ConfigureRequest, _ *provider.ConfigureResponse) {
-}
-
-func (p *echoProvider) Resources(_ context.Context) []func() resource.Resource {
-	return []func() resource.Resource{func() resource.Resource { return &thing{} }}
-}
-
-func (p *echoProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return nil
 }
 
 type thing struct{}
@@ -69,9 +55,7 @@ func (t *thing) Create(ctx context.Context, req resource.CreateRequest, resp *re
 func (t *thing) Read(_ context.Context, _ resource.ReadRequest, _ *resource.ReadResponse) {}
 
 func (t *thing) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m thingModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	stub.KeepPlan[thingModel](ctx, req, resp)
 }
 
 func (t *thing) Delete(_ context.Context, _ resource.DeleteRequest, _ *resource.DeleteResponse) {}
