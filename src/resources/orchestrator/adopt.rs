@@ -81,24 +81,6 @@ mod tests {
     use tf_framework::value::Value;
 
     #[test]
-    fn the_identity_is_the_instance_guid() {
-        assert_eq!(identity_schema().check(), Ok(()));
-        let state = OrchestratorState {
-            id: Some("5b9c3e27-0000-4000-8000-000000000001".into()),
-            ..OrchestratorState::default()
-        };
-        let id = identity(&state).unwrap();
-        assert_eq!(
-            id.as_json(),
-            &serde_json::json!({"id": "5b9c3e27-0000-4000-8000-000000000001"})
-        );
-        assert_eq!(
-            import_id(&id).unwrap(),
-            "5b9c3e27-0000-4000-8000-000000000001"
-        );
-    }
-
-    #[test]
     fn a_crn_in_the_identity_is_refused_with_its_guid() {
         let crn = IdentityData::new(&OrchestratorIdentity {
             id: Some("crn:v1:bluemix:public:power-dr-automation:global:a/acc:guid-1::".into()),
