@@ -55,6 +55,18 @@ pub fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|v| !v.trim().is_empty())
 }
 
+/// The networks an orchestrator was deployed with, as DR Automation reports them, or the
+/// prior state's while it reports none: networks attached later are not drift.
+pub fn deployed_network_ids(
+    reported: &Option<Vec<String>>,
+    prior: Option<&Vec<String>>,
+) -> Option<Vec<String>> {
+    reported
+        .clone()
+        .filter(|ids| !ids.is_empty())
+        .or_else(|| prior.cloned())
+}
+
 /// Resource Controller states of an instance that is gone or going.
 pub fn is_removed_state(state: Option<&str>) -> bool {
     matches!(
