@@ -67,6 +67,16 @@ pub fn deployed_network_ids(
         .or_else(|| prior.cloned())
 }
 
+/// The GUID a CRN ends with (`crn:...:<guid>::`); `None` for text that is not a CRN.
+pub fn crn_guid(text: &str) -> Option<&str> {
+    text.starts_with("crn:").then(|| {
+        text.trim_end_matches(':')
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+    })
+}
+
 /// Resource Controller states of an instance that is gone or going.
 pub fn is_removed_state(state: Option<&str>) -> bool {
     matches!(
@@ -130,12 +140,7 @@ pub fn workspace_guid_validator() -> Custom {
         let Some(text) = value.as_str() else {
             return;
         };
-        if text.starts_with("crn:") {
-            let guid = text
-                .trim_end_matches(':')
-                .rsplit(':')
-                .next()
-                .unwrap_or_default();
+        if let Some(guid) = crn_guid(text) {
             error(
                 diags,
                 path,

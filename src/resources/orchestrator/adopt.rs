@@ -14,6 +14,7 @@ use tf_framework::identity::{IdentityAttribute, IdentityBinding, IdentityData, I
 use super::TYPE_NAME;
 use super::model::OrchestratorState;
 use crate::resources::adoption::identity_attribute;
+use crate::resources::deployment::crn_guid;
 
 /// The identity of a `dr_orchestrator`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,12 +47,7 @@ pub fn identity(state: &OrchestratorState) -> Result<IdentityData, Diagnostics> 
 pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
     let wanted: OrchestratorIdentity = identity.get()?;
     let id = identity_attribute(wanted.id, TYPE_NAME, "id")?;
-    if id.starts_with("crn:") {
-        let guid = id
-            .trim_end_matches(':')
-            .rsplit(':')
-            .next()
-            .unwrap_or_default();
+    if let Some(guid) = crn_guid(&id) {
         return Err(Diagnostics::from_error(
             "Invalid identity",
             format!(
