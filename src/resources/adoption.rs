@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use tf_framework::diag::Diagnostics;
-use tf_framework::identity::{IdentityAttribute, IdentityData, IdentitySchema};
+use tf_framework::identity::{IdentityAttribute, IdentityBinding, IdentityData, IdentitySchema};
 use tf_framework::path;
 use tf_framework::typed::ConfigView;
 use tf_framework::value::Attr;
@@ -80,6 +80,24 @@ impl KeyIdentity {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(values.join("/"))
+    }
+}
+
+/// A state whose identity is a [`KeyIdentity`]: the resource says which identity and which of
+/// its values fill it, and [`key_binding`] writes the import-by-identity glue once for all.
+pub trait KeyedState: Sized + 'static {
+    const IDENTITY: KeyIdentity;
+
+    /// The identity's values, in the order of [`KeyIdentity::parts`].
+    fn key(&self) -> Vec<Option<&str>>;
+}
+
+/// Import by identity goes through `import` with the id the identity names.
+pub const fn key_binding<S: KeyedState>() -> IdentityBinding<S> {
+    IdentityBinding {
+        schema: || S::IDENTITY.schema(),
+        of: |state| S::IDENTITY.of(&state.key()),
+        import_id: |identity| S::IDENTITY.import_id(identity),
     }
 }
 

@@ -45,8 +45,46 @@ pub fn list_all() -> Vec<Arc<dyn DynListResource>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {
     use super::*;
+    use serde_json::json;
+    use tf_framework::resource::Resource;
+
+    /// Checks `resource`'s identity: its schema is valid, a state holding the values of
+    /// `identity` has that identity, and it names `import_id`.
+    fn assert_identity<R: Resource>(resource: R, identity: serde_json::Value, import_id: &str)
+    where
+        R::State: Default,
+    {
+        let name = resource.type_name().to_string();
+        let binding = resource.identity_binding().expect("an identity");
+        assert_eq!((binding.schema)().check(), Ok(()), "{name}");
+        let mut state = serde_json::to_value(R::State::default()).unwrap();
+        let values = identity.as_object().unwrap().clone();
+        state.as_object_mut().unwrap().extend(values);
+        let state: R::State = serde_json::from_value(state).unwrap();
+        let id = (binding.of)(&state).unwrap();
+        assert_eq!(id.as_json(), &identity, "{name}");
+        assert_eq!((binding.import_id)(&id).unwrap(), import_id, "{name}");
+    }
+
+    /// One case per resource: the identity holds the state's key and names the import id.
+    #[test]
+    #[rustfmt::skip] // a table: one resource a line
+    fn each_identity_is_the_key_of_its_state_and_names_the_import_id() {
+        use ha_standby::HaStandbyResource as Standby;
+        use managed_vm::ManagedVmResource as ManagedVm;
+        use orchestrator::OrchestratorResource as Orchestrator;
+        use security_group_rule::SecurityGroupRuleResource as Rule;
+        use test_schedule::TestScheduleResource as Schedule;
+        const GUID: &str = "5b9c3e27-0000-4000-8000-000000000001";
+        assert_identity(Orchestrator, json!({"id": GUID}), GUID);
+        assert_identity(Standby, json!({"orchestrator_id": "orch-1"}), "orch-1");
+        assert_identity(ManagedVm, json!({"orchestrator_id": "o", "pvm_instance_id": "vm-1"}), "o/vm-1");
+        assert_identity(Rule, json!({"security_group_id": "sg-1", "rule_id": "r-1"}), "sg-1/r-1");
+        assert_identity(Schedule, json!({"orchestrator_id": "o", "schedule_id": "sched-0000beef"}), "o/sched-0000beef");
+    }
 
     /// One case per registered resource and list resource; a failure names the type.
     #[test]

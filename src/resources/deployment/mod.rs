@@ -55,6 +55,28 @@ pub fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|v| !v.trim().is_empty())
 }
 
+/// The networks an orchestrator was deployed with, as DR Automation reports them, or the
+/// prior state's while it reports none: networks attached later are not drift.
+pub fn deployed_network_ids(
+    reported: &Option<Vec<String>>,
+    prior: Option<&Vec<String>>,
+) -> Option<Vec<String>> {
+    reported
+        .clone()
+        .filter(|ids| !ids.is_empty())
+        .or_else(|| prior.cloned())
+}
+
+/// The GUID a CRN ends with (`crn:...:<guid>::`); `None` for text that is not a CRN.
+pub fn crn_guid(text: &str) -> Option<&str> {
+    text.starts_with("crn:").then(|| {
+        text.trim_end_matches(':')
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+    })
+}
+
 /// Resource Controller states of an instance that is gone or going.
 pub fn is_removed_state(state: Option<&str>) -> bool {
     matches!(
@@ -118,12 +140,7 @@ pub fn workspace_guid_validator() -> Custom {
         let Some(text) = value.as_str() else {
             return;
         };
-        if text.starts_with("crn:") {
-            let guid = text
-                .trim_end_matches(':')
-                .rsplit(':')
-                .next()
-                .unwrap_or_default();
+        if let Some(guid) = crn_guid(text) {
             error(
                 diags,
                 path,

@@ -4,44 +4,33 @@
 
 use tf_framework::diag::Diagnostics;
 use tf_framework::genconfig::GeneratedConfig;
-use tf_framework::identity::{IdentityBinding, IdentityData, IdentitySchema};
+use tf_framework::identity::IdentityBinding;
 use tf_framework::path;
 use tf_framework::value::Attr;
 
 use super::TYPE_NAME;
 use super::model::StandbyState;
 use crate::cloud::Clients;
-use crate::resources::adoption::KeyIdentity;
+use crate::resources::adoption::{KeyIdentity, KeyedState, key_binding};
 
 /// The identity of a `dr_ha_standby`: its orchestrator (a deployment has at most one standby).
-const IDENTITY: KeyIdentity = KeyIdentity {
-    type_name: TYPE_NAME,
-    parts: &[(
-        "orchestrator_id",
-        "The `id` of the `dr_orchestrator` (DR Automation service instance GUID) whose standby \
-         this is.",
-    )],
-};
+impl KeyedState for StandbyState {
+    const IDENTITY: KeyIdentity = KeyIdentity {
+        type_name: TYPE_NAME,
+        parts: &[(
+            "orchestrator_id",
+            "The `id` of the `dr_orchestrator` (DR Automation service instance GUID) whose standby \
+             this is.",
+        )],
+    };
 
-/// Import by identity goes through `import` with the id the identity names.
-pub const IDENTITY_BINDING: IdentityBinding<StandbyState> = IdentityBinding {
-    schema: identity_schema,
-    of: identity,
-    import_id,
-};
-
-pub fn identity_schema() -> IdentitySchema {
-    IDENTITY.schema()
+    fn key(&self) -> Vec<Option<&str>> {
+        vec![Some(&self.orchestrator_id)]
+    }
 }
 
-pub fn identity(state: &StandbyState) -> Result<IdentityData, Diagnostics> {
-    IDENTITY.of(&[Some(&state.orchestrator_id)])
-}
-
-/// The orchestrator id an `import { identity = { ... } }` names.
-pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
-    IDENTITY.import_id(identity)
-}
+/// Import by identity: the import id is the orchestrator id.
+pub const IDENTITY_BINDING: IdentityBinding<StandbyState> = key_binding();
 
 /// What the primary deployment sets that the standby defaults to.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -108,17 +97,6 @@ mod tests {
             manages_transit_gateway_connection: Some(false),
             ..StandbyState::default()
         }
-    }
-
-    #[test]
-    fn the_identity_is_the_orchestrator_id() {
-        assert_eq!(identity_schema().check(), Ok(()));
-        let id = identity(&imported()).unwrap();
-        assert_eq!(
-            id.as_json(),
-            &serde_json::json!({"orchestrator_id": "orch-1"})
-        );
-        assert_eq!(import_id(&id).unwrap(), "orch-1");
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::resources::deployment::standby_vm_name;
 use crate::resources::deployment::{
     LOCATION_TYPE, find_workspace, is_removed_state, poll_until, wait_deployment_logged,
 };
-use crate::resources::deployment::{absent_if_not_found, non_empty};
+use crate::resources::deployment::{absent_if_not_found, deployed_network_ids, non_empty};
 use crate::support::orchestrator_access;
 use crate::support::{Action, diagnose};
 
@@ -137,12 +137,10 @@ pub async fn fetch(
             .or_else(|| prior.and_then(|p| p.machine_type.clone())),
         tier: non_empty(deployment.standby_tier.clone())
             .or_else(|| prior.and_then(|p| p.tier.clone())),
-        // What the standby was deployed with; networks attached later are not drift.
-        network_ids: deployment
-            .standby_orchestrator_network_ids
-            .clone()
-            .filter(|ids| !ids.is_empty())
-            .or_else(|| prior.and_then(|p| p.network_ids.clone())),
+        network_ids: deployed_network_ids(
+            &deployment.standby_orchestrator_network_ids,
+            prior.and_then(|p| p.network_ids.as_ref()),
+        ),
         ssh_key_name: non_empty(deployment.standby_ssh_key_name.clone()),
         status: non_empty(status.standby_status.clone()),
         standby_ip_address: None,

@@ -5,51 +5,40 @@
 
 use tf_framework::diag::Diagnostics;
 use tf_framework::genconfig::GeneratedConfig;
-use tf_framework::identity::{IdentityBinding, IdentityData, IdentitySchema};
+use tf_framework::identity::IdentityBinding;
 use tf_framework::path;
 use tf_framework::value::Attr;
 
 use super::TYPE_NAME;
 use super::model::{ManagedVmState, default_workgroup};
 use crate::cloud::ksys::parse::KsysVm;
-use crate::resources::adoption::KeyIdentity;
+use crate::resources::adoption::{KeyIdentity, KeyedState, key_binding};
 use crate::support::directory::{PublishedVms, WorkspaceInventory};
 use crate::support::orchestrator_access::Inventory;
 
 /// The identity of a `dr_managed_vm`: its orchestrator and its PowerVS instance.
-const IDENTITY: KeyIdentity = KeyIdentity {
-    type_name: TYPE_NAME,
-    parts: &[
-        (
-            "orchestrator_id",
-            "The `id` of the `dr_orchestrator` (DR Automation service instance GUID) managing the VM.",
-        ),
-        (
-            "pvm_instance_id",
-            "The PowerVS instance id of the managed VM.",
-        ),
-    ],
-};
+impl KeyedState for ManagedVmState {
+    const IDENTITY: KeyIdentity = KeyIdentity {
+        type_name: TYPE_NAME,
+        parts: &[
+            (
+                "orchestrator_id",
+                "The `id` of the `dr_orchestrator` (DR Automation service instance GUID) managing the VM.",
+            ),
+            (
+                "pvm_instance_id",
+                "The PowerVS instance id of the managed VM.",
+            ),
+        ],
+    };
 
-/// Import by identity goes through `import` with the id the identity names.
-pub const IDENTITY_BINDING: IdentityBinding<ManagedVmState> = IdentityBinding {
-    schema: identity_schema,
-    of: identity,
-    import_id,
-};
-
-pub fn identity_schema() -> IdentitySchema {
-    IDENTITY.schema()
+    fn key(&self) -> Vec<Option<&str>> {
+        vec![Some(&self.orchestrator_id), Some(&self.pvm_instance_id)]
+    }
 }
 
-pub fn identity(state: &ManagedVmState) -> Result<IdentityData, Diagnostics> {
-    IDENTITY.of(&[Some(&state.orchestrator_id), Some(&state.pvm_instance_id)])
-}
-
-/// The import id (`<orchestrator_id>/<pvm_instance_id>`) an identity names.
-pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
-    IDENTITY.import_id(identity)
-}
+/// Import by identity: the import id is `<orchestrator_id>/<pvm_instance_id>`.
+pub const IDENTITY_BINDING: IdentityBinding<ManagedVmState> = key_binding();
 
 /// The state of one VM KSYS manages, as a refresh after `terraform import` would show it:
 /// KSYS's view, DR Automation's figures, and the workspace and operating system when the VM
@@ -124,22 +113,6 @@ mod tests {
                 "Name:                app01_WG\nVMs:                 app01\nPriority:            High\nBackupWorkSpace:     ws-wdc07\n\nName:                erp\nVMs:                 db01\nPriority:            Medium\n",
             ),
         }
-    }
-
-    #[test]
-    fn the_identity_is_orchestrator_and_instance() {
-        assert_eq!(identity_schema().check(), Ok(()));
-        let state = ManagedVmState {
-            orchestrator_id: "o".into(),
-            pvm_instance_id: "vm-1".into(),
-            ..ManagedVmState::default()
-        };
-        let id = identity(&state).unwrap();
-        assert_eq!(
-            id.as_json(),
-            &serde_json::json!({"orchestrator_id": "o", "pvm_instance_id": "vm-1"})
-        );
-        assert_eq!(import_id(&id).unwrap(), "o/vm-1");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use tf_framework::identity::{IdentityAttribute, IdentityBinding, IdentityData, I
 use super::TYPE_NAME;
 use super::model::OrchestratorState;
 use crate::resources::adoption::identity_attribute;
+use crate::resources::deployment::crn_guid;
 
 /// The identity of a `dr_orchestrator`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,12 +47,7 @@ pub fn identity(state: &OrchestratorState) -> Result<IdentityData, Diagnostics> 
 pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
     let wanted: OrchestratorIdentity = identity.get()?;
     let id = identity_attribute(wanted.id, TYPE_NAME, "id")?;
-    if id.starts_with("crn:") {
-        let guid = id
-            .trim_end_matches(':')
-            .rsplit(':')
-            .next()
-            .unwrap_or_default();
+    if let Some(guid) = crn_guid(&id) {
         return Err(Diagnostics::from_error(
             "Invalid identity",
             format!(
@@ -79,24 +75,6 @@ pub fn adjust_generated_config(config: &mut GeneratedConfig) -> Result<(), Diagn
 mod tests {
     use super::*;
     use tf_framework::value::Value;
-
-    #[test]
-    fn the_identity_is_the_instance_guid() {
-        assert_eq!(identity_schema().check(), Ok(()));
-        let state = OrchestratorState {
-            id: Some("5b9c3e27-0000-4000-8000-000000000001".into()),
-            ..OrchestratorState::default()
-        };
-        let id = identity(&state).unwrap();
-        assert_eq!(
-            id.as_json(),
-            &serde_json::json!({"id": "5b9c3e27-0000-4000-8000-000000000001"})
-        );
-        assert_eq!(
-            import_id(&id).unwrap(),
-            "5b9c3e27-0000-4000-8000-000000000001"
-        );
-    }
 
     #[test]
     fn a_crn_in_the_identity_is_refused_with_its_guid() {

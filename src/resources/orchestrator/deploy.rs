@@ -28,7 +28,7 @@ use crate::resources::deployment::{
     DR_PLAN_NAME, DR_SERVICE_NAME, LOCATION_TYPE, find_workspace, is_removed_state, poll_until,
     wait_deployment_logged,
 };
-use crate::resources::deployment::{absent_if_not_found, non_empty};
+use crate::resources::deployment::{absent_if_not_found, deployed_network_ids, non_empty};
 use crate::support::{Action, diagnose};
 
 /// The orchestrator VM: by id when known, else by the name DR Automation gives it.
@@ -108,11 +108,10 @@ pub async fn fetch(
             .or_else(|| prior.map(|p| p.machine_type.clone()))
             .unwrap_or_default(),
         tier: non_empty(deployment.tier.clone()).or_else(|| prior.and_then(|p| p.tier.clone())),
-        network_ids: deployment
-            .orchestrator_network_ids
-            .clone()
-            .filter(|ids| !ids.is_empty())
-            .or_else(|| prior.and_then(|p| p.network_ids.clone())),
+        network_ids: deployed_network_ids(
+            &deployment.orchestrator_network_ids,
+            prior.and_then(|p| p.network_ids.as_ref()),
+        ),
         ssh_key_name: non_empty(deployment.ssh_key_name.clone()),
         proxy_ip: non_empty(deployment.proxy_ip.clone()),
         resource_group_id: non_empty(instance.resource_group_id.clone()),

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use tf_framework::timeouts::Timeouts;
 
+use crate::resources::deployment::crn_guid;
 use crate::resources::upgrade::add_null_attributes;
 
 /// The schema version of `dr_orchestrator`.
@@ -128,11 +129,7 @@ pub fn primary_vm_name(deployment: &str) -> String {
 
 /// The GUID of a service instance given as GUID or CRN (`crn:...:<guid>::`).
 pub fn instance_guid(id: &str) -> &str {
-    if id.starts_with("crn:") {
-        id.trim_end_matches(':').rsplit(':').next().unwrap_or(id)
-    } else {
-        id
-    }
+    crn_guid(id).unwrap_or(id)
 }
 
 /// Version-0 state (before manage_dr parity and the public network) at version 1. What a

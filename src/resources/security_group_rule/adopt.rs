@@ -5,45 +5,33 @@
 //! of `tcp`, `udp`, `icmp`, `icmp_tcp_udp`, `any`, or whose remote is another security group
 //! rather than a CIDR block. Imported, either would plan a change (or fail) at once.
 
-use tf_framework::diag::Diagnostics;
-use tf_framework::identity::{IdentityBinding, IdentityData, IdentitySchema};
+use tf_framework::identity::IdentityBinding;
 
 use super::TYPE_NAME;
 use super::model::{self, DEFAULT_PROTOCOL, RuleState};
 use crate::cloud::vpc::SecurityGroupRule;
-use crate::resources::adoption::KeyIdentity;
+use crate::resources::adoption::{KeyIdentity, KeyedState, key_binding};
 
 /// The identity of a `dr_security_group_rule`: its security group and its id there.
-const IDENTITY: KeyIdentity = KeyIdentity {
-    type_name: TYPE_NAME,
-    parts: &[
-        (
-            "security_group_id",
-            "The VPC security group the rule belongs to.",
-        ),
-        ("rule_id", "The rule's id in the security group."),
-    ],
-};
+impl KeyedState for RuleState {
+    const IDENTITY: KeyIdentity = KeyIdentity {
+        type_name: TYPE_NAME,
+        parts: &[
+            (
+                "security_group_id",
+                "The VPC security group the rule belongs to.",
+            ),
+            ("rule_id", "The rule's id in the security group."),
+        ],
+    };
 
-/// Import by identity goes through `import` with the id the identity names.
-pub const IDENTITY_BINDING: IdentityBinding<RuleState> = IdentityBinding {
-    schema: identity_schema,
-    of: identity,
-    import_id,
-};
-
-pub fn identity_schema() -> IdentitySchema {
-    IDENTITY.schema()
+    fn key(&self) -> Vec<Option<&str>> {
+        vec![Some(&self.security_group_id), self.rule_id.as_deref()]
+    }
 }
 
-pub fn identity(state: &RuleState) -> Result<IdentityData, Diagnostics> {
-    IDENTITY.of(&[Some(&state.security_group_id), state.rule_id.as_deref()])
-}
-
-/// The import id (`<security_group_id>/<rule_id>`) an identity names.
-pub fn import_id(identity: &IdentityData) -> Result<String, Diagnostics> {
-    IDENTITY.import_id(identity)
-}
+/// Import by identity: the import id is `<security_group_id>/<rule_id>`.
+pub const IDENTITY_BINDING: IdentityBinding<RuleState> = key_binding();
 
 /// The state an import of `rule` gives, when this resource can manage the rule.
 pub fn listed_state(security_group_id: &str, rule: &SecurityGroupRule) -> Option<RuleState> {
@@ -116,22 +104,6 @@ mod tests {
         RuleRemote::CidrBlock {
             cidr_block: block.into(),
         }
-    }
-
-    #[test]
-    fn the_identity_is_group_and_rule() {
-        assert_eq!(identity_schema().check(), Ok(()));
-        let state = RuleState {
-            security_group_id: "sg-1".into(),
-            rule_id: Some("r-1".into()),
-            ..RuleState::default()
-        };
-        let id = identity(&state).unwrap();
-        assert_eq!(
-            id.as_json(),
-            &serde_json::json!({"security_group_id": "sg-1", "rule_id": "r-1"})
-        );
-        assert_eq!(import_id(&id).unwrap(), "sg-1/r-1");
     }
 
     #[test]

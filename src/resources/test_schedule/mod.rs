@@ -405,6 +405,15 @@ impl Resource for TestScheduleResource {
     }
 }
 
+/// Test helper: `check` refuses each input of `cases` with a message holding the words given.
+#[cfg(test)]
+fn assert_each_refused(check: fn(&str) -> Result<(), String>, cases: &[(&str, &str)]) {
+    for (bad, wanted) in cases {
+        let err = check(bad).err().unwrap_or_default();
+        assert!(err.contains(wanted), "{bad}: {err}");
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a failed expect is a failed test
 mod tests {

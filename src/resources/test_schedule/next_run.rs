@@ -83,45 +83,53 @@ mod tests {
     use super::*;
     use crate::resources::test_schedule::cron::expand;
 
+    /// Each case: the cron expression, its zone, the time now, and the next run expected.
+    fn assert_next_runs(cases: &[(&str, &str, &str, Option<&str>)]) {
+        for (expression, zone, now, expected) in cases {
+            let sets = expand(expression).unwrap();
+            let found = next_run(&sets, zone, now);
+            assert_eq!(
+                found.as_deref(),
+                *expected,
+                "{expression} in {zone} at {now}"
+            );
+        }
+    }
+
     #[test]
     fn runs_are_found_in_the_schedule_zone() {
-        // Friday 2026-12-04 16:05 UTC; Sunday 02:00 in Chicago (CST, UTC-6) is 08:00 UTC.
-        let sets = expand("0 2 * * SUN").unwrap();
-        assert_eq!(
-            next_run(&sets, "America/Chicago", "2026-12-04T16:05:14Z").as_deref(),
-            Some("2026-12-06T08:00:00Z")
-        );
-        assert_eq!(
-            next_run(
-                &expand("*/15 * * * *").unwrap(),
+        assert_next_runs(&[
+            // Friday 2026-12-04 16:05 UTC; Sunday 02:00 in Chicago (CST, UTC-6) is 08:00 UTC.
+            (
+                "0 2 * * SUN",
+                "America/Chicago",
+                "2026-12-04T16:05:14Z",
+                Some("2026-12-06T08:00:00Z"),
+            ),
+            (
+                "*/15 * * * *",
                 "UTC",
-                "2026-12-04T16:05:14Z"
-            )
-            .as_deref(),
-            Some("2026-12-04T16:15:00Z")
-        );
-        assert_eq!(
-            next_run(
-                &expand("0 0 29 2 *").unwrap(),
+                "2026-12-04T16:05:14Z",
+                Some("2026-12-04T16:15:00Z"),
+            ),
+            (
+                "0 0 29 2 *",
                 "UTC",
-                "2026-12-04T16:05:14Z"
-            )
-            .as_deref(),
-            Some("2028-02-29T00:00:00Z")
-        );
-        assert_eq!(
-            next_run(&sets, "Mars/Olympus", "2026-12-04T16:05:14Z"),
-            None
-        );
+                "2026-12-04T16:05:14Z",
+                Some("2028-02-29T00:00:00Z"),
+            ),
+            ("0 2 * * SUN", "Mars/Olympus", "2026-12-04T16:05:14Z", None),
+        ]);
     }
 
     #[test]
     fn a_wall_time_skipped_by_daylight_saving_does_not_run() {
         // 2027-03-14 02:30 does not exist in Chicago; the next 02:30 is on the 15th (CDT, UTC-5).
-        let sets = expand("30 2 * * *").unwrap();
-        assert_eq!(
-            next_run(&sets, "America/Chicago", "2027-03-14T06:00:00Z").as_deref(),
-            Some("2027-03-15T07:30:00Z")
-        );
+        assert_next_runs(&[(
+            "30 2 * * *",
+            "America/Chicago",
+            "2027-03-14T06:00:00Z",
+            Some("2027-03-15T07:30:00Z"),
+        )]);
     }
 }
