@@ -12,7 +12,7 @@ use super::{
     PREFIXES, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, created, generated_name,
     name_field, no_content, ok, page, region, region_prefix, zone_ref, zones_of,
 };
-use super::{VpcBody, VpcRequest};
+use super::{VpcBody, VpcRequest, passes_filters};
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn insert_prefix(
@@ -80,12 +80,7 @@ pub(super) async fn list_prefixes(Path(vpc_id): Path<String>, request: VpcReques
         return Err(VpcError::not_found("VPC", &vpc_id));
     }
     let items: Vec<Value> = prefixes_of(&world, &vpc_id)
-        .filter(|p| {
-            request
-                .params
-                .get("zone.name")
-                .is_none_or(|z| p["zone"]["name"].as_str() == Some(z))
-        })
+        .filter(|p| passes_filters(&request, p, &["zone.name"]))
         .cloned()
         .collect();
     let body = page(

@@ -433,6 +433,28 @@ fn generated_name(world: &mut World) -> String {
     format!("{}-{}-{}-{}", pick(0), pick(2), pick(4), pick(6))
 }
 
+// Listing
+
+/// Whether `object` passes the request's filters among `filters`: each names a string field
+/// by its dotted path (`vpc.id`), and a filter the request gives must equal that field.
+fn passes_filters(request: &VpcRequest, object: &Value, filters: &[&str]) -> bool {
+    filters.iter().all(|&param| {
+        request.params.get(param).is_none_or(|wanted| {
+            let pointer = format!("/{}", param.replace('.', "/"));
+            object.pointer(&pointer).and_then(Value::as_str) == Some(wanted.as_str())
+        })
+    })
+}
+
+/// The objects of `collection` that pass the request's `filters` (see [`passes_filters`]).
+fn filtered(world: &World, request: &VpcRequest, collection: &str, filters: &[&str]) -> Vec<Value> {
+    world
+        .list(SERVICE, collection)
+        .filter(|o| passes_filters(request, o, filters))
+        .cloned()
+        .collect()
+}
+
 // Pagination
 
 /// One page of `items` (already in creation order) as a VPC collection body.

@@ -14,7 +14,7 @@ use super::{
     name_field, no_content, ok, page, reference, region, region_prefix, resolve_resource_group,
     vpc_by_identity, vpc_crn,
 };
-use super::{VpcBody, VpcRequest};
+use super::{VpcBody, VpcRequest, filtered};
 
 pub(super) fn insert_security_group(
     world: &mut World,
@@ -43,23 +43,12 @@ pub(super) fn insert_security_group(
 
 pub(super) async fn list_security_groups(request: VpcRequest) -> VpcResult {
     let world = request.sim.world().await;
-    let filter = |s: &&Value| {
-        let eq = |param: &str, value: &Value| {
-            request
-                .params
-                .get(param)
-                .is_none_or(|p| value.as_str() == Some(p))
-        };
-        eq("resource_group.id", &s["resource_group"]["id"])
-            && eq("vpc.id", &s["vpc"]["id"])
-            && eq("vpc.crn", &s["vpc"]["crn"])
-            && eq("vpc.name", &s["vpc"]["name"])
-    };
-    let items: Vec<Value> = world
-        .list(SERVICE, SECURITY_GROUPS)
-        .filter(filter)
-        .cloned()
-        .collect();
+    let items = filtered(
+        &world,
+        &request,
+        SECURITY_GROUPS,
+        &["resource_group.id", "vpc.id", "vpc.crn", "vpc.name"],
+    );
     let body = page(&request, "/security_groups", "security_groups", items)?;
     Ok(ok(&body))
 }

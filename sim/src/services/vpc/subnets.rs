@@ -14,7 +14,7 @@ use super::{
     no_content, ok, page, reference, region, resolve_resource_group, vpc_by_identity, zone_crn,
     zone_prefix, zone_ref, zones_of,
 };
-use super::{VpcBody, VpcRequest};
+use super::{VpcBody, VpcRequest, filtered};
 
 /// Addresses IBM reserves in every subnet (network, gateway, two internal, broadcast).
 const RESERVED_ADDRESSES_PER_SUBNET: u64 = 5;
@@ -61,26 +61,20 @@ pub(super) fn insert_subnet(
 
 pub(super) async fn list_subnets(request: VpcRequest) -> VpcResult {
     let world = request.sim.world().await;
-    let filter = |s: &&Value| {
-        let eq = |param: &str, value: &Value| {
-            request
-                .params
-                .get(param)
-                .is_none_or(|p| value.as_str() == Some(p))
-        };
-        eq("resource_group.id", &s["resource_group"]["id"])
-            && eq("zone.name", &s["zone"]["name"])
-            && eq("vpc.id", &s["vpc"]["id"])
-            && eq("vpc.crn", &s["vpc"]["crn"])
-            && eq("vpc.name", &s["vpc"]["name"])
-            && eq("routing_table.id", &s["routing_table"]["id"])
-            && eq("routing_table.name", &s["routing_table"]["name"])
-    };
-    let items: Vec<Value> = world
-        .list(SERVICE, SUBNETS)
-        .filter(filter)
-        .cloned()
-        .collect();
+    let items = filtered(
+        &world,
+        &request,
+        SUBNETS,
+        &[
+            "resource_group.id",
+            "zone.name",
+            "vpc.id",
+            "vpc.crn",
+            "vpc.name",
+            "routing_table.id",
+            "routing_table.name",
+        ],
+    );
     let body = page(&request, "/subnets", "subnets", items)?;
     Ok(ok(&body))
 }

@@ -17,7 +17,7 @@ use super::{
     generated_name, name_field, no_content, ok, page, reference, region, region_prefix,
     resolve_resource_group, vpc_crn, zone_ref, zones_of,
 };
-use super::{VpcBody, VpcRequest};
+use super::{VpcBody, VpcRequest, passes_filters};
 
 /// Builds a VPC with its default network ACL, routing table and security group (and the
 /// default address prefixes unless management is manual). Returns the VPC id.
@@ -126,12 +126,7 @@ pub(super) async fn list_vpcs(request: VpcRequest) -> VpcResult {
     let world = request.sim.world().await;
     let items: Vec<Value> = world
         .list(SERVICE, VPCS)
-        .filter(|v| {
-            request
-                .params
-                .get("resource_group.id")
-                .is_none_or(|rg| v["resource_group"]["id"].as_str() == Some(rg))
-        })
+        .filter(|v| passes_filters(&request, v, &["resource_group.id"]))
         .filter(|v| {
             request.params.get("classic_access").is_none_or(|c| {
                 v["classic_access"]
