@@ -27,8 +27,8 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::services::kit::{
-    CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, hex_trace_id,
-    is_version_date, page_window, request_base,
+    CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, fault_code,
+    hex_trace_id, is_version_date, page_window, request_base,
 };
 use crate::services::{WorldEvent, gc};
 use crate::sim::Sim;
@@ -205,14 +205,17 @@ pub fn on_network_deleted(world: &mut World, network_crn: &str, now_ms: u64) {
 
 /// The Transit Gateway error body.
 pub fn error_response(status: StatusCode, message: &str) -> Response {
-    let code = match status.as_u16() {
-        401 => "not_authorized",
-        404 => "not_found",
-        409 => "conflict",
-        429 => "rate_limit_exceeded",
-        s if s >= 500 => "internal_error",
-        _ => "bad_request",
-    };
+    let code = fault_code(
+        status,
+        &[
+            (401, "not_authorized"),
+            (404, "not_found"),
+            (409, "conflict"),
+            (429, "rate_limit_exceeded"),
+        ],
+        "internal_error",
+        "bad_request",
+    );
     TgError::new(status, code, message).into_response()
 }
 

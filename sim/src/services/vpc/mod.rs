@@ -28,8 +28,8 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::services::kit::{
-    CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, is_version_date,
-    page_window, pick_resource_group, request_base, uuid_trace_id,
+    CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, fault_code,
+    is_version_date, page_window, pick_resource_group, request_base, uuid_trace_id,
 };
 use crate::sim::Sim;
 use crate::store::{World, public_view};
@@ -118,15 +118,18 @@ pub fn advance(_world: &mut World, _now_ms: u64) {}
 
 /// An error in the VPC body shape.
 pub fn error_response(status: StatusCode, message: &str) -> Response {
-    let code = match status.as_u16() {
-        401 => "not_authorized",
-        403 => "forbidden",
-        404 => "not_found",
-        409 => "conflict",
-        429 => "rate_limit_exceeded",
-        s if s >= 500 => "internal_error",
-        _ => "bad_request",
-    };
+    let code = fault_code(
+        status,
+        &[
+            (401, "not_authorized"),
+            (403, "forbidden"),
+            (404, "not_found"),
+            (409, "conflict"),
+            (429, "rate_limit_exceeded"),
+        ],
+        "internal_error",
+        "bad_request",
+    );
     VpcError::new(status, code, message).into_response()
 }
 
