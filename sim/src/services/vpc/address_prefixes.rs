@@ -9,8 +9,8 @@ use crate::store::World;
 use crate::util;
 
 use super::{
-    PREFIXES, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, created, generated_name,
-    name_field, no_content, ok, page, region, region_prefix, zone_ref, zones_of,
+    PREFIXES, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, check_name_free, created,
+    name_field, new_name, no_content, ok, page, region, region_prefix, zone_ref, zones_of,
 };
 use super::{VpcBody, VpcRequest, passes_filters};
 
@@ -128,18 +128,7 @@ pub(super) async fn create_prefix(
             ));
         }
     }
-    let name = match name_field(&body)? {
-        Some(n) => {
-            if prefixes_of(&world, &vpc_id).any(|p| p["name"].as_str() == Some(n.as_str())) {
-                return Err(VpcError::conflict(
-                    "validation_unique_failed",
-                    format!("An address prefix named {n} already exists in this VPC."),
-                ));
-            }
-            n
-        }
-        None => generated_name(&mut world),
-    };
+    let name = new_name(&mut world, &body, PREFIXES, Some(&vpc_id))?;
     let is_default = body
         .get("is_default")
         .and_then(Value::as_bool)
@@ -187,15 +176,8 @@ pub(super) async fn update_prefix(
     let mut world = sim.world().await;
     find_prefix(&world, &vpc_id, &id)?;
     let name = name_field(&body)?;
-    if let Some(n) = &name
-        && prefixes_of(&world, &vpc_id).any(|p| {
-            p["name"].as_str() == Some(n.as_str()) && p["id"].as_str() != Some(id.as_str())
-        })
-    {
-        return Err(VpcError::conflict(
-            "validation_unique_failed",
-            format!("An address prefix named {n} already exists in this VPC."),
-        ));
+    if let Some(n) = &name {
+        check_name_free(&world, PREFIXES, Some(&vpc_id), n, Some(&id))?;
     }
     let is_default = match body.get("is_default") {
         None => None,

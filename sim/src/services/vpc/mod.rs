@@ -420,6 +420,95 @@ fn name_field(body: &Map<String, Value>) -> Result<Option<String>, VpcError> {
 }
 
 /// A generated name of hyphenated words, the way the VPC API names unnamed resources.
+/// How messages name an object of `collection`.
+fn kind_name(collection: &str) -> &'static str {
+    match collection {
+        SUBNETS => "subnet",
+        SECURITY_GROUPS => "security group",
+        PREFIXES => "address prefix",
+        _ => "VPC",
+    }
+}
+
+/// The 400 when the account's quota of `collection` objects is used up.
+fn check_room(world: &World, collection: &str) -> Result<(), VpcError> {
+    if world.has_room(SERVICE, collection) {
+        return Ok(());
+    }
+    Err(VpcError::new(
+        StatusCode::BAD_REQUEST,
+        "over_quota",
+        format!(
+            "The {} quota of this account is reached.",
+            kind_name(collection)
+        ),
+    ))
+}
+
+/// The 409 when an object of `collection` other than `except` (an id) is already named
+/// `name`: VPC names are unique in the region, the others in their VPC `vpc_id`.
+fn check_name_free(
+    world: &World,
+    collection: &str,
+    vpc_id: Option<&str>,
+    name: &str,
+    except: Option<&str>,
+) -> Result<(), VpcError> {
+    // An address prefix names its VPC in an internal field; the others in `vpc`.
+    let owner = |o: &Value| {
+        if collection == PREFIXES {
+            o["_vpc_id"].as_str().map(str::to_owned)
+        } else {
+            o["vpc"]["id"].as_str().map(str::to_owned)
+        }
+    };
+    let taken = world
+        .find(SERVICE, collection, |o| {
+            vpc_id.is_none_or(|v| owner(o).as_deref() == Some(v))
+                && o["name"].as_str() == Some(name)
+                && except.is_none_or(|id| o["id"].as_str() != Some(id))
+        })
+        .is_some();
+    if !taken {
+        return Ok(());
+    }
+    let kind = kind_name(collection);
+    let article = if kind.starts_with('a') { "An" } else { "A" };
+    let place = if vpc_id.is_some() {
+        "this VPC"
+    } else {
+        "this region"
+    };
+    Err(VpcError::conflict(
+        "validation_unique_failed",
+        format!("{article} {kind} named {name} already exists in {place}."),
+    ))
+}
+
+/// A new object's name: the body's, free as [`check_name_free`] wants, or a generated one.
+fn new_name(
+    world: &mut World,
+    body: &Map<String, Value>,
+    collection: &str,
+    vpc_id: Option<&str>,
+) -> Result<String, VpcError> {
+    match name_field(body)? {
+        Some(name) => {
+            check_name_free(world, collection, vpc_id, &name, None)?;
+            Ok(name)
+        }
+        None => Ok(generated_name(world)),
+    }
+}
+
+/// The VPC a create's body names in `vpc`, or the 400 saying why not.
+fn body_vpc(world: &World, body: &Map<String, Value>) -> Result<Value, VpcError> {
+    let identity = body.get("vpc").ok_or_else(|| VpcError::missing("vpc"))?;
+    vpc_by_identity(world, identity)
+        .cloned()
+        .ok_or_else(|| VpcError::invalid("vpc", Some(identity), "The VPC was not found."))
+}
+
 fn generated_name(world: &mut World) -> String {
     const WORDS: &[&str] = &[
         "amber", "brisk", "cedar", "dune", "ember", "fjord", "grove", "harbor", "ivory", "juniper",

@@ -10,9 +10,9 @@ use crate::util;
 
 use super::address_prefixes::{overlaps, parse_cidr, prefixes_of, refresh_has_subnets};
 use super::{
-    SERVICE, SUBNETS, VpcError, VpcResult, api_base, created, generated_name, name_field,
-    no_content, ok, page, reference, region, resolve_resource_group, vpc_by_identity, zone_crn,
-    zone_prefix, zone_ref, zones_of,
+    SERVICE, SUBNETS, VpcError, VpcResult, api_base, body_vpc, check_name_free, created,
+    name_field, new_name, no_content, ok, page, reference, region, resolve_resource_group,
+    zone_crn, zone_prefix, zone_ref, zones_of,
 };
 use super::{VpcBody, VpcRequest, filtered};
 
@@ -85,10 +85,7 @@ pub(super) async fn create_subnet(
 ) -> VpcResult {
     let region = region(&sim);
     let mut world = sim.world().await;
-    let vpc_identity = body.get("vpc").ok_or_else(|| VpcError::missing("vpc"))?;
-    let vpc = vpc_by_identity(&world, vpc_identity)
-        .cloned()
-        .ok_or_else(|| VpcError::invalid("vpc", Some(vpc_identity), "The VPC was not found."))?;
+    let vpc = body_vpc(&world, &body)?;
     let vpc_id = vpc["id"].as_str().unwrap_or_default().to_owned();
     let zone = body
         .get("zone")
@@ -147,24 +144,7 @@ pub(super) async fn create_subnet(
             ));
         }
     }
-    let name = match name_field(&body)? {
-        Some(n) => {
-            if world
-                .find(SERVICE, SUBNETS, |s| {
-                    s["vpc"]["id"].as_str() == Some(vpc_id.as_str())
-                        && s["name"].as_str() == Some(n.as_str())
-                })
-                .is_some()
-            {
-                return Err(VpcError::conflict(
-                    "validation_unique_failed",
-                    format!("A subnet named {n} already exists in this VPC."),
-                ));
-            }
-            n
-        }
-        None => generated_name(&mut world),
-    };
+    let name = new_name(&mut world, &body, SUBNETS, Some(&vpc_id))?;
     let rg = resolve_resource_group(&world, &body)?;
     let account = sim.account_id().to_owned();
     let id = insert_subnet(
@@ -248,19 +228,8 @@ pub(super) async fn update_subnet(
         .unwrap_or_default()
         .to_owned();
     let name = name_field(&body)?;
-    if let Some(n) = &name
-        && world
-            .find(SERVICE, SUBNETS, |s| {
-                s["vpc"]["id"].as_str() == Some(vpc_id.as_str())
-                    && s["name"].as_str() == Some(n.as_str())
-                    && s["id"].as_str() != Some(id.as_str())
-            })
-            .is_some()
-    {
-        return Err(VpcError::conflict(
-            "validation_unique_failed",
-            format!("A subnet named {n} already exists in this VPC."),
-        ));
+    if let Some(n) = &name {
+        check_name_free(&world, SUBNETS, Some(&vpc_id), n, Some(&id))?;
     }
     let Some(subnet) = world.get_mut(SERVICE, SUBNETS, &id) else {
         return Err(VpcError::not_found("Subnet", &id));
