@@ -70,7 +70,7 @@ use std::time::{Duration, Instant};
 use dr_cloudsim::{RunningSim, SimConfig};
 
 async fn post_json(url: &str, body: Value) -> (u16, Value) {
-    let r = common::client().post(url).json(&body).send().await.unwrap();
+    let r = common::plain_post(url, body).await;
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
@@ -118,11 +118,7 @@ async fn requests_are_counted_by_route_template_and_status() {
     for _ in 0..2 {
         assert_eq!(power_get(&sim, &token, "/networks").await.status(), 200);
     }
-    let r = common::client()
-        .get(format!("{}/rc/v2/resource_instances", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_get(format!("{}/rc/v2/resource_instances", sim.url())).await;
     assert_eq!(r.status(), 401);
     let (_, counts) = common::get_json(&format!("{}/_sim/requests", sim.url())).await;
     let networks = "/power/pcloud/v1/cloud-instances/{cloud_instance_id}/networks";
@@ -141,11 +137,7 @@ async fn requests_are_counted_by_route_template_and_status() {
         counts["total"], 4,
         "control routes are not counted: {counts}"
     );
-    let r = common::client()
-        .delete(format!("{}/_sim/requests", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_delete(format!("{}/_sim/requests", sim.url())).await;
     assert_eq!(r.status(), 204);
     let (_, counts) = common::get_json(&format!("{}/_sim/requests", sim.url())).await;
     assert_eq!(counts["total"], 0);
@@ -204,11 +196,7 @@ async fn faults_fail_requests_in_each_service_body_with_retry_after() {
     let networks = "/power/pcloud/v1/cloud-instances/{cloud_instance_id}/networks";
     assert_eq!(route_count(&counts, "GET", networks, 429), 1, "{counts}");
 
-    let r = common::client()
-        .delete(format!("{}/_sim/faults", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_delete(format!("{}/_sim/faults", sim.url())).await;
     assert_eq!(r.status(), 204);
     assert_eq!(power_get(&sim, &token, "/networks").await.status(), 200);
     sim.shutdown().await;
@@ -304,12 +292,11 @@ async fn objects_can_be_edited_and_deleted_out_of_band_and_reset_restores_the_sc
     let nets = common::state_collection(&sim, "power", "networks").await;
     let net_id = nets[0]["networkID"].as_str().unwrap();
     let object_url = format!("{}/_sim/objects/power/networks/{net_id}", sim.url());
-    let r = common::client()
-        .patch(&object_url)
-        .json(&json!({"name": "renamed", "dnsServers": ["1.1.1.1"], "mtu": null}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_patch(
+        &object_url,
+        json!({"name": "renamed", "dnsServers": ["1.1.1.1"], "mtu": null}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let (status, raw) = common::get_json(&object_url).await;
     assert_eq!(status, 200);
@@ -323,16 +310,15 @@ async fn objects_can_be_edited_and_deleted_out_of_band_and_reset_restores_the_sc
     let api: Value = r.json().await.unwrap();
     assert_eq!(api["dnsServers"], json!(["1.1.1.1"]));
 
-    let r = common::client().delete(&object_url).send().await.unwrap();
+    let r = common::plain_delete(&object_url).await;
     assert_eq!(r.status(), 204);
-    let r = common::client().delete(&object_url).send().await.unwrap();
+    let r = common::plain_delete(&object_url).await;
     assert_eq!(r.status(), 404);
-    let r = common::client()
-        .patch(format!("{}/_sim/objects/power/networks/none", sim.url()))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_patch(
+        format!("{}/_sim/objects/power/networks/none", sim.url()),
+        json!({}),
+    )
+    .await;
     assert_eq!(r.status(), 404);
     assert_eq!(
         power_get(&sim, &token, &format!("/networks/{net_id}"))

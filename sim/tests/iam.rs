@@ -160,11 +160,7 @@ async fn deleting_the_key_out_of_band_revokes_it() {
     let sim = common::start().await;
     let keys = common::state_collection(&sim, "iam", "api_keys").await;
     let id = keys[0]["id"].as_str().unwrap();
-    let r = common::client()
-        .delete(format!("{}/_sim/objects/iam/api_keys/{id}", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_delete(format!("{}/_sim/objects/iam/api_keys/{id}", sim.url())).await;
     assert_eq!(r.status(), 204);
     let (status, body) = grant(
         &sim.url(),

@@ -88,11 +88,7 @@ async fn catalog_and_resource_manager_resolve_plan_and_default_group() {
     )
     .await;
     assert_eq!(named["resources"][0]["default"], false);
-    let r = common::client()
-        .get(format!("{}/rm/v2/resource_groups", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_get(format!("{}/rm/v2/resource_groups", sim.url())).await;
     assert_eq!(r.status(), 401);
     sim.shutdown().await;
 }

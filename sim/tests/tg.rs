@@ -71,11 +71,7 @@ async fn version_is_required_and_errors_have_the_tg_shape() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errors"][0]["code"], "missing_version");
     assert!(body["trace"].is_string());
-    let resp = common::client()
-        .get(format!("{}/tg/v1/transit_gateways?{V}", t.sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let resp = common::plain_get(format!("{}/tg/v1/transit_gateways?{V}", t.sim.url())).await;
     assert_eq!(resp.status(), 401);
     let (status, body) = t.get("/tg/v1/transit_gateways/nope").await;
     assert_eq!(

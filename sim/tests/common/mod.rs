@@ -62,6 +62,36 @@ pub async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// A request without a token (a `/_sim` control call, or one the API must refuse), with an
+/// optional JSON body.
+pub async fn plain(
+    method: reqwest::Method,
+    url: impl AsRef<str>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = client().request(method, url.as_ref());
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.expect("request")
+}
+
+pub async fn plain_get(url: impl AsRef<str>) -> reqwest::Response {
+    plain(reqwest::Method::GET, url, None).await
+}
+
+pub async fn plain_delete(url: impl AsRef<str>) -> reqwest::Response {
+    plain(reqwest::Method::DELETE, url, None).await
+}
+
+pub async fn plain_post(url: impl AsRef<str>, body: Value) -> reqwest::Response {
+    plain(reqwest::Method::POST, url, Some(body)).await
+}
+
+pub async fn plain_patch(url: impl AsRef<str>, body: Value) -> reqwest::Response {
+    plain(reqwest::Method::PATCH, url, Some(body)).await
+}
+
 /// `url` with the query parameters a regional API needs on every call (VPC's and Transit
 /// Gateway's `version`).
 pub fn with_query(url: String, query: &str) -> String {

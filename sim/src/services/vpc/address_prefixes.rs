@@ -10,9 +10,9 @@ use crate::util;
 
 use super::{
     PREFIXES, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, check_name_free, created,
-    name_field, new_name, no_content, ok, page, region, region_prefix, zone_ref, zones_of,
+    name_field, new_name, no_content, ok, page, region, region_prefix, zone_ref,
 };
-use super::{VpcBody, VpcRequest, passes_filters};
+use super::{VpcBody, VpcRequest, body_zone, passes_filters};
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn insert_prefix(
@@ -70,6 +70,18 @@ pub(super) fn parse_cidr(field: &str, value: Option<&Value>) -> Result<Ipv4Net, 
     Ok(net)
 }
 
+/// The first of `objects` whose CIDR (its `field`) overlaps `cidr`, with that CIDR.
+pub(super) fn first_overlap<'a>(
+    objects: impl IntoIterator<Item = &'a Value>,
+    field: &str,
+    cidr: &Ipv4Net,
+) -> Option<(&'a Value, Ipv4Net)> {
+    objects.into_iter().find_map(|o| {
+        let other = o[field].as_str()?.parse::<Ipv4Net>().ok()?;
+        overlaps(cidr, &other).then_some((o, other))
+    })
+}
+
 pub(super) fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
@@ -103,30 +115,15 @@ pub(super) async fn create_prefix(
         return Err(VpcError::not_found("VPC", &vpc_id));
     }
     let cidr = parse_cidr("cidr", body.get("cidr"))?;
-    let zone = body
-        .get("zone")
-        .and_then(|z| z["name"].as_str())
-        .ok_or_else(|| VpcError::missing("zone.name"))?
-        .to_owned();
-    if !zones_of(&region).contains(&zone) {
-        return Err(VpcError::invalid(
-            "zone.name",
-            body.get("zone").map(|z| &z["name"]),
-            format!("Zone {zone} is not in region {region}."),
+    let zone = body_zone(&body, &region)?;
+    if let Some((existing, other)) = first_overlap(prefixes_of(&world, &vpc_id), "cidr", &cidr) {
+        return Err(VpcError::conflict(
+            "address_prefix_overlap",
+            format!(
+                "Address prefix {cidr} overlaps address prefix {} ({other}) of this VPC.",
+                existing["name"].as_str().unwrap_or_default()
+            ),
         ));
-    }
-    for existing in prefixes_of(&world, &vpc_id) {
-        if let Some(Ok(other)) = existing["cidr"].as_str().map(str::parse::<Ipv4Net>)
-            && overlaps(&cidr, &other)
-        {
-            return Err(VpcError::conflict(
-                "address_prefix_overlap",
-                format!(
-                    "Address prefix {cidr} overlaps address prefix {} ({other}) of this VPC.",
-                    existing["name"].as_str().unwrap_or_default()
-                ),
-            ));
-        }
     }
     let name = new_name(&mut world, &body, PREFIXES, Some(&vpc_id))?;
     let is_default = body

@@ -501,6 +501,23 @@ fn new_name(
     }
 }
 
+/// The zone a create's body names in `zone.name`, which must be in `region`.
+fn body_zone(body: &Map<String, Value>, region: &str) -> Result<String, VpcError> {
+    let zone = body
+        .get("zone")
+        .and_then(|z| z["name"].as_str())
+        .ok_or_else(|| VpcError::missing("zone.name"))?
+        .to_owned();
+    if !zones_of(region).contains(&zone) {
+        return Err(VpcError::invalid(
+            "zone.name",
+            body.get("zone").map(|z| &z["name"]),
+            format!("Zone {zone} is not in region {region}."),
+        ));
+    }
+    Ok(zone)
+}
+
 /// The VPC a create's body names in `vpc`, or the 400 saying why not.
 fn body_vpc(world: &World, body: &Map<String, Value>) -> Result<Value, VpcError> {
     let identity = body.get("vpc").ok_or_else(|| VpcError::missing("vpc"))?;

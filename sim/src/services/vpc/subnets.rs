@@ -8,13 +8,15 @@ use serde_json::{Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::address_prefixes::{overlaps, parse_cidr, prefixes_of, refresh_has_subnets};
+use super::address_prefixes::{
+    first_overlap, overlaps, parse_cidr, prefixes_of, refresh_has_subnets,
+};
 use super::{
     SERVICE, SUBNETS, VpcError, VpcResult, api_base, body_vpc, check_name_free, created,
     name_field, new_name, no_content, ok, page, reference, region, resolve_resource_group,
-    zone_crn, zone_prefix, zone_ref, zones_of,
+    zone_crn, zone_prefix, zone_ref,
 };
-use super::{VpcBody, VpcRequest, filtered};
+use super::{VpcBody, VpcRequest, body_zone, filtered};
 
 /// Addresses IBM reserves in every subnet (network, gateway, two internal, broadcast).
 const RESERVED_ADDRESSES_PER_SUBNET: u64 = 5;
@@ -87,18 +89,7 @@ pub(super) async fn create_subnet(
     let mut world = sim.world().await;
     let vpc = body_vpc(&world, &body)?;
     let vpc_id = vpc["id"].as_str().unwrap_or_default().to_owned();
-    let zone = body
-        .get("zone")
-        .and_then(|z| z["name"].as_str())
-        .ok_or_else(|| VpcError::missing("zone.name"))?
-        .to_owned();
-    if !zones_of(&region).contains(&zone) {
-        return Err(VpcError::invalid(
-            "zone.name",
-            body.get("zone").map(|z| &z["name"]),
-            format!("Zone {zone} is not in region {region}."),
-        ));
-    }
+    let zone = body_zone(&body, &region)?;
     let cidr = match (
         body.get("ipv4_cidr_block"),
         body.get("total_ipv4_address_count"),
@@ -128,21 +119,17 @@ pub(super) async fn create_subnet(
             format!("{cidr} is not within an address prefix of VPC {vpc_id} in zone {zone}."),
         ));
     }
-    for s in world
+    let of_vpc = world
         .list(SERVICE, SUBNETS)
-        .filter(|s| s["vpc"]["id"].as_str() == Some(vpc_id.as_str()))
-    {
-        if let Some(Ok(other)) = s["ipv4_cidr_block"].as_str().map(str::parse::<Ipv4Net>)
-            && overlaps(&cidr, &other)
-        {
-            return Err(VpcError::conflict(
-                "subnet_overlap",
-                format!(
-                    "{cidr} overlaps subnet {} ({other}).",
-                    s["name"].as_str().unwrap_or_default()
-                ),
-            ));
-        }
+        .filter(|s| s["vpc"]["id"].as_str() == Some(vpc_id.as_str()));
+    if let Some((s, other)) = first_overlap(of_vpc, "ipv4_cidr_block", &cidr) {
+        return Err(VpcError::conflict(
+            "subnet_overlap",
+            format!(
+                "{cidr} overlaps subnet {} ({other}).",
+                s["name"].as_str().unwrap_or_default()
+            ),
+        ));
     }
     let name = new_name(&mut world, &body, SUBNETS, Some(&vpc_id))?;
     let rg = resolve_resource_group(&world, &body)?;
