@@ -37,13 +37,8 @@ async fn health_and_endpoints_document() {
 #[tokio::test]
 async fn unknown_paths_are_counted_in_one_bucket() {
     let sim = common::start().await;
-    let c = common::client();
     for i in 0..3 {
-        let r = c
-            .get(format!("{}/nope/{i}", sim.url()))
-            .send()
-            .await
-            .unwrap();
+        let r = common::plain_get(format!("{}/nope/{i}", sim.url())).await;
         assert_eq!(r.status(), 404);
     }
     let (_, counts) = common::get_json(&format!("{}/_sim/requests", sim.url())).await;
@@ -51,11 +46,7 @@ async fn unknown_paths_are_counted_in_one_bucket() {
     let routes: Vec<Value> = counts["by_route"].as_array().cloned().unwrap_or_default();
     assert_eq!(routes.len(), 1, "{counts}");
     assert_eq!(routes[0]["route"], "(unmatched)");
-    let r = c
-        .get(format!("{}/power/pcloud/v9/x", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_get(format!("{}/power/pcloud/v9/x", sim.url())).await;
     assert_eq!(r.status(), 404);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], 404, "PowerVS body under /power");
@@ -166,12 +157,7 @@ async fn faults_fail_requests_in_each_service_body_with_retry_after() {
     assert_eq!(body["code"], 429);
     assert!(body["description"].is_string() && body["error"].is_string());
 
-    let r = common::client()
-        .get(format!("{}/rc/v2/resource_instances", sim.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(format!("{}/rc/v2/resource_instances", sim.url()), &token).await;
     assert_eq!(r.status(), 503);
     assert!(r.headers().get("retry-after").is_none());
     let body: Value = r.json().await.unwrap();
@@ -217,12 +203,8 @@ async fn fault_draws_are_repeatable_for_a_seed_and_latency_is_added() {
         assert_eq!(status, 200);
         let mut statuses = Vec::new();
         for _ in 0..30 {
-            let r = common::client()
-                .get(format!("{}/rm/v2/resource_groups", sim.url()))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
+            let r =
+                common::authed_get(format!("{}/rm/v2/resource_groups", sim.url()), &token).await;
             statuses.push(r.status().as_u16());
         }
         runs.push(statuses);
@@ -238,12 +220,7 @@ async fn fault_draws_are_repeatable_for_a_seed_and_latency_is_added() {
     .await;
     assert_eq!(status, 200);
     let started = Instant::now();
-    let r = common::client()
-        .get(format!("{}/rm/v2/resource_groups", sim.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(format!("{}/rm/v2/resource_groups", sim.url()), &token).await;
     assert_eq!(r.status(), 200, "a latency-only rule does not fail");
     assert!(started.elapsed() >= Duration::from_millis(150));
 
@@ -568,12 +545,8 @@ async fn binary_token(url: &str) -> String {
 }
 
 async fn binary_primary_crn(url: &str, token: &str) -> String {
-    let body: Value = common::client()
-        .get(format!("{url}/power/v1/workspaces"))
-        .bearer_auth(token)
-        .send()
+    let body: Value = common::authed_get(format!("{url}/power/v1/workspaces"), token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -106,12 +106,7 @@ impl Ctx {
 }
 
 async fn workspace(sim: &RunningSim, token: &str, name: &str) -> (String, String) {
-    let r = common::client()
-        .get(format!("{}/power/v1/workspaces", sim.url()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(format!("{}/power/v1/workspaces", sim.url()), token).await;
     let body: Value = r.json().await.unwrap();
     let ws = common::find_by(&body["workspaces"], "name", name).unwrap();
     (
@@ -123,12 +118,7 @@ async fn workspace(sim: &RunningSim, token: &str, name: &str) -> (String, String
 #[tokio::test]
 async fn workspaces_have_the_v1_shape() {
     let ctx = Ctx::new(1.0).await;
-    let r = common::client()
-        .get(format!("{}/power/v1/workspaces", ctx.sim.url()))
-        .bearer_auth(&ctx.token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(format!("{}/power/v1/workspaces", ctx.sim.url()), &ctx.token).await;
     let body: Value = r.json().await.unwrap();
     let list = body["workspaces"].as_array().unwrap();
     assert_eq!(
@@ -185,12 +175,7 @@ async fn requests_need_a_token_and_the_matching_crn_header() {
         err["description"].is_string() && err["error"].is_string() && err["message"].is_string()
     );
 
-    let r = c
-        .get(ctx.url("/networks"))
-        .bearer_auth(&ctx.token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(ctx.url("/networks"), &ctx.token).await;
     assert_eq!(r.status(), 400);
 
     let (_, other_crn) = workspace(&ctx.sim, &ctx.token, "slz-dal12-power-workspace").await;

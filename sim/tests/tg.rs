@@ -61,12 +61,8 @@ async fn wait_status(t: &Api, gw: &str, id: &str, want: &str) -> Value {
 #[tokio::test]
 async fn version_is_required_and_errors_have_the_tg_shape() {
     let t = tg().await;
-    let resp = common::client()
-        .get(format!("{}/tg/v1/transit_gateways", t.sim.url()))
-        .bearer_auth(&t.token)
-        .send()
-        .await
-        .unwrap();
+    let resp =
+        common::authed_get(format!("{}/tg/v1/transit_gateways", t.sim.url()), &t.token).await;
     assert_eq!(resp.status(), 400);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errors"][0]["code"], "missing_version");
@@ -275,15 +271,11 @@ async fn deleting_a_workspace_detaches_its_connection() {
     let t = tg().await;
     let gw = gateway(&t).await;
     let (primary_guid, primary_crn) = workspace_crn(&t, "slz-dal10-power-workspace").await;
-    let resp = common::client()
-        .delete(format!(
-            "{}/rc/v2/resource_instances/{primary_guid}",
-            t.sim.url()
-        ))
-        .bearer_auth(&t.token)
-        .send()
-        .await
-        .unwrap();
+    let resp = common::authed_delete(
+        format!("{}/rc/v2/resource_instances/{primary_guid}", t.sim.url()),
+        &t.token,
+    )
+    .await;
     assert_eq!(resp.status(), 202);
     let (_, conns) = t
         .get(&format!("/tg/v1/transit_gateways/{gw}/connections"))

@@ -92,6 +92,33 @@ pub async fn plain_patch(url: impl AsRef<str>, body: Value) -> reqwest::Response
     plain(reqwest::Method::PATCH, url, Some(body)).await
 }
 
+/// A request with the bearer `token` and an optional JSON body, nothing else (no query or
+/// header an [`Api`] would add).
+pub async fn authed(
+    method: reqwest::Method,
+    url: impl AsRef<str>,
+    token: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let mut request = client().request(method, url.as_ref()).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request.send().await.expect("request")
+}
+
+pub async fn authed_get(url: impl AsRef<str>, token: &str) -> reqwest::Response {
+    authed(reqwest::Method::GET, url, token, None).await
+}
+
+pub async fn authed_delete(url: impl AsRef<str>, token: &str) -> reqwest::Response {
+    authed(reqwest::Method::DELETE, url, token, None).await
+}
+
+pub async fn authed_post(url: impl AsRef<str>, token: &str, body: &Value) -> reqwest::Response {
+    authed(reqwest::Method::POST, url, token, Some(body)).await
+}
+
 /// `url` with the query parameters a regional API needs on every call (VPC's and Transit
 /// Gateway's `version`).
 pub fn with_query(url: String, query: &str) -> String {
