@@ -144,13 +144,7 @@ async fn workspaces_have_the_v1_shape() {
         )
     );
     assert!(primary["details"]["creationDate"].is_string());
-    assert!(
-        primary
-            .as_object()
-            .unwrap()
-            .keys()
-            .all(|k| !k.starts_with('_'))
-    );
+    assert!(common::no_internal_keys(primary));
     let (status, ci) = ctx.get("").await;
     assert_eq!(status, 200);
     assert_eq!(ci["cloudInstanceID"], json!(ctx.guid));

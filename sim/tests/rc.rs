@@ -94,16 +94,14 @@ async fn create_instance(base: &str, token: &str, body: &Value) -> (u16, Value) 
 }
 
 async fn wait_for_state(base: &str, token: &str, guid: &str, state: &str) -> Value {
-    for _ in 0..200 {
+    let never = format!("instance {guid} never reached {state}");
+    common::poll(200, Duration::from_millis(5), &never, || async {
         let (status, instance) =
             get(&format!("{base}/rc/v2/resource_instances/{guid}"), token).await;
         assert_eq!(status, 200);
-        if instance["state"] == state {
-            return instance;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("instance {guid} never reached {state}");
+        (instance["state"] == state).then_some(instance)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -150,13 +148,7 @@ async fn dr_instance_lifecycle_provisioning_active_removed() {
             sim.sim.account_id()
         )
     );
-    assert!(
-        created
-            .as_object()
-            .unwrap()
-            .keys()
-            .all(|k| !k.starts_with('_'))
-    );
+    assert!(common::no_internal_keys(&created));
 
     let active = wait_for_state(&base, &token, guid, "active").await;
     assert_eq!(active["last_operation"]["state"], "succeeded");

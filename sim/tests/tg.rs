@@ -46,16 +46,14 @@ async fn gateway(t: &Api) -> String {
 
 /// Polls a connection until its status is `want` (bounded).
 async fn wait_status(t: &Api, gw: &str, id: &str, want: &str) -> Value {
-    for _ in 0..100 {
+    let never = format!("connection {id} never became {want}");
+    common::poll(100, Duration::from_millis(20), &never, || async {
         let (_, c) = t
             .get(&format!("/tg/v1/transit_gateways/{gw}/connections/{id}"))
             .await;
-        if c["status"] == want {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("connection {id} never became {want}");
+        (c["status"] == want).then_some(c)
+    })
+    .await
 }
 
 #[tokio::test]

@@ -119,6 +119,35 @@ pub async fn authed_post(url: impl AsRef<str>, token: &str, body: &Value) -> req
     authed(reqwest::Method::POST, url, token, Some(body)).await
 }
 
+/// Whether an object shows none of the emulator's internal (`_`-prefixed) keys.
+pub fn no_internal_keys(object: &Value) -> bool {
+    object
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .all(|k| !k.starts_with('_'))
+}
+
+/// What `probe` finds, asked up to `tries` times `pause` apart; a panic saying `never` if it
+/// finds nothing.
+pub async fn poll<T, F>(
+    tries: usize,
+    pause: std::time::Duration,
+    never: &str,
+    mut probe: impl FnMut() -> F,
+) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..tries {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        tokio::time::sleep(pause).await;
+    }
+    panic!("{never}");
+}
+
 /// `url` with the query parameters a regional API needs on every call (VPC's and Transit
 /// Gateway's `version`).
 pub fn with_query(url: String, query: &str) -> String {
