@@ -5,9 +5,11 @@
 //! `dr-cloudsim ssh jump host on 127.0.0.1:PORT`. They are printed and flushed before
 //! anything else.
 
+use std::fmt::Display;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
 
 use dr_cloudsim::SimConfig;
 
@@ -36,33 +38,27 @@ fn parse_args(args: &[String]) -> Result<SimConfig, String> {
     for (name, value) in pending {
         let value = value.ok_or_else(|| format!("--{name} needs a value\n{USAGE}"))?;
         match name.as_str() {
-            "listen" => {
-                config.listen = value
-                    .parse()
-                    .map_err(|e| format!("--listen {value:?} is not HOST:PORT: {e}"))?;
-            }
-            "ssh-listen" => {
-                config.ssh_listen = value
-                    .parse()
-                    .map_err(|e| format!("--ssh-listen {value:?} is not HOST:PORT: {e}"))?;
-            }
+            "listen" => config.listen = parsed(&name, &value, "HOST:PORT")?,
+            "ssh-listen" => config.ssh_listen = parsed(&name, &value, "HOST:PORT")?,
             "state" => config.state_file = Some(PathBuf::from(value)),
             "scenario" => config.scenario = Some(PathBuf::from(value)),
             "api-key" => config.api_key = value,
-            "time-scale" => {
-                config.time_scale = value
-                    .parse()
-                    .map_err(|e| format!("--time-scale {value:?} is not a number: {e}"))?;
-            }
-            "seed" => {
-                config.seed = value
-                    .parse()
-                    .map_err(|e| format!("--seed {value:?} is not an integer: {e}"))?;
-            }
+            "time-scale" => config.time_scale = parsed(&name, &value, "a number")?,
+            "seed" => config.seed = parsed(&name, &value, "an integer")?,
             other => return Err(format!("unknown flag --{other}\n{USAGE}")),
         }
     }
     Ok(config)
+}
+
+/// The value of flag `--name` parsed, or the message saying it is not `what`.
+fn parsed<T: FromStr>(name: &str, value: &str, what: &str) -> Result<T, String>
+where
+    T::Err: Display,
+{
+    value
+        .parse()
+        .map_err(|e| format!("--{name} {value:?} is not {what}: {e}"))
 }
 
 #[tokio::main]

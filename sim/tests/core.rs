@@ -37,13 +37,8 @@ async fn health_and_endpoints_document() {
 #[tokio::test]
 async fn unknown_paths_are_counted_in_one_bucket() {
     let sim = common::start().await;
-    let c = common::client();
     for i in 0..3 {
-        let r = c
-            .get(format!("{}/nope/{i}", sim.url()))
-            .send()
-            .await
-            .unwrap();
+        let r = common::plain_get(format!("{}/nope/{i}", sim.url())).await;
         assert_eq!(r.status(), 404);
     }
     let (_, counts) = common::get_json(&format!("{}/_sim/requests", sim.url())).await;
@@ -51,11 +46,7 @@ async fn unknown_paths_are_counted_in_one_bucket() {
     let routes: Vec<Value> = counts["by_route"].as_array().cloned().unwrap_or_default();
     assert_eq!(routes.len(), 1, "{counts}");
     assert_eq!(routes[0]["route"], "(unmatched)");
-    let r = c
-        .get(format!("{}/power/pcloud/v9/x", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_get(format!("{}/power/pcloud/v9/x", sim.url())).await;
     assert_eq!(r.status(), 404);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], 404, "PowerVS body under /power");
@@ -70,7 +61,7 @@ use std::time::{Duration, Instant};
 use dr_cloudsim::{RunningSim, SimConfig};
 
 async fn post_json(url: &str, body: Value) -> (u16, Value) {
-    let r = common::client().post(url).json(&body).send().await.unwrap();
+    let r = common::plain_post(url, body).await;
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
@@ -118,11 +109,7 @@ async fn requests_are_counted_by_route_template_and_status() {
     for _ in 0..2 {
         assert_eq!(power_get(&sim, &token, "/networks").await.status(), 200);
     }
-    let r = common::client()
-        .get(format!("{}/rc/v2/resource_instances", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_get(format!("{}/rc/v2/resource_instances", sim.url())).await;
     assert_eq!(r.status(), 401);
     let (_, counts) = common::get_json(&format!("{}/_sim/requests", sim.url())).await;
     let networks = "/power/pcloud/v1/cloud-instances/{cloud_instance_id}/networks";
@@ -141,11 +128,7 @@ async fn requests_are_counted_by_route_template_and_status() {
         counts["total"], 4,
         "control routes are not counted: {counts}"
     );
-    let r = common::client()
-        .delete(format!("{}/_sim/requests", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_delete(format!("{}/_sim/requests", sim.url())).await;
     assert_eq!(r.status(), 204);
     let (_, counts) = common::get_json(&format!("{}/_sim/requests", sim.url())).await;
     assert_eq!(counts["total"], 0);
@@ -174,12 +157,7 @@ async fn faults_fail_requests_in_each_service_body_with_retry_after() {
     assert_eq!(body["code"], 429);
     assert!(body["description"].is_string() && body["error"].is_string());
 
-    let r = common::client()
-        .get(format!("{}/rc/v2/resource_instances", sim.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(format!("{}/rc/v2/resource_instances", sim.url()), &token).await;
     assert_eq!(r.status(), 503);
     assert!(r.headers().get("retry-after").is_none());
     let body: Value = r.json().await.unwrap();
@@ -204,11 +182,7 @@ async fn faults_fail_requests_in_each_service_body_with_retry_after() {
     let networks = "/power/pcloud/v1/cloud-instances/{cloud_instance_id}/networks";
     assert_eq!(route_count(&counts, "GET", networks, 429), 1, "{counts}");
 
-    let r = common::client()
-        .delete(format!("{}/_sim/faults", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_delete(format!("{}/_sim/faults", sim.url())).await;
     assert_eq!(r.status(), 204);
     assert_eq!(power_get(&sim, &token, "/networks").await.status(), 200);
     sim.shutdown().await;
@@ -229,12 +203,8 @@ async fn fault_draws_are_repeatable_for_a_seed_and_latency_is_added() {
         assert_eq!(status, 200);
         let mut statuses = Vec::new();
         for _ in 0..30 {
-            let r = common::client()
-                .get(format!("{}/rm/v2/resource_groups", sim.url()))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
+            let r =
+                common::authed_get(format!("{}/rm/v2/resource_groups", sim.url()), &token).await;
             statuses.push(r.status().as_u16());
         }
         runs.push(statuses);
@@ -250,12 +220,7 @@ async fn fault_draws_are_repeatable_for_a_seed_and_latency_is_added() {
     .await;
     assert_eq!(status, 200);
     let started = Instant::now();
-    let r = common::client()
-        .get(format!("{}/rm/v2/resource_groups", sim.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(format!("{}/rm/v2/resource_groups", sim.url()), &token).await;
     assert_eq!(r.status(), 200, "a latency-only rule does not fail");
     assert!(started.elapsed() >= Duration::from_millis(150));
 
@@ -304,12 +269,11 @@ async fn objects_can_be_edited_and_deleted_out_of_band_and_reset_restores_the_sc
     let nets = common::state_collection(&sim, "power", "networks").await;
     let net_id = nets[0]["networkID"].as_str().unwrap();
     let object_url = format!("{}/_sim/objects/power/networks/{net_id}", sim.url());
-    let r = common::client()
-        .patch(&object_url)
-        .json(&json!({"name": "renamed", "dnsServers": ["1.1.1.1"], "mtu": null}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_patch(
+        &object_url,
+        json!({"name": "renamed", "dnsServers": ["1.1.1.1"], "mtu": null}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let (status, raw) = common::get_json(&object_url).await;
     assert_eq!(status, 200);
@@ -323,16 +287,15 @@ async fn objects_can_be_edited_and_deleted_out_of_band_and_reset_restores_the_sc
     let api: Value = r.json().await.unwrap();
     assert_eq!(api["dnsServers"], json!(["1.1.1.1"]));
 
-    let r = common::client().delete(&object_url).send().await.unwrap();
+    let r = common::plain_delete(&object_url).await;
     assert_eq!(r.status(), 204);
-    let r = common::client().delete(&object_url).send().await.unwrap();
+    let r = common::plain_delete(&object_url).await;
     assert_eq!(r.status(), 404);
-    let r = common::client()
-        .patch(format!("{}/_sim/objects/power/networks/none", sim.url()))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_patch(
+        format!("{}/_sim/objects/power/networks/none", sim.url()),
+        json!({}),
+    )
+    .await;
     assert_eq!(r.status(), 404);
     assert_eq!(
         power_get(&sim, &token, &format!("/networks/{net_id}"))
@@ -582,12 +545,8 @@ async fn binary_token(url: &str) -> String {
 }
 
 async fn binary_primary_crn(url: &str, token: &str) -> String {
-    let body: Value = common::client()
-        .get(format!("{url}/power/v1/workspaces"))
-        .bearer_auth(token)
-        .send()
+    let body: Value = common::authed_get(format!("{url}/power/v1/workspaces"), token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

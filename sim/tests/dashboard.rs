@@ -9,7 +9,7 @@ use common::dr::Dr;
 use common::ssh;
 
 async fn fetch(url: &str) -> (u16, String, String) {
-    let resp = common::client().get(url).send().await.unwrap();
+    let resp = common::plain_get(url).await;
     let status = resp.status().as_u16();
     let kind = resp.headers()["content-type"].to_str().unwrap().to_owned();
     (status, kind, resp.text().await.unwrap())

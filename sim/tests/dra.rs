@@ -127,14 +127,11 @@ async fn manage_dr_validates_like_the_service() {
             .unwrap()
             .contains("not found")
     );
-    let resp = common::client()
-        .get(format!(
-            "{}/dra/drautomation/v1/dr_locations/x",
-            d.sim.url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let resp = common::plain_get(format!(
+        "{}/dra/drautomation/v1/dr_locations/x",
+        d.sim.url()
+    ))
+    .await;
     assert_eq!(resp.status(), 401);
 
     let guid = d.instance("dr-validate", false).await;
@@ -463,14 +460,11 @@ async fn dr_managed_vms_publishes_what_ksys_manages() {
     );
 
     // The PowerVS VM disappears: it leaves dr_managed_vms.
-    let resp = common::client()
-        .delete(format!(
-            "{}/_sim/objects/power/pvm_instances/{rhel_id}",
-            d.sim.url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let resp = common::plain_delete(format!(
+        "{}/_sim/objects/power/pvm_instances/{rhel_id}",
+        d.sim.url()
+    ))
+    .await;
     assert!(resp.status().is_success());
     let (_, list) = d
         .get(&format!("/dra/drautomation/v1/dr_managed_vms/{guid}"))
@@ -611,15 +605,11 @@ async fn injected_failure_stops_the_deployment() {
         )
         .await;
     assert_eq!(status, 200);
-    let resp = common::client()
-        .patch(format!(
-            "{}/_sim/objects/dra/deployments/{guid}",
-            d.sim.url()
-        ))
-        .json(&json!({"_fail_at_step": 2}))
-        .send()
-        .await
-        .unwrap();
+    let resp = common::plain_patch(
+        format!("{}/_sim/objects/dra/deployments/{guid}", d.sim.url()),
+        json!({"_fail_at_step": 2}),
+    )
+    .await;
     assert!(resp.status().is_success());
     let failed = d
         .until(

@@ -160,11 +160,7 @@ async fn deleting_the_key_out_of_band_revokes_it() {
     let sim = common::start().await;
     let keys = common::state_collection(&sim, "iam", "api_keys").await;
     let id = keys[0]["id"].as_str().unwrap();
-    let r = common::client()
-        .delete(format!("{}/_sim/objects/iam/api_keys/{id}", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_delete(format!("{}/_sim/objects/iam/api_keys/{id}", sim.url())).await;
     assert_eq!(r.status(), 204);
     let (status, body) = grant(
         &sim.url(),
@@ -181,18 +177,13 @@ async fn token_lifetime_fault_shortens_new_and_existing_tokens() {
     let sim = common::start().await;
     let old = common::token(&sim).await;
     let url = format!("{}/rc/v2/resource_instances", sim.url());
-    let c = common::client();
-    assert_eq!(
-        c.get(&url).bearer_auth(&old).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(common::authed_get(&url, &old).await.status(), 200);
 
-    let r = c
-        .post(format!("{}/_sim/faults", sim.url()))
-        .json(&json!({"rules": [], "token_lifetime_seconds": 1}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_post(
+        format!("{}/_sim/faults", sim.url()),
+        json!({"rules": [], "token_lifetime_seconds": 1}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let (_, body) = grant(
         &sim.url(),
@@ -202,7 +193,7 @@ async fn token_lifetime_fault_shortens_new_and_existing_tokens() {
     assert_eq!(body["expires_in"], 1);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     for token in [old.as_str(), body["access_token"].as_str().unwrap()] {
-        let r = c.get(&url).bearer_auth(token).send().await.unwrap();
+        let r = common::authed_get(&url, token).await;
         assert_eq!(r.status(), 401);
         let err: Value = r.json().await.unwrap();
         assert_eq!(err["status_code"], 401);
@@ -224,17 +215,7 @@ async fn tampered_and_missing_tokens_are_refused() {
     parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap());
     let forged = parts.join(".");
     let url = format!("{}/rc/v2/resource_instances", sim.url());
-    let client = common::client();
-    assert_eq!(
-        client
-            .get(&url)
-            .bearer_auth(forged)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(common::authed_get(&url, &forged).await.status(), 401);
+    assert_eq!(common::plain_get(&url).await.status(), 401);
     sim.shutdown().await;
 }

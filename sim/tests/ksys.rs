@@ -1119,12 +1119,7 @@ async fn query_vm_of_1000_managed_vms() {
 async fn a_dropped_manage_took_effect_and_its_retry_adds_no_duplicate() {
     let e = Env::new(Dr::fast().await, "dr-retry").await;
     e.sites().await;
-    let resp = common::client()
-        .post(format!("{}/_sim/faults", e.dr.sim.url()))
-        .json(&json!({"ssh_rules": [{"kind": "drop", "command_prefix": "/opt/IBM/ksys/ksysmgr -f manage", "count": 1}]}))
-        .send()
-        .await
-        .unwrap();
+    let resp = common::plain_post(format!("{}/_sim/faults", e.dr.sim.url()), json!({"ssh_rules": [{"kind": "drop", "command_prefix": "/opt/IBM/ksys/ksysmgr -f manage", "count": 1}]})).await;
     assert!(resp.status().is_success());
     let run = e.k("-f manage vm aix-app-01 workgroup=erp").await;
     assert_eq!(
@@ -1152,12 +1147,7 @@ async fn a_dropped_manage_took_effect_and_its_retry_adds_no_duplicate() {
     assert_eq!(e.ksys("workgroups").await.len(), 1);
 
     // A long command whose channel drops keeps running at the orchestrator.
-    let resp = common::client()
-        .post(format!("{}/_sim/faults", e.dr.sim.url()))
-        .json(&json!({"ssh_rules": [{"kind": "drop", "command_prefix": "/opt/IBM/ksys/ksysmgr discover", "after_lines": 1, "count": 1}]}))
-        .send()
-        .await
-        .unwrap();
+    let resp = common::plain_post(format!("{}/_sim/faults", e.dr.sim.url()), json!({"ssh_rules": [{"kind": "drop", "command_prefix": "/opt/IBM/ksys/ksysmgr discover", "after_lines": 1, "count": 1}]})).await;
     assert!(resp.status().is_success());
     let run = e.dr.ksysmgr(&host, "discover workgroup erp").await;
     assert_eq!((run.lines.len(), run.code), (1, None));
@@ -1327,7 +1317,7 @@ async fn the_exec_control_runs_ksysmgr_as_the_ssh_host_does() {
         let url = format!("{}/_sim/ksys/exec", dr.sim.url());
         let body = json!({"host": d.primary, "command": command});
         async move {
-            let resp = common::client().post(url).json(&body).send().await.unwrap();
+            let resp = common::plain_post(url, body).await;
             assert_eq!(resp.status(), 200);
             resp.json::<Value>().await.unwrap()
         }
@@ -1342,11 +1332,10 @@ async fn the_exec_control_runs_ksysmgr_as_the_ssh_host_does() {
     // Not counted as SSH traffic, and an unknown host is a 404.
     let (_, requests) = common::get_json(&format!("{}/_sim/requests", dr.sim.url())).await;
     assert_eq!(requests["ssh"]["commands"], json!([]), "{requests}");
-    let resp = common::client()
-        .post(format!("{}/_sim/ksys/exec", dr.sim.url()))
-        .json(&json!({"host": "10.99.0.1", "command": "hostname"}))
-        .send()
-        .await
-        .unwrap();
+    let resp = common::plain_post(
+        format!("{}/_sim/ksys/exec", dr.sim.url()),
+        json!({"host": "10.99.0.1", "command": "hostname"}),
+    )
+    .await;
     assert_eq!(resp.status(), 404);
 }

@@ -106,12 +106,7 @@ impl Ctx {
 }
 
 async fn workspace(sim: &RunningSim, token: &str, name: &str) -> (String, String) {
-    let r = common::client()
-        .get(format!("{}/power/v1/workspaces", sim.url()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(format!("{}/power/v1/workspaces", sim.url()), token).await;
     let body: Value = r.json().await.unwrap();
     let ws = common::find_by(&body["workspaces"], "name", name).unwrap();
     (
@@ -123,12 +118,7 @@ async fn workspace(sim: &RunningSim, token: &str, name: &str) -> (String, String
 #[tokio::test]
 async fn workspaces_have_the_v1_shape() {
     let ctx = Ctx::new(1.0).await;
-    let r = common::client()
-        .get(format!("{}/power/v1/workspaces", ctx.sim.url()))
-        .bearer_auth(&ctx.token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(format!("{}/power/v1/workspaces", ctx.sim.url()), &ctx.token).await;
     let body: Value = r.json().await.unwrap();
     let list = body["workspaces"].as_array().unwrap();
     assert_eq!(
@@ -154,13 +144,7 @@ async fn workspaces_have_the_v1_shape() {
         )
     );
     assert!(primary["details"]["creationDate"].is_string());
-    assert!(
-        primary
-            .as_object()
-            .unwrap()
-            .keys()
-            .all(|k| !k.starts_with('_'))
-    );
+    assert!(common::no_internal_keys(primary));
     let (status, ci) = ctx.get("").await;
     assert_eq!(status, 200);
     assert_eq!(ci["cloudInstanceID"], json!(ctx.guid));
@@ -185,12 +169,7 @@ async fn requests_need_a_token_and_the_matching_crn_header() {
         err["description"].is_string() && err["error"].is_string() && err["message"].is_string()
     );
 
-    let r = c
-        .get(ctx.url("/networks"))
-        .bearer_auth(&ctx.token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(ctx.url("/networks"), &ctx.token).await;
     assert_eq!(r.status(), 400);
 
     let (_, other_crn) = workspace(&ctx.sim, &ctx.token, "slz-dal12-power-workspace").await;
@@ -475,12 +454,7 @@ async fn pvm_instance_builds_warns_then_is_ok_and_can_be_resized_and_deleted() {
 #[tokio::test]
 async fn injected_build_fault_ends_in_error_with_the_message() {
     let ctx = Ctx::new(10_000.0).await;
-    let r = common::client()
-        .post(format!("{}/_sim/faults", ctx.sim.url()))
-        .json(&json!({"pvm_build_errors": [{"server_name_prefix": "doomed", "message": "No valid host was found"}]}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_post(format!("{}/_sim/faults", ctx.sim.url()), json!({"pvm_build_errors": [{"server_name_prefix": "doomed", "message": "No valid host was found"}]})).await;
     assert_eq!(r.status(), 200);
     let (_, created) = ctx
         .post("/pvm-instances", ctx.vm_spec("doomed-1").await)
@@ -600,15 +574,11 @@ async fn actions_and_out_of_band_drift() {
         .await;
     assert_eq!(status, 400);
 
-    let patch = common::client()
-        .patch(format!(
-            "{}/_sim/objects/power/pvm_instances/{id}",
-            ctx.sim.url()
-        ))
-        .json(&json!({"status": "ERROR", "fault": {"message": "host failure"}}))
-        .send()
-        .await
-        .unwrap();
+    let patch = common::plain_patch(
+        format!("{}/_sim/objects/power/pvm_instances/{id}", ctx.sim.url()),
+        json!({"status": "ERROR", "fault": {"message": "host failure"}}),
+    )
+    .await;
     assert_eq!(patch.status(), 200);
     let (_, vm) = ctx.get(&format!("/pvm-instances/{id}")).await;
     assert_eq!(vm["status"], "ERROR");
@@ -635,27 +605,20 @@ async fn actions_and_out_of_band_drift() {
     let (status, _) = ctx.send(reqwest::Method::DELETE, &rhel_url, None).await;
     assert_eq!(status, 200, "a repeated delete is accepted");
     // Pulling the internal deadline forward (a drift edit) completes it.
-    let patch = common::client()
-        .patch(format!(
-            "{}/_sim/objects/power/pvm_instances/{rhel}",
-            ctx.sim.url()
-        ))
-        .json(&json!({"_delete_at": 1}))
-        .send()
-        .await
-        .unwrap();
+    let patch = common::plain_patch(
+        format!("{}/_sim/objects/power/pvm_instances/{rhel}", ctx.sim.url()),
+        json!({"_delete_at": 1}),
+    )
+    .await;
     assert_eq!(patch.status(), 200);
     let (status, _) = ctx.get(&format!("/pvm-instances/{rhel}")).await;
     assert_eq!(status, 404);
 
-    let del = common::client()
-        .delete(format!(
-            "{}/_sim/objects/power/pvm_instances/{id}",
-            ctx.sim.url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let del = common::plain_delete(format!(
+        "{}/_sim/objects/power/pvm_instances/{id}",
+        ctx.sim.url()
+    ))
+    .await;
     assert_eq!(del.status(), 204);
     let (status, _) = ctx.get(&format!("/pvm-instances/{id}")).await;
     assert_eq!(status, 404);
@@ -749,15 +712,11 @@ async fn networks_attach_to_and_detach_from_an_instance_in_place() {
     assert_eq!(status, 404);
 
     // A VM that is not ACTIVE or SHUTOFF cannot change its networks.
-    let patched = common::client()
-        .patch(format!(
-            "{}/_sim/objects/power/pvm_instances/{id}",
-            ctx.sim.url()
-        ))
-        .json(&json!({"status": "ERROR"}))
-        .send()
-        .await
-        .unwrap();
+    let patched = common::plain_patch(
+        format!("{}/_sim/objects/power/pvm_instances/{id}", ctx.sim.url()),
+        json!({"status": "ERROR"}),
+    )
+    .await;
     assert_eq!(patched.status(), 200);
     let (status, err) = ctx.post(&nets, json!({"networkID": public_id})).await;
     assert_eq!(status, 409, "{err}");

@@ -17,12 +17,7 @@ fn fast() -> SimConfig {
 }
 
 async fn get(url: &str, token: &str) -> (u16, Value) {
-    let r = common::client()
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_get(url, token).await;
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
@@ -88,37 +83,25 @@ async fn catalog_and_resource_manager_resolve_plan_and_default_group() {
     )
     .await;
     assert_eq!(named["resources"][0]["default"], false);
-    let r = common::client()
-        .get(format!("{}/rm/v2/resource_groups", sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = common::plain_get(format!("{}/rm/v2/resource_groups", sim.url())).await;
     assert_eq!(r.status(), 401);
     sim.shutdown().await;
 }
 
 async fn create_instance(base: &str, token: &str, body: &Value) -> (u16, Value) {
-    let r = common::client()
-        .post(format!("{base}/rc/v2/resource_instances"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
+    let r = common::authed_post(format!("{base}/rc/v2/resource_instances"), token, body).await;
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
 async fn wait_for_state(base: &str, token: &str, guid: &str, state: &str) -> Value {
-    for _ in 0..200 {
+    let never = format!("instance {guid} never reached {state}");
+    common::poll(200, Duration::from_millis(5), &never, || async {
         let (status, instance) =
             get(&format!("{base}/rc/v2/resource_instances/{guid}"), token).await;
         assert_eq!(status, 200);
-        if instance["state"] == state {
-            return instance;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("instance {guid} never reached {state}");
+        (instance["state"] == state).then_some(instance)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -165,13 +148,7 @@ async fn dr_instance_lifecycle_provisioning_active_removed() {
             sim.sim.account_id()
         )
     );
-    assert!(
-        created
-            .as_object()
-            .unwrap()
-            .keys()
-            .all(|k| !k.starts_with('_'))
-    );
+    assert!(common::no_internal_keys(&created));
 
     let active = wait_for_state(&base, &token, guid, "active").await;
     assert_eq!(active["last_operation"]["state"], "succeeded");
@@ -200,21 +177,13 @@ async fn dr_instance_lifecycle_provisioning_active_removed() {
     .await;
     assert_eq!(other["rows_count"], 0);
 
-    let del = common::client()
-        .delete(format!("{base}/rc/v2/resource_instances/{guid}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let del =
+        common::authed_delete(format!("{base}/rc/v2/resource_instances/{guid}"), &token).await;
     assert_eq!(del.status(), 202);
     let removed = wait_for_state(&base, &token, guid, "removed").await;
     assert!(removed["deleted_at"].is_string());
-    let again = common::client()
-        .delete(format!("{base}/rc/v2/resource_instances/{guid}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let again =
+        common::authed_delete(format!("{base}/rc/v2/resource_instances/{guid}"), &token).await;
     assert_eq!(again.status(), 410);
     let (_, listed) = get(
         &format!("{base}/rc/v2/resource_instances?name=dr-demo"),
@@ -304,12 +273,8 @@ async fn workspace_instances_create_and_remove_powervs_workspaces() {
     assert_eq!(workspace["details"]["crn"], created["crn"]);
     assert_eq!(workspace["location"]["region"], "dal12");
 
-    let del = common::client()
-        .delete(format!("{base}/rc/v2/resource_instances/{guid}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let del =
+        common::authed_delete(format!("{base}/rc/v2/resource_instances/{guid}"), &token).await;
     assert_eq!(del.status(), 202);
     let (status, _) = get(&format!("{base}/power/v1/workspaces/{guid}"), &token).await;
     assert_eq!(status, 404);
@@ -334,15 +299,14 @@ async fn deleting_a_workspace_detaches_its_transit_gateway_connection() {
             .any(|c| c["network_id"] == crn && c["status"] != "detached"),
         "the scenario connects the primary workspace: {connections:?}"
     );
-    let del = common::client()
-        .delete(format!(
+    let del = common::authed_delete(
+        format!(
             "{base}/rc/v2/resource_instances/{}",
             primary["guid"].as_str().unwrap()
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        ),
+        &token,
+    )
+    .await;
     assert_eq!(del.status(), 202);
     let connections = common::state_collection(&sim, "tg", "connections").await;
     let conn = connections.iter().find(|c| c["network_id"] == crn).unwrap();

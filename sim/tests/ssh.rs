@@ -323,12 +323,11 @@ async fn ssh_faults_refuse_drop_and_slow_down() {
     assert_eq!(dr.sim_get("faults").await["ssh_rules"][0]["count"], 1);
 
     // Rules are checked.
-    let resp = common::client()
-        .post(format!("{}/_sim/faults", dr.sim.url()))
-        .json(&json!({"ssh_rules": [{"kind": "drop", "target": "jump"}]}))
-        .send()
-        .await
-        .unwrap();
+    let resp = common::plain_post(
+        format!("{}/_sim/faults", dr.sim.url()),
+        json!({"ssh_rules": [{"kind": "drop", "target": "jump"}]}),
+    )
+    .await;
     assert_eq!(resp.status().as_u16(), 400);
     dr.sim.shutdown().await;
 }

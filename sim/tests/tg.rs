@@ -46,36 +46,26 @@ async fn gateway(t: &Api) -> String {
 
 /// Polls a connection until its status is `want` (bounded).
 async fn wait_status(t: &Api, gw: &str, id: &str, want: &str) -> Value {
-    for _ in 0..100 {
+    let never = format!("connection {id} never became {want}");
+    common::poll(100, Duration::from_millis(20), &never, || async {
         let (_, c) = t
             .get(&format!("/tg/v1/transit_gateways/{gw}/connections/{id}"))
             .await;
-        if c["status"] == want {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("connection {id} never became {want}");
+        (c["status"] == want).then_some(c)
+    })
+    .await
 }
 
 #[tokio::test]
 async fn version_is_required_and_errors_have_the_tg_shape() {
     let t = tg().await;
-    let resp = common::client()
-        .get(format!("{}/tg/v1/transit_gateways", t.sim.url()))
-        .bearer_auth(&t.token)
-        .send()
-        .await
-        .unwrap();
+    let resp =
+        common::authed_get(format!("{}/tg/v1/transit_gateways", t.sim.url()), &t.token).await;
     assert_eq!(resp.status(), 400);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errors"][0]["code"], "missing_version");
     assert!(body["trace"].is_string());
-    let resp = common::client()
-        .get(format!("{}/tg/v1/transit_gateways?{V}", t.sim.url()))
-        .send()
-        .await
-        .unwrap();
+    let resp = common::plain_get(format!("{}/tg/v1/transit_gateways?{V}", t.sim.url())).await;
     assert_eq!(resp.status(), 401);
     let (status, body) = t.get("/tg/v1/transit_gateways/nope").await;
     assert_eq!(
@@ -279,15 +269,11 @@ async fn deleting_a_workspace_detaches_its_connection() {
     let t = tg().await;
     let gw = gateway(&t).await;
     let (primary_guid, primary_crn) = workspace_crn(&t, "slz-dal10-power-workspace").await;
-    let resp = common::client()
-        .delete(format!(
-            "{}/rc/v2/resource_instances/{primary_guid}",
-            t.sim.url()
-        ))
-        .bearer_auth(&t.token)
-        .send()
-        .await
-        .unwrap();
+    let resp = common::authed_delete(
+        format!("{}/rc/v2/resource_instances/{primary_guid}", t.sim.url()),
+        &t.token,
+    )
+    .await;
     assert_eq!(resp.status(), 202);
     let (_, conns) = t
         .get(&format!("/tg/v1/transit_gateways/{gw}/connections"))

@@ -37,14 +37,8 @@ fn assert_vpc_error(body: &Value, status: u16, code: &str) {
 async fn version_generation_and_token_are_required() {
     let v = vpc().await;
     let base = format!("{}/vpc/v1/vpcs", v.sim.url());
-    let client = common::client();
 
-    let resp = client
-        .get(format!("{base}?generation=2"))
-        .bearer_auth(&v.token)
-        .send()
-        .await
-        .unwrap();
+    let resp = common::authed_get(format!("{base}?generation=2"), &v.token).await;
     assert_eq!(resp.status(), 400);
     let body: Value = resp.json().await.unwrap();
     assert_vpc_error(&body, 400, "invalid_query_parameter");
@@ -53,25 +47,16 @@ async fn version_generation_and_token_are_required() {
         json!({"name": "version", "type": "query"})
     );
 
-    let resp = client
-        .get(format!("{base}?version=2026-03-24"))
-        .bearer_auth(&v.token)
-        .send()
-        .await
-        .unwrap();
+    let resp = common::authed_get(format!("{base}?version=2026-03-24"), &v.token).await;
     assert_eq!(resp.status(), 400);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errors"][0]["target"]["name"], "generation");
 
-    let resp = client
-        .get(format!("{base}?version=24-03-2026&generation=2"))
-        .bearer_auth(&v.token)
-        .send()
-        .await
-        .unwrap();
+    let resp =
+        common::authed_get(format!("{base}?version=24-03-2026&generation=2"), &v.token).await;
     assert_eq!(resp.status(), 400);
 
-    let resp = client.get(format!("{base}?{Q}")).send().await.unwrap();
+    let resp = common::plain_get(format!("{base}?{Q}")).await;
     assert_eq!(resp.status(), 401);
     assert_vpc_error(&resp.json().await.unwrap(), 401, "not_authorized");
 }
@@ -111,12 +96,7 @@ async fn seeded_vpc_lists_with_pagination() {
         next.starts_with(&v.sim.url()),
         "next link stays on the emulator: {next}"
     );
-    let resp = common::client()
-        .get(&next)
-        .bearer_auth(&v.token)
-        .send()
-        .await
-        .unwrap();
+    let resp = common::authed_get(&next, &v.token).await;
     let page2: Value = resp.json().await.unwrap();
     assert_eq!(page2["security_groups"].as_array().unwrap().len(), 1);
     assert!(page2.get("next").is_none());

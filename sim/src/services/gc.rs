@@ -16,9 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::scenario::Scenario;
 use crate::sim::Sim;
-use crate::store::World;
 
 /// A catalog service and its one plan.
 #[derive(Debug, Clone, Copy)]
@@ -72,10 +70,6 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/api/v1/{id}", get(entry))
         .route("/api/v1/{id}/{kind}", get(children))
 }
-
-pub fn seed(_world: &mut World, _scenario: &Scenario, _now_ms: u64) {}
-
-pub fn advance(_world: &mut World, _now_ms: u64) {}
 
 /// The platform error body (`{error_code, message, status_code, transaction_id}`).
 pub fn error_response(status: StatusCode, message: &str) -> Response {

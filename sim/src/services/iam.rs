@@ -57,15 +57,9 @@ pub fn seed(world: &mut World, scenario: &Scenario, now_ms: u64) {
     world.insert(SERVICE, API_KEYS, &id, object);
 }
 
-pub fn advance(_world: &mut World, _now_ms: u64) {}
-
 /// IAM's error body: `{errorCode, errorMessage, context}`.
 pub fn error_response(status: StatusCode, message: &str) -> Response {
-    let code = match status {
-        StatusCode::TOO_MANY_REQUESTS => "BXNIM0429E",
-        s if s.is_server_error() => "BXNIM0500E",
-        _ => "BXNIM0400E",
-    };
+    let code = super::kit::fault_code(status, &[(429, "BXNIM0429E")], "BXNIM0500E", "BXNIM0400E");
     iam_error(status, code, message)
 }
 

@@ -123,6 +123,52 @@ pub fn platform_error(status: StatusCode, code: &str, message: &str) -> Response
     (status, Json(body)).into_response()
 }
 
+/// The error code a service gives a fault-injected `status`: its own code for the statuses
+/// in `codes`, `server` for another 5xx, `other` for the rest.
+pub fn fault_code<'a>(
+    status: StatusCode,
+    codes: &[(u16, &'a str)],
+    server: &'a str,
+    other: &'a str,
+) -> &'a str {
+    match codes.iter().find(|(s, _)| *s == status.as_u16()) {
+        Some((_, code)) => code,
+        None if status.is_server_error() => server,
+        None => other,
+    }
+}
+
+/// A platform API (Resource Controller, Resource Manager), for the error code of its 401.
+pub trait Platform {
+    const UNAUTHORIZED: &'static str;
+}
+
+/// A caller of platform API `P` with a valid token, and the simulator; without a valid token
+/// the request gets `P`'s 401. Handlers take it after their path and query, where they
+/// checked the token before.
+pub struct PlatformCaller<P> {
+    pub sim: Arc<Sim>,
+    api: PhantomData<P>,
+}
+
+impl<P: Platform> FromRequestParts<Arc<Sim>> for PlatformCaller<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, sim: &Arc<Sim>) -> Result<Self, Response> {
+        match sim.authenticate(&parts.headers) {
+            Ok(_) => Ok(PlatformCaller {
+                sim: Arc::clone(sim),
+                api: PhantomData,
+            }),
+            Err(e) => Err(platform_error(
+                StatusCode::UNAUTHORIZED,
+                P::UNAUTHORIZED,
+                &e.to_string(),
+            )),
+        }
+    }
+}
+
 /// `YYYY-MM-DD` with a plausible month and day: the `version` query parameter the VPC and
 /// Transit Gateway APIs require on every call.
 pub(crate) fn is_version_date(text: &str) -> bool {

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use crate::scenario::Scenario;
 use crate::services::WorldEvent;
-use crate::services::kit::platform_error;
+use crate::services::kit::{Platform, PlatformCaller, fault_code, platform_error};
 use crate::sim::Sim;
 use crate::store::{World, public_view};
 use crate::token::Claims;
@@ -56,16 +56,24 @@ pub fn router() -> Router<Arc<Sim>> {
 }
 
 pub fn error_response(status: StatusCode, message: &str) -> Response {
-    let code = match status {
-        StatusCode::TOO_MANY_REQUESTS => "RC-TooManyRequests",
-        s if s.is_server_error() => "RC-InternalError",
-        _ => "RC-BadRequest",
-    };
+    let code = fault_code(
+        status,
+        &[(429, "RC-TooManyRequests")],
+        "RC-InternalError",
+        "RC-BadRequest",
+    );
     platform_error(status, code, message)
 }
 
+/// Resource Controller, as a [`Platform`] API.
+struct Rc;
+
+impl Platform for Rc {
+    const UNAUTHORIZED: &'static str = "RC-Unauthorized";
+}
+
 fn unauthorized(e: &crate::token::AuthError) -> Response {
-    platform_error(StatusCode::UNAUTHORIZED, "RC-Unauthorized", &e.to_string())
+    platform_error(StatusCode::UNAUTHORIZED, Rc::UNAUTHORIZED, &e.to_string())
 }
 
 /// The 32-hex-digit id form resource groups use.
@@ -405,11 +413,8 @@ fn find_guid(world: &World, id: &str) -> Option<String> {
         .and_then(|i| i["guid"].as_str().map(str::to_owned))
 }
 
-async fn show(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(e) = sim.authenticate(&headers) {
-        return unauthorized(&e);
-    }
-    let world = sim.world().await;
+async fn show(Path(id): Path<String>, caller: PlatformCaller<Rc>) -> Response {
+    let world = caller.sim.world().await;
     match find_guid(&world, &id).and_then(|g| world.get(SERVICE, RESOURCE_INSTANCES, &g)) {
         Some(instance) => Json(public_view(instance)).into_response(),
         None => platform_error(
@@ -421,13 +426,9 @@ async fn show(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<St
 }
 
 async fn list(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
+    PlatformCaller { sim, .. }: PlatformCaller<Rc>,
 ) -> Response {
-    if let Err(e) = sim.authenticate(&headers) {
-        return unauthorized(&e);
-    }
     let limit: usize = query
         .get("limit")
         .and_then(|l| l.parse().ok())

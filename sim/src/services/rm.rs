@@ -8,16 +8,16 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::scenario::Scenario;
 use crate::sim::Sim;
-use crate::store::{World, public_view};
+use crate::store::public_view;
 
+use super::kit::{Platform, PlatformCaller};
 use super::rc::{RESOURCE_GROUPS, SERVICE as RC};
 
 pub fn router() -> Router<Arc<Sim>> {
@@ -26,26 +26,21 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/v2/resource_groups/{id}", get(show))
 }
 
-pub fn seed(_world: &mut World, _scenario: &Scenario, _now_ms: u64) {}
-
-pub fn advance(_world: &mut World, _now_ms: u64) {}
-
 pub fn error_response(status: StatusCode, message: &str) -> Response {
     super::kit::platform_error(status, "RM-Error", message)
 }
 
-fn unauthorized(e: &crate::token::AuthError) -> Response {
-    super::kit::platform_error(StatusCode::UNAUTHORIZED, "RM-Unauthorized", &e.to_string())
+/// Resource Manager, as a [`Platform`] API.
+struct Rm;
+
+impl Platform for Rm {
+    const UNAUTHORIZED: &'static str = "RM-Unauthorized";
 }
 
 async fn list(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
+    PlatformCaller { sim, .. }: PlatformCaller<Rm>,
 ) -> Response {
-    if let Err(e) = sim.authenticate(&headers) {
-        return unauthorized(&e);
-    }
     let world = sim.world().await;
     let groups: Vec<Value> = world
         .list(RC, RESOURCE_GROUPS)
@@ -65,11 +60,8 @@ async fn list(
     Json(json!({"resources": groups})).into_response()
 }
 
-async fn show(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(e) = sim.authenticate(&headers) {
-        return unauthorized(&e);
-    }
-    let world = sim.world().await;
+async fn show(Path(id): Path<String>, caller: PlatformCaller<Rm>) -> Response {
+    let world = caller.sim.world().await;
     match world.get(RC, RESOURCE_GROUPS, &id) {
         Some(group) => Json(public_view(group)).into_response(),
         None => super::kit::platform_error(

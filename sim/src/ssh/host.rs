@@ -16,10 +16,10 @@ use std::time::Duration;
 use russh::server::{
     Auth, ChannelOpenHandle, Handle, Handler, Msg, PublicKeyOffer, Session, VerifiedPublicKey,
 };
-use russh::{Channel, ChannelId, ChannelMsg, Disconnect, MethodKind, MethodSet};
+use russh::{Channel, ChannelId, ChannelMsg, Disconnect};
 use tokio::sync::mpsc;
 
-use super::keys;
+use super::{HOST_METHODS, keys, verdict};
 use crate::services::ksys::exec::{self, Ctx, Input, Needs};
 use crate::services::ksys::ops::Env;
 use crate::services::ksys::{self, Host};
@@ -76,28 +76,18 @@ impl KsysHost {
     }
 }
 
-fn reject() -> Auth {
-    Auth::Reject {
-        proceed_with_methods: Some(MethodSet::from(
-            &[MethodKind::PublicKey, MethodKind::Password][..],
-        )),
-        partial_success: false,
-    }
-}
-
 impl Handler for KsysHost {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, _user: &str) -> Result<Auth, Self::Error> {
-        Ok(reject())
+        Ok(verdict(false, HOST_METHODS))
     }
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
-        Ok(if user == ROOT && self.password_ok(password).await {
-            Auth::Accept
-        } else {
-            reject()
-        })
+        Ok(verdict(
+            user == ROOT && self.password_ok(password).await,
+            HOST_METHODS,
+        ))
     }
 
     async fn auth_publickey_offered(
@@ -105,11 +95,10 @@ impl Handler for KsysHost {
         user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
-        Ok(if user == ROOT && self.key_ok(offer.public_key).await {
-            Auth::Accept
-        } else {
-            reject()
-        })
+        Ok(verdict(
+            user == ROOT && self.key_ok(offer.public_key).await,
+            HOST_METHODS,
+        ))
     }
 
     async fn auth_publickey(
@@ -117,11 +106,10 @@ impl Handler for KsysHost {
         user: &str,
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
-        Ok(if user == ROOT && self.key_ok(key.public_key).await {
-            Auth::Accept
-        } else {
-            reject()
-        })
+        Ok(verdict(
+            user == ROOT && self.key_ok(key.public_key).await,
+            HOST_METHODS,
+        ))
     }
 
     async fn channel_open_session(

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use russh::server::{
     Auth, ChannelOpenHandle, Handler, Msg, PublicKeyOffer, Session, VerifiedPublicKey,
 };
-use russh::{Channel, ChannelOpenFailure, MethodKind, MethodSet};
+use russh::{Channel, ChannelOpenFailure};
 
 use super::host::KsysHost;
-use super::keys;
+use super::{JUMP_METHODS, keys, verdict};
 use crate::services::ksys;
 use crate::sim::Sim;
 
@@ -31,22 +31,15 @@ impl JumpHost {
     }
 }
 
-fn reject() -> Auth {
-    Auth::Reject {
-        proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
-        partial_success: false,
-    }
-}
-
 impl Handler for JumpHost {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, _user: &str) -> Result<Auth, Self::Error> {
-        Ok(reject())
+        Ok(verdict(false, JUMP_METHODS))
     }
 
     async fn auth_password(&mut self, _user: &str, _password: &str) -> Result<Auth, Self::Error> {
-        Ok(reject())
+        Ok(verdict(false, JUMP_METHODS))
     }
 
     async fn auth_publickey_offered(
@@ -54,11 +47,10 @@ impl Handler for JumpHost {
         user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
-        Ok(if self.accepts(user, offer.public_key).await {
-            Auth::Accept
-        } else {
-            reject()
-        })
+        Ok(verdict(
+            self.accepts(user, offer.public_key).await,
+            JUMP_METHODS,
+        ))
     }
 
     async fn auth_publickey(
@@ -66,11 +58,10 @@ impl Handler for JumpHost {
         user: &str,
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
-        Ok(if self.accepts(user, key.public_key).await {
-            Auth::Accept
-        } else {
-            reject()
-        })
+        Ok(verdict(
+            self.accepts(user, key.public_key).await,
+            JUMP_METHODS,
+        ))
     }
 
     async fn channel_open_session(

@@ -28,6 +28,23 @@ const INACTIVITY: Duration = Duration::from_secs(3600);
 /// Rejections wait this long (OpenSSH-like pacing without slowing tests down).
 const REJECTION_DELAY: Duration = Duration::from_millis(50);
 
+/// How the jump host lets users in.
+const JUMP_METHODS: &[MethodKind] = &[MethodKind::PublicKey];
+/// How a KSYS host lets root in.
+const HOST_METHODS: &[MethodKind] = &[MethodKind::PublicKey, MethodKind::Password];
+
+/// An authentication's answer: accepted, or rejected offering `methods` to try next.
+fn verdict(accepted: bool, methods: &[MethodKind]) -> russh::server::Auth {
+    if accepted {
+        russh::server::Auth::Accept
+    } else {
+        russh::server::Auth::Reject {
+            proceed_with_methods: Some(methods.into()),
+            partial_success: false,
+        }
+    }
+}
+
 fn config(key_identity: &str, seed: u64, methods: &[MethodKind], server_id: &str) -> Config {
     Config {
         server_id: russh::SshId::Standard(server_id.to_owned().into()),
@@ -46,7 +63,7 @@ pub fn jump_config(seed: u64) -> Arc<Config> {
     Arc::new(config(
         keys::JUMP_IDENTITY,
         seed,
-        &[MethodKind::PublicKey],
+        JUMP_METHODS,
         "SSH-2.0-dr-cloudsim_jump",
     ))
 }
@@ -56,7 +73,7 @@ pub fn host_config(seed: u64, vm_id: &str) -> Arc<Config> {
     Arc::new(config(
         vm_id,
         seed,
-        &[MethodKind::PublicKey, MethodKind::Password],
+        HOST_METHODS,
         "SSH-2.0-dr-cloudsim_ksys",
     ))
 }

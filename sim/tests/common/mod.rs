@@ -62,6 +62,92 @@ pub async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// A request without a token (a `/_sim` control call, or one the API must refuse), with an
+/// optional JSON body.
+pub async fn plain(
+    method: reqwest::Method,
+    url: impl AsRef<str>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = client().request(method, url.as_ref());
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.expect("request")
+}
+
+pub async fn plain_get(url: impl AsRef<str>) -> reqwest::Response {
+    plain(reqwest::Method::GET, url, None).await
+}
+
+pub async fn plain_delete(url: impl AsRef<str>) -> reqwest::Response {
+    plain(reqwest::Method::DELETE, url, None).await
+}
+
+pub async fn plain_post(url: impl AsRef<str>, body: Value) -> reqwest::Response {
+    plain(reqwest::Method::POST, url, Some(body)).await
+}
+
+pub async fn plain_patch(url: impl AsRef<str>, body: Value) -> reqwest::Response {
+    plain(reqwest::Method::PATCH, url, Some(body)).await
+}
+
+/// A request with the bearer `token` and an optional JSON body, nothing else (no query or
+/// header an [`Api`] would add).
+pub async fn authed(
+    method: reqwest::Method,
+    url: impl AsRef<str>,
+    token: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let mut request = client().request(method, url.as_ref()).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request.send().await.expect("request")
+}
+
+pub async fn authed_get(url: impl AsRef<str>, token: &str) -> reqwest::Response {
+    authed(reqwest::Method::GET, url, token, None).await
+}
+
+pub async fn authed_delete(url: impl AsRef<str>, token: &str) -> reqwest::Response {
+    authed(reqwest::Method::DELETE, url, token, None).await
+}
+
+pub async fn authed_post(url: impl AsRef<str>, token: &str, body: &Value) -> reqwest::Response {
+    authed(reqwest::Method::POST, url, token, Some(body)).await
+}
+
+/// Whether an object shows none of the emulator's internal (`_`-prefixed) keys.
+pub fn no_internal_keys(object: &Value) -> bool {
+    object
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .all(|k| !k.starts_with('_'))
+}
+
+/// What `probe` finds, asked up to `tries` times `pause` apart; a panic saying `never` if it
+/// finds nothing.
+pub async fn poll<T, F>(
+    tries: usize,
+    pause: std::time::Duration,
+    never: &str,
+    mut probe: impl FnMut() -> F,
+) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..tries {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        tokio::time::sleep(pause).await;
+    }
+    panic!("{never}");
+}
+
 /// `url` with the query parameters a regional API needs on every call (VPC's and Transit
 /// Gateway's `version`).
 pub fn with_query(url: String, query: &str) -> String {

@@ -83,6 +83,23 @@ def wait_for(what, fetch, done):
     raise StepFailed(f"{what} never completed; last answer: {result}")
 
 
+def provision_dr_instance(rc, name, plan_id, group_id):
+    """Creates a DR Automation instance through the RC SDK and waits until it is active; its
+    guid."""
+    created = ResourceInstance.from_dict(
+        rc.create_resource_instance(
+            name=name, target="global", resource_group=group_id, resource_plan_id=plan_id
+        ).get_result()
+    )
+    guid = created.guid
+    wait_for(
+        "DR instance provisioning",
+        lambda: ResourceInstance.from_dict(rc.get_resource_instance(id=guid).get_result()),
+        lambda i: i.state == "active",
+    )
+    return guid
+
+
 def sim_state(base):
     with urllib.request.urlopen(f"{base}/_sim/state") as response:
         return json.load(response)
@@ -97,17 +114,7 @@ def drive_manage_dr_fields(base, dra, rc, plan_id, group_id, workspace_id, netwo
     """Every optional manage_dr field the SDK knows, as its create_manage_dr sends them (None
     dropped, snake_case names, Accept-Language as a header): the emulator accepts them and
     records the request with each secret replaced by its length."""
-    created = ResourceInstance.from_dict(
-        rc.create_resource_instance(
-            name="sdk-dr-fields", target="global", resource_group=group_id, resource_plan_id=plan_id
-        ).get_result()
-    )
-    guid = created.guid
-    wait_for(
-        "DR instance provisioning",
-        lambda: ResourceInstance.from_dict(rc.get_resource_instance(id=guid).get_result()),
-        lambda i: i.state == "active",
-    )
+    guid = provision_dr_instance(rc, "sdk-dr-fields", plan_id, group_id)
     fields = dict(
         location_id="dal10",
         machine_type="s922",
@@ -312,17 +319,7 @@ def drive_tg(base, auth, vpc):
 
 
 def drive_dra(base, auth, rc, plan_id, group_id):
-    created = ResourceInstance.from_dict(
-        rc.create_resource_instance(
-            name="sdk-dr", target="global", resource_group=group_id, resource_plan_id=plan_id
-        ).get_result()
-    )
-    guid = created.guid
-    wait_for(
-        "DR instance provisioning",
-        lambda: ResourceInstance.from_dict(rc.get_resource_instance(id=guid).get_result()),
-        lambda i: i.state == "active",
-    )
+    guid = provision_dr_instance(rc, "sdk-dr", plan_id, group_id)
     listed = rc.list_resource_instances(resource_plan_id=plan_id).get_result()
     # IBM documents `next_url: null` on the last page, which the SDK's ResourceInstancesList
     # model refuses (it requires a non-null next_url); parse the list's members instead.

@@ -55,7 +55,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::MutexGuard;
 
 use crate::scenario::Scenario;
-use crate::services::kit::{ErrorStyle, IbmError, hex_trace_id};
+use crate::services::kit::{ErrorStyle, IbmError, fault_code, hex_trace_id};
 use crate::sim::Sim;
 use crate::store::{World, public_view};
 use crate::token::Claims;
@@ -174,14 +174,17 @@ pub fn seed(_world: &mut World, _scenario: &Scenario, _now_ms: u64) {}
 
 /// An error in the body shape the DR Automation SDKs parse (`errors[0].message`).
 pub fn error_response(status: StatusCode, message: &str) -> Response {
-    let code = match status.as_u16() {
-        401 => "unauthorized",
-        404 => "not_found",
-        409 => "conflict",
-        429 => "too_many_requests",
-        s if s >= 500 => "internal_server_error",
-        _ => "bad_request",
-    };
+    let code = fault_code(
+        status,
+        &[
+            (401, "unauthorized"),
+            (404, "not_found"),
+            (409, "conflict"),
+            (429, "too_many_requests"),
+        ],
+        "internal_server_error",
+        "bad_request",
+    );
     DraError::new(status, code, message).into_response()
 }
 

@@ -143,60 +143,37 @@ fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
     let primary_at = deadlines(&d, "_primary_steps_at");
     let standby_at = deadlines(&d, "_standby_steps_at");
     let started = p["_started_ms"].as_u64().unwrap_or(now_ms);
-    let vm_name = d["_primary_vm_name"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let standby_name = d["_standby_vm_name"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let ws_name = d["_primary_workspace_name"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let standby_ws_name = d["_standby_workspace_name"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let text = |key: &str| d[key].as_str().unwrap_or_default().to_owned();
+    let vm_name = text("_primary_vm_name");
+    let standby_name = text("_standby_vm_name");
+    let ws_name = text("_primary_workspace_name");
+    let standby_ws_name = text("_standby_workspace_name");
     let fail_at = d["_fail_at_step"].as_u64();
     let fail_standby_at = d["_fail_at_standby_step"].as_u64();
     let ha = d["orchestrator_ha"].as_bool() == Some(true);
-    let mut step = p["_primary_step"].as_u64().unwrap_or(1);
     let mut standby = p["_standby_step"].as_u64().unwrap_or(0);
     let mut events: Vec<(String, &str, String, u64)> = Vec::new();
-    let mut failure: Option<(&str, u64, u64)> = None;
 
     // Primary: fail at the current step if asked, else take every step whose time has come.
-    loop {
-        if fail_at == Some(step) && step <= 5 {
-            let at = if step == 1 {
-                started
-            } else {
-                primary_at
-                    .get((step - 2) as usize)
-                    .copied()
-                    .unwrap_or(started)
-            };
-            failure = Some(("primary", step, at.min(now_ms)));
-            break;
-        }
-        if step >= 5 {
-            break;
-        }
-        if held(world, "deploy", step, guid, &primary_at, started) {
-            break;
-        }
-        match primary_at.get((step - 1) as usize) {
-            Some(t) if *t <= now_ms => {
-                step += 1;
-                let (desc, _) =
-                    primary_step(step, &vm_name, &elapsed_text(t.saturating_sub(started)));
-                events.push(("update".into(), "info", desc, *t));
-            }
-            _ => break,
-        }
-    }
+    let primary = Chain {
+        side: "deploy",
+        last: 5,
+        fail_at,
+        steps_at: &primary_at,
+        started,
+    };
+    let describe_primary = |step: u64, elapsed: &str| primary_step(step, &vm_name, elapsed).0;
+    let first = p["_primary_step"].as_u64().unwrap_or(1);
+    let (step, failed_at) = walk(
+        world,
+        guid,
+        &primary,
+        first,
+        now_ms,
+        describe_primary,
+        &mut events,
+    );
+    let mut failure = failed_at.map(|at| ("primary", step, at));
     let held_at_last =
         step >= 5 && failure.is_none() && held(world, "deploy", step, guid, &primary_at, started);
     let primary_done_ms = (step >= 5 && failure.is_none() && !held_at_last)
@@ -214,38 +191,18 @@ fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
                 done,
             ));
         }
-        loop {
-            if fail_standby_at == Some(standby) {
-                let at = if standby == 1 {
-                    done
-                } else {
-                    standby_at
-                        .get((standby - 2) as usize)
-                        .copied()
-                        .unwrap_or(done)
-                };
-                failure = Some(("standby", standby, at.min(now_ms)));
-                break;
-            }
-            if standby >= 4 {
-                break;
-            }
-            if held(world, "standby", standby, guid, &standby_at, done) {
-                break;
-            }
-            match standby_at.get((standby - 1) as usize) {
-                Some(t) if *t <= now_ms => {
-                    standby += 1;
-                    let (desc, _) = standby_step(
-                        standby,
-                        &standby_name,
-                        &elapsed_text(t.saturating_sub(done)),
-                    );
-                    events.push(("update".into(), "info", desc, *t));
-                }
-                _ => break,
-            }
-        }
+        let chain = Chain {
+            side: "standby",
+            last: 4,
+            fail_at: fail_standby_at,
+            steps_at: &standby_at,
+            started: done,
+        };
+        let describe = |step: u64, elapsed: &str| standby_step(step, &standby_name, elapsed).0;
+        let (reached, failed_at) =
+            walk(world, guid, &chain, standby, now_ms, describe, &mut events);
+        standby = reached;
+        failure = failed_at.map(|at| ("standby", standby, at));
     }
 
     let standby_done = !ha || standby >= 4;
@@ -350,6 +307,61 @@ fn advance_deployment(world: &mut World, guid: &str, now_ms: u64) {
     }
 }
 
+/// One side's chain of steps, as [`advance_deployment`] walks it.
+struct Chain<'a> {
+    /// The hold side: `deploy` (the primary) or `standby`.
+    side: &'static str,
+    /// The step the side ends at.
+    last: u64,
+    /// The step a test asked the side to fail at.
+    fail_at: Option<u64>,
+    /// When each step after the first is due.
+    steps_at: &'a [u64],
+    /// When the side's first step started.
+    started: u64,
+}
+
+/// When `step` of a side started: its first at `started`, a later one at the deadline of the
+/// step before it.
+fn step_started(steps_at: &[u64], started: u64, step: u64) -> u64 {
+    match step {
+        0 | 1 => started,
+        n => steps_at.get((n - 2) as usize).copied().unwrap_or(started),
+    }
+}
+
+/// Walks `chain` on from `step` to `now_ms`: it fails at the step a test asked for, else takes
+/// every step whose time has come until a hold or its last step, each logged in `events` as
+/// `describe(step, elapsed)` says. Returns the step reached and, on failure, when it failed.
+fn walk(
+    world: &mut World,
+    guid: &str,
+    chain: &Chain<'_>,
+    mut step: u64,
+    now_ms: u64,
+    describe: impl Fn(u64, &str) -> String,
+    events: &mut Vec<(String, &str, String, u64)>,
+) -> (u64, Option<u64>) {
+    loop {
+        if chain.fail_at == Some(step) && step <= chain.last {
+            let at = step_started(chain.steps_at, chain.started, step);
+            return (step, Some(at.min(now_ms)));
+        }
+        if step >= chain.last || held(world, chain.side, step, guid, chain.steps_at, chain.started)
+        {
+            return (step, None);
+        }
+        match chain.steps_at.get((step - 1) as usize) {
+            Some(t) if *t <= now_ms => {
+                step += 1;
+                let elapsed = elapsed_text(t.saturating_sub(chain.started));
+                events.push(("update".into(), "info", describe(step, &elapsed), *t));
+            }
+            _ => return (step, None),
+        }
+    }
+}
+
 /// Whether a test hold (`dra.<side>.step<step>`, see [`crate::holds`]) keeps the deployment
 /// at `step`; `steps_at` are the side's deadlines and `started` its start, which give the
 /// step's own start time.
@@ -361,10 +373,7 @@ fn held(
     steps_at: &[u64],
     started: u64,
 ) -> bool {
-    let since = match step {
-        0 | 1 => started,
-        n => steps_at.get((n - 2) as usize).copied().unwrap_or(started),
-    };
+    let since = step_started(steps_at, started, step);
     let total = if side == "deploy" { 5 } else { 4 };
     world
         .holds

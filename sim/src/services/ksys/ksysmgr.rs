@@ -112,46 +112,36 @@ fn matches_alias(word: &str, name: &str, aliases: &[&str]) -> bool {
         })
 }
 
-fn action_of(word: &str) -> Option<Action> {
+/// The entry of `table` that `word` names (any case): by full name first, then by alias, so
+/// an exact name wins over another entry's alias prefix.
+fn lookup<T: Copy>(table: &[(T, &str, &[&str])], word: &str) -> Option<T> {
     let word = word.to_ascii_lowercase();
-    ACTIONS
+    table
         .iter()
         .find(|(_, name, _)| *name == word)
         .or_else(|| {
-            ACTIONS
+            table
                 .iter()
                 .find(|(_, name, aliases)| matches_alias(&word, name, aliases))
         })
-        .map(|(a, _, _)| *a)
+        .map(|(entry, _, _)| *entry)
 }
 
-fn class_of(word: &str) -> Option<Class> {
-    let word = word.to_ascii_lowercase();
-    CLASSES
+/// The full name of `entry` in `table`.
+fn name_in<T: Copy + PartialEq>(table: &[(T, &'static str, &[&str])], entry: T) -> &'static str {
+    table
         .iter()
-        .find(|(_, name, _)| *name == word)
-        .or_else(|| {
-            CLASSES
-                .iter()
-                .find(|(_, name, aliases)| matches_alias(&word, name, aliases))
-        })
-        .map(|(c, _, _)| *c)
+        .find(|(e, _, _)| *e == entry)
+        .map(|(_, name, _)| *name)
+        .unwrap_or("?")
 }
 
 fn action_name(action: Action) -> &'static str {
-    ACTIONS
-        .iter()
-        .find(|(a, _, _)| *a == action)
-        .map(|(_, n, _)| *n)
-        .unwrap_or("?")
+    name_in(ACTIONS, action)
 }
 
 fn class_name(class: Class) -> &'static str {
-    CLASSES
-        .iter()
-        .find(|(c, _, _)| *c == class)
-        .map(|(_, n, _)| *n)
-        .unwrap_or("?")
+    name_in(CLASSES, class)
 }
 
 /// A parsed ksysmgr command line.
@@ -281,7 +271,7 @@ pub fn parse(words: &[String], text: &str) -> Result<Parsed, Usage> {
     let Some(action_word) = rest.next() else {
         return Ok(Parsed::Help(actions_help()));
     };
-    let Some(action) = action_of(action_word) else {
+    let Some(action) = lookup(ACTIONS, action_word) else {
         return Err(usage(
             4,
             format!(
@@ -302,7 +292,7 @@ pub fn parse(words: &[String], text: &str) -> Result<Parsed, Usage> {
         }
         return Ok(Parsed::Help(classes_help(action)));
     };
-    let Some(class) = class_of(class_word) else {
+    let Some(class) = lookup(CLASSES, class_word) else {
         return Err(usage(
             4,
             format!(
@@ -467,7 +457,7 @@ fn classes_help(action: Action) -> Vec<String> {
 
 fn command_help(action: Action, class_word: Option<&String>) -> Vec<String> {
     if action == Action::Help {
-        return match class_word.and_then(|w| class_of(w)) {
+        return match class_word.and_then(|w| lookup(CLASSES, w)) {
             Some(class) => {
                 let mut out = vec![format!("Available actions for {}:", class_name(class))];
                 for (a, name, _) in ACTIONS {
@@ -480,7 +470,7 @@ fn command_help(action: Action, class_word: Option<&String>) -> Vec<String> {
             None => actions_help(),
         };
     }
-    let Some(class) = class_word.and_then(|w| class_of(w)) else {
+    let Some(class) = class_word.and_then(|w| lookup(CLASSES, w)) else {
         return classes_help(action);
     };
     let syntax: &[&str] = match (action, class) {

@@ -350,14 +350,14 @@ pub fn manage_vm(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Ou
     }
     plan.effect(
         0.0,
-        Effect::Event {
-            level: "info".into(),
-            resource: "managedvm".into(),
-            message: format!(
+        Effect::event(
+            "info",
+            "managedvm",
+            format!(
                 "Virtual server '{}' is now managed by DR in workgroup {wg_name} (backup workspace {target_name}).",
                 vm.name
             ),
-        },
+        ),
     );
     let (_, out) = ops::start(
         world,
@@ -455,15 +455,19 @@ pub fn unmanage_vm(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> 
         format!("{t} Unmanage vm has started, this may take a few minutes...")
     });
     if last {
-        plan.say(5.0, |t| format!("{t} {w} Workgroup stop VG has started"));
-        plan.say(20.0, |t| format!("{t} {w} Workgroup stop VG has completed"));
-        plan.say(20.0, |t| {
-            format!("{t} Removal of VG disks from {w} Workgroup has started")
-        });
-        plan.say(50.0, |t| {
-            format!("{t} Removal of VG disks from {w} Workgroup has completed")
-        });
-        plan.say(58.0, |t| format!("{t} Workgroup {w} was removed"));
+        plan.say_each([
+            (5.0, format!(" {w} Workgroup stop VG has started")),
+            (20.0, format!(" {w} Workgroup stop VG has completed")),
+            (
+                20.0,
+                format!(" Removal of VG disks from {w} Workgroup has started"),
+            ),
+            (
+                50.0,
+                format!(" Removal of VG disks from {w} Workgroup has completed"),
+            ),
+            (58.0, format!(" Workgroup {w} was removed")),
+        ]);
     } else {
         plan.say(55.0, |t| {
             format!(
@@ -479,20 +483,14 @@ pub fn unmanage_vm(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> 
         },
     );
     plan.plain(60.0, format!("VM {} was successfully unmanaged", vm.name));
+    plan.effect(60.0, Effect::release(&wg.id, ""));
     plan.effect(
         60.0,
-        Effect::Release {
-            workgroup: wg.id.clone(),
-            state: String::new(),
-        },
-    );
-    plan.effect(
-        60.0,
-        Effect::Event {
-            level: "info".into(),
-            resource: "managedvm".into(),
-            message: format!("Virtual server '{}' is no longer managed by DR.", vm.name),
-        },
+        Effect::event(
+            "info",
+            "managedvm",
+            format!("Virtual server '{}' is no longer managed by DR.", vm.name),
+        ),
     );
     let (_, out) = ops::start(
         world,
@@ -556,49 +554,42 @@ pub fn modify_workgroup(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env
     }
     let mut changed = Vec::new();
     let mut info = Vec::new();
-    if let Some(p) = priority {
-        let value = match p.to_ascii_lowercase().as_str() {
-            "low" => "Low",
-            "medium" => "Medium",
-            "high" => "High",
-            _ => {
-                return Output::error(
-                    env,
-                    4,
-                    format!(
-                        "Invalid value {p} for attribute priority. Valid values: Low, Medium, High."
-                    ),
-                );
-            }
+    for (attr, label, given, valid, field) in [
+        (
+            "priority",
+            "Priority",
+            priority,
+            &["Low", "Medium", "High"][..],
+            &mut wg.priority,
+        ),
+        (
+            "SkipAutoResync",
+            "SkipAutoResync",
+            resync,
+            &["ON", "OFF"][..],
+            &mut wg.skip_auto_resync,
+        ),
+    ] {
+        let Some(given) = given else {
+            continue;
         };
-        if wg.priority == value {
-            info.push("INFO: Attribute priority is already set to the specified value".to_owned());
-        } else {
-            wg.priority = value.into();
-            changed.push("Priority");
-        }
-    }
-    if let Some(r) = resync {
-        let value = match r.to_ascii_uppercase().as_str() {
-            "ON" => "ON",
-            "OFF" => "OFF",
-            _ => {
-                return Output::error(
-                    env,
-                    4,
-                    format!(
-                        "Invalid value {r} for attribute SkipAutoResync. Valid values: ON, OFF."
-                    ),
-                );
-            }
-        };
-        if wg.skip_auto_resync == value {
-            info.push(
-                "INFO: Attribute SkipAutoResync is already set to the specified value".to_owned(),
+        let Some(value) = valid.iter().find(|v| v.eq_ignore_ascii_case(given)) else {
+            return Output::error(
+                env,
+                4,
+                format!(
+                    "Invalid value {given} for attribute {attr}. Valid values: {}.",
+                    valid.join(", ")
+                ),
             );
+        };
+        if field == value {
+            info.push(format!(
+                "INFO: Attribute {attr} is already set to the specified value"
+            ));
         } else {
-            wg.skip_auto_resync = value.into();
-            changed.push("SkipAutoResync");
+            *field = (*value).to_owned();
+            changed.push(label);
         }
     }
     let mut lines = Vec::new();
@@ -626,19 +617,29 @@ mod discovery {
 /// (discovered, managed) VM counts.
 fn plan_discovery(world: &World, plan: &mut Plan, wg: &Workgroup) -> (usize, usize) {
     use discovery::*;
+    // Discovery lines stand indented under the command's own.
+    const MARGIN: &str = "        ";
     let w = wg.name.clone();
-    plan.say(WORKGROUP_STARTED, |t| {
-        format!("        {t}  Discovery has started for Workgroup {w}")
-    });
+    plan.say_each_after(
+        MARGIN,
+        [(
+            WORKGROUP_STARTED,
+            format!("  Discovery has started for Workgroup {w}"),
+        )],
+    );
     let mut ok = 0;
     for vm_id in &wg.vms {
         let Some(vm) = load::<ManagedVm>(world, VMS, vm_id) else {
             continue;
         };
         let n = vm.name.clone();
-        plan.say(WORKGROUP_STARTED, |t| {
-            format!("        {t}  Discovery has started for VM {n}")
-        });
+        plan.say_each_after(
+            MARGIN,
+            [(
+                WORKGROUP_STARTED,
+                format!("  Discovery has started for VM {n}"),
+            )],
+        );
         if pvm(world, vm_id).is_none() {
             plan.error(
                 VM_DISCOVERED,
@@ -649,61 +650,69 @@ fn plan_discovery(world: &World, plan: &mut Plan, wg: &Workgroup) -> (usize, usi
             continue;
         }
         ok += 1;
-        plan.say(VM_DISCOVERED, |t| {
-            format!("        {t}  Discovery for VM {n} is complete")
-        });
-        plan.say(VM_DISCOVERED, |t| {
-            format!("        {t}  Replication enablement for volumes has started for VM {n}")
-        });
-        plan.say(REPLICATION_ENABLED, |t| {
-            format!("        {t}  Replication enablement for volumes has completed for VM {n}")
-        });
-        plan.say(REPLICATION_ENABLED, |t| {
-            format!("        {t}  Backup VM creation has started for VM {n}")
-        });
-        plan.say(REPLICATION_ENABLED, |t| {
-            format!("        {t}  Network Configuration has completed for VM {n}")
-        });
-        plan.say(BACKUP_CREATED, |t| {
-            format!("        {t}  Backup VM {n}_BackUp creation has completed")
-        });
+        plan.say_each_after(
+            MARGIN,
+            [
+                (VM_DISCOVERED, format!("  Discovery for VM {n} is complete")),
+                (
+                    VM_DISCOVERED,
+                    format!("  Replication enablement for volumes has started for VM {n}"),
+                ),
+                (
+                    REPLICATION_ENABLED,
+                    format!("  Replication enablement for volumes has completed for VM {n}"),
+                ),
+                (
+                    REPLICATION_ENABLED,
+                    format!("  Backup VM creation has started for VM {n}"),
+                ),
+                (
+                    REPLICATION_ENABLED,
+                    format!("  Network Configuration has completed for VM {n}"),
+                ),
+                (
+                    BACKUP_CREATED,
+                    format!("  Backup VM {n}_BackUp creation has completed"),
+                ),
+                (
+                    BACKUP_CREATED,
+                    format!("  Backup VM configuration update has started for VM {n}_BackUp"),
+                ),
+                (
+                    FINISHED,
+                    format!("  Backup VM configuration update has completed for VM {n}_BackUp"),
+                ),
+            ],
+        );
         plan.effect(BACKUP_CREATED, Effect::BackupCreated { vm: vm_id.clone() });
-        plan.say(BACKUP_CREATED, |t| {
-            format!("        {t}  Backup VM configuration update has started for VM {n}_BackUp")
-        });
-        plan.say(FINISHED, |t| {
-            format!("        {t}  Backup VM configuration update has completed for VM {n}_BackUp")
-        });
     }
-    plan.say(FINISHED, |t| {
-        format!("        {t}  Discovery for Workgroup {w} is complete")
-    });
-    plan.say(FINISHED, |t| {
-        format!("        {t}  Replication is going on in background. Please use \"ksysmgr query Workgroup <wgname> status monitor=yes \" to track the progress of the operation.")
-    });
+    plan.say_each_after(
+        MARGIN,
+        [
+            (FINISHED, format!("  Discovery for Workgroup {w} is complete")),
+            (
+                FINISHED,
+                "  Replication is going on in background. Please use \"ksysmgr query Workgroup <wgname> status monitor=yes \" to track the progress of the operation.".to_owned(),
+            ),
+        ],
+    );
     plan.effect(
         FINISHED,
         Effect::WorkgroupDiscovered {
             workgroup: wg.id.clone(),
         },
     );
+    plan.effect(FINISHED, Effect::release(&wg.id, ""));
     plan.effect(
         FINISHED,
-        Effect::Release {
-            workgroup: wg.id.clone(),
-            state: String::new(),
-        },
-    );
-    plan.effect(
-        FINISHED,
-        Effect::Event {
-            level: if ok == wg.vms.len() { "info" } else { "error" }.into(),
-            resource: "managedvm".into(),
-            message: format!(
+        Effect::event(
+            if ok == wg.vms.len() { "info" } else { "error" },
+            "managedvm",
+            format!(
                 "Discovery of workgroup {w}: {ok} out of {} managed VMs discovered.",
                 wg.vms.len()
             ),
-        },
+        ),
     );
     (ok, wg.vms.len())
 }

@@ -178,6 +178,12 @@ fn fails_next_move(world: &World, vm_id: &str) -> bool {
         .is_some_and(|v| v["_fail_move"].as_bool() == Some(true))
 }
 
+/// The workgroup's part ends well at `end`: it may move again, and the event log says so.
+fn succeeded(plan: &mut Plan, end: f64, wg: &Workgroup, message: String) {
+    plan.effect(end, Effect::release(&wg.id, "READY_TO_MOVE"));
+    plan.effect(end, Effect::event("info", "droperation", message));
+}
+
 /// Adds one workgroup's move from `base` seconds; returns when it ends and whether it fails.
 fn plan_move(
     world: &World,
@@ -194,43 +200,51 @@ fn plan_move(
         .map(|v| fails_next_move(world, &v.uuid))
         .collect();
     let failed = failing.contains(&true);
-    plan.say(base, |t| {
-        format!("{t}   Workgroup move started for {w} to {to}, this may take a few minutes...")
-    });
-    plan.say(base + 11.0, |t| {
-        format!("{t}    move has started for Workgroup {w}")
-    });
+    plan.say_each([
+        (
+            base,
+            format!("   Workgroup move started for {w} to {to}, this may take a few minutes..."),
+        ),
+        (
+            base + 11.0,
+            format!("    move has started for Workgroup {w}"),
+        ),
+    ]);
     plan.hold_point(base + 11.0, format!("ksys.move.{w}"));
+    // A planned move waits for the shutdown; an unplanned one only attempts it.
+    let shut_down = base + if kind == Kind::Planned { 28.0 } else { 11.0 };
     for vm in &vms {
         let (active, active_name, _, _) = sides(vm);
         if kind == Kind::Planned {
-            plan.say(base + 11.0, |t| {
-                format!("{t}    Shutdown has started for VM {active_name}")
-            });
-            plan.say(base + 28.0, |t| {
-                format!("{t}    Shutdown has completed for VM {active_name}")
-            });
+            plan.say_each([
+                (
+                    base + 11.0,
+                    format!("    Shutdown has started for VM {active_name}"),
+                ),
+                (
+                    shut_down,
+                    format!("    Shutdown has completed for VM {active_name}"),
+                ),
+            ]);
         } else {
-            plan.say(base + 11.0, |t| {
+            plan.say(shut_down, |t| {
                 format!("{t}    Shutdown has been attempted for VM {active_name}")
             });
         }
         if let Some(pvm) = active {
-            plan.effect(
-                base + if kind == Kind::Planned { 28.0 } else { 11.0 },
-                Effect::PowerState {
-                    pvm,
-                    status: "SHUTOFF".into(),
-                },
-            );
+            plan.effect(shut_down, Effect::power_state(pvm, "SHUTOFF"));
         }
     }
-    plan.say(base + 28.0, |t| {
-        format!("{t}    VG reversal has started for Workgroup {w}")
-    });
-    plan.say(base + 40.0, |t| {
-        format!("{t}    VG reversal has completed for Workgroup {w}")
-    });
+    plan.say_each([
+        (
+            base + 28.0,
+            format!("    VG reversal has started for Workgroup {w}"),
+        ),
+        (
+            base + 40.0,
+            format!("    VG reversal has completed for Workgroup {w}"),
+        ),
+    ]);
     if !failed {
         plan.effect(
             base + 40.0,
@@ -248,49 +262,38 @@ fn plan_move(
             .map(|p| boot_seconds(world, p))
             .unwrap_or(120.0);
         longest = longest.max(boot);
+        let booted = base + 40.0 + boot;
         plan.say(base + 40.0, |t| {
             format!("{t}   Boot up on {to} Site has started for VM {partner_name}")
         });
         if *fails {
             plan.error(
-                base + 40.0 + boot,
+                booted,
                 format!("Boot up on {to} Site has failed for VM {partner_name}"),
             );
             continue;
         }
-        plan.say(base + 40.0 + boot, |t| {
+        plan.say(booted, |t| {
             format!("{t}   Boot up on {to} Site has completed for VM {partner_name}")
         });
         if let Some(pvm) = partner {
-            plan.effect(
-                base + 40.0 + boot,
-                Effect::PowerState {
-                    pvm,
-                    status: "ACTIVE".into(),
-                },
-            );
+            plan.effect(booted, Effect::power_state(pvm, "ACTIVE"));
         }
     }
     let end = base + 40.0 + longest + 18.0;
     if failed {
         plan.error(end, format!("move has failed for Workgroup {w}"));
+        plan.effect(end, Effect::release(&wg.id, "MOVE_FAILED"));
         plan.effect(
             end,
-            Effect::Release {
-                workgroup: wg.id.clone(),
-                state: "MOVE_FAILED".into(),
-            },
-        );
-        plan.effect(
-            end,
-            Effect::Event {
-                level: "error".into(),
-                resource: "droperation".into(),
-                message: format!(
+            Effect::event(
+                "error",
+                "droperation",
+                format!(
                     "Move of workgroup {w} to site {to} failed: a VM did not boot; the workgroup stays at site {}.",
                     wg.active_site
                 ),
-            },
+            ),
         );
         return (end, true);
     }
@@ -301,28 +304,19 @@ fn plan_move(
         end,
         format!("Workgroup move completed for Workgroup {w} to {to}"),
     );
-    plan.effect(
+    let how = if kind == Kind::Planned {
+        "Planned"
+    } else {
+        "Unplanned"
+    };
+    succeeded(
+        plan,
         end,
-        Effect::Release {
-            workgroup: wg.id.clone(),
-            state: "READY_TO_MOVE".into(),
-        },
-    );
-    plan.effect(
-        end,
-        Effect::Event {
-            level: "info".into(),
-            resource: "droperation".into(),
-            message: format!(
-                "{} move of workgroup {w} to site {to} completed: {} VM(s) run at {to}.",
-                if kind == Kind::Planned {
-                    "Planned"
-                } else {
-                    "Unplanned"
-                },
-                vms.len()
-            ),
-        },
+        wg,
+        format!(
+            "{how} move of workgroup {w} to site {to} completed: {} VM(s) run at {to}.",
+            vms.len()
+        ),
     );
     (end, false)
 }
@@ -331,56 +325,72 @@ fn plan_move(
 fn plan_rehearsal(world: &World, plan: &mut Plan, wg: &Workgroup, to: &str, base: f64) -> f64 {
     let w = wg.name.clone();
     let vms = members(world, wg);
-    plan.say(base, |t| {
-        format!(
-            "{t}   Workgroup dr_test move started for {w} to {to}, this may take a few minutes..."
-        )
-    });
-    plan.say(base + 11.0, |t| {
-        format!("{t}    dr_test move has started for Workgroup {w}")
-    });
+    plan.say_each([
+        (
+            base,
+            format!(
+                "   Workgroup dr_test move started for {w} to {to}, this may take a few minutes..."
+            ),
+        ),
+        (
+            base + 11.0,
+            format!("    dr_test move has started for Workgroup {w}"),
+        ),
+    ]);
     plan.hold_point(base + 11.0, format!("ksys.dr_test.{w}"));
     for vm in &vms {
-        let n = vm.name.clone();
+        let n = &vm.name;
         let r = format!("{n}_Rehearsal");
         // The clone is made of the copy at the site the rehearsal runs at.
         let (_, _, _, copy) = sides(vm);
-        plan.say(base + 11.0, |t| {
-            format!("{t}    Rehearsal VM creation has started for VM {n}")
-        });
-        plan.say(base + 67.0, |t| {
-            format!("{t}    Rehearsal VM {r} creation has completed")
-        });
+        plan.say_each([
+            (
+                base + 11.0,
+                format!("    Rehearsal VM creation has started for VM {n}"),
+            ),
+            (
+                base + 67.0,
+                format!("    Rehearsal VM {r} creation has completed"),
+            ),
+            (
+                base + 109.0,
+                format!("    VM Volumes clone with consistency has started for {copy}"),
+            ),
+            (
+                base + 149.0,
+                format!("    VM Volumes clone with consistency has completed for {copy}"),
+            ),
+            (
+                base + 149.0,
+                format!("    Network Configuration has started for VM {r}"),
+            ),
+            (
+                base + 169.0,
+                format!("    Network Configuration has completed for VM {r}"),
+            ),
+            (
+                base + 170.0,
+                format!("    Volumes attachment has started for VM {r}"),
+            ),
+            (
+                base + 345.0,
+                format!("    Volumes attachment has completed for VM {r}"),
+            ),
+            (
+                base + 355.0,
+                format!("   Boot up on {to} Site has started for VM {r}"),
+            ),
+            (
+                base + 458.0,
+                format!("   Boot up on {to} Site has completed for VM {r}"),
+            ),
+        ]);
         plan.effect(
             base + 67.0,
             Effect::RehearsalCreated {
                 vm: vm.uuid.clone(),
             },
         );
-        plan.say(base + 109.0, |t| {
-            format!("{t}    VM Volumes clone with consistency has started for {copy}")
-        });
-        plan.say(base + 149.0, |t| {
-            format!("{t}    VM Volumes clone with consistency has completed for {copy}")
-        });
-        plan.say(base + 149.0, |t| {
-            format!("{t}    Network Configuration has started for VM {r}")
-        });
-        plan.say(base + 169.0, |t| {
-            format!("{t}    Network Configuration has completed for VM {r}")
-        });
-        plan.say(base + 170.0, |t| {
-            format!("{t}    Volumes attachment has started for VM {r}")
-        });
-        plan.say(base + 345.0, |t| {
-            format!("{t}    Volumes attachment has completed for VM {r}")
-        });
-        plan.say(base + 355.0, |t| {
-            format!("{t}   Boot up on {to} Site has started for VM {r}")
-        });
-        plan.say(base + 458.0, |t| {
-            format!("{t}   Boot up on {to} Site has completed for VM {r}")
-        });
     }
     let end = base + 476.0;
     plan.say(end, |t| {
@@ -396,23 +406,14 @@ fn plan_rehearsal(world: &World, plan: &mut Plan, wg: &Workgroup, to: &str, base
             workgroup: wg.id.clone(),
         },
     );
-    plan.effect(
+    succeeded(
+        plan,
         end,
-        Effect::Release {
-            workgroup: wg.id.clone(),
-            state: "READY_TO_MOVE".into(),
-        },
-    );
-    plan.effect(
-        end,
-        Effect::Event {
-            level: "info".into(),
-            resource: "droperation".into(),
-            message: format!(
-                "DR test of workgroup {w}: {} rehearsal VM(s) running at site {to}.",
-                vms.len()
-            ),
-        },
+        wg,
+        format!(
+            "DR test of workgroup {w}: {} rehearsal VM(s) running at site {to}.",
+            vms.len()
+        ),
     );
     end
 }
@@ -659,26 +660,33 @@ pub fn rehearsal_removed(world: &mut World, vm_id: &str) {
 /// Adds one workgroup's cleanup from `base` seconds; returns its end.
 fn plan_cleanup(world: &World, plan: &mut Plan, wg: &Workgroup, base: f64) -> f64 {
     let w = wg.name.clone();
-    plan.say(base, |t| {
-        format!("{t} Workgroup dr_test cleanup started for {w}, this may take a few minutes...")
-    });
-    plan.say(base + 11.0, |t| {
-        format!("{t} dr_test cleanup has started for Workgroup {w}")
-    });
+    plan.say_each([
+        (
+            base,
+            format!(" Workgroup dr_test cleanup started for {w}, this may take a few minutes..."),
+        ),
+        (
+            base + 11.0,
+            format!(" dr_test cleanup has started for Workgroup {w}"),
+        ),
+    ]);
     for vm in members(world, wg) {
         let r = format!("{}_Rehearsal", vm.name);
-        plan.say(base + 11.0, |t| {
-            format!("{t} VM Volumes clone with consistency delete has started for VM {r}")
-        });
-        plan.say(base + 11.0, |t| {
-            format!("{t} VM Volumes clone with consistency delete has completed for VM {r}")
-        });
-        plan.say(base + 11.0, |t| {
-            format!("{t} VM Removal has started for VM {r}")
-        });
-        plan.say(base + 132.0, |t| {
-            format!("{t} VM Removal has completed for VM {r}")
-        });
+        plan.say_each([
+            (
+                base + 11.0,
+                format!(" VM Volumes clone with consistency delete has started for VM {r}"),
+            ),
+            (
+                base + 11.0,
+                format!(" VM Volumes clone with consistency delete has completed for VM {r}"),
+            ),
+            (base + 11.0, format!(" VM Removal has started for VM {r}")),
+            (
+                base + 132.0,
+                format!(" VM Removal has completed for VM {r}"),
+            ),
+        ]);
         plan.effect(base + 132.0, Effect::RehearsalRemoved { vm: vm.uuid });
     }
     let end = base + 132.0;
@@ -691,20 +699,11 @@ fn plan_cleanup(world: &World, plan: &mut Plan, wg: &Workgroup, base: f64) -> f6
             workgroup: wg.id.clone(),
         },
     );
-    plan.effect(
+    succeeded(
+        plan,
         end,
-        Effect::Release {
-            workgroup: wg.id.clone(),
-            state: "READY_TO_MOVE".into(),
-        },
-    );
-    plan.effect(
-        end,
-        Effect::Event {
-            level: "info".into(),
-            resource: "droperation".into(),
-            message: format!("DR test cleanup of workgroup {w} completed."),
-        },
+        wg,
+        format!("DR test cleanup of workgroup {w} completed."),
     );
     end
 }

@@ -126,6 +126,33 @@ pub enum Effect {
     },
 }
 
+impl Effect {
+    /// The operation lets `workgroup` go, in `state` (empty: unchanged).
+    pub fn release(workgroup: &str, state: &str) -> Effect {
+        Effect::Release {
+            workgroup: workgroup.to_owned(),
+            state: state.to_owned(),
+        }
+    }
+
+    /// The PowerVS instance `pvm` changes to `status`.
+    pub fn power_state(pvm: String, status: &str) -> Effect {
+        Effect::PowerState {
+            pvm,
+            status: status.to_owned(),
+        }
+    }
+
+    /// An event in DR Automation's event log.
+    pub fn event(level: &str, resource: &str, message: String) -> Effect {
+        Effect::Event {
+            level: level.to_owned(),
+            resource: resource.to_owned(),
+            message,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Timed {
     pub at: u64,
@@ -172,6 +199,18 @@ impl Plan {
         let at = self.at(seconds);
         let line = text(&format::clock(at));
         self.push(at, line, false);
+    }
+
+    /// Lines `(seconds, text)`, each shown as `<margin><stamp><text>`, in this order.
+    pub fn say_each_after(&mut self, margin: &str, lines: impl IntoIterator<Item = (f64, String)>) {
+        for (seconds, text) in lines {
+            self.say(seconds, |t| format!("{margin}{t}{text}"));
+        }
+    }
+
+    /// Lines `(seconds, text)`, each shown as `<stamp><text>`, in this order.
+    pub fn say_each(&mut self, lines: impl IntoIterator<Item = (f64, String)>) {
+        self.say_each_after("", lines);
     }
 
     /// A line without a stamp.

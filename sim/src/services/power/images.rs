@@ -2,18 +2,16 @@
 //! workspace's own images (copies of stock images), workspace SSH keys (`/v1/ssh-keys`) and
 //! the legacy tenant key API (`/pcloud/v1/tenants/{tenant_id}/sshkeys`).
 
-use std::sync::Arc;
-
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::networks::sub_crn;
 use super::{
-    IMAGES, OWNER, PowerBody, PowerError, PowerResult, SERVICE, SSH_KEYS, STOCK_IMAGES,
-    find_in_workspace, workspace_request,
+    IMAGES, OWNER, PowerBody, PowerCall, PowerError, PowerResult, SERVICE, SSH_KEYS, STOCK_IMAGES,
+    WorkspaceRequest, find_in_workspace, in_workspace,
 };
 use crate::scenario::{Scenario, SshKeySpec};
 use crate::sim::Sim;
@@ -133,12 +131,8 @@ fn reference(image: &Value, cid: &str, kind: &str) -> Value {
     out
 }
 
-pub async fn list_stock(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(cid): Path<String>,
-) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cid)).await?;
+pub async fn list_stock(call: PowerCall, Path(cid): Path<String>) -> PowerResult {
+    let request = call.open(Some(&cid)).await?;
     let images: Vec<Value> = request
         .world
         .list(SERVICE, STOCK_IMAGES)
@@ -148,11 +142,10 @@ pub async fn list_stock(
 }
 
 pub async fn show_stock(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((cid, image_id)): Path<(String, String)>,
 ) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let request = call.open(Some(&cid)).await?;
     let image = request
         .world
         .get(SERVICE, STOCK_IMAGES, &image_id)
@@ -165,27 +158,19 @@ pub async fn show_stock(
     Ok(Json(public_view(image)).into_response())
 }
 
-pub async fn list_images(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(cid): Path<String>,
-) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cid)).await?;
-    let images: Vec<Value> = request
-        .world
-        .list(SERVICE, IMAGES)
-        .filter(|i| i[OWNER] == cid.as_str())
-        .map(|i| reference(i, &cid, "images"))
-        .collect();
+pub async fn list_images(call: PowerCall, Path(cid): Path<String>) -> PowerResult {
+    let request = call.open(Some(&cid)).await?;
+    let images = in_workspace(&request.world, IMAGES, &cid, |i| {
+        reference(i, &cid, "images")
+    });
     Ok(Json(json!({"images": images})).into_response())
 }
 
 pub async fn show_image(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((cid, image_id)): Path<(String, String)>,
 ) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let request = call.open(Some(&cid)).await?;
     let image = find_in_workspace(&request.world, IMAGES, &cid, &image_id, "name")
         .ok_or_else(|| PowerError::not_found("image", &image_id))?;
     Ok(Json(public_view(image)).into_response())
@@ -193,12 +178,11 @@ pub async fn show_image(
 
 /// `CreateImage` with `source: root-project` and a stock `imageID`: copies it in.
 pub async fn create_image(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path(cid): Path<String>,
     PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let mut request = call.open(Some(&cid)).await?;
     let source = body["source"].as_str().unwrap_or("root-project");
     if source != "root-project" {
         return Err(PowerError::bad_request(format!(
@@ -230,17 +214,16 @@ pub async fn create_image(
         &cid,
         &stock,
         body["imageName"].as_str(),
-        sim.now_ms(),
+        call.sim.now_ms(),
     );
     Ok((StatusCode::CREATED, Json(public_view(&image))).into_response())
 }
 
 pub async fn delete_image(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((cid, image_id)): Path<(String, String)>,
 ) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let mut request = call.open(Some(&cid)).await?;
     if request
         .world
         .get(SERVICE, IMAGES, &image_id)
@@ -320,7 +303,7 @@ fn validate_key(body: &Value) -> Result<(String, String), PowerError> {
 }
 
 fn insert_key(
-    request: &mut super::WorkspaceRequest<'_>,
+    request: &mut WorkspaceRequest<'_>,
     body: &Value,
     now_ms: u64,
 ) -> Result<Value, PowerError> {
@@ -351,46 +334,64 @@ fn insert_key(
     Ok(key)
 }
 
-pub async fn list_keys(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> PowerResult {
-    let request = workspace_request(&sim, &headers, None).await?;
-    let guid = request.guid().to_owned();
+/// A key API's listing of the keys visible from the workspace, each as `view` shows it.
+fn listed_keys(request: &WorkspaceRequest<'_>, view: fn(&Value) -> Value) -> Response {
     let keys: Vec<Value> = request
         .world
         .list(SERVICE, SSH_KEYS)
-        .filter(|k| visible_from(k, &guid))
-        .map(public_view)
+        .filter(|k| visible_from(k, request.guid()))
+        .map(view)
         .collect();
-    Ok(Json(json!({"sshKeys": keys})).into_response())
+    Json(json!({"sshKeys": keys})).into_response()
 }
 
-pub async fn create_key(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    PowerBody(body): PowerBody,
+/// A key API's 201 for a new key (see [`insert_key`]), shown as `view` shows it.
+fn created_key(
+    request: &mut WorkspaceRequest<'_>,
+    body: &Value,
+    now_ms: u64,
+    view: fn(&Value) -> Value,
 ) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, None).await?;
-    let key = insert_key(&mut request, &body, sim.now_ms())?;
-    Ok((StatusCode::CREATED, Json(public_view(&key))).into_response())
+    let key = insert_key(request, body, now_ms)?;
+    Ok((StatusCode::CREATED, Json(view(&key))).into_response())
 }
 
-pub async fn show_key(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-) -> PowerResult {
-    let request = workspace_request(&sim, &headers, None).await?;
-    let found = find_key(&request.world, request.guid(), &key)
-        .ok_or_else(|| PowerError::not_found("ssh key", &key))?;
-    Ok(Json(public_view(found)).into_response())
+/// A key API's answer for one key visible from the workspace, shown as `view` shows it.
+fn shown_key(request: &WorkspaceRequest<'_>, key: &str, view: fn(&Value) -> Value) -> PowerResult {
+    let found = find_key(&request.world, request.guid(), key)
+        .ok_or_else(|| PowerError::not_found("ssh key", key))?;
+    Ok(Json(view(found)).into_response())
+}
+
+/// Deletes a key visible from the workspace, by id or name.
+fn remove_key(request: &mut WorkspaceRequest<'_>, key: &str) -> Result<(), PowerError> {
+    let guid = request.guid().to_owned();
+    let id = key_id(&request.world, &guid, key)?;
+    request.world.remove(SERVICE, SSH_KEYS, &id);
+    Ok(())
+}
+
+pub async fn list_keys(call: PowerCall) -> PowerResult {
+    let request = call.open(None).await?;
+    Ok(listed_keys(&request, public_view))
+}
+
+pub async fn create_key(call: PowerCall, PowerBody(body): PowerBody) -> PowerResult {
+    let mut request = call.open(None).await?;
+    created_key(&mut request, &body, call.sim.now_ms(), public_view)
+}
+
+pub async fn show_key(call: PowerCall, Path(key): Path<String>) -> PowerResult {
+    let request = call.open(None).await?;
+    shown_key(&request, &key, public_view)
 }
 
 pub async fn update_key(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path(key): Path<String>,
     PowerBody(patch): PowerBody,
 ) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, None).await?;
+    let mut request = call.open(None).await?;
     let guid = request.guid().to_owned();
     let id = key_id(&request.world, &guid, &key)?;
     let stored = request
@@ -405,15 +406,9 @@ pub async fn update_key(
     Ok(Json(public_view(stored)).into_response())
 }
 
-pub async fn delete_key(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, None).await?;
-    let guid = request.guid().to_owned();
-    let id = key_id(&request.world, &guid, &key)?;
-    request.world.remove(SERVICE, SSH_KEYS, &id);
+pub async fn delete_key(call: PowerCall, Path(key): Path<String>) -> PowerResult {
+    let mut request = call.open(None).await?;
+    remove_key(&mut request, &key)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -430,56 +425,37 @@ fn check_tenant(sim: &Sim, tenant_id: &str) -> Result<(), PowerError> {
     }
 }
 
-pub async fn list_tenant_keys(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(tenant_id): Path<String>,
-) -> PowerResult {
-    let request = workspace_request(&sim, &headers, None).await?;
-    check_tenant(&sim, &tenant_id)?;
-    let guid = request.guid().to_owned();
-    let keys: Vec<Value> = request
-        .world
-        .list(SERVICE, SSH_KEYS)
-        .filter(|k| visible_from(k, &guid))
-        .map(tenant_view)
-        .collect();
-    Ok(Json(json!({"sshKeys": keys})).into_response())
+pub async fn list_tenant_keys(call: PowerCall, Path(tenant_id): Path<String>) -> PowerResult {
+    let request = call.open(None).await?;
+    check_tenant(&call.sim, &tenant_id)?;
+    Ok(listed_keys(&request, tenant_view))
 }
 
 pub async fn create_tenant_key(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path(tenant_id): Path<String>,
     PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, None).await?;
-    check_tenant(&sim, &tenant_id)?;
-    let key = insert_key(&mut request, &body, sim.now_ms())?;
-    Ok((StatusCode::CREATED, Json(tenant_view(&key))).into_response())
+    let mut request = call.open(None).await?;
+    check_tenant(&call.sim, &tenant_id)?;
+    created_key(&mut request, &body, call.sim.now_ms(), tenant_view)
 }
 
 pub async fn show_tenant_key(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((tenant_id, name)): Path<(String, String)>,
 ) -> PowerResult {
-    let request = workspace_request(&sim, &headers, None).await?;
-    check_tenant(&sim, &tenant_id)?;
-    let key = find_key(&request.world, request.guid(), &name)
-        .ok_or_else(|| PowerError::not_found("ssh key", &name))?;
-    Ok(Json(tenant_view(key)).into_response())
+    let request = call.open(None).await?;
+    check_tenant(&call.sim, &tenant_id)?;
+    shown_key(&request, &name, tenant_view)
 }
 
 pub async fn delete_tenant_key(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((tenant_id, name)): Path<(String, String)>,
 ) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, None).await?;
-    check_tenant(&sim, &tenant_id)?;
-    let guid = request.guid().to_owned();
-    let id = key_id(&request.world, &guid, &name)?;
-    request.world.remove(SERVICE, SSH_KEYS, &id);
+    let mut request = call.open(None).await?;
+    check_tenant(&call.sim, &tenant_id)?;
+    remove_key(&mut request, &name)?;
     Ok(Json(json!({})).into_response())
 }

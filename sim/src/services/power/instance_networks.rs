@@ -8,19 +8,16 @@
 //! network's ranges like at create. A NIC on a public (`pub-vlan`) network also shows its
 //! address as `externalIP`.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::instances::{instance, instance_id, instance_mut};
 use super::networks;
-use super::{PowerBody, PowerError, PowerResult, parse_body, workspace_request};
-use crate::sim::Sim;
+use super::{PowerBody, PowerCall, PowerError, PowerResult, parse_body};
 
 /// A NIC of `network` with `address`, as `PVMInstanceNetwork` shows it (the MAC address is
 /// filled in once the instance has an id).
@@ -71,23 +68,18 @@ fn store_nics(vm: &mut Value, nics: Vec<Value>, now: &str) {
 }
 
 /// `GET .../pvm-instances/{pvm}/networks`.
-pub async fn list(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path((cid, pvm_id)): Path<(String, String)>,
-) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cid)).await?;
+pub async fn list(call: PowerCall, Path((cid, pvm_id)): Path<(String, String)>) -> PowerResult {
+    let request = call.open(Some(&cid)).await?;
     let vm = instance(&request.world, &cid, &pvm_id)?;
     Ok(Json(json!({"networks": nics_of(vm)})).into_response())
 }
 
 /// `GET .../pvm-instances/{pvm}/networks/{network_id}`: the instance's NICs on that network.
 pub async fn show(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((cid, pvm_id, network_id)): Path<(String, String, String)>,
 ) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let request = call.open(Some(&cid)).await?;
     let id = instance_id(&request.world, &cid, &pvm_id)?;
     let vm = instance(&request.world, &cid, &pvm_id)?;
     let on_network: Vec<Value> = nics_of(vm)
@@ -105,13 +97,12 @@ pub async fn show(
 
 /// `POST .../pvm-instances/{pvm}/networks` with `{networkID, ipAddress?}`: 201 and the NIC.
 pub async fn attach(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((cid, pvm_id)): Path<(String, String)>,
     PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let now = sim.now_rfc3339();
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let now = call.sim.now_rfc3339();
+    let mut request = call.open(Some(&cid)).await?;
     let network_ref = body["networkID"]
         .as_str()
         .filter(|n| !n.is_empty())
@@ -145,8 +136,7 @@ pub async fn attach(
 /// `DELETE .../pvm-instances/{pvm}/networks/{network_id}`, optionally with `{macAddress}` to
 /// remove one NIC of several on that network: 200 `{}`.
 pub async fn detach(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((cid, pvm_id, network_id)): Path<(String, String, String)>,
     body: Bytes,
 ) -> PowerResult {
@@ -158,8 +148,8 @@ pub async fn detach(
             .filter(|m| !m.is_empty())
             .map(str::to_owned)
     };
-    let now = sim.now_rfc3339();
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let now = call.sim.now_rfc3339();
+    let mut request = call.open(Some(&cid)).await?;
     let id = instance_id(&request.world, &cid, &pvm_id)?;
     let vm = instance(&request.world, &cid, &pvm_id)?.clone();
     check_changeable(&vm, &id)?;

@@ -4,19 +4,18 @@
 //! processors and memory through `RESIZE`; `DELETE` is asynchronous (the instance stays
 //! readable with `taskState: deleting` for a while, as in PowerVS, then 404).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::networks::{self, sub_crn};
 use super::{
-    OWNER, PVM_INSTANCES, PowerBody, PowerError, PowerResult, SERVICE, WORKSPACES,
-    find_in_workspace, images, workspace_request,
+    OWNER, PVM_INSTANCES, PowerBody, PowerCall, PowerError, PowerResult, SERVICE, WORKSPACES,
+    find_in_workspace, images, in_workspace,
 };
 use crate::scenario::{InstanceSpec, Scenario};
 use crate::sim::Sim;
@@ -450,38 +449,25 @@ pub(super) fn instance_mut<'w>(
 }
 
 fn list_of(world: &World, cid: &str) -> Value {
-    let vms: Vec<Value> = world
-        .list(SERVICE, PVM_INSTANCES)
-        .filter(|v| v[OWNER] == cid)
-        .map(|v| view(v, cid))
-        .collect();
+    let vms = in_workspace(world, PVM_INSTANCES, cid, |v| view(v, cid));
     json!({"pvmInstances": vms})
 }
 
-pub async fn list(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(cid): Path<String>,
-) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cid)).await?;
+pub async fn list(call: PowerCall, Path(cid): Path<String>) -> PowerResult {
+    let request = call.open(Some(&cid)).await?;
     Ok(Json(list_of(&request.world, &cid)).into_response())
 }
 
-pub async fn list_v2(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(cid): Path<String>,
-) -> PowerResult {
-    list(State(sim), headers, Path(cid)).await
+pub async fn list_v2(call: PowerCall, Path(cid): Path<String>) -> PowerResult {
+    list(call, Path(cid)).await
 }
 
 pub async fn create(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path(cid): Path<String>,
     PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let mut request = call.open(Some(&cid)).await?;
     let base_name = body["serverName"]
         .as_str()
         .ok_or_else(|| PowerError::bad_request("serverName is required"))?
@@ -502,7 +488,7 @@ pub async fn create(
         };
         let mut spec = body.clone();
         spec["serverName"] = json!(name);
-        match create_instance(&mut request.world, &sim, &cid, &spec) {
+        match create_instance(&mut request.world, &call.sim, &cid, &spec) {
             Ok(vm) => created.push(vm),
             Err(e) => {
                 // All or nothing, like a single API call.
@@ -518,26 +504,21 @@ pub async fn create(
     Ok((StatusCode::ACCEPTED, Json(Value::Array(created))).into_response())
 }
 
-pub async fn show(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path((cid, pvm_id)): Path<(String, String)>,
-) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cid)).await?;
+pub async fn show(call: PowerCall, Path((cid, pvm_id)): Path<(String, String)>) -> PowerResult {
+    let request = call.open(Some(&cid)).await?;
     let vm = instance(&request.world, &cid, &pvm_id)?;
     Ok(Json(view(vm, &cid)).into_response())
 }
 
 /// PVMInstanceUpdate: resize (processors, memory, procType) and rename.
 pub async fn update(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((cid, pvm_id)): Path<(String, String)>,
     PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let resize_done = sim.deadline_after(RESIZE_DURATION);
-    let now = sim.now_rfc3339();
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let resize_done = call.sim.deadline_after(RESIZE_DURATION);
+    let now = call.sim.now_rfc3339();
+    let mut request = call.open(Some(&cid)).await?;
     let id = instance_id(&request.world, &cid, &pvm_id)?;
     let current = instance(&request.world, &cid, &pvm_id)?.clone();
     let status = current["status"].as_str().unwrap_or_default();
@@ -607,13 +588,9 @@ pub async fn update(
     Ok((StatusCode::ACCEPTED, Json(response)).into_response())
 }
 
-pub async fn delete(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path((cid, pvm_id)): Path<(String, String)>,
-) -> PowerResult {
-    let delete_at = sim.deadline_after(DELETE_DURATION);
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+pub async fn delete(call: PowerCall, Path((cid, pvm_id)): Path<(String, String)>) -> PowerResult {
+    let delete_at = call.sim.deadline_after(DELETE_DURATION);
+    let mut request = call.open(Some(&cid)).await?;
     let vm = instance_mut(&mut request.world, &cid, &pvm_id)?;
     if vm["taskState"] != "deleting" {
         vm["taskState"] = json!("deleting");
@@ -629,13 +606,12 @@ pub async fn delete(
 
 /// `POST .../action`: start, stop, immediate-shutdown, soft-reboot, hard-reboot, reset-state.
 pub async fn action(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((cid, pvm_id)): Path<(String, String)>,
     PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let now = sim.now_rfc3339();
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let now = call.sim.now_rfc3339();
+    let mut request = call.open(Some(&cid)).await?;
     let id = instance_id(&request.world, &cid, &pvm_id)?;
     let vm = instance_mut(&mut request.world, &cid, &pvm_id)?;
     let action = body["action"].as_str().unwrap_or_default();

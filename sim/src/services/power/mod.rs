@@ -15,12 +15,14 @@ mod instance_networks;
 mod instances;
 mod networks;
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -374,6 +376,20 @@ impl WorkspaceRequest<'_> {
     }
 }
 
+/// The objects of `collection` in workspace `guid`, each as `view` shows it.
+pub fn in_workspace(
+    world: &World,
+    collection: &str,
+    guid: &str,
+    view: impl Fn(&Value) -> Value,
+) -> Vec<Value> {
+    world
+        .list(SERVICE, collection)
+        .filter(|o| o[OWNER] == guid)
+        .map(view)
+        .collect()
+}
+
 /// An object of `collection` in workspace `guid`, addressed as every PowerVS path addresses
 /// networks, images and instances: by its id, or else by its name (`name_field`).
 pub fn find_in_workspace<'w>(
@@ -415,54 +431,80 @@ fn workspace_of_crn_header(sim: &Sim, headers: &HeaderMap) -> Result<String, Pow
     Ok(fields[7].to_owned())
 }
 
-pub async fn workspace_request<'a>(
-    sim: &'a Sim,
-    headers: &HeaderMap,
-    cloud_instance_id: Option<&str>,
-) -> Result<WorkspaceRequest<'a>, PowerError> {
-    let claims = sim.authenticate(headers).map_err(|e| unauthorized(&e))?;
-    let from_header = workspace_of_crn_header(sim, headers)?;
-    if let Some(cid) = cloud_instance_id
-        && cid != from_header
-    {
-        return Err(PowerError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("the CRN header does not match cloud instance {cid}"),
-        ));
-    }
-    let world = sim.world().await;
-    let workspace = world
-        .get(SERVICE, WORKSPACES, &from_header)
-        .cloned()
-        .ok_or_else(|| PowerError::not_found("cloud instance", &from_header))?;
-    if workspace["status"] != "active" {
-        return Err(PowerError::conflict(format!(
-            "cloud instance {from_header} is not active yet (status {})",
-            workspace["status"]
-        )));
-    }
-    Ok(WorkspaceRequest {
-        claims,
-        world,
-        workspace,
-    })
+/// A PowerVS request as every handler takes it: the simulator and the request headers.
+/// Extracting it checks nothing, so a handler's body extractor still answers a bad body
+/// before [`PowerCall::open`] checks the token and the `CRN` header.
+pub struct PowerCall {
+    pub sim: Arc<Sim>,
+    headers: HeaderMap,
 }
 
-async fn list_workspaces(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> PowerResult {
-    sim.authenticate(&headers).map_err(|e| unauthorized(&e))?;
-    let world = sim.world().await;
+impl FromRequestParts<Arc<Sim>> for PowerCall {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, sim: &Arc<Sim>) -> Result<Self, Infallible> {
+        Ok(PowerCall {
+            sim: Arc::clone(sim),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+impl PowerCall {
+    /// The caller's token claims, or the PowerVS 401.
+    fn authenticate(&self) -> Result<Claims, PowerError> {
+        self.sim
+            .authenticate(&self.headers)
+            .map_err(|e| unauthorized(&e))
+    }
+
+    /// The request on the workspace its `CRN` header names (which must be
+    /// `cloud_instance_id` when the path has one): token checked, world locked, workspace
+    /// active.
+    pub async fn open(
+        &self,
+        cloud_instance_id: Option<&str>,
+    ) -> Result<WorkspaceRequest<'_>, PowerError> {
+        let claims = self.authenticate()?;
+        let from_header = workspace_of_crn_header(&self.sim, &self.headers)?;
+        if let Some(cid) = cloud_instance_id
+            && cid != from_header
+        {
+            return Err(PowerError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("the CRN header does not match cloud instance {cid}"),
+            ));
+        }
+        let world = self.sim.world().await;
+        let workspace = world
+            .get(SERVICE, WORKSPACES, &from_header)
+            .cloned()
+            .ok_or_else(|| PowerError::not_found("cloud instance", &from_header))?;
+        if workspace["status"] != "active" {
+            return Err(PowerError::conflict(format!(
+                "cloud instance {from_header} is not active yet (status {})",
+                workspace["status"]
+            )));
+        }
+        Ok(WorkspaceRequest {
+            claims,
+            world,
+            workspace,
+        })
+    }
+}
+
+async fn list_workspaces(call: PowerCall) -> PowerResult {
+    call.authenticate()?;
+    let world = call.sim.world().await;
     let workspaces: Vec<Value> = world.list(SERVICE, WORKSPACES).map(public_view).collect();
     Ok(Json(json!({"workspaces": workspaces})).into_response())
 }
 
-async fn show_workspace(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(workspace_id): Path<String>,
-) -> PowerResult {
-    sim.authenticate(&headers).map_err(|e| unauthorized(&e))?;
-    let world = sim.world().await;
+async fn show_workspace(call: PowerCall, Path(workspace_id): Path<String>) -> PowerResult {
+    call.authenticate()?;
+    let world = call.sim.world().await;
     let workspace = world
         .get(SERVICE, WORKSPACES, &workspace_id)
         .ok_or_else(|| PowerError::not_found("workspace", &workspace_id))?;
@@ -470,18 +512,14 @@ async fn show_workspace(
 }
 
 async fn show_cloud_instance(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path(cloud_instance_id): Path<String>,
 ) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cloud_instance_id)).await?;
+    let request = call.open(Some(&cloud_instance_id)).await?;
     let guid = request.guid().to_owned();
-    let vms: Vec<Value> = request
-        .world
-        .list(SERVICE, PVM_INSTANCES)
-        .filter(|v| v[OWNER] == guid.as_str())
-        .map(|v| instances::view(v, &guid))
-        .collect();
+    let vms = in_workspace(&request.world, PVM_INSTANCES, &guid, |v| {
+        instances::view(v, &guid)
+    });
     let procs: f64 = vms.iter().filter_map(|v| v["processors"].as_f64()).sum();
     let memory: f64 = vms.iter().filter_map(|v| v["memory"].as_f64()).sum();
     let body = json!({
@@ -490,7 +528,7 @@ async fn show_cloud_instance(
         "enabled": true,
         "initialized": true,
         "region": request.zone(),
-        "tenantID": sim.account_id(),
+        "tenantID": call.sim.account_id(),
         "openstackID": guid.replace('-', ""),
         "capabilities": ["cloud-connections", "power-edge-router", "transit-gateway-connection"],
         "limits": {"instances": 1000, "memory": 10000, "proc": 1000, "procUnits": 1000, "storage": 100000, "storageTier1": 50000, "storageTier3": 50000},
@@ -501,12 +539,8 @@ async fn show_cloud_instance(
 }
 
 /// The storage tiers a workspace offers (DR uses tier1 and tier3).
-async fn storage_tiers(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(cloud_instance_id): Path<String>,
-) -> PowerResult {
-    workspace_request(&sim, &headers, Some(&cloud_instance_id)).await?;
+async fn storage_tiers(call: PowerCall, Path(cloud_instance_id): Path<String>) -> PowerResult {
+    call.open(Some(&cloud_instance_id)).await?;
     let tiers = json!([
         {"name": "tier0", "description": "NVMe flash, 25 IOPS/GB", "state": "active"},
         {"name": "tier1", "description": "NVMe flash, 10 IOPS/GB", "state": "active"},

@@ -2,23 +2,20 @@
 //! `pub-vlan` networks with CIDR, gateway, IP ranges and DNS servers, and the IP address
 //! bookkeeping that PVM instances draw their addresses from.
 
-use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
-use std::sync::Arc;
-
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use ipnet::Ipv4Net;
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
 
 use super::{
-    NETWORKS, OWNER, PVM_INSTANCES, PowerBody, PowerError, PowerResult, SERVICE, find_in_workspace,
-    workspace_request,
+    NETWORKS, OWNER, PVM_INSTANCES, PowerBody, PowerCall, PowerError, PowerResult, SERVICE,
+    find_in_workspace, in_workspace,
 };
 use crate::scenario::NetworkSpec;
-use crate::sim::Sim;
 use crate::store::{World, public_view};
 
 /// `crn:...:<guid>::` of a workspace -> `crn:...:<guid>:<type>:<id>` of something in it.
@@ -359,28 +356,18 @@ pub fn find<'w>(world: &'w World, guid: &str, id_or_name: &str) -> Option<&'w Va
     find_in_workspace(world, NETWORKS, guid, id_or_name, "name")
 }
 
-pub async fn list(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path(cid): Path<String>,
-) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cid)).await?;
-    let networks: Vec<Value> = request
-        .world
-        .list(SERVICE, NETWORKS)
-        .filter(|n| n[OWNER] == cid.as_str())
-        .map(|n| reference(n, &cid))
-        .collect();
+pub async fn list(call: PowerCall, Path(cid): Path<String>) -> PowerResult {
+    let request = call.open(Some(&cid)).await?;
+    let networks = in_workspace(&request.world, NETWORKS, &cid, |n| reference(n, &cid));
     Ok(Json(json!({"networks": networks})).into_response())
 }
 
 pub async fn create(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path(cid): Path<String>,
     PowerBody(body): PowerBody,
 ) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let mut request = call.open(Some(&cid)).await?;
     if !request.world.has_room(SERVICE, NETWORKS) {
         return Err(PowerError::quota_exceeded("network"));
     }
@@ -392,24 +379,19 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&request.world, &network))).into_response())
 }
 
-pub async fn show(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    Path((cid, network_id)): Path<(String, String)>,
-) -> PowerResult {
-    let request = workspace_request(&sim, &headers, Some(&cid)).await?;
+pub async fn show(call: PowerCall, Path((cid, network_id)): Path<(String, String)>) -> PowerResult {
+    let request = call.open(Some(&cid)).await?;
     let network = find(&request.world, &cid, &network_id)
         .ok_or_else(|| PowerError::not_found("network", &network_id))?;
     Ok(Json(view(&request.world, network)).into_response())
 }
 
 pub async fn update(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((cid, network_id)): Path<(String, String)>,
     PowerBody(patch): PowerBody,
 ) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let mut request = call.open(Some(&cid)).await?;
     let current = find(&request.world, &cid, &network_id)
         .cloned()
         .ok_or_else(|| PowerError::not_found("network", &network_id))?;
@@ -445,11 +427,10 @@ pub async fn update(
 }
 
 pub async fn delete(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
+    call: PowerCall,
     Path((cid, network_id)): Path<(String, String)>,
 ) -> PowerResult {
-    let mut request = workspace_request(&sim, &headers, Some(&cid)).await?;
+    let mut request = call.open(Some(&cid)).await?;
     let id = find(&request.world, &cid, &network_id)
         .and_then(|n| n["networkID"].as_str().map(str::to_owned))
         .ok_or_else(|| PowerError::not_found("network", &network_id))?;

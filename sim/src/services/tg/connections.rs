@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::gateways::{find_gateway, refresh_connection_count};
+use super::gateways::{find_gateway, find_of_gateway, refresh_connection_count, show_of_gateway};
 use super::{
-    ALREADY_CONNECTED, CONNECTION_ATTACH, CONNECTION_DELETE, CONNECTIONS, NETWORK_TYPES, SERVICE,
-    TgError, TgResult, name_field, page, respond,
+    ALREADY_CONNECTED, CONNECTION_ATTACH, CONNECTION_DELETE, CONNECTIONS, NETWORK_TYPES, NameScope,
+    SERVICE, TgError, TgResult, check_name_free, choice_field, name_field, page, patched, respond,
 };
 use super::{TgBody, TgRequest};
 
@@ -79,12 +79,10 @@ pub(super) fn connection_object(
     (id, c)
 }
 
+const CONNECTION: &str = "Transit gateway connection";
+
 fn find_connection<'a>(world: &'a World, gateway_id: &str, id: &str) -> Result<&'a Value, TgError> {
-    find_gateway(world, gateway_id)?;
-    world
-        .get(SERVICE, CONNECTIONS, id)
-        .filter(|c| c["_gateway_id"].as_str() == Some(gateway_id))
-        .ok_or_else(|| TgError::not_found("Transit gateway connection", id))
+    find_of_gateway(world, CONNECTIONS, CONNECTION, gateway_id, id)
 }
 
 pub(super) async fn list_connections(Path(id): Path<String>, request: TgRequest) -> TgResult {
@@ -137,23 +135,7 @@ pub(super) async fn create_connection(
     TgRequest { sim, .. }: TgRequest,
     TgBody { body, .. }: TgBody,
 ) -> TgResult {
-    let network_type = match body.get("network_type") {
-        Some(Value::String(t)) if NETWORK_TYPES.contains(&t.as_str()) => t.clone(),
-        Some(_) => {
-            return Err(TgError::field(
-                "invalid_network_type",
-                "network_type",
-                format!("network_type must be one of: {}.", NETWORK_TYPES.join(", ")),
-            ));
-        }
-        None => {
-            return Err(TgError::field(
-                "missing_field",
-                "network_type",
-                "network_type is required.",
-            ));
-        }
-    };
+    let network_type = choice_field(&body, "network_type", NETWORK_TYPES, "invalid_network_type")?;
     if network_type != "vpc" && network_type != "power_virtual_server" {
         return Err(TgError::new(
             StatusCode::BAD_REQUEST,
@@ -206,19 +188,7 @@ pub(super) async fn create_connection(
         ));
     }
     let name = name.unwrap_or_else(|| network.name.clone());
-    if world
-        .find(SERVICE, CONNECTIONS, |c| {
-            c["_gateway_id"].as_str() == Some(gateway_id.as_str())
-                && c["name"].as_str() == Some(name.as_str())
-        })
-        .is_some()
-    {
-        return Err(TgError::new(
-            StatusCode::CONFLICT,
-            "name_conflict",
-            format!("A connection named {name} already exists on this gateway."),
-        ));
-    }
+    check_name_free(&world, NameScope::ConnectionsOf(&gateway_id), &name, None)?;
     let (id, mut c) = connection_object(
         &mut world,
         &gateway,
@@ -237,11 +207,7 @@ pub(super) async fn get_connection(
     Path((gateway_id, id)): Path<(String, String)>,
     TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
-    let world = sim.world().await;
-    Ok(respond(
-        StatusCode::OK,
-        find_connection(&world, &gateway_id, &id)?,
-    ))
+    show_of_gateway(&sim, CONNECTIONS, CONNECTION, &gateway_id, &id).await
 }
 
 pub(super) async fn update_connection(
@@ -264,33 +230,12 @@ pub(super) async fn update_connection(
     let now = sim.now_rfc3339();
     let mut world = sim.world().await;
     find_connection(&world, &gateway_id, &id)?;
-    if let Some(n) = &name
-        && world
-            .find(SERVICE, CONNECTIONS, |c| {
-                c["_gateway_id"].as_str() == Some(gateway_id.as_str())
-                    && c["name"].as_str() == Some(n.as_str())
-                    && c["id"].as_str() != Some(id.as_str())
-            })
-            .is_some()
-    {
-        return Err(TgError::new(
-            StatusCode::CONFLICT,
-            "name_conflict",
-            format!("A connection named {n} already exists on this gateway."),
-        ));
-    }
-    let Some(c) = world.get_mut(SERVICE, CONNECTIONS, &id) else {
-        return Err(TgError::not_found("Transit gateway connection", &id));
-    };
-    if let Some(n) = name {
-        c["name"] = json!(n);
-    }
-    if let Some(d) = default {
-        c["prefix_filters_default"] = json!(d);
-    }
-    c["updated_at"] = json!(now);
-    let c = c.clone();
-    Ok(respond(StatusCode::OK, &c))
+    let scope = NameScope::ConnectionsOf(&gateway_id);
+    patched(&mut world, scope, &id, name, now, |c| {
+        if let Some(d) = default {
+            c["prefix_filters_default"] = json!(d);
+        }
+    })
 }
 
 pub(super) async fn delete_connection(

@@ -11,15 +11,46 @@ use crate::store::World;
 use crate::util;
 
 use super::{
-    CONNECTIONS, GATEWAY_PROVISIONING, GATEWAYS, LOCATIONS, ROUTE_REPORTS, SERVICE, TgError,
-    TgResult, name_field, page, respond,
+    CONNECTIONS, GATEWAY_PROVISIONING, GATEWAYS, LOCATIONS, NameScope, ROUTE_REPORTS, SERVICE,
+    TgError, TgResult, bool_field, check_name_free, choice_field, name_field, page, patched,
+    respond,
 };
 use super::{TgBody, TgRequest};
+use crate::sim::Sim;
 
 pub(super) fn find_gateway<'a>(world: &'a World, id: &str) -> Result<&'a Value, TgError> {
     world
         .get(SERVICE, GATEWAYS, id)
         .ok_or_else(|| TgError::not_found("Transit gateway", id))
+}
+
+/// An object of `collection` (connections, route reports) of gateway `gateway_id`, or the
+/// 404 naming `what`.
+pub(super) fn find_of_gateway<'a>(
+    world: &'a World,
+    collection: &str,
+    what: &str,
+    gateway_id: &str,
+    id: &str,
+) -> Result<&'a Value, TgError> {
+    find_gateway(world, gateway_id)?;
+    world
+        .get(SERVICE, collection, id)
+        .filter(|o| o["_gateway_id"].as_str() == Some(gateway_id))
+        .ok_or_else(|| TgError::not_found(what, id))
+}
+
+/// The `GET` of one object of a gateway (see [`find_of_gateway`]).
+pub(super) async fn show_of_gateway(
+    sim: &Sim,
+    collection: &str,
+    what: &str,
+    gateway_id: &str,
+    id: &str,
+) -> TgResult {
+    let world = sim.world().await;
+    let object = find_of_gateway(&world, collection, what, gateway_id, id)?;
+    Ok(respond(StatusCode::OK, object))
 }
 
 pub(super) fn refresh_connection_count(world: &mut World, gateway_id: &str) {
@@ -99,34 +130,8 @@ pub(super) async fn create_gateway(
     TgBody { body, .. }: TgBody,
 ) -> TgResult {
     let name = name_field(&body, true)?.unwrap_or_default();
-    let location = match body.get("location") {
-        Some(Value::String(l)) if LOCATIONS.contains(&l.as_str()) => l.clone(),
-        Some(_) => {
-            return Err(TgError::field(
-                "invalid_location",
-                "location",
-                format!("location must be one of: {}.", LOCATIONS.join(", ")),
-            ));
-        }
-        None => {
-            return Err(TgError::field(
-                "missing_field",
-                "location",
-                "location is required.",
-            ));
-        }
-    };
-    let global = match body.get("global") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            return Err(TgError::field(
-                "invalid_field",
-                "global",
-                "global must be a boolean.",
-            ));
-        }
-    };
+    let location = choice_field(&body, "location", LOCATIONS, "invalid_location")?;
+    let global = bool_field(&body, "global")?.unwrap_or(false);
     let available_at = sim.deadline_after(GATEWAY_PROVISIONING);
     let mut world = sim.world().await;
     if !world.has_room(SERVICE, GATEWAYS) {
@@ -136,18 +141,7 @@ pub(super) async fn create_gateway(
             "The transit gateway quota is reached.",
         ));
     }
-    if world
-        .find(SERVICE, GATEWAYS, |g| {
-            g["name"].as_str() == Some(name.as_str())
-        })
-        .is_some()
-    {
-        return Err(TgError::new(
-            StatusCode::CONFLICT,
-            "name_conflict",
-            format!("A transit gateway named {name} already exists."),
-        ));
-    }
+    check_name_free(&world, NameScope::Gateways, &name, None)?;
     let rg = match body.get("resource_group").map(|r| r["id"].as_str()) {
         Some(Some(id)) => resource_group_ref(&world, Some(id)).ok_or_else(|| {
             TgError::field(
@@ -199,45 +193,15 @@ pub(super) async fn update_gateway(
     TgBody { body, .. }: TgBody,
 ) -> TgResult {
     let name = name_field(&body, false)?;
-    let global = match body.get("global") {
-        None => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(_) => {
-            return Err(TgError::field(
-                "invalid_field",
-                "global",
-                "global must be a boolean.",
-            ));
-        }
-    };
+    let global = bool_field(&body, "global")?;
     let now = sim.now_rfc3339();
     let mut world = sim.world().await;
     find_gateway(&world, &id)?;
-    if let Some(n) = &name
-        && world
-            .find(SERVICE, GATEWAYS, |g| {
-                g["name"].as_str() == Some(n.as_str()) && g["id"].as_str() != Some(id.as_str())
-            })
-            .is_some()
-    {
-        return Err(TgError::new(
-            StatusCode::CONFLICT,
-            "name_conflict",
-            format!("A transit gateway named {n} already exists."),
-        ));
-    }
-    let Some(gw) = world.get_mut(SERVICE, GATEWAYS, &id) else {
-        return Err(TgError::not_found("Transit gateway", &id));
-    };
-    if let Some(n) = name {
-        gw["name"] = json!(n);
-    }
-    if let Some(g) = global {
-        gw["global"] = json!(g);
-    }
-    gw["updated_at"] = json!(now);
-    let gw = gw.clone();
-    Ok(respond(StatusCode::OK, &gw))
+    patched(&mut world, NameScope::Gateways, &id, name, now, |gw| {
+        if let Some(g) = global {
+            gw["global"] = json!(g);
+        }
+    })
 }
 
 pub(super) async fn delete_gateway(

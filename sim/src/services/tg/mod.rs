@@ -27,8 +27,8 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::services::kit::{
-    CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, hex_trace_id,
-    is_version_date, page_window, request_base,
+    CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, fault_code,
+    hex_trace_id, is_version_date, page_window, request_base,
 };
 use crate::services::{WorldEvent, gc};
 use crate::sim::Sim;
@@ -205,14 +205,17 @@ pub fn on_network_deleted(world: &mut World, network_crn: &str, now_ms: u64) {
 
 /// The Transit Gateway error body.
 pub fn error_response(status: StatusCode, message: &str) -> Response {
-    let code = match status.as_u16() {
-        401 => "not_authorized",
-        404 => "not_found",
-        409 => "conflict",
-        429 => "rate_limit_exceeded",
-        s if s >= 500 => "internal_error",
-        _ => "bad_request",
-    };
+    let code = fault_code(
+        status,
+        &[
+            (401, "not_authorized"),
+            (404, "not_found"),
+            (409, "conflict"),
+            (429, "rate_limit_exceeded"),
+        ],
+        "internal_error",
+        "bad_request",
+    );
     TgError::new(status, code, message).into_response()
 }
 
@@ -348,6 +351,115 @@ fn name_field(body: &Map<String, Value>, required: bool) -> Result<Option<String
             "name",
             "name must be 1-63 characters: letters, digits, hyphens, underscores or spaces.",
         )),
+    }
+}
+
+/// The body's string `field`, one of `allowed`; `invalid_code` names the error of another value.
+fn choice_field(
+    body: &Map<String, Value>,
+    field: &str,
+    allowed: &[&str],
+    invalid_code: &'static str,
+) -> Result<String, TgError> {
+    match body.get(field) {
+        Some(Value::String(v)) if allowed.contains(&v.as_str()) => Ok(v.clone()),
+        Some(_) => Err(TgError::field(
+            invalid_code,
+            field,
+            format!("{field} must be one of: {}.", allowed.join(", ")),
+        )),
+        None => Err(TgError::field(
+            "missing_field",
+            field,
+            format!("{field} is required."),
+        )),
+    }
+}
+
+/// The body's boolean `field`, if it has one.
+fn bool_field(body: &Map<String, Value>, field: &str) -> Result<Option<bool>, TgError> {
+    match body.get(field) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(TgError::field(
+            "invalid_field",
+            field,
+            format!("{field} must be a boolean."),
+        )),
+    }
+}
+
+/// What a name must be unique among: the account's gateways, or one gateway's connections.
+#[derive(Clone, Copy)]
+enum NameScope<'a> {
+    Gateways,
+    ConnectionsOf(&'a str),
+}
+
+impl NameScope<'_> {
+    /// The collection of the named objects, and what a 404 calls one.
+    fn collection(self) -> (&'static str, &'static str) {
+        match self {
+            NameScope::Gateways => (GATEWAYS, "Transit gateway"),
+            NameScope::ConnectionsOf(_) => (CONNECTIONS, "Transit gateway connection"),
+        }
+    }
+}
+
+/// The end of a `PATCH` of object `id` in `scope`: `name` (when given, free in `scope`) and
+/// `change` applied to it, `updated_at` stamped; the 200 with the object.
+fn patched(
+    world: &mut World,
+    scope: NameScope<'_>,
+    id: &str,
+    name: Option<String>,
+    now: String,
+    change: impl FnOnce(&mut Value),
+) -> TgResult {
+    if let Some(n) = &name {
+        check_name_free(world, scope, n, Some(id))?;
+    }
+    let (collection, what) = scope.collection();
+    let Some(object) = world.get_mut(SERVICE, collection, id) else {
+        return Err(TgError::not_found(what, id));
+    };
+    if let Some(n) = name {
+        object["name"] = json!(n);
+    }
+    change(object);
+    object["updated_at"] = json!(now);
+    Ok(respond(StatusCode::OK, object))
+}
+
+/// The 409 `name_conflict` when an object of `scope` other than `except` (an id) is `name`d.
+fn check_name_free(
+    world: &World,
+    scope: NameScope<'_>,
+    name: &str,
+    except: Option<&str>,
+) -> Result<(), TgError> {
+    let message = match scope {
+        NameScope::Gateways => format!("A transit gateway named {name} already exists."),
+        NameScope::ConnectionsOf(_) => {
+            format!("A connection named {name} already exists on this gateway.")
+        }
+    };
+    let (collection, _) = scope.collection();
+    let in_scope = |o: &Value| match scope {
+        NameScope::Gateways => true,
+        NameScope::ConnectionsOf(gateway) => o["_gateway_id"].as_str() == Some(gateway),
+    };
+    let taken = world
+        .find(SERVICE, collection, |o| {
+            in_scope(o)
+                && o["name"].as_str() == Some(name)
+                && except.is_none_or(|id| o["id"].as_str() != Some(id))
+        })
+        .is_some();
+    if taken {
+        Err(TgError::new(StatusCode::CONFLICT, "name_conflict", message))
+    } else {
+        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@ use crate::store::{World, public_view};
 use crate::util;
 
 use super::TgRequest;
-use super::gateways::find_gateway;
+use super::gateways::{find_gateway, find_of_gateway, show_of_gateway};
 use super::{
     CONNECTIONS, ROUTE_REPORT_GENERATION, ROUTE_REPORTS, SERVICE, TgError, TgResult, respond,
 };
@@ -117,13 +117,7 @@ pub(super) fn compute_report(world: &World, gateway_id: &str) -> Value {
     json!({"connections": connections, "overlapping_routes": overlapping_routes})
 }
 
-fn find_report<'a>(world: &'a World, gateway_id: &str, id: &str) -> Result<&'a Value, TgError> {
-    find_gateway(world, gateway_id)?;
-    world
-        .get(SERVICE, ROUTE_REPORTS, id)
-        .filter(|r| r["_gateway_id"].as_str() == Some(gateway_id))
-        .ok_or_else(|| TgError::not_found("Route report", id))
-}
+const REPORT: &str = "Route report";
 
 pub(super) async fn create_route_report(
     Path(gateway_id): Path<String>,
@@ -182,11 +176,7 @@ pub(super) async fn get_route_report(
     Path((gateway_id, id)): Path<(String, String)>,
     TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
-    let world = sim.world().await;
-    Ok(respond(
-        StatusCode::OK,
-        find_report(&world, &gateway_id, &id)?,
-    ))
+    show_of_gateway(&sim, ROUTE_REPORTS, REPORT, &gateway_id, &id).await
 }
 
 pub(super) async fn delete_route_report(
@@ -194,7 +184,7 @@ pub(super) async fn delete_route_report(
     TgRequest { sim, .. }: TgRequest,
 ) -> TgResult {
     let mut world = sim.world().await;
-    find_report(&world, &gateway_id, &id)?;
+    find_of_gateway(&world, ROUTE_REPORTS, REPORT, &gateway_id, &id)?;
     world.remove(SERVICE, ROUTE_REPORTS, &id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -9,10 +9,10 @@ use crate::store::World;
 use crate::util;
 
 use super::{
-    PREFIXES, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, created, generated_name,
-    name_field, no_content, ok, page, region, region_prefix, zone_ref, zones_of,
+    PREFIXES, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, check_name_free, created,
+    name_field, new_name, no_content, ok, page, region, region_prefix, zone_ref,
 };
-use super::{VpcBody, VpcRequest};
+use super::{VpcBody, VpcRequest, body_zone, passes_filters};
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn insert_prefix(
@@ -70,6 +70,18 @@ pub(super) fn parse_cidr(field: &str, value: Option<&Value>) -> Result<Ipv4Net, 
     Ok(net)
 }
 
+/// The first of `objects` whose CIDR (its `field`) overlaps `cidr`, with that CIDR.
+pub(super) fn first_overlap<'a>(
+    objects: impl IntoIterator<Item = &'a Value>,
+    field: &str,
+    cidr: &Ipv4Net,
+) -> Option<(&'a Value, Ipv4Net)> {
+    objects.into_iter().find_map(|o| {
+        let other = o[field].as_str()?.parse::<Ipv4Net>().ok()?;
+        overlaps(cidr, &other).then_some((o, other))
+    })
+}
+
 pub(super) fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
@@ -80,12 +92,7 @@ pub(super) async fn list_prefixes(Path(vpc_id): Path<String>, request: VpcReques
         return Err(VpcError::not_found("VPC", &vpc_id));
     }
     let items: Vec<Value> = prefixes_of(&world, &vpc_id)
-        .filter(|p| {
-            request
-                .params
-                .get("zone.name")
-                .is_none_or(|z| p["zone"]["name"].as_str() == Some(z))
-        })
+        .filter(|p| passes_filters(&request, p, &["zone.name"]))
         .cloned()
         .collect();
     let body = page(
@@ -108,43 +115,17 @@ pub(super) async fn create_prefix(
         return Err(VpcError::not_found("VPC", &vpc_id));
     }
     let cidr = parse_cidr("cidr", body.get("cidr"))?;
-    let zone = body
-        .get("zone")
-        .and_then(|z| z["name"].as_str())
-        .ok_or_else(|| VpcError::missing("zone.name"))?
-        .to_owned();
-    if !zones_of(&region).contains(&zone) {
-        return Err(VpcError::invalid(
-            "zone.name",
-            body.get("zone").map(|z| &z["name"]),
-            format!("Zone {zone} is not in region {region}."),
+    let zone = body_zone(&body, &region)?;
+    if let Some((existing, other)) = first_overlap(prefixes_of(&world, &vpc_id), "cidr", &cidr) {
+        return Err(VpcError::conflict(
+            "address_prefix_overlap",
+            format!(
+                "Address prefix {cidr} overlaps address prefix {} ({other}) of this VPC.",
+                existing["name"].as_str().unwrap_or_default()
+            ),
         ));
     }
-    for existing in prefixes_of(&world, &vpc_id) {
-        if let Some(Ok(other)) = existing["cidr"].as_str().map(str::parse::<Ipv4Net>)
-            && overlaps(&cidr, &other)
-        {
-            return Err(VpcError::conflict(
-                "address_prefix_overlap",
-                format!(
-                    "Address prefix {cidr} overlaps address prefix {} ({other}) of this VPC.",
-                    existing["name"].as_str().unwrap_or_default()
-                ),
-            ));
-        }
-    }
-    let name = match name_field(&body)? {
-        Some(n) => {
-            if prefixes_of(&world, &vpc_id).any(|p| p["name"].as_str() == Some(n.as_str())) {
-                return Err(VpcError::conflict(
-                    "validation_unique_failed",
-                    format!("An address prefix named {n} already exists in this VPC."),
-                ));
-            }
-            n
-        }
-        None => generated_name(&mut world),
-    };
+    let name = new_name(&mut world, &body, PREFIXES, Some(&vpc_id))?;
     let is_default = body
         .get("is_default")
         .and_then(Value::as_bool)
@@ -192,15 +173,8 @@ pub(super) async fn update_prefix(
     let mut world = sim.world().await;
     find_prefix(&world, &vpc_id, &id)?;
     let name = name_field(&body)?;
-    if let Some(n) = &name
-        && prefixes_of(&world, &vpc_id).any(|p| {
-            p["name"].as_str() == Some(n.as_str()) && p["id"].as_str() != Some(id.as_str())
-        })
-    {
-        return Err(VpcError::conflict(
-            "validation_unique_failed",
-            format!("An address prefix named {n} already exists in this VPC."),
-        ));
+    if let Some(n) = &name {
+        check_name_free(&world, PREFIXES, Some(&vpc_id), n, Some(&id))?;
     }
     let is_default = match body.get("is_default") {
         None => None,

@@ -28,8 +28,8 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::services::kit::{
-    CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, is_version_date,
-    page_window, pick_resource_group, request_base, uuid_trace_id,
+    CheckedBody, CheckedRequest, ErrorStyle, ErrorTarget, IbmError, RequestCheck, fault_code,
+    is_version_date, page_window, pick_resource_group, request_base, uuid_trace_id,
 };
 use crate::sim::Sim;
 use crate::store::{World, public_view};
@@ -118,15 +118,18 @@ pub fn advance(_world: &mut World, _now_ms: u64) {}
 
 /// An error in the VPC body shape.
 pub fn error_response(status: StatusCode, message: &str) -> Response {
-    let code = match status.as_u16() {
-        401 => "not_authorized",
-        403 => "forbidden",
-        404 => "not_found",
-        409 => "conflict",
-        429 => "rate_limit_exceeded",
-        s if s >= 500 => "internal_error",
-        _ => "bad_request",
-    };
+    let code = fault_code(
+        status,
+        &[
+            (401, "not_authorized"),
+            (403, "forbidden"),
+            (404, "not_found"),
+            (409, "conflict"),
+            (429, "rate_limit_exceeded"),
+        ],
+        "internal_error",
+        "bad_request",
+    );
     VpcError::new(status, code, message).into_response()
 }
 
@@ -417,6 +420,112 @@ fn name_field(body: &Map<String, Value>) -> Result<Option<String>, VpcError> {
 }
 
 /// A generated name of hyphenated words, the way the VPC API names unnamed resources.
+/// How messages name an object of `collection`.
+fn kind_name(collection: &str) -> &'static str {
+    match collection {
+        SUBNETS => "subnet",
+        SECURITY_GROUPS => "security group",
+        PREFIXES => "address prefix",
+        _ => "VPC",
+    }
+}
+
+/// The 400 when the account's quota of `collection` objects is used up.
+fn check_room(world: &World, collection: &str) -> Result<(), VpcError> {
+    if world.has_room(SERVICE, collection) {
+        return Ok(());
+    }
+    Err(VpcError::new(
+        StatusCode::BAD_REQUEST,
+        "over_quota",
+        format!(
+            "The {} quota of this account is reached.",
+            kind_name(collection)
+        ),
+    ))
+}
+
+/// The 409 when an object of `collection` other than `except` (an id) is already named
+/// `name`: VPC names are unique in the region, the others in their VPC `vpc_id`.
+fn check_name_free(
+    world: &World,
+    collection: &str,
+    vpc_id: Option<&str>,
+    name: &str,
+    except: Option<&str>,
+) -> Result<(), VpcError> {
+    // An address prefix names its VPC in an internal field; the others in `vpc`.
+    let owner = |o: &Value| {
+        if collection == PREFIXES {
+            o["_vpc_id"].as_str().map(str::to_owned)
+        } else {
+            o["vpc"]["id"].as_str().map(str::to_owned)
+        }
+    };
+    let taken = world
+        .find(SERVICE, collection, |o| {
+            vpc_id.is_none_or(|v| owner(o).as_deref() == Some(v))
+                && o["name"].as_str() == Some(name)
+                && except.is_none_or(|id| o["id"].as_str() != Some(id))
+        })
+        .is_some();
+    if !taken {
+        return Ok(());
+    }
+    let kind = kind_name(collection);
+    let article = if kind.starts_with('a') { "An" } else { "A" };
+    let place = if vpc_id.is_some() {
+        "this VPC"
+    } else {
+        "this region"
+    };
+    Err(VpcError::conflict(
+        "validation_unique_failed",
+        format!("{article} {kind} named {name} already exists in {place}."),
+    ))
+}
+
+/// A new object's name: the body's, free as [`check_name_free`] wants, or a generated one.
+fn new_name(
+    world: &mut World,
+    body: &Map<String, Value>,
+    collection: &str,
+    vpc_id: Option<&str>,
+) -> Result<String, VpcError> {
+    match name_field(body)? {
+        Some(name) => {
+            check_name_free(world, collection, vpc_id, &name, None)?;
+            Ok(name)
+        }
+        None => Ok(generated_name(world)),
+    }
+}
+
+/// The zone a create's body names in `zone.name`, which must be in `region`.
+fn body_zone(body: &Map<String, Value>, region: &str) -> Result<String, VpcError> {
+    let zone = body
+        .get("zone")
+        .and_then(|z| z["name"].as_str())
+        .ok_or_else(|| VpcError::missing("zone.name"))?
+        .to_owned();
+    if !zones_of(region).contains(&zone) {
+        return Err(VpcError::invalid(
+            "zone.name",
+            body.get("zone").map(|z| &z["name"]),
+            format!("Zone {zone} is not in region {region}."),
+        ));
+    }
+    Ok(zone)
+}
+
+/// The VPC a create's body names in `vpc`, or the 400 saying why not.
+fn body_vpc(world: &World, body: &Map<String, Value>) -> Result<Value, VpcError> {
+    let identity = body.get("vpc").ok_or_else(|| VpcError::missing("vpc"))?;
+    vpc_by_identity(world, identity)
+        .cloned()
+        .ok_or_else(|| VpcError::invalid("vpc", Some(identity), "The VPC was not found."))
+}
+
 fn generated_name(world: &mut World) -> String {
     const WORDS: &[&str] = &[
         "amber", "brisk", "cedar", "dune", "ember", "fjord", "grove", "harbor", "ivory", "juniper",
@@ -431,6 +540,28 @@ fn generated_name(world: &mut World) -> String {
         WORDS[n % WORDS.len()]
     };
     format!("{}-{}-{}-{}", pick(0), pick(2), pick(4), pick(6))
+}
+
+// Listing
+
+/// Whether `object` passes the request's filters among `filters`: each names a string field
+/// by its dotted path (`vpc.id`), and a filter the request gives must equal that field.
+fn passes_filters(request: &VpcRequest, object: &Value, filters: &[&str]) -> bool {
+    filters.iter().all(|&param| {
+        request.params.get(param).is_none_or(|wanted| {
+            let pointer = format!("/{}", param.replace('.', "/"));
+            object.pointer(&pointer).and_then(Value::as_str) == Some(wanted.as_str())
+        })
+    })
+}
+
+/// The objects of `collection` that pass the request's `filters` (see [`passes_filters`]).
+fn filtered(world: &World, request: &VpcRequest, collection: &str, filters: &[&str]) -> Vec<Value> {
+    world
+        .list(SERVICE, collection)
+        .filter(|o| passes_filters(request, o, filters))
+        .cloned()
+        .collect()
 }
 
 // Pagination

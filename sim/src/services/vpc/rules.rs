@@ -272,6 +272,20 @@ pub(super) fn validate_rule_prototype(
     })
 }
 
+/// The rule's port range and ICMP type and code, as far as the spec has them.
+fn set_ports_and_icmp(rule: &mut Value, spec: &RuleSpec) {
+    if let (Some(lo), Some(hi)) = (spec.port_min, spec.port_max) {
+        rule["port_min"] = json!(lo);
+        rule["port_max"] = json!(hi);
+    }
+    if let Some(t) = spec.icmp_type {
+        rule["type"] = json!(t);
+    }
+    if let Some(c) = spec.icmp_code {
+        rule["code"] = json!(c);
+    }
+}
+
 /// Adds a validated rule to the group and returns the stored rule.
 pub(super) fn add_rule(
     world: &mut World,
@@ -297,8 +311,8 @@ pub(super) fn add_rule(
     }
     let spec = validate_rule_prototype(world, &vpc_id, Some(sg_id), body)?;
     let id = format!("{}-{}", region_prefix(region), world.new_id());
-    let name = match spec.name {
-        Some(n) => n,
+    let name = match &spec.name {
+        Some(n) => n.clone(),
         None => generated_name(world),
     };
     let mut rule = json!({
@@ -312,16 +326,7 @@ pub(super) fn add_rule(
         "remote": spec.remote,
         "resource_type": "security_group_rule",
     });
-    if let (Some(lo), Some(hi)) = (spec.port_min, spec.port_max) {
-        rule["port_min"] = json!(lo);
-        rule["port_max"] = json!(hi);
-    }
-    if let Some(t) = spec.icmp_type {
-        rule["type"] = json!(t);
-    }
-    if let Some(c) = spec.icmp_code {
-        rule["code"] = json!(c);
-    }
+    set_ports_and_icmp(&mut rule, &spec);
     let Some(sg) = world.get_mut(SERVICE, SECURITY_GROUPS, sg_id) else {
         return Err(VpcError::not_found("Security group", sg_id));
     };
@@ -431,9 +436,9 @@ pub(super) async fn update_rule(
         return Err(VpcError::not_found("Security group rule", &rule_id));
     };
     rule["direction"] = json!(spec.direction);
-    rule["remote"] = spec.remote;
-    rule["local"] = spec.local;
-    if let Some(n) = spec.name {
+    rule["remote"] = spec.remote.clone();
+    rule["local"] = spec.local.clone();
+    if let Some(n) = &spec.name {
         rule["name"] = json!(n);
     }
     if let Some(obj) = rule.as_object_mut() {
@@ -441,16 +446,7 @@ pub(super) async fn update_rule(
             obj.remove(key);
         }
     }
-    if let (Some(lo), Some(hi)) = (spec.port_min, spec.port_max) {
-        rule["port_min"] = json!(lo);
-        rule["port_max"] = json!(hi);
-    }
-    if let Some(t) = spec.icmp_type {
-        rule["type"] = json!(t);
-    }
-    if let Some(c) = spec.icmp_code {
-        rule["code"] = json!(c);
-    }
+    set_ports_and_icmp(rule, &spec);
     let rule = rule.clone();
     Ok(ok(&rule))
 }

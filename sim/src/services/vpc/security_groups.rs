@@ -2,7 +2,6 @@
 //! targets or is the remote of another group's rule.
 
 use axum::extract::Path;
-use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::store::World;
@@ -10,11 +9,11 @@ use crate::util;
 
 use super::rules::{add_rule, validate_rule_prototype};
 use super::{
-    SECURITY_GROUPS, SERVICE, VPCS, VpcError, VpcResult, api_base, created, generated_name,
-    name_field, no_content, ok, page, reference, region, region_prefix, resolve_resource_group,
-    vpc_by_identity, vpc_crn,
+    SECURITY_GROUPS, SERVICE, VPCS, VpcError, VpcResult, api_base, body_vpc, check_name_free,
+    check_room, created, name_field, new_name, no_content, ok, page, reference, region,
+    region_prefix, resolve_resource_group, vpc_crn,
 };
-use super::{VpcBody, VpcRequest};
+use super::{VpcBody, VpcRequest, filtered};
 
 pub(super) fn insert_security_group(
     world: &mut World,
@@ -43,23 +42,12 @@ pub(super) fn insert_security_group(
 
 pub(super) async fn list_security_groups(request: VpcRequest) -> VpcResult {
     let world = request.sim.world().await;
-    let filter = |s: &&Value| {
-        let eq = |param: &str, value: &Value| {
-            request
-                .params
-                .get(param)
-                .is_none_or(|p| value.as_str() == Some(p))
-        };
-        eq("resource_group.id", &s["resource_group"]["id"])
-            && eq("vpc.id", &s["vpc"]["id"])
-            && eq("vpc.crn", &s["vpc"]["crn"])
-            && eq("vpc.name", &s["vpc"]["name"])
-    };
-    let items: Vec<Value> = world
-        .list(SERVICE, SECURITY_GROUPS)
-        .filter(filter)
-        .cloned()
-        .collect();
+    let items = filtered(
+        &world,
+        &request,
+        SECURITY_GROUPS,
+        &["resource_group.id", "vpc.id", "vpc.crn", "vpc.name"],
+    );
     let body = page(&request, "/security_groups", "security_groups", items)?;
     Ok(ok(&body))
 }
@@ -70,36 +58,10 @@ pub(super) async fn create_security_group(
 ) -> VpcResult {
     let region = region(&sim);
     let mut world = sim.world().await;
-    if !world.has_room(SERVICE, SECURITY_GROUPS) {
-        return Err(VpcError::new(
-            StatusCode::BAD_REQUEST,
-            "over_quota",
-            "The security group quota of this account is reached.",
-        ));
-    }
-    let vpc_identity = body.get("vpc").ok_or_else(|| VpcError::missing("vpc"))?;
-    let vpc = vpc_by_identity(&world, vpc_identity)
-        .cloned()
-        .ok_or_else(|| VpcError::invalid("vpc", Some(vpc_identity), "The VPC was not found."))?;
+    check_room(&world, SECURITY_GROUPS)?;
+    let vpc = body_vpc(&world, &body)?;
     let vpc_id = vpc["id"].as_str().unwrap_or_default().to_owned();
-    let name = match name_field(&body)? {
-        Some(n) => {
-            if world
-                .find(SERVICE, SECURITY_GROUPS, |s| {
-                    s["vpc"]["id"].as_str() == Some(vpc_id.as_str())
-                        && s["name"].as_str() == Some(n.as_str())
-                })
-                .is_some()
-            {
-                return Err(VpcError::conflict(
-                    "validation_unique_failed",
-                    format!("A security group named {n} already exists in this VPC."),
-                ));
-            }
-            n
-        }
-        None => generated_name(&mut world),
-    };
+    let name = new_name(&mut world, &body, SECURITY_GROUPS, Some(&vpc_id))?;
     let rg = resolve_resource_group(&world, &body)?;
     let rules: Vec<Map<String, Value>> = match body.get("rules") {
         None => Vec::new(),
@@ -175,19 +137,7 @@ pub(super) async fn update_security_group(
         .to_owned();
     let name = name_field(&body)?;
     if let Some(n) = &name {
-        if world
-            .find(SERVICE, SECURITY_GROUPS, |s| {
-                s["vpc"]["id"].as_str() == Some(vpc_id.as_str())
-                    && s["name"].as_str() == Some(n.as_str())
-                    && s["id"].as_str() != Some(id.as_str())
-            })
-            .is_some()
-        {
-            return Err(VpcError::conflict(
-                "validation_unique_failed",
-                format!("A security group named {n} already exists in this VPC."),
-            ));
-        }
+        check_name_free(&world, SECURITY_GROUPS, Some(&vpc_id), n, Some(&id))?;
         if let Some(sg) = world.get_mut(SERVICE, SECURITY_GROUPS, &id) {
             sg["name"] = Value::String(n.clone());
         }

@@ -8,13 +8,15 @@ use serde_json::{Value, json};
 use crate::store::World;
 use crate::util;
 
-use super::address_prefixes::{overlaps, parse_cidr, prefixes_of, refresh_has_subnets};
-use super::{
-    SERVICE, SUBNETS, VpcError, VpcResult, api_base, created, generated_name, name_field,
-    no_content, ok, page, reference, region, resolve_resource_group, vpc_by_identity, zone_crn,
-    zone_prefix, zone_ref, zones_of,
+use super::address_prefixes::{
+    first_overlap, overlaps, parse_cidr, prefixes_of, refresh_has_subnets,
 };
-use super::{VpcBody, VpcRequest};
+use super::{
+    SERVICE, SUBNETS, VpcError, VpcResult, api_base, body_vpc, check_name_free, created,
+    name_field, new_name, no_content, ok, page, reference, region, resolve_resource_group,
+    zone_crn, zone_prefix, zone_ref,
+};
+use super::{VpcBody, VpcRequest, body_zone, filtered};
 
 /// Addresses IBM reserves in every subnet (network, gateway, two internal, broadcast).
 const RESERVED_ADDRESSES_PER_SUBNET: u64 = 5;
@@ -61,26 +63,20 @@ pub(super) fn insert_subnet(
 
 pub(super) async fn list_subnets(request: VpcRequest) -> VpcResult {
     let world = request.sim.world().await;
-    let filter = |s: &&Value| {
-        let eq = |param: &str, value: &Value| {
-            request
-                .params
-                .get(param)
-                .is_none_or(|p| value.as_str() == Some(p))
-        };
-        eq("resource_group.id", &s["resource_group"]["id"])
-            && eq("zone.name", &s["zone"]["name"])
-            && eq("vpc.id", &s["vpc"]["id"])
-            && eq("vpc.crn", &s["vpc"]["crn"])
-            && eq("vpc.name", &s["vpc"]["name"])
-            && eq("routing_table.id", &s["routing_table"]["id"])
-            && eq("routing_table.name", &s["routing_table"]["name"])
-    };
-    let items: Vec<Value> = world
-        .list(SERVICE, SUBNETS)
-        .filter(filter)
-        .cloned()
-        .collect();
+    let items = filtered(
+        &world,
+        &request,
+        SUBNETS,
+        &[
+            "resource_group.id",
+            "zone.name",
+            "vpc.id",
+            "vpc.crn",
+            "vpc.name",
+            "routing_table.id",
+            "routing_table.name",
+        ],
+    );
     let body = page(&request, "/subnets", "subnets", items)?;
     Ok(ok(&body))
 }
@@ -91,23 +87,9 @@ pub(super) async fn create_subnet(
 ) -> VpcResult {
     let region = region(&sim);
     let mut world = sim.world().await;
-    let vpc_identity = body.get("vpc").ok_or_else(|| VpcError::missing("vpc"))?;
-    let vpc = vpc_by_identity(&world, vpc_identity)
-        .cloned()
-        .ok_or_else(|| VpcError::invalid("vpc", Some(vpc_identity), "The VPC was not found."))?;
+    let vpc = body_vpc(&world, &body)?;
     let vpc_id = vpc["id"].as_str().unwrap_or_default().to_owned();
-    let zone = body
-        .get("zone")
-        .and_then(|z| z["name"].as_str())
-        .ok_or_else(|| VpcError::missing("zone.name"))?
-        .to_owned();
-    if !zones_of(&region).contains(&zone) {
-        return Err(VpcError::invalid(
-            "zone.name",
-            body.get("zone").map(|z| &z["name"]),
-            format!("Zone {zone} is not in region {region}."),
-        ));
-    }
+    let zone = body_zone(&body, &region)?;
     let cidr = match (
         body.get("ipv4_cidr_block"),
         body.get("total_ipv4_address_count"),
@@ -137,40 +119,19 @@ pub(super) async fn create_subnet(
             format!("{cidr} is not within an address prefix of VPC {vpc_id} in zone {zone}."),
         ));
     }
-    for s in world
+    let of_vpc = world
         .list(SERVICE, SUBNETS)
-        .filter(|s| s["vpc"]["id"].as_str() == Some(vpc_id.as_str()))
-    {
-        if let Some(Ok(other)) = s["ipv4_cidr_block"].as_str().map(str::parse::<Ipv4Net>)
-            && overlaps(&cidr, &other)
-        {
-            return Err(VpcError::conflict(
-                "subnet_overlap",
-                format!(
-                    "{cidr} overlaps subnet {} ({other}).",
-                    s["name"].as_str().unwrap_or_default()
-                ),
-            ));
-        }
+        .filter(|s| s["vpc"]["id"].as_str() == Some(vpc_id.as_str()));
+    if let Some((s, other)) = first_overlap(of_vpc, "ipv4_cidr_block", &cidr) {
+        return Err(VpcError::conflict(
+            "subnet_overlap",
+            format!(
+                "{cidr} overlaps subnet {} ({other}).",
+                s["name"].as_str().unwrap_or_default()
+            ),
+        ));
     }
-    let name = match name_field(&body)? {
-        Some(n) => {
-            if world
-                .find(SERVICE, SUBNETS, |s| {
-                    s["vpc"]["id"].as_str() == Some(vpc_id.as_str())
-                        && s["name"].as_str() == Some(n.as_str())
-                })
-                .is_some()
-            {
-                return Err(VpcError::conflict(
-                    "validation_unique_failed",
-                    format!("A subnet named {n} already exists in this VPC."),
-                ));
-            }
-            n
-        }
-        None => generated_name(&mut world),
-    };
+    let name = new_name(&mut world, &body, SUBNETS, Some(&vpc_id))?;
     let rg = resolve_resource_group(&world, &body)?;
     let account = sim.account_id().to_owned();
     let id = insert_subnet(
@@ -254,19 +215,8 @@ pub(super) async fn update_subnet(
         .unwrap_or_default()
         .to_owned();
     let name = name_field(&body)?;
-    if let Some(n) = &name
-        && world
-            .find(SERVICE, SUBNETS, |s| {
-                s["vpc"]["id"].as_str() == Some(vpc_id.as_str())
-                    && s["name"].as_str() == Some(n.as_str())
-                    && s["id"].as_str() != Some(id.as_str())
-            })
-            .is_some()
-    {
-        return Err(VpcError::conflict(
-            "validation_unique_failed",
-            format!("A subnet named {n} already exists in this VPC."),
-        ));
+    if let Some(n) = &name {
+        check_name_free(&world, SUBNETS, Some(&vpc_id), n, Some(&id))?;
     }
     let Some(subnet) = world.get_mut(SERVICE, SUBNETS, &id) else {
         return Err(VpcError::not_found("Subnet", &id));

@@ -3,7 +3,6 @@
 //! subnets or non-default security groups remain, as IBM does.
 
 use axum::extract::Path;
-use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::store::World;
@@ -13,11 +12,11 @@ use super::address_prefixes::insert_prefix;
 use super::rules::add_rule;
 use super::security_groups::insert_security_group;
 use super::{
-    PREFIXES, SECURITY_GROUPS, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base, created,
-    generated_name, name_field, no_content, ok, page, reference, region, region_prefix,
-    resolve_resource_group, vpc_crn, zone_ref, zones_of,
+    PREFIXES, SECURITY_GROUPS, SERVICE, SUBNETS, VPCS, VpcError, VpcResult, api_base,
+    check_name_free, check_room, created, generated_name, name_field, new_name, no_content, ok,
+    page, reference, region, region_prefix, resolve_resource_group, vpc_crn, zone_ref, zones_of,
 };
-use super::{VpcBody, VpcRequest};
+use super::{VpcBody, VpcRequest, passes_filters};
 
 /// Builds a VPC with its default network ACL, routing table and security group (and the
 /// default address prefixes unless management is manual). Returns the VPC id.
@@ -126,12 +125,7 @@ pub(super) async fn list_vpcs(request: VpcRequest) -> VpcResult {
     let world = request.sim.world().await;
     let items: Vec<Value> = world
         .list(SERVICE, VPCS)
-        .filter(|v| {
-            request
-                .params
-                .get("resource_group.id")
-                .is_none_or(|rg| v["resource_group"]["id"].as_str() == Some(rg))
-        })
+        .filter(|v| passes_filters(&request, v, &["resource_group.id"]))
         .filter(|v| {
             request.params.get("classic_access").is_none_or(|c| {
                 v["classic_access"]
@@ -153,13 +147,7 @@ pub(super) async fn create_vpc(
 ) -> VpcResult {
     let region = region(&sim);
     let mut world = sim.world().await;
-    if !world.has_room(SERVICE, VPCS) {
-        return Err(VpcError::new(
-            StatusCode::BAD_REQUEST,
-            "over_quota",
-            "The VPC quota of this account is reached.",
-        ));
-    }
+    check_room(&world, VPCS)?;
     let auto = match body.get("address_prefix_management") {
         None => true,
         Some(Value::String(s)) if s == "auto" => true,
@@ -183,21 +171,7 @@ pub(super) async fn create_vpc(
             ));
         }
     };
-    let name = match name_field(&body)? {
-        Some(n) => {
-            if world
-                .find(SERVICE, VPCS, |v| v["name"].as_str() == Some(n.as_str()))
-                .is_some()
-            {
-                return Err(VpcError::conflict(
-                    "validation_unique_failed",
-                    format!("A VPC named {n} already exists in this region."),
-                ));
-            }
-            n
-        }
-        None => generated_name(&mut world),
-    };
+    let name = new_name(&mut world, &body, VPCS, None)?;
     let rg = resolve_resource_group(&world, &body)?;
     let account = sim.account_id().to_owned();
     let id = build_vpc(
@@ -238,17 +212,7 @@ pub(super) async fn update_vpc(
         return Err(VpcError::not_found("VPC", &id));
     }
     if let Some(name) = name_field(&body)? {
-        if world
-            .find(SERVICE, VPCS, |v| {
-                v["name"].as_str() == Some(name.as_str()) && v["id"].as_str() != Some(id.as_str())
-            })
-            .is_some()
-        {
-            return Err(VpcError::conflict(
-                "validation_unique_failed",
-                format!("A VPC named {name} already exists in this region."),
-            ));
-        }
+        check_name_free(&world, VPCS, None, &name, Some(&id))?;
         if let Some(vpc) = world.get_mut(SERVICE, VPCS, &id) {
             vpc["name"] = Value::String(name);
         }
