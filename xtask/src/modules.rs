@@ -557,14 +557,6 @@ pub const KNOWN_CYCLES: &[(&str, &str)] = &[
         "the command dispatcher and the commands share Ctx, Invocation and Env, defined in the \
          dispatcher's own modules",
     ),
-    (
-        "sim/src: services::power::instance_networks services::power::instances",
-        "an instance's create attaches its NICs, and the NIC handlers look up the instance",
-    ),
-    (
-        "sim/src: services::vpc::rules services::vpc::security_groups",
-        "a security group's create adds its rules, and the rule handlers look up the group",
-    ),
 ];
 
 #[cfg(test)]

@@ -15,9 +15,22 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::instances::{instance, instance_id, instance_mut};
 use super::networks;
-use super::{PowerBody, PowerCall, PowerError, PowerResult, parse_body};
+use super::{
+    PowerBody, PowerCall, PowerError, PowerResult, instance, instance_id, instance_mut, parse_body,
+};
+
+/// The MAC address of the instance's NIC on the network.
+pub(super) fn mac_address(vm_id: &str, network_id: &str) -> String {
+    // FNV-1a: stable per (instance, network), so a restart shows the same MAC.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in vm_id.bytes().chain(network_id.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let b = hash.to_be_bytes();
+    format!("fa:16:3e:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2])
+}
 
 /// A NIC of `network` with `address`, as `PVMInstanceNetwork` shows it (the MAC address is
 /// filled in once the instance has an id).
@@ -126,7 +139,7 @@ pub async fn attach(
     }
     let address = networks::allocate_ip(&request.world, &network, body["ipAddress"].as_str(), &[])?;
     let mut added = nic(&network, &cid, &address);
-    added["macAddress"] = json!(super::instances::mac_address(&id, &network_id));
+    added["macAddress"] = json!(mac_address(&id, &network_id));
     nics.push(added.clone());
     let vm = instance_mut(&mut request.world, &cid, &pvm_id)?;
     store_nics(vm, nics, &now);

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::networks::{self, sub_crn};
 use super::{
     OWNER, PVM_INSTANCES, PowerBody, PowerCall, PowerError, PowerResult, SERVICE, WORKSPACES,
-    find_in_workspace, images, in_workspace,
+    find_in_workspace, images, in_workspace, instance, instance_id, instance_mut,
 };
 use crate::scenario::{InstanceSpec, Scenario};
 use crate::sim::Sim;
@@ -31,17 +31,6 @@ pub const DELETE_DURATION: Duration = Duration::from_secs(60);
 const PROC_TYPES: &[&str] = &["dedicated", "shared", "capped"];
 const STORAGE_TYPES: &[&str] = &["tier0", "tier1", "tier3", "tier5k"];
 const MAX_REPLICANTS: u64 = 20;
-
-pub(super) fn mac_address(vm_id: &str, network_id: &str) -> String {
-    // FNV-1a: stable per (instance, network), so a restart shows the same MAC.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in vm_id.bytes().chain(network_id.bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    let b = hash.to_be_bytes();
-    format!("fa:16:3e:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2])
-}
 
 fn number(body: &Value, field: &str) -> Result<f64, PowerError> {
     body[field]
@@ -224,7 +213,10 @@ fn finish_and_insert(world: &mut World, guid: &str, mut vm: Value) -> Value {
     vm["crn"] = json!(crn);
     if let Some(nics) = vm["networks"].as_array_mut() {
         for nic in nics {
-            let mac = mac_address(&id, nic["networkID"].as_str().unwrap_or_default());
+            let mac = super::instance_networks::mac_address(
+                &id,
+                nic["networkID"].as_str().unwrap_or_default(),
+            );
             nic["macAddress"] = json!(mac);
         }
     }
@@ -415,37 +407,6 @@ pub fn advance(world: &mut World, now_ms: u64) {
             obj.insert("updatedDate".into(), json!(util::rfc3339(at)));
         }
     }
-}
-
-/// The instance's id by id or name, or the PowerVS 404.
-pub(super) fn instance_id(world: &World, cid: &str, pvm_id: &str) -> Result<String, PowerError> {
-    find_in_workspace(world, PVM_INSTANCES, cid, pvm_id, "serverName")
-        .and_then(|v| v["pvmInstanceID"].as_str().map(str::to_owned))
-        .ok_or_else(|| PowerError::not_found("pvm-instance", pvm_id))
-}
-
-/// The instance by id or name, or the PowerVS 404.
-pub(super) fn instance<'w>(
-    world: &'w World,
-    cid: &str,
-    pvm_id: &str,
-) -> Result<&'w Value, PowerError> {
-    let id = instance_id(world, cid, pvm_id)?;
-    world
-        .get(SERVICE, PVM_INSTANCES, &id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", pvm_id))
-}
-
-/// The instance by id or name, to change, or the PowerVS 404.
-pub(super) fn instance_mut<'w>(
-    world: &'w mut World,
-    cid: &str,
-    pvm_id: &str,
-) -> Result<&'w mut Value, PowerError> {
-    let id = instance_id(world, cid, pvm_id)?;
-    world
-        .get_mut(SERVICE, PVM_INSTANCES, &id)
-        .ok_or_else(|| PowerError::not_found("pvm-instance", pvm_id))
 }
 
 fn list_of(world: &World, cid: &str) -> Value {

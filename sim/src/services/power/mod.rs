@@ -390,6 +390,37 @@ pub fn in_workspace(
         .collect()
 }
 
+/// The instance's id by id or name, or the PowerVS 404.
+pub(super) fn instance_id(world: &World, cid: &str, pvm_id: &str) -> Result<String, PowerError> {
+    find_in_workspace(world, PVM_INSTANCES, cid, pvm_id, "serverName")
+        .and_then(|v| v["pvmInstanceID"].as_str().map(str::to_owned))
+        .ok_or_else(|| PowerError::not_found("pvm-instance", pvm_id))
+}
+
+/// The instance by id or name, or the PowerVS 404.
+pub(super) fn instance<'w>(
+    world: &'w World,
+    cid: &str,
+    pvm_id: &str,
+) -> Result<&'w Value, PowerError> {
+    let id = instance_id(world, cid, pvm_id)?;
+    world
+        .get(SERVICE, PVM_INSTANCES, &id)
+        .ok_or_else(|| PowerError::not_found("pvm-instance", pvm_id))
+}
+
+/// The instance by id or name, to change, or the PowerVS 404.
+pub(super) fn instance_mut<'w>(
+    world: &'w mut World,
+    cid: &str,
+    pvm_id: &str,
+) -> Result<&'w mut Value, PowerError> {
+    let id = instance_id(world, cid, pvm_id)?;
+    world
+        .get_mut(SERVICE, PVM_INSTANCES, &id)
+        .ok_or_else(|| PowerError::not_found("pvm-instance", pvm_id))
+}
+
 /// An object of `collection` in workspace `guid`, addressed as every PowerVS path addresses
 /// networks, images and instances: by its id, or else by its name (`name_field`).
 pub fn find_in_workspace<'w>(

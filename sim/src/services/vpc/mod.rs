@@ -164,6 +164,13 @@ impl ErrorStyle for VpcStyle {
 /// A VPC API error: one entry of `errors`, with an optional `target`.
 type VpcError = IbmError<VpcStyle>;
 
+/// The security group, or VPC's 404. Both the group's handlers and its rules' look it up.
+fn find_sg<'a>(world: &'a World, id: &str) -> Result<&'a Value, VpcError> {
+    world
+        .get(SERVICE, SECURITY_GROUPS, id)
+        .ok_or_else(|| VpcError::not_found("Security group", id))
+}
+
 impl IbmError<VpcStyle> {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self::with_status(status, code, message)

@@ -12,13 +12,12 @@ use serde_json::{Map, Value, json};
 use crate::store::World;
 
 use super::address_prefixes::parse_cidr;
-use super::security_groups::find_sg;
 use super::{
     INDIVIDUAL_PROTOCOLS, MAX_RULES_PER_GROUP, SECURITY_GROUPS, SERVICE, VpcError, VpcResult,
     api_base, created, generated_name, name_field, no_content, ok, reference, region,
     region_prefix, sg_by_identity,
 };
-use super::{VpcBody, VpcRequest};
+use super::{VpcBody, VpcRequest, find_sg};
 
 /// A validated rule: everything needed to store it.
 pub(super) struct RuleSpec {

@@ -13,7 +13,7 @@ use super::{
     check_room, created, name_field, new_name, no_content, ok, page, reference, region,
     region_prefix, resolve_resource_group, vpc_crn,
 };
-use super::{VpcBody, VpcRequest, filtered};
+use super::{VpcBody, VpcRequest, filtered, find_sg};
 
 pub(super) fn insert_security_group(
     world: &mut World,
@@ -109,12 +109,6 @@ pub(super) async fn create_security_group(
         .cloned()
         .unwrap_or(Value::Null);
     Ok(created(&sg))
-}
-
-pub(super) fn find_sg<'a>(world: &'a World, id: &str) -> Result<&'a Value, VpcError> {
-    world
-        .get(SERVICE, SECURITY_GROUPS, id)
-        .ok_or_else(|| VpcError::not_found("Security group", id))
 }
 
 pub(super) async fn get_security_group(
