@@ -546,11 +546,6 @@ pub const KNOWN_CYCLES: &[(&str, &str)] = &[
          a service table handed to the world would invert it",
     ),
     (
-        "sim/src: services::power services::rc",
-        "a Resource Controller instance of the PowerVS plan creates its workspace, and a workspace \
-         looks up its instance; both should go through a WorldEvent",
-    ),
-    (
         "sim/src: services::ksys::crontab services::ksys::exec services::ksys::ksysmgr \
          services::ksys::manage services::ksys::moves services::ksys::ops services::ksys::query \
          services::ksys::sites",

@@ -47,6 +47,17 @@ pub struct Service {
 /// longer has.
 #[derive(Debug)]
 pub enum WorldEvent<'a> {
+    /// A Resource Controller instance was created (`service` is its catalog name); its
+    /// provisioning ends at `active_at` (`None`: active at once, as seeded instances are).
+    InstanceCreated {
+        service: &'a str,
+        guid: &'a str,
+        crn: &'a str,
+        name: &'a str,
+        zone: &'a str,
+        resource_group_id: &'a str,
+        active_at: Option<u64>,
+    },
     /// A Resource Controller instance is being deleted (`service` is its catalog name).
     InstanceDeleted {
         service: &'a str,

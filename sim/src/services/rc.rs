@@ -121,11 +121,29 @@ pub fn seed(world: &mut World, scenario: &Scenario, now_ms: u64) {
             parameters: json!({}),
             now_ms,
         });
+        let crn = instance["crn"].as_str().unwrap_or_default().to_owned();
+        let group_id = instance["resource_group_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         world.insert(
             SERVICE,
             RESOURCE_INSTANCES,
             &guid,
             with_state(instance, "active", now_ms),
+        );
+        super::notify(
+            world,
+            &WorldEvent::InstanceCreated {
+                service: gc::POWER_IAAS.service_name,
+                guid: &guid,
+                crn: &crn,
+                name: &workspace.name,
+                zone: &workspace.zone,
+                resource_group_id: &group_id,
+                active_at: None,
+            },
+            now_ms,
         );
     }
 }
@@ -384,21 +402,21 @@ async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) ->
             obj.insert("_tags".into(), tags.clone());
         }
     }
-    if service.service_name == gc::POWER_IAAS.service_name {
-        super::power::create_workspace(
-            &mut world,
-            super::power::WorkspaceInit {
-                guid: guid.clone(),
-                crn: instance["crn"].as_str().unwrap_or_default().to_owned(),
-                name: name.clone(),
-                zone: target.clone(),
-                resource_group_id: group_id.clone(),
-                created_ms: now_ms,
-                active_at: Some(active_at),
-                machine_types: Vec::new(),
-            },
-        );
-    }
+    // The service behind the instance makes its own objects (PowerVS: the workspace).
+    let crn = instance["crn"].as_str().unwrap_or_default().to_owned();
+    super::notify(
+        &mut world,
+        &WorldEvent::InstanceCreated {
+            service: service.service_name,
+            guid: &guid,
+            crn: &crn,
+            name: &name,
+            zone: &target,
+            resource_group_id: &group_id,
+            active_at: Some(active_at),
+        },
+        now_ms,
+    );
     world.insert(SERVICE, RESOURCE_INSTANCES, &guid, instance.clone());
     (StatusCode::ACCEPTED, Json(public_view(&instance))).into_response()
 }

@@ -420,6 +420,7 @@ pub fn on_event(world: &mut World, event: &WorldEvent, now_ms: u64) {
             now_ms,
         ),
         WorldEvent::StandbyLeftCluster { cluster } => standby_left_cluster(world, cluster, now_ms),
+        WorldEvent::InstanceCreated { .. } => {}
     }
 }
 

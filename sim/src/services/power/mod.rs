@@ -269,13 +269,37 @@ pub fn create_workspace(world: &mut World, init: WorkspaceInit) {
     world.insert(SERVICE, WORKSPACES, &init.guid, object);
 }
 
-/// A deleted `power-iaas` instance takes its workspace and everything in it along.
-pub fn on_event(world: &mut World, event: &WorldEvent, _now_ms: u64) {
-    let WorldEvent::InstanceDeleted { service, guid, .. } = event else {
-        return;
-    };
-    if *service == gc::POWER_IAAS.service_name {
-        remove_workspace(world, guid);
+/// A `power-iaas` instance brings its workspace; deleted, it takes the workspace and
+/// everything in it along.
+pub fn on_event(world: &mut World, event: &WorldEvent, now_ms: u64) {
+    match *event {
+        WorldEvent::InstanceCreated {
+            service,
+            guid,
+            crn,
+            name,
+            zone,
+            resource_group_id,
+            active_at,
+        } if service == gc::POWER_IAAS.service_name => create_workspace(
+            world,
+            WorkspaceInit {
+                guid: guid.to_owned(),
+                crn: crn.to_owned(),
+                name: name.to_owned(),
+                zone: zone.to_owned(),
+                resource_group_id: resource_group_id.to_owned(),
+                created_ms: now_ms,
+                active_at,
+                machine_types: Vec::new(),
+            },
+        ),
+        WorldEvent::InstanceDeleted { service, guid, .. }
+            if service == gc::POWER_IAAS.service_name =>
+        {
+            remove_workspace(world, guid)
+        }
+        _ => {}
     }
 }
 
@@ -293,31 +317,18 @@ pub fn remove_workspace(world: &mut World, guid: &str) {
 pub fn seed(world: &mut World, scenario: &Scenario, now_ms: u64) {
     images::seed_stock(world, scenario, now_ms);
     for spec in &scenario.workspaces {
-        let Some(instance) = world
-            .find(super::rc::SERVICE, super::rc::RESOURCE_INSTANCES, |i| {
-                i["name"] == spec.name.as_str() && i["_service"] == "power-iaas"
-            })
-            .cloned()
+        // Resource Controller's seed created the workspace (through its instance's event).
+        let Some(guid) = world
+            .find(SERVICE, WORKSPACES, |w| w["name"] == spec.name.as_str())
+            .and_then(|w| w["id"].as_str().map(str::to_owned))
         else {
             continue;
         };
-        let guid = instance["guid"].as_str().unwrap_or_default().to_owned();
-        create_workspace(
-            world,
-            WorkspaceInit {
-                guid: guid.clone(),
-                crn: instance["crn"].as_str().unwrap_or_default().to_owned(),
-                name: spec.name.clone(),
-                zone: spec.zone.clone(),
-                resource_group_id: instance["resource_group_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                created_ms: now_ms,
-                active_at: None,
-                machine_types: spec.machine_types.clone(),
-            },
-        );
+        if !spec.machine_types.is_empty()
+            && let Some(workspace) = world.get_mut(SERVICE, WORKSPACES, &guid)
+        {
+            workspace["_machine_types"] = json!(spec.machine_types);
+        }
         for net in &spec.networks {
             networks::seed_network(world, &guid, net, now_ms);
         }
