@@ -186,7 +186,7 @@ impl RunningSim {
 /// Builds the emulator (loading `--state` or seeding the scenario) and starts serving.
 pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
     let listen = config.listen;
-    let sim = Arc::new(Sim::new(config)?);
+    let sim = Arc::new(Sim::new(config, services::WORLD_RULES)?);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| SimError::Bind {

@@ -21,7 +21,7 @@ use crate::persist::{self, PersistError};
 use crate::scenario::Scenario;
 use crate::store::World;
 use crate::token::{AuthError, Claims, TokenSigner};
-use crate::{SimConfig, SimError, services, util};
+use crate::{SimConfig, SimError, util};
 
 /// Default lifetime of an access token, as IAM's `expires_in`.
 pub const DEFAULT_TOKEN_LIFETIME_SECONDS: u64 = 3600;
@@ -253,9 +253,20 @@ pub fn command_label(command: &str) -> String {
         .join(" ")
 }
 
+/// How the world is seeded from a scenario and moved on in time. The service table provides it
+/// (`services::WORLD_RULES`) and whoever builds the `Sim` hands it in, so the world depends on
+/// no service.
+#[derive(Clone, Copy)]
+pub struct WorldRules {
+    pub seed: fn(&mut World, &Scenario, u64),
+    /// Applies every asynchronous transition due at the given time.
+    pub advance: fn(&mut World, u64),
+}
+
 /// The running emulator's shared state.
 pub struct Sim {
     config: SimConfig,
+    rules: WorldRules,
     scenario: Scenario,
     world: Mutex<World>,
     signer: TokenSigner,
@@ -280,7 +291,7 @@ impl std::fmt::Debug for Sim {
 
 impl Sim {
     /// Loads the state file when it exists, else seeds the scenario.
-    pub fn new(config: SimConfig) -> Result<Sim, SimError> {
+    pub fn new(config: SimConfig, rules: WorldRules) -> Result<Sim, SimError> {
         if !(config.time_scale.is_finite() && config.time_scale > 0.0) {
             return Err(SimError::Config(format!(
                 "--time-scale must be a positive number, got {}",
@@ -297,7 +308,7 @@ impl Sim {
         };
         let world = match loaded {
             Some(world) => world,
-            None => Self::seeded_world(&scenario, config.seed),
+            None => Self::seeded_world(rules, &scenario, config.seed),
         };
         let sim = Sim {
             signer: TokenSigner::new(config.seed),
@@ -313,26 +324,27 @@ impl Sim {
             world: Mutex::new(world),
             scenario,
             config,
+            rules,
         };
         Ok(sim)
     }
 
-    fn seeded_world(scenario: &Scenario, seed: u64) -> World {
+    fn seeded_world(rules: WorldRules, scenario: &Scenario, seed: u64) -> World {
         let mut world = World::new(seed);
-        services::seed_all(&mut world, scenario, util::now_ms());
+        (rules.seed)(&mut world, scenario, util::now_ms());
         world
     }
 
     /// The world, locked, with every due asynchronous transition applied.
     pub async fn world(&self) -> MutexGuard<'_, World> {
         let mut world = self.world.lock().await;
-        services::advance_all(&mut world, util::now_ms());
+        (self.rules.advance)(&mut world, util::now_ms());
         world
     }
 
     /// Puts the world back to the scenario's initial state (`POST /_sim/reset`).
     pub async fn reset(&self) {
-        let fresh = Self::seeded_world(&self.scenario, self.config.seed);
+        let fresh = Self::seeded_world(self.rules, &self.scenario, self.config.seed);
         *self.world.lock().await = fresh;
         // The fresh world has no holds: whatever waited on one goes on.
         self.holds_released();

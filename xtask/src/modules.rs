@@ -541,11 +541,6 @@ pub const CRATES: [&str; 6] = [
 /// below fails on a cycle not listed here, and on a listed one that is gone (take it off).
 pub const KNOWN_CYCLES: &[(&str, &str)] = &[
     (
-        "sim/src: services sim",
-        "the world (sim.rs) seeds and advances every service through services::seed_all/advance_all; \
-         a service table handed to the world would invert it",
-    ),
-    (
         "sim/src: services::ksys::crontab services::ksys::exec services::ksys::ksysmgr \
          services::ksys::manage services::ksys::moves services::ksys::ops services::ksys::query \
          services::ksys::sites",

@@ -20,7 +20,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::scenario::Scenario;
-use crate::sim::Sim;
+use crate::sim::{Sim, WorldRules};
 use crate::store::World;
 
 /// Where a REST service is mounted: its URL prefix (without `/`), its routes, and its error
@@ -183,6 +183,12 @@ pub fn router() -> Router<Arc<Sim>> {
 }
 
 /// Builds the scenario's initial objects, service by service in table order.
+/// What the world is seeded and advanced by: every service in table order.
+pub const WORLD_RULES: WorldRules = WorldRules {
+    seed: seed_all,
+    advance: advance_all,
+};
+
 pub fn seed_all(world: &mut World, scenario: &Scenario, now_ms: u64) {
     for seed in SERVICES.iter().filter_map(|s| s.seed) {
         seed(world, scenario, now_ms);
