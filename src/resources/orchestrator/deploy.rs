@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::TYPE_NAME;
 use super::model::{OrchestratorState, SecretsManager, instance_guid, primary_vm_name};
 use crate::cloud::dr_automation::{CreateManageDr, ManageDrOptions, ServiceInstanceManageDr};
-use crate::cloud::poll::{PollStatus, wait_for};
+use crate::cloud::poll::{PollStatus, wait_until};
 use crate::cloud::power::{PvmInstance, PvmInstanceUpdate, WorkspaceClient};
 use crate::cloud::resource_controller::{ListInstances, ResourceInstance, ResourceInstanceCreate};
 use crate::cloud::{Clients, CloudError};
@@ -640,15 +640,13 @@ pub async fn resize(
         format!("orchestrator VM {vm_id} to finish resizing"),
         deadline,
     );
-    wait_for(&options, || async {
-        let vm = workspace.get_instance(vm_id).await?;
+    let read = || workspace.get_instance(vm_id);
+    wait_until(&options, read, |vm| {
         let status = vm.status.clone().unwrap_or_default().to_ascii_uppercase();
-        Ok(match status.as_str() {
+        match status.as_str() {
             "ERROR" => PollStatus::Failed {
                 message: vm
-                    .fault
-                    .as_ref()
-                    .and_then(|f| f.message.clone())
+                    .fault_message()
                     .unwrap_or_else(|| "the VM went to ERROR while resizing".into()),
                 state: status,
             },
@@ -656,7 +654,7 @@ pub async fn resize(
                 PollStatus::Done(vm)
             }
             _ => PollStatus::Pending { state: status },
-        })
+        }
     })
     .await
 }
