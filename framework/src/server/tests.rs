@@ -283,6 +283,26 @@ fn ty() -> Type {
     Widget.schema().object_type()
 }
 
+/// ValidateResourceConfig of a `test_widget` from a client that does, or does not, take
+/// write-only attributes.
+async fn validate_widget(
+    server: &ProviderServer,
+    config: &Value,
+    write_only_allowed: bool,
+) -> pb::validate_resource_config::Response {
+    answer_of(server.validate_resource_config(Request::new(
+        pb::validate_resource_config::Request {
+            type_name: "test_widget".into(),
+            config: dv(config, &ty()),
+            client_capabilities: Some(pb::ClientCapabilities {
+                deferral_allowed: false,
+                write_only_attributes_allowed: write_only_allowed,
+            }),
+        },
+    )))
+    .await
+}
+
 fn widget_config(name: &str, size: Value, zone: Value) -> Value {
     obj(&[
         ("id", Value::Null),
@@ -407,17 +427,7 @@ async fn schema_and_metadata() {
 async fn validation_reports_paths() {
     let server = server();
     let bad = widget_config("a", s("huge"), Value::Null);
-    let reply = answer_of(server.validate_resource_config(Request::new(
-        pb::validate_resource_config::Request {
-            type_name: "test_widget".into(),
-            config: dv(&bad, &ty()),
-            client_capabilities: Some(pb::ClientCapabilities {
-                deferral_allowed: false,
-                write_only_attributes_allowed: false,
-            }),
-        },
-    )))
-    .await;
+    let reply = validate_widget(&server, &bad, false).await;
     let text = errors(&reply.diagnostics);
     assert_eq!(reply.diagnostics.len(), 2, "{text}");
     assert!(
@@ -438,17 +448,7 @@ async fn validation_reports_paths() {
 
     // Unknown values are skipped, not rejected.
     let unknown = widget_config("a", Value::unknown(), Value::Null);
-    let reply = answer_of(server.validate_resource_config(Request::new(
-        pb::validate_resource_config::Request {
-            type_name: "test_widget".into(),
-            config: dv(&unknown, &ty()),
-            client_capabilities: Some(pb::ClientCapabilities {
-                deferral_allowed: false,
-                write_only_attributes_allowed: true,
-            }),
-        },
-    )))
-    .await;
+    let reply = validate_widget(&server, &unknown, true).await;
     assert_no_diagnostics(&reply.diagnostics);
 
     let reply = answer_of(server.validate_resource_config(Request::new(
@@ -474,17 +474,7 @@ async fn validation_reports_paths() {
 async fn validation_returns_the_warnings_raised_through_the_context() {
     let server = server();
     let widget = widget_config("legacy", Value::Null, Value::Null);
-    let reply = answer_of(server.validate_resource_config(Request::new(
-        pb::validate_resource_config::Request {
-            type_name: "test_widget".into(),
-            config: dv(&widget, &ty()),
-            client_capabilities: Some(pb::ClientCapabilities {
-                deferral_allowed: false,
-                write_only_attributes_allowed: true,
-            }),
-        },
-    )))
-    .await;
+    let reply = validate_widget(&server, &widget, true).await;
     let info_ty = Info.schema().object_type();
     let info = obj(&[("key", s("legacy")), ("value", Value::Null)]);
     let data = answer_of(server.validate_data_resource_config(Request::new(
