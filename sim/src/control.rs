@@ -152,8 +152,8 @@ async fn ssh_hosts(State(sim): State<Arc<Sim>>) -> Json<Value> {
 /// finished with `{"exit_code", "stdout", "stderr"}`. For tools that set up large states
 /// (the benchmark manages thousands of VMs this way); the SSH path is what everything else uses.
 async fn ksys_exec(State(sim): State<Arc<Sim>>, body: axum::body::Bytes) -> Response {
-    use crate::services::ksys::exec::{self, Ctx, Input, Needs};
-    use crate::services::ksys::ops::Env;
+    use crate::services::ksys::exec::{self, Input, Needs};
+    use crate::services::ksys::host::{Ctx, Env};
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")).into_response(),

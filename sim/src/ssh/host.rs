@@ -20,8 +20,8 @@ use russh::{Channel, ChannelId, ChannelMsg, Disconnect};
 use tokio::sync::mpsc;
 
 use super::{HOST_METHODS, keys, verdict};
-use crate::services::ksys::exec::{self, Ctx, Input, Needs};
-use crate::services::ksys::ops::Env;
+use crate::services::ksys::exec::{self, Input, Needs};
+use crate::services::ksys::host::{Ctx, Env};
 use crate::services::ksys::{self, Host};
 use crate::sim::{DropPoint, ExecFault, Sim};
 use crate::util;
@@ -316,10 +316,10 @@ async fn stream(
     sim: &Sim,
     write: &russh::ChannelWriteHalf<Msg>,
     handle: &Handle,
-    output: &ksys::ops::Output,
+    output: &ksys::host::Output,
     fault: ExecFault,
 ) {
-    let mut lines: std::borrow::Cow<'_, [ksys::ops::Line]> =
+    let mut lines: std::borrow::Cow<'_, [ksys::host::Line]> =
         std::borrow::Cow::Borrowed(&output.lines);
     let mut finish_ms = output.finish_ms;
     let (operation, mut holds) = match &output.operation {
@@ -391,7 +391,7 @@ async fn stream(
 async fn wait_while_held(
     sim: &Sim,
     id: &str,
-) -> (Vec<ksys::ops::Line>, u64, Vec<ksys::ops::HoldPoint>) {
+) -> (Vec<ksys::host::Line>, u64, Vec<ksys::host::HoldPoint>) {
     loop {
         // Subscribed before looking, so a release between the look and the wait is seen.
         let mut releases = sim.watch_hold_releases();

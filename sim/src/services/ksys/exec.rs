@@ -12,23 +12,14 @@
 
 use super::calendar;
 use super::crontab;
+use super::dispatch;
+use super::host::{Ctx, Env, Output};
 use super::ksysmgr::{self, Parsed};
-use super::ops::{Env, Output};
 use crate::sim::Sim;
 use crate::store::World;
 
 /// `oslevel -s` of the emulated orchestrators (AIX 7.3 TL2 SP1).
 pub const OSLEVEL: &str = "7300-02-01-2346";
-
-/// The host a command runs on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ctx {
-    /// The KSYS cluster (= DR instance GUID).
-    pub cluster_id: String,
-    pub hostname: String,
-    /// The orchestrator VM's PowerVS id.
-    pub vm_id: String,
-}
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,7 +144,7 @@ impl Command {
 /// channel reports it at once instead of prompting.
 pub fn precheck(world: &World, ctx: &Ctx, command: &Command, env: Env) -> Option<Output> {
     match command {
-        Command::Ksysmgr(Ok(Parsed::Run(inv))) => ksysmgr::precheck(world, ctx, inv, env),
+        Command::Ksysmgr(Ok(Parsed::Run(inv))) => dispatch::precheck(world, ctx, inv, env),
         _ => None,
     }
 }
@@ -189,7 +180,7 @@ pub fn execute(world: &mut World, ctx: &Ctx, command: &Command, input: Input, en
                     return Output::ok(env, vec!["Operation aborted.".into()]).with_code(1);
                 }
             }
-            ksysmgr::run(world, ctx, inv, env)
+            dispatch::run(world, ctx, inv, env)
         }
         Command::CrontabList => Output::ok(env, crontab::list(world, &ctx.cluster_id)),
         Command::CrontabReplace => {
@@ -220,13 +211,6 @@ pub fn execute(world: &mut World, ctx: &Ctx, command: &Command, input: Input, en
         Command::NotFound(word) => {
             Output::stderr(env, vec![format!("ksh: {word}: not found")], 127)
         }
-    }
-}
-
-impl Output {
-    fn with_code(mut self, code: u32) -> Output {
-        self.exit_code = code;
-        self
     }
 }
 

@@ -1,15 +1,11 @@
 //! `ksysmgr`'s command line: flags, ACTION and CLASS with their aliases,
-//! the object name, `ATTR=VALUE` pairs, help, prompts, and the dispatch to the commands.
+//! the object name, `ATTR=VALUE` pairs, help and prompts ([`super::dispatch`] runs what it
+//! parses).
 //!
 //! `ksysmgr [-v] [-f] [-l low|max] [-i] [-t] [-a a,b] <ACTION> <CLASS> [<NAME>] [ATTR=VALUE ...]`.
 //! ACTION and CLASS ignore case and accept IBM's aliases (`*` is a prefix wildcard); NAME,
 //! ATTR and VALUE are case-sensitive. Exit codes: 0 success, 1 failure or
 //! conflicting state, 2 object not found, 3 mandatory argument missing, 4 argument invalid.
-
-use super::exec::Ctx;
-use super::ops::{Env, Output};
-use super::{manage, moves, query, sites};
-use crate::store::World;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -136,11 +132,11 @@ fn name_in<T: Copy + PartialEq>(table: &[(T, &'static str, &[&str])], entry: T) 
         .unwrap_or("?")
 }
 
-fn action_name(action: Action) -> &'static str {
+pub(super) fn action_name(action: Action) -> &'static str {
     name_in(ACTIONS, action)
 }
 
-fn class_name(class: Class) -> &'static str {
+pub(super) fn class_name(class: Class) -> &'static str {
     name_in(CLASSES, class)
 }
 
@@ -345,67 +341,12 @@ pub fn prompt(inv: &Invocation) -> Option<Vec<String>> {
     }
 }
 
-/// The failure a prompting command would end with, found before the prompt is shown.
-pub fn precheck(world: &World, ctx: &Ctx, inv: &Invocation, env: Env) -> Option<Output> {
-    if inv.action == Action::Move
-        && let Err((code, message)) = moves::check(world, ctx, inv)
-    {
-        return Some(Output::error(env, code, message));
-    }
-    None
-}
-
 /// Whether the answer to a prompt lets the command run.
 pub fn confirmed(answer: Option<&str>) -> bool {
     matches!(
         answer.map(|a| a.trim().to_ascii_lowercase()).as_deref(),
         Some("y" | "yes")
     )
-}
-
-/// Runs a parsed command.
-pub fn run(world: &mut World, ctx: &Ctx, inv: &Invocation, env: Env) -> Output {
-    if let Some(word) = inv
-        .args
-        .iter()
-        .chain(inv.attrs.iter().map(|(_, v)| v))
-        .find(|w| w.contains(char::is_whitespace))
-    {
-        return Output::error(env, 4, invalid_name_message(word));
-    }
-    use Action as A;
-    use Class as C;
-    match (inv.action, inv.class) {
-        (A::Query, C::Vm) => query::query_vm(world, ctx, inv, env),
-        (A::Query, C::Workgroup) => query::query_workgroup(world, ctx, inv, env),
-        (A::Query, C::Site) => sites::query_site(world, ctx, inv, env),
-        (A::Query, C::Workspace) => sites::query_workspace(world, ctx, inv, env),
-        (A::Query, C::Ksyscluster) => query::query_cluster(world, ctx, inv, env),
-        (A::Query, C::Version) => query::query_version(env),
-        (A::Query, C::System) => query::query_system(inv, env),
-        (A::Query, C::DiskGroup) => query::query_disk_group(world, ctx, inv, env),
-        (A::Manage, C::Vm) => manage::manage_vm(world, ctx, inv, env),
-        (A::Unmanage, C::Vm) => manage::unmanage_vm(world, ctx, inv, env),
-        (A::Modify, C::Workgroup) => manage::modify_workgroup(world, ctx, inv, env),
-        (A::Modify, C::Ksyscluster) => manage::modify_cluster(world, ctx, inv, env),
-        (A::Discover, C::Workgroup) => manage::discover_workgroup(world, ctx, inv, env),
-        (A::Discover, C::Site) => manage::discover_site(world, ctx, inv, env),
-        (A::Move, C::Workgroup | C::Site) => moves::move_command(world, ctx, inv, env),
-        (A::Cleanup, C::Workgroup) => moves::cleanup_workgroup(world, ctx, inv, env),
-        (A::Cleanup, C::Site) => moves::cleanup_site(world, ctx, inv, env),
-        (A::Add, C::Site) => sites::add_site(world, ctx, inv, env),
-        (A::Delete, C::Site) => sites::delete_site(world, ctx, inv, env),
-        (A::Pair, C::Workspace) => sites::pair_workspace(world, ctx, inv, env),
-        (action, class) => Output::error(
-            env,
-            4,
-            format!(
-                "{} {} is not supported in this KSYS environment.",
-                action_name(action),
-                class_name(class)
-            ),
-        ),
-    }
 }
 
 fn actions_help() -> Vec<String> {

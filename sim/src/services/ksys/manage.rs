@@ -8,9 +8,9 @@
 
 use serde_json::{Value, json};
 
-use super::exec::Ctx;
+use super::host::{Ctx, Env, Output};
 use super::ksysmgr::{Invocation, invalid_name_message, valid_name};
-use super::ops::{self, Effect, Env, Output, Plan, update_vm};
+use super::ops::{self, Effect, Plan, update_vm};
 use super::sites::{self, find_workspace, refresh_lines, site_of_workspace};
 use super::{
     CLUSTERS, Cluster, ManagedVm, SERVICE, VMS, WORKGROUPS, Workgroup, blocking_operation, load,

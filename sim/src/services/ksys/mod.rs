@@ -23,14 +23,22 @@
 //!   (`<vm>_Rehearsal`) are real PowerVS instances created through PowerVS's create path;
 //!   moves change PowerVS power states; DR Automation events record what KSYS did.
 
+// Bottom to top: calendar, format and regions are plain helpers; host is what every command
+// runs with; ksysmgr parses command lines and ops builds long operations; the commands
+// (manage, moves, query, sites) build on those; dispatch and progress run the commands and
+// their operations; exec is the host's shell, cron runs crontab entries through it.
 pub mod calendar;
+mod cron;
 pub mod crontab;
+mod dispatch;
 pub mod exec;
 mod format;
+pub mod host;
 mod ksysmgr;
 mod manage;
 mod moves;
 pub mod ops;
+mod progress;
 mod query;
 pub mod regions;
 mod sites;
@@ -439,8 +447,8 @@ fn sync_clusters(world: &mut World) {
 /// Applies everything due at `now_ms`: new clusters, operation effects, crontab entries.
 pub fn advance(world: &mut World, now_ms: u64) {
     sync_clusters(world);
-    ops::advance(world, now_ms);
-    crontab::advance(world, now_ms);
+    progress::advance(world, now_ms);
+    cron::advance(world, now_ms);
 }
 
 /// The default scenario has no orchestrator: KSYS state starts empty.

@@ -11,10 +11,10 @@
 //! takes them in parallel; a workgroup shows `MOVE_IN_PROGRESS` while a move or a rehearsal
 //! runs.
 
-use super::exec::Ctx;
+use super::host::{Ctx, Env, Output};
 use super::ksysmgr::Invocation;
 use super::manage::{busy_message, copy_spec, priority_rank};
-use super::ops::{self, Effect, Env, Output, Plan, update_vm, update_workgroup};
+use super::ops::{self, Effect, Plan, update_vm, update_workgroup};
 use super::sites;
 use super::{
     ManagedVm, VMS, WORKGROUPS, Workgroup, blocking_operation, load, of_cluster, pvm,

@@ -1,97 +1,21 @@
 //! Long ksysmgr commands (manage, unmanage, discover, move, cleanup, add site) as timed
 //! plans: every output line and every effect on the world gets its deadline when the
 //! command starts (real-cloud seconds divided by `--time-scale`), the SSH channel prints
-//! each line when its time comes, and [`advance`] applies the effects whose time has come.
+//! each line when its time comes, and [`super::progress`] applies the effects whose time has come.
 //! A command therefore completes at the orchestrator whether or not anyone still listens,
 //! and a restart from the state file resumes it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::exec::Ctx;
+use super::host::{Ctx, Env, HoldPoint, Line, Output};
 use super::ksysmgr::Invocation;
-use super::{
-    CLUSTERS, ManagedVm, OPERATIONS, SERVICE, VMS, WORKGROUPS, Workgroup, format, load, manage,
-    moves, store,
-};
-use crate::services::{self, WorldEvent};
+use super::{ManagedVm, OPERATIONS, SERVICE, VMS, WORKGROUPS, Workgroup, format, load, store};
 use crate::store::World;
 use crate::util;
 
 /// Operations kept per cluster; the oldest finished ones go first.
 const MAX_OPERATIONS_PER_CLUSTER: usize = 100;
-
-/// What a command runs with: the time it starts and the time scale of its deadlines.
-#[derive(Debug, Clone, Copy)]
-pub struct Env {
-    pub now_ms: u64,
-    pub time_scale: f64,
-}
-
-/// One output line and when it is printed.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Line {
-    pub at: u64,
-    pub text: String,
-    #[serde(default)]
-    pub stderr: bool,
-}
-
-/// What a command prints and how it ends.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Output {
-    pub lines: Vec<Line>,
-    pub exit_code: u32,
-    /// When the exit status is sent (after the last line).
-    pub finish_ms: u64,
-    /// The long operation printing these lines and its hold points (see [`crate::holds`]):
-    /// a stream pauses where the operation is held.
-    pub operation: Option<(String, Vec<HoldPoint>)>,
-}
-
-impl Output {
-    /// Lines printed at once.
-    pub fn now(env: Env, stdout: Vec<String>, stderr: Vec<String>, exit_code: u32) -> Output {
-        let mut lines: Vec<Line> = stdout
-            .into_iter()
-            .map(|text| Line {
-                at: env.now_ms,
-                text,
-                stderr: false,
-            })
-            .collect();
-        lines.extend(stderr.into_iter().map(|text| Line {
-            at: env.now_ms,
-            text,
-            stderr: true,
-        }));
-        Output {
-            lines,
-            exit_code,
-            finish_ms: env.now_ms,
-            operation: None,
-        }
-    }
-
-    pub fn ok(env: Env, stdout: Vec<String>) -> Output {
-        Output::now(env, stdout, Vec::new(), 0)
-    }
-
-    /// One `ERROR: ...` line on stderr.
-    pub fn error(env: Env, exit_code: u32, message: impl AsRef<str>) -> Output {
-        Output::now(
-            env,
-            Vec::new(),
-            vec![format!("ERROR: {}", message.as_ref())],
-            exit_code,
-        )
-    }
-
-    /// Lines on stderr as given (no `ERROR:` prefix added).
-    pub fn stderr(env: Env, lines: Vec<String>, exit_code: u32) -> Output {
-        Output::now(env, Vec::new(), lines, exit_code)
-    }
-}
 
 /// A state change that happens at a deadline.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -157,14 +81,6 @@ impl Effect {
 pub struct Timed {
     pub at: u64,
     pub effect: Effect,
-}
-
-/// A named point of an operation's timeline where a test hold can stop it: nothing after
-/// `at` happens while the hold stops the operation there.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct HoldPoint {
-    pub point: String,
-    pub at: u64,
 }
 
 /// A command's timeline under construction. Times are real-cloud seconds from the start.
@@ -301,8 +217,9 @@ pub fn start_on_workgroups(
     out
 }
 
-/// Stores the plan as a running operation that holds the workgroups `locks` (ids), applies
-/// what is due at once and returns what the channel prints.
+/// Stores the plan as a running operation that holds the workgroups `locks` (ids) and returns
+/// what the channel prints. What is due at once is applied by the dispatcher
+/// ([`super::progress::advance_one`]) as soon as the command returns.
 #[allow(clippy::too_many_arguments)]
 pub fn start(
     world: &mut World,
@@ -340,7 +257,6 @@ pub fn start(
         update_workgroup(world, wg, |w| w.operations.push(id.clone()));
     }
     prune(world, cluster_id);
-    advance_one(world, &id, plan.env.now_ms);
     let output = Output {
         lines: plan.lines,
         exit_code,
@@ -410,147 +326,6 @@ pub fn of_cluster(world: &World, cluster_id: &str) -> Vec<Operation> {
     super::of_cluster(world, OPERATIONS, cluster_id)
 }
 
-/// Applies every due effect of every running operation.
-pub fn advance(world: &mut World, now_ms: u64) {
-    for id in world.ids_where(SERVICE, OPERATIONS, |o| {
-        o["status"].as_str() == Some("running")
-    }) {
-        advance_one(world, &id, now_ms);
-    }
-}
-
-fn advance_one(world: &mut World, id: &str, now_ms: u64) {
-    let Some(mut op) = load::<Operation>(world, OPERATIONS, id) else {
-        return;
-    };
-    if op.status != "running" {
-        return;
-    }
-    let resumed = resume_after_hold(world, &mut op);
-    let (limit, passed_holds) = hold_limit(world, &mut op, now_ms);
-    let due = op.effects[op.applied.min(op.effects.len())..]
-        .iter()
-        .take_while(|e| e.at <= limit)
-        .count();
-    let effects: Vec<Timed> = op.effects[op.applied..op.applied + due].to_vec();
-    for timed in &effects {
-        apply(world, &op.id, &op.cluster_id, &timed.effect, timed.at);
-    }
-    op.applied += due;
-    let done = op.applied >= op.effects.len() && op.finish_ms <= limit;
-    if done {
-        op.status = if op.exit_code == 0 {
-            "succeeded".into()
-        } else {
-            "failed".into()
-        };
-    }
-    if due > 0 || done || resumed || passed_holds {
-        store(world, OPERATIONS, id, &op);
-    }
-}
-
-/// The time up to which the operation may go on: `now_ms`, or the first hold point it has
-/// reached whose hold is armed. Points passed while their hold is not armed are dropped
-/// (the flag says whether any was).
-fn hold_limit(world: &mut World, op: &mut Operation, now_ms: u64) -> (u64, bool) {
-    let mut passed = false;
-    while let Some(hold) = op.holds.first() {
-        if hold.at > now_ms {
-            break;
-        }
-        let (point, at) = (hold.point.clone(), hold.at);
-        let what = || format!("KSYS operation {} ({}) at {point}", op.id, op.command);
-        if world.holds.stops(&point, &op.id, at, what) {
-            return (at, passed);
-        }
-        op.holds.remove(0);
-        passed = true;
-    }
-    (now_ms, passed)
-}
-
-/// A released hold: everything after the point is pushed back by the time it was held, and
-/// the point is passed. True when the operation changed.
-fn resume_after_hold(world: &mut World, op: &mut Operation) -> bool {
-    let Some((reached, released)) = world.holds.take_resume(&op.id) else {
-        return false;
-    };
-    let held = released.saturating_sub(reached);
-    let later = |at: &mut u64| {
-        if *at > reached {
-            *at = at.saturating_add(held);
-        }
-    };
-    op.lines.iter_mut().for_each(|l| later(&mut l.at));
-    op.effects.iter_mut().for_each(|e| later(&mut e.at));
-    later(&mut op.finish_ms);
-    op.finishes_at = util::rfc3339(op.finish_ms);
-    op.holds.retain(|h| h.at != reached);
-    op.holds.iter_mut().for_each(|h| later(&mut h.at));
-    true
-}
-
-fn apply(world: &mut World, op_id: &str, cluster_id: &str, effect: &Effect, at: u64) {
-    match effect {
-        Effect::BackupCreated { vm } => manage::backup_created(world, vm, at),
-        Effect::WorkgroupDiscovered { workgroup } => {
-            // A VM that joined during the discovery keeps the workgroup at INIT.
-            let all_ready =
-                super::load::<Workgroup>(world, WORKGROUPS, workgroup).is_some_and(|wg| {
-                    wg.vms.iter().all(|v| {
-                        super::load::<ManagedVm>(world, VMS, v)
-                            .is_some_and(|m| m.state == "READY_TO_MOVE")
-                    })
-                });
-            update_workgroup(world, workgroup, |wg| {
-                wg.discovered = true;
-                if wg.state == "INIT" && all_ready {
-                    wg.state = "READY_TO_MOVE".into();
-                }
-                if wg.cg_name.is_none() {
-                    wg.cg_name = Some(consistency_group_name(&wg.id));
-                }
-            });
-        }
-        Effect::PowerState { pvm, status } => set_power_state(world, pvm, status, at),
-        Effect::Moved { workgroup, to_site } => moves::moved(world, workgroup, to_site),
-        Effect::RehearsalCreated { vm } => moves::rehearsal_created(world, vm, at),
-        Effect::RehearsalReady { workgroup } => moves::rehearsal_ready(world, workgroup, at),
-        Effect::RehearsalRemoved { vm } => moves::rehearsal_removed(world, vm),
-        Effect::CleanedUp { workgroup } => {
-            update_workgroup(world, workgroup, |wg| {
-                wg.dr_test_state = "DRTESTCLEANUP_COMPLETED".into();
-                wg.rehearsal_site = None;
-            });
-        }
-        Effect::Unmanaged { vm } => manage::unmanaged(world, vm),
-        Effect::Release { workgroup, state } => {
-            update_workgroup(world, workgroup, |wg| {
-                wg.operations.retain(|o| o != op_id);
-                if !state.is_empty() {
-                    wg.state = state.clone();
-                }
-            });
-        }
-        Effect::Event {
-            level,
-            resource,
-            message,
-        } => {
-            if world.get(SERVICE, CLUSTERS, cluster_id).is_some() {
-                let event = WorldEvent::KsysEvent {
-                    cluster: cluster_id,
-                    level,
-                    resource,
-                    message,
-                };
-                services::notify(world, &event, at);
-            }
-        }
-    }
-}
-
 pub(crate) fn update_workgroup(world: &mut World, id: &str, change: impl FnOnce(&mut Workgroup)) {
     if let Some(mut wg) = load::<Workgroup>(world, WORKGROUPS, id) {
         change(&mut wg);
@@ -575,60 +350,5 @@ pub(crate) fn set_power_state(world: &mut World, pvm: &str, status: &str, at: u6
         if status == "ACTIVE" {
             vm["health"] = json!({"status": "OK", "lastUpdate": util::rfc3339(at), "reason": ""});
         }
-    }
-}
-
-/// `rccg-xxxx-xxxxx`, stable per workgroup.
-fn consistency_group_name(workgroup_id: &str) -> String {
-    let hex: String = workgroup_id
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .collect();
-    let a = hex.get(..4).unwrap_or("0000");
-    let b = hex.get(4..9).unwrap_or("00000");
-    format!("rccg-{a}-{b}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env() -> Env {
-        Env {
-            now_ms: 1_000_000,
-            time_scale: 10.0,
-        }
-    }
-
-    #[test]
-    fn plans_scale_real_seconds_and_stamp_lines() {
-        let mut plan = Plan::new(env());
-        assert_eq!(plan.at(20.0), 1_002_000);
-        plan.say(20.0, |t| format!("{t} done"));
-        plan.plain(10.0, "first");
-        plan.effect(
-            30.0,
-            Effect::Release {
-                workgroup: "w".into(),
-                state: String::new(),
-            },
-        );
-        let mut world = World::new(1);
-        let (id, out) = start(&mut world, "c", "discover", "cmd", vec![], &[], plan, 0);
-        assert_eq!(out.lines[0].text, "first");
-        assert_eq!(
-            out.lines[1].text,
-            format!("{} done", format::clock(1_002_000))
-        );
-        assert_eq!(out.finish_ms, 1_003_000);
-        assert_eq!(outcome(&world, &id), Some((false, 0, 1_003_000)));
-        advance(&mut world, 1_003_000);
-        assert_eq!(outcome(&world, &id), Some((true, 0, 1_003_000)));
-    }
-
-    #[test]
-    fn consistency_groups_look_like_ibms() {
-        let name = consistency_group_name("3b1f0c2d-aaaa-4bbb-8ccc-0123456789ab");
-        assert_eq!(name, "rccg-3b1f-0c2da");
     }
 }

@@ -9,10 +9,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::exec::Ctx;
 use super::format::{self, Block};
+use super::host::{Ctx, Env, Output};
 use super::ksysmgr::Invocation;
-use super::ops::{Env, Output};
 use super::sites::{region_workspaces, sites};
 use super::{
     CLUSTERS, Cluster, KSYS_VERSION, ManagedVm, VMS, WORKGROUPS, Workgroup, ip_addresses, load,

@@ -9,10 +9,10 @@
 //! and of its GRS partner region's site that has no partner yet gets one in the other site:
 //! the workspace in its zone's GRS partner location if there is one, else the first by name.
 
-use super::exec::Ctx;
 use super::format::{self, Block};
+use super::host::{Ctx, Env, Output};
 use super::ksysmgr::{Invocation, valid_name};
-use super::ops::{Env, Output, Plan};
+use super::ops::Plan;
 use super::regions;
 use super::{
     KsysWorkspace, SERVICE, SITES, Site, VMS, WORKGROUPS, WORKSPACES, Workgroup, load, of_cluster,
