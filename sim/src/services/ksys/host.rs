@@ -84,9 +84,7 @@ impl Output {
     pub fn stderr(env: Env, lines: Vec<String>, exit_code: u32) -> Output {
         Output::now(env, Vec::new(), lines, exit_code)
     }
-}
 
-impl Output {
     /// The same output ending with another exit status.
     pub fn with_code(mut self, code: u32) -> Output {
         self.exit_code = code;
